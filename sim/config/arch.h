@@ -1,0 +1,101 @@
+// The accelerator description ("arch"): plain structs, no YAML here.
+// sim/config/arch_yaml.cpp is the only place that reads YAML into them.
+//
+// An arch fixes the number formats of each number group (activations = layer
+// inputs, weights, bias, outputs), the datapath that computes a layer (float:
+// Ristretto's float accumulation; exact: the integer hardware), the
+// accumulator, the array shape and the technology.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "numeric/numeric.h"
+
+namespace ristsim::config {
+
+using numeric::Format;
+using numeric::Overflow;
+using numeric::Quantizer;
+using numeric::Rounding;
+
+/// One number group's format and policies. `dynamic` (dynamic fixed point):
+/// the fractional length is chosen per layer from the measured range
+/// (Ristretto's rule, see docs/arch.md); quantizer.format.fl is then only the
+/// default until a range analysis or a per-layer override sets it.
+struct NumberSpec {
+  Quantizer quantizer;
+  bool dynamic = false;
+  bool is_float = false;  ///< no quantization (float32 passes through)
+};
+
+/// Formats of the four number groups of a conv / FC layer.
+struct LayerFormats {
+  NumberSpec activations;  ///< layer inputs
+  NumberSpec weights;
+  NumberSpec bias;
+  NumberSpec outputs;
+};
+
+/// Per-layer override: the layer name and the groups it replaces.
+struct LayerOverride {
+  std::string layer;
+  bool has_activations = false, has_weights = false, has_bias = false, has_outputs = false;
+  LayerFormats formats;
+};
+
+enum class Datapath : uint8_t { float32, exact };
+
+/// The accumulator of the exact datapath: A bits, F fractional bits.
+/// frac_bits_auto: F = FL of the products (activations' FL + weights' FL for
+/// fixed point; the exactly_fixed() FL for other formats), so alignment is exact.
+struct AccumulatorSpec {
+  int bits = 32;
+  int frac_bits = 0;
+  bool frac_bits_auto = true;
+  Overflow overflow = Overflow::saturate;       ///< saturate or wrap
+  Rounding align_rounding = Rounding::down;     ///< product alignment (truncation)
+};
+
+/// P processing elements of K lanes; a pipeline register every `pipeline_every`
+/// adder-tree levels (0: no registers inside the tree).
+struct ArraySpec {
+  int pes = 1;
+  int lanes = 16;
+  int pipeline_every = 1;
+};
+
+struct TechSpec {
+  std::string node = "45nm";
+  double frequency_mhz = 500.0;
+  std::string table;  ///< path of a configs/tech/*.yaml table; empty: the default
+};
+
+struct Arch {
+  std::string name;
+  std::string path;  ///< file it was read from
+  std::string text;  ///< the file's bytes (hashed into generated RTL headers)
+  Datapath datapath = Datapath::exact;
+  LayerFormats formats;
+  std::vector<LayerOverride> overrides;
+  AccumulatorSpec accumulator;
+  ArraySpec array;
+  TechSpec tech;
+  uint64_t seed = 0;  ///< stochastic rounding seed
+};
+
+/// The formats in force for a layer: the arch's, with the layer's override.
+inline LayerFormats formats_for(const Arch& a, const std::string& layer) {
+  LayerFormats f = a.formats;
+  for (const LayerOverride& o : a.overrides) {
+    if (o.layer != layer) continue;
+    if (o.has_activations) f.activations = o.formats.activations;
+    if (o.has_weights) f.weights = o.formats.weights;
+    if (o.has_bias) f.bias = o.formats.bias;
+    if (o.has_outputs) f.outputs = o.formats.outputs;
+  }
+  return f;
+}
+
+}  // namespace ristsim::config
