@@ -1,0 +1,105 @@
+// The ristsim command line: the command table, exit codes and the helpers every
+// command shares (option parsing with --help, --arch loading, error mapping).
+//
+// Adding a command `foo` takes a new file sim/cli/cmd_foo.cpp defining
+//   int ristsim::cli::cmd_foo(const std::vector<std::string>& args);
+// and two lines in sim/cli/commands.cpp (its declaration and its table row).
+// CMake picks up cmd_*.cpp by itself.
+//
+// Commands report problems by throwing: UsageError (or any Boost.Program_options
+// error) and config::ConfigError give exit code 2, everything else exit code 1.
+// main.cpp does the mapping and prints the message; commands never call exit().
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "config/arch.h"
+
+namespace ristsim::cli {
+
+namespace po = boost::program_options;
+
+/// Exit codes of every ristsim command.
+enum ExitCode : int {
+  kExitOk = 0,       ///< success
+  kExitFailure = 1,  ///< the job ran and failed
+  kExitUsage = 2,    ///< bad usage or bad config: nothing was run
+};
+
+/// Bad command-line usage (exit code 2). The message says what was expected.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The job itself failed (exit code 1), e.g. a check did not pass.
+class JobError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A command's entry point: `args` are the arguments after the command name.
+using CommandFn = int (*)(const std::vector<std::string>& args);
+
+struct Command {
+  const char* name;
+  const char* summary;  ///< one line, shown by `ristsim --help`
+  CommandFn fn;
+};
+
+/// The command table (commands.cpp).
+const std::vector<Command>& commands();
+
+/// Finds a command by name; nullptr if there is none.
+const Command* find_command(const std::string& name);
+
+/// The default action `ristsim --arch X.yaml [--out DIR]` (main_job.cpp).
+int main_job(const std::vector<std::string>& args);
+
+/// Option parsing for one command: long options only (so that negative numbers
+/// like `-2.5` and `--fl -3` are values), with --help built in.
+class CommandLine {
+ public:
+  /// `command` is e.g. "format" (empty for the main job); `synopsis` follows it
+  /// in the usage line, e.g. "--type T [options] [VALUES...]"; `about` is a
+  /// paragraph printed under it by --help.
+  CommandLine(std::string command, std::string synopsis, std::string about);
+
+  /// Adds options: `cl.options()("bits", po::value<int>(), "width in bits")`.
+  po::options_description_easy_init options() { return options_.add_options(); }
+
+  /// Positional arguments collected into option `name` (max_count -1: any number).
+  void positional(const char* name, int max_count) { positional_.add(name, max_count); }
+
+  /// Parses `args`. Returns false when --help was given (help printed to stdout;
+  /// the command should then return kExitOk). Throws on bad usage.
+  bool parse(const std::vector<std::string>& args);
+
+  const po::variables_map& vm() const { return vm_; }
+  bool has(const char* name) const { return vm_.count(name) > 0; }
+  template <class T>
+  T get(const char* name) const { return vm_[name].as<T>(); }
+
+  void print_help(std::ostream& os) const;
+
+ private:
+  std::string command_, synopsis_, about_;
+  po::options_description options_;
+  po::positional_options_description positional_;
+  po::variables_map vm_;
+};
+
+/// Loads and validates an arch file (throws config::ConfigError: exit code 2).
+config::Arch load_arch(const std::string& path);
+
+/// Runs a command body and maps exceptions to exit codes, printing
+/// "ristsim[ <command>]: error: ..." to stderr.
+int run_guarded(const std::string& command, CommandFn fn, const std::vector<std::string>& args);
+
+/// The version string (from CMake's project version).
+const char* version();
+
+}  // namespace ristsim::cli

@@ -1,0 +1,24 @@
+// The command table of the ristsim executable. To add a command: write
+// cmd_<name>.cpp with `int cmd_<name>(const std::vector<std::string>&)`, then add
+// its declaration and one row below. Keep the rows sorted by name.
+#include "cli/cli.h"
+
+namespace ristsim::cli {
+
+int cmd_format(const std::vector<std::string>& args);
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"format", "show what a number format does to values (value, code, error, flags)",
+       cmd_format},
+  };
+  return table;
+}
+
+const Command* find_command(const std::string& name) {
+  for (const Command& c : commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+}  // namespace ristsim::cli

@@ -1,0 +1,413 @@
+// Arch YAML -> config::Arch, with validation. Every error names the file, the
+// line and column of the offending node (yaml-cpp marks, shown 1-based), and what
+// was expected. Unknown and duplicate keys are errors.
+#include "config/arch_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+namespace ristsim::config {
+
+ConfigError::ConfigError(const std::string& file, int line, int column, const std::string& message)
+    : std::runtime_error(line > 0 ? file + ":" + std::to_string(line) + ":" +
+                                        std::to_string(column) + ": " + message
+                                  : file + ": " + message),
+      file_(file),
+      line_(line),
+      column_(column),
+      message_(message) {}
+
+namespace {
+
+namespace nm = numeric;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+const char* node_kind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    default: return "an undefined node";
+  }
+}
+
+/// Parsing state: the file name, for messages.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Mark& m, const std::string& msg) const {
+    if (m.is_null()) throw ConfigError(file_, 0, 0, msg);
+    throw ConfigError(file_, m.line + 1, m.column + 1, msg);
+  }
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { fail(n.Mark(), msg); }
+
+  std::string scalar(const YAML::Node& n, const std::string& where, const std::string& expected) const {
+    if (!n.IsScalar())
+      fail(n, "expected " + expected + " for " + where + ", got " + node_kind(n));
+    return n.Scalar();
+  }
+
+  long long integer(const YAML::Node& n, const std::string& where, long long lo, long long hi) const {
+    const std::string expected = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+    const std::string s = scalar(n, where, expected);
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || errno == ERANGE)
+      fail(n, "expected " + expected + " for " + where + ", got '" + s + "'");
+    if (v < lo || v > hi)
+      fail(n, where + " is " + s + ", expected " + expected);
+    return v;
+  }
+
+  uint64_t unsigned64(const YAML::Node& n, const std::string& where) const {
+    const std::string expected = "a non-negative integer below 2^64";
+    const std::string s = scalar(n, where, expected);
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || s[0] == '-' || *end != '\0' || errno == ERANGE)
+      fail(n, "expected " + expected + " for " + where + ", got '" + s + "'");
+    return v;
+  }
+
+  double real(const YAML::Node& n, const std::string& where, double lo_exclusive) const {
+    const std::string s = scalar(n, where, "a number");
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !std::isfinite(v))
+      fail(n, "expected a finite number for " + where + ", got '" + s + "'");
+    if (!(v > lo_exclusive))
+      fail(n, where + " is " + s + ", expected a number above " + std::to_string(lo_exclusive));
+    return v;
+  }
+
+  bool on_off(const YAML::Node& n, const std::string& where) const {
+    const std::string s = scalar(n, where, "on or off");
+    if (s == "on" || s == "true") return true;
+    if (s == "off" || s == "false") return false;
+    fail(n, "expected on or off for " + where + ", got '" + s + "'");
+  }
+
+  /// One of `names`; returns its index.
+  size_t choice(const YAML::Node& n, const std::string& where,
+                const std::vector<std::string>& names) const {
+    const std::string s = scalar(n, where, "one of " + join(names));
+    for (size_t i = 0; i < names.size(); ++i)
+      if (s == names[i]) return i;
+    fail(n, "unknown value '" + s + "' for " + where + " (expected one of: " + join(names) + ")");
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+/// A YAML map checked for scalar, unique keys; lookups keep the key's mark.
+class MapView {
+ public:
+  MapView(const Reader& r, const YAML::Node& n, std::string where, const std::string& expected)
+      : r_(r), node_(n), where_(std::move(where)) {
+    if (!n.IsMap())
+      r.fail(n, "expected a map (" + expected + ") for " + where_ + ", got " + node_kind(n));
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) r.fail(it->first, "expected a plain key in " + where_);
+      const std::string key = it->first.Scalar();
+      for (const auto& e : entries_)
+        if (e.key == key)
+          r.fail(it->first, "duplicate key '" + key + "' in " + where_ + " (first at line " +
+                                std::to_string(e.key_node.Mark().line + 1) + ")");
+      entries_.push_back({key, it->first, it->second});
+    }
+  }
+
+  /// Every key must be one of `allowed`.
+  void allow_only(const std::vector<std::string>& allowed) const {
+    for (const auto& e : entries_) {
+      bool ok = false;
+      for (const std::string& a : allowed) ok = ok || a == e.key;
+      if (!ok)
+        r_.fail(e.key_node, "unknown key '" + e.key + "' in " + where_ +
+                                " (expected one of: " + join(allowed) + ")");
+    }
+  }
+
+  /// The value of `key`, or nullptr.
+  const YAML::Node* find(const std::string& key) const {
+    for (const auto& e : entries_)
+      if (e.key == key) return &e.value;
+    return nullptr;
+  }
+
+  const YAML::Node& need(const std::string& key, const std::string& why = "") const {
+    const YAML::Node* n = find(key);
+    if (!n) r_.fail(node_, "missing key '" + key + "' in " + where_ + (why.empty() ? "" : " (" + why + ")"));
+    return *n;
+  }
+
+  std::string sub(const std::string& key) const { return where_ + "." + key; }
+  const std::string& where() const { return where_; }
+  const YAML::Node& node() const { return node_; }
+
+  struct Entry {
+    std::string key;
+    YAML::Node key_node, value;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  const Reader& r_;
+  YAML::Node node_;
+  std::string where_;
+  std::vector<Entry> entries_;
+};
+
+const std::vector<std::string> kFormatTypes = {"fixed", "dynamic_fixed", "minifloat", "e4m3",
+                                               "e5m2",  "pow2",          "float"};
+const std::vector<std::string> kRoundings = {"nearest_even", "nearest_away", "toward_zero",
+                                             "down",         "up",           "stochastic"};
+const std::vector<std::string> kOverflows = {"saturate", "wrap", "special"};
+const std::vector<std::string> kGroups = {"activations", "weights", "bias", "outputs"};
+
+/// The largest width of a stored number (accumulators may be wider).
+constexpr int kMaxStorageBits = 32;
+
+NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::string& where) {
+  const MapView m(r, n, where, "type and its parameters");
+  const YAML::Node& tn = m.need("type", "one of: " + join(kFormatTypes));
+  const std::string type = kFormatTypes[r.choice(tn, m.sub("type"), kFormatTypes)];
+
+  const std::vector<std::string> policy = {"rounding", "overflow", "random_bits"};
+  auto keys = [&](std::vector<std::string> own) {
+    own.insert(own.begin(), "type");
+    if (type != "float") own.insert(own.end(), policy.begin(), policy.end());
+    m.allow_only(own);
+  };
+
+  NumberSpec s;
+  nm::Format& f = s.quantizer.format;
+  if (type == "fixed" || type == "dynamic_fixed") {
+    keys({"bits", "fl"});
+    const int bits = static_cast<int>(r.integer(m.need("bits"), m.sub("bits"), 1, kMaxStorageBits));
+    int fl = 0;
+    if (type == "fixed") fl = static_cast<int>(r.integer(m.need("fl", "static fixed point needs its fractional length; "
+                                                                     "use dynamic_fixed to choose it per layer"),
+                                                         m.sub("fl"), -512, 512));
+    else if (const YAML::Node* x = m.find("fl")) fl = static_cast<int>(r.integer(*x, m.sub("fl"), -512, 512));
+    f = nm::Format::fixed_point(bits, fl);
+    s.dynamic = type == "dynamic_fixed";
+  } else if (type == "minifloat") {
+    keys({"exp_bits", "mant_bits", "bias", "subnormals", "specials"});
+    const int e = static_cast<int>(r.integer(m.need("exp_bits"), m.sub("exp_bits"), 2, 8));
+    const int mb = static_cast<int>(r.integer(m.need("mant_bits"), m.sub("mant_bits"), 0, 23));
+    int bias = nm::Format::default_bias(e);
+    if (const YAML::Node* x = m.find("bias")) bias = static_cast<int>(r.integer(*x, m.sub("bias"), -256, 512));
+    bool sub = false;
+    if (const YAML::Node* x = m.find("subnormals")) sub = r.on_off(*x, m.sub("subnormals"));
+    nm::Specials sp = nm::Specials::none;
+    if (const YAML::Node* x = m.find("specials"))
+      sp = static_cast<nm::Specials>(r.choice(*x, m.sub("specials"), {"none", "ieee", "fn", "ristretto"}));
+    f = nm::Format::minifloat(e, mb, sp, sub, bias);
+    if (f.code_bits() > kMaxStorageBits)
+      r.fail(m.node(), where + " is " + std::to_string(f.code_bits()) + " bits wide; stored numbers have at most " +
+                           std::to_string(kMaxStorageBits));
+  } else if (type == "e4m3") {
+    keys({});
+    f = nm::Format::e4m3();
+  } else if (type == "e5m2") {
+    keys({});
+    f = nm::Format::e5m2();
+  } else if (type == "pow2") {
+    keys({"bits", "exp_max", "zero_code", "pow2_rounding"});
+    const int bits = static_cast<int>(r.integer(m.need("bits"), m.sub("bits"), 2, 10));
+    int exp_max = -1;
+    if (const YAML::Node* x = m.find("exp_max")) exp_max = static_cast<int>(r.integer(*x, m.sub("exp_max"), -500, 500));
+    bool zero = false;
+    if (const YAML::Node* x = m.find("zero_code")) zero = r.on_off(*x, m.sub("zero_code"));
+    nm::Pow2Rounding pr = nm::Pow2Rounding::value;
+    if (const YAML::Node* x = m.find("pow2_rounding"))
+      pr = r.choice(*x, m.sub("pow2_rounding"), {"value", "log"}) == 1 ? nm::Pow2Rounding::log
+                                                                       : nm::Pow2Rounding::value;
+    f = nm::Format::pow2(bits, exp_max, zero, pr);
+  } else {  // float
+    keys({});
+    s.is_float = true;
+    return s;
+  }
+
+  if (const YAML::Node* x = m.find("rounding"))
+    s.quantizer.rounding = static_cast<nm::Rounding>(r.choice(*x, m.sub("rounding"), kRoundings));
+  if (const YAML::Node* x = m.find("overflow"))
+    s.quantizer.overflow = static_cast<nm::Overflow>(r.choice(*x, m.sub("overflow"), kOverflows));
+  if (const YAML::Node* x = m.find("random_bits"))
+    s.quantizer.random_bits = static_cast<int>(r.integer(*x, m.sub("random_bits"), 1, 32));
+
+  if (const char* err = nm::validate(f)) r.fail(m.node(), "impossible format in " + where + ": " + err);
+  if (const char* err = nm::validate(f, s.quantizer.overflow)) {
+    const YAML::Node* x = m.find("overflow");
+    r.fail(x ? *x : m.node(), "impossible overflow mode in " + where + ": " + err);
+  }
+  if (const char* err = nm::validate(s.quantizer)) r.fail(m.node(), "invalid " + where + ": " + err);
+  return s;
+}
+
+/// Reads the four groups; with `partial`, groups may be missing (overrides).
+LayerFormats read_formats(const Reader& r, const YAML::Node& n, const std::string& where,
+                          bool partial, bool has[4]) {
+  const MapView m(r, n, where, join(kGroups));
+  m.allow_only(kGroups);
+  LayerFormats lf;
+  NumberSpec* out[4] = {&lf.activations, &lf.weights, &lf.bias, &lf.outputs};
+  for (size_t i = 0; i < kGroups.size(); ++i) {
+    const YAML::Node* g = m.find(kGroups[i]);
+    has[i] = g != nullptr;
+    if (!g && !partial) m.need(kGroups[i], "every number group needs a format");
+    if (g) *out[i] = read_number_spec(r, *g, m.sub(kGroups[i]));
+  }
+  return lf;
+}
+
+AccumulatorSpec read_accumulator(const Reader& r, const YAML::Node& n) {
+  const MapView m(r, n, "accumulator", "bits, frac_bits, overflow, align_rounding");
+  m.allow_only({"bits", "frac_bits", "overflow", "align_rounding"});
+  AccumulatorSpec a;
+  if (const YAML::Node* x = m.find("bits")) a.bits = static_cast<int>(r.integer(*x, m.sub("bits"), 2, 64));
+  if (const YAML::Node* x = m.find("frac_bits")) {
+    if (x->IsScalar() && x->Scalar() == "auto") {
+      a.frac_bits_auto = true;
+    } else {
+      if (!x->IsScalar() || x->Scalar().empty() ||
+          x->Scalar().find_first_not_of("+-0123456789") != std::string::npos)
+        r.fail(*x, "expected 'auto' or an integer in -512..512 for accumulator.frac_bits, got " +
+                       (x->IsScalar() ? "'" + x->Scalar() + "'" : std::string(node_kind(*x))));
+      a.frac_bits = static_cast<int>(r.integer(*x, m.sub("frac_bits"), -512, 512));
+      a.frac_bits_auto = false;
+    }
+  }
+  if (const YAML::Node* x = m.find("overflow")) {
+    a.overflow = r.choice(*x, m.sub("overflow"), {"saturate", "wrap"}) == 0 ? nm::Overflow::saturate
+                                                                           : nm::Overflow::wrap;
+  }
+  if (const YAML::Node* x = m.find("align_rounding")) {
+    a.align_rounding = static_cast<nm::Rounding>(r.choice(*x, m.sub("align_rounding"), kRoundings));
+    if (a.align_rounding == nm::Rounding::stochastic)
+      r.fail(*x, "accumulator.align_rounding cannot be stochastic (expected one of: nearest_even, "
+                 "nearest_away, toward_zero, down, up)");
+  }
+  return a;
+}
+
+ArraySpec read_array(const Reader& r, const YAML::Node& n) {
+  const MapView m(r, n, "array", "pes, lanes, pipeline_every");
+  m.allow_only({"pes", "lanes", "pipeline_every"});
+  ArraySpec a;
+  if (const YAML::Node* x = m.find("pes")) a.pes = static_cast<int>(r.integer(*x, m.sub("pes"), 1, 65536));
+  if (const YAML::Node* x = m.find("lanes")) a.lanes = static_cast<int>(r.integer(*x, m.sub("lanes"), 1, 65536));
+  if (const YAML::Node* x = m.find("pipeline_every"))
+    a.pipeline_every = static_cast<int>(r.integer(*x, m.sub("pipeline_every"), 0, 64));
+  return a;
+}
+
+TechSpec read_tech(const Reader& r, const YAML::Node& n) {
+  const MapView m(r, n, "technology", "node, frequency_mhz, table");
+  m.allow_only({"node", "frequency_mhz", "table"});
+  TechSpec t;
+  if (const YAML::Node* x = m.find("node")) t.node = r.scalar(*x, m.sub("node"), "a process node such as 45nm");
+  if (const YAML::Node* x = m.find("frequency_mhz")) t.frequency_mhz = r.real(*x, m.sub("frequency_mhz"), 0.0);
+  if (const YAML::Node* x = m.find("table")) t.table = r.scalar(*x, m.sub("table"), "a file path");
+  return t;
+}
+
+}  // namespace
+
+Arch parse_arch(const std::string& text, const std::string& path) {
+  const Reader r(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    r.fail(e.mark, "malformed YAML: " + e.msg);
+  }
+  const std::vector<std::string> top = {"name",  "datapath",   "formats", "layers", "accumulator",
+                                        "array", "technology", "seed"};
+  if (root.IsNull())
+    throw ConfigError(path, 1, 1, "the file is empty (expected a map with keys: " + join(top) + ")");
+  const MapView m(r, root, "the arch", join(top));
+  m.allow_only(top);
+
+  Arch a;
+  a.path = path;
+  a.text = text;
+  a.name = r.scalar(m.need("name", "a short name for reports"), "name", "a name");
+  if (a.name.empty()) r.fail(*m.find("name"), "name must not be empty");
+  if (const YAML::Node* x = m.find("datapath"))
+    a.datapath = r.choice(*x, "datapath", {"exact", "float"}) == 0 ? Datapath::exact : Datapath::float32;
+
+  bool has[4];
+  const YAML::Node& fn = m.need("formats", "the formats of activations, weights, bias and outputs");
+  a.formats = read_formats(r, fn, "formats", false, has);
+  if (a.datapath == Datapath::exact) {
+    const MapView fm(r, fn, "formats", "");
+    const NumberSpec* groups[4] = {&a.formats.activations, &a.formats.weights, &a.formats.bias,
+                                   &a.formats.outputs};
+    for (size_t i = 0; i < 4; ++i)
+      if (groups[i]->is_float)
+        r.fail(*fm.find(kGroups[i]), "formats." + kGroups[i] +
+                                         " is float, but the exact datapath needs a quantized format "
+                                         "for every group (use datapath: float)");
+  }
+
+  if (const YAML::Node* x = m.find("layers")) {
+    const MapView lm(r, *x, "layers", "layer name: {group: format}");
+    for (const auto& e : lm.entries()) {
+      LayerOverride o;
+      o.layer = e.key;
+      const std::string where = "layers." + e.key;
+      o.formats = read_formats(r, e.value, where, true, has);
+      o.has_activations = has[0];
+      o.has_weights = has[1];
+      o.has_bias = has[2];
+      o.has_outputs = has[3];
+      if (a.datapath == Datapath::exact) {
+        const NumberSpec* groups[4] = {&o.formats.activations, &o.formats.weights, &o.formats.bias,
+                                       &o.formats.outputs};
+        for (size_t i = 0; i < 4; ++i)
+          if (has[i] && groups[i]->is_float)
+            r.fail(e.value, where + "." + kGroups[i] +
+                                " is float, but the exact datapath needs quantized formats");
+      }
+      a.overrides.push_back(o);
+    }
+  }
+  if (const YAML::Node* x = m.find("accumulator")) a.accumulator = read_accumulator(r, *x);
+  if (const YAML::Node* x = m.find("array")) a.array = read_array(r, *x);
+  if (const YAML::Node* x = m.find("technology")) a.tech = read_tech(r, *x);
+  if (const YAML::Node* x = m.find("seed")) a.seed = r.unsigned64(*x, "seed");
+  return a;
+}
+
+Arch load_arch(const std::string& path) {
+  std::ifstream is(path, std::ios::binary);
+  if (!is) throw ConfigError(path, 0, 0, "cannot open the arch file");
+  std::ostringstream ss;
+  ss << is.rdbuf();
+  if (is.bad()) throw ConfigError(path, 0, 0, "cannot read the arch file");
+  return parse_arch(ss.str(), path);
+}
+
+}  // namespace ristsim::config

@@ -1,0 +1,150 @@
+// Descriptions of formats and arches for people (the CLI's reports), and the
+// arch hash that generated RTL carries in its header. Ranges, quanta and widths
+// come from the numeric core (format.h, growth.h), never from arithmetic here.
+#include "config/describe.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+
+namespace ristsim::config {
+namespace {
+
+namespace nm = numeric;
+
+std::string g(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string fixed_type(nm::FixedType t) {
+  return "fixed<" + std::to_string(t.bits) + "," + std::to_string(t.fl) + ">";
+}
+
+/// The fixed-point type of a group's values as the multipliers see them.
+nm::FixedType operand_type(const NumberSpec& s) { return nm::exactly_fixed(s.quantizer.format); }
+
+}  // namespace
+
+std::string format_name(const nm::Format& f) {
+  switch (f.kind) {
+    case nm::FormatKind::fixed:
+      return "fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">";
+    case nm::FormatKind::minifloat: {
+      const nm::Format e4 = nm::Format::e4m3(), e5 = nm::Format::e5m2();
+      auto same = [&](const nm::Format& p) {
+        return f.exp_bits == p.exp_bits && f.mant_bits == p.mant_bits && f.bias == p.bias &&
+               f.subnormals == p.subnormals && f.specials == p.specials;
+      };
+      if (same(e4)) return "e4m3 (OCP FP8: fn specials, subnormals)";
+      if (same(e5)) return "e5m2 (OCP FP8: ieee specials, subnormals)";
+      return "minifloat<E" + std::to_string(f.exp_bits) + ",M" + std::to_string(f.mant_bits) +
+             ",bias " + std::to_string(f.bias) + ",subnormals " + (f.subnormals ? "on" : "off") +
+             ",specials " + nm::to_string(f.specials) + ">";
+    }
+    case nm::FormatKind::pow2:
+      return "pow2<" + std::to_string(f.bits) + ",exp " + std::to_string(f.exp_min()) + ".." +
+             std::to_string(f.exp_max) + "," + (f.zero_code ? "zero code" : "no zero code") + "," +
+             nm::to_string(f.pow2_rounding) + " rounding>";
+  }
+  return "?";
+}
+
+std::string describe(const nm::Quantizer& q) {
+  const nm::Format& f = q.format;
+  std::ostringstream os;
+  os << format_name(f) << ": " << f.code_bits() << "-bit code, range [" << g(nm::min_value(f))
+     << ", " << g(nm::max_value(f)) << "], smallest positive " << g(nm::smallest_positive(f));
+  if (f.has_inf()) os << ", inf";
+  if (f.has_nan()) os << ", NaN";
+  os << "; rounding " << nm::to_string(q.rounding);
+  if (q.rounding == nm::Rounding::stochastic)
+    os << " (seed " << q.seed << ", stream " << q.stream << ", " << q.random_bits << " random bits)";
+  os << ", overflow " << nm::to_string(q.overflow);
+  return os.str();
+}
+
+std::string describe(const NumberSpec& s) {
+  if (s.is_float) return "float32 (not quantized)";
+  std::string d = describe(s.quantizer);
+  if (s.dynamic)
+    d = "dynamic " + d + " (FL chosen per layer from the measured range; " +
+        std::to_string(s.quantizer.format.fl) + " until then)";
+  return d;
+}
+
+std::string describe(const Arch& a) {
+  std::ostringstream os;
+  os << "arch " << a.name;
+  if (!a.path.empty()) os << " (" << a.path << ")";
+  os << ", hash " << hex64(arch_hash(a)) << "\n";
+  os << "datapath: "
+     << (a.datapath == Datapath::exact
+             ? "exact (integer hardware: exact products, aligned and summed in the accumulator)"
+             : "float (float32 arithmetic on quantized values, as Ristretto)")
+     << "\n";
+  const char* names[4] = {"activations", "weights", "bias", "outputs"};
+  const NumberSpec* groups[4] = {&a.formats.activations, &a.formats.weights, &a.formats.bias,
+                                 &a.formats.outputs};
+  os << "formats:\n";
+  for (int i = 0; i < 4; ++i) os << "  " << names[i] << ": " << describe(*groups[i]) << "\n";
+  for (const LayerOverride& o : a.overrides) {
+    const bool has[4] = {o.has_activations, o.has_weights, o.has_bias, o.has_outputs};
+    const NumberSpec* og[4] = {&o.formats.activations, &o.formats.weights, &o.formats.bias,
+                               &o.formats.outputs};
+    for (int i = 0; i < 4; ++i)
+      if (has[i]) os << "  layer " << o.layer << " " << names[i] << ": " << describe(*og[i]) << "\n";
+  }
+
+  const AccumulatorSpec& acc = a.accumulator;
+  os << "accumulator: " << acc.bits << " bits, ";
+  if (a.datapath == Datapath::exact) {
+    const nm::FixedType prod =
+        nm::product_type(operand_type(a.formats.activations), operand_type(a.formats.weights));
+    const nm::FixedType chunk = nm::sum_type(prod, static_cast<uint64_t>(a.array.lanes));
+    if (acc.frac_bits_auto)
+      os << "frac_bits auto (" << prod.fl << " = the products' FL"
+         << (a.formats.activations.dynamic || a.formats.weights.dynamic ? ", per layer with dynamic FLs" : "")
+         << ")";
+    else
+      os << "frac_bits " << acc.frac_bits;
+    os << ", overflow " << nm::to_string(acc.overflow) << ", alignment rounding "
+       << nm::to_string(acc.align_rounding) << "\n";
+    os << "  products " << fixed_type(prod) << "; a chunk of " << a.array.lanes << " lanes sums to "
+       << fixed_type(chunk);
+    if (chunk.bits > acc.bits) os << " (wider than the accumulator: chunk sums can overflow it)";
+    os << "\n";
+  } else {
+    os << "unused by the float datapath\n";
+  }
+  os << "array: " << a.array.pes << " PE" << (a.array.pes == 1 ? "" : "s") << " x "
+     << a.array.lanes << " lanes, adder tree of " << nm::tree_levels(static_cast<uint64_t>(a.array.lanes))
+     << " levels, ";
+  if (a.array.pipeline_every == 0)
+    os << "no pipeline registers inside the tree\n";
+  else
+    os << "a pipeline register every " << a.array.pipeline_every << " level"
+       << (a.array.pipeline_every == 1 ? "" : "s") << "\n";
+  os << "technology: " << a.tech.node << ", " << g(a.tech.frequency_mhz) << " MHz";
+  if (!a.tech.table.empty()) os << ", table " << a.tech.table;
+  os << "\nseed: " << a.seed << "\n";
+  return os.str();
+}
+
+uint64_t fnv1a64(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016" PRIx64, v);
+  return buf;
+}
+
+}  // namespace ristsim::config
