@@ -67,11 +67,13 @@ std::string describe(const nm::Quantizer& q) {
 
 std::string describe(const NumberSpec& s) {
   if (s.is_float) return "float32 (not quantized)";
-  std::string d = describe(s.quantizer);
-  if (s.dynamic)
-    d = "dynamic " + d + " (FL chosen per layer from the measured range; " +
-        std::to_string(s.quantizer.format.fl) + " until then)";
-  return d;
+  if (!s.dynamic) return describe(s.quantizer);
+  // Dynamic fixed point: the FL is chosen per layer; show the format at its default FL.
+  const std::string d = describe(s.quantizer);
+  const size_t colon = d.find(": ");
+  return "dynamic fixed<" + std::to_string(s.quantizer.format.bits) +
+         ",FL per layer> (at the default FL " + std::to_string(s.quantizer.format.fl) + ": " +
+         d.substr(colon + 2, d.find(';') - colon - 2) + ")" + d.substr(d.find(';'));
 }
 
 std::string describe(const Arch& a) {
