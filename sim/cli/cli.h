@@ -81,7 +81,9 @@ class CommandLine {
   const po::variables_map& vm() const { return vm_; }
   bool has(const char* name) const { return vm_.count(name) > 0; }
   template <class T>
-  T get(const char* name) const { return vm_[name].as<T>(); }
+  T get(const char* name) const {
+    return vm_[name].as<T>();
+  }
 
   void print_help(std::ostream& os) const;
 

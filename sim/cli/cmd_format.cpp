@@ -97,13 +97,19 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
     nm::Specials sp = nm::Specials::none;
     if (cl.has("specials")) {
       const std::string s = cl.get<std::string>("specials");
-      if (s == "none") sp = nm::Specials::none;
-      else if (s == "ieee") sp = nm::Specials::ieee;
-      else if (s == "fn") sp = nm::Specials::fn;
-      else if (s == "ristretto") sp = nm::Specials::ristretto;
-      else throw UsageError("--specials must be one of none, ieee, fn, ristretto, not '" + s + "'");
+      if (s == "none")
+        sp = nm::Specials::none;
+      else if (s == "ieee")
+        sp = nm::Specials::ieee;
+      else if (s == "fn")
+        sp = nm::Specials::fn;
+      else if (s == "ristretto")
+        sp = nm::Specials::ristretto;
+      else
+        throw UsageError("--specials must be one of none, ieee, fn, ristretto, not '" + s + "'");
     }
-    const bool sub = cl.has("subnormals") && parse_on_off("subnormals", cl.get<std::string>("subnormals"));
+    const bool sub =
+        cl.has("subnormals") && parse_on_off("subnormals", cl.get<std::string>("subnormals"));
     if (e < 2 || e > 8) throw UsageError("--exp-bits must be 2 to 8, not " + std::to_string(e));
     const int bias = cl.has("bias") ? cl.get<int>("bias") : nm::Format::default_bias(e);
     q.format = nm::Format::minifloat(e, m, sp, sub, bias);
@@ -118,19 +124,26 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
     nm::Pow2Rounding r = nm::Pow2Rounding::value;
     if (cl.has("pow2-rounding")) {
       const std::string s = cl.get<std::string>("pow2-rounding");
-      if (s == "log") r = nm::Pow2Rounding::log;
-      else if (s != "value") throw UsageError("--pow2-rounding must be 'value' or 'log', not '" + s + "'");
+      if (s == "log")
+        r = nm::Pow2Rounding::log;
+      else if (s != "value")
+        throw UsageError("--pow2-rounding must be 'value' or 'log', not '" + s + "'");
     }
-    const bool zero = cl.has("zero-code") && parse_on_off("zero-code", cl.get<std::string>("zero-code"));
-    q.format = nm::Format::pow2(need("bits"), cl.has("exp-max") ? cl.get<int>("exp-max") : -1, zero, r);
+    const bool zero =
+        cl.has("zero-code") && parse_on_off("zero-code", cl.get<std::string>("zero-code"));
+    q.format =
+        nm::Format::pow2(need("bits"), cl.has("exp-max") ? cl.get<int>("exp-max") : -1, zero, r);
   } else {
-    throw UsageError("--type must be one of fixed, minifloat, e4m3, e5m2, pow2, not '" + type + "'");
+    throw UsageError("--type must be one of fixed, minifloat, e4m3, e5m2, pow2, not '" + type +
+                     "'");
   }
 
   const std::string rounding = cl.get<std::string>("rounding");
   if (!nm::parse_rounding(rounding.c_str(), &q.rounding))
-    throw UsageError("--rounding must be one of nearest_even, nearest_away, toward_zero, down, up, "
-                     "stochastic, not '" + rounding + "'");
+    throw UsageError(
+        "--rounding must be one of nearest_even, nearest_away, toward_zero, down, up, "
+        "stochastic, not '" +
+        rounding + "'");
   const std::string overflow = cl.get<std::string>("overflow");
   if (!nm::parse_overflow(overflow.c_str(), &q.overflow))
     throw UsageError("--overflow must be one of saturate, wrap, special, not '" + overflow + "'");
@@ -156,6 +169,7 @@ int cmd_format(const std::vector<std::string>& args) {
       "  ristsim format --type minifloat --exp-bits 4 --mant-bits 3 --specials none 0.3\n"
       "  ristsim format --type pow2 --bits 4 --exp-max -1 0.3 -0.01\n"
       "formats are described in docs/formats.md");
+  // clang-format off
   cl.options()
       ("type", po::value<std::string>()->required()->value_name("T"),
        "fixed | minifloat | e4m3 | e5m2 | pow2")
@@ -181,6 +195,7 @@ int cmd_format(const std::vector<std::string>& args) {
        "stochastic: random bits per decision (1..32)")
       ("json", "one JSON object per line: input, value, code, binary, error, saturated, nan")
       ("values", po::value<std::vector<std::string>>()->value_name("VALUES"), "values to quantize");
+  // clang-format on
   cl.positional("values", -1);
   if (!cl.parse(args)) return kExitOk;
   const nm::Quantizer q = quantizer_from(cl);
@@ -218,18 +233,19 @@ int cmd_format(const std::vector<std::string>& args) {
     const nm::Quantized r = nm::quantize(q, x, static_cast<uint64_t>(i));
     const double err = r.value - x;
     if (json) {
-      std::printf("{\"input\": %s, \"value\": %s, \"code\": \"%s\", \"binary\": \"%s\", "
-                  "\"error\": %s, \"saturated\": %s, \"nan\": %s}\n",
-                  json_number(x).c_str(), json_number(r.value).c_str(), hex_code(r.code, cb).c_str(),
-                  binary_code(r.code, cb).c_str(), json_number(err).c_str(),
-                  r.saturated ? "true" : "false", r.nan ? "true" : "false");
+      std::printf(
+          "{\"input\": %s, \"value\": %s, \"code\": \"%s\", \"binary\": \"%s\", "
+          "\"error\": %s, \"saturated\": %s, \"nan\": %s}\n",
+          json_number(x).c_str(), json_number(r.value).c_str(), hex_code(r.code, cb).c_str(),
+          binary_code(r.code, cb).c_str(), json_number(err).c_str(), r.saturated ? "true" : "false",
+          r.nan ? "true" : "false");
     } else {
       std::string flags = r.saturated ? "saturated" : "";
       if (r.nan) flags += flags.empty() ? "nan" : ",nan";
       if (flags.empty()) flags = "-";
       std::printf("%-24s %-24s %-*s %-*s %-24s %s\n", g17(x).c_str(), g17(r.value).c_str(),
-                  (cb + 3) / 4 + 2, hex_code(r.code, cb).c_str(), cb, binary_code(r.code, cb).c_str(),
-                  g17(err).c_str(), flags.c_str());
+                  (cb + 3) / 4 + 2, hex_code(r.code, cb).c_str(), cb,
+                  binary_code(r.code, cb).c_str(), g17(err).c_str(), flags.c_str());
     }
   }
   std::fflush(stdout);

@@ -12,7 +12,9 @@
 
 namespace ristsim::cli {
 
-const char* version() { return RISTSIM_VERSION; }
+const char* version() {
+  return RISTSIM_VERSION;
+}
 
 CommandLine::CommandLine(std::string command, std::string synopsis, std::string about)
     : command_(std::move(command)),
@@ -26,8 +28,9 @@ bool CommandLine::parse(const std::vector<std::string>& args) {
   // Long options only, no abbreviations: "-2.5" is a value, "--fl -3" works.
   namespace st = po::command_line_style;
   const int style = st::allow_long | st::long_allow_adjacent | st::long_allow_next;
-  po::store(po::command_line_parser(args).options(options_).positional(positional_).style(style).run(),
-            vm_);
+  po::store(
+      po::command_line_parser(args).options(options_).positional(positional_).style(style).run(),
+      vm_);
   if (vm_.count("help")) {
     print_help(std::cout);
     return false;
@@ -59,7 +62,9 @@ void CommandLine::print_help(std::ostream& os) const {
   os << "\nexit codes: 0 success, 1 the job failed, 2 bad usage or bad config\n";
 }
 
-config::Arch load_arch(const std::string& path) { return config::load_arch(path); }
+config::Arch load_arch(const std::string& path) {
+  return config::load_arch(path);
+}
 
 int run_guarded(const std::string& command, CommandFn fn, const std::vector<std::string>& args) {
   const std::string who = command.empty() ? "ristsim" : "ristsim " + command;

@@ -42,12 +42,14 @@ int main_job(const std::vector<std::string>& args) {
                  "The main job loads the accelerator description FILE (YAML, see docs/arch.md),\n"
                  "validates it and reports its datapath and number formats.");
   MainJobOptions opt;
+  // clang-format off
   cl.options()
       ("arch", po::value<std::string>(&opt.arch_path)->value_name("FILE"),
        "accelerator description (e.g. configs/dynfixed8.yaml)")
       ("out", po::value<std::string>(&opt.out_dir)->value_name("DIR")->default_value("out"),
        "folder for the job's results")
       ("version", "print the version and exit");
+  // clang-format on
   if (!cl.parse(args)) return kExitOk;
   if (cl.has("version")) {
     std::cout << "ristsim " << version() << "\n";

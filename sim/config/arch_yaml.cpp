@@ -55,13 +55,14 @@ class Reader {
   }
   [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { fail(n.Mark(), msg); }
 
-  std::string scalar(const YAML::Node& n, const std::string& where, const std::string& expected) const {
-    if (!n.IsScalar())
-      fail(n, "expected " + expected + " for " + where + ", got " + node_kind(n));
+  std::string scalar(const YAML::Node& n, const std::string& where,
+                     const std::string& expected) const {
+    if (!n.IsScalar()) fail(n, "expected " + expected + " for " + where + ", got " + node_kind(n));
     return n.Scalar();
   }
 
-  long long integer(const YAML::Node& n, const std::string& where, long long lo, long long hi) const {
+  long long integer(const YAML::Node& n, const std::string& where, long long lo,
+                    long long hi) const {
     const std::string expected = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
     const std::string s = scalar(n, where, expected);
     char* end = nullptr;
@@ -69,8 +70,7 @@ class Reader {
     const long long v = std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || *end != '\0' || errno == ERANGE)
       fail(n, "expected " + expected + " for " + where + ", got '" + s + "'");
-    if (v < lo || v > hi)
-      fail(n, where + " is " + s + ", expected " + expected);
+    if (v < lo || v > hi) fail(n, where + " is " + s + ", expected " + expected);
     return v;
   }
 
@@ -156,7 +156,9 @@ class MapView {
 
   const YAML::Node& need(const std::string& key, const std::string& why = "") const {
     const YAML::Node* n = find(key);
-    if (!n) r_.fail(node_, "missing key '" + key + "' in " + where_ + (why.empty() ? "" : " (" + why + ")"));
+    if (!n)
+      r_.fail(node_,
+              "missing key '" + key + "' in " + where_ + (why.empty() ? "" : " (" + why + ")"));
     return *n;
   }
 
@@ -205,10 +207,13 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
     keys({"bits", "fl"});
     const int bits = static_cast<int>(r.integer(m.need("bits"), m.sub("bits"), 1, kMaxStorageBits));
     int fl = 0;
-    if (type == "fixed") fl = static_cast<int>(r.integer(m.need("fl", "static fixed point needs its fractional length; "
-                                                                     "use dynamic_fixed to choose it per layer"),
-                                                         m.sub("fl"), -512, 512));
-    else if (const YAML::Node* x = m.find("fl")) fl = static_cast<int>(r.integer(*x, m.sub("fl"), -512, 512));
+    if (type == "fixed")
+      fl = static_cast<int>(r.integer(m.need("fl",
+                                             "static fixed point needs its fractional length; "
+                                             "use dynamic_fixed to choose it per layer"),
+                                      m.sub("fl"), -512, 512));
+    else if (const YAML::Node* x = m.find("fl"))
+      fl = static_cast<int>(r.integer(*x, m.sub("fl"), -512, 512));
     f = nm::Format::fixed_point(bits, fl);
     s.dynamic = type == "dynamic_fixed";
   } else if (type == "minifloat") {
@@ -216,15 +221,18 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
     const int e = static_cast<int>(r.integer(m.need("exp_bits"), m.sub("exp_bits"), 2, 8));
     const int mb = static_cast<int>(r.integer(m.need("mant_bits"), m.sub("mant_bits"), 0, 23));
     int bias = nm::Format::default_bias(e);
-    if (const YAML::Node* x = m.find("bias")) bias = static_cast<int>(r.integer(*x, m.sub("bias"), -256, 512));
+    if (const YAML::Node* x = m.find("bias"))
+      bias = static_cast<int>(r.integer(*x, m.sub("bias"), -256, 512));
     bool sub = false;
     if (const YAML::Node* x = m.find("subnormals")) sub = r.on_off(*x, m.sub("subnormals"));
     nm::Specials sp = nm::Specials::none;
     if (const YAML::Node* x = m.find("specials"))
-      sp = static_cast<nm::Specials>(r.choice(*x, m.sub("specials"), {"none", "ieee", "fn", "ristretto"}));
+      sp = static_cast<nm::Specials>(
+          r.choice(*x, m.sub("specials"), {"none", "ieee", "fn", "ristretto"}));
     f = nm::Format::minifloat(e, mb, sp, sub, bias);
     if (f.code_bits() > kMaxStorageBits)
-      r.fail(m.node(), where + " is " + std::to_string(f.code_bits()) + " bits wide; stored numbers have at most " +
+      r.fail(m.node(), where + " is " + std::to_string(f.code_bits()) +
+                           " bits wide; stored numbers have at most " +
                            std::to_string(kMaxStorageBits));
   } else if (type == "e4m3") {
     keys({});
@@ -236,7 +244,8 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
     keys({"bits", "exp_max", "zero_code", "pow2_rounding"});
     const int bits = static_cast<int>(r.integer(m.need("bits"), m.sub("bits"), 2, 10));
     int exp_max = -1;
-    if (const YAML::Node* x = m.find("exp_max")) exp_max = static_cast<int>(r.integer(*x, m.sub("exp_max"), -500, 500));
+    if (const YAML::Node* x = m.find("exp_max"))
+      exp_max = static_cast<int>(r.integer(*x, m.sub("exp_max"), -500, 500));
     bool zero = false;
     if (const YAML::Node* x = m.find("zero_code")) zero = r.on_off(*x, m.sub("zero_code"));
     nm::Pow2Rounding pr = nm::Pow2Rounding::value;
@@ -257,12 +266,14 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
   if (const YAML::Node* x = m.find("random_bits"))
     s.quantizer.random_bits = static_cast<int>(r.integer(*x, m.sub("random_bits"), 1, 32));
 
-  if (const char* err = nm::validate(f)) r.fail(m.node(), "impossible format in " + where + ": " + err);
+  if (const char* err = nm::validate(f))
+    r.fail(m.node(), "impossible format in " + where + ": " + err);
   if (const char* err = nm::validate(f, s.quantizer.overflow)) {
     const YAML::Node* x = m.find("overflow");
     r.fail(x ? *x : m.node(), "impossible overflow mode in " + where + ": " + err);
   }
-  if (const char* err = nm::validate(s.quantizer)) r.fail(m.node(), "invalid " + where + ": " + err);
+  if (const char* err = nm::validate(s.quantizer))
+    r.fail(m.node(), "invalid " + where + ": " + err);
   return s;
 }
 
@@ -286,7 +297,8 @@ AccumulatorSpec read_accumulator(const Reader& r, const YAML::Node& n) {
   const MapView m(r, n, "accumulator", "bits, frac_bits, overflow, align_rounding");
   m.allow_only({"bits", "frac_bits", "overflow", "align_rounding"});
   AccumulatorSpec a;
-  if (const YAML::Node* x = m.find("bits")) a.bits = static_cast<int>(r.integer(*x, m.sub("bits"), 2, 64));
+  if (const YAML::Node* x = m.find("bits"))
+    a.bits = static_cast<int>(r.integer(*x, m.sub("bits"), 2, 64));
   if (const YAML::Node* x = m.find("frac_bits")) {
     if (x->IsScalar() && x->Scalar() == "auto") {
       a.frac_bits_auto = true;
@@ -301,13 +313,14 @@ AccumulatorSpec read_accumulator(const Reader& r, const YAML::Node& n) {
   }
   if (const YAML::Node* x = m.find("overflow")) {
     a.overflow = r.choice(*x, m.sub("overflow"), {"saturate", "wrap"}) == 0 ? nm::Overflow::saturate
-                                                                           : nm::Overflow::wrap;
+                                                                            : nm::Overflow::wrap;
   }
   if (const YAML::Node* x = m.find("align_rounding")) {
     a.align_rounding = static_cast<nm::Rounding>(r.choice(*x, m.sub("align_rounding"), kRoundings));
     if (a.align_rounding == nm::Rounding::stochastic)
-      r.fail(*x, "accumulator.align_rounding cannot be stochastic (expected one of: nearest_even, "
-                 "nearest_away, toward_zero, down, up)");
+      r.fail(*x,
+             "accumulator.align_rounding cannot be stochastic (expected one of: nearest_even, "
+             "nearest_away, toward_zero, down, up)");
   }
   return a;
 }
@@ -316,8 +329,10 @@ ArraySpec read_array(const Reader& r, const YAML::Node& n) {
   const MapView m(r, n, "array", "pes, lanes, pipeline_every");
   m.allow_only({"pes", "lanes", "pipeline_every"});
   ArraySpec a;
-  if (const YAML::Node* x = m.find("pes")) a.pes = static_cast<int>(r.integer(*x, m.sub("pes"), 1, 65536));
-  if (const YAML::Node* x = m.find("lanes")) a.lanes = static_cast<int>(r.integer(*x, m.sub("lanes"), 1, 65536));
+  if (const YAML::Node* x = m.find("pes"))
+    a.pes = static_cast<int>(r.integer(*x, m.sub("pes"), 1, 65536));
+  if (const YAML::Node* x = m.find("lanes"))
+    a.lanes = static_cast<int>(r.integer(*x, m.sub("lanes"), 1, 65536));
   if (const YAML::Node* x = m.find("pipeline_every"))
     a.pipeline_every = static_cast<int>(r.integer(*x, m.sub("pipeline_every"), 0, 64));
   return a;
@@ -327,8 +342,10 @@ TechSpec read_tech(const Reader& r, const YAML::Node& n) {
   const MapView m(r, n, "technology", "node, frequency_mhz, table");
   m.allow_only({"node", "frequency_mhz", "table"});
   TechSpec t;
-  if (const YAML::Node* x = m.find("node")) t.node = r.scalar(*x, m.sub("node"), "a process node such as 45nm");
-  if (const YAML::Node* x = m.find("frequency_mhz")) t.frequency_mhz = r.real(*x, m.sub("frequency_mhz"), 0.0);
+  if (const YAML::Node* x = m.find("node"))
+    t.node = r.scalar(*x, m.sub("node"), "a process node such as 45nm");
+  if (const YAML::Node* x = m.find("frequency_mhz"))
+    t.frequency_mhz = r.real(*x, m.sub("frequency_mhz"), 0.0);
   if (const YAML::Node* x = m.find("table")) t.table = r.scalar(*x, m.sub("table"), "a file path");
   return t;
 }
@@ -343,10 +360,11 @@ Arch parse_arch(const std::string& text, const std::string& path) {
   } catch (const YAML::ParserException& e) {
     r.fail(e.mark, "malformed YAML: " + e.msg);
   }
-  const std::vector<std::string> top = {"name",  "datapath",   "formats", "layers", "accumulator",
-                                        "array", "technology", "seed"};
+  const std::vector<std::string> top = {"name",        "datapath", "formats",    "layers",
+                                        "accumulator", "array",    "technology", "seed"};
   if (root.IsNull())
-    throw ConfigError(path, 1, 1, "the file is empty (expected a map with keys: " + join(top) + ")");
+    throw ConfigError(path, 1, 1,
+                      "the file is empty (expected a map with keys: " + join(top) + ")");
   const MapView m(r, root, "the arch", join(top));
   m.allow_only(top);
 
@@ -356,7 +374,8 @@ Arch parse_arch(const std::string& text, const std::string& path) {
   a.name = r.scalar(m.need("name", "a short name for reports"), "name", "a name");
   if (a.name.empty()) r.fail(*m.find("name"), "name must not be empty");
   if (const YAML::Node* x = m.find("datapath"))
-    a.datapath = r.choice(*x, "datapath", {"exact", "float"}) == 0 ? Datapath::exact : Datapath::float32;
+    a.datapath =
+        r.choice(*x, "datapath", {"exact", "float"}) == 0 ? Datapath::exact : Datapath::float32;
 
   bool has[4];
   const YAML::Node& fn = m.need("formats", "the formats of activations, weights, bias and outputs");
@@ -367,9 +386,10 @@ Arch parse_arch(const std::string& text, const std::string& path) {
                                    &a.formats.outputs};
     for (size_t i = 0; i < 4; ++i)
       if (groups[i]->is_float)
-        r.fail(*fm.find(kGroups[i]), "formats." + kGroups[i] +
-                                         " is float, but the exact datapath needs a quantized format "
-                                         "for every group (use datapath: float)");
+        r.fail(*fm.find(kGroups[i]),
+               "formats." + kGroups[i] +
+                   " is float, but the exact datapath needs a quantized format "
+                   "for every group (use datapath: float)");
   }
 
   if (const YAML::Node* x = m.find("layers")) {

@@ -16,8 +16,8 @@ class ConfigError : public std::runtime_error {
  public:
   ConfigError(const std::string& file, int line, int column, const std::string& message);
   const std::string& file() const { return file_; }
-  int line() const { return line_; }      ///< 1-based; 0 if unknown
-  int column() const { return column_; }  ///< 1-based; 0 if unknown
+  int line() const { return line_; }                       ///< 1-based; 0 if unknown
+  int column() const { return column_; }                   ///< 1-based; 0 if unknown
   const std::string& message() const { return message_; }  ///< without the location
 
  private:

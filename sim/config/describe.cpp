@@ -23,7 +23,9 @@ std::string fixed_type(nm::FixedType t) {
 }
 
 /// The fixed-point type of a group's values as the multipliers see them.
-nm::FixedType operand_type(const NumberSpec& s) { return nm::exactly_fixed(s.quantizer.format); }
+nm::FixedType operand_type(const NumberSpec& s) {
+  return nm::exactly_fixed(s.quantizer.format);
+}
 
 }  // namespace
 
@@ -60,7 +62,8 @@ std::string describe(const nm::Quantizer& q) {
   if (f.has_nan()) os << ", NaN";
   os << "; rounding " << nm::to_string(q.rounding);
   if (q.rounding == nm::Rounding::stochastic)
-    os << " (seed " << q.seed << ", stream " << q.stream << ", " << q.random_bits << " random bits)";
+    os << " (seed " << q.seed << ", stream " << q.stream << ", " << q.random_bits
+       << " random bits)";
   os << ", overflow " << nm::to_string(q.overflow);
   return os.str();
 }
@@ -96,7 +99,8 @@ std::string describe(const Arch& a) {
     const NumberSpec* og[4] = {&o.formats.activations, &o.formats.weights, &o.formats.bias,
                                &o.formats.outputs};
     for (int i = 0; i < 4; ++i)
-      if (has[i]) os << "  layer " << o.layer << " " << names[i] << ": " << describe(*og[i]) << "\n";
+      if (has[i])
+        os << "  layer " << o.layer << " " << names[i] << ": " << describe(*og[i]) << "\n";
   }
 
   const AccumulatorSpec& acc = a.accumulator;
@@ -107,7 +111,9 @@ std::string describe(const Arch& a) {
     const nm::FixedType chunk = nm::sum_type(prod, static_cast<uint64_t>(a.array.lanes));
     if (acc.frac_bits_auto)
       os << "frac_bits auto (" << prod.fl << " = the products' FL"
-         << (a.formats.activations.dynamic || a.formats.weights.dynamic ? ", per layer with dynamic FLs" : "")
+         << (a.formats.activations.dynamic || a.formats.weights.dynamic
+                 ? ", per layer with dynamic FLs"
+                 : "")
          << ")";
     else
       os << "frac_bits " << acc.frac_bits;
@@ -120,8 +126,8 @@ std::string describe(const Arch& a) {
   } else {
     os << "unused by the float datapath\n";
   }
-  os << "array: " << a.array.pes << " PE" << (a.array.pes == 1 ? "" : "s") << " x "
-     << a.array.lanes << " lanes, adder tree of " << nm::tree_levels(static_cast<uint64_t>(a.array.lanes))
+  os << "array: " << a.array.pes << " PE" << (a.array.pes == 1 ? "" : "s") << " x " << a.array.lanes
+     << " lanes, adder tree of " << nm::tree_levels(static_cast<uint64_t>(a.array.lanes))
      << " levels, ";
   if (a.array.pipeline_every == 0)
     os << "no pipeline registers inside the tree\n";

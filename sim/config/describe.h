@@ -27,7 +27,9 @@ std::string describe(const Arch& a);
 uint64_t fnv1a64(std::string_view bytes);
 
 /// The hash of the arch file's bytes (Arch::text), for generated RTL headers.
-inline uint64_t arch_hash(const Arch& a) { return fnv1a64(a.text); }
+inline uint64_t arch_hash(const Arch& a) {
+  return fnv1a64(a.text);
+}
 
 /// "0x" and 16 lowercase hex digits.
 std::string hex64(uint64_t v);

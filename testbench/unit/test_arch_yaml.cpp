@@ -18,17 +18,17 @@ const std::string kConfigs = std::string(RISTSIM_SOURCE_DIR) + "/configs/";
 
 /// A valid arch; tests replace one line of it.
 const char* kGood =
-    "name: t\n"                                                          // 1
-    "datapath: exact\n"                                                  // 2
-    "formats:\n"                                                         // 3
-    "  activations: {type: dynamic_fixed, bits: 8}\n"                    // 4
-    "  weights:     {type: fixed, bits: 8, fl: 7}\n"                     // 5
-    "  bias:        {type: dynamic_fixed, bits: 16}\n"                   // 6
-    "  outputs:     {type: dynamic_fixed, bits: 8}\n"                    // 7
-    "accumulator: {bits: 32, frac_bits: auto}\n"                         // 8
-    "array: {pes: 2, lanes: 8, pipeline_every: 2}\n"                     // 9
-    "technology: {node: 28nm, frequency_mhz: 800}\n"                     // 10
-    "seed: 7\n";                                                         // 11
+    "name: t\n"                                         // 1
+    "datapath: exact\n"                                 // 2
+    "formats:\n"                                        // 3
+    "  activations: {type: dynamic_fixed, bits: 8}\n"   // 4
+    "  weights:     {type: fixed, bits: 8, fl: 7}\n"    // 5
+    "  bias:        {type: dynamic_fixed, bits: 16}\n"  // 6
+    "  outputs:     {type: dynamic_fixed, bits: 8}\n"   // 7
+    "accumulator: {bits: 32, frac_bits: auto}\n"        // 8
+    "array: {pes: 2, lanes: 8, pipeline_every: 2}\n"    // 9
+    "technology: {node: 28nm, frequency_mhz: 800}\n"    // 10
+    "seed: 7\n";                                        // 11
 
 /// The 1-based column of the first `at` in line `line` of `text`.
 int column_of(const std::string& text, int line, const std::string& at) {
@@ -45,13 +45,15 @@ int column_of(const std::string& text, int line, const std::string& at) {
 
 /// Parses `text`, expecting a ConfigError pointing at the first `at` of line
 /// `line` (the offending node) whose message contains `what`.
-void expect_error(const std::string& text, int line, const std::string& at, const std::string& what) {
+void expect_error(const std::string& text, int line, const std::string& at,
+                  const std::string& what) {
   const int col = column_of(text, line, at);
   try {
     config::parse_arch(text, "bad.yaml");
     ADD_FAILURE() << "no error for:\n" << text;
   } catch (const ConfigError& e) {
-    const std::string prefix = "bad.yaml:" + std::to_string(line) + ":" + std::to_string(col) + ": ";
+    const std::string prefix =
+        "bad.yaml:" + std::to_string(line) + ":" + std::to_string(col) + ": ";
     EXPECT_EQ(e.file(), "bad.yaml");
     EXPECT_EQ(std::string(e.what()).rfind(prefix, 0), 0u)
         << "message: " << e.what() << "\nexpected to start with: " << prefix;
@@ -101,9 +103,9 @@ TEST(ArchYaml, every_shipped_config_loads) {
       EXPECT_LE(s->quantizer.format.code_bits(), 32);
     }
     // The designer's check: a chunk of `lanes` exact products fits the accumulator.
-    const numeric::FixedType prod = numeric::product_type(
-        numeric::exactly_fixed(a.formats.activations.quantizer.format),
-        numeric::exactly_fixed(a.formats.weights.quantizer.format));
+    const numeric::FixedType prod =
+        numeric::product_type(numeric::exactly_fixed(a.formats.activations.quantizer.format),
+                              numeric::exactly_fixed(a.formats.weights.quantizer.format));
     EXPECT_LE(numeric::sum_type(prod, a.array.lanes).bits, a.accumulator.bits);
     EXPECT_FALSE(config::describe(a).empty());
     ++count;
@@ -178,7 +180,8 @@ TEST(ArchYaml, good_text_and_defaults) {
 
   // Only name and formats are required.
   const config::Arch m = config::parse_arch(
-      "name: m\nformats:\n  activations: {type: e5m2}\n  weights: {type: e4m3, rounding: stochastic, "
+      "name: m\nformats:\n  activations: {type: e5m2}\n  weights: {type: e4m3, rounding: "
+      "stochastic, "
       "random_bits: 12}\n  bias: {type: fixed, bits: 32, fl: 16}\n  outputs: {type: minifloat, "
       "exp_bits: 5, mant_bits: 10, specials: ieee, subnormals: on, overflow: special}\n",
       "m.yaml");
@@ -195,7 +198,9 @@ TEST(ArchYaml, good_text_and_defaults) {
 
 TEST(ArchYaml, explicit_accumulator_and_float_datapath) {
   const config::Arch a = config::parse_arch(
-      replace_line(8, "accumulator: {bits: 40, frac_bits: -3, overflow: wrap, align_rounding: nearest_even}"),
+      replace_line(
+          8,
+          "accumulator: {bits: 40, frac_bits: -3, overflow: wrap, align_rounding: nearest_even}"),
       "a.yaml");
   EXPECT_FALSE(a.accumulator.frac_bits_auto);
   EXPECT_EQ(a.accumulator.frac_bits, -3);
@@ -210,11 +215,11 @@ TEST(ArchYaml, explicit_accumulator_and_float_datapath) {
 }
 
 TEST(ArchYaml, layer_overrides) {
-  const config::Arch a = config::parse_arch(
-      std::string(kGood) +
-          "layers:\n  conv1: {weights: {type: fixed, bits: 8, fl: 6}}\n"
-          "  fc2:\n    outputs: {type: pow2, bits: 5, zero_code: on}\n",
-      "o.yaml");
+  const config::Arch a =
+      config::parse_arch(std::string(kGood) +
+                             "layers:\n  conv1: {weights: {type: fixed, bits: 8, fl: 6}}\n"
+                             "  fc2:\n    outputs: {type: pow2, bits: 5, zero_code: on}\n",
+                         "o.yaml");
   ASSERT_EQ(a.overrides.size(), 2u);
   const config::LayerFormats c1 = config::formats_for(a, "conv1");
   EXPECT_EQ(c1.weights.quantizer.format.fl, 6);
@@ -233,7 +238,8 @@ TEST(ArchYaml, unknown_keys) {
                "unknown key 'bitz' in formats.weights (expected one of: type, bits, fl, rounding, "
                "overflow, random_bits)");
   expect_error(replace_line(11, "sead: 7"), 11, "sead", "unknown key 'sead' in the arch");
-  expect_error(replace_line(9, "array: {pes: 2, lane: 8}"), 9, "lane", "unknown key 'lane' in array");
+  expect_error(replace_line(9, "array: {pes: 2, lane: 8}"), 9, "lane",
+               "unknown key 'lane' in array");
   expect_error(replace_line(4, "  activation: {type: dynamic_fixed, bits: 8}"), 4, "activation",
                "unknown key 'activation' in formats");
   expect_error(replace_line(5, "  weights: {type: e4m3, bits: 8}"), 5, "bits",
@@ -245,26 +251,30 @@ TEST(ArchYaml, unknown_keys) {
 }
 
 TEST(ArchYaml, bad_values) {
-  expect_error(replace_line(5, "  weights:     {type: fixd, bits: 8, fl: 7}"), 5, "fixd",
-               "unknown value 'fixd' for formats.weights.type (expected one of: fixed, dynamic_fixed");
+  expect_error(
+      replace_line(5, "  weights:     {type: fixd, bits: 8, fl: 7}"), 5, "fixd",
+      "unknown value 'fixd' for formats.weights.type (expected one of: fixed, dynamic_fixed");
   expect_error(replace_line(5, "  weights:     {type: fixed, bits: 40, fl: 7}"), 5, "40",
                "formats.weights.bits is 40, expected an integer in 1..32");
   expect_error(replace_line(5, "  weights:     {type: fixed, bits: eight, fl: 7}"), 5, "eight,",
                "expected an integer in 1..32 for formats.weights.bits, got 'eight'");
   expect_error(replace_line(5, "  weights:     {type: fixed, bits: 8}"), 5, "{",
                "missing key 'fl' in formats.weights");
-  expect_error(replace_line(5, "  weights: {type: minifloat, exp_bits: 4, mant_bits: 3, overflow: wrap}"),
-               5, "wrap", "overflow 'wrap' is defined for fixed point only");
-  expect_error(replace_line(5, "  weights: {type: minifloat, exp_bits: 4, mant_bits: 3, overflow: special}"),
-               5, "special", "needs a minifloat with ieee or fn specials");
-  expect_error(replace_line(5, "  weights: {type: minifloat, exp_bits: 4, mant_bits: 0, specials: ieee}"),
-               5, "{", "impossible format in formats.weights");
+  expect_error(
+      replace_line(5, "  weights: {type: minifloat, exp_bits: 4, mant_bits: 3, overflow: wrap}"), 5,
+      "wrap", "overflow 'wrap' is defined for fixed point only");
+  expect_error(
+      replace_line(5, "  weights: {type: minifloat, exp_bits: 4, mant_bits: 3, overflow: special}"),
+      5, "special", "needs a minifloat with ieee or fn specials");
+  expect_error(
+      replace_line(5, "  weights: {type: minifloat, exp_bits: 4, mant_bits: 0, specials: ieee}"), 5,
+      "{", "impossible format in formats.weights");
   expect_error(replace_line(5, "  weights: {type: minifloat, exp_bits: 9, mant_bits: 3}"), 5, "9",
                "expected an integer in 2..8");
   expect_error(replace_line(5, "  weights: {type: pow2, bits: 4, zero_code: maybe}"), 5, "maybe",
                "expected on or off for formats.weights.zero_code, got 'maybe'");
-  expect_error(replace_line(5, "  weights: {type: fixed, bits: 8, fl: 7, rounding: nearest}"), 5, "nearest",
-               "unknown value 'nearest' for formats.weights.rounding");
+  expect_error(replace_line(5, "  weights: {type: fixed, bits: 8, fl: 7, rounding: nearest}"), 5,
+               "nearest", "unknown value 'nearest' for formats.weights.rounding");
   expect_error(replace_line(5, "  weights: [fixed, 8]"), 5, "[", "expected a map");
   expect_error(replace_line(5, "  weights: {type: float}"), 5, "{",
                "formats.weights is float, but the exact datapath needs a quantized format");
@@ -272,13 +282,17 @@ TEST(ArchYaml, bad_values) {
   expect_error(replace_line(7, ""), 4, "activations", "missing key 'outputs' in formats");
   expect_error(replace_line(8, "accumulator: {bits: 65}"), 8, "65", "expected an integer in 2..64");
   expect_error(replace_line(8, "accumulator: {bits: 1}"), 8, "1", "expected an integer in 2..64");
-  expect_error(replace_line(8, "accumulator: {frac_bits: some}"), 8, "some", "expected 'auto' or an integer");
-  expect_error(replace_line(8, "accumulator: {overflow: special}"), 8, "special",
-               "unknown value 'special' for accumulator.overflow (expected one of: saturate, wrap)");
+  expect_error(replace_line(8, "accumulator: {frac_bits: some}"), 8, "some",
+               "expected 'auto' or an integer");
+  expect_error(
+      replace_line(8, "accumulator: {overflow: special}"), 8, "special",
+      "unknown value 'special' for accumulator.overflow (expected one of: saturate, wrap)");
   expect_error(replace_line(8, "accumulator: {align_rounding: stochastic}"), 8, "stochastic",
                "cannot be stochastic");
-  expect_error(replace_line(9, "array: {lanes: 0}"), 9, "0", "array.lanes is 0, expected an integer in 1..65536");
-  expect_error(replace_line(10, "technology: {frequency_mhz: -5}"), 10, "-5", "expected a number above 0");
+  expect_error(replace_line(9, "array: {lanes: 0}"), 9, "0",
+               "array.lanes is 0, expected an integer in 1..65536");
+  expect_error(replace_line(10, "technology: {frequency_mhz: -5}"), 10, "-5",
+               "expected a number above 0");
   expect_error(replace_line(11, "seed: -1"), 11, "-1", "expected a non-negative integer");
   expect_error(replace_line(2, "datapath: analog"), 2, "analog", "expected one of: exact, float");
   expect_error(replace_line(1, "name: [a, b]"), 1, "[", "expected a name for name, got a list");
@@ -316,16 +330,21 @@ TEST(ArchDescribe, hash_and_text) {
   EXPECT_EQ(config::arch_hash(a), config::fnv1a64(kGood));
   const std::string d = config::describe(a);
   EXPECT_NE(d.find("datapath: exact"), std::string::npos) << d;
-  EXPECT_NE(d.find("weights: fixed<8,7>: 8-bit code, range [-1, 0.9921875], smallest positive 0.0078125"),
-            std::string::npos) << d;
-  EXPECT_NE(d.find("products fixed<16,7>; a chunk of 8 lanes sums to fixed<19,7>"), std::string::npos) << d;
+  EXPECT_NE(
+      d.find("weights: fixed<8,7>: 8-bit code, range [-1, 0.9921875], smallest positive 0.0078125"),
+      std::string::npos)
+      << d;
+  EXPECT_NE(d.find("products fixed<16,7>; a chunk of 8 lanes sums to fixed<19,7>"),
+            std::string::npos)
+      << d;
   EXPECT_NE(d.find("array: 2 PEs x 8 lanes"), std::string::npos) << d;
 
   numeric::Quantizer q;
   q.format = numeric::Format::e4m3();
-  EXPECT_EQ(config::describe(q),
-            "e4m3 (OCP FP8: fn specials, subnormals): 8-bit code, range [-448, 448], smallest positive "
-            "0.001953125, NaN; rounding nearest_even, overflow saturate");
+  EXPECT_EQ(
+      config::describe(q),
+      "e4m3 (OCP FP8: fn specials, subnormals): 8-bit code, range [-448, 448], smallest positive "
+      "0.001953125, NaN; rounding nearest_even, overflow saturate");
 }
 
 }  // namespace
