@@ -56,8 +56,11 @@ RISTSIM_HD inline Quantized pack(const Format& f, bool neg, uint64_t mcode) {
     }
     case FormatKind::minifloat: {
       const int em = f.exp_bits + f.mant_bits;
+      // Magnitude code 0 is zero, except in the ristretto variant, where it is the
+      // smallest normal 2^-bias (zero is the extra code, never packed here).
+      const bool is_zero = mcode == 0 && f.specials != Specials::ristretto;
       const bool keep_sign = f.specials == Specials::ieee;  // IEEE keeps the sign of zero
-      r.code = ((neg && (mcode != 0 || keep_sign)) ? uint64_t{1} << em : 0) | mcode;
+      r.code = ((neg && (!is_zero || keep_sign)) ? uint64_t{1} << em : 0) | mcode;
       break;
     }
     case FormatKind::pow2:

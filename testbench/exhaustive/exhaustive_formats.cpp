@@ -1,0 +1,161 @@
+// Exhaustive comparison of the numeric core with the oracle (oracle.h) over the
+// formats of up to 16 bits, every rounding and every valid overflow mode.
+//
+// Coverage (runtime on one core, Release, is printed by each test):
+//   fixed point   B = 1..16 with FL in {-3, 0, 1, B-1, B, B+5} (B <= 10) and
+//                 {-2, B/2, B+3} (B = 11..16); every code up to kFullPoints grid
+//                 points, sampled above (see harness.h).
+//   minifloat     every (E, M) with 1 + E + M <= 16, for specials none / ieee /
+//                 fn with subnormals off and on, and ristretto; every code up to
+//                 kFullPoints grid points, sampled above; extra biases.
+//   power of two  B = 2..8 (and 10), zero code off/on, value/log rounding,
+//                 several exp_max; every code.
+// Codes and monotonicity: every code of every format above (codes are cheap).
+#include <chrono>
+
+#include "harness.h"
+
+namespace ristsim::testing {
+namespace {
+
+// Formats with more grid points than this are sampled (8-bit exponent fields of
+// 16-bit minifloats have 65536 codes; all of them times ~10 inputs times ~16
+// quantizers would take minutes on the 2-core CI machine).
+constexpr size_t kFullPoints = 2048;
+constexpr size_t kSampledPoints = 1536;
+
+struct Timer {
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+};
+
+std::vector<Format> fixed_formats() {
+  std::vector<Format> v;
+  for (int b = 1; b <= 16; ++b) {
+    std::vector<int> fls = b <= 10 ? std::vector<int>{-3, 0, 1, b - 1, b, b + 5}
+                                   : std::vector<int>{-2, b / 2, b + 3};
+    std::sort(fls.begin(), fls.end());
+    fls.erase(std::unique(fls.begin(), fls.end()), fls.end());
+    for (int fl : fls) v.push_back(Format::fixed_point(b, fl));
+  }
+  return v;
+}
+
+std::vector<Format> minifloat_formats(Specials sp, bool subnormals) {
+  std::vector<Format> v;
+  for (int e = 2; e <= 8; ++e)
+    for (int m = 0; 1 + e + m <= 16; ++m) {
+      if (sp == Specials::ieee && m < 1) continue;  // NaN needs a mantissa bit
+      v.push_back(Format::minifloat(e, m, sp, subnormals));
+    }
+  return v;
+}
+
+std::vector<Format> pow2_formats() {
+  std::vector<Format> v;
+  for (int b : {2, 3, 4, 5, 6, 7, 8, 10})
+    for (int exp_max : {-1, 0, 3, -20})
+      for (bool zero : {false, true})
+        for (Pow2Rounding r : {Pow2Rounding::value, Pow2Rounding::log})
+          v.push_back(Format::pow2(b, exp_max, zero, r));
+  return v;
+}
+
+void run_family(const char* name, const std::vector<Format>& formats) {
+  Timer t;
+  CheckStats total;
+  uint64_t sampled = 0;
+  for (const Format& f : formats) {
+    const CheckStats s = check_format(f, kFullPoints, 20261123);
+    if (Oracle(f).grid().size() > kFullPoints) ++sampled;
+    total.comparisons += s.comparisons;
+    total.mismatches += s.mismatches;
+  }
+  EXPECT_EQ(total.mismatches, 0u);
+  std::printf("[ %s ] %zu formats (%" PRIu64 " sampled to ~%zu grid points), %" PRIu64
+              " comparisons with the oracle, %.2f s\n",
+              name, formats.size(), sampled, kSampledPoints, total.comparisons, t.seconds());
+}
+
+TEST(ExhaustiveFixed, every_rounding_and_overflow) { run_family("fixed", fixed_formats()); }
+
+TEST(ExhaustiveMinifloat, specials_none_subnormals_off) {
+  run_family("minifloat none", minifloat_formats(Specials::none, false));
+}
+TEST(ExhaustiveMinifloat, specials_none_subnormals_on) {
+  run_family("minifloat none+sub", minifloat_formats(Specials::none, true));
+}
+TEST(ExhaustiveMinifloat, specials_ieee_subnormals_off) {
+  run_family("minifloat ieee", minifloat_formats(Specials::ieee, false));
+}
+TEST(ExhaustiveMinifloat, specials_ieee_subnormals_on) {
+  run_family("minifloat ieee+sub", minifloat_formats(Specials::ieee, true));
+}
+TEST(ExhaustiveMinifloat, specials_fn_subnormals_off) {
+  run_family("minifloat fn", minifloat_formats(Specials::fn, false));
+}
+TEST(ExhaustiveMinifloat, specials_fn_subnormals_on) {
+  run_family("minifloat fn+sub", minifloat_formats(Specials::fn, true));
+}
+TEST(ExhaustiveMinifloat, ristretto_variant) {
+  run_family("minifloat ristretto", minifloat_formats(Specials::ristretto, false));
+}
+
+TEST(ExhaustiveMinifloat, other_biases) {
+  std::vector<Format> v;
+  for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
+    for (bool sub : {false, true}) {
+      if (sp == Specials::ristretto && sub) continue;
+      for (auto [e, m] : {std::pair{2, 1}, {3, 2}, {4, 3}, {5, 2}, {4, 0}, {8, 3}})
+        for (int bias : {0, 1, -3, 7, 20, 127, -100})
+          if (!(sp == Specials::ieee && m == 0))  // NaN needs a mantissa bit
+            v.push_back(Format::minifloat(e, m, sp, sub, bias));
+    }
+  run_family("minifloat biases", v);
+}
+
+TEST(ExhaustivePow2, value_and_log_rounding) { run_family("pow2", pow2_formats()); }
+
+TEST(ExhaustiveCodes, decode_and_idempotence) {
+  Timer t;
+  std::vector<Format> all = fixed_formats();
+  for (Specials sp : {Specials::none, Specials::ieee, Specials::fn})
+    for (bool sub : {false, true})
+      for (const Format& f : minifloat_formats(sp, sub))
+        if (f.bits <= 12) all.push_back(f);
+  for (const Format& f : minifloat_formats(Specials::ristretto, false))
+    if (f.bits <= 12) all.push_back(f);
+  // 16-bit ones: one per exponent width and specials mode.
+  for (int e = 2; e <= 8; ++e)
+    for (Specials sp : {Specials::none, Specials::ieee, Specials::fn})
+      all.push_back(Format::minifloat(e, 15 - e, sp, e % 2 == 0));
+  all.push_back(Format::minifloat(8, 7, Specials::ristretto, false));
+  for (const Format& f : pow2_formats()) all.push_back(f);
+  uint64_t checks = 0;
+  for (const Format& f : all) checks += check_codes(f);
+  std::printf("[ codes ] %zu formats, %" PRIu64 " code checks, %.2f s\n", all.size(), checks,
+              t.seconds());
+}
+
+TEST(ExhaustiveMonotonic, non_stochastic_modes) {
+  Timer t;
+  std::vector<Format> all;
+  for (const Format& f : fixed_formats())
+    if (f.bits <= 12) all.push_back(f);
+  for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
+    for (bool sub : {false, true}) {
+      if (sp == Specials::ristretto && sub) continue;
+      for (const Format& f : minifloat_formats(sp, sub))
+        if (f.bits <= 10) all.push_back(f);
+    }
+  for (const Format& f : pow2_formats()) all.push_back(f);
+  uint64_t checks = 0;
+  for (const Format& f : all) checks += check_monotonic(f, kFullPoints);
+  std::printf("[ monotonic ] %zu formats, %" PRIu64 " steps, %.2f s\n", all.size(), checks,
+              t.seconds());
+}
+
+}  // namespace
+}  // namespace ristsim::testing
