@@ -1,0 +1,219 @@
+// GEMM kernels of the exact datapath: portable loops, AVX2, AVX-512BW and
+// AVX-512 VNNI. Register block: kRowBlock (4) output rows by 16 or 32 columns;
+// the weight of each row is broadcast, the columns are vector lanes.
+#include "kernels/cpu/exact_gemm.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RISTSIM_X86 1
+#endif
+
+namespace ristsim::kernels::cpu_detail {
+namespace {
+
+// ---- portable -------------------------------------------------------------
+
+void gemm_i16_portable(const int16_t* x, const int32_t* w, int32_t* out, int kk, int d2, int pp) {
+  for (int k = 0; k < kk; ++k) {
+    int32_t* o = out + static_cast<size_t>(k) * pp;
+    for (int p = 0; p < pp; ++p) o[p] = 0;
+    for (int j = 0; j < d2; ++j) {
+      const int32_t wp = w[static_cast<size_t>(k) * d2 + j];
+      const int32_t w0 = static_cast<int16_t>(static_cast<uint32_t>(wp) & 0xffff);
+      const int32_t w1 = static_cast<int16_t>(static_cast<uint32_t>(wp) >> 16);
+      const int16_t* xr = x + static_cast<size_t>(j) * pp * 2;
+      // Modulo 2^32 like the vector code (unsigned: no undefined overflow).
+      for (int p = 0; p < pp; ++p)
+        o[p] = static_cast<int32_t>(static_cast<uint32_t>(o[p]) +
+                                    static_cast<uint32_t>(xr[2 * p] * w0) +
+                                    static_cast<uint32_t>(xr[2 * p + 1] * w1));
+    }
+  }
+}
+
+void gemm_f64_portable(const double* x, const double* w, double* out, int kk, int d, int pp) {
+  for (int k = 0; k < kk; ++k) {
+    double* o = out + static_cast<size_t>(k) * pp;
+    for (int p = 0; p < pp; ++p) o[p] = 0;
+    for (int j = 0; j < d; ++j) {
+      const double wv = w[static_cast<size_t>(k) * d + j];
+      const double* xr = x + static_cast<size_t>(j) * pp;
+      for (int p = 0; p < pp; ++p) o[p] += wv * xr[p];
+    }
+  }
+}
+
+#ifdef RISTSIM_X86
+
+// ---- AVX2 -----------------------------------------------------------------
+
+__attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const int32_t* w,
+                                                        int32_t* out, int kk, int d2, int pp) {
+  for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
+    const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
+    for (int p0 = 0; p0 < pp; p0 += 16) {
+      __m256i acc[kRowBlock][2];
+      for (auto& r : acc) r[0] = r[1] = _mm256_setzero_si256();
+      for (int j = 0; j < d2; ++j) {
+        const int16_t* xr = x + (static_cast<size_t>(j) * pp + p0) * 2;
+        const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xr));
+        const __m256i xb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xr + 16));
+        for (int r = 0; r < kRowBlock; ++r) {
+          const __m256i wv = _mm256_set1_epi32(w0[static_cast<size_t>(r) * d2 + j]);
+          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(xa, wv));
+          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(xb, wv));
+        }
+      }
+      for (int r = 0; r < kRowBlock; ++r) {
+        int32_t* o = out + static_cast<size_t>(k0 + r) * pp + p0;
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), acc[r][0]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8), acc[r][1]);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const double* w,
+                                                        double* out, int kk, int d, int pp) {
+  for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
+    const double* w0 = w + static_cast<size_t>(k0) * d;
+    for (int p0 = 0; p0 < pp; p0 += 8) {
+      __m256d acc[kRowBlock][2];
+      for (auto& r : acc) r[0] = r[1] = _mm256_setzero_pd();
+      for (int j = 0; j < d; ++j) {
+        const double* xr = x + static_cast<size_t>(j) * pp + p0;
+        const __m256d xa = _mm256_loadu_pd(xr);
+        const __m256d xb = _mm256_loadu_pd(xr + 4);
+        for (int r = 0; r < kRowBlock; ++r) {
+          const __m256d wv = _mm256_broadcast_sd(w0 + static_cast<size_t>(r) * d + j);
+          acc[r][0] = _mm256_fmadd_pd(xa, wv, acc[r][0]);
+          acc[r][1] = _mm256_fmadd_pd(xb, wv, acc[r][1]);
+        }
+      }
+      for (int r = 0; r < kRowBlock; ++r) {
+        double* o = out + static_cast<size_t>(k0 + r) * pp + p0;
+        _mm256_storeu_pd(o, acc[r][0]);
+        _mm256_storeu_pd(o + 4, acc[r][1]);
+      }
+    }
+  }
+}
+
+// ---- AVX-512 ----------------------------------------------------------------
+
+__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x,
+                                                                  const int32_t* w, int32_t* out,
+                                                                  int kk, int d2, int pp) {
+  for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
+    const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
+    for (int p0 = 0; p0 < pp; p0 += 32) {
+      __m512i acc[kRowBlock][2];
+      for (auto& r : acc) r[0] = r[1] = _mm512_setzero_si512();
+      for (int j = 0; j < d2; ++j) {
+        const int16_t* xr = x + (static_cast<size_t>(j) * pp + p0) * 2;
+        const __m512i xa = _mm512_loadu_si512(xr);
+        const __m512i xb = _mm512_loadu_si512(xr + 32);
+        for (int r = 0; r < kRowBlock; ++r) {
+          const __m512i wv = _mm512_set1_epi32(w0[static_cast<size_t>(r) * d2 + j]);
+          acc[r][0] = _mm512_add_epi32(acc[r][0], _mm512_madd_epi16(xa, wv));
+          acc[r][1] = _mm512_add_epi32(acc[r][1], _mm512_madd_epi16(xb, wv));
+        }
+      }
+      for (int r = 0; r < kRowBlock; ++r) {
+        int32_t* o = out + static_cast<size_t>(k0 + r) * pp + p0;
+        _mm512_storeu_si512(o, acc[r][0]);
+        _mm512_storeu_si512(o + 16, acc[r][1]);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const int16_t* x,
+                                                                           const int32_t* w,
+                                                                           int32_t* out, int kk,
+                                                                           int d2, int pp) {
+  for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
+    const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
+    for (int p0 = 0; p0 < pp; p0 += 32) {
+      __m512i acc[kRowBlock][2];
+      for (auto& r : acc) r[0] = r[1] = _mm512_setzero_si512();
+      for (int j = 0; j < d2; ++j) {
+        const int16_t* xr = x + (static_cast<size_t>(j) * pp + p0) * 2;
+        const __m512i xa = _mm512_loadu_si512(xr);
+        const __m512i xb = _mm512_loadu_si512(xr + 32);
+        for (int r = 0; r < kRowBlock; ++r) {
+          const __m512i wv = _mm512_set1_epi32(w0[static_cast<size_t>(r) * d2 + j]);
+          // vpdpwssd: non-saturating, modulo 2^32 like vpmaddwd + vpaddd.
+          acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], xa, wv);
+          acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], xb, wv);
+        }
+      }
+      for (int r = 0; r < kRowBlock; ++r) {
+        int32_t* o = out + static_cast<size_t>(k0 + r) * pp + p0;
+        _mm512_storeu_si512(o, acc[r][0]);
+        _mm512_storeu_si512(o + 16, acc[r][1]);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const double* w,
+                                                         double* out, int kk, int d, int pp) {
+  for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
+    const double* w0 = w + static_cast<size_t>(k0) * d;
+    for (int p0 = 0; p0 < pp; p0 += 16) {
+      __m512d acc[kRowBlock][2];
+      for (auto& r : acc) r[0] = r[1] = _mm512_setzero_pd();
+      for (int j = 0; j < d; ++j) {
+        const double* xr = x + static_cast<size_t>(j) * pp + p0;
+        const __m512d xa = _mm512_loadu_pd(xr);
+        const __m512d xb = _mm512_loadu_pd(xr + 8);
+        for (int r = 0; r < kRowBlock; ++r) {
+          const __m512d wv = _mm512_set1_pd(w0[static_cast<size_t>(r) * d + j]);
+          acc[r][0] = _mm512_fmadd_pd(xa, wv, acc[r][0]);
+          acc[r][1] = _mm512_fmadd_pd(xb, wv, acc[r][1]);
+        }
+      }
+      for (int r = 0; r < kRowBlock; ++r) {
+        double* o = out + static_cast<size_t>(k0 + r) * pp + p0;
+        _mm512_storeu_pd(o, acc[r][0]);
+        _mm512_storeu_pd(o + 8, acc[r][1]);
+      }
+    }
+  }
+}
+
+#endif  // RISTSIM_X86
+
+}  // namespace
+
+void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int32_t* out, int kk, int d2,
+              int pp) {
+#ifdef RISTSIM_X86
+  switch (isa) {
+    case CpuIsa::avx512_vnni: return gemm_i16_vnni(x, w, out, kk, d2, pp);
+    case CpuIsa::avx512: return gemm_i16_avx512(x, w, out, kk, d2, pp);
+    case CpuIsa::avx2: return gemm_i16_avx2(x, w, out, kk, d2, pp);
+    case CpuIsa::portable: break;
+  }
+#else
+  (void)isa;
+#endif
+  gemm_i16_portable(x, w, out, kk, d2, pp);
+}
+
+void gemm_f64(CpuIsa isa, const double* x, const double* w, double* out, int kk, int d, int pp) {
+#ifdef RISTSIM_X86
+  switch (isa) {
+    case CpuIsa::avx512_vnni:
+    case CpuIsa::avx512: return gemm_f64_avx512(x, w, out, kk, d, pp);
+    case CpuIsa::avx2: return gemm_f64_avx2(x, w, out, kk, d, pp);
+    case CpuIsa::portable: break;
+  }
+#else
+  (void)isa;
+#endif
+  gemm_f64_portable(x, w, out, kk, d, pp);
+}
+
+}  // namespace ristsim::kernels::cpu_detail

@@ -1,0 +1,28 @@
+// The GEMM kernels of the exact datapath on the CPU (internal to kernels/cpu).
+// out[k][p] = sum_d w[k][d] * x[d][p], with one variant per instruction set.
+// The portable variants are always compiled; the others carry per-function
+// target attributes and run only where __builtin_cpu_supports says so.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/exact_layer_cpu.h"
+
+namespace ristsim::kernels::cpu_detail {
+
+/// Column and row blocking shared by the kernels and the packing code.
+inline constexpr int kColumnBlock = 32;  ///< pp is a multiple of this
+inline constexpr int kRowBlock = 4;      ///< kk is a multiple of this
+
+/// int16 x int16 -> int32, pairs of d interleaved (the vpmaddwd layout):
+///   x: [d2][pp][2] int16 (x[j][p][e] is term d = 2j + e of column p)
+///   w: [kk][d2] int32, low half w[k][2j], high half w[k][2j+1]
+///   out: [kk][pp] int32, the sum modulo 2^32 (exact when |sum| < 2^31:
+///   vpmaddwd's one wrapping case, all four inputs -32768, is congruent).
+void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int32_t* out, int kk, int d2, int pp);
+
+/// double: x: [d][pp], w: [kk][d], out: [kk][pp]. Exact when every product and
+/// partial sum is an integer of magnitude <= 2^53 (the caller's bound).
+void gemm_f64(CpuIsa isa, const double* x, const double* w, double* out, int kk, int d, int pp);
+
+}  // namespace ristsim::kernels::cpu_detail

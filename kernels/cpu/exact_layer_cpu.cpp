@@ -1,0 +1,603 @@
+// The exact datapath on the CPU (see exact_layer_cpu.h for the method).
+//
+// Layout of the work: the output positions of all images form the GEMM's
+// columns (p = img * oh * ow + oy * ow + ox), so an inner product batches its
+// images. Work items are (group, block of columns); each thread packs its
+// block's columns (im2col on exact integers), runs the GEMM for the group's
+// fast channels and the generic chunked path for the others, and converts to
+// output codes. Every output element depends on its own terms only, so the
+// result does not depend on the split or the thread count.
+#include "kernels/cpu/exact_layer_cpu.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "kernels/cpu/exact_gemm.h"
+
+namespace ristsim::kernels {
+
+using numeric::Dyadic;
+using numeric::Format;
+using numeric::Quantized;
+using numeric::Quantizer;
+
+const char* to_string(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::portable: return "portable";
+    case CpuIsa::avx2: return "avx2";
+    case CpuIsa::avx512: return "avx512";
+    case CpuIsa::avx512_vnni: return "avx512_vnni";
+  }
+  return "?";
+}
+
+const char* to_string(ExactKernel k) {
+  switch (k) {
+    case ExactKernel::int16: return "int16";
+    case ExactKernel::float64: return "float64";
+    case ExactKernel::generic: return "generic";
+  }
+  return "?";
+}
+
+bool cpu_supports(CpuIsa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case CpuIsa::portable: return true;
+    case CpuIsa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CpuIsa::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    case CpuIsa::avx512_vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+#else
+  return isa == CpuIsa::portable;
+#endif
+}
+
+CpuIsa best_cpu_isa() {
+  for (CpuIsa isa : {CpuIsa::avx512_vnni, CpuIsa::avx512, CpuIsa::avx2})
+    if (cpu_supports(isa)) return isa;
+  return CpuIsa::portable;
+}
+
+namespace {
+
+using u128 = unsigned __int128;
+using i128 = __int128;
+
+/// Operands as exact integers in units of 2^-exactly_fixed(format).fl.
+struct Operand {
+  Format format;
+  int fl = 0;         ///< exactly_fixed(format).fl
+  int int_bits = 0;   ///< exactly_fixed(format).bits
+  bool has_ints = false;  ///< int_bits <= 62: values below fit int64
+  std::vector<int64_t> value;   ///< per element (has_ints); 0 for inf/NaN
+  std::vector<uint8_t> finite;  ///< per element
+  bool any_special = false;
+  uint64_t max_abs = 0;
+};
+
+/// One code as an exact integer (has_ints formats). False for inf/NaN.
+bool code_to_int(const Format& f, int fl, uint32_t code, int64_t* v) {
+  Dyadic d;
+  if (!numeric::decode_exact(f, code, &d)) return false;
+  if (d.mag == 0) {
+    *v = 0;
+    return true;
+  }
+  const uint64_t m = d.mag << (d.exp + fl);  // exp + fl >= 0: fl is the format's quantum
+  *v = d.neg ? -static_cast<int64_t>(m) : static_cast<int64_t>(m);
+  return true;
+}
+
+Operand convert(const Format& f, const uint32_t* codes, size_t count) {
+  Operand op;
+  op.format = f;
+  const numeric::FixedType t = numeric::exactly_fixed(f);
+  op.fl = t.fl;
+  op.int_bits = t.bits;
+  op.has_ints = t.bits <= 62;
+  op.finite.resize(count);
+  if (op.has_ints) op.value.resize(count);
+  const int cb = f.code_bits();
+  if (cb <= 16) {  // a table per code
+    const size_t n = size_t{1} << cb;
+    std::vector<int64_t> tv(n, 0);
+    std::vector<uint8_t> tf(n, 0);
+    for (size_t c = 0; c < n; ++c) {
+      if (op.has_ints) {
+        tf[c] = code_to_int(f, op.fl, static_cast<uint32_t>(c), &tv[c]);
+      } else {
+        Dyadic d;
+        tf[c] = numeric::decode_exact(f, c, &d);
+      }
+    }
+    const uint32_t mask = static_cast<uint32_t>(n - 1);
+    for (size_t i = 0; i < count; ++i) {
+      const uint32_t c = codes[i] & mask;
+      op.finite[i] = tf[c];
+      if (op.has_ints) op.value[i] = tv[c];
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i) {
+      if (op.has_ints) {
+        int64_t v = 0;
+        op.finite[i] = code_to_int(f, op.fl, codes[i], &v);
+        op.value[i] = v;
+      } else {
+        Dyadic d;
+        op.finite[i] = numeric::decode_exact(f, codes[i], &d);
+      }
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (!op.finite[i]) op.any_special = true;
+    if (op.has_ints) {
+      const int64_t v = op.value[i];
+      const uint64_t a = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+      op.max_abs = std::max(op.max_abs, a);
+    }
+  }
+  return op;
+}
+
+/// A value onto the accumulator's grid, exactly as docs/datapath.md step 2.
+int64_t align(const ExactLayerSpec& spec, int frac_bits, const Dyadic& v) {
+  Quantizer grid;
+  grid.format = Format::fixed_point(64, frac_bits);
+  grid.rounding = spec.acc.align_rounding;
+  grid.overflow = numeric::Overflow::wrap;
+  return numeric::sign_extend(numeric::quantize(grid, v).code, 64);
+}
+
+/// The accumulator's overflow mode on A bits; counts a change.
+struct Accumulator {
+  i128 max, min;
+  int bits;
+  bool saturate;
+  explicit Accumulator(const config::AccumulatorSpec& a)
+      : max((static_cast<i128>(1) << (a.bits - 1)) - 1),
+        min(-(static_cast<i128>(1) << (a.bits - 1))),
+        bits(a.bits),
+        saturate(a.overflow == numeric::Overflow::saturate) {}
+  int64_t apply(i128 v, uint64_t* overflows) const {
+    if (v >= min && v <= max) return static_cast<int64_t>(v);
+    ++*overflows;
+    if (saturate) return static_cast<int64_t>(v > max ? max : min);
+    const u128 low = static_cast<u128>(v) & ((static_cast<u128>(1) << bits) - 1);
+    return numeric::sign_extend(static_cast<uint64_t>(low), bits);
+  }
+};
+
+/// The aligned products of the generic path.
+class TermSource {
+ public:
+  enum class Mode { int_shift, table, quantize };
+
+  TermSource(const ExactLayerSpec& spec, int frac_bits, const Operand& a, const Operand& w,
+             const uint32_t* in_codes, const uint32_t* w_codes, size_t in_count,
+             size_t w_count)
+      : spec_(spec), frac_bits_(frac_bits), a_(a), w_(w), in_codes_(in_codes), w_codes_(w_codes) {
+    shift_ = frac_bits - (a.fl + w.fl);
+    const int acb = a.format.code_bits(), wcb = w.format.code_bits();
+    if (shift_ >= 0 && a.has_ints && w.has_ints) {
+      mode_ = Mode::int_shift;
+    } else if (acb + wcb <= 16) {
+      mode_ = Mode::table;
+      w_bits_ = wcb;
+      a_mask_ = (1u << acb) - 1;
+      w_mask_ = (1u << wcb) - 1;
+      table_.assign(size_t{1} << (acb + wcb), 0);
+      for (uint32_t ac = 0; ac < (1u << acb); ++ac) {
+        for (uint32_t wc = 0; wc < (1u << wcb); ++wc) {
+          Dyadic da, dw;
+          if (!numeric::decode_exact(a.format, ac, &da) || !numeric::decode_exact(w.format, wc, &dw))
+            continue;
+          table_[(size_t{ac} << wcb) | wc] = align(spec, frac_bits, product(da, dw));
+        }
+      }
+    } else {
+      mode_ = Mode::quantize;
+      a_dy_.resize(in_count);
+      w_dy_.resize(w_count);
+      for (size_t i = 0; i < in_count; ++i) numeric::decode_exact(a.format, in_codes[i], &a_dy_[i]);
+      for (size_t i = 0; i < w_count; ++i) numeric::decode_exact(w.format, w_codes[i], &w_dy_[i]);
+    }
+  }
+
+  /// The aligned product of input element ai and weight element wi (both finite).
+  int64_t aligned(size_t ai, size_t wi) const {
+    switch (mode_) {
+      case Mode::int_shift: {
+        if (shift_ >= 64) return 0;  // only the low 64 bits are kept (wrap), all zero
+        const i128 p = static_cast<i128>(a_.value[ai]) * w_.value[wi];
+        return static_cast<int64_t>(static_cast<uint64_t>(static_cast<u128>(p) << shift_));
+      }
+      case Mode::table:
+        return table_[(static_cast<size_t>(in_codes_[ai] & a_mask_) << w_bits_) |
+                      (w_codes_[wi] & w_mask_)];
+      case Mode::quantize:
+        return align(spec_, frac_bits_, product(a_dy_[ai], w_dy_[wi]));
+    }
+    return 0;
+  }
+
+ private:
+  static Dyadic product(const Dyadic& a, const Dyadic& w) {
+    Dyadic p;
+    p.neg = a.neg != w.neg;
+    p.mag = a.mag * w.mag;
+    p.exp = a.exp + w.exp;
+    return p;
+  }
+
+  const ExactLayerSpec& spec_;
+  int frac_bits_;
+  const Operand& a_;
+  const Operand& w_;
+  const uint32_t* in_codes_;
+  const uint32_t* w_codes_;
+  Mode mode_ = Mode::quantize;
+  int shift_ = 0;
+  int w_bits_ = 0;
+  uint32_t a_mask_ = 0, w_mask_ = 0;
+  std::vector<int64_t> table_;
+  std::vector<Dyadic> a_dy_, w_dy_;
+};
+
+/// Everything a worker needs about the layer.
+struct Layer {
+  ConvShape s;
+  const ExactLayerSpec* spec;
+  const uint32_t* in_codes;
+  const uint32_t* w_codes;
+  uint32_t* out_codes;
+  int frac_bits = 0;
+  int shift = 0;  ///< F - FL_p (fast path: >= 0)
+  int cg = 0, kg = 0, depth = 0, ohw = 0;
+  int64_t p_total = 0;
+  Quantizer out;
+  const Operand* a = nullptr;
+  const Operand* w = nullptr;
+  const TermSource* terms = nullptr;
+  std::vector<int64_t> bias_aligned;
+  std::vector<uint8_t> bias_finite;
+  std::vector<uint8_t> fast;  ///< per output channel
+  ExactKernel kernel = ExactKernel::generic;
+  CpuIsa isa = CpuIsa::portable;
+  int kk = 0;                      ///< kg rounded up to the row block
+  std::vector<int32_t> w16;        ///< [groups][kk][d2] packed pairs
+  std::vector<double> wd;          ///< [groups][kk][depth]
+  std::vector<int16_t> in16;       ///< input tensor as int16 (int16 kernel)
+  std::vector<double> ind;         ///< input tensor as double (float64 kernel)
+};
+
+/// Per-thread buffers and counters.
+struct Worker {
+  std::vector<int16_t> x16;
+  std::vector<double> xd;
+  std::vector<int32_t> o32;
+  std::vector<double> od;
+  std::vector<int64_t> col_base;  ///< per column: offset of (img, 0, 0, 0) in the input
+  std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
+  std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
+  ExactStats stats;
+};
+
+void store_output(const Layer& L, Worker& wk, uint64_t index, bool nan, int64_t acc) {
+  Quantized q;
+  if (nan) {
+    q = numeric::quantize(L.out, std::nan(""), index);
+    ++wk.stats.out_nans;
+  } else {
+    Dyadic v;
+    v.neg = acc < 0;
+    v.mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
+    v.exp = -L.frac_bits;
+    q = numeric::quantize(L.out, v, index);
+  }
+  if (q.saturated) ++wk.stats.out_saturations;
+  L.out_codes[index] = static_cast<uint32_t>(q.code);
+}
+
+/// The generic path: one output element, chunk by chunk, as docs/datapath.md.
+void generic_output(const Layer& L, Worker& wk, int k, int col) {
+  const ConvShape& s = L.s;
+  const Accumulator accu(L.spec->acc);
+  const int group = k / L.kg;
+  const size_t lanes = static_cast<size_t>(L.spec->lanes);
+  const int y0 = wk.col_y[col], x0 = wk.col_x[col];
+  const int64_t base = wk.col_base[col];
+  const size_t w_row = static_cast<size_t>(k) * L.depth;
+  int64_t acc = 0;
+  i128 chunk = 0;
+  size_t lane = 0;
+  bool nan = false;
+  uint64_t overflows = 0;
+  size_t d = 0;
+  for (int ci = 0; ci < L.cg; ++ci) {
+    const int64_t plane = base + static_cast<int64_t>(group * L.cg + ci) * s.h * s.w;
+    for (int ky = 0; ky < s.kh; ++ky) {
+      const int y = y0 + ky * s.dil_h;
+      for (int kx = 0; kx < s.kw; ++kx, ++d) {
+        const int x = x0 + kx * s.dil_w;
+        if (y >= 0 && y < s.h && x >= 0 && x < s.w) {
+          const size_t ai = static_cast<size_t>(plane + static_cast<int64_t>(y) * s.w + x);
+          const size_t wi = w_row + d;
+          if (L.a->finite[ai] && L.w->finite[wi]) {
+            chunk += L.terms->aligned(ai, wi);
+          } else {
+            nan = true;
+          }
+        }
+        if (++lane == lanes) {
+          acc = accu.apply(static_cast<i128>(acc) + chunk, &overflows);
+          chunk = 0;
+          lane = 0;
+        }
+      }
+    }
+  }
+  if (lane != 0) acc = accu.apply(static_cast<i128>(acc) + chunk, &overflows);
+  if (L.spec->has_bias) {
+    if (!L.bias_finite[k]) nan = true;
+    acc = accu.apply(static_cast<i128>(acc) + L.bias_aligned[k], &overflows);
+  }
+  wk.stats.acc_overflows += overflows;
+  store_output(L, wk, wk.col_out[col] + static_cast<uint64_t>(k) * L.ohw, nan, acc);
+}
+
+/// im2col of columns [p0, p0 + cols) of group g into the kernel's layout.
+template <typename T, bool kPairs>
+void pack_columns(const Layer& L, const Worker& wk, const T* in, int g, int cols, int pp, T* x) {
+  const ConvShape& s = L.s;
+  std::fill(x, x + static_cast<size_t>(kPairs ? (L.depth + 1) / 2 * 2 : L.depth) * pp, T{0});
+  int d = 0;
+  for (int ci = 0; ci < L.cg; ++ci) {
+    const int64_t plane = static_cast<int64_t>(g * L.cg + ci) * s.h * s.w;
+    for (int ky = 0; ky < s.kh; ++ky) {
+      for (int kx = 0; kx < s.kw; ++kx, ++d) {
+        T* row = kPairs ? x + static_cast<size_t>(d / 2) * pp * 2 + (d & 1)
+                        : x + static_cast<size_t>(d) * pp;
+        const int step = kPairs ? 2 : 1;
+        for (int c = 0; c < cols; ++c) {
+          const int y = wk.col_y[c] + ky * s.dil_h;
+          const int xx = wk.col_x[c] + kx * s.dil_w;
+          if (y >= 0 && y < s.h && xx >= 0 && xx < s.w)
+            row[static_cast<size_t>(c) * step] =
+                in[wk.col_base[c] + plane + static_cast<int64_t>(y) * s.w + xx];
+        }
+      }
+    }
+  }
+}
+
+void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
+  const ConvShape& s = L.s;
+  // Column bookkeeping.
+  wk.col_base.resize(cols);
+  wk.col_y.resize(cols);
+  wk.col_x.resize(cols);
+  wk.col_out.resize(cols);
+  for (int c = 0; c < cols; ++c) {
+    const int64_t p = p0 + c;
+    const int64_t img = p / L.ohw;
+    const int pos = static_cast<int>(p % L.ohw);
+    const int oy = pos / s.ow, ox = pos % s.ow;
+    wk.col_base[c] = img * s.c * s.h * s.w;
+    wk.col_y[c] = oy * s.stride_h - s.pad_h;
+    wk.col_x[c] = ox * s.stride_w - s.pad_w;
+    wk.col_out[c] = static_cast<uint64_t>(img) * s.k * L.ohw + pos;
+  }
+  const int k_begin = g * L.kg;
+  bool any_fast = false;
+  for (int k = k_begin; k < k_begin + L.kg; ++k) any_fast = any_fast || L.fast[k];
+
+  if (any_fast && L.kernel != ExactKernel::generic) {
+    const int pp = (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock *
+                   cpu_detail::kColumnBlock;
+    if (L.kernel == ExactKernel::int16) {
+      const int d2 = (L.depth + 1) / 2;
+      wk.x16.resize(static_cast<size_t>(d2) * pp * 2);
+      wk.o32.resize(static_cast<size_t>(L.kk) * pp);
+      pack_columns<int16_t, true>(L, wk, L.in16.data(), g, cols, pp, wk.x16.data());
+      cpu_detail::gemm_i16(L.isa, wk.x16.data(), L.w16.data() + static_cast<size_t>(g) * L.kk * d2,
+                           wk.o32.data(), L.kk, d2, pp);
+    } else {
+      wk.xd.resize(static_cast<size_t>(L.depth) * pp);
+      wk.od.resize(static_cast<size_t>(L.kk) * pp);
+      pack_columns<double, false>(L, wk, L.ind.data(), g, cols, pp, wk.xd.data());
+      cpu_detail::gemm_f64(L.isa, wk.xd.data(),
+                           L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth, wk.od.data(),
+                           L.kk, L.depth, pp);
+    }
+    for (int kl = 0; kl < L.kg; ++kl) {
+      const int k = k_begin + kl;
+      if (!L.fast[k]) continue;
+      const int64_t bias = L.spec->has_bias ? L.bias_aligned[k] : 0;
+      for (int c = 0; c < cols; ++c) {
+        const size_t o = static_cast<size_t>(kl) * pp + c;
+        const int64_t sum = L.kernel == ExactKernel::int16 ? static_cast<int64_t>(wk.o32[o])
+                                                           : static_cast<int64_t>(wk.od[o]);
+        // The bound makes (sum << shift) + bias exact and within the accumulator.
+        const int64_t acc = static_cast<int64_t>(static_cast<uint64_t>(sum) << L.shift) + bias;
+        store_output(L, wk, wk.col_out[c] + static_cast<uint64_t>(k) * L.ohw, false, acc);
+      }
+    }
+  }
+  for (int k = k_begin; k < k_begin + L.kg; ++k) {
+    if (L.fast[k] && L.kernel != ExactKernel::generic) continue;
+    for (int c = 0; c < cols; ++c) generic_output(L, wk, k, c);
+  }
+}
+
+}  // namespace
+
+void exact_conv_cpu(const ConvShape& shape, const ExactLayerSpec& spec, const uint32_t* in_codes,
+                    const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
+                    ExactStats* stats) {
+  exact_conv_cpu(shape, spec, in_codes, w_codes, bias_codes, out_codes, stats, ExactCpuOptions{},
+                 nullptr);
+}
+
+void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32_t* in_codes,
+                    const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
+                    ExactStats* stats, const ExactCpuOptions& options, ExactCpuReport* report) {
+  if (const char* e = validate(s)) throw std::invalid_argument(e);
+  if (const char* e = validate(spec)) throw std::invalid_argument(e);
+
+  Layer L;
+  L.s = s;
+  L.spec = &spec;
+  L.in_codes = in_codes;
+  L.w_codes = w_codes;
+  L.out_codes = out_codes;
+  L.frac_bits = accumulator_frac_bits(spec);
+  L.cg = s.c / s.groups;
+  L.kg = s.k / s.groups;
+  L.depth = L.cg * s.kh * s.kw;
+  L.ohw = s.oh * s.ow;
+  L.p_total = static_cast<int64_t>(s.n) * L.ohw;
+  L.out = spec.out;
+  L.out.stream = spec.stream;
+
+  const size_t in_count = static_cast<size_t>(s.n) * s.c * s.h * s.w;
+  const size_t w_count = static_cast<size_t>(s.k) * L.depth;
+  const Operand a = convert(spec.act.format, in_codes, in_count);
+  const Operand w = convert(spec.wt.format, w_codes, w_count);
+  L.a = &a;
+  L.w = &w;
+  L.shift = L.frac_bits - (a.fl + w.fl);
+  const TermSource terms(spec, L.frac_bits, a, w, in_codes, w_codes, in_count, w_count);
+  L.terms = &terms;
+
+  // The bias, aligned once per channel (step 5).
+  L.bias_aligned.assign(s.k, 0);
+  L.bias_finite.assign(s.k, 1);
+  if (spec.has_bias) {
+    for (int k = 0; k < s.k; ++k) {
+      Dyadic b;
+      L.bias_finite[k] = numeric::decode_exact(spec.bias.format, bias_codes[k], &b);
+      if (L.bias_finite[k]) L.bias_aligned[k] = align(spec, L.frac_bits, b);
+    }
+  }
+
+  // Which channels can never overflow the accumulator: the bound
+  // max|a| * sum|w| * 2^shift + |bias| <= 2^(A-1) - 1 holds for every partial sum.
+  L.fast.assign(s.k, 0);
+  const bool layer_ok = !options.force_generic && L.shift >= 0 && L.shift < 64 && a.has_ints &&
+                        w.has_ints && !a.any_special && !w.any_special;
+  const u128 acc_max = (static_cast<u128>(1) << (spec.acc.bits - 1)) - 1;
+  u128 max_bound = 0;  // the largest max|a| * sum|w| of a fast channel
+  int fast_count = 0;
+  if (layer_ok) {
+    for (int k = 0; k < s.k; ++k) {
+      if (!L.bias_finite[k]) continue;
+      u128 sum_w = 0;
+      for (int d = 0; d < L.depth; ++d) {
+        const int64_t v = w.value[static_cast<size_t>(k) * L.depth + d];
+        sum_w += v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+      }
+      if (static_cast<double>(sum_w) * static_cast<double>(a.max_abs) > 0x1p100) continue;
+      const u128 bound = sum_w * a.max_abs;
+      if (bound > (acc_max >> L.shift)) continue;
+      const int64_t b = L.bias_aligned[k];
+      const u128 b_abs = b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
+      if ((bound << L.shift) + b_abs > acc_max) continue;
+      L.fast[k] = 1;
+      ++fast_count;
+      max_bound = std::max(max_bound, bound);
+    }
+  }
+  if (fast_count > 0) {
+    if (a.int_bits <= 16 && w.int_bits <= 16 && max_bound <= 0x7fffffff) {
+      L.kernel = ExactKernel::int16;
+    } else if (a.int_bits <= 54 && w.int_bits <= 54 && max_bound <= (u128{1} << 53)) {
+      L.kernel = ExactKernel::float64;
+    }
+  }
+  if (L.kernel == ExactKernel::generic) {
+    std::fill(L.fast.begin(), L.fast.end(), 0);
+    fast_count = 0;
+  }
+  L.isa = options.isa;
+  while (!cpu_supports(L.isa)) L.isa = static_cast<CpuIsa>(static_cast<int>(L.isa) - 1);
+
+  // Operands in the kernel's types; weights packed per group, rows padded.
+  L.kk = (L.kg + cpu_detail::kRowBlock - 1) / cpu_detail::kRowBlock * cpu_detail::kRowBlock;
+  if (L.kernel == ExactKernel::int16) {
+    const int d2 = (L.depth + 1) / 2;
+    L.in16.resize(in_count);
+    for (size_t i = 0; i < in_count; ++i) L.in16[i] = static_cast<int16_t>(a.value[i]);
+    L.w16.assign(static_cast<size_t>(s.groups) * L.kk * d2, 0);
+    for (int k = 0; k < s.k; ++k) {
+      const int g = k / L.kg, kl = k % L.kg;
+      int32_t* row = L.w16.data() + (static_cast<size_t>(g) * L.kk + kl) * d2;
+      for (int d = 0; d < L.depth; ++d) {
+        const uint32_t v = static_cast<uint16_t>(w.value[static_cast<size_t>(k) * L.depth + d]);
+        row[d / 2] = static_cast<int32_t>(static_cast<uint32_t>(row[d / 2]) | (v << (16 * (d & 1))));
+      }
+    }
+  } else if (L.kernel == ExactKernel::float64) {
+    L.ind.resize(in_count);
+    for (size_t i = 0; i < in_count; ++i) L.ind[i] = static_cast<double>(a.value[i]);
+    L.wd.assign(static_cast<size_t>(s.groups) * L.kk * L.depth, 0.0);
+    for (int k = 0; k < s.k; ++k) {
+      const int g = k / L.kg, kl = k % L.kg;
+      double* row = L.wd.data() + (static_cast<size_t>(g) * L.kk + kl) * L.depth;
+      for (int d = 0; d < L.depth; ++d)
+        row[d] = static_cast<double>(w.value[static_cast<size_t>(k) * L.depth + d]);
+    }
+  }
+
+  // Work items: (group, block of columns), taken from a shared counter.
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, threads);
+  const int64_t per_thread = (L.p_total * s.groups + threads * 4 - 1) / (threads * 4);
+  int64_t block = std::clamp<int64_t>(per_thread, 32, 128);
+  block = (block + 31) / 32 * 32;
+  const int64_t blocks = (L.p_total + block - 1) / block;
+  const int64_t items = blocks * s.groups;
+  threads = static_cast<int>(std::min<int64_t>(threads, items));
+  std::vector<Worker> workers(threads);
+  std::atomic<int64_t> next{0};
+  auto work = [&](Worker& wk) {
+    for (int64_t it = next++; it < items; it = next++) {
+      const int g = static_cast<int>(it / blocks);
+      const int64_t p0 = (it % blocks) * block;
+      run_item(L, wk, g, p0, static_cast<int>(std::min<int64_t>(block, L.p_total - p0)));
+    }
+  };
+  if (threads == 1) {
+    work(workers[0]);
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, std::ref(workers[t]));
+    work(workers[0]);
+    for (std::thread& t : pool) t.join();
+  }
+
+  if (stats) {
+    for (const Worker& wk : workers) {
+      stats->acc_overflows += wk.stats.acc_overflows;
+      stats->out_saturations += wk.stats.out_saturations;
+      stats->out_nans += wk.stats.out_nans;
+    }
+  }
+  if (report) {
+    report->kernel = L.kernel;
+    report->isa = L.isa;
+    report->fast_channels = fast_count;
+    report->generic_channels = s.k - fast_count;
+  }
+}
+
+}  // namespace ristsim::kernels

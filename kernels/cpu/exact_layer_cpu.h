@@ -1,0 +1,67 @@
+// The exact datapath on the CPU: the same bits as kernels/reference
+// (docs/datapath.md), fast.
+//
+// How: every code of a fixed, power-of-two or minifloat format is an exact
+// integer in units of its exactly_fixed() quantum (growth.h), and every exact
+// product an integer in units of 2^-FL_p. When the alignment is exact
+// (F >= FL_p) and a per-channel bound shows that no partial sum can leave the
+// accumulator's range (|acc| <= max|a| * sum|w| * 2^(F-FL_p) + |bias|), the
+// chunked accumulation with its overflow mode is the plain sum, which an
+// integer GEMM computes in any order:
+//   int16 GEMM with int32 sums (AVX-512 VNNI vpdpwssd, AVX-512BW / AVX2
+//   vpmaddwd, portable loops) when both operands fit 16 bits and the bound is
+//   below 2^31;
+//   double GEMM (AVX-512 / AVX2 FMA, portable) when the bound is at most 2^53:
+//   every product and partial sum is then an integer below 2^53, exact in a
+//   double whatever the order (minifloat, 16-bit fixed point);
+// and everything else (channels whose accumulator may overflow, rounded
+// alignment F < FL_p, inf/NaN codes, formats too wide) takes a generic
+// per-term path that follows the chunks literally, with precomputed aligned
+// products. The output conversion is the numeric core's quantize().
+// Work is split over output positions across std::threads; results do not
+// depend on the split.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/reference/exact_layer.h"
+
+namespace ristsim::kernels {
+
+/// Instruction sets of the integer kernels, chosen at run time.
+enum class CpuIsa : uint8_t { portable, avx2, avx512, avx512_vnni };
+const char* to_string(CpuIsa isa);
+/// The best instruction set this CPU supports (__builtin_cpu_supports).
+CpuIsa best_cpu_isa();
+/// True if this CPU can run `isa`.
+bool cpu_supports(CpuIsa isa);
+
+/// Which kernel a layer took (for tests and benchmarks).
+enum class ExactKernel : uint8_t { int16, float64, generic };
+const char* to_string(ExactKernel k);
+
+struct ExactCpuOptions {
+  CpuIsa isa = best_cpu_isa();  ///< falls back to the best supported one below it
+  int threads = 0;              ///< 0: std::thread::hardware_concurrency()
+  bool force_generic = false;   ///< every channel through the generic per-term path
+};
+
+/// What exact_conv_cpu() did (filled when not null).
+struct ExactCpuReport {
+  ExactKernel kernel = ExactKernel::generic;  ///< the GEMM kernel of the fast channels
+  CpuIsa isa = CpuIsa::portable;              ///< the instruction set it ran with
+  int fast_channels = 0;     ///< output channels proven free of accumulator overflow
+  int generic_channels = 0;  ///< output channels on the chunked per-term path
+};
+
+/// Same contract as exact_conv_reference(), same bits.
+void exact_conv_cpu(const ConvShape& shape, const ExactLayerSpec& spec, const uint32_t* in_codes,
+                    const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
+                    ExactStats* stats);
+
+/// With options (instruction set, threads) and a report of the path taken.
+void exact_conv_cpu(const ConvShape& shape, const ExactLayerSpec& spec, const uint32_t* in_codes,
+                    const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
+                    ExactStats* stats, const ExactCpuOptions& options, ExactCpuReport* report);
+
+}  // namespace ristsim::kernels
