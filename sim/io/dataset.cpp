@@ -25,7 +25,8 @@ std::vector<uint8_t> read_raw(const std::string& path) {
   if (fs::is_directory(path, ec)) fail(path, "is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   if (in.bad()) fail(path, "read error");
   return bytes;
 }
@@ -96,7 +97,8 @@ IdxFile read_idx(const std::string& path, uint32_t expected_magic, const char* k
   if (magic != expected_magic) {
     std::string what = "wrong magic number " + hex32(magic) + ", expected " +
                        hex32(expected_magic) + " (idx " + kind + ")";
-    if ((magic >> 16) == 0 && (magic & 0xff00) == 0x0800 && (magic & 0xff) != (expected_magic & 0xff))
+    if ((magic >> 16) == 0 && (magic & 0xff00) == 0x0800 &&
+        (magic & 0xff) != (expected_magic & 0xff))
       what += ": this is an idx file with " + std::to_string(magic & 0xff) + " dimensions";
     fail(path, what);
   }
@@ -115,8 +117,8 @@ IdxFile read_idx(const std::string& path, uint32_t expected_magic, const char* k
     fail(path, std::string("truncated: expected ") + std::to_string(count) + " bytes of " +
                    (ndims == 1 ? "labels" : "pixels") + ", got " + std::to_string(have));
   if (have > count)
-    fail(path, "trailing data: expected " + std::to_string(count) + " bytes after the header, got " +
-                   std::to_string(have));
+    fail(path, "trailing data: expected " + std::to_string(count) +
+                   " bytes after the header, got " + std::to_string(have));
   return f;
 }
 
@@ -162,18 +164,15 @@ const char* const kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 const std::vector<std::string> kFashionMnistClasses = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-const std::vector<std::string> kCifar10Classes = {"airplane", "automobile", "bird",  "cat",
-                                                  "deer",     "dog",        "frog",  "horse",
-                                                  "ship",     "truck"};
+const std::vector<std::string> kCifar10Classes = {
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
 
 Dataset load_idx_dir(const fs::path& dir, bool train, int classes) {
   const std::string split = train ? "train" : "t10k";
   std::string images = find_idx(dir, split + "-images-idx3-ubyte");
   std::string labels = find_idx(dir, split + "-labels-idx1-ubyte");
-  if (images.empty())
-    fail((dir / (split + "-images-idx3-ubyte[.gz]")).string(), "no such file");
-  if (labels.empty())
-    fail((dir / (split + "-labels-idx1-ubyte[.gz]")).string(), "no such file");
+  if (images.empty()) fail((dir / (split + "-images-idx3-ubyte[.gz]")).string(), "no such file");
+  if (labels.empty()) fail((dir / (split + "-labels-idx1-ubyte[.gz]")).string(), "no such file");
   return load_idx(images, labels, classes);
 }
 
@@ -235,8 +234,9 @@ Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
     }
     ds.n += static_cast<int>(records);
   }
-  ds.source = "cifar10:" + batch_paths.front() + (batch_paths.size() > 1 ? " (+" +
-              std::to_string(batch_paths.size() - 1) + " more)" : "");
+  ds.source =
+      "cifar10:" + batch_paths.front() +
+      (batch_paths.size() > 1 ? " (+" + std::to_string(batch_paths.size() - 1) + " more)" : "");
   return ds;
 }
 
@@ -255,7 +255,8 @@ Dataset load_dataset(const std::string& name_or_dir, bool train,
                      const ImageFolderOptions& image_opts) {
   if (name_or_dir == "fashion-mnist" || name_or_dir == "fashion_mnist") {
     if (!is_dir(kFashionMnistDir))
-      fail(kFashionMnistDir, "no such directory (install the Debian package dataset-fashion-mnist)");
+      fail(kFashionMnistDir,
+           "no such directory (install the Debian package dataset-fashion-mnist)");
     Dataset ds = load_idx_dir(kFashionMnistDir, train, 10);
     ds.class_names = kFashionMnistClasses;
     return ds;

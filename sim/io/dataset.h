@@ -65,8 +65,7 @@ struct ImageFolderOptions {
 
 /// Reads an idx image file and an idx label file (each gzipped or not). classes > 0
 /// checks every label against it; classes == 0 takes max(label) + 1.
-Dataset load_idx(const std::string& images_path, const std::string& labels_path,
-                 int classes = 0);
+Dataset load_idx(const std::string& images_path, const std::string& labels_path, int classes = 0);
 
 /// Reads CIFAR-10 binary batch files (10 classes, 3x32x32) and concatenates them.
 Dataset load_cifar10(const std::vector<std::string>& batch_paths);

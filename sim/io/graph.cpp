@@ -30,12 +30,16 @@ const char* data_type_name(DataType t) {
 
 bool is_integer_type(DataType t) {
   switch (t) {
-    case DataType::kUint8: case DataType::kInt8: case DataType::kUint16: case DataType::kInt16:
-    case DataType::kInt32: case DataType::kInt64: case DataType::kBool: case DataType::kUint32:
-    case DataType::kUint64:
-      return true;
-    default:
-      return false;
+    case DataType::kUint8:
+    case DataType::kInt8:
+    case DataType::kUint16:
+    case DataType::kInt16:
+    case DataType::kInt32:
+    case DataType::kInt64:
+    case DataType::kBool:
+    case DataType::kUint32:
+    case DataType::kUint64: return true;
+    default: return false;
   }
 }
 
@@ -70,7 +74,9 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() &&
          (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
 }  // namespace
 
 bool Tensor::operator==(const Tensor& o) const {

@@ -177,8 +177,8 @@ struct Model {
 };
 
 /// The op types of g that are not in `supported` (default domain, or domain == "ai.onnx"),
-/// with the nodes using each: op type -> "'node name'" or "#index" for unnamed nodes. Ops of other domains are
-/// reported as "domain::Op".
+/// with the nodes using each: op type -> "'node name'" or "#index" for unnamed nodes. Ops of other
+/// domains are reported as "domain::Op".
 std::map<std::string, std::vector<std::string>> unsupported_ops(
     const Graph& g, const std::vector<std::string>& supported);
 

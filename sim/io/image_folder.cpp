@@ -205,7 +205,8 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& o) {
     const std::string path = files[i].first.string();
     Image img = decode_image(path, o.channels);
     if (o.resize_h > 0 && o.resize_w > 0) {
-      if (img.h != o.resize_h || img.w != o.resize_w) img = resize_bilinear(img, o.resize_h, o.resize_w);
+      if (img.h != o.resize_h || img.w != o.resize_w)
+        img = resize_bilinear(img, o.resize_h, o.resize_w);
     } else if (i == 0) {
       base_h = img.h;
       base_w = img.w;
@@ -229,8 +230,7 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& o) {
       const int src_ch = (o.bgr && o.channels == 3) ? 2 - ch : ch;
       for (int y = 0; y < out_h; ++y)
         for (int x = 0; x < out_w; ++x) {
-          const uint8_t p =
-              img.pixels[(std::size_t(y + oy) * img.w + (x + ox)) * img.c + src_ch];
+          const uint8_t p = img.pixels[(std::size_t(y + oy) * img.w + (x + ox)) * img.c + src_ch];
           ds.images.push_back((float(p) - o.mean[ch]) * o.scale);
         }
     }

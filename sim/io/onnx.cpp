@@ -54,7 +54,7 @@ uint16_t float_to_half(float f) {
     return sign | static_cast<uint16_t>(std::nearbyint(std::ldexp(a, 24)));
   }
   int e;
-  const float frac = std::frexp(a, &e);                             // a = frac * 2^e, frac in [0.5,1)
+  const float frac = std::frexp(a, &e);  // a = frac * 2^e, frac in [0.5,1)
   uint32_t mant = static_cast<uint32_t>(std::nearbyint(std::ldexp(frac, 11)));  // 1024..2048
   int he = e - 1 + 15;
   if (mant == 2048) {
@@ -83,11 +83,19 @@ uint16_t float_to_bf16(float f) {
 
 std::size_t element_size(DataType t) {
   switch (t) {
-    case DataType::kFloat: case DataType::kInt32: case DataType::kUint32: return 4;
-    case DataType::kDouble: case DataType::kInt64: case DataType::kUint64: return 8;
-    case DataType::kInt16: case DataType::kUint16: case DataType::kFloat16:
+    case DataType::kFloat:
+    case DataType::kInt32:
+    case DataType::kUint32: return 4;
+    case DataType::kDouble:
+    case DataType::kInt64:
+    case DataType::kUint64: return 8;
+    case DataType::kInt16:
+    case DataType::kUint16:
+    case DataType::kFloat16:
     case DataType::kBFloat16: return 2;
-    case DataType::kInt8: case DataType::kUint8: case DataType::kBool: return 1;
+    case DataType::kInt8:
+    case DataType::kUint8:
+    case DataType::kBool: return 1;
     default: return 0;
   }
 }
@@ -157,9 +165,12 @@ std::string read_external(const onnx::TensorProto& p, const std::string& what,
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : p.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::stoll(kv.value());
+    else if (kv.key() == "length")
+      length = std::stoll(kv.value());
   }
   if (location.empty()) fail(what, tensor_label(p) + ": external data without a location");
   const fs::path file = fs::path(base_dir) / location;
@@ -169,9 +180,9 @@ std::string read_external(const onnx::TensorProto& p, const std::string& what,
   const int64_t size = in.tellg();
   if (length < 0) length = size - offset;
   if (offset < 0 || offset + length > size)
-    fail(file.string(), "truncated: " + tensor_label(p) + " needs bytes " +
-                            std::to_string(offset) + ".." + std::to_string(offset + length) +
-                            ", file has " + std::to_string(size));
+    fail(file.string(), "truncated: " + tensor_label(p) + " needs bytes " + std::to_string(offset) +
+                            ".." + std::to_string(offset + length) + ", file has " +
+                            std::to_string(size));
   std::string bytes(static_cast<std::size_t>(length), '\0');
   in.seekg(offset);
   in.read(bytes.data(), length);
@@ -220,7 +231,8 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
       for (int64_t v : p.int64_data()) push_int(t, v);
       count = p.int64_data_size();
       break;
-    case DataType::kUint32: case DataType::kUint64:
+    case DataType::kUint32:
+    case DataType::kUint64:
       for (uint64_t v : p.uint64_data()) push_int(t, static_cast<int64_t>(v));
       count = p.uint64_data_size();
       break;
@@ -229,7 +241,8 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
         int64_t x = v;
         if (t.type == DataType::kUint8) x &= 0xff;
         if (t.type == DataType::kUint16 || t.type == DataType::kFloat16 ||
-            t.type == DataType::kBFloat16) x &= 0xffff;
+            t.type == DataType::kBFloat16)
+          x &= 0xffff;
         push_int(t, x);
       }
       count = p.int32_data_size();
@@ -248,8 +261,8 @@ void to_proto(const Tensor& t, onnx::TensorProto* p, const std::string& what) {
   p->set_data_type(static_cast<int32_t>(t.type));
   const std::size_t esize = element_size(t.type);
   if (esize == 0)
-    fail(what, "tensor '" + t.name + "': element type " + data_type_name(t.type) +
-                   " cannot be written");
+    fail(what,
+         "tensor '" + t.name + "': element type " + data_type_name(t.type) + " cannot be written");
   const std::size_t n = static_cast<std::size_t>(t.numel());
   const bool ints = is_integer_type(t.type);
   if ((ints && !t.int_data.empty() ? t.int_data.size() : t.data.size()) != n)
@@ -262,14 +275,46 @@ void to_proto(const Tensor& t, onnx::TensorProto* p, const std::string& what) {
     const int64_t v = ints ? (t.int_data.empty() ? std::llround(f) : t.int_data[i]) : 0;
     switch (t.type) {
       case DataType::kFloat: std::memcpy(out, &f, 4); break;
-      case DataType::kDouble: { const double d = f; std::memcpy(out, &d, 8); break; }
-      case DataType::kFloat16: { const uint16_t h = float_to_half(f); std::memcpy(out, &h, 2); break; }
-      case DataType::kBFloat16: { const uint16_t h = float_to_bf16(f); std::memcpy(out, &h, 2); break; }
-      case DataType::kInt8: case DataType::kUint8: { const uint8_t b = uint8_t(v); std::memcpy(out, &b, 1); break; }
-      case DataType::kBool: { const uint8_t b = v != 0; std::memcpy(out, &b, 1); break; }
-      case DataType::kInt16: case DataType::kUint16: { const uint16_t h = uint16_t(v); std::memcpy(out, &h, 2); break; }
-      case DataType::kInt32: case DataType::kUint32: { const uint32_t w = uint32_t(v); std::memcpy(out, &w, 4); break; }
-      case DataType::kInt64: case DataType::kUint64: std::memcpy(out, &v, 8); break;
+      case DataType::kDouble: {
+        const double d = f;
+        std::memcpy(out, &d, 8);
+        break;
+      }
+      case DataType::kFloat16: {
+        const uint16_t h = float_to_half(f);
+        std::memcpy(out, &h, 2);
+        break;
+      }
+      case DataType::kBFloat16: {
+        const uint16_t h = float_to_bf16(f);
+        std::memcpy(out, &h, 2);
+        break;
+      }
+      case DataType::kInt8:
+      case DataType::kUint8: {
+        const uint8_t b = uint8_t(v);
+        std::memcpy(out, &b, 1);
+        break;
+      }
+      case DataType::kBool: {
+        const uint8_t b = v != 0;
+        std::memcpy(out, &b, 1);
+        break;
+      }
+      case DataType::kInt16:
+      case DataType::kUint16: {
+        const uint16_t h = uint16_t(v);
+        std::memcpy(out, &h, 2);
+        break;
+      }
+      case DataType::kInt32:
+      case DataType::kUint32: {
+        const uint32_t w = uint32_t(v);
+        std::memcpy(out, &w, 4);
+        break;
+      }
+      case DataType::kInt64:
+      case DataType::kUint64: std::memcpy(out, &v, 8); break;
       default: break;
     }
   }
@@ -286,9 +331,18 @@ Attribute from_proto(const onnx::AttributeProto& a, const std::string& where,
     fail(what, where + ": attribute '" + a.name() + "' refers to a function attribute ('" +
                    a.ref_attr_name() + "'), which is not supported");
   switch (a.type()) {
-    case onnx::AttributeProto_AttributeType_FLOAT: r.type = AttrType::kFloat; r.f = a.f(); break;
-    case onnx::AttributeProto_AttributeType_INT: r.type = AttrType::kInt; r.i = a.i(); break;
-    case onnx::AttributeProto_AttributeType_STRING: r.type = AttrType::kString; r.s = a.s(); break;
+    case onnx::AttributeProto_AttributeType_FLOAT:
+      r.type = AttrType::kFloat;
+      r.f = a.f();
+      break;
+    case onnx::AttributeProto_AttributeType_INT:
+      r.type = AttrType::kInt;
+      r.i = a.i();
+      break;
+    case onnx::AttributeProto_AttributeType_STRING:
+      r.type = AttrType::kString;
+      r.s = a.s();
+      break;
     case onnx::AttributeProto_AttributeType_TENSOR:
       r.type = AttrType::kTensor;
       r.t = from_proto(a.t(), what, base_dir);
@@ -317,9 +371,18 @@ Attribute from_proto(const onnx::AttributeProto& a, const std::string& where,
 void to_proto(const Attribute& a, onnx::AttributeProto* p, const std::string& what) {
   p->set_name(a.name);
   switch (a.type) {
-    case AttrType::kFloat: p->set_type(onnx::AttributeProto_AttributeType_FLOAT); p->set_f(a.f); break;
-    case AttrType::kInt: p->set_type(onnx::AttributeProto_AttributeType_INT); p->set_i(a.i); break;
-    case AttrType::kString: p->set_type(onnx::AttributeProto_AttributeType_STRING); p->set_s(a.s); break;
+    case AttrType::kFloat:
+      p->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+      p->set_f(a.f);
+      break;
+    case AttrType::kInt:
+      p->set_type(onnx::AttributeProto_AttributeType_INT);
+      p->set_i(a.i);
+      break;
+    case AttrType::kString:
+      p->set_type(onnx::AttributeProto_AttributeType_STRING);
+      p->set_s(a.s);
+      break;
     case AttrType::kTensor:
       p->set_type(onnx::AttributeProto_AttributeType_TENSOR);
       to_proto(a.t, p->mutable_t(), what);
@@ -336,8 +399,7 @@ void to_proto(const Attribute& a, onnx::AttributeProto* p, const std::string& wh
       p->set_type(onnx::AttributeProto_AttributeType_STRINGS);
       for (const auto& v : a.strings) p->add_strings(v);
       break;
-    case AttrType::kUndefined:
-      fail(what, "attribute '" + a.name + "' has no type");
+    case AttrType::kUndefined: fail(what, "attribute '" + a.name + "' has no type");
   }
 }
 
@@ -378,8 +440,10 @@ void to_proto(const ValueInfo& v, onnx::ValueInfoProto* p) {
   auto* shape = tt->mutable_shape();
   for (std::size_t i = 0; i < v.shape.size(); ++i) {
     auto* d = shape->add_dim();
-    if (v.shape[i] >= 0) d->set_dim_value(v.shape[i]);
-    else if (i < v.dim_params.size() && !v.dim_params[i].empty()) d->set_dim_param(v.dim_params[i]);
+    if (v.shape[i] >= 0)
+      d->set_dim_value(v.shape[i]);
+    else if (i < v.dim_params.size() && !v.dim_params[i].empty())
+      d->set_dim_param(v.dim_params[i]);
   }
 }
 
@@ -399,8 +463,8 @@ Model from_proto(const onnx::ModelProto& mp, const std::string& what, const std:
   for (const auto& kv : mp.metadata_props()) m.metadata[kv.key()] = kv.value();
   const auto& g = mp.graph();
   if (g.sparse_initializer_size() > 0)
-    fail(what, "sparse initializer '" + g.sparse_initializer(0).values().name() +
-                   "' is not supported");
+    fail(what,
+         "sparse initializer '" + g.sparse_initializer(0).values().name() + "' is not supported");
   if (g.quantization_annotation_size() > 0)
     fail(what, "graph quantization_annotation (tensor '" +
                    g.quantization_annotation(0).tensor_name() + "') is not supported");
@@ -416,10 +480,12 @@ Model from_proto(const onnx::ModelProto& mp, const std::string& what, const std:
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     const std::string where = "node " + std::to_string(k) + " (" + n.describe() + ")";
-    for (const auto& a : np.attribute()) n.attributes.push_back(from_proto(a, where, what, base_dir));
+    for (const auto& a : np.attribute())
+      n.attributes.push_back(from_proto(a, where, what, base_dir));
     m.graph.nodes.push_back(std::move(n));
   }
-  for (const auto& t : g.initializer()) m.graph.initializers.push_back(from_proto(t, what, base_dir));
+  for (const auto& t : g.initializer())
+    m.graph.initializers.push_back(from_proto(t, what, base_dir));
   for (const auto& v : g.input()) m.graph.inputs.push_back(from_proto(v, what));
   for (const auto& v : g.output()) m.graph.outputs.push_back(from_proto(v, what));
   for (const auto& v : g.value_info()) m.graph.value_info.push_back(from_proto(v, what));
@@ -498,8 +564,8 @@ Model parse_onnx(const std::string& bytes, const std::string& what, bool check_i
                  const std::string& base_dir) {
   onnx::ModelProto mp;
   if (!mp.ParseFromString(bytes))
-    fail(what, "not an ONNX model (protobuf parse failed on " + std::to_string(bytes.size()) +
-                   " bytes)");
+    fail(what,
+         "not an ONNX model (protobuf parse failed on " + std::to_string(bytes.size()) + " bytes)");
   if (check_it) check(mp, what, "invalid ONNX model: ");
   return from_proto(mp, what, base_dir);
 }
@@ -531,8 +597,8 @@ Tensor read_tensor_pb(const std::string& path) {
   const std::string bytes = read_file(path);
   onnx::TensorProto tp;
   if (!tp.ParseFromString(bytes))
-    fail(path, "not a TensorProto (protobuf parse failed on " + std::to_string(bytes.size()) +
-                   " bytes)");
+    fail(path,
+         "not a TensorProto (protobuf parse failed on " + std::to_string(bytes.size()) + " bytes)");
   const std::string dir = fs::path(path).parent_path().string();
   return from_proto(tp, path, dir.empty() ? "." : dir);
 }

@@ -22,8 +22,8 @@ Model read_onnx(const std::string& path, bool check = true);
 
 /// Same from serialized bytes; `what` names the source in messages, base_dir is where
 /// external tensor data would be found.
-Model parse_onnx(const std::string& bytes, const std::string& what = "<memory>",
-                 bool check = true, const std::string& base_dir = ".");
+Model parse_onnx(const std::string& bytes, const std::string& what = "<memory>", bool check = true,
+                 const std::string& base_dir = ".");
 
 /// Builds the ModelProto, checks it, and writes it to path. ModelError when the checker
 /// rejects it (the message names the file and the checker's complaint) or writing fails.

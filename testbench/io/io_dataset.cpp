@@ -2,9 +2,9 @@
 // folder files, valid and corrupted, written to a fresh temporary directory per test.
 #include <gtest/gtest.h>
 
-#include <cstdio>  // before jpeglib.h
 #include <jpeglib.h>
 #include <zlib.h>
+#include <cstdio>  // before jpeglib.h
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -25,8 +25,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("ristsim_io_" + std::to_string(rd()) + "_" +
-                                         std::to_string(rd()));
+    path_ = fs::temp_directory_path() /
+            ("ristsim_io_" + std::to_string(rd()) + "_" + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -158,8 +158,7 @@ TEST(Idx, missing_file) {
   TempDir t;
   write_bytes(t / "lb", idx_labels({0}));
   const std::string p = (t / "nope-images").string();
-  expect_data_error([&] { ristsim::io::load_idx(p, (t / "lb").string()); },
-                    {p + ": no such file"});
+  expect_data_error([&] { ristsim::io::load_idx(p, (t / "lb").string()); }, {p + ": no such file"});
 }
 
 TEST(Idx, wrong_magic) {
@@ -349,7 +348,8 @@ void write_jpeg(const fs::path& p, const Image& img, int quality) {
   jpeg_set_quality(&c, quality, TRUE);
   jpeg_start_compress(&c, TRUE);
   while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(img.pixels.data() + std::size_t(c.next_scanline) * img.w * 3);
+    JSAMPROW row =
+        const_cast<JSAMPROW>(img.pixels.data() + std::size_t(c.next_scanline) * img.w * 3);
     jpeg_write_scanlines(&c, &row, 1);
   }
   jpeg_finish_compress(&c);

@@ -24,8 +24,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("ristsim_onnx_" + std::to_string(rd()) + "_" +
-                                         std::to_string(rd()));
+    path_ = fs::temp_directory_path() /
+            ("ristsim_onnx_" + std::to_string(rd()) + "_" + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -48,7 +48,9 @@ std::string error_of(F&& f) {
   return "<no ModelError>";
 }
 
-bool have_node_tests() { return fs::exists(kNode / "test_relu/model.onnx"); }
+bool have_node_tests() {
+  return fs::exists(kNode / "test_relu/model.onnx");
+}
 
 // A valid one-node model: y = Relu(x), x float [1, 3].
 Model relu_model() {
@@ -245,12 +247,14 @@ TEST(OnnxRead, typed_fields) {
   p.clear_int64_data();
   p.set_data_type(onnx::TensorProto_DataType_FLOAT);
   for (float v : {1.f, 2.f}) p.add_float_data(v);
-  EXPECT_NE(error_of([&] { write(p); }).find("t.pb: tensor 'w': 2 values for dims [3] (3 expected)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { write(p); }).find("t.pb: tensor 'w': 2 values for dims [3] (3 expected)"),
+      std::string::npos);
   p.clear_float_data();
   p.set_raw_data(std::string(8, '\0'));
-  EXPECT_NE(error_of([&] { write(p); })
-                .find("tensor 'w': 8 bytes of raw data for 3 float values of dims [3] (12 expected)"),
+  EXPECT_NE(error_of([&] {
+              write(p);
+            }).find("tensor 'w': 8 bytes of raw data for 3 float values of dims [3] (12 expected)"),
             std::string::npos);
   p.clear_raw_data();
   p.set_data_type(onnx::TensorProto_DataType_STRING);
@@ -287,8 +291,9 @@ TEST(OnnxRead, external_data) {
   p.mutable_external_data(1)->set_value("8");  // 8 + 12 > 16 bytes
   p.SerializeToString(&b);
   std::ofstream(t / "w.pb", std::ios::binary | std::ios::trunc) << b;
-  EXPECT_NE(error_of([&] { read_tensor_pb(t / "w.pb"); })
-                .find("weights.bin: truncated: tensor 'w' needs bytes 8..20, file has 16"),
+  EXPECT_NE(error_of([&] {
+              read_tensor_pb(t / "w.pb");
+            }).find("weights.bin: truncated: tensor 'w' needs bytes 8..20, file has 16"),
             std::string::npos);
 }
 
@@ -319,8 +324,9 @@ TEST(OnnxRead, errors_name_the_file) {
   TempDir t;
   EXPECT_EQ(error_of([&] { read_onnx(t / "none.onnx"); }), t / "none.onnx" + ": no such file");
   std::ofstream(t / "junk.onnx") << "this is not a protobuf \xff\xff\xff";
-  EXPECT_NE(error_of([&] { read_onnx(t / "junk.onnx"); }).find(t / "junk.onnx" + ": not an ONNX model"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_onnx(t / "junk.onnx"); }).find(t / "junk.onnx" + ": not an ONNX model"),
+      std::string::npos);
   // Parses as protobuf, fails the checker (no ir_version, no opset).
   onnx::ModelProto mp;
   mp.mutable_graph()->set_name("g");
