@@ -2,8 +2,10 @@
 // prints the quantized value (%.17g, so it reads back exactly), the stored code
 // in hex and binary, the error (value - input) and the flags, all from
 // numeric::quantize; nothing here does arithmetic of its own.
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -18,16 +20,29 @@ namespace {
 
 namespace nm = numeric;
 
-/// Parses a whole string as a double (strtod: also nan, inf, hex floats).
+/// Parses a whole string as a double (strtod: also nan, inf, hex floats). A
+/// finite number beyond the double range is refused rather than read as inf.
 bool parse_double(const std::string& s, double* out) {
-  if (s.empty()) return false;
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return false;
   const char* begin = s.c_str();
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(begin, &end);
   if (end == begin || *end != '\0') return false;
-  *out = v;  // ERANGE: overflow gives +-inf, underflow a (sub)normal or 0: both are fine
+  if (errno == ERANGE && std::isinf(v)) return false;
+  *out = v;  // underflow gives a subnormal or zero, the nearest double
   return true;
+}
+
+/// Parses a whole string as an unsigned 64-bit integer (no sign, no spaces).
+uint64_t parse_u64(const std::string& opt, const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])) || *end != '\0' ||
+      errno == ERANGE)
+    throw UsageError("--" + opt + " must be an unsigned 64-bit integer, not '" + s + "'");
+  return v;
 }
 
 std::string trim(const std::string& s) {
@@ -147,8 +162,8 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
   const std::string overflow = cl.get<std::string>("overflow");
   if (!nm::parse_overflow(overflow.c_str(), &q.overflow))
     throw UsageError("--overflow must be one of saturate, wrap, special, not '" + overflow + "'");
-  q.seed = cl.get<uint64_t>("seed");
-  q.stream = cl.get<uint64_t>("stream");
+  q.seed = parse_u64("seed", cl.get<std::string>("seed"));
+  q.stream = parse_u64("stream", cl.get<std::string>("stream"));
   q.random_bits = cl.get<int>("random-bits");
   if (const char* err = nm::validate(q)) throw UsageError(std::string("invalid format: ") + err);
   return q;
@@ -189,8 +204,8 @@ int cmd_format(const std::vector<std::string>& args) {
        "nearest_even | nearest_away | toward_zero | down | up | stochastic")
       ("overflow", po::value<std::string>()->default_value("saturate")->value_name("O"),
        "saturate | wrap (fixed only) | special (inf/NaN formats)")
-      ("seed", po::value<uint64_t>()->default_value(0)->value_name("S"), "stochastic: seed")
-      ("stream", po::value<uint64_t>()->default_value(0)->value_name("N"), "stochastic: stream")
+      ("seed", po::value<std::string>()->default_value("0")->value_name("S"), "stochastic: seed")
+      ("stream", po::value<std::string>()->default_value("0")->value_name("N"), "stochastic: stream")
       ("random-bits", po::value<int>()->default_value(nm::kDefaultRandomBits)->value_name("R"),
        "stochastic: random bits per decision (1..32)")
       ("json", "one JSON object per line: input, value, code, binary, error, saturated, nan")
@@ -207,7 +222,8 @@ int cmd_format(const std::vector<std::string>& args) {
   if (cl.has("values")) {
     for (const std::string& s : cl.get<std::vector<std::string>>("values")) {
       double v;
-      if (!parse_double(s, &v)) throw UsageError("'" + s + "' is not a number");
+      if (!parse_double(s, &v))
+        throw UsageError("'" + s + "' is not a number (or is beyond the range of a double)");
       values.push_back(v);
     }
   } else {
@@ -217,7 +233,8 @@ int cmd_format(const std::vector<std::string>& args) {
       if (s.empty()) continue;
       double v;
       if (!parse_double(s, &v))
-        throw UsageError("'" + s + "' (stdin line " + std::to_string(n) + ") is not a number");
+        throw UsageError("'" + s + "' (stdin line " + std::to_string(n) +
+                         ") is not a number (or is beyond the range of a double)");
       values.push_back(v);
     }
   }
