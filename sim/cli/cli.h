@@ -71,8 +71,13 @@ class CommandLine {
   /// Adds options: `cl.options()("bits", po::value<int>(), "width in bits")`.
   po::options_description_easy_init options() { return options_.add_options(); }
 
-  /// Positional arguments collected into option `name` (max_count -1: any number).
-  void positional(const char* name, int max_count) { positional_.add(name, max_count); }
+  /// Positional arguments collected into option `name` (max_count -1: any
+  /// number), e.g. cl.positional("values", po::value<std::vector<std::string>>(), -1).
+  /// They are named in the synopsis, not listed among the options.
+  void positional(const char* name, const po::value_semantic* value, int max_count) {
+    hidden_.add_options()(name, value);
+    positional_.add(name, max_count);
+  }
 
   /// Parses `args`. Returns false when --help was given (help printed to stdout;
   /// the command should then return kExitOk). Throws on bad usage.
@@ -90,6 +95,7 @@ class CommandLine {
  private:
   std::string command_, synopsis_, about_;
   po::options_description options_;
+  po::options_description hidden_;
   po::positional_options_description positional_;
   po::variables_map vm_;
 };

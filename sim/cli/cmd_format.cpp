@@ -208,10 +208,9 @@ int cmd_format(const std::vector<std::string>& args) {
       ("stream", po::value<std::string>()->default_value("0")->value_name("N"), "stochastic: stream")
       ("random-bits", po::value<int>()->default_value(nm::kDefaultRandomBits)->value_name("R"),
        "stochastic: random bits per decision (1..32)")
-      ("json", "one JSON object per line: input, value, code, binary, error, saturated, nan")
-      ("values", po::value<std::vector<std::string>>()->value_name("VALUES"), "values to quantize");
+      ("json", "one JSON object per line: input, value, code, binary, error, saturated, nan");
   // clang-format on
-  cl.positional("values", -1);
+  cl.positional("values", po::value<std::vector<std::string>>(), -1);
   if (!cl.parse(args)) return kExitOk;
   const nm::Quantizer q = quantizer_from(cl);
   const bool json = cl.has("json");

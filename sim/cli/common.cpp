@@ -28,9 +28,10 @@ bool CommandLine::parse(const std::vector<std::string>& args) {
   // Long options only, no abbreviations: "-2.5" is a value, "--fl -3" works.
   namespace st = po::command_line_style;
   const int style = st::allow_long | st::long_allow_adjacent | st::long_allow_next;
-  po::store(
-      po::command_line_parser(args).options(options_).positional(positional_).style(style).run(),
-      vm_);
+  po::options_description all;
+  all.add(options_).add(hidden_);
+  po::store(po::command_line_parser(args).options(all).positional(positional_).style(style).run(),
+            vm_);
   if (vm_.count("help")) {
     print_help(std::cout);
     return false;
