@@ -78,6 +78,10 @@ class CommandLine {
     hidden_.add_options()(name, value);
     positional_.add(name, max_count);
   }
+  /// The same, collecting the arguments as strings (get<std::vector<std::string>>(name)).
+  void positional(const char* name, int max_count) {
+    positional(name, po::value<std::vector<std::string>>(), max_count);
+  }
 
   /// Parses `args`. Returns false when --help was given (help printed to stdout;
   /// the command should then return kExitOk). Throws on bad usage.

@@ -210,7 +210,7 @@ int cmd_format(const std::vector<std::string>& args) {
        "stochastic: random bits per decision (1..32)")
       ("json", "one JSON object per line: input, value, code, binary, error, saturated, nan");
   // clang-format on
-  cl.positional("values", po::value<std::vector<std::string>>(), -1);
+  cl.positional("values", -1);
   if (!cl.parse(args)) return kExitOk;
   const nm::Quantizer q = quantizer_from(cl);
   const bool json = cl.has("json");
