@@ -23,7 +23,11 @@ packages=(
 )
 
 missing=()
-for p in "${packages[@]}"; do
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  say "warning: not a Debian system (no dpkg-query); install these yourself: ${packages[*]}"
+  packages=()
+fi
+for p in ${packages[@]+"${packages[@]}"}; do
   if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -qx 'install ok installed'; then
     missing+=("$p")
   fi
