@@ -1,0 +1,52 @@
+// Blob: an N-dimensional float32 tensor with its gradient (Caffe's Blob).
+// Layout is row-major with the last axis fastest; 4-D blobs are NCHW.
+// `data` holds the values a layer produced, `diff` the gradient of the loss
+// with respect to them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace ristsim::engine {
+
+class Blob {
+ public:
+  Blob() = default;
+  explicit Blob(std::vector<int> shape) { reshape(std::move(shape)); }
+
+  /// Sets the shape; storage grows or shrinks to count() (values are kept up
+  /// to the new count, new elements are zero).
+  void reshape(std::vector<int> shape);
+  void reshape_like(const Blob& other) { reshape(other.shape_); }
+
+  const std::vector<int>& shape() const { return shape_; }
+  /// Size of an axis; negative axes count from the end (-1 is the last).
+  int shape(int axis) const { return shape_.at(canonical_axis(axis)); }
+  int num_axes() const { return static_cast<int>(shape_.size()); }
+  int canonical_axis(int axis) const { return axis < 0 ? axis + num_axes() : axis; }
+  /// Number of elements.
+  std::size_t count() const { return data_.size(); }
+  /// Product of the sizes of axes [start, end).
+  std::size_t count(int start, int end) const;
+  std::size_t count(int start) const { return count(start, num_axes()); }
+
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+  float* diff() { return diff_.data(); }
+  const float* diff() const { return diff_.data(); }
+
+  void zero_data();
+  void zero_diff();
+  /// "[64, 20, 24, 24]"
+  std::string shape_string() const;
+
+ private:
+  std::vector<int> shape_;
+  std::vector<float> data_, diff_;
+};
+
+/// Shape formatting shared by error messages.
+std::string shape_string(const std::vector<int>& shape);
+
+}  // namespace ristsim::engine

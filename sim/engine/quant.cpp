@@ -1,0 +1,312 @@
+#include "engine/quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "engine/math.h"
+#include "engine/net.h"
+
+#ifdef RISTSIM_HAVE_EXACT_CPU
+#include "kernels/cpu/exact_layer_cpu.h"
+#endif
+
+namespace ristsim::engine {
+
+const char* to_string(NumberGroup g) {
+  switch (g) {
+    case NumberGroup::inputs: return "inputs";
+    case NumberGroup::weights: return "weights";
+    case NumberGroup::bias: return "bias";
+    case NumberGroup::outputs: return "outputs";
+  }
+  return "?";
+}
+
+int dynamic_fl(int bits, double max_abs, NumberGroup group) {
+  const bool param = group == NumberGroup::weights || group == NumberGroup::bias;
+  int il = param ? 1 : 0;
+  if (max_abs > 0 && std::isfinite(max_abs))
+    il = static_cast<int>(std::ceil(std::log2(max_abs) + (param ? 1.0 : 0.0)));
+  return bits - il;
+}
+
+void GroupStats::add(float x) {
+  ++count;
+  if (std::isnan(x)) return;  // NaN inputs are counted by the quantizer (nans)
+  const double a = std::fabs(static_cast<double>(x));
+  if (a == 0) {
+    ++zeros;
+    return;
+  }
+  max_abs = std::max(max_abs, a);
+  int e = std::isinf(a) ? 1000 : std::ilogb(a);
+  const int bin = std::clamp(e - kMinExp, 0, kBins - 1);
+  ++hist[bin];
+}
+
+void GroupStats::merge(const GroupStats& o) {
+  max_abs = std::max(max_abs, o.max_abs);
+  count += o.count;
+  zeros += o.zeros;
+  saturations += o.saturations;
+  nans += o.nans;
+  for (int i = 0; i < kBins; ++i) hist[i] += o.hist[i];
+}
+
+LayerQuant::LayerQuant(const config::Arch* arch, const WeightedLayer& layer)
+    : arch_(arch), index_(layer.index()) {
+  stats_.layer = layer.name();
+  if (arch_) {
+    formats_ = config::formats_for(*arch_, layer.name());
+  } else {
+    mode_ = QuantMode::measure;
+  }
+}
+
+void LayerQuant::set_mode(QuantMode m) {
+  if (m == QuantMode::quantize && !arch_)
+    throw std::logic_error("LayerQuant: quantize mode needs an arch");
+  mode_ = m;
+  w_cache_valid_ = false;
+}
+
+void LayerQuant::reset_stats() {
+  const std::string name = stats_.layer;
+  stats_ = LayerStats{};
+  stats_.layer = name;
+  w_cache_valid_ = false;
+}
+
+void LayerQuant::resolve_dynamic(WeightedLayer& layer) {
+  auto max_of = [](const Blob* b) {
+    double m = 0;
+    if (b)
+      for (std::size_t i = 0; i < b->count(); ++i) m = std::max(m, double(std::fabs(b->data()[i])));
+    return m;
+  };
+  auto resolve = [&](config::NumberSpec& s, NumberGroup g, double max_abs) {
+    if (!s.dynamic || s.is_float || s.quantizer.format.kind != numeric::FormatKind::fixed) return;
+    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, max_abs, g);
+  };
+  resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs].max_abs);
+  resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs].max_abs);
+  resolve(formats_.weights, NumberGroup::weights, max_of(&layer.weights()));
+  resolve(formats_.bias, NumberGroup::bias, max_of(layer.bias()));
+  w_cache_valid_ = false;
+}
+
+void LayerQuant::quantize_tensor(const config::NumberSpec& spec, NumberGroup group,
+                                 const numeric::Quantizer& q, const float* x, std::size_t n,
+                                 float* y, uint32_t* codes, bool count_stats) {
+  const bool pass = spec.is_float || mode_ == QuantMode::measure;
+  const std::size_t pieces = std::min<std::size_t>(num_threads(), std::max<std::size_t>(1, n / 4096));
+  std::vector<GroupStats> part(pieces);
+  const std::size_t len = (n + pieces - 1) / pieces;
+  parallel_for(pieces, 1, [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t p = p0; p < p1; ++p) {
+      GroupStats& st = part[p];
+      const std::size_t b = p * len, e = std::min(n, b + len);
+      for (std::size_t i = b; i < e; ++i) {
+        if (count_stats) st.add(x[i]);
+        if (pass) {
+          if (y && y != x) y[i] = x[i];
+          continue;
+        }
+        const numeric::Quantized r = numeric::quantize(q, static_cast<double>(x[i]), i);
+        if (y) y[i] = static_cast<float>(r.value);
+        if (codes) codes[i] = static_cast<uint32_t>(r.code);
+        if (count_stats) {
+          st.saturations += r.saturated;
+          st.nans += r.nan;
+        }
+      }
+    }
+  });
+  if (count_stats)
+    for (const GroupStats& p : part) stats_[group].merge(p);
+}
+
+void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, const float* b,
+                         float* out) {
+  const ConvGeometry& g = layer.geometry();
+  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
+  const std::size_t n_w = layer.weights().count();
+  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
+  const std::size_t n_b = b ? std::size_t(g.k) : 0;
+  const uint64_t base = static_cast<uint64_t>(index_) * 4;
+  const uint64_t seed = arch_ ? arch_->seed : 0;
+  auto quantizer = [&](const config::NumberSpec& s, NumberGroup grp) {
+    numeric::Quantizer q = s.quantizer;
+    q.seed = seed;
+    q.stream = base + static_cast<uint64_t>(grp);
+    return q;
+  };
+
+  if (layer.phase() == Phase::train && mode_ == QuantMode::quantize) {
+    // Ristretto training: stochastic weights from the shadow copy, float activations.
+    numeric::Quantizer qw = quantizer(formats_.weights, NumberGroup::weights);
+    qw.rounding = numeric::Rounding::stochastic;
+    qw.seed = derive_seed(seed, ++train_steps_);
+    w_q_.resize(n_w);
+    b_q_.resize(n_b);
+    quantize_tensor(formats_.weights, NumberGroup::weights, qw, w, n_w, w_q_.data(), nullptr, false);
+    numeric::Quantizer qb = qw;
+    qb.stream = base + static_cast<uint64_t>(NumberGroup::bias);
+    if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, false);
+    in_quantized_ = false;
+    w_quantized_ = true;
+    w_cache_valid_ = false;
+    layer.compute_forward(in, w_q_.data(), b ? b_q_.data() : nullptr, out);
+    return;
+  }
+
+  if (mode_ == QuantMode::quantize && arch_->datapath == config::Datapath::exact) {
+    forward_exact(layer, in, w, b, out);
+    return;
+  }
+
+  // Weights and bias: quantized once per distinct set of weights.
+  const bool same = w_cache_valid_ && w_cache_src_.size() == n_w + n_b &&
+                    std::memcmp(w_cache_src_.data(), w, n_w * sizeof(float)) == 0 &&
+                    (n_b == 0 || std::memcmp(w_cache_src_.data() + n_w, b, n_b * sizeof(float)) == 0);
+  if (!same) {
+    stats_[NumberGroup::weights] = GroupStats{};
+    stats_[NumberGroup::bias] = GroupStats{};
+    w_q_.resize(n_w);
+    b_q_.resize(n_b);
+    // Float datapath: the bias is quantized in the weights' format (Ristretto).
+    quantize_tensor(formats_.weights, NumberGroup::weights,
+                    quantizer(formats_.weights, NumberGroup::weights), w, n_w, w_q_.data(), nullptr,
+                    true);
+    numeric::Quantizer qb = quantizer(formats_.weights, NumberGroup::bias);
+    if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, true);
+    w_cache_src_.assign(w, w + n_w);
+    if (b) w_cache_src_.insert(w_cache_src_.end(), b, b + n_b);
+    w_cache_valid_ = true;
+  }
+  in_q_.resize(n_in);
+  quantize_tensor(formats_.activations, NumberGroup::inputs,
+                  quantizer(formats_.activations, NumberGroup::inputs), in, n_in, in_q_.data(),
+                  nullptr, true);
+  in_quantized_ = true;
+  w_quantized_ = true;
+  layer.compute_forward(in_q_.data(), w_q_.data(), b ? b_q_.data() : nullptr, out);
+  quantize_tensor(formats_.outputs, NumberGroup::outputs,
+                  quantizer(formats_.outputs, NumberGroup::outputs), out, n_out, out, nullptr, true);
+}
+
+void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const float* w,
+                               const float* b, float* out) {
+#ifdef RISTSIM_HAVE_EXACT_CPU
+  const ConvGeometry& g = layer.geometry();
+  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
+  const std::size_t n_w = layer.weights().count();
+  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
+  const std::size_t n_b = b ? std::size_t(g.k) : 0;
+  for (const config::NumberSpec* s :
+       {&formats_.activations, &formats_.weights, &formats_.bias, &formats_.outputs})
+    if (s->is_float)
+      throw std::runtime_error("layer '" + stats_.layer +
+                               "': the exact datapath needs a format for every number group "
+                               "(float is only allowed with datapath: float)");
+  const uint64_t base = static_cast<uint64_t>(index_) * 4;
+  auto quantizer = [&](const config::NumberSpec& s, NumberGroup grp) {
+    numeric::Quantizer q = s.quantizer;
+    q.seed = arch_->seed;
+    q.stream = base + static_cast<uint64_t>(grp);
+    return q;
+  };
+  kernels::ExactLayerSpec spec;
+  spec.act = quantizer(formats_.activations, NumberGroup::inputs);
+  spec.wt = quantizer(formats_.weights, NumberGroup::weights);
+  spec.bias = quantizer(formats_.bias, NumberGroup::bias);
+  spec.out = quantizer(formats_.outputs, NumberGroup::outputs);
+  spec.acc = arch_->accumulator;
+  spec.lanes = arch_->array.lanes;
+  spec.stream = base + static_cast<uint64_t>(NumberGroup::outputs);
+  spec.has_bias = b != nullptr;
+  in_codes_.resize(n_in);
+  w_codes_.resize(n_w);
+  b_codes_.assign(std::max<std::size_t>(n_b, 1), 0);
+  out_codes_.resize(n_out);
+  in_q_.resize(n_in);
+  w_q_.resize(n_w);
+  stats_[NumberGroup::weights] = GroupStats{};
+  stats_[NumberGroup::bias] = GroupStats{};
+  quantize_tensor(formats_.activations, NumberGroup::inputs, spec.act, in, n_in, in_q_.data(),
+                  in_codes_.data(), true);
+  quantize_tensor(formats_.weights, NumberGroup::weights, spec.wt, w, n_w, w_q_.data(),
+                  w_codes_.data(), true);
+  if (b) {
+    b_q_.resize(n_b);
+    quantize_tensor(formats_.bias, NumberGroup::bias, spec.bias, b, n_b, b_q_.data(),
+                    b_codes_.data(), true);
+  }
+  kernels::ConvShape shape{g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h,
+                           g.pad_w, g.dil_h, g.dil_w, g.groups, g.oh, g.ow};
+  kernels::ExactStats es;
+  kernels::exact_conv_cpu(shape, spec, in_codes_.data(), w_codes_.data(), b_codes_.data(),
+                          out_codes_.data(), &es);
+  GroupStats& os = stats_[NumberGroup::outputs];
+  for (std::size_t i = 0; i < n_out; ++i) {
+    out[i] = static_cast<float>(numeric::decode(spec.out.format, out_codes_[i]));
+    os.add(out[i]);
+  }
+  os.saturations += es.out_saturations;
+  os.nans += es.out_nans;
+  stats_.acc_overflows += es.acc_overflows;
+  in_quantized_ = true;
+  w_quantized_ = true;
+#else
+  (void)layer, (void)in, (void)w, (void)b, (void)out;
+  throw std::runtime_error("layer '" + stats_.layer +
+                           "': the exact datapath needs kernels/cpu (exact_conv_cpu), which this "
+                           "build does not have; use an arch with datapath: float");
+#endif
+}
+
+const float* LayerQuant::used_input(const float* in) const {
+  return in_quantized_ ? in_q_.data() : in;
+}
+const float* LayerQuant::used_weights(const float* w) const {
+  return w_quantized_ ? w_q_.data() : w;
+}
+
+bool exact_datapath_available() {
+#ifdef RISTSIM_HAVE_EXACT_CPU
+  return true;
+#else
+  return false;
+#endif
+}
+
+void attach_measurement(Net& net) {
+  for (WeightedLayer* l : net.weighted_layers()) l->set_quant(std::make_shared<LayerQuant>(nullptr, *l));
+}
+
+void attach_arch(Net& net, const config::Arch& arch) {
+  for (WeightedLayer* l : net.weighted_layers()) {
+    auto q = std::make_shared<LayerQuant>(&arch, *l);
+    if (LayerQuant* old = l->quant()) {  // keep the measured ranges for dynamic FLs
+      q->set_stats(old->stats());
+    }
+    q->resolve_dynamic(*l);
+    q->reset_stats();
+    l->set_quant(q);
+  }
+}
+
+void detach_quantization(Net& net) {
+  for (WeightedLayer* l : net.weighted_layers()) l->set_quant(nullptr);
+}
+
+std::vector<LayerStats> collect_stats(Net& net) {
+  std::vector<LayerStats> v;
+  for (WeightedLayer* l : net.weighted_layers())
+    if (l->quant()) v.push_back(l->quant()->stats());
+  return v;
+}
+
+}  // namespace ristsim::engine

@@ -1,0 +1,125 @@
+// Quantized Convolution / InnerProduct: the two datapaths of the arch config.
+//
+//   float (Ristretto)  inputs, weights and bias quantized with numeric::quantize
+//                      (element index = position in the tensor, stream = layer
+//                      index * 4 + group: 0 inputs, 1 weights, 2 bias, 3 outputs;
+//                      the bias in the weights' quantizer, as Ristretto does),
+//                      multiplied and accumulated in float32 by the layer's GEMM,
+//                      the outputs quantized.
+//                      Training (phase train): weights and bias quantized every
+//                      batch from the full-precision shadow weights with
+//                      stochastic rounding (seed from the arch seed and the step),
+//                      activations float; gradients flow straight through to the
+//                      shadow weights.
+//   exact (hardware)   inputs, weights and bias become integer codes, the layer
+//                      runs on kernels::exact_conv_cpu (docs/datapath.md), the
+//                      output codes are decoded.
+//
+// Dynamic fixed point: a group marked `dynamic` gets its fractional length from
+// the measured max |x| by Ristretto's rule (dynamic_fl below). A LayerQuant in
+// QuantMode::measure quantizes nothing and only collects statistics, which is
+// the range analysis; resolve_dynamic() then fixes the FLs.
+//
+// Statistics per layer and number group: max |x|, a log2 histogram of |x|
+// (thesis figures 4.1 / 4.2), element, saturation and NaN counts, and the
+// accumulator overflows of the exact datapath.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/arch.h"
+#include "engine/layers.h"
+
+namespace ristsim::engine {
+
+class Net;
+
+enum class NumberGroup : int { inputs = 0, weights = 1, bias = 2, outputs = 3 };
+const char* to_string(NumberGroup g);
+
+/// Ristretto's dynamic fixed point rule: the integer length that avoids
+/// saturation, IL = ceil(log2(max_abs) + 1) for weights and bias, one bit less,
+/// IL = ceil(log2(max_abs)), for layer inputs and outputs (Ristretto's
+/// activations rule); FL = bits - IL. max_abs = 0 (or not finite) gives IL = 0
+/// (weights: 1). Example: 8 bits, weights max 0.3 -> IL = ceil(-1.74 + 1) = 0,
+/// FL = 8; inputs max 5.2 -> IL = ceil(2.38) = 3, FL = 5.
+int dynamic_fl(int bits, double max_abs, NumberGroup group);
+
+/// Statistics of one number group of one layer.
+struct GroupStats {
+  static constexpr int kMinExp = -40;  ///< histogram bin 0: |x| in [2^-40, 2^-39) (and below)
+  static constexpr int kBins = 64;     ///< last bin: |x| >= 2^23
+  double max_abs = 0;
+  uint64_t count = 0, zeros = 0, saturations = 0, nans = 0;
+  std::array<uint64_t, kBins> hist{};  ///< bin i: floor(log2 |x|) == kMinExp + i (nonzero x)
+  void add(float x);
+  void merge(const GroupStats& o);
+};
+
+struct LayerStats {
+  std::string layer;
+  std::array<GroupStats, 4> groups;  ///< indexed by NumberGroup
+  uint64_t acc_overflows = 0;
+  GroupStats& operator[](NumberGroup g) { return groups[static_cast<int>(g)]; }
+  const GroupStats& operator[](NumberGroup g) const { return groups[static_cast<int>(g)]; }
+};
+
+enum class QuantMode { measure, quantize };
+
+/// The quantization of one WeightedLayer.
+class LayerQuant {
+ public:
+  /// `arch` may be null in measure mode only.
+  LayerQuant(const config::Arch* arch, const WeightedLayer& layer);
+
+  QuantMode mode() const { return mode_; }
+  void set_mode(QuantMode m);
+  /// Sets the FL of every dynamic fixed-point group from the statistics
+  /// gathered so far (inputs, outputs) and the current weights and bias.
+  void resolve_dynamic(WeightedLayer& layer);
+  const config::LayerFormats& formats() const { return formats_; }
+  const LayerStats& stats() const { return stats_; }
+  void reset_stats();
+  /// Replaces the statistics (e.g. with a measurement run's, before resolve_dynamic).
+  void set_stats(const LayerStats& s) { stats_ = s; }
+
+  /// The quantized forward pass (called by WeightedLayer::forward).
+  void forward(WeightedLayer& layer, const float* in, const float* w, const float* b, float* out);
+  /// The operands the last forward pass used (for the backward pass).
+  const float* used_input(const float* in) const;
+  const float* used_weights(const float* w) const;
+
+ private:
+  void quantize_tensor(const config::NumberSpec& spec, NumberGroup group, const numeric::Quantizer& q,
+                       const float* x, std::size_t n, float* y, uint32_t* codes, bool count_stats);
+  void forward_exact(WeightedLayer& layer, const float* in, const float* w, const float* b, float* out);
+  const config::Arch* arch_;
+  config::LayerFormats formats_;
+  int index_ = 0;
+  QuantMode mode_ = QuantMode::quantize;
+  LayerStats stats_;
+  uint64_t train_steps_ = 0;
+  bool in_quantized_ = false, w_quantized_ = false;
+  std::vector<float> in_q_, w_q_, b_q_, w_cache_src_;
+  bool w_cache_valid_ = false;
+  std::vector<uint32_t> in_codes_, w_codes_, b_codes_, out_codes_;
+};
+
+/// Attaches statistics-only LayerQuants (range analysis) to every weighted layer.
+void attach_measurement(Net& net);
+/// Attaches the arch's quantization to every weighted layer. Dynamic groups
+/// take their FL from the statistics of a previous attach_measurement run
+/// (call that first and run some forward passes), else from the format's fl.
+void attach_arch(Net& net, const config::Arch& arch);
+/// Removes all quantization.
+void detach_quantization(Net& net);
+/// Statistics of every quantized layer, in layer order.
+std::vector<LayerStats> collect_stats(Net& net);
+/// True when the exact datapath kernel (kernels/cpu) was built in.
+bool exact_datapath_available();
+
+}  // namespace ristsim::engine

@@ -1,0 +1,80 @@
+#include "engine/solver.h"
+
+#include <cmath>
+
+namespace ristsim::engine {
+
+bool parse_solver_type(const std::string& s, SolverType* out) {
+  if (s == "sgd") return *out = SolverType::sgd, true;
+  if (s == "adam") return *out = SolverType::adam, true;
+  return false;
+}
+
+bool parse_lr_policy(const std::string& s, LrPolicy* out) {
+  if (s == "fixed") return *out = LrPolicy::fixed, true;
+  if (s == "step") return *out = LrPolicy::step, true;
+  if (s == "cosine") return *out = LrPolicy::cosine, true;
+  return false;
+}
+
+Solver::Solver(Net& net, const SolverOptions& options) : net_(net), opt_(options) {
+  for (const ParamRef& p : net_.params())
+    if (p.param->learnable) params_.push_back(p);
+  m_.resize(params_.size());
+  v_.resize(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    m_[i].assign(params_[i].param->blob->count(), 0.0f);
+    if (opt_.type == SolverType::adam) v_[i].assign(params_[i].param->blob->count(), 0.0f);
+  }
+}
+
+float Solver::learning_rate(int64_t iter) const {
+  switch (opt_.policy) {
+    case LrPolicy::fixed: return opt_.base_lr;
+    case LrPolicy::step:
+      return opt_.base_lr *
+             static_cast<float>(std::pow(double(opt_.gamma), double(iter / std::max<int64_t>(1, opt_.step_size))));
+    case LrPolicy::cosine: {
+      const double t = std::min(1.0, double(iter) / double(std::max<int64_t>(1, opt_.max_iter)));
+      return static_cast<float>(opt_.base_lr * 0.5 * (1.0 + std::cos(3.141592653589793 * t)));
+    }
+  }
+  return opt_.base_lr;
+}
+
+void Solver::update() {
+  const float lr = learning_rate(iter_);
+  ++iter_;
+  const float b1 = opt_.momentum, b2 = opt_.beta2;
+  const float correction =
+      opt_.type == SolverType::adam
+          ? static_cast<float>(std::sqrt(1.0 - std::pow(double(b2), double(iter_))) /
+                               (1.0 - std::pow(double(b1), double(iter_))))
+          : 1.0f;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    Param& p = *params_[i].param;
+    float* w = p.blob->data();
+    float* g = p.blob->diff();
+    float* m = m_[i].data();
+    const std::size_t n = p.blob->count();
+    const float rate = lr * p.lr_mult;
+    const float wd = opt_.weight_decay * p.decay_mult;
+    if (opt_.type == SolverType::sgd) {
+      for (std::size_t j = 0; j < n; ++j) {
+        m[j] = opt_.momentum * m[j] + rate * (g[j] + wd * w[j]);
+        w[j] -= m[j];
+      }
+    } else {
+      float* v = v_[i].data();
+      for (std::size_t j = 0; j < n; ++j) {
+        const float gj = g[j] + wd * w[j];
+        m[j] = b1 * m[j] + (1 - b1) * gj;
+        v[j] = b2 * v[j] + (1 - b2) * gj * gj;
+        w[j] -= rate * correction * m[j] / (std::sqrt(v[j]) + opt_.eps);
+      }
+    }
+    p.blob->zero_diff();
+  }
+}
+
+}  // namespace ristsim::engine

@@ -1,0 +1,58 @@
+// Solvers: SGD with momentum and weight decay (Caffe's update), and Adam,
+// with fixed, step and cosine learning-rate policies.
+//
+//   SGD   v = momentum * v + lr * lr_mult * (g + wd * decay_mult * w);  w -= v
+//   Adam  g' = g + wd * decay_mult * w (L2, as Caffe's Adam);
+//         m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2;
+//         w -= lr * lr_mult * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+//   lr    fixed: base;  step: base * gamma^floor(iter / step_size);
+//         cosine: base * (1 + cos(pi * iter / max_iter)) / 2
+// Parameters with learnable == false (BatchNorm statistics) are left alone.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/net.h"
+
+namespace ristsim::engine {
+
+enum class SolverType { sgd, adam };
+enum class LrPolicy { fixed, step, cosine };
+
+struct SolverOptions {
+  SolverType type = SolverType::sgd;
+  float base_lr = 0.01f;
+  float momentum = 0.9f;  ///< SGD momentum; Adam beta1
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 5e-4f;
+  LrPolicy policy = LrPolicy::fixed;
+  int64_t step_size = 1;  ///< step policy: iterations per step
+  float gamma = 0.1f;     ///< step policy factor
+  int64_t max_iter = 1;   ///< cosine policy: total iterations
+};
+
+bool parse_solver_type(const std::string& s, SolverType* out);
+bool parse_lr_policy(const std::string& s, LrPolicy* out);
+
+class Solver {
+ public:
+  Solver(Net& net, const SolverOptions& options);
+  /// The learning rate of iteration `iter` (0-based).
+  float learning_rate(int64_t iter) const;
+  /// Applies the gradients in the param diffs, clears them, advances iter().
+  void update();
+  int64_t iter() const { return iter_; }
+  const SolverOptions& options() const { return opt_; }
+
+ private:
+  Net& net_;
+  SolverOptions opt_;
+  std::vector<ParamRef> params_;
+  std::vector<std::vector<float>> m_, v_;
+  int64_t iter_ = 0;
+};
+
+}  // namespace ristsim::engine

@@ -1,0 +1,113 @@
+#include "engine/spec.h"
+
+#include <cmath>
+
+namespace ristsim::engine {
+
+std::string LayerSpec::where(const std::string& key) const {
+  int l = line;
+  if (!key.empty()) {
+    auto it = params.find(key);
+    if (it != params.end() && it->second.line) l = it->second.line;
+  }
+  std::string s;
+  if (!file.empty()) s += file + ":" + std::to_string(l) + ": ";
+  s += "layer '" + name + "' (" + type + ")";
+  if (!key.empty()) s += ", parameter '" + key + "'";
+  return s + ": ";
+}
+
+const ParamValue* LayerSpec::find(const std::string& key) const {
+  auto it = params.find(key);
+  if (it == params.end()) return nullptr;
+  used_.insert(key);
+  return &it->second;
+}
+
+double LayerSpec::get_double(const std::string& key, double def) const {
+  const ParamValue* v = find(key);
+  if (!v) return def;
+  if (v->is_list || v->nums.size() != 1)
+    throw NetSpecError(where(key) + "expected a number, got '" + v->str + "'");
+  return v->nums[0];
+}
+
+int LayerSpec::get_int(const std::string& key, int def) const {
+  const double d = get_double(key, def);
+  if (d != std::floor(d) || std::fabs(d) > 1e9)
+    throw NetSpecError(where(key) + "expected an integer, got " + std::to_string(d));
+  return static_cast<int>(d);
+}
+
+bool LayerSpec::get_bool(const std::string& key, bool def) const {
+  const ParamValue* v = find(key);
+  if (!v) return def;
+  if (v->str == "true" || v->str == "True" || v->str == "1") return true;
+  if (v->str == "false" || v->str == "False" || v->str == "0") return false;
+  throw NetSpecError(where(key) + "expected true or false, got '" + v->str + "'");
+}
+
+std::string LayerSpec::get_string(const std::string& key, const std::string& def) const {
+  const ParamValue* v = find(key);
+  if (!v) return def;
+  if (v->is_list) throw NetSpecError(where(key) + "expected a single value, got a list");
+  return v->str;
+}
+
+std::vector<double> LayerSpec::get_list(const std::string& key, std::vector<double> def) const {
+  const ParamValue* v = find(key);
+  if (!v) return def;
+  if (v->nums.empty() && !(v->is_list && v->str.empty()))
+    throw NetSpecError(where(key) + "expected a number or a list of numbers, got '" + v->str + "'");
+  return v->nums;
+}
+
+void LayerSpec::get_hw(const std::string& key, int def, int* h, int* w) const {
+  const std::vector<double> l = get_list(key, {double(def)});
+  if (l.size() != 1 && l.size() != 2)
+    throw NetSpecError(where(key) + "expected one number or [h, w]");
+  auto to_int = [&](double d) {
+    if (d != std::floor(d)) throw NetSpecError(where(key) + "expected integers");
+    return static_cast<int>(d);
+  };
+  *h = to_int(l[0]);
+  *w = to_int(l.size() == 2 ? l[1] : l[0]);
+  // Caffe spells the per-axis values kernel_h / kernel_w, stride_h, pad_h.
+  std::string base = key;
+  const std::string suffix = "_size";
+  if (base.size() > suffix.size() && base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0)
+    base.resize(base.size() - suffix.size());
+  *h = get_int(base + "_h", *h);
+  *w = get_int(base + "_w", *w);
+}
+
+LayerSpec& LayerSpec::set(const std::string& key, double v) {
+  ParamValue p;
+  p.nums = {v};
+  p.str = std::to_string(v);
+  params[key] = p;
+  return *this;
+}
+
+LayerSpec& LayerSpec::set(const std::string& key, const std::string& v) {
+  ParamValue p;
+  p.str = v;
+  params[key] = p;
+  return *this;
+}
+
+LayerSpec& LayerSpec::set(const std::string& key, const std::vector<double>& v) {
+  ParamValue p;
+  p.nums = v;
+  p.is_list = true;
+  params[key] = p;
+  return *this;
+}
+
+void LayerSpec::check_all_used() const {
+  for (const auto& kv : params)
+    if (!used_.count(kv.first))
+      throw NetSpecError(where(kv.first) + "unknown parameter for a " + type + " layer");
+}
+
+}  // namespace ristsim::engine

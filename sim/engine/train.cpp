@@ -1,0 +1,177 @@
+#include "engine/train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+#include "engine/math.h"
+
+namespace ristsim::engine {
+
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void copy_image(const Samples& s, int index, float* dst, bool mirror, int dy, int dx) {
+  const float* src = s.images + std::size_t(index) * s.image_size();
+  if (!mirror && dy == 0 && dx == 0) {
+    std::memcpy(dst, src, sizeof(float) * s.image_size());
+    return;
+  }
+  for (int c = 0; c < s.c; ++c)
+    for (int y = 0; y < s.h; ++y)
+      for (int x = 0; x < s.w; ++x) {
+        const int sy = y - dy;
+        int sx = x - dx;
+        if (mirror) sx = s.w - 1 - sx;
+        float v = 0;
+        if (sy >= 0 && sy < s.h && sx >= 0 && sx < s.w) v = src[(std::size_t(c) * s.h + sy) * s.w + sx];
+        dst[(std::size_t(c) * s.h + y) * s.w + x] = v;
+      }
+}
+}  // namespace
+
+void check_samples(const Net& net, const Samples& data, const char* what) {
+  const std::vector<int>& s = net.input().shape();
+  if (data.c != s[1] || data.h != s[2] || data.w != s[3])
+    throw std::runtime_error(std::string(what) + " images are " + std::to_string(data.c) + "x" +
+                             std::to_string(data.h) + "x" + std::to_string(data.w) + ", network '" +
+                             net.spec().name + "' takes " + std::to_string(s[1]) + "x" +
+                             std::to_string(s[2]) + "x" + std::to_string(s[3]));
+  const int outputs = net.output().shape(1);
+  if (data.classes > outputs)
+    throw std::runtime_error(std::string(what) + " set has " + std::to_string(data.classes) +
+                             " classes, network '" + net.spec().name + "' has " +
+                             std::to_string(outputs) + " outputs");
+  if (data.n <= 0) throw std::runtime_error(std::string(what) + " set is empty");
+}
+
+std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* test,
+                               const TrainConfig& cfg, const ProgressFn& progress) {
+  if (!net.has_loss()) throw std::logic_error("train: the net needs a loss (NetOptions::with_loss)");
+  check_samples(net, data, "training");
+  if (test) check_samples(net, *test, "test");
+  if (cfg.batch <= 0 || cfg.batch > data.n)
+    throw std::runtime_error("batch size " + std::to_string(cfg.batch) + " must be in 1.." +
+                             std::to_string(data.n));
+  const int64_t batches = data.n / cfg.batch;
+  SolverOptions so = cfg.solver;
+  if (so.policy == LrPolicy::cosine && so.max_iter <= 1) so.max_iter = batches * cfg.epochs;
+  Solver solver(net, so);
+  net.set_phase(Phase::train);
+  net.reshape(cfg.batch);
+  net.zero_param_diffs();
+  std::vector<int> order(data.n);
+  std::vector<EpochResult> results;
+  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(derive_seed(cfg.seed, 0x5eed0000ull + epoch));
+    for (int i = data.n - 1; i > 0; --i) std::swap(order[i], order[rng.below(uint64_t(i) + 1)]);
+    const double t0 = now_s();
+    double loss_sum = 0;
+    net.set_phase(Phase::train);
+    net.reshape(cfg.batch);
+    for (int64_t b = 0; b < batches; ++b) {
+      float* in = net.input().data();
+      float* lab = net.label().data();
+      for (int i = 0; i < cfg.batch; ++i) {
+        const int idx = order[b * cfg.batch + i];
+        const bool mirror = cfg.mirror && (rng.next_u64() >> 63);
+        int dy = 0, dx = 0;
+        if (cfg.shift > 0) {
+          dy = static_cast<int>(rng.below(2 * cfg.shift + 1)) - cfg.shift;
+          dx = static_cast<int>(rng.below(2 * cfg.shift + 1)) - cfg.shift;
+        }
+        copy_image(data, idx, in + std::size_t(i) * data.image_size(), mirror, dy, dx);
+        lab[i] = static_cast<float>(data.labels[idx]);
+      }
+      const float lr = solver.learning_rate(solver.iter());
+      loss_sum += net.forward();
+      net.backward();
+      solver.update();
+      if (progress && ((b + 1) % std::max(1, cfg.progress_every) == 0 || b + 1 == batches)) {
+        Progress p;
+        p.epoch = epoch, p.epochs = cfg.epochs, p.batch = b + 1, p.batches = batches;
+        p.loss = loss_sum / double(b + 1);
+        p.seconds = now_s() - t0;
+        p.images_per_s = double(b + 1) * cfg.batch / std::max(p.seconds, 1e-9);
+        p.lr = lr;
+        progress(p);
+      }
+    }
+    EpochResult r;
+    r.epoch = epoch;
+    r.seconds = now_s() - t0;
+    r.train_loss = loss_sum / double(batches);
+    r.images_per_s = double(batches) * cfg.batch / std::max(r.seconds, 1e-9);
+    if (test) {
+      const EvalResult e = evaluate(net, *test, std::max(cfg.batch, 100));
+      r.test_top1 = e.top1;
+      r.test_loss = e.loss;
+    }
+    results.push_back(r);
+    if (progress) {
+      Progress p;
+      p.epoch = epoch, p.epochs = cfg.epochs, p.batch = batches, p.batches = batches;
+      p.loss = r.train_loss, p.seconds = r.seconds, p.images_per_s = r.images_per_s;
+      p.lr = solver.learning_rate(solver.iter());
+      p.epoch_done = true;
+      p.test_top1 = r.test_top1;
+      progress(p);
+    }
+  }
+  net.set_phase(Phase::test);
+  return results;
+}
+
+EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& progress) {
+  check_samples(net, data, "evaluation");
+  const Phase old_phase = net.phase();
+  const int old_batch = net.batch();
+  net.set_phase(Phase::test);
+  const double t0 = now_s();
+  EvalResult r;
+  double loss = 0;
+  int64_t correct1 = 0, correct5 = 0;
+  for (int start = 0; start < data.n; start += batch) {
+    const int nb = std::min(batch, data.n - start);
+    if (net.batch() != nb) net.reshape(nb);
+    std::memcpy(net.input().data(), data.images + std::size_t(start) * data.image_size(),
+                sizeof(float) * data.image_size() * nb);
+    if (net.has_loss())
+      for (int i = 0; i < nb; ++i) net.label().data()[i] = static_cast<float>(data.labels[start + i]);
+    loss += double(net.forward()) * nb;
+    const Blob& out = net.output();
+    const int C = static_cast<int>(out.count(1));
+    for (int i = 0; i < nb; ++i) {
+      const float* s = out.data() + std::size_t(i) * C;
+      const int label = data.labels[start + i];
+      int rank = 0;  // classes scoring above the label (ties: lower index first)
+      for (int c = 0; c < C; ++c)
+        if (s[c] > s[label] || (s[c] == s[label] && c < label)) ++rank;
+      correct1 += rank < 1;
+      correct5 += rank < 5;
+    }
+    if (progress) {
+      Progress p;
+      p.batch = start / batch + 1;
+      p.batches = (data.n + batch - 1) / batch;
+      p.seconds = now_s() - t0;
+      p.images_per_s = double(start + nb) / std::max(p.seconds, 1e-9);
+      progress(p);
+    }
+  }
+  r.images = data.n;
+  r.top1 = double(correct1) / data.n;
+  r.top5 = double(correct5) / data.n;
+  r.loss = net.has_loss() ? loss / data.n : 0;
+  r.seconds = now_s() - t0;
+  net.set_phase(old_phase);
+  if (net.batch() != old_batch) net.reshape(old_batch);
+  return r;
+}
+
+}  // namespace ristsim::engine

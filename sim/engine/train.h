@@ -1,0 +1,75 @@
+// Training and evaluation loops over labelled images held in memory.
+// The engine does not read files: callers hand over a Samples view (sim/io's
+// Dataset fits it directly).
+//
+// Training: every epoch the images are shuffled (Fisher-Yates driven by the
+// engine's Rng, seeded from the seed and the epoch), cut into full batches (the
+// remainder is skipped), optionally augmented (random horizontal mirror,
+// random shift by up to `shift` pixels with zero fill), and each batch runs
+// forward, backward and a solver update. The same seed gives the same bits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/net.h"
+#include "engine/solver.h"
+
+namespace ristsim::engine {
+
+/// Labelled images, NCHW floats (not owned).
+struct Samples {
+  int n = 0, c = 0, h = 0, w = 0, classes = 0;
+  const float* images = nullptr;
+  const int32_t* labels = nullptr;
+  std::size_t image_size() const { return std::size_t(c) * h * w; }
+};
+
+struct TrainConfig {
+  int epochs = 1;
+  int batch = 64;
+  uint64_t seed = 1;
+  SolverOptions solver;
+  bool mirror = false;  ///< random horizontal flips
+  int shift = 0;        ///< random translations of up to +-shift pixels
+  int progress_every = 20;  ///< batches between progress callbacks
+};
+
+struct Progress {
+  int epoch = 0, epochs = 0;  ///< 1-based epoch
+  int64_t batch = 0, batches = 0;
+  double loss = 0;  ///< mean training loss of the epoch so far
+  double images_per_s = 0, seconds = 0;
+  float lr = 0;
+  bool epoch_done = false;
+  double test_top1 = -1;  ///< at epoch end when a test set was given
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct EpochResult {
+  int epoch = 0;
+  double train_loss = 0, seconds = 0, images_per_s = 0;
+  double test_top1 = -1, test_loss = -1;
+};
+
+struct EvalResult {
+  double top1 = 0, top5 = 0, loss = 0;
+  int64_t images = 0;
+  double seconds = 0;
+};
+
+/// Trains `net` (built with with_loss) in place. `test` may be null.
+std::vector<EpochResult> train(Net& net, const Samples& train, const Samples* test,
+                               const TrainConfig& config, const ProgressFn& progress = {});
+
+/// Runs the net in test phase over all samples in batches of `batch`: top-1 and
+/// top-5 accuracy of the output scores (ties go to the lower class index), and
+/// the mean cross-entropy when the net has a loss. Restores the net's phase
+/// and batch size.
+EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& progress = {});
+
+/// Checks that the data fits the net (image shape, class count).
+void check_samples(const Net& net, const Samples& data, const char* what);
+
+}  // namespace ristsim::engine

@@ -1,0 +1,104 @@
+#include "engine/weights_io.h"
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+namespace ristsim::engine {
+
+namespace {
+constexpr char kMagic[8] = {'R', 'S', 'T', 'W', 'G', 'T', '0', '1'};
+
+void put_u32(std::ofstream& f, uint32_t v) {
+  unsigned char b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  f.write(reinterpret_cast<char*>(b), 4);
+}
+
+struct Reader {
+  std::ifstream f;
+  std::string path;
+  void read(void* p, std::size_t n, const char* what) {
+    f.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
+    if (!f) throw std::runtime_error(path + ": truncated weight file (while reading " + what + ")");
+  }
+  uint32_t u32(const char* what) {
+    unsigned char b[4];
+    read(b, 4, what);
+    return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+  }
+};
+
+bool little_endian() {
+  const uint32_t one = 1;
+  unsigned char c;
+  std::memcpy(&c, &one, 1);
+  return c == 1;
+}
+}  // namespace
+
+void save_weights(Net& net, const std::string& path) {
+  if (!little_endian()) throw std::runtime_error("save_weights: big-endian hosts are not supported");
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error(path + ": cannot write the weight file");
+    const std::vector<ParamRef> params = net.params();
+    f.write(kMagic, 8);
+    put_u32(f, static_cast<uint32_t>(params.size()));
+    for (const ParamRef& p : params) {
+      put_u32(f, static_cast<uint32_t>(p.name.size()));
+      f.write(p.name.data(), static_cast<std::streamsize>(p.name.size()));
+      const Blob& b = *p.param->blob;
+      put_u32(f, static_cast<uint32_t>(b.num_axes()));
+      for (int s : b.shape()) put_u32(f, static_cast<uint32_t>(s));
+      f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.count() * 4));
+    }
+    if (!f) throw std::runtime_error(path + ": error while writing the weight file");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(path + ": cannot move the weight file into place");
+}
+
+void load_weights(Net& net, const std::string& path) {
+  if (!little_endian()) throw std::runtime_error("load_weights: big-endian hosts are not supported");
+  Reader r;
+  r.path = path;
+  r.f.open(path, std::ios::binary);
+  if (!r.f) throw std::runtime_error(path + ": cannot open the weight file");
+  char magic[8];
+  r.read(magic, 8, "the magic number");
+  if (std::memcmp(magic, kMagic, 8) != 0)
+    throw std::runtime_error(path + ": not a ristsim weight file (bad magic number)");
+  std::map<std::string, ParamRef> by_name;
+  for (const ParamRef& p : net.params()) by_name[p.name] = p;
+  const uint32_t count = r.u32("the blob count");
+  std::map<std::string, bool> loaded;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t len = r.u32("a name length");
+    if (len > 4096) throw std::runtime_error(path + ": corrupt weight file (name length " + std::to_string(len) + ")");
+    std::string name(len, '\0');
+    r.read(name.data(), len, "a blob name");
+    const uint32_t axes = r.u32("an axis count");
+    if (axes > 8) throw std::runtime_error(path + ": corrupt weight file (blob '" + name + "' has " + std::to_string(axes) + " axes)");
+    std::vector<int> shape;
+    for (uint32_t a = 0; a < axes; ++a) shape.push_back(static_cast<int>(r.u32("a blob shape")));
+    auto it = by_name.find(name);
+    if (it == by_name.end())
+      throw std::runtime_error(path + ": blob '" + name + "' has no parameter of that name in network '" +
+                               net.spec().name + "'");
+    Blob& b = *it->second.param->blob;
+    if (b.shape() != shape)
+      throw std::runtime_error(path + ": blob '" + name + "' has shape " + shape_string(shape) +
+                               ", the network expects " + b.shape_string());
+    r.read(b.data(), b.count() * 4, name.c_str());
+    loaded[name] = true;
+  }
+  for (const auto& kv : by_name)
+    if (!loaded.count(kv.first))
+      throw std::runtime_error(path + ": parameter '" + kv.first + "' of network '" + net.spec().name +
+                               "' is missing from the weight file");
+}
+
+}  // namespace ristsim::engine

@@ -1,0 +1,364 @@
+// Layer tests of the float engine: finite-difference gradient checks for every
+// layer type (gradient_check.h states the tolerance and why), and forward
+// values checked against direct formulas.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/layers.h"
+#include "gradient_check.h"
+
+namespace ristsim::testbench {
+namespace {
+
+using engine::LayerSpec;
+using engine::Phase;
+
+LayerSpec spec(const std::string& type, const std::string& name = "l") {
+  LayerSpec s;
+  s.name = name;
+  s.type = type;
+  return s;
+}
+
+struct ConvCase {
+  int n, c, h, w, k, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  bool bias;
+};
+
+/// Direct convolution in double: the definition.
+std::vector<double> direct_conv(const ConvCase& p, const Blob& in, const Blob& wt, const Blob* b,
+                                int oh, int ow) {
+  std::vector<double> out(std::size_t(p.n) * p.k * oh * ow, 0.0);
+  const int cg = p.c / p.groups, kg = p.k / p.groups;
+  for (int n = 0; n < p.n; ++n)
+    for (int k = 0; k < p.k; ++k)
+      for (int y = 0; y < oh; ++y)
+        for (int x = 0; x < ow; ++x) {
+          double s = b ? b->data()[k] : 0.0;
+          const int g = k / kg;
+          for (int c = 0; c < cg; ++c)
+            for (int i = 0; i < p.kh; ++i)
+              for (int j = 0; j < p.kw; ++j) {
+                const int iy = y * p.sh - p.ph + i * p.dh, ix = x * p.sw - p.pw + j * p.dw;
+                if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) continue;
+                s += double(in.data()[((std::size_t(n) * p.c + g * cg + c) * p.h + iy) * p.w + ix]) *
+                     wt.data()[((std::size_t(k) * cg + c) * p.kh + i) * p.kw + j];
+              }
+          out[((std::size_t(n) * p.k + k) * oh + y) * ow + x] = s;
+        }
+  return out;
+}
+
+class Convolution : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(Convolution, forward_matches_direct_and_gradients) {
+  const ConvCase p = GetParam();
+  LayerSpec s = spec("Convolution");
+  s.set("num_output", p.k).set("kernel_size", std::vector<double>{double(p.kh), double(p.kw)});
+  s.set("stride", std::vector<double>{double(p.sh), double(p.sw)});
+  s.set("pad", std::vector<double>{double(p.ph), double(p.pw)});
+  s.set("dilation", std::vector<double>{double(p.dh), double(p.dw)});
+  s.set("group", p.groups).set("bias_term", p.bias ? "true" : "false");
+  s.set("weight_filler.type", "gaussian").set("weight_filler.std", 0.5);
+  if (p.bias) s.set("bias_filler.type", "uniform").set("bias_filler.min", -1.0).set("bias_filler.max", 1.0);
+  Blob in({p.n, p.c, p.h, p.w}), out;
+  fill_uniform(in, -1, 1, 11);
+  auto l = make_layer(s, {&in}, {&out});
+  const int oh = (p.h + 2 * p.ph - (p.dh * (p.kh - 1) + 1)) / p.sh + 1;
+  const int ow = (p.w + 2 * p.pw - (p.dw * (p.kw - 1) + 1)) / p.sw + 1;
+  ASSERT_EQ(out.shape(), (std::vector<int>{p.n, p.k, oh, ow}));
+  l->forward({&in}, {&out});
+  const auto ref = direct_conv(p, in, *l->params()[0].blob, p.bias ? l->params()[1].blob.get() : nullptr, oh, ow);
+  for (std::size_t i = 0; i < ref.size(); ++i)  // float sums of <= 100 terms of size <= 1.5
+    ASSERT_NEAR(out.data()[i], ref[i], 1e-4 * std::max(1.0, std::fabs(ref[i]))) << "element " << i;
+  check_gradients(*l, {&in}, {&out});
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Convolution,
+    ::testing::Values(ConvCase{2, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1, true},   // plain
+                      ConvCase{2, 4, 8, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2, true},   // groups, stride, pad
+                      ConvCase{1, 2, 9, 9, 3, 3, 2, 1, 2, 2, 1, 2, 2, 1, false},  // dilation, rect
+                      ConvCase{3, 2, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},   // 1x1
+                      ConvCase{2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true}));  // depthwise
+
+TEST(InnerProduct, forward_and_gradients) {
+  LayerSpec s = spec("InnerProduct");
+  s.set("num_output", 5).set("weight_filler.type", "gaussian").set("bias_filler.type", "gaussian");
+  Blob in({3, 2, 3, 2}), out;
+  fill_uniform(in, -1, 1, 3);
+  auto l = make_layer(s, {&in}, {&out});
+  ASSERT_EQ(out.shape(), (std::vector<int>{3, 5}));
+  l->forward({&in}, {&out});
+  const Blob& w = *l->params()[0].blob;
+  const Blob& b = *l->params()[1].blob;
+  for (int n = 0; n < 3; ++n)
+    for (int k = 0; k < 5; ++k) {
+      double s2 = b.data()[k];
+      for (int i = 0; i < 12; ++i) s2 += double(in.data()[n * 12 + i]) * w.data()[k * 12 + i];
+      EXPECT_NEAR(out.data()[n * 5 + k], s2, 1e-5);
+    }
+  check_gradients(*l, {&in}, {&out});
+}
+
+TEST(ReLU, forward_and_gradients) {
+  for (double slope : {0.0, 0.1}) {
+    LayerSpec s = spec("ReLU");
+    s.set("negative_slope", slope);
+    Blob in({2, 3, 4, 5}), out;
+    fill_away_from_zero(in, 0.05f, 5);
+    auto l = make_layer(s, {&in}, {&out});
+    l->forward({&in}, {&out});
+    for (std::size_t i = 0; i < in.count(); ++i)
+      EXPECT_EQ(out.data()[i], in.data()[i] > 0 ? in.data()[i] : float(slope) * in.data()[i]);
+    check_gradients(*l, {&in}, {&out});
+  }
+}
+
+TEST(Pooling, caffe_output_size_ceil_and_floor) {
+  // Caffe: ceil((H + 2p - k) / s) + 1, minus one when the last window starts in the padding.
+  struct Case { int h, k, s, p; const char* round; int out; };
+  for (Case c : {Case{28, 3, 2, 0, "ceil", 14}, Case{28, 3, 2, 0, "floor", 13},
+                 Case{24, 2, 2, 0, "ceil", 12}, Case{13, 3, 2, 0, "ceil", 6},
+                 Case{14, 3, 2, 1, "ceil", 8}, Case{6, 2, 2, 1, "ceil", 4}, Case{7, 3, 2, 1, "floor", 4}}) {
+    LayerSpec s = spec("Pooling");
+    s.set("pool", "max").set("kernel_size", c.k).set("stride", c.s).set("pad", c.p).set("round", c.round);
+    Blob in({1, 1, c.h, c.h}), out;
+    auto l = make_layer(s, {&in}, {&out});
+    EXPECT_EQ(out.shape(3), c.out) << "H=" << c.h << " k=" << c.k << " s=" << c.s << " p=" << c.p << " " << c.round;
+  }
+}
+
+TEST(Pooling, average_divisor_counts_padding_like_caffe) {
+  // 3x3 input of ones, kernel 3, stride 2, pad 1: corner windows cover 4 real
+  // pixels of a 3x3 padded window, so Caffe averages 4 / 9.
+  LayerSpec s = spec("Pooling");
+  s.set("pool", "ave").set("kernel_size", 3).set("stride", 2).set("pad", 1);
+  Blob in({1, 1, 3, 3}), out;
+  std::fill(in.data(), in.data() + 9, 1.0f);
+  auto l = make_layer(s, {&in}, {&out});
+  l->forward({&in}, {&out});
+  ASSERT_EQ(out.shape(), (std::vector<int>{1, 1, 2, 2}));
+  for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(out.data()[i], 4.0f / 9.0f);
+}
+
+TEST(Pooling, max_forward_values) {
+  LayerSpec s = spec("Pooling");
+  s.set("pool", "max").set("kernel_size", 2).set("stride", 2);
+  Blob in({1, 1, 3, 3}), out;
+  const float v[9] = {1, 5, 2, -1, 0, 7, 3, 4, -2};
+  std::copy(v, v + 9, in.data());
+  auto l = make_layer(s, {&in}, {&out});  // ceil: 2x2 output, last windows clipped
+  l->forward({&in}, {&out});
+  ASSERT_EQ(out.count(), 4u);
+  EXPECT_EQ(out.data()[0], 5);
+  EXPECT_EQ(out.data()[1], 7);
+  EXPECT_EQ(out.data()[2], 4);
+  EXPECT_EQ(out.data()[3], -2);
+}
+
+TEST(Pooling, gradients) {
+  struct Case { const char* pool; int k, s, p; bool global; };
+  for (Case c : {Case{"max", 3, 2, 0, false}, Case{"max", 3, 2, 1, false}, Case{"ave", 3, 2, 0, false},
+                 Case{"ave", 3, 2, 1, false}, Case{"ave", 2, 1, 0, false}, Case{"ave", 0, 1, 0, true},
+                 Case{"max", 0, 1, 0, true}}) {
+    LayerSpec s = spec("Pooling");
+    s.set("pool", c.pool);
+    if (c.global) s.set("global_pooling", "true");
+    else s.set("kernel_size", c.k).set("stride", c.s).set("pad", c.p);
+    Blob in({2, 3, 7, 7}), out;
+    fill_distinct(in, 0.05f, 9);
+    auto l = make_layer(s, {&in}, {&out});
+    if (c.global) {
+      EXPECT_EQ(out.shape(), (std::vector<int>{2, 3, 1, 1}));
+    }
+    check_gradients(*l, {&in}, {&out});
+  }
+}
+
+TEST(LRN, forward_formula_and_gradients) {
+  LayerSpec s = spec("LRN");
+  s.set("local_size", 3).set("alpha", 0.5).set("beta", 0.75).set("k", 2.0);
+  Blob in({2, 5, 3, 3}), out;
+  fill_uniform(in, -1, 1, 21);
+  auto l = make_layer(s, {&in}, {&out});
+  l->forward({&in}, {&out});
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 5; ++c)
+      for (int p = 0; p < 9; ++p) {
+        double sum = 0;
+        for (int j = std::max(0, c - 1); j <= std::min(4, c + 1); ++j) {
+          const double x = in.data()[(n * 5 + j) * 9 + p];
+          sum += x * x;
+        }
+        const double x = in.data()[(n * 5 + c) * 9 + p];
+        EXPECT_NEAR(out.data()[(n * 5 + c) * 9 + p], x * std::pow(2.0 + 0.5 / 3 * sum, -0.75), 1e-6);
+      }
+  check_gradients(*l, {&in}, {&out});
+  LayerSpec s5 = spec("LRN");
+  s5.set("local_size", 5).set("alpha", 1e-2).set("beta", 0.75);
+  auto l5 = make_layer(s5, {&in}, {&out});
+  check_gradients(*l5, {&in}, {&out});
+}
+
+TEST(BatchNorm, normalises_and_gradients) {
+  Blob in({4, 3, 2, 2}), out;
+  fill_uniform(in, -2, 3, 31);
+  LayerSpec s = spec("BatchNorm");
+  auto l = make_layer(s, {&in}, {&out});
+  l->forward({&in}, {&out});
+  for (int c = 0; c < 3; ++c) {  // zero mean, unit (biased) variance per channel
+    double m = 0, v = 0;
+    for (int n = 0; n < 4; ++n)
+      for (int p = 0; p < 4; ++p) m += out.data()[(n * 3 + c) * 4 + p];
+    m /= 16;
+    for (int n = 0; n < 4; ++n)
+      for (int p = 0; p < 4; ++p) v += std::pow(out.data()[(n * 3 + c) * 4 + p] - m, 2);
+    EXPECT_NEAR(m, 0, 1e-6);
+    EXPECT_NEAR(v / 16, 1, 1e-3);  // eps = 1e-5 shrinks it slightly
+  }
+  check_gradients(*l, {&in}, {&out});
+  // Test phase: the running averages (Caffe's sums / scale factor).
+  l->set_phase(Phase::test);
+  check_gradients(*l, {&in}, {&out});
+}
+
+TEST(Scale, forward_and_gradients) {
+  LayerSpec s = spec("Scale");
+  s.set("filler.type", "uniform").set("filler.min", 0.5).set("filler.max", 1.5);
+  s.set("bias_filler.type", "gaussian");
+  Blob in({2, 3, 2, 3}), out;
+  fill_uniform(in, -1, 1, 41);
+  auto l = make_layer(s, {&in}, {&out});
+  l->forward({&in}, {&out});
+  const float* g = l->params()[0].blob->data();
+  const float* b = l->params()[1].blob->data();
+  EXPECT_FLOAT_EQ(out.data()[7], g[1] * in.data()[7] + b[1]);
+  check_gradients(*l, {&in}, {&out});
+}
+
+TEST(Concat, forward_and_gradients) {
+  Blob a({2, 2, 3, 3}), b({2, 3, 3, 3}), out;
+  fill_uniform(a, -1, 1, 1);
+  fill_uniform(b, -1, 1, 2);
+  LayerSpec s = spec("Concat");
+  auto l = make_layer(s, {&a, &b}, {&out});
+  ASSERT_EQ(out.shape(), (std::vector<int>{2, 5, 3, 3}));
+  l->forward({&a, &b}, {&out});
+  EXPECT_EQ(out.data()[5 * 9 + 2 * 9 + 4], b.data()[3 * 9 + 0 * 9 + 4]);  // n=1, c=2 -> b's c=0
+  check_gradients(*l, {&a, &b}, {&out});
+}
+
+TEST(Eltwise, sum_with_coefficients_and_gradients) {
+  Blob a({2, 3, 2, 2}), b({2, 3, 2, 2}), out;
+  fill_uniform(a, -1, 1, 1);
+  fill_uniform(b, -1, 1, 2);
+  LayerSpec s = spec("Eltwise");
+  s.set("coeff", std::vector<double>{1.0, -0.5});
+  auto l = make_layer(s, {&a, &b}, {&out});
+  l->forward({&a, &b}, {&out});
+  EXPECT_FLOAT_EQ(out.data()[3], a.data()[3] - 0.5f * b.data()[3]);
+  check_gradients(*l, {&a, &b}, {&out});
+}
+
+TEST(Dropout, train_masks_scales_and_backward_matches) {
+  LayerSpec s = spec("Dropout");
+  s.set("dropout_ratio", 0.25);
+  Blob in({4, 8, 8, 8}), out;
+  fill_away_from_zero(in, 0.1f, 3);
+  auto l = make_layer(s, {&in}, {&out});
+  l->forward({&in}, {&out});
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < in.count(); ++i) {
+    if (out.data()[i] != 0) {
+      ++kept;
+      EXPECT_FLOAT_EQ(out.data()[i], in.data()[i] / 0.75f);
+    }
+  }
+  const double frac = double(kept) / in.count();
+  EXPECT_NEAR(frac, 0.75, 0.03);  // 2048 Bernoulli(0.75) draws: sd ~ 0.01
+  for (std::size_t i = 0; i < out.count(); ++i) out.diff()[i] = 1.0f;
+  l->backward({&out}, {true}, {&in});
+  for (std::size_t i = 0; i < in.count(); ++i)
+    EXPECT_FLOAT_EQ(in.diff()[i], out.data()[i] != 0 ? 1.0f / 0.75f : 0.0f);
+  // Test phase: identity.
+  l->set_phase(Phase::test);
+  l->forward({&in}, {&out});
+  for (std::size_t i = 0; i < in.count(); ++i) ASSERT_EQ(out.data()[i], in.data()[i]);
+  check_gradients(*l, {&in}, {&out});
+}
+
+TEST(Flatten, shape_and_gradients) {
+  Blob in({2, 3, 4, 5}), out;
+  fill_uniform(in, -1, 1, 1);
+  auto l = make_layer(spec("Flatten"), {&in}, {&out});
+  EXPECT_EQ(out.shape(), (std::vector<int>{2, 60}));
+  check_gradients(*l, {&in}, {&out});
+}
+
+TEST(Softmax, sums_to_one_and_gradients) {
+  Blob in({3, 7, 2, 1}), out;
+  fill_uniform(in, -3, 3, 1);
+  auto l = make_layer(spec("Softmax"), {&in}, {&out});
+  l->forward({&in}, {&out});
+  for (int n = 0; n < 3; ++n)
+    for (int p = 0; p < 2; ++p) {
+      double s = 0;
+      for (int c = 0; c < 7; ++c) s += out.data()[(n * 7 + c) * 2 + p];
+      EXPECT_NEAR(s, 1.0, 1e-6);
+    }
+  check_gradients(*l, {&in}, {&out});
+}
+
+TEST(SoftmaxWithLoss, value_and_gradients) {
+  Blob in({4, 5}), label({4}), out;
+  fill_uniform(in, -2, 2, 5);
+  const float labels[4] = {0, 3, 4, 1};
+  std::copy(labels, labels + 4, label.data());
+  auto l = make_layer(spec("SoftmaxWithLoss"), {&in, &label}, {&out});
+  l->forward({&in, &label}, {&out});
+  double loss = 0;
+  for (int n = 0; n < 4; ++n) {
+    double z = 0;
+    for (int c = 0; c < 5; ++c) z += std::exp(double(in.data()[n * 5 + c]));
+    loss -= std::log(std::exp(double(in.data()[n * 5 + int(labels[n])])) / z);
+  }
+  EXPECT_NEAR(out.data()[0], loss / 4, 1e-6);
+  GradCheckOptions opt;
+  opt.check_bottom = {true, false};
+  check_gradients(*l, {&in, &label}, {&out}, opt);
+  label.data()[2] = 5;  // out of range: a clear error
+  EXPECT_THROW(l->forward({&in, &label}, {&out}), std::runtime_error);
+}
+
+TEST(Split, copies_and_sums) {
+  Blob in({2, 3}), a, b;
+  fill_uniform(in, -1, 1, 1);
+  engine::SplitLayer l(spec("Split"));
+  l.setup({&in}, {&a, &b});
+  l.reshape({&in}, {&a, &b});
+  check_gradients(l, {&in}, {&a, &b});
+}
+
+TEST(LayerSpec, unknown_parameter_and_type_are_errors) {
+  LayerSpec s = spec("Convolution", "conv9");
+  s.file = "m.yaml";
+  s.line = 12;
+  s.set("num_output", 4).set("kernel_size", 3).set("kernal", 3);
+  s.params["kernal"].line = 14;
+  Blob in({1, 1, 5, 5}), out;
+  try {
+    make_layer(s, {&in}, {&out});
+    FAIL() << "no error for an unknown parameter";
+  } catch (const engine::NetSpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("m.yaml:14: layer 'conv9' (Convolution), parameter 'kernal'"),
+              std::string::npos)
+        << e.what();
+  }
+  LayerSpec t = spec("Convolutoin", "c");
+  EXPECT_THROW(engine::create_layer(t), engine::NetSpecError);
+}
+
+}  // namespace
+}  // namespace ristsim::testbench

@@ -1,0 +1,208 @@
+// Quantized Convolution / InnerProduct (float datapath) and the dynamic fixed
+// point rule, checked against numeric::quantize applied by hand.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/net.h"
+#include "engine/net_yaml.h"
+#include "engine/quant.h"
+#include "gradient_check.h"
+#include "numeric/numeric.h"
+
+namespace ristsim::testbench {
+namespace {
+
+using namespace engine;
+using numeric::Format;
+using numeric::Quantizer;
+
+TEST(DynamicFixedPoint, ristretto_rule) {
+  // weights: IL = ceil(log2(max) + 1); inputs/outputs: IL = ceil(log2(max)); FL = bits - IL.
+  EXPECT_EQ(dynamic_fl(8, 0.3, NumberGroup::weights), 8);   // ceil(-0.737) = 0
+  EXPECT_EQ(dynamic_fl(8, 1.0, NumberGroup::weights), 7);   // ceil(1) = 1
+  EXPECT_EQ(dynamic_fl(8, 1.5, NumberGroup::weights), 6);   // ceil(1.585) = 2
+  EXPECT_EQ(dynamic_fl(8, 5.2, NumberGroup::inputs), 5);    // ceil(2.379) = 3
+  EXPECT_EQ(dynamic_fl(8, 4.0, NumberGroup::outputs), 6);   // ceil(2) = 2
+  EXPECT_EQ(dynamic_fl(16, 0.01, NumberGroup::inputs), 22); // ceil(-6.64) = -6
+  EXPECT_EQ(dynamic_fl(8, 0.0, NumberGroup::inputs), 8);
+  EXPECT_EQ(dynamic_fl(8, 0.0, NumberGroup::weights), 7);
+}
+
+config::NumberSpec fixed_spec(int bits, int fl, bool dynamic) {
+  config::NumberSpec s;
+  s.quantizer.format = Format::fixed_point(bits, fl);
+  s.dynamic = dynamic;
+  return s;
+}
+
+TEST(QuantizedConv, float_datapath_matches_hand_quantization) {
+  const char* text = R"(
+name: q
+input_shape: [2, 5, 5]
+layers:
+  - {name: conv, type: Convolution, bottom: data, top: conv, num_output: 3, kernel_size: 3, pad: 1,
+     weight_filler: {type: gaussian, std: 0.4}, bias_filler: {type: gaussian, std: 0.3}}
+  - {name: ip, type: InnerProduct, bottom: conv, top: ip, num_output: 4, weight_filler: {type: gaussian, std: 0.2}}
+)";
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(text, "q.yaml"), o);
+  fill_uniform(net.input(), -2, 2, 17);
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(8, 4, false);
+  arch.formats.weights = fixed_spec(6, 5, false);
+  arch.formats.bias = fixed_spec(8, 4, false);
+  arch.formats.outputs = fixed_spec(8, 3, false);
+  arch.overrides.push_back({});
+  arch.overrides[0].layer = "ip";
+  arch.overrides[0].has_outputs = true;
+  arch.overrides[0].formats.outputs = fixed_spec(10, 5, false);
+
+  // Reference by hand: quantize each operand (stream = layer index * 4 + group).
+  auto* conv = net.weighted_layers()[0];
+  const Blob& in = net.input();
+  auto q = [&](const config::NumberSpec& s, int layer, int group, float x, uint64_t i) {
+    Quantizer qz = s.quantizer;
+    qz.stream = uint64_t(layer) * 4 + group;
+    return float(numeric::quantize(qz, double(x), i).value);
+  };
+  Blob qin(in.shape()), qw(conv->weights().shape());
+  for (std::size_t i = 0; i < in.count(); ++i) qin.data()[i] = q(arch.formats.activations, 0, 0, in.data()[i], i);
+  for (std::size_t i = 0; i < qw.count(); ++i) qw.data()[i] = q(arch.formats.weights, 0, 1, conv->weights().data()[i], i);
+  std::vector<float> qb(3);
+  for (int i = 0; i < 3; ++i) qb[i] = q(arch.formats.weights, 0, 2, conv->bias()->data()[i], i);  // bias in the weights' format
+  std::vector<float> ref(2 * 3 * 25);
+  conv->compute_forward(qin.data(), qw.data(), qb.data(), ref.data());
+  for (std::size_t i = 0; i < ref.size(); ++i) ref[i] = q(arch.formats.outputs, 0, 3, ref[i], i);
+
+  attach_arch(net, arch);
+  net.forward();
+  const Blob& out = *net.blob("conv");
+  for (std::size_t i = 0; i < ref.size(); ++i) ASSERT_EQ(out.data()[i], ref[i]) << "element " << i;
+  // Every conv output is on the 2^-3 grid and within fixed<8,3>'s range.
+  for (std::size_t i = 0; i < out.count(); ++i) {
+    EXPECT_EQ(out.data()[i] * 8, std::round(out.data()[i] * 8));
+    EXPECT_LE(std::fabs(out.data()[i]), 16.0f);
+  }
+  // The ip layer uses its override: outputs on the 2^-5 grid.
+  const Blob& ip = *net.blob("ip");
+  for (std::size_t i = 0; i < ip.count(); ++i) EXPECT_EQ(ip.data()[i] * 32, std::round(ip.data()[i] * 32));
+  const std::vector<LayerStats> st = collect_stats(net);
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[0][NumberGroup::inputs].count, in.count());
+  EXPECT_EQ(st[0][NumberGroup::weights].count, conv->weights().count());
+  uint64_t hist = 0;
+  for (uint64_t h : st[0][NumberGroup::inputs].hist) hist += h;
+  EXPECT_EQ(hist + st[0][NumberGroup::inputs].zeros, in.count());
+  float max_in = 0;
+  for (std::size_t i = 0; i < in.count(); ++i) max_in = std::max(max_in, std::fabs(in.data()[i]));
+  EXPECT_EQ(st[0][NumberGroup::inputs].max_abs, max_in);
+  // fixed<8,4> holds [-8, 7.9375]: inputs in [-2, 2] never saturate; outputs may.
+  EXPECT_EQ(st[0][NumberGroup::inputs].saturations, 0u);
+}
+
+TEST(QuantizedConv, dynamic_fl_from_measured_ranges) {
+  const char* text = R"(
+name: q
+input_shape: [1, 4, 4]
+layers:
+  - {name: conv, type: Convolution, bottom: data, top: conv, num_output: 2, kernel_size: 3,
+     weight_filler: {type: uniform, min: -0.7, max: 0.7}}
+)";
+  Net net(parse_net_spec(text, "q.yaml"), NetOptions{});
+  fill_uniform(net.input(), -3, 3, 2);
+  net.input().data()[5] = 5.5f;  // max |input| = 5.5 -> IL 3, FL 5
+  attach_measurement(net);
+  net.forward();
+  const float out_max = static_cast<float>(collect_stats(net)[0][NumberGroup::outputs].max_abs);
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(8, 0, true);
+  arch.formats.weights = fixed_spec(8, 0, true);
+  arch.formats.bias = fixed_spec(8, 0, true);
+  arch.formats.outputs = fixed_spec(8, 0, true);
+  attach_arch(net, arch);
+  const LayerQuant& lq = *net.weighted_layers()[0]->quant();
+  EXPECT_EQ(lq.formats().activations.quantizer.format.fl, 5);
+  float wmax = 0;
+  for (std::size_t i = 0; i < net.weighted_layers()[0]->weights().count(); ++i)
+    wmax = std::max(wmax, std::fabs(net.weighted_layers()[0]->weights().data()[i]));
+  EXPECT_EQ(lq.formats().weights.quantizer.format.fl, dynamic_fl(8, wmax, NumberGroup::weights));
+  EXPECT_EQ(lq.formats().outputs.quantizer.format.fl, dynamic_fl(8, out_max, NumberGroup::outputs));
+  net.forward();
+  // Ristretto's activation rule drops the sign bit from IL: fixed<8,5> holds
+  // [-4, 3.97], so the 5.5 saturates and the other inputs (|x| < 3) do not.
+  EXPECT_EQ(collect_stats(net)[0][NumberGroup::inputs].saturations, 1u);
+  EXPECT_EQ(net.weighted_layers()[0]->quant()->used_input(nullptr)[5], 127.0f / 32);
+}
+
+TEST(QuantizedConv, training_uses_stochastic_weights_and_straight_through_gradients) {
+  const char* text = R"(
+name: q
+input_shape: [1, 4, 4]
+layers:
+  - {name: ip, type: InnerProduct, bottom: data, top: ip, num_output: 3, weight_filler: {type: uniform, min: -1, max: 1}}
+)";
+  NetOptions o;
+  o.batch = 2;
+  o.with_loss = true;
+  o.phase = Phase::train;
+  Net net(parse_net_spec(text, "q.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 4);
+  net.label().data()[0] = 0;
+  net.label().data()[1] = 2;
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(8, 4, false);
+  arch.formats.weights = fixed_spec(4, 2, false);
+  arch.formats.bias = fixed_spec(8, 4, false);
+  arch.formats.outputs = fixed_spec(8, 4, false);
+  arch.seed = 99;
+  attach_arch(net, arch);
+  net.forward();
+  const Blob& w = net.weighted_layers()[0]->weights();
+  const float* used = net.weighted_layers()[0]->quant()->used_weights(w.data());
+  int moved_up = 0;
+  for (std::size_t i = 0; i < w.count(); ++i) {
+    const float lo = std::floor(w.data()[i] * 4) / 4;  // neighbours on the 2^-2 grid
+    ASSERT_TRUE(used[i] == lo || used[i] == lo + 0.25f) << i;
+    moved_up += used[i] != lo;
+  }
+  EXPECT_GT(moved_up, 0);
+  EXPECT_LT(moved_up, int(w.count()));
+  // Activations stay float in training: input not quantized.
+  EXPECT_EQ(net.weighted_layers()[0]->quant()->used_input(net.input().data()), net.input().data());
+  net.backward();
+  // Straight-through: dW = dY^T X, with the float input.
+  const Blob& ip = *net.blob("ip");
+  for (int k = 0; k < 3; ++k)
+    for (int j = 0; j < 16; ++j) {
+      double g = 0;
+      for (int n = 0; n < 2; ++n) g += double(ip.diff()[n * 3 + k]) * net.input().data()[n * 16 + j];
+      EXPECT_NEAR(w.diff()[k * 16 + j], g, 1e-6);
+    }
+}
+
+TEST(QuantizedConv, exact_datapath_without_kernels_is_a_clear_error) {
+  if (exact_datapath_available()) GTEST_SKIP() << "kernels/cpu is built in";
+  const char* text = "name: q\ninput_shape: [1, 3, 3]\nlayers:\n  - {name: ip, type: InnerProduct, bottom: data, top: ip, num_output: 2}\n";
+  Net net(parse_net_spec(text, "q.yaml"), NetOptions{});
+  config::Arch arch;
+  arch.datapath = config::Datapath::exact;
+  arch.formats.activations = fixed_spec(8, 4, false);
+  arch.formats.weights = fixed_spec(8, 4, false);
+  arch.formats.bias = fixed_spec(8, 4, false);
+  arch.formats.outputs = fixed_spec(8, 4, false);
+  attach_arch(net, arch);
+  try {
+    net.forward();
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exact datapath needs kernels/cpu"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ristsim::testbench
