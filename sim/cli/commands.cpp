@@ -6,11 +6,13 @@
 namespace ristsim::cli {
 
 int cmd_format(const std::vector<std::string>& args);
+int cmd_rtl(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"format", "show what a number format does to values (value, code, error, flags)",
        cmd_format},
+      {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},
   };
   return table;
 }

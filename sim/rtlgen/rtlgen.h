@@ -1,0 +1,58 @@
+// The RTL generator: synthesizable SystemVerilog for one processing element
+// (PE) of an arch, one module per file, in the lowRISC style (docs/rtl.md).
+// Every width comes from PeShape (pe_shape.h), which takes it from the
+// numeric core's growth rules; every rounding implements rounding.h's one
+// decision, bit for bit. Plain C++: no SystemC, no Verilator.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/arch.h"
+#include "rtlgen/pe_shape.h"
+
+namespace ristsim::rtlgen {
+
+/// Deliberate defects, used only by the tests that prove the co-simulation
+/// catches them (*_bad tests). Never used by `ristsim rtl`.
+enum class PlantedBug {
+  none,
+  tree_narrow,  ///< adder-tree level 1 one bit too narrow (the sign extension dropped)
+  truncate,     ///< output conversion truncates (rounds down) instead of its rounding mode
+  no_saturate,  ///< output conversion drops the saturation (keeps the low bits)
+  drop_lane,    ///< the last lane's product is never added
+};
+
+const char* to_string(PlantedBug b);
+/// Parses a bug name ("none", "tree_narrow", ...); false if unknown.
+bool parse_planted_bug(const std::string& s, PlantedBug* out);
+
+struct RtlOptions {
+  std::string arch_path;   ///< recorded in the headers
+  std::string arch_hash;   ///< "0x..." FNV-1a of the arch file's text, recorded in the headers
+  PlantedBug bug = PlantedBug::none;
+};
+
+/// One generated file: its name (e.g. "ristsim_pe.sv") and its text.
+struct RtlFile {
+  std::string name;
+  std::string text;
+};
+
+/// Name of the PE's top module.
+inline const char* kPeTop = "ristsim_pe";
+
+/// Generates the PE's modules (deterministic: the same shape and options give
+/// the same bytes). The last file is "files.f", the list of sources in
+/// compilation order. Throws Unsupported.
+std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options);
+
+/// Generates the PE of an arch (its default layer formats), recording its name,
+/// path and the hash of its text.
+std::vector<RtlFile> generate_pe_rtl(const config::Arch& arch, PlantedBug bug = PlantedBug::none,
+                                     const std::string& dynamic_fl = "arch");
+
+/// Writes the files into `dir` (created if missing). Throws std::runtime_error.
+void write_rtl(const std::string& dir, const std::vector<RtlFile>& files);
+
+}  // namespace ristsim::rtlgen
