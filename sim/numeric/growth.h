@@ -42,7 +42,8 @@ RISTSIM_HD constexpr FixedType tree_level_type(FixedType inputs, int level) {
 RISTSIM_HD constexpr int tree_levels(uint64_t k) { return ceil_log2(k); }
 
 /// The smallest two's complement fixed-point type that holds every finite value
-/// of `f` exactly (and its negation).
+/// of `f` exactly. Minifloat and power-of-two ranges are symmetric, so the type
+/// also holds every negation; a fixed-point format is its own type.
 RISTSIM_HD inline FixedType exactly_fixed(const Format& f) {
   switch (f.kind) {
     case FormatKind::fixed:

@@ -89,7 +89,7 @@ inline bool parse_overflow(const char* s, Overflow* out) {
 /// A magnitude a divided by a power of two 2^p, split exactly into an integer
 /// part and a fraction: a / 2^p = t + rem / 2^k, with 0 <= rem < 2^k.
 /// t is kept modulo 2^64 (exact low bits, as wrap-around needs); `huge` says the
-/// true integer part is 2^63 or more.
+/// true integer part is 2^64 or more (otherwise t is exact).
 struct Split {
   uint64_t t = 0;
   bool huge = false;
@@ -106,7 +106,7 @@ RISTSIM_HD inline Split split(uint64_t mag, int exp, int p) {
   if (sh <= 0) {
     const int up = -sh;
     s.t = shl(mag, up);
-    s.huge = up >= 64 || msb_index(mag) + up >= 63;
+    s.huge = up >= 64 || msb_index(mag) + up >= 64;
   } else {
     s.t = shr(mag, sh);
     s.rem = sh >= 64 ? mag : mag & low_mask(sh);
