@@ -181,9 +181,19 @@ class MapView {
 
 const std::vector<std::string> kFormatTypes = {"fixed", "dynamic_fixed", "minifloat", "e4m3",
                                                "e5m2",  "pow2",          "float"};
-const std::vector<std::string> kRoundings = {"nearest_even", "nearest_away", "toward_zero",
-                                             "down",         "up",           "stochastic"};
-const std::vector<std::string> kOverflows = {"saturate", "wrap", "special"};
+// Names in the numeric core's order: index i of a list is kAll*[i].
+const std::vector<std::string> kRoundings = [] {
+  std::vector<std::string> v;
+  for (nm::Rounding m : nm::kAllRoundings) v.push_back(nm::to_string(m));
+  return v;
+}();
+const std::vector<std::string> kOverflows = [] {
+  std::vector<std::string> v;
+  for (nm::Overflow o : nm::kAllOverflows) v.push_back(nm::to_string(o));
+  return v;
+}();
+const nm::Specials kSpecials[] = {nm::Specials::none, nm::Specials::ieee, nm::Specials::fn,
+                                  nm::Specials::ristretto};
 const std::vector<std::string> kGroups = {"activations", "weights", "bias", "outputs"};
 
 /// The largest width of a stored number (accumulators may be wider).
@@ -227,8 +237,7 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
     if (const YAML::Node* x = m.find("subnormals")) sub = r.on_off(*x, m.sub("subnormals"));
     nm::Specials sp = nm::Specials::none;
     if (const YAML::Node* x = m.find("specials"))
-      sp = static_cast<nm::Specials>(
-          r.choice(*x, m.sub("specials"), {"none", "ieee", "fn", "ristretto"}));
+      sp = kSpecials[r.choice(*x, m.sub("specials"), {"none", "ieee", "fn", "ristretto"})];
     f = nm::Format::minifloat(e, mb, sp, sub, bias);
     if (f.code_bits() > kMaxStorageBits)
       r.fail(m.node(), where + " is " + std::to_string(f.code_bits()) +
@@ -260,9 +269,9 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
   }
 
   if (const YAML::Node* x = m.find("rounding"))
-    s.quantizer.rounding = static_cast<nm::Rounding>(r.choice(*x, m.sub("rounding"), kRoundings));
+    s.quantizer.rounding = nm::kAllRoundings[r.choice(*x, m.sub("rounding"), kRoundings)];
   if (const YAML::Node* x = m.find("overflow"))
-    s.quantizer.overflow = static_cast<nm::Overflow>(r.choice(*x, m.sub("overflow"), kOverflows));
+    s.quantizer.overflow = nm::kAllOverflows[r.choice(*x, m.sub("overflow"), kOverflows)];
   if (const YAML::Node* x = m.find("random_bits"))
     s.quantizer.random_bits = static_cast<int>(r.integer(*x, m.sub("random_bits"), 1, 32));
 
@@ -316,7 +325,7 @@ AccumulatorSpec read_accumulator(const Reader& r, const YAML::Node& n) {
                                                                             : nm::Overflow::wrap;
   }
   if (const YAML::Node* x = m.find("align_rounding")) {
-    a.align_rounding = static_cast<nm::Rounding>(r.choice(*x, m.sub("align_rounding"), kRoundings));
+    a.align_rounding = nm::kAllRoundings[r.choice(*x, m.sub("align_rounding"), kRoundings)];
     if (a.align_rounding == nm::Rounding::stochastic)
       r.fail(*x,
              "accumulator.align_rounding cannot be stochastic (expected one of: nearest_even, "
