@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/cpu/exact_gemm.h"
+#include "kernels/cpu/output_stage.h"
 
 namespace ristsim::kernels {
 
@@ -264,6 +265,7 @@ struct Layer {
   int cg = 0, kg = 0, depth = 0, ohw = 0;
   int64_t p_total = 0;
   Quantizer out;
+  const OutputStage* stage = nullptr;
   const Operand* a = nullptr;
   const Operand* w = nullptr;
   const TermSource* terms = nullptr;
@@ -279,6 +281,12 @@ struct Layer {
   std::vector<double> ind;         ///< input tensor as double (float64 kernel)
 };
 
+/// A run of columns that share an image and an output row: ox = ox0, ox0 + 1, ...
+struct Segment {
+  int first_col, cols, y0, x0;  ///< x0: input column of the first output's window
+  int64_t base;                 ///< offset of (img, 0, 0, 0) in the input
+};
+
 /// Per-thread buffers and counters.
 struct Worker {
   std::vector<int16_t> x16;
@@ -288,23 +296,19 @@ struct Worker {
   std::vector<int64_t> col_base;  ///< per column: offset of (img, 0, 0, 0) in the input
   std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
+  std::vector<Segment> segments;
   ExactStats stats;
 };
 
 void store_output(const Layer& L, Worker& wk, uint64_t index, bool nan, int64_t acc) {
-  Quantized q;
   if (nan) {
-    q = numeric::quantize(L.out, std::nan(""), index);
+    L.out_codes[index] = static_cast<uint32_t>(numeric::quantize(L.out, std::nan(""), index).code);
     ++wk.stats.out_nans;
-  } else {
-    Dyadic v;
-    v.neg = acc < 0;
-    v.mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
-    v.exp = -L.frac_bits;
-    q = numeric::quantize(L.out, v, index);
+    return;
   }
-  if (q.saturated) ++wk.stats.out_saturations;
-  L.out_codes[index] = static_cast<uint32_t>(q.code);
+  bool saturated = false;
+  L.out_codes[index] = L.stage->convert(acc, index, &saturated);
+  if (saturated) ++wk.stats.out_saturations;
 }
 
 /// The generic path: one output element, chunk by chunk, as docs/datapath.md.
@@ -354,11 +358,14 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
   store_output(L, wk, wk.col_out[col] + static_cast<uint64_t>(k) * L.ohw, nan, acc);
 }
 
-/// im2col of columns [p0, p0 + cols) of group g into the kernel's layout.
+/// im2col of a block of columns of group g into the kernel's layout: row d of
+/// x holds term d of every column (pairs of rows interleaved for int16).
 template <typename T, bool kPairs>
-void pack_columns(const Layer& L, const Worker& wk, const T* in, int g, int cols, int pp, T* x) {
+void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in, int g, int pp,
+                  T* x) {
   const ConvShape& s = L.s;
   std::fill(x, x + static_cast<size_t>(kPairs ? (L.depth + 1) / 2 * 2 : L.depth) * pp, T{0});
+  constexpr int step = kPairs ? 2 : 1;
   int d = 0;
   for (int ci = 0; ci < L.cg; ++ci) {
     const int64_t plane = static_cast<int64_t>(g * L.cg + ci) * s.h * s.w;
@@ -366,13 +373,21 @@ void pack_columns(const Layer& L, const Worker& wk, const T* in, int g, int cols
       for (int kx = 0; kx < s.kw; ++kx, ++d) {
         T* row = kPairs ? x + static_cast<size_t>(d / 2) * pp * 2 + (d & 1)
                         : x + static_cast<size_t>(d) * pp;
-        const int step = kPairs ? 2 : 1;
-        for (int c = 0; c < cols; ++c) {
-          const int y = wk.col_y[c] + ky * s.dil_h;
-          const int xx = wk.col_x[c] + kx * s.dil_w;
-          if (y >= 0 && y < s.h && xx >= 0 && xx < s.w)
-            row[static_cast<size_t>(c) * step] =
-                in[wk.col_base[c] + plane + static_cast<int64_t>(y) * s.w + xx];
+        for (const Segment& sg : segs) {
+          const int y = sg.y0 + ky * s.dil_h;
+          if (y < 0 || y >= s.h) continue;
+          // Columns i of the segment read input column x0 + kx * dil + i * stride.
+          const int xs = sg.x0 + kx * s.dil_w;
+          int lo = 0, hi = sg.cols;  // valid i: 0 <= xs + i * stride < w
+          if (xs < 0) lo = (-xs + s.stride_w - 1) / s.stride_w;
+          if (xs + (hi - 1) * s.stride_w >= s.w) hi = xs >= s.w ? 0 : (s.w - 1 - xs) / s.stride_w + 1;
+          const T* src = in + sg.base + plane + static_cast<int64_t>(y) * s.w + xs;
+          T* dst = row + static_cast<size_t>(sg.first_col) * step;
+          if (s.stride_w == 1) {
+            for (int i = lo; i < hi; ++i) dst[i * step] = src[i];
+          } else {
+            for (int i = lo; i < hi; ++i) dst[i * step] = src[i * s.stride_w];
+          }
         }
       }
     }
@@ -396,6 +411,16 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
     wk.col_x[c] = ox * s.stride_w - s.pad_w;
     wk.col_out[c] = static_cast<uint64_t>(img) * s.k * L.ohw + pos;
   }
+  // Segments: runs of columns in one output row of one image.
+  std::vector<Segment>& segs = wk.segments;
+  segs.clear();
+  for (int c = 0; c < cols;) {
+    const int64_t p = p0 + c;
+    const int ox = static_cast<int>(p % L.ohw) % s.ow;
+    const int len = std::min(cols - c, s.ow - ox);
+    segs.push_back(Segment{c, len, wk.col_y[c], wk.col_x[c], wk.col_base[c]});
+    c += len;
+  }
   const int k_begin = g * L.kg;
   bool any_fast = false;
   for (int k = k_begin; k < k_begin + L.kg; ++k) any_fast = any_fast || L.fast[k];
@@ -407,13 +432,13 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
       const int d2 = (L.depth + 1) / 2;
       wk.x16.resize(static_cast<size_t>(d2) * pp * 2);
       wk.o32.resize(static_cast<size_t>(L.kk) * pp);
-      pack_columns<int16_t, true>(L, wk, L.in16.data(), g, cols, pp, wk.x16.data());
+      pack_columns<int16_t, true>(L, segs, L.in16.data(), g, pp, wk.x16.data());
       cpu_detail::gemm_i16(L.isa, wk.x16.data(), L.w16.data() + static_cast<size_t>(g) * L.kk * d2,
                            wk.o32.data(), L.kk, d2, pp);
     } else {
       wk.xd.resize(static_cast<size_t>(L.depth) * pp);
       wk.od.resize(static_cast<size_t>(L.kk) * pp);
-      pack_columns<double, false>(L, wk, L.ind.data(), g, cols, pp, wk.xd.data());
+      pack_columns<double, false>(L, segs, L.ind.data(), g, pp, wk.xd.data());
       cpu_detail::gemm_f64(L.isa, wk.xd.data(),
                            L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth, wk.od.data(),
                            L.kk, L.depth, pp);
@@ -467,6 +492,8 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   L.p_total = static_cast<int64_t>(s.n) * L.ohw;
   L.out = spec.out;
   L.out.stream = spec.stream;
+  const OutputStage stage(L.out, L.frac_bits, static_cast<uint64_t>(L.p_total) * s.k);
+  L.stage = &stage;
 
   const size_t in_count = static_cast<size_t>(s.n) * s.c * s.h * s.w;
   const size_t w_count = static_cast<size_t>(s.k) * L.depth;

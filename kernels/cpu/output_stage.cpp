@@ -1,0 +1,135 @@
+// The output stage of the exact datapath on the CPU (see output_stage.h).
+#include "kernels/cpu/output_stage.h"
+
+namespace ristsim::kernels {
+
+using numeric::Dyadic;
+using numeric::FormatKind;
+using numeric::Rounding;
+
+namespace {
+
+Dyadic accumulator_value(int64_t acc, int frac_bits) {
+  Dyadic v;
+  v.neg = acc < 0;
+  v.mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
+  v.exp = -frac_bits;
+  return v;
+}
+
+int top_bit(uint64_t x) { return 63 - __builtin_clzll(x); }
+
+}  // namespace
+
+OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t outputs)
+    : out_(out), frac_bits_(frac_bits) {
+  const numeric::Format& f = out.format;
+  if (f.kind == FormatKind::fixed) {
+    mode_ = Mode::fixed;
+    key_ = numeric::stream_key(out.seed, out.stream);
+    max_mag_ = f.max_mag_code();
+    code_mask_ = numeric::low_mask(f.bits);
+    shift_ = frac_bits - f.fl;
+    t_limit_ = max_mag_ + 2;  // every t that can round to a code in range, and one beyond
+    const uint64_t entries = 2 * 4 * t_limit_;
+    if (out.rounding != Rounding::stochastic && shift_ >= 1 && shift_ <= 62 &&
+        entries <= (uint64_t{1} << 19) && outputs >= 4 * entries) {
+      mode_ = Mode::fixed_table;
+      for (int s = 0; s < 2; ++s) {
+        fixed_[s].resize(4 * t_limit_);
+        for (uint64_t i = 0; i < 4 * t_limit_; ++i) {
+          // (t + guard/2 + sticky/4) * 2^-fl
+          const numeric::Quantized q =
+              numeric::quantize(out_, Dyadic{s == 1, i, -f.fl - 2}, 0);
+          fixed_[s][i] = static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
+        }
+      }
+    }
+    return;
+  }
+  if (f.kind == FormatKind::minifloat && out.rounding != Rounding::stochastic &&
+      f.mant_bits <= 4) {
+    keep_ = f.mant_bits + 3;
+    const uint64_t entries = 2 * ((uint64_t{1} << keep_) + 64 * (uint64_t{1} << (keep_ - 1)));
+    if (outputs < 4 * entries) return;
+    mode_ = Mode::minifloat_table;
+    for (int s = 0; s < 2; ++s) {
+      small_[s].resize(size_t{1} << keep_);
+      for (uint64_t m = 0; m < (uint64_t{1} << keep_); ++m) {
+        const numeric::Quantized q = numeric::quantize(out_, Dyadic{s == 1, m, -frac_bits_}, 0);
+        small_[s][m] = static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
+      }
+      // mag >= 2^keep_: reduced to keep_ bits by a right shift of 1..64 - keep_,
+      // the shifted-out bits OR-ed into bit 0.
+      const int shifts = 64 - keep_;
+      large_[s].resize(static_cast<size_t>(shifts) << (keep_ - 1));
+      for (int sh = 1; sh <= shifts; ++sh) {
+        for (uint64_t low = 0; low < (uint64_t{1} << (keep_ - 1)); ++low) {
+          const uint64_t red = (uint64_t{1} << (keep_ - 1)) | low;
+          const numeric::Quantized q =
+              numeric::quantize(out_, Dyadic{s == 1, red, sh - frac_bits_}, 0);
+          large_[s][(static_cast<size_t>(sh - 1) << (keep_ - 1)) | low] =
+              static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
+        }
+      }
+    }
+  }
+}
+
+uint32_t OutputStage::convert_quantize(int64_t acc, uint64_t index, bool* saturated) const {
+  const numeric::Quantized q = numeric::quantize(out_, accumulator_value(acc, frac_bits_), index);
+  *saturated = q.saturated;
+  return static_cast<uint32_t>(q.code);
+}
+
+uint32_t OutputStage::convert_fixed(int64_t acc, uint64_t index, bool* saturated) const {
+  // quantize()'s fixed branch: split at the output's quantum 2^-fl, round once.
+  const Dyadic v = accumulator_value(acc, frac_bits_);
+  const numeric::Split s = numeric::split(v.mag, v.exp, -out_.format.fl);
+  uint64_t m = s.t;
+  if (!s.exact()) {
+    uint32_t random = 0;
+    if (out_.rounding == Rounding::stochastic)
+      random = static_cast<uint32_t>(numeric::random64(key_, index) >> (64 - out_.random_bits));
+    numeric::Neighbours nb;
+    nb.lo_even = (s.t & 1) == 0;
+    nb.hi_even = !nb.lo_even;
+    if (numeric::round_to_larger(out_.rounding, v.neg, s.rem, s.k,
+                                 numeric::compare_half(s.rem, s.k), nb, random,
+                                 out_.random_bits))
+      ++m;
+  }
+  if (s.huge || m > max_mag_ + (v.neg ? 1 : 0)) return convert_quantize(acc, index, saturated);
+  *saturated = false;
+  return static_cast<uint32_t>((v.neg ? uint64_t{0} - m : m) & code_mask_);
+}
+
+uint32_t OutputStage::convert_fixed_table(int64_t acc, uint64_t index, bool* saturated) const {
+  const int s = acc < 0 ? 1 : 0;
+  const uint64_t mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
+  const uint64_t t = mag >> shift_;
+  if (t >= t_limit_) return convert_quantize(acc, index, saturated);
+  const uint64_t guard = (mag >> (shift_ - 1)) & 1;
+  const uint64_t sticky = (mag & numeric::low_mask(shift_ - 1)) != 0 ? 1 : 0;
+  const uint32_t e = fixed_[s][(t << 2) | (guard << 1) | sticky];
+  *saturated = e & 1;
+  return e >> 1;
+}
+
+uint32_t OutputStage::convert_table(int64_t acc, bool* saturated) const {
+  const int s = acc < 0 ? 1 : 0;
+  const uint64_t mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
+  uint32_t e;
+  if (mag < (uint64_t{1} << keep_)) {
+    e = small_[s][mag];
+  } else {
+    const int sh = top_bit(mag) - (keep_ - 1);
+    const uint64_t sticky = (mag & numeric::low_mask(sh)) != 0 ? 1 : 0;
+    const uint64_t low = ((mag >> sh) | sticky) & numeric::low_mask(keep_ - 1);
+    e = large_[s][(static_cast<size_t>(sh - 1) << (keep_ - 1)) | low];
+  }
+  *saturated = e & 1;
+  return e >> 1;
+}
+
+}  // namespace ristsim::kernels
