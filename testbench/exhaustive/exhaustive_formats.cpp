@@ -118,6 +118,30 @@ TEST(ExhaustiveMinifloat, other_biases) {
 
 TEST(ExhaustivePow2, value_and_log_rounding) { run_family("pow2", pow2_formats()); }
 
+TEST(ExhaustiveWideInputs, sixty_four_bit_magnitudes) {
+  Timer t;
+  std::vector<Format> fs;
+  for (int b : {1, 2, 5, 8, 12}) fs.push_back(Format::fixed_point(b, b / 2)), fs.push_back(Format::fixed_point(b, -3));
+  for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
+    for (bool sub : {false, true}) {
+      if (sp == Specials::ristretto && sub) continue;
+      for (auto [e, m] : {std::pair{2, 1}, {4, 3}, {5, 2}, {3, 0}, {5, 5}})
+        if (!(sp == Specials::ieee && m == 0)) fs.push_back(Format::minifloat(e, m, sp, sub));
+    }
+  for (bool z : {false, true})
+    for (Pow2Rounding r : {Pow2Rounding::value, Pow2Rounding::log})
+      fs.push_back(Format::pow2(4, -1, z, r)), fs.push_back(Format::pow2(6, 3, z, r));
+  CheckStats total;
+  for (const Format& f : fs) {
+    const CheckStats s = check_wide_inputs(f, 3, 77);
+    total.comparisons += s.comparisons;
+    total.mismatches += s.mismatches;
+  }
+  EXPECT_EQ(total.mismatches, 0u);
+  std::printf("[ wide inputs ] %zu formats, %" PRIu64 " comparisons (seed 77), %.2f s\n", fs.size(),
+              total.comparisons, t.seconds());
+}
+
 TEST(ExhaustiveCodes, decode_and_idempotence) {
   Timer t;
   std::vector<Format> all = fixed_formats();

@@ -204,6 +204,41 @@ inline CheckStats check_format(const Format& f, size_t max_points = 1u << 30,
   return st;
 }
 
+/// Exact inputs with up to 64 significant bits (what accumulators hand to the
+/// core): random points between neighbours of the grid, and points one unit of
+/// 2^-40 of a step either side of each midpoint, compared with the oracle.
+inline CheckStats check_wide_inputs(const Format& f, int per_gap, uint64_t seed) {
+  CheckStats st;
+  const Oracle o(f);
+  const auto& g = o.grid();
+  const std::vector<Quantizer> qs = all_quantizers(f);
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i + 1 < g.size(); ++i) {
+    const Exact a = g[i].v;
+    const int d = oracle::sub(g[i + 1].v, a).exp;  // the step is 2^d
+    for (int k = 0; k < per_gap + 2; ++k) {
+      uint64_t r = rng() >> 24;                      // 40 random bits
+      if (k == per_gap) r = (uint64_t{1} << 39) - 1;  // just below the midpoint
+      if (k == per_gap + 1) r = (uint64_t{1} << 39) + 1;
+      const Exact x = oracle::add(a, Exact::make(false, r, d - 40));
+      const Oracle::Located L = o.locate(x, false);
+      const Dyadic dx{x.neg, x.mag, x.exp};
+      for (const Quantizer& q : qs) {
+        const uint64_t index = rng();
+        const oracle::Result want = o.round(L, q, index);
+        const Quantized got = quantize(q, dx, index);
+        ++st.comparisons;
+        if ((got.code != want.code || got.saturated != want.saturated) && ++st.mismatches <= 10)
+          ADD_FAILURE() << describe(q) << " x = " << (x.neg ? "-" : "") << x.mag << " * 2^"
+                        << x.exp << " index " << index << ": core 0x" << std::hex << got.code
+                        << " oracle 0x" << want.code << std::dec << " saturated "
+                        << got.saturated << " vs " << want.saturated << " (seed " << seed << ")";
+      }
+    }
+  }
+  return st;
+}
+
 /// Monotonicity of the core for every non-stochastic quantizer: inputs sorted
 /// ascending give non-decreasing values. Wrap-around is not monotonic by
 /// design and is left out; NaN results (fn formats overflowing under `special`)

@@ -150,6 +150,19 @@ TEST(NumericDirected, pow2_4bit_value_and_log_rounding) {
   EXPECT_EQ(quantize(quantizer(z, Rounding::nearest_even), -1e-9).code, 0u);  // +0
 }
 
+TEST(NumericDirected, pow2_log_boundary_at_64_bits) {
+  // floor((sqrt(2) - 1) * 2^64) = isqrt(2^129) - 2^64 = 0x6A09E667F3BCC908 (Python).
+  // x = 1 + F / 2^64 lies just below sqrt(2): log rounding gives 1; one unit of
+  // 2^-63 more lies above it and gives 2.
+  const uint64_t half_f = 0x3504F333F9DE6484ull;  // F / 2
+  const Quantizer q = quantizer(Format::pow2(8, 10, false, Pow2Rounding::log), Rounding::nearest_even);
+  EXPECT_EQ(quantize(q, Dyadic{false, (uint64_t{1} << 63) + half_f, -63}).value, 1.0);
+  EXPECT_EQ(quantize(q, Dyadic{false, (uint64_t{1} << 63) + half_f + 1, -63}).value, 2.0);
+  EXPECT_EQ(quantize(q, Dyadic{true, (uint64_t{1} << 63) + half_f + 1, -60}).value, -16.0);
+  EXPECT_EQ(quantize(q, std::sqrt(2.0)).value, 2.0);  // the double sqrt(2) is above the boundary
+  EXPECT_EQ(quantize(q, std::nextafter(std::sqrt(2.0), 0.0)).value, 1.0);
+}
+
 TEST(NumericDirected, wide_fixed_point_edges) {
   // 64-bit accumulator type: -2^63 is in range, 2^63 is not.
   const Quantizer q = quantizer(Format::fixed_point(64, 0), Rounding::nearest_even);

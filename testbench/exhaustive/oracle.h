@@ -364,7 +364,16 @@ class Oracle {
       L.kind = Located::inf;
       return L;
     }
-    L.X = Exact::from_double(x);
+    return locate(Exact::from_double(x), L.neg);
+  }
+
+  /// The same for an exact input (an accumulator or a product); `neg` is the
+  /// sign of a zero input.
+  Located locate(const Exact& x, bool neg) const {
+    const Format& f = f_;
+    Located L;
+    L.neg = x.is_zero() ? neg : x.neg;
+    L.X = x;
     const Exact& X = L.X;
     // Rules that come before rounding.
     if (f.kind == FormatKind::minifloat && f.specials == Specials::ristretto &&
