@@ -1,0 +1,286 @@
+// Arch -> blocks, widths, area and energy (see arch_cost.h). Widths come from
+// sim/numeric/growth.h only.
+#include "cost/arch_cost.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ristsim::cost {
+namespace {
+
+using numeric::FixedType;
+using numeric::Format;
+using numeric::FormatKind;
+
+/// Significand width a multiplier sees (0: power of two, no multiplier).
+int significand_bits(const Format& f) {
+  switch (f.kind) {
+    case FormatKind::fixed: return f.bits;
+    case FormatKind::minifloat: return f.mant_bits + 1;
+    case FormatKind::pow2: return 0;
+  }
+  return 0;
+}
+
+/// Width of the exponent field (0: fixed point, no exponent).
+int exponent_bits(const Format& f) {
+  switch (f.kind) {
+    case FormatKind::fixed: return 0;
+    case FormatKind::minifloat: return f.exp_bits;
+    case FormatKind::pow2: return f.bits - 1;
+  }
+  return 0;
+}
+
+std::string str(int v) {
+  return std::to_string(v);
+}
+
+/// Costs of one PE's blocks, per action.
+struct PeCosts {
+  Cost mult, exp_adder, shifter, tree, pipeline, accumulator, output;
+  std::string mult_src, shifter_src, tree_src, acc_src, out_src;
+  std::string out_detail;
+};
+
+/// The output stage: alignment of the accumulator to the output grid, rounding,
+/// saturation. Leading-zero detection is counted as 2 NAND2 per accumulator bit
+/// (assumed).
+Cost output_stage(const TechModel& m, int acc_bits, const config::NumberSpec& out, bool float_path,
+                  std::string* detail) {
+  Cost c;
+  if (out.is_float) {
+    if (float_path) {
+      *detail = "none (float32 passes through)";
+      return c;
+    }
+    c += m.gates("NAND", 2.0 * acc_bits) + m.barrel_shifter(acc_bits, acc_bits) + m.adder(8) +
+         m.adder(24);
+    *detail = "int" + str(acc_bits) + " to float32: leading-zero detect, " + str(acc_bits) +
+              "-bit normalising shifter, 8-bit exponent and 24-bit rounding adders";
+    return c;
+  }
+  const Format& o = out.quantizer.format;
+  const int ob = o.code_bits();
+  switch (o.kind) {
+    case FormatKind::fixed:
+      if (out.dynamic) c += m.barrel_shifter(acc_bits, acc_bits);
+      c += m.adder(ob) + m.gates("NAND", 2.0 * std::max(0, acc_bits - ob)) + m.mux2(ob);
+      *detail = std::string(out.dynamic ? str(acc_bits) + "-bit shifter (dynamic FL), " : "") +
+                str(ob) + "-bit rounding adder, saturation (" + str(std::max(0, acc_bits - ob)) +
+                "-bit detect, " + str(ob) + " muxes)";
+      break;
+    case FormatKind::minifloat:
+      c += m.gates("NAND", 2.0 * acc_bits) + m.barrel_shifter(acc_bits, acc_bits) +
+           m.adder(o.exp_bits + 1) + m.adder(o.mant_bits + 2) + m.mux2(ob);
+      *detail = "leading-zero detect, " + str(acc_bits) + "-bit normalising shifter, " +
+                str(o.exp_bits + 1) + "-bit exponent and " + str(o.mant_bits + 2) +
+                "-bit rounding adders, " + str(ob) + " muxes";
+      break;
+    case FormatKind::pow2:
+      c += m.gates("NAND", 2.0 * acc_bits) + m.adder(o.bits) + m.mux2(ob);
+      *detail =
+          "leading-zero detect, " + str(o.bits) + "-bit exponent adder, " + str(ob) + " muxes";
+      break;
+  }
+  return c;
+}
+
+PeCosts pe_costs(const config::Arch& arch, const config::LayerFormats& f, const PeDesign& d,
+                 const TechModel& m) {
+  PeCosts c;
+  const int K = arch.array.lanes;
+  const std::string gates_src = "model: NanGate X1 cells (" + m.table().gates_source +
+                                "), energy per GE derived from " + m.source_of("int_add") +
+                                " int_add";
+  if (d.is_float) {
+    c.mult = m.fp_multiplier(32);
+    c.mult_src = m.source_of("fp_mult") + " fp_mult";
+    c.tree = m.fp_adder(32) * (K - 1);
+    c.tree_src = m.source_of("fp_add") + " fp_add x (K-1)";
+    c.accumulator = m.fp_adder(32) + m.registers(32);
+    c.acc_src =
+        m.source_of("fp_add") + " fp_add + 32 register bits (" + m.table().gates_source + ")";
+  } else {
+    c.mult = m.int_multiplier(d.mult_m, d.mult_n);
+    c.mult_src = m.source_of("int_mult") + " int_mult, log-log in m*n";
+    if (d.exp_adder_bits) c.exp_adder = m.adder(d.exp_adder_bits);
+    c.shifter =
+        m.barrel_shifter(d.shifter_width, d.shifter_positions) + m.gates("XOR", d.sign_xors);
+    c.shifter_src = gates_src;
+    c.tree = m.adder_tree(d.tree_input, K);
+    c.tree_src = m.source_of("int_add") + " int_add per adder, log-log in bits";
+    c.accumulator = m.adder(d.acc_bits) + m.registers(d.acc_bits);
+    if (d.acc_saturates) c.accumulator += m.gates("XOR", 2) + m.mux2(d.acc_bits);
+    c.acc_src = m.source_of("int_add") + " int_add + registers and saturation muxes (" +
+                m.table().gates_source + ")";
+  }
+  c.pipeline = m.registers(d.pipeline_register_bits);
+  c.output = output_stage(m, d.acc_bits, f.outputs, d.is_float, &c.out_detail);
+  c.out_src = gates_src + "; adders " + m.source_of("int_add");
+  return c;
+}
+
+}  // namespace
+
+int storage_bits(const config::NumberSpec& s) {
+  return s.is_float ? 32 : s.quantizer.format.code_bits();
+}
+
+PeDesign pe_design(const config::Arch& arch, const config::LayerFormats& f) {
+  PeDesign d;
+  const int K = arch.array.lanes;
+  if (K < 1 || arch.array.pes < 1)
+    throw std::invalid_argument("the array needs at least one PE of one lane");
+  d.out_bits = storage_bits(f.outputs);
+  d.is_float =
+      arch.datapath == config::Datapath::float32 || f.activations.is_float || f.weights.is_float;
+  if (d.is_float) {
+    d.product = FixedType{32, 0};
+    d.tree_input = FixedType{32, 0};
+    d.tree = adder_tree_shape(d.tree_input, K);
+    d.acc_bits = 32;
+    d.lane_text = "float32 multiplier";
+  } else {
+    const Format& a = f.activations.quantizer.format;
+    const Format& w = f.weights.quantizer.format;
+    d.product = numeric::product_type(numeric::exactly_fixed(a), numeric::exactly_fixed(w));
+    const int sa = significand_bits(a), sw = significand_bits(w);
+    const int ea = exponent_bits(a), ew = exponent_bits(w);
+    if (sa > 0 && sw > 0) {
+      d.mult_m = sa;
+      d.mult_n = sw;
+    }
+    if (ea > 0 && ew > 0) d.exp_adder_bits = std::max(ea, ew);
+    const uint64_t pa = ea > 0 ? uint64_t{1} << ea : 1, pw = ew > 0 ? uint64_t{1} << ew : 1;
+    if (pa * pw > 1) {
+      d.shifter_width = d.product.bits;
+      d.shifter_positions = pa + pw - 1;
+      d.sign_xors = d.product.bits;
+    }
+    const int F = arch.accumulator.frac_bits_auto ? d.product.fl : arch.accumulator.frac_bits;
+    d.tree_input = FixedType{std::clamp(d.product.bits + (F - d.product.fl), 2, 64), F};
+    d.tree = adder_tree_shape(d.tree_input, K);
+    d.acc_bits = arch.accumulator.bits;
+    d.acc_saturates = arch.accumulator.overflow == numeric::Overflow::saturate;
+    if (d.mult_m)
+      d.lane_text = str(d.mult_m) + "x" + str(d.mult_n) + " multiplier";
+    else
+      d.lane_text = "no multiplier";
+    if (d.exp_adder_bits) d.lane_text += ", " + str(d.exp_adder_bits) + "-bit exponent adder";
+    if (d.shifter_width)
+      d.lane_text += ", " + str(d.shifter_width) + "-bit shifter over " +
+                     std::to_string(d.shifter_positions) + " positions";
+  }
+  // Pipeline registers after every `pipeline_every` levels, below the last level
+  // (the last level feeds the accumulator, which has its own register).
+  int n = K;
+  const int every = arch.array.pipeline_every;
+  for (int level = 1; level <= d.tree.levels; ++level) {
+    n -= n / 2;
+    if (every > 0 && level % every == 0 && level < d.tree.levels)
+      d.pipeline_register_bits +=
+          n * (d.is_float ? 32 : numeric::tree_level_type(d.tree_input, level).bits);
+  }
+  return d;
+}
+
+ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpec& mem) {
+  ArchCost r;
+  r.pe = pe_design(arch, arch.formats);
+  const PeCosts c = pe_costs(arch, arch.formats, r.pe, m);
+  const double P = arch.array.pes, K = arch.array.lanes;
+  const PeDesign& d = r.pe;
+  auto add = [&](std::string name, std::string cat, std::string detail, double count, Cost each,
+                 std::string action, std::string source) {
+    if (each.ge <= 0 && each.energy_pj <= 0) return;
+    r.components.push_back({std::move(name), std::move(cat), std::move(detail), count, each,
+                            std::move(action), std::move(source)});
+  };
+  if (d.is_float) {
+    add("multipliers", "multipliers", "float32", P * K, c.mult, "per lane product", c.mult_src);
+    add("adder tree", "tree",
+        "K=" + str(arch.array.lanes) + ", " + str(arch.array.lanes - 1) + " float32 adders", P,
+        c.tree, "per chunk of K products", c.tree_src);
+  } else {
+    add("multipliers", "multipliers",
+        str(d.mult_m) + "x" + str(d.mult_n) + " bits -> " + str(d.product.bits) + " bits", P * K,
+        c.mult, "per lane product", c.mult_src);
+    add("exponent adders", "multipliers", str(d.exp_adder_bits) + " bits", P * K, c.exp_adder,
+        "per lane product", m.source_of("int_add") + " int_add");
+    add("shifters", "shifters",
+        "W=" + str(d.shifter_width) + ", S=" + std::to_string(d.shifter_positions) + ": " +
+            str(d.shifter_width * numeric::ceil_log2(std::max<uint64_t>(1, d.shifter_positions))) +
+            " muxes, " + str(d.sign_xors) + " sign XORs",
+        P * K, c.shifter, "per lane product", c.shifter_src);
+    add("adder tree", "tree",
+        "K=" + str(d.tree.fan_in) + ", w0=" + str(d.tree_input.bits) + ", " + str(d.tree.levels) +
+            " levels, " + str(d.tree.adders) + " adders, " + str(d.tree.adder_bits) +
+            " adder bits -> " + str(d.tree.output.bits) + " bits",
+        P, c.tree, "per chunk of K products", c.tree_src);
+  }
+  add("pipeline registers", "tree", str(d.pipeline_register_bits) + " bits", P, c.pipeline,
+      "per chunk (clock)", "model: DFF_X1 per bit (" + m.table().gates_source + ")");
+  add("accumulator", "accumulator",
+      str(d.acc_bits) + " bits" + (d.acc_saturates ? ", saturating" : ", wrapping"), P,
+      c.accumulator, "per chunk", c.acc_src);
+  add("output stage", "output_stage", c.out_detail, P, c.output, "per output element", c.out_src);
+  for (const Component& x : r.components) {
+    r.area_um2 += x.total_um2();
+    r.ge += x.total_ge();
+  }
+  r.energy_per_mac_pj = c.mult.energy_pj + c.exp_adder.energy_pj + c.shifter.energy_pj +
+                        (c.tree.energy_pj + c.pipeline.energy_pj + c.accumulator.energy_pj) / K;
+  r.energy_per_output_pj = c.output.energy_pj;
+  r.sram_bytes = mem.sram_bytes > 0 ? mem.sram_bytes : m.table().sram_default_bytes;
+  r.dram_type = mem.dram_type.empty() ? m.table().dram_default : mem.dram_type;
+  r.sram_read_pj_per_bit = m.sram_pj_per_bit(r.sram_bytes, false);
+  r.sram_write_pj_per_bit = m.sram_pj_per_bit(r.sram_bytes, true);
+  r.dram_pj_per_bit = m.dram_pj_per_bit(r.dram_type);
+  r.node_nm = m.node_nm();
+  r.frequency_mhz = arch.tech.frequency_mhz;
+  return r;
+}
+
+std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel& m,
+                                      const std::vector<LayerWork>& layers, const MemorySpec& mem) {
+  const ArchCost ac = arch_cost(arch, m, mem);
+  const uint64_t P = arch.array.pes, K = arch.array.lanes;
+  std::vector<LayerEnergy> out;
+  for (const LayerWork& w : layers) {
+    const config::LayerFormats f = config::formats_for(arch, w.name);
+    const PeDesign d = pe_design(arch, f);
+    const PeCosts c = pe_costs(arch, f, d, m);
+    LayerEnergy e;
+    e.name = w.name;
+    const uint64_t terms =
+        w.terms ? w.terms : (w.outputs ? (w.macs + w.outputs - 1) / w.outputs : 0);
+    e.chunks = w.outputs ? w.outputs * ((terms + K - 1) / K) : (w.macs + K - 1) / K;
+    const double lanes = double(e.chunks) * K;
+    e.multipliers = lanes * (c.mult.energy_pj + c.exp_adder.energy_pj);
+    e.shifters = lanes * c.shifter.energy_pj;
+    e.tree = double(e.chunks) * (c.tree.energy_pj + c.pipeline.energy_pj);
+    e.accumulator =
+        double(e.chunks + w.outputs) * c.accumulator.energy_pj;  // + one bias add per output
+    e.output_stage = double(w.outputs) * c.output.energy_pj;
+    e.sram = double(w.sram_read_bits) * ac.sram_read_pj_per_bit +
+             double(w.sram_write_bits) * ac.sram_write_pj_per_bit;
+    e.dram = double(w.dram_bits) * ac.dram_pj_per_bit;
+    e.cycles_ideal = w.cycles == 0;
+    e.cycles = w.cycles ? w.cycles : (e.chunks + P - 1) / P;
+    e.utilisation = e.cycles ? double(w.macs) / (double(e.cycles) * P * K) : 0;
+    out.push_back(e);
+  }
+  return out;
+}
+
+void fill_traffic(const config::Arch& arch, LayerWork* w) {
+  const config::LayerFormats f = config::formats_for(arch, w->name);
+  const uint64_t a = storage_bits(f.activations), wb = storage_bits(f.weights),
+                 b = storage_bits(f.bias), o = storage_bits(f.outputs);
+  w->dram_bits = w->weights * wb + w->inputs * a + w->biases * b + w->outputs * o;
+  w->sram_read_bits = w->macs * (a + wb) + w->biases * b;
+  w->sram_write_bits = w->inputs * a + w->weights * wb + w->biases * b + w->outputs * o;
+}
+
+}  // namespace ristsim::cost

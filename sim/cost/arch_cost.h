@@ -1,0 +1,120 @@
+// What an accelerator (config::Arch) costs: the blocks of its processing
+// elements with their widths (from sim/numeric/growth.h), their area, the energy
+// per MAC, and the energy of running a list of layers on it.
+//
+// A processing element (docs/datapath.md) has K lanes, each a multiplier (or, for
+// power-of-two operands, a shifter) producing an exact product; a widening adder
+// tree over the K products with a pipeline register every `pipeline_every`
+// levels; an accumulator of A bits with its saturation logic; and an output
+// stage (shift to the output's grid, rounding, saturation). P such elements.
+// The float32 datapath uses float multipliers and adders throughout.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/arch.h"
+#include "cost/model.h"
+
+namespace ristsim::cost {
+
+/// The hardware of one lane and one PE for a set of formats; widths only.
+struct PeDesign {
+  bool is_float = false;           ///< float32 datapath
+  numeric::FixedType product;      ///< exact product (growth.h product_type of exactly_fixed)
+  int mult_m = 0, mult_n = 0;      ///< multiplier operand widths (0: no multiplier)
+  int exp_adder_bits = 0;          ///< exponent adder (0: none)
+  int shifter_width = 0;           ///< product alignment shifter width W (0: none)
+  uint64_t shifter_positions = 0;  ///< its number of shift amounts S
+  int sign_xors = 0;               ///< sign application (sign-magnitude to two's complement)
+  numeric::FixedType tree_input;   ///< product on the accumulator grid
+  AdderTreeShape tree;
+  int pipeline_register_bits = 0;  ///< inside the tree, per PE
+  int acc_bits = 0;
+  bool acc_saturates = false;
+  int out_bits = 0;
+  std::string lane_text;  ///< e.g. "8x8 multiplier"
+};
+
+/// Derives the PE's widths for `formats` on `arch` (lanes, accumulator, pipeline).
+PeDesign pe_design(const config::Arch& arch, const config::LayerFormats& formats);
+
+/// One row of the area table: a block, how many the chip has, its cost.
+struct Component {
+  std::string name;  ///< multipliers, exponent adders, shifters, adder tree, ...
+  std::string
+      category;        ///< energy category: multipliers, tree, shifters, accumulator, output_stage
+  std::string detail;  ///< widths, e.g. "8x8 bits"
+  double count = 0;    ///< instances on the chip
+  Cost each;           ///< area of one, energy of one action
+  std::string action;  ///< what one action is ("per lane product", "per chunk", "per output")
+  std::string source;  ///< where its numbers come from
+  double total_ge() const { return each.ge * count; }
+  double total_um2() const { return each.area_um2 * count; }
+};
+
+/// On-chip buffer and off-chip memory the energy is computed for.
+struct MemorySpec {
+  double sram_bytes = 0;  ///< 0: the table's default
+  std::string dram_type;  ///< empty: the table's default
+};
+
+struct ArchCost {
+  PeDesign pe;
+  std::vector<Component> components;  ///< per chip
+  double area_um2 = 0, ge = 0;        ///< logic of all PEs (SRAM not included)
+  double energy_per_mac_pj = 0;       ///< lanes + tree/K + accumulator/K, all lanes busy
+  double energy_per_output_pj = 0;    ///< output stage, once per output element
+  double sram_bytes = 0;
+  std::string dram_type;
+  double sram_read_pj_per_bit = 0, sram_write_pj_per_bit = 0, dram_pj_per_bit = 0;
+  int node_nm = 0;
+  double frequency_mhz = 0;
+};
+
+/// The arch's area table and energy per MAC, for its default formats.
+ArchCost arch_cost(const config::Arch& arch, const TechModel& model, const MemorySpec& mem = {});
+
+/// The work of one layer, filled by the engine (or a test fixture).
+struct LayerWork {
+  std::string name;
+  std::string kind;      ///< "conv", "fc", ...
+  std::string shape;     ///< human-readable, e.g. "1x28x28 -> 20x24x24, k5"
+  uint64_t macs = 0;     ///< multiply-accumulates
+  uint64_t outputs = 0;  ///< output elements
+  uint64_t terms = 0;    ///< dot-product length per output (0: macs / outputs)
+  uint64_t weights = 0, inputs = 0, biases = 0;  ///< element counts (traffic, bandwidth claim)
+  uint64_t sram_read_bits = 0, sram_write_bits = 0, dram_bits = 0;
+  uint64_t cycles = 0;  ///< from the cycle model; 0: the ideal count
+};
+
+/// Energy of one layer by category, in pJ.
+struct LayerEnergy {
+  std::string name;
+  double multipliers = 0, tree = 0, shifters = 0, accumulator = 0, output_stage = 0;
+  double sram = 0, dram = 0;
+  uint64_t chunks = 0;  ///< adder-tree activations (outputs * ceil(terms / K))
+  uint64_t cycles = 0;  ///< given, or ideal: ceil(chunks / P)
+  bool cycles_ideal = false;
+  double utilisation = 0;  ///< macs / (cycles * P * K)
+  double compute() const { return multipliers + tree + shifters + accumulator + output_stage; }
+  double memory() const { return sram + dram; }
+  double total() const { return compute() + memory(); }
+};
+
+/// Energy split of each layer, with the layer's own formats (arch overrides).
+std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel& model,
+                                      const std::vector<LayerWork>& layers,
+                                      const MemorySpec& mem = {});
+
+/// Traffic of a layer under the simplest dataflow (docs/cost.md): weights,
+/// inputs and outputs cross DRAM once; every MAC reads its activation and weight
+/// from SRAM; SRAM is written once with the inputs and weights and once with the
+/// outputs. Fills sram_read_bits, sram_write_bits and dram_bits of `w`.
+void fill_traffic(const config::Arch& arch, LayerWork* w);
+
+/// Bits of a stored number of a group (32 for float).
+int storage_bits(const config::NumberSpec& s);
+
+}  // namespace ristsim::cost

@@ -1,0 +1,125 @@
+// The cost model's primitives: area (NAND2 gate equivalents and um^2) and energy
+// per action of the datapath's building blocks, as functions of their widths,
+// calibrated to a technology table (configs/tech/*.yaml).
+//
+//   integer multiplier m x n   interpolated in log-log space in m*n between the
+//                              table's int_mult anchors (8x8 and 32x32 at 45 nm:
+//                              exact there); beyond them, the nearest segment's slope.
+//   adder w bits               the same, in w, between the int_add anchors.
+//   float multiplier / adder   the same, in total bits, between fp_mult / fp_add.
+//   2:1 multiplexer, register  one NanGate X1 cell each (MUX2, DFF); energy from the
+//   bit, gates                 logic energy per gate equivalent, derived from the
+//                              widest int_add anchor (energy / (area / NAND2 area)),
+//                              activity 1.
+//   barrel shifter W, S        W * ceil(log2 S) 2:1 multiplexers.
+//   widening adder tree        one adder per node, level l adding (w0 + l - 1)-bit
+//                              values (growth.h); K a power of two gives
+//                              (K-1)(w0+1) - log2 K adder bits.
+//   SRAM                       energy per bit of a read by capacity, log-log between
+//                              the table's points (about sqrt(capacity)).
+//   DRAM                       energy per bit by memory type; not node-scaled.
+//
+// Node scaling (Stillmaker and Baas 2017): area * area factor, energy * energy
+// factor of the chosen node, both relative to the table's node. Gate equivalents
+// are node independent.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/tech_yaml.h"
+#include "numeric/growth.h"
+
+namespace ristsim::cost {
+
+/// Area and energy of one block.
+struct Cost {
+  double ge = 0;         ///< NAND2 gate equivalents (area / NAND2 area, node independent)
+  double area_um2 = 0;   ///< at the model's node
+  double energy_pj = 0;  ///< per action (one operation, or one clock for registers)
+
+  Cost& operator+=(const Cost& o) {
+    ge += o.ge;
+    area_um2 += o.area_um2;
+    energy_pj += o.energy_pj;
+    return *this;
+  }
+  friend Cost operator+(Cost a, const Cost& b) { return a += b; }
+  friend Cost operator*(Cost a, double k) {
+    a.ge *= k;
+    a.area_um2 *= k;
+    a.energy_pj *= k;
+    return a;
+  }
+};
+
+/// A widening adder tree: its levels, adders and adder bits (growth.h widths).
+struct AdderTreeShape {
+  int fan_in = 0;
+  int levels = 0;
+  int adders = 0;
+  int adder_bits = 0;  ///< sum over adders of their input width
+  numeric::FixedType output;
+};
+
+/// The shape of a widening adder tree over `fan_in` values of type `inputs`.
+/// Level l (1-based) adds pairs of tree_level_type(inputs, l - 1) values; an odd
+/// value out passes to the next level unchanged.
+AdderTreeShape adder_tree_shape(numeric::FixedType inputs, int fan_in);
+
+/// Parses "45nm", "45 nm" or "45" into 45; -1 if it is none of these.
+int parse_node_nm(const std::string& node);
+
+/// Log-log interpolation through points (x, y) sorted by x, x > 0, y > 0:
+/// exact at the points, the nearest segment's slope outside them (slope 1 with a
+/// single point).
+double interp_loglog(const std::vector<std::pair<double, double>>& points, double x);
+
+/// The primitives at one node of one technology table.
+class TechModel {
+ public:
+  /// Throws std::invalid_argument if `node_nm` is not a node of the table's scaling.
+  TechModel(config::TechTable table, int node_nm);
+
+  const config::TechTable& table() const { return table_; }
+  int node_nm() const { return node_nm_; }
+  double area_factor() const { return area_factor_; }      ///< relative to the table's node
+  double energy_factor() const { return energy_factor_; }  ///< relative to the table's node
+  double nand2_um2() const { return table_.nand2_area_um2 * area_factor_; }  ///< at this node
+  /// Logic energy per gate equivalent per action at this node (derived, see above).
+  double energy_per_ge_pj() const { return energy_per_ge_pj_ * energy_factor_; }
+
+  Cost int_multiplier(int m, int n) const;
+  Cost adder(int bits) const;
+  Cost fp_multiplier(int bits) const;
+  Cost fp_adder(int bits) const;
+  /// `count` cells of a gate type of the table (NAND, XOR, MUX, DFF_P, ...), activity 1.
+  Cost gates(const std::string& cell, double count) const;
+  Cost mux2(double count) const { return gates("MUX", count); }
+  Cost registers(double bits) const { return gates("DFF_P", count_nonneg(bits)); }
+  /// W * ceil(log2 S) 2:1 multiplexers (nothing for S <= 1).
+  Cost barrel_shifter(int width, uint64_t positions) const;
+  /// All adders of a widening adder tree (no pipeline registers).
+  Cost adder_tree(numeric::FixedType inputs, int fan_in) const;
+
+  /// Energy per bit of an SRAM read (write: times the table's write_to_read).
+  double sram_pj_per_bit(double capacity_bytes, bool write = false) const;
+  /// Energy per bit of a DRAM access of `type`; throws std::invalid_argument if unknown.
+  double dram_pj_per_bit(const std::string& type) const;
+
+  /// The source key (TechTable::sources) of the anchors of `op` (int_add, int_mult, ...).
+  std::string source_of(const std::string& op) const;
+
+ private:
+  static double count_nonneg(double x) { return x < 0 ? 0 : x; }
+  Cost from_anchors(const std::string& op, double size, bool square) const;
+
+  config::TechTable table_;
+  int node_nm_;
+  double area_factor_ = 1, energy_factor_ = 1;
+  double energy_per_ge_pj_ = 0;  ///< at the table's node
+};
+
+}  // namespace ristsim::cost

@@ -1,0 +1,82 @@
+// The cost report: from an arch, the work of each layer and the accuracy
+// numbers, report.md, report.html (self-contained: CSS and SVG plots inline, no
+// network) and report.json, plus the plots as SVG files under plots/.
+//
+// Every file is built in memory first and then written as a temporary file and
+// renamed into place, so a failed run leaves no partial report.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/arch.h"
+#include "cost/arch_cost.h"
+#include "cost/model.h"
+#include "cost/yosys.h"
+
+namespace ristsim::cost {
+
+/// One result of a quantization search: its accuracy and energy per inference.
+struct ParetoPoint {
+  std::string label;
+  double energy_pj = 0;  ///< per inference
+  double accuracy = 0;   ///< fraction 0..1
+};
+
+struct ReportInput {
+  config::Arch arch;
+  std::string model_name;  ///< e.g. "lenet"
+  std::string data_name;   ///< e.g. "fashion-mnist t10k"
+  std::vector<LayerWork> layers;
+  std::optional<double> accuracy_fp32, accuracy_quantized;  ///< fractions 0..1
+  std::vector<ParetoPoint> pareto;
+  std::vector<CrossCheck> cross_checks;
+  MemorySpec memory;
+};
+
+/// A thesis claim checked on the arch.
+struct Claim {
+  std::string claim;
+  double value = 0;
+  std::string expected;
+  bool holds = false;
+  std::string how;
+};
+
+/// The summary numbers of the report.
+struct Summary {
+  ArchCost arch;
+  std::vector<LayerEnergy> layers;
+  uint64_t macs = 0, cycles = 0;
+  double energy_pj = 0, compute_pj = 0, sram_pj = 0, dram_pj = 0;  ///< per inference
+  double energy_per_mac_pj = 0;  ///< everything (memory included) / MACs
+  double tops_per_w = 0;         ///< 2 ops per MAC
+  double inferences_per_s = 0;   ///< frequency / cycles
+  double utilisation = 0;        ///< MACs / (cycles * P * K)
+  uint64_t sram_bits = 0, dram_bits = 0;
+  std::vector<Claim> claims;
+};
+
+Summary summarize(const ReportInput& in, const TechModel& model);
+
+/// The points of the Pareto front (no other point has lower or equal energy and
+/// higher or equal accuracy, one of them strictly), sorted by energy.
+std::vector<ParetoPoint> pareto_front(const std::vector<ParetoPoint>& points);
+
+struct ReportFiles {
+  std::string md, html, json;
+  std::vector<std::string> plots;  ///< SVG files written (empty without gnuplot)
+  std::string plot_note;           ///< why plots are missing, if they are
+};
+
+/// Writes report.md, report.html, report.json and plots/*.svg into `out_dir`
+/// (created if needed). Throws std::runtime_error on failure, leaving no partial
+/// files behind.
+ReportFiles write_report(const ReportInput& in, const TechModel& model, const std::string& out_dir);
+
+/// Writes `text` to `path` through a temporary file in the same folder and a rename.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace ristsim::cost

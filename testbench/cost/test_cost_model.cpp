@@ -1,0 +1,296 @@
+// The cost model against its published anchors (Horowitz, ISSCC 2014, 45 nm),
+// the adder-tree formula, monotonicity in bit-width, node scaling and the
+// technology table reader.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "config/arch_yaml.h"
+#include "config/tech_yaml.h"
+#include "cost/arch_cost.h"
+#include "cost/model.h"
+#include "cost/yosys.h"
+#include "lenet_fixture.h"
+
+namespace ristsim::cost {
+namespace {
+
+const std::string kTable = std::string(RISTSIM_SOURCE_DIR) + "/configs/tech/45nm.yaml";
+
+TechModel model45() {
+  return TechModel(config::load_tech(kTable), 45);
+}
+
+TEST(CostAnchors, horowitz_45nm_exact) {
+  const TechModel m = model45();
+  // Horowitz 2014: integer add 8/32 bits, multiply 8/32 bits, float add and multiply 16/32 bits.
+  EXPECT_EQ(m.adder(8).energy_pj, 0.03);
+  EXPECT_EQ(m.adder(8).area_um2, 36);
+  EXPECT_EQ(m.adder(32).energy_pj, 0.1);
+  EXPECT_EQ(m.adder(32).area_um2, 137);
+  EXPECT_EQ(m.int_multiplier(8, 8).energy_pj, 0.2);
+  EXPECT_EQ(m.int_multiplier(8, 8).area_um2, 282);
+  EXPECT_EQ(m.int_multiplier(32, 32).energy_pj, 3.1);
+  EXPECT_EQ(m.int_multiplier(32, 32).area_um2, 3495);
+  EXPECT_EQ(m.fp_multiplier(16).energy_pj, 1.1);
+  EXPECT_EQ(m.fp_multiplier(16).area_um2, 1640);
+  EXPECT_EQ(m.fp_multiplier(32).energy_pj, 3.7);
+  EXPECT_EQ(m.fp_multiplier(32).area_um2, 7700);
+  EXPECT_EQ(m.fp_adder(16).energy_pj, 0.4);
+  EXPECT_EQ(m.fp_adder(16).area_um2, 1360);
+  EXPECT_EQ(m.fp_adder(32).energy_pj, 0.9);
+  EXPECT_EQ(m.fp_adder(32).area_um2, 4184);
+  // 64-bit SRAM reads: 10 pJ at 8 KB, 20 pJ at 32 KB, 100 pJ at 1 MB.
+  EXPECT_DOUBLE_EQ(m.sram_pj_per_bit(8192) * 64, 10);
+  EXPECT_DOUBLE_EQ(m.sram_pj_per_bit(32768) * 64, 20);
+  EXPECT_DOUBLE_EQ(m.sram_pj_per_bit(1048576) * 64, 100);
+  // DRAM: 1.3 to 2.6 nJ per 64-bit access.
+  EXPECT_DOUBLE_EQ(m.dram_pj_per_bit("ddr3_low") * 64, 1300);
+  EXPECT_DOUBLE_EQ(m.dram_pj_per_bit("ddr3") * 64, 2600);
+  // NAND2_X1 of NanGate 45 nm: 0.798 um^2 is one gate equivalent.
+  EXPECT_EQ(m.nand2_um2(), 0.798);
+  EXPECT_DOUBLE_EQ(m.int_multiplier(8, 8).ge, 282 / 0.798);
+  EXPECT_EQ(m.area_factor(), 1.0);
+  EXPECT_EQ(m.energy_factor(), 1.0);
+}
+
+TEST(CostAnchors, interpolation_between_anchors) {
+  const TechModel m = model45();
+  // 16x16 = 256 is the geometric mean of 64 and 1024: log-log midpoint of the anchors.
+  EXPECT_NEAR(m.int_multiplier(16, 16).area_um2, std::sqrt(282.0 * 3495.0), 1e-9);
+  EXPECT_NEAR(m.int_multiplier(16, 16).energy_pj, std::sqrt(0.2 * 3.1), 1e-12);
+  EXPECT_NEAR(m.adder(16).energy_pj, std::sqrt(0.03 * 0.1), 1e-12);
+  // sqrt of capacity between 8 KB and 32 KB: 16 KB reads cost 10 * sqrt(2) pJ.
+  EXPECT_NEAR(m.sram_pj_per_bit(16384) * 64, 10 * std::sqrt(2.0), 1e-9);
+  // m x n depends on m*n only.
+  EXPECT_EQ(m.int_multiplier(4, 16).area_um2, m.int_multiplier(8, 8).area_um2);
+}
+
+TEST(CostAnchors, node_scaling_stillmaker) {
+  const TechModel m7(config::load_tech(kTable), 7);
+  // Area: the 45 nm row of the area table, 7 nm column. Energy: the per-node
+  // polynomials at the table's Vdd (7 nm at 0.7 V, 45 nm at 1.0 V).
+  const double e7 = 0.1776 * 0.7 * 0.7 - 0.09097 * 0.7 + 0.02447;
+  const double e45 = 1.103 - 0.362 + 0.2767;
+  EXPECT_NEAR(m7.int_multiplier(8, 8).area_um2, 282 * 0.059, 1e-9);
+  EXPECT_NEAR(m7.int_multiplier(8, 8).energy_pj, 0.2 * e7 / e45, 1e-12);
+  EXPECT_DOUBLE_EQ(m7.int_multiplier(8, 8).ge, 282 / 0.798);    // GE is node independent
+  EXPECT_NEAR(m7.dram_pj_per_bit("ddr3"), 2600.0 / 64, 1e-12);  // DRAM not scaled
+  EXPECT_THROW(TechModel(config::load_tech(kTable), 5), std::invalid_argument);
+  EXPECT_EQ(parse_node_nm("45nm"), 45);
+  EXPECT_EQ(parse_node_nm("7 nm"), 7);
+  EXPECT_EQ(parse_node_nm("28"), 28);
+  EXPECT_EQ(parse_node_nm("nm"), -1);
+  EXPECT_EQ(parse_node_nm("45um"), -1);
+}
+
+TEST(CostTree, adder_bits_formula) {
+  // (K-1)(w0+1) - log2 K for K a power of two, against hand sums of level widths.
+  struct Case {
+    int k, w0, bits, adders, levels, out;
+  };
+  const Case cases[] = {
+      {1, 8, 0, 0, 0, 8},        // no tree
+      {2, 8, 8, 1, 1, 9},        // one 8-bit adder
+      {4, 16, 49, 3, 2, 18},     // 2*16 + 17
+      {8, 4, 32, 7, 3, 7},       // 4*4 + 2*5 + 6
+      {16, 16, 251, 15, 4, 20},  // 8*16 + 4*17 + 2*18 + 19
+      {32, 24, 31 * 25 - 5, 31, 5, 29},
+  };
+  for (const Case& c : cases) {
+    const AdderTreeShape s = adder_tree_shape(numeric::FixedType{c.w0, 3}, c.k);
+    EXPECT_EQ(s.adder_bits, c.bits) << "K=" << c.k << " w0=" << c.w0;
+    EXPECT_EQ(s.adders, c.adders);
+    EXPECT_EQ(s.levels, c.levels);
+    EXPECT_EQ(s.output.bits, c.out);
+    EXPECT_EQ(s.output.fl, 3);
+    if (c.k > 1) {
+      EXPECT_EQ(s.adder_bits, (c.k - 1) * (c.w0 + 1) - numeric::ceil_log2(c.k));
+    }
+  }
+  // Not a power of two: 3 inputs = one adder at level 1, one at level 2 (odd value passes).
+  const AdderTreeShape s3 = adder_tree_shape(numeric::FixedType{10, 0}, 3);
+  EXPECT_EQ(s3.adders, 2);
+  EXPECT_EQ(s3.adder_bits, 10 + 11);
+  // Cost: one adder per node, 8 of 16 bits, 4 of 17, 2 of 18, 1 of 19.
+  const TechModel m = model45();
+  const double e = 8 * m.adder(16).energy_pj + 4 * m.adder(17).energy_pj +
+                   2 * m.adder(18).energy_pj + m.adder(19).energy_pj;
+  EXPECT_NEAR(m.adder_tree(numeric::FixedType{16, 0}, 16).energy_pj, e, 1e-12);
+}
+
+TEST(CostBlocks, shifter_and_registers) {
+  const TechModel m = model45();
+  // W * ceil(log2 S) 2:1 muxes; MUX2_X1 = 1.862 um^2, DFF_X1 = 4.522 um^2 (NanGate 45 nm).
+  EXPECT_NEAR(m.barrel_shifter(16, 8).area_um2, 16 * 3 * 1.862, 1e-9);
+  EXPECT_NEAR(m.barrel_shifter(16, 9).area_um2, 16 * 4 * 1.862, 1e-9);
+  EXPECT_EQ(m.barrel_shifter(16, 1).area_um2, 0);
+  EXPECT_NEAR(m.registers(32).area_um2, 32 * 4.522, 1e-9);
+  EXPECT_NEAR(m.registers(32).ge, 32 * 4.522 / 0.798, 1e-9);
+  // Logic energy per GE: 32-bit add energy / (its area in GE).
+  EXPECT_NEAR(m.energy_per_ge_pj(), 0.1 / (137 / 0.798), 1e-15);
+}
+
+TEST(CostMonotonic, primitives_in_bits) {
+  const TechModel m = model45();
+  for (int b = 1; b < 64; ++b) {
+    EXPECT_LT(m.int_multiplier(b, b).area_um2, m.int_multiplier(b + 1, b + 1).area_um2) << b;
+    EXPECT_LT(m.int_multiplier(b, b).energy_pj, m.int_multiplier(b + 1, b + 1).energy_pj) << b;
+    EXPECT_LT(m.adder(b).area_um2, m.adder(b + 1).area_um2) << b;
+    EXPECT_LT(m.adder(b).energy_pj, m.adder(b + 1).energy_pj) << b;
+  }
+  for (double kb = 1; kb < 65536; kb *= 2)
+    EXPECT_LT(m.sram_pj_per_bit(kb * 1024), m.sram_pj_per_bit(kb * 2048));
+}
+
+TEST(CostMonotonic, lane_in_bits_per_format) {
+  const TechModel m = model45();
+  double last_e = 0, last_a = 0;
+  for (int b = 2; b <= 16; ++b) {  // fixed point
+    const ArchCost c = arch_cost(testing::fixed_arch(b), m);
+    EXPECT_GT(c.energy_per_mac_pj, last_e) << b;
+    EXPECT_GT(c.area_um2, last_a) << b;
+    last_e = c.energy_per_mac_pj;
+    last_a = c.area_um2;
+  }
+  for (int e : {3, 4, 5}) {  // minifloat: more mantissa bits at a fixed exponent width
+    last_e = last_a = 0;
+    for (int mant = 0; mant <= 10; ++mant) {
+      config::Arch a = testing::fixed_arch(8);
+      a.formats.activations.quantizer.format = a.formats.weights.quantizer.format =
+          numeric::Format::minifloat(e, mant);
+      a.formats.activations.dynamic = a.formats.weights.dynamic = false;
+      const ArchCost c = arch_cost(a, m);
+      EXPECT_GT(c.energy_per_mac_pj, last_e) << "E" << e << "M" << mant;
+      EXPECT_GT(c.area_um2, last_a) << "E" << e << "M" << mant;
+      last_e = c.energy_per_mac_pj;
+      last_a = c.area_um2;
+    }
+  }
+  last_e = last_a = 0;
+  for (int b = 2; b <= 8; ++b) {  // power-of-two weights on 8-bit activations
+    config::Arch a = testing::fixed_arch(8);
+    a.formats.weights.quantizer.format = numeric::Format::pow2(b, -1);
+    a.formats.weights.dynamic = false;
+    const ArchCost c = arch_cost(a, m);
+    EXPECT_GT(c.energy_per_mac_pj, last_e) << b;
+    EXPECT_GT(c.area_um2, last_a) << b;
+    last_e = c.energy_per_mac_pj;
+    last_a = c.area_um2;
+  }
+}
+
+TEST(CostArch, dynfixed8_blocks) {
+  const TechModel m = model45();
+  const config::Arch a = testing::fixed_arch(8);
+  const ArchCost c = arch_cost(a, m);
+  // Widths from growth.h: 8x8 -> 16-bit products, K = 16 -> 4 levels, 251 adder bits, 20-bit sum.
+  EXPECT_EQ(c.pe.mult_m, 8);
+  EXPECT_EQ(c.pe.mult_n, 8);
+  EXPECT_EQ(c.pe.product.bits, 16);
+  EXPECT_EQ(c.pe.product.fl, 8);
+  EXPECT_EQ(c.pe.tree.adder_bits, 251);
+  EXPECT_EQ(c.pe.tree.output.bits, 20);
+  EXPECT_EQ(c.pe.shifter_width, 0);
+  // Registers after levels 1..3: 8*17 + 4*18 + 2*19.
+  EXPECT_EQ(c.pe.pipeline_register_bits, 8 * 17 + 4 * 18 + 2 * 19);
+  const double tree = 8 * m.adder(16).energy_pj + 4 * m.adder(17).energy_pj +
+                      2 * m.adder(18).energy_pj + m.adder(19).energy_pj +
+                      m.registers(8 * 17 + 4 * 18 + 2 * 19).energy_pj;
+  const double acc = m.adder(32).energy_pj + m.registers(32).energy_pj +
+                     m.gates("XOR", 2).energy_pj + m.mux2(32).energy_pj;
+  EXPECT_NEAR(c.energy_per_mac_pj, 0.2 + (tree + acc) / 16, 1e-12);
+  EXPECT_EQ(c.components.front().name, "multipliers");
+  EXPECT_EQ(c.components.front().count, 16);
+  EXPECT_EQ(c.components.front().each.area_um2, 282);
+}
+
+TEST(CostArch, pow2_and_minifloat_lanes) {
+  const TechModel m = model45();
+  config::Arch a = testing::fixed_arch(8);
+  a.formats.weights.quantizer.format = numeric::Format::pow2(4, -1);  // exponents -8..-1
+  a.formats.weights.dynamic = false;
+  PeDesign d = pe_design(a, a.formats);
+  EXPECT_EQ(d.mult_m, 0);  // no multiplier: a shifter
+  EXPECT_EQ(d.shifter_positions, 8u);
+  EXPECT_EQ(d.shifter_width,
+            numeric::product_type(numeric::exactly_fixed(a.formats.activations.quantizer.format),
+                                  numeric::exactly_fixed(a.formats.weights.quantizer.format))
+                .bits);
+  a.formats.weights.quantizer.format = numeric::Format::e4m3();
+  a.formats.activations.quantizer.format = numeric::Format::e4m3();
+  d = pe_design(a, a.formats);
+  EXPECT_EQ(d.mult_m, 4);  // (M+1) x (M+1) significands
+  EXPECT_EQ(d.mult_n, 4);
+  EXPECT_EQ(d.exp_adder_bits, 4);
+  EXPECT_EQ(d.shifter_positions, 16u + 16u - 1u);
+}
+
+TEST(CostLayers, energy_split_adds_up) {
+  const TechModel m = model45();
+  const config::Arch a = testing::fixed_arch(8);
+  const auto layers = testing::lenet_layers(a);
+  ASSERT_EQ(layers.size(), 4u);
+  EXPECT_EQ(layers[0].macs, 288000u);
+  EXPECT_EQ(layers[1].macs, 1600000u);
+  EXPECT_EQ(layers[2].macs, 400000u);
+  EXPECT_EQ(layers[3].macs, 5000u);
+  const auto e = layer_energy(a, m, layers);
+  // conv1: 25 terms -> 2 chunks of 16 per output, 11520 outputs; 8-bit everything.
+  EXPECT_EQ(e[0].chunks, 11520u * 2);
+  EXPECT_EQ(e[0].cycles, 11520u * 2);
+  EXPECT_TRUE(e[0].cycles_ideal);
+  EXPECT_NEAR(e[0].utilisation, 288000.0 / (23040.0 * 16), 1e-12);
+  EXPECT_NEAR(e[0].multipliers, 23040.0 * 16 * 0.2, 1e-6);
+  // DRAM: (weights + inputs + outputs) * 8 bits + biases * 16 bits at 2600/64 pJ per bit.
+  EXPECT_EQ(layers[0].dram_bits, (500u + 784u + 11520u) * 8u + 20u * 16u);
+  EXPECT_NEAR(e[0].dram, double(layers[0].dram_bits) * 2600.0 / 64, 1e-6);
+  EXPECT_NEAR(e[0].total(),
+              e[0].multipliers + e[0].tree + e[0].shifters + e[0].accumulator + e[0].output_stage +
+                  e[0].sram + e[0].dram,
+              1e-9);
+  EXPECT_GT(e[0].output_stage, 0);
+  EXPECT_EQ(e[0].shifters, 0);
+}
+
+TEST(CostTable, errors_name_the_line) {
+  try {
+    config::parse_tech("name: x\nnode_nm: 45\nbogus: 1\n", "t.yaml");
+    FAIL() << "no error";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_NE(std::string(e.what()).find("unknown key 'bogus'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(config::load_tech("/nonexistent/tech.yaml"), config::ConfigError);
+  const config::TechTable t = config::load_tech(kTable);
+  EXPECT_EQ(t.node_nm, 45);
+  EXPECT_EQ(t.operations.at("int_mult").size(), 2u);
+  EXPECT_EQ(t.operations.at("int_mult")[0].source, "horowitz2014");
+  EXPECT_EQ(t.sram.size(), 3u);
+  EXPECT_EQ(t.nodes.size(), 7u);
+  EXPECT_TRUE(t.sources.count("stillmaker2017"));
+}
+
+TEST(CostYosysParse, stat_block) {
+  const std::string stat =
+      "=== mul_signed ===\n\n   Number of wires:                397\n   Number of cells:           "
+      "     410\n"
+      "     $_AND_                         75\n     $_MUX_                          4\n"
+      "     $_NAND_                       181\n     $_NOT_                          9\n"
+      "     $_XOR_                        114\n     $_DFF_P_                        2\n\n";
+  const auto cells = parse_yosys_stat(stat);
+  ASSERT_EQ(cells.size(), 6u);
+  EXPECT_EQ(cells.at("AND"), 75u);
+  EXPECT_EQ(cells.at("DFF_P"), 2u);
+  const config::TechTable t = config::load_tech(kTable);
+  std::vector<std::string> unknown;
+  const double ge = gate_equivalents(cells, t, &unknown);
+  EXPECT_TRUE(unknown.empty());
+  EXPECT_NEAR(ge,
+              (75 * 1.064 + 4 * 1.862 + 181 * 0.798 + 9 * 0.532 + 114 * 1.596 + 2 * 4.522) / 0.798,
+              1e-9);
+}
+
+}  // namespace
+}  // namespace ristsim::cost
