@@ -98,7 +98,23 @@ bool code_to_int(const Format& f, int fl, uint32_t code, int64_t* v) {
   return true;
 }
 
-Operand convert(const Format& f, const uint32_t* codes, size_t count) {
+/// Runs fn(begin, end, part) on up to `threads` contiguous parts of [0, n),
+/// each at least `grain` long; part 0 runs in the calling thread.
+template <typename F>
+void parallel_for(int threads, int64_t n, int64_t grain, F&& fn) {
+  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n / grain)));
+  if (parts == 1) {
+    fn(int64_t{0}, n, 0);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 1; t < parts; ++t)
+    pool.emplace_back([&fn, n, t, parts] { fn(n * t / parts, n * (t + 1) / parts, t); });
+  fn(int64_t{0}, n / parts, 0);
+  for (std::thread& t : pool) t.join();
+}
+
+Operand convert(const Format& f, const uint32_t* codes, size_t count, int threads) {
   Operand op;
   op.format = f;
   const numeric::FixedType t = numeric::exactly_fixed(f);
@@ -108,10 +124,12 @@ Operand convert(const Format& f, const uint32_t* codes, size_t count) {
   op.finite.resize(count);
   if (op.has_ints) op.value.resize(count);
   const int cb = f.code_bits();
-  if (cb <= 16) {  // a table per code
+  std::vector<int64_t> tv;  // a table per code for narrow codes
+  std::vector<uint8_t> tf;
+  if (cb <= 16) {
     const size_t n = size_t{1} << cb;
-    std::vector<int64_t> tv(n, 0);
-    std::vector<uint8_t> tf(n, 0);
+    tv.assign(n, 0);
+    tf.assign(n, 0);
     for (size_t c = 0; c < n; ++c) {
       if (op.has_ints) {
         tf[c] = code_to_int(f, op.fl, static_cast<uint32_t>(c), &tv[c]);
@@ -120,31 +138,55 @@ Operand convert(const Format& f, const uint32_t* codes, size_t count) {
         tf[c] = numeric::decode_exact(f, c, &d);
       }
     }
-    const uint32_t mask = static_cast<uint32_t>(n - 1);
-    for (size_t i = 0; i < count; ++i) {
-      const uint32_t c = codes[i] & mask;
-      op.finite[i] = tf[c];
-      if (op.has_ints) op.value[i] = tv[c];
-    }
-  } else {
-    for (size_t i = 0; i < count; ++i) {
-      if (op.has_ints) {
-        int64_t v = 0;
-        op.finite[i] = code_to_int(f, op.fl, codes[i], &v);
+  }
+  const uint32_t mask = static_cast<uint32_t>(numeric::low_mask(std::min(cb, 32)));
+  std::vector<uint64_t> part_max(threads, 0);
+  std::vector<uint8_t> part_special(threads, 0);
+  parallel_for(threads, static_cast<int64_t>(count), 1 << 16, [&](int64_t b, int64_t e, int part) {
+    uint64_t mx = 0;
+    bool special = false;
+    if (cb <= 16 && op.has_ints) {  // the common case, without branches
+      uint8_t all_finite = 1;
+      for (int64_t i = b; i < e; ++i) {
+        const uint32_t c = codes[i] & mask;
+        const int64_t v = tv[c];
         op.value[i] = v;
+        op.finite[i] = tf[c];
+        all_finite &= tf[c];
+        const uint64_t av = static_cast<uint64_t>(v < 0 ? -v : v);  // |v| < 2^62
+        mx = av > mx ? av : mx;
+      }
+      part_max[part] = mx;
+      part_special[part] = !all_finite;
+      return;
+    }
+    for (int64_t i = b; i < e; ++i) {
+      int64_t v = 0;
+      bool finite;
+      if (cb <= 16) {
+        const uint32_t c = codes[i] & mask;
+        finite = tf[c];
+        v = op.has_ints ? tv[c] : 0;
+      } else if (op.has_ints) {
+        finite = code_to_int(f, op.fl, codes[i], &v);
       } else {
         Dyadic d;
-        op.finite[i] = numeric::decode_exact(f, codes[i], &d);
+        finite = numeric::decode_exact(f, codes[i], &d);
+      }
+      op.finite[i] = finite;
+      special = special || !finite;
+      if (op.has_ints) {
+        op.value[i] = v;
+        const uint64_t av = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+        mx = std::max(mx, av);
       }
     }
-  }
-  for (size_t i = 0; i < count; ++i) {
-    if (!op.finite[i]) op.any_special = true;
-    if (op.has_ints) {
-      const int64_t v = op.value[i];
-      const uint64_t a = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-      op.max_abs = std::max(op.max_abs, a);
-    }
+    part_max[part] = mx;
+    part_special[part] = special;
+  });
+  for (int t = 0; t < threads; ++t) {
+    op.max_abs = std::max(op.max_abs, part_max[t]);
+    op.any_special = op.any_special || part_special[t];
   }
   return op;
 }
@@ -495,10 +537,14 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   const OutputStage stage(L.out, L.frac_bits, static_cast<uint64_t>(L.p_total) * s.k);
   L.stage = &stage;
 
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, threads);
+
   const size_t in_count = static_cast<size_t>(s.n) * s.c * s.h * s.w;
   const size_t w_count = static_cast<size_t>(s.k) * L.depth;
-  const Operand a = convert(spec.act.format, in_codes, in_count);
-  const Operand w = convert(spec.wt.format, w_codes, w_count);
+  const Operand a = convert(spec.act.format, in_codes, in_count, threads);
+  const Operand w = convert(spec.wt.format, w_codes, w_count, threads);
   L.a = &a;
   L.w = &w;
   L.shift = L.frac_bits - (a.fl + w.fl);
@@ -525,22 +571,29 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   u128 max_bound = 0;  // the largest max|a| * sum|w| of a fast channel
   int fast_count = 0;
   if (layer_ok) {
-    for (int k = 0; k < s.k; ++k) {
-      if (!L.bias_finite[k]) continue;
-      u128 sum_w = 0;
-      for (int d = 0; d < L.depth; ++d) {
-        const int64_t v = w.value[static_cast<size_t>(k) * L.depth + d];
-        sum_w += v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    std::vector<u128> bounds(s.k, 0);
+    parallel_for(threads, s.k, std::max(1, (1 << 16) / L.depth), [&](int64_t kb, int64_t ke, int) {
+      for (int64_t k = kb; k < ke; ++k) {
+        if (!L.bias_finite[k]) continue;
+        u128 sum_w = 0;
+        const int64_t* row = w.value.data() + static_cast<size_t>(k) * L.depth;
+        for (int d = 0; d < L.depth; ++d)
+          sum_w += row[d] < 0 ? uint64_t{0} - static_cast<uint64_t>(row[d])
+                              : static_cast<uint64_t>(row[d]);
+        if (static_cast<double>(sum_w) * static_cast<double>(a.max_abs) > 0x1p100) continue;
+        const u128 bound = sum_w * a.max_abs;
+        if (bound > (acc_max >> L.shift)) continue;
+        const int64_t b = L.bias_aligned[k];
+        const u128 b_abs = b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
+        if ((bound << L.shift) + b_abs > acc_max) continue;
+        L.fast[k] = 1;
+        bounds[k] = bound;
       }
-      if (static_cast<double>(sum_w) * static_cast<double>(a.max_abs) > 0x1p100) continue;
-      const u128 bound = sum_w * a.max_abs;
-      if (bound > (acc_max >> L.shift)) continue;
-      const int64_t b = L.bias_aligned[k];
-      const u128 b_abs = b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
-      if ((bound << L.shift) + b_abs > acc_max) continue;
-      L.fast[k] = 1;
+    });
+    for (int k = 0; k < s.k; ++k) {
+      if (!L.fast[k]) continue;
       ++fast_count;
-      max_bound = std::max(max_bound, bound);
+      max_bound = std::max(max_bound, bounds[k]);
     }
   }
   if (fast_count > 0) {
@@ -559,35 +612,42 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
 
   // Operands in the kernel's types; weights packed per group, rows padded.
   L.kk = (L.kg + cpu_detail::kRowBlock - 1) / cpu_detail::kRowBlock * cpu_detail::kRowBlock;
+  const int64_t grain = 1 << 16;
   if (L.kernel == ExactKernel::int16) {
     const int d2 = (L.depth + 1) / 2;
     L.in16.resize(in_count);
-    for (size_t i = 0; i < in_count; ++i) L.in16[i] = static_cast<int16_t>(a.value[i]);
+    parallel_for(threads, in_count, grain, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) L.in16[i] = static_cast<int16_t>(a.value[i]);
+    });
     L.w16.assign(static_cast<size_t>(s.groups) * L.kk * d2, 0);
-    for (int k = 0; k < s.k; ++k) {
-      const int g = k / L.kg, kl = k % L.kg;
-      int32_t* row = L.w16.data() + (static_cast<size_t>(g) * L.kk + kl) * d2;
-      for (int d = 0; d < L.depth; ++d) {
-        const uint32_t v = static_cast<uint16_t>(w.value[static_cast<size_t>(k) * L.depth + d]);
-        row[d / 2] = static_cast<int32_t>(static_cast<uint32_t>(row[d / 2]) | (v << (16 * (d & 1))));
+    parallel_for(threads, s.k, std::max<int64_t>(1, grain / L.depth), [&](int64_t kb, int64_t ke, int) {
+      for (int64_t k = kb; k < ke; ++k) {
+        const int64_t g = k / L.kg, kl = k % L.kg;
+        int32_t* row = L.w16.data() + (static_cast<size_t>(g) * L.kk + kl) * d2;
+        const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
+        for (int d = 0; d < L.depth; ++d) {
+          const uint32_t v = static_cast<uint16_t>(src[d]);
+          row[d / 2] = static_cast<int32_t>(static_cast<uint32_t>(row[d / 2]) | (v << (16 * (d & 1))));
+        }
       }
-    }
+    });
   } else if (L.kernel == ExactKernel::float64) {
     L.ind.resize(in_count);
-    for (size_t i = 0; i < in_count; ++i) L.ind[i] = static_cast<double>(a.value[i]);
+    parallel_for(threads, in_count, grain, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) L.ind[i] = static_cast<double>(a.value[i]);
+    });
     L.wd.assign(static_cast<size_t>(s.groups) * L.kk * L.depth, 0.0);
-    for (int k = 0; k < s.k; ++k) {
-      const int g = k / L.kg, kl = k % L.kg;
-      double* row = L.wd.data() + (static_cast<size_t>(g) * L.kk + kl) * L.depth;
-      for (int d = 0; d < L.depth; ++d)
-        row[d] = static_cast<double>(w.value[static_cast<size_t>(k) * L.depth + d]);
-    }
+    parallel_for(threads, s.k, std::max<int64_t>(1, grain / L.depth), [&](int64_t kb, int64_t ke, int) {
+      for (int64_t k = kb; k < ke; ++k) {
+        const int64_t g = k / L.kg, kl = k % L.kg;
+        double* row = L.wd.data() + (static_cast<size_t>(g) * L.kk + kl) * L.depth;
+        const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
+        for (int d = 0; d < L.depth; ++d) row[d] = static_cast<double>(src[d]);
+      }
+    });
   }
 
   // Work items: (group, block of columns), taken from a shared counter.
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, threads);
   const int64_t per_thread = (L.p_total * s.groups + threads * 4 - 1) / (threads * 4);
   int64_t block = std::clamp<int64_t>(per_thread, 32, 128);
   block = (block + 31) / 32 * 32;

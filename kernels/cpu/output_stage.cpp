@@ -30,20 +30,24 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
     max_mag_ = f.max_mag_code();
     code_mask_ = numeric::low_mask(f.bits);
     shift_ = frac_bits - f.fl;
-    t_limit_ = max_mag_ + 2;  // every t that can round to a code in range, and one beyond
-    const uint64_t entries = 2 * 4 * t_limit_;
-    if (out.rounding != Rounding::stochastic && shift_ >= 1 && shift_ <= 62 &&
-        entries <= (uint64_t{1} << 19) && outputs >= 4 * entries) {
-      mode_ = Mode::fixed_table;
-      for (int s = 0; s < 2; ++s) {
-        fixed_[s].resize(4 * t_limit_);
-        for (uint64_t i = 0; i < 4 * t_limit_; ++i) {
-          // (t + guard/2 + sticky/4) * 2^-fl
-          const numeric::Quantized q =
-              numeric::quantize(out_, Dyadic{s == 1, i, -f.fl - 2}, 0);
-          fixed_[s][i] = static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
-        }
+    saturate_ = out.overflow == numeric::Overflow::saturate;
+    for (int s = 0; s < 2; ++s) {
+      const numeric::Quantized q = numeric::quantize(out_, Dyadic{s == 1, uint64_t{1} << 62, 0}, 0);
+      saturated_code_[s] = static_cast<uint32_t>(q.code);
+    }
+    if (out.rounding != Rounding::stochastic && shift_ >= 1 && shift_ <= 62 && f.bits >= 3) {
+      mode_ = Mode::fixed_decision;
+      for (int i = 0; i < 16; ++i) {
+        // (p + guard/2 + sticky/4) * 2^-fl rounds to p or p + 1 (in range: B >= 3).
+        const bool neg = (i >> 3) & 1;
+        const uint64_t p = (i >> 2) & 1;
+        const numeric::Quantized q = numeric::quantize(out_, Dyadic{neg, static_cast<uint64_t>(i & 7), -f.fl - 2}, 0);
+        const int64_t v = numeric::sign_extend(q.code, f.bits);
+        const uint64_t m = static_cast<uint64_t>(v < 0 ? -v : v);
+        up_[i] = m != p ? 1 : 0;
       }
+    } else {
+      mode_ = Mode::fixed;
     }
     return;
   }
@@ -104,16 +108,20 @@ uint32_t OutputStage::convert_fixed(int64_t acc, uint64_t index, bool* saturated
   return static_cast<uint32_t>((v.neg ? uint64_t{0} - m : m) & code_mask_);
 }
 
-uint32_t OutputStage::convert_fixed_table(int64_t acc, uint64_t index, bool* saturated) const {
-  const int s = acc < 0 ? 1 : 0;
-  const uint64_t mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
+uint32_t OutputStage::convert_fixed_decision(int64_t acc, uint64_t index, bool* saturated) const {
+  const bool neg = acc < 0;
+  const uint64_t mag = neg ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
   const uint64_t t = mag >> shift_;
-  if (t >= t_limit_) return convert_quantize(acc, index, saturated);
   const uint64_t guard = (mag >> (shift_ - 1)) & 1;
   const uint64_t sticky = (mag & numeric::low_mask(shift_ - 1)) != 0 ? 1 : 0;
-  const uint32_t e = fixed_[s][(t << 2) | (guard << 1) | sticky];
-  *saturated = e & 1;
-  return e >> 1;
+  const uint64_t m = t + up_[(neg ? 8 : 0) | (t & 1) << 2 | guard << 1 | sticky];
+  if (m > max_mag_ + (neg ? 1 : 0)) {
+    if (!saturate_) return convert_quantize(acc, index, saturated);
+    *saturated = true;
+    return saturated_code_[neg ? 1 : 0];
+  }
+  *saturated = false;
+  return static_cast<uint32_t>((neg ? uint64_t{0} - m : m) & code_mask_);
 }
 
 uint32_t OutputStage::convert_table(int64_t acc, bool* saturated) const {
