@@ -282,6 +282,17 @@ std::vector<ImportedLayer> pool(const Node& n, const std::vector<Shape>& in, con
     unsupported(n, "pads [" + std::to_string(w.ph) + ", " + std::to_string(w.pw) +
                        "] not smaller than the kernel (Caffe's rule)");
   const bool ceil = n.get_int("ceil_mode", 0) != 0;
+  if (ceil) {
+    // ONNX keeps a last window that starts in the end padding; Caffe (the engine) drops it.
+    for (int a = 0; a < 2; ++a) {
+      const int in_a = in[0][2 + a], k = a ? w.kw : w.kh, s = a ? w.sw : w.sh, p = a ? w.pw : w.ph;
+      const int out = (in_a + 2 * p - k + s - 1) / s + 1;
+      if (p > 0 && (out - 1) * s >= in_a + p)
+        unsupported(n,
+                    "ceil_mode=1 where the last window starts in the padding: ONNX keeps it, "
+                    "the engine (Caffe) drops it");
+    }
+  }
   if (!max && (w.ph || w.pw) && n.get_int("count_include_pad", 0) == 0)
     unsupported(n,
                 "count_include_pad=0 with padding: the engine (Caffe) divides by the window "
@@ -487,6 +498,50 @@ Tensor to_tensor(const std::string& name, const engine::Blob& b) {
 
 }  // namespace
 
+int fold_constant_dequantize(Model& m) {
+  Graph& g = m.graph;
+  int folded = 0;
+  std::vector<Node> kept;
+  for (const Node& n : g.nodes) {
+    const bool dq = n.op_type == "DequantizeLinear" && (n.domain.empty() || n.domain == "ai.onnx");
+    bool all_const = dq && n.outputs.size() == 1;
+    for (const std::string& in : n.inputs) all_const &= in.empty() || g.find_initializer(in);
+    if (!all_const || n.inputs.size() < 2) {
+      kept.push_back(n);
+      continue;
+    }
+    const Tensor& x = *g.find_initializer(n.inputs[0]);
+    const Tensor& scale = *g.find_initializer(n.inputs[1]);
+    const Tensor* zp = present(n, 2) ? g.find_initializer(n.inputs[2]) : nullptr;
+    const int64_t axis_attr = n.get_int("axis", 1);
+    // Per tensor (scalar scale) or per axis (1-D scale along `axis`).
+    const bool per_axis = scale.numel() > 1;
+    int64_t axis = axis_attr < 0 ? axis_attr + int64_t(x.dims.size()) : axis_attr;
+    if (per_axis && (axis < 0 || axis >= int64_t(x.dims.size()) || x.dims[axis] != scale.numel()))
+      throw ModelError(n.describe() + ": scale of " + std::to_string(scale.numel()) +
+                       " values does not fit axis " + std::to_string(axis_attr) + " of " +
+                       ints_str(x.dims));
+    int64_t inner = 1;
+    if (per_axis)
+      for (std::size_t d = axis + 1; d < x.dims.size(); ++d) inner *= x.dims[d];
+    Tensor y = Tensor::from_floats(n.outputs[0], x.dims, std::vector<float>(x.data.size()));
+    for (std::size_t i = 0; i < x.data.size(); ++i) {
+      const std::size_t c = per_axis ? (i / inner) % scale.numel() : 0;
+      const int64_t q = x.int_data.empty() ? int64_t(x.data[i]) : x.int_data[i];
+      const int64_t z = zp ? (zp->int_data.empty() ? int64_t(zp->data[zp->numel() > 1 ? c : 0])
+                                                   : zp->int_data[zp->numel() > 1 ? c : 0])
+                           : 0;
+      // float(q - z) * scale, as ONNX defines it: exact while |q - z| < 2^24 and the scale is a
+      // power of two (ristsim's fixed-point exports); wider codes round like any runtime.
+      y.data[i] = static_cast<float>(q - z) * scale.data[c];
+    }
+    g.initializers.push_back(std::move(y));
+    ++folded;
+  }
+  g.nodes = std::move(kept);
+  return folded;
+}
+
 const std::vector<std::string>& importable_ops() {
   static const std::vector<std::string> ops = {"Conv",
                                                "Gemm",
@@ -555,6 +610,7 @@ struct GraphRunner::State {
 };
 
 GraphRunner::GraphRunner(Model model) : model_(std::move(model)), state_(new State) {
+  fold_constant_dequantize(model_);
   validate_ops(model_, importable_ops());
 }
 
@@ -668,7 +724,9 @@ std::vector<std::string> GraphRunner::layer_summary() const {
 
 ImportedNet import_net(const Model& model) {
   const std::string src = model.source.empty() ? std::string("<memory>") : model.source;
-  validate_ops(model, importable_ops());
+  Model folded = model;
+  fold_constant_dequantize(folded);
+  validate_ops(folded, importable_ops());
   const auto ins = model.graph.runtime_inputs();
   if (ins.size() != 1)
     throw ModelError(src + ": " + std::to_string(ins.size()) +
@@ -681,7 +739,7 @@ ImportedNet import_net(const Model& model) {
     throw ModelError(src + ": input '" + x.name +
                      "' needs a known shape [N, C, H, W] (N may be symbolic)");
   // Translate with real shapes by running the graph once on zeros (batch 1).
-  GraphRunner runner(model);
+  GraphRunner runner(folded);
   Tensor zeros = Tensor::from_floats(x.name, {1, x.shape[1], x.shape[2], x.shape[3]},
                                      std::vector<float>(x.shape[1] * x.shape[2] * x.shape[3]));
   runner.run({{x.name, zeros}});

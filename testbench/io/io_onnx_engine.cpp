@@ -1,0 +1,303 @@
+// ONNX <-> engine: export a Net, write it, read it back, import it and compare the forward
+// pass bit for bit (the same engine layers run on the same values); quantized export puts
+// the weights on their grid as DequantizeLinear(int8 codes); import errors name the node.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "engine/net.h"
+#include "engine/quant.h"
+#include "io/onnx.h"
+#include "io/onnx_export.h"
+#include "io/onnx_import.h"
+#include "numeric/quantize.h"
+
+namespace fs = std::filesystem;
+using namespace ristsim;
+using io::Model;
+using io::Tensor;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("ristsim_onnxe_" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& s) const { return (path_ / s).string(); }
+
+ private:
+  fs::path path_;
+};
+
+engine::LayerSpec layer(const std::string& name, const std::string& type,
+                        std::vector<std::string> bottoms, std::vector<std::string> tops) {
+  engine::LayerSpec s;
+  s.name = name;
+  s.type = type;
+  s.bottoms = std::move(bottoms);
+  s.tops = std::move(tops);
+  return s;
+}
+
+// A small net with every exportable layer type: two branches (Concat, Eltwise), BatchNorm +
+// Scale, LRN, in-place ReLU, max and average pooling (Caffe ceil sizes), Dropout, InnerProduct
+// on a 4-D input, Softmax.
+engine::NetSpec test_net() {
+  engine::NetSpec n;
+  n.name = "testnet";
+  n.input = "data";
+  n.input_shape = {3, 12, 12};
+  auto conv = [](const std::string& name, const std::string& bottom, int k, int ks, int pad) {
+    engine::LayerSpec s = layer(name, "Convolution", {bottom}, {name});
+    s.set("num_output", double(k)).set("kernel_size", double(ks)).set("pad", double(pad));
+    s.set("weight_filler.type", std::string("gaussian")).set("weight_filler.std", 0.3);
+    s.set("bias_filler.type", std::string("uniform")).set("bias_filler.min", -0.5);
+    s.set("bias_filler.max", 0.5);
+    return s;
+  };
+  n.layers.push_back(conv("conv1", "data", 8, 3, 1));
+  n.layers.push_back(layer("bn1", "BatchNorm", {"conv1"}, {"conv1"}));
+  n.layers.push_back(layer("scale1", "Scale", {"conv1"}, {"conv1"}));
+  n.layers.push_back(layer("relu1", "ReLU", {"conv1"}, {"conv1"}));
+  n.layers.push_back(conv("conv2a", "conv1", 4, 1, 0));
+  n.layers.push_back(conv("conv2b", "conv1", 4, 3, 1));
+  n.layers.push_back(layer("cat", "Concat", {"conv2a", "conv2b"}, {"cat"}));
+  n.layers.push_back(layer("sum", "Eltwise", {"cat", "conv1"}, {"sum"}));
+  engine::LayerSpec lrn = layer("norm", "LRN", {"sum"}, {"norm"});
+  lrn.set("local_size", 3.0).set("alpha", 0.01).set("beta", 0.75).set("k", 2.0);
+  n.layers.push_back(lrn);
+  engine::LayerSpec p1 = layer("pool1", "Pooling", {"norm"}, {"pool1"});
+  p1.set("pool", std::string("max"))
+      .set("kernel_size", 3.0)
+      .set("stride", 2.0);  // 12 -> 6 (ceil; floor: 5)
+  n.layers.push_back(p1);
+  engine::LayerSpec p2 = layer("pool2", "Pooling", {"pool1"}, {"pool2"});
+  p2.set("pool", std::string("ave")).set("kernel_size", 2.0).set("stride", 2.0);  // 6 -> 3
+  n.layers.push_back(p2);
+  n.layers.push_back(layer("drop", "Dropout", {"pool2"}, {"pool2"}));
+  engine::LayerSpec fc = layer("fc", "InnerProduct", {"pool2"}, {"fc"});
+  fc.set("num_output", 5.0).set("weight_filler.type", std::string("gaussian"));
+  fc.set("weight_filler.std", 0.2);
+  n.layers.push_back(fc);
+  n.layers.push_back(layer("prob", "Softmax", {"fc"}, {"prob"}));
+  n.output = "prob";
+  return n;
+}
+
+// Gives the BatchNorm statistics and Scale non-trivial values.
+void set_bn(engine::Net& net) {
+  auto& bn = *net.layer("bn1");
+  for (int c = 0; c < 8; ++c) {
+    bn.params()[0].blob->data()[c] = 0.1f * c - 0.2f;   // mean sum
+    bn.params()[1].blob->data()[c] = 0.5f + 0.25f * c;  // variance sum
+  }
+  bn.params()[2].blob->data()[0] = 2.0f;  // count: mean = sum / 2
+  auto& sc = *net.layer("scale1");
+  for (int c = 0; c < 8; ++c) {
+    sc.params()[0].blob->data()[c] = 1.0f + 0.1f * c;
+    sc.params()[1].blob->data()[c] = 0.05f * c;
+  }
+}
+
+void fill_input(engine::Net& net, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  engine::Blob& x = net.input();
+  for (std::size_t i = 0; i < x.count(); ++i) x.data()[i] = d(rng);
+}
+
+std::vector<float> output_of(engine::Net& net) {
+  net.forward();
+  const engine::Blob& y = net.output();
+  return std::vector<float>(y.data(), y.data() + y.count());
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
+}
+
+}  // namespace
+
+TEST(OnnxEngine, export_import_round_trip_is_bit_exact) {
+  engine::NetOptions opt;
+  opt.batch = 2;
+  opt.seed = 7;
+  engine::Net net(test_net(), opt);
+  set_bn(net);
+  fill_input(net, 1);
+  const std::vector<float> want = output_of(net);
+  ASSERT_EQ(want.size(), 10u);
+  // Class probabilities far from uniform: the weights matter, so equality below means something.
+  EXPECT_GT(
+      *std::max_element(want.begin(), want.end()) - *std::min_element(want.begin(), want.end()),
+      0.05f);
+
+  TempDir t;
+  io::export_onnx(net, t / "net.onnx");
+  Model m = io::read_onnx(t / "net.onnx");  // the checker passed twice (write and read)
+  EXPECT_EQ(m.opset(), 13);
+  std::vector<std::string> ops;
+  for (const auto& n : m.graph.nodes) ops.push_back(n.op_type);
+  EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "BatchNormalization", "Relu", "Conv", "Conv",
+                                           "Concat", "Add", "LRN", "MaxPool", "AveragePool",
+                                           "Flatten", "Gemm", "Softmax"}));
+  // Caffe's ceil size 12 -> 6 for the 3x3/2 max pool is ONNX's ceil_mode.
+  EXPECT_EQ(m.graph.nodes[8].get_int("ceil_mode", 0), 1);
+  EXPECT_EQ(m.graph.inputs[0].dim_params[0], "N");
+  EXPECT_EQ(m.graph.inputs[0].shape, (std::vector<int64_t>{-1, 3, 12, 12}));
+
+  // Import as an engine Net (batch from the options) and as a GraphRunner.
+  io::ImportedNet imported = io::import_net(m);
+  EXPECT_EQ(imported.spec.input_shape, (std::vector<int>{3, 12, 12}));
+  auto net2 = io::build_net(imported, opt);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
+  EXPECT_TRUE(same_bits(output_of(*net2), want));
+
+  io::GraphRunner runner(m);
+  Tensor x = Tensor::from_floats(
+      "data", {2, 3, 12, 12},
+      std::vector<float>(net.input().data(), net.input().data() + net.input().count()));
+  auto out = runner.run({{m.graph.inputs[0].name, x}});
+  ASSERT_EQ(out.size(), 1u);
+  const Tensor& y = out.begin()->second;
+  EXPECT_EQ(y.dims, (std::vector<int64_t>{2, 5}));
+  EXPECT_TRUE(same_bits(y.data, want));
+  float row = 0;
+  for (int k = 0; k < 5; ++k) row += y.data[k];
+  EXPECT_NEAR(row, 1.f, 1e-6f);  // softmax rows (float sum of 5 terms)
+}
+
+TEST(OnnxEngine, quantized_export_stores_grid_codes) {
+  engine::NetOptions opt;
+  opt.batch = 2;
+  opt.seed = 3;
+  engine::Net net(test_net(), opt);
+  set_bn(net);
+  config::Arch arch;
+  arch.name = "w8";
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations.is_float = true;
+  arch.formats.outputs.is_float = true;
+  arch.formats.bias.is_float = true;
+  arch.formats.weights.quantizer.format = numeric::Format::fixed_point(8, 6);
+  engine::attach_arch(net, arch);
+  fill_input(net, 2);
+  const std::vector<float> want = output_of(net);  // weights (and bias) on the fixed<8,6> grid
+
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &arch;
+  TempDir t;
+  io::export_onnx(net, t / "q.onnx", eo);
+  Model m = io::read_onnx(t / "q.onnx");
+  EXPECT_EQ(m.metadata.at("ristsim.format.conv1.W"),
+            "fixed<8,6> round=nearest_even overflow=saturate");
+  const Tensor* codes = m.graph.find_initializer("conv1.W.codes");
+  ASSERT_NE(codes, nullptr);
+  EXPECT_EQ(codes->type, io::DataType::kInt8);
+  const engine::Blob& w = *net.layer("conv1")->params()[0].blob;
+  numeric::Quantizer q;
+  q.format = numeric::Format::fixed_point(8, 6);
+  for (std::size_t i = 0; i < w.count(); ++i) {
+    const double v = numeric::quantize(q, double(w.data()[i]), i).value;
+    ASSERT_EQ(double(codes->int_data[i]) / 64.0, v) << "weight " << i;
+  }
+  // Reimported (DequantizeLinear folded to the grid values), the float net computes what the
+  // quantized one did: the float datapath with float activations is the same arithmetic.
+  auto net2 = io::build_net(io::import_net(m), opt);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
+  EXPECT_TRUE(same_bits(output_of(*net2), want));
+
+  // The exported graph validates with integer-coded weights (no float copy of them).
+  EXPECT_EQ(m.graph.find_initializer("conv1.W"), nullptr);
+  int dq = 0;
+  for (const auto& n : m.graph.nodes) dq += n.op_type == "DequantizeLinear";
+  EXPECT_EQ(dq, 8);  // W and B of conv1, conv2a, conv2b, fc
+}
+
+TEST(OnnxEngine, quantized_export_needs_the_arch) {
+  engine::NetOptions opt;
+  engine::Net net(test_net(), opt);
+  io::ExportOptions eo;
+  eo.quantized = true;
+  try {
+    io::export_model(net, eo);
+    FAIL() << "no error";
+  } catch (const io::ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("needs ExportOptions::arch"), std::string::npos);
+  }
+}
+
+TEST(OnnxEngine, import_errors_name_node_and_reason) {
+  Model m;
+  m.source = "m.onnx";
+  io::Node pool;
+  pool.op_type = "MaxPool";
+  pool.name = "p";
+  pool.inputs = {"x"};
+  pool.outputs = {"y"};
+  pool.attributes = {io::Attribute::make_ints("kernel_shape", {2, 2}),
+                     io::Attribute::make_ints("pads", {0, 0, 1, 1})};
+  m.graph.nodes = {pool};
+  m.graph.inputs.push_back({"x", io::DataType::kFloat, true, {1, 1, 4, 4}, {"", "", "", ""}, ""});
+  m.graph.outputs.push_back({"y", io::DataType::kFloat, true, {}, {}, ""});
+  io::GraphRunner r(m);
+  Tensor x = Tensor::from_floats("x", {1, 1, 4, 4}, std::vector<float>(16, 1.f));
+  try {
+    r.run({{"x", x}});
+    FAIL() << "no error";
+  } catch (const io::UnsupportedError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "MaxPool 'p': asymmetric pads [0, 0, 1, 1] (begin != end): the engine pads both "
+              "sides equally");
+  }
+  m.graph.nodes[0].op_type = "Resize";
+  try {
+    io::GraphRunner bad(m);
+    FAIL() << "no error";
+  } catch (const io::ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("m.onnx: 1 unsupported op: Resize (node 'p')"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(OnnxEngine, fold_dequantize_per_axis) {
+  Model m;
+  Tensor codes;
+  codes.name = "w.codes";
+  codes.type = io::DataType::kInt8;
+  codes.dims = {2, 2};
+  codes.int_data = {-128, 127, 3, -3};
+  codes.data = {-128, 127, 3, -3};
+  m.graph.initializers = {codes, Tensor::from_floats("s", {2}, {0.5f, 0.25f})};
+  Tensor zp;
+  zp.name = "z";
+  zp.type = io::DataType::kInt8;
+  zp.dims = {2};
+  zp.int_data = {0, 1};
+  zp.data = {0, 1};
+  m.graph.initializers.push_back(zp);
+  io::Node dq;
+  dq.op_type = "DequantizeLinear";
+  dq.inputs = {"w.codes", "s", "z"};
+  dq.outputs = {"w"};
+  dq.attributes = {io::Attribute::make_int("axis", 0)};
+  m.graph.nodes = {dq};
+  EXPECT_EQ(io::fold_constant_dequantize(m), 1);
+  EXPECT_TRUE(m.graph.nodes.empty());
+  const Tensor* w = m.graph.find_initializer("w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->data, (std::vector<float>{-64.f, 63.5f, 0.5f, -1.f}));  // row 1: (q - 1) / 4
+}
