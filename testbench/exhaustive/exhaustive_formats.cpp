@@ -3,13 +3,13 @@
 //
 // Coverage (runtime on one core, Release, is printed by each test):
 //   fixed point   B = 1..16 with FL in {-3, 0, 1, B-1, B, B+5} (B <= 10) and
-//                 {-2, B/2, B+3} (B = 11..16); every code up to kFullPoints grid
-//                 points, sampled above (see harness.h).
+//                 {-2, B/2, B+3} (B = 11..16), and FL = +-512; every code up to
+//                 kFullPoints grid points, sampled above (see harness.h).
 //   minifloat     every (E, M) with 1 + E + M <= 16, for specials none / ieee /
 //                 fn with subnormals off and on, and ristretto; every code up to
-//                 kFullPoints grid points, sampled above; extra biases.
+//                 kFullPoints grid points, sampled above; extra biases (-256..512).
 //   power of two  B = 2..8 (and 10), zero code off/on, value/log rounding,
-//                 several exp_max; every code.
+//                 several exp_max (-500..500); every code.
 // Codes and monotonicity: every code of every format above (codes are cheap).
 #include <chrono>
 
@@ -40,6 +40,7 @@ std::vector<Format> fixed_formats() {
     fls.erase(std::unique(fls.begin(), fls.end()), fls.end());
     for (int fl : fls) v.push_back(Format::fixed_point(b, fl));
   }
+  for (int fl : {-512, 512}) v.push_back(Format::fixed_point(3, fl));  // the extremes validate() allows
   return v;
 }
 
@@ -60,6 +61,8 @@ std::vector<Format> pow2_formats() {
       for (bool zero : {false, true})
         for (Pow2Rounding r : {Pow2Rounding::value, Pow2Rounding::log})
           v.push_back(Format::pow2(b, exp_max, zero, r));
+  for (int exp_max : {-500, 500})  // the extremes validate() allows
+    for (bool zero : {false, true}) v.push_back(Format::pow2(10, exp_max, zero, Pow2Rounding::log));
   return v;
 }
 
@@ -112,6 +115,8 @@ TEST(ExhaustiveMinifloat, other_biases) {
         for (int bias : {0, 1, -3, 7, 20, 127, -100})
           if (!(sp == Specials::ieee && m == 0))  // NaN needs a mantissa bit
             v.push_back(Format::minifloat(e, m, sp, sub, bias));
+      for (int bias : {-256, 512})  // the extremes validate() allows
+        v.push_back(Format::minifloat(8, 3, sp, sub, bias));
     }
   run_family("minifloat biases", v);
 }
