@@ -231,6 +231,13 @@ TEST(ArchYaml, layer_overrides) {
   EXPECT_TRUE(f2.outputs.quantizer.format.zero_code);
   EXPECT_EQ(f2.weights.quantizer.format.fl, 7);
   EXPECT_EQ(config::formats_for(a, "other").weights.quantizer.format.fl, 7);
+  const std::string d = config::describe(a);
+  EXPECT_NE(d.find("  layer conv1 weights: fixed<8,6>: 8-bit code, range [-2, 1.984375]"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("  layer fc2 outputs: pow2<5,exp -14..0,zero code,value rounding>"),
+            std::string::npos)
+      << d;
 }
 
 TEST(ArchYaml, unknown_keys) {
