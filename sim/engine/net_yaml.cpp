@@ -96,6 +96,7 @@ NetSpec parse_net_spec(const std::string& text, const std::string& file) {
   if (!root.IsMap()) throw NetSpecError(file + ":1: a network description must be a map (name, input, layers)");
   NetSpec spec;
   spec.file = file;
+  spec.text = text;
   static const std::set<std::string> top_keys = {"name", "input", "input_shape", "classes", "output",
                                                  "layers", "description"};
   try {

@@ -72,6 +72,7 @@ struct NetSpec {
   int classes = 0;              ///< number of classes of the output (0: unknown)
   std::string output;           ///< blob holding the class scores (default: last top)
   std::vector<LayerSpec> layers;
+  std::string text;  ///< the description's source text (stored in weight files)
 };
 
 }  // namespace ristsim::engine

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "engine/math.h"
+#include "engine/quant.h"
 
 namespace ristsim::engine {
 
@@ -172,6 +173,31 @@ EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& 
   net.set_phase(old_phase);
   if (net.batch() != old_batch) net.reshape(old_batch);
   return r;
+}
+
+bool has_dynamic_groups(const config::Arch& arch) {
+  auto dyn = [](const config::LayerFormats& f) {
+    return f.activations.dynamic || f.weights.dynamic || f.bias.dynamic || f.outputs.dynamic;
+  };
+  if (dyn(arch.formats)) return true;
+  for (const config::LayerOverride& o : arch.overrides)
+    if (dyn(o.formats)) return true;
+  return false;
+}
+
+void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
+                  int batch) {
+  detach_quantization(net);
+  if (has_dynamic_groups(arch)) {
+    if (calib_images <= 0 || calib.n <= 0)
+      throw std::runtime_error("arch '" + arch.name +
+                               "' has dynamic fixed point: a range analysis needs calibration images");
+    Samples first = calib;
+    first.n = std::min(calib.n, calib_images);
+    attach_measurement(net);
+    evaluate(net, first, batch);
+  }
+  attach_arch(net, arch);
 }
 
 }  // namespace ristsim::engine

@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "config/arch.h"
 #include "engine/net.h"
 #include "engine/solver.h"
 
@@ -68,6 +69,16 @@ std::vector<EpochResult> train(Net& net, const Samples& train, const Samples* te
 /// the mean cross-entropy when the net has a loss. Restores the net's phase
 /// and batch size.
 EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& progress = {});
+
+/// Attaches the arch's quantization to the net's Convolution / InnerProduct
+/// layers. When the arch has dynamic fixed-point groups, their fractional
+/// lengths come from a range analysis first: a float forward pass (test phase)
+/// over the first `calib_images` images of `calib` (Ristretto's rule,
+/// engine::dynamic_fl). Statistics are reset afterwards.
+void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
+                  int batch);
+/// True when some number group of the arch (or an override) is dynamic.
+bool has_dynamic_groups(const config::Arch& arch);
 
 /// Checks that the data fits the net (image shape, class count).
 void check_samples(const Net& net, const Samples& data, const char* what);

@@ -1,5 +1,7 @@
 #include "engine/weights_io.h"
 
+#include "engine/net_yaml.h"
+
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -46,6 +48,9 @@ void save_weights(Net& net, const std::string& path) {
     if (!f) throw std::runtime_error(path + ": cannot write the weight file");
     const std::vector<ParamRef> params = net.params();
     f.write(kMagic, 8);
+    const std::string& desc = net.spec().text;
+    put_u32(f, static_cast<uint32_t>(desc.size()));
+    f.write(desc.data(), static_cast<std::streamsize>(desc.size()));
     put_u32(f, static_cast<uint32_t>(params.size()));
     for (const ParamRef& p : params) {
       put_u32(f, static_cast<uint32_t>(p.name.size()));
@@ -61,9 +66,10 @@ void save_weights(Net& net, const std::string& path) {
     throw std::runtime_error(path + ": cannot move the weight file into place");
 }
 
-void load_weights(Net& net, const std::string& path) {
-  if (!little_endian()) throw std::runtime_error("load_weights: big-endian hosts are not supported");
-  Reader r;
+namespace {
+/// Opens a weight file and reads up to the blob count; returns the description.
+std::string open_weights(Reader& r, const std::string& path) {
+  if (!little_endian()) throw std::runtime_error("weight files: big-endian hosts are not supported");
   r.path = path;
   r.f.open(path, std::ios::binary);
   if (!r.f) throw std::runtime_error(path + ": cannot open the weight file");
@@ -71,6 +77,40 @@ void load_weights(Net& net, const std::string& path) {
   r.read(magic, 8, "the magic number");
   if (std::memcmp(magic, kMagic, 8) != 0)
     throw std::runtime_error(path + ": not a ristsim weight file (bad magic number)");
+  const uint32_t dlen = r.u32("the description length");
+  if (dlen > (64u << 20)) throw std::runtime_error(path + ": corrupt weight file (description length)");
+  std::string desc(dlen, '\0');
+  r.read(desc.data(), dlen, "the network description");
+  return desc;
+}
+}  // namespace
+
+bool is_weights_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[8] = {};
+  f.read(magic, 8);
+  return f && std::memcmp(magic, kMagic, 8) == 0;
+}
+
+NetSpec read_weights_spec(const std::string& path) {
+  Reader r;
+  const std::string desc = open_weights(r, path);
+  if (desc.empty()) throw std::runtime_error(path + ": the weight file carries no network description");
+  return parse_net_spec(desc, path + " (embedded description)");
+}
+
+std::unique_ptr<Net> load_model(const std::string& path, const NetOptions& options) {
+  if (is_weights_file(path)) {
+    auto net = std::make_unique<Net>(read_weights_spec(path), options);
+    load_weights(*net, path);
+    return net;
+  }
+  return std::make_unique<Net>(load_net_spec(path), options);
+}
+
+void load_weights(Net& net, const std::string& path) {
+  Reader r;
+  open_weights(r, path);
   std::map<std::string, ParamRef> by_name;
   for (const ParamRef& p : net.params()) by_name[p.name] = p;
   const uint32_t count = r.u32("the blob count");

@@ -1,0 +1,126 @@
+// `ristsim train`: trains a network description on a data set with the
+// engine (sim/engine) and writes the weights. With --arch the convolution and
+// inner-product layers train quantized (Ristretto fine-tuning: weights
+// quantized every batch with stochastic rounding from float shadow weights).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "engine/math.h"
+#include "engine/net.h"
+#include "engine/report.h"
+#include "engine/solver.h"
+#include "engine/train.h"
+#include "engine/weights_io.h"
+#include "io/dataset.h"
+
+namespace ristsim::cli {
+
+namespace {
+engine::Samples samples_of(const io::Dataset& d) {
+  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
+}
+}  // namespace
+
+int cmd_train(const std::vector<std::string>& args) {
+  CommandLine cl("train", "--model M.yaml --data D --epochs N --out W [options]",
+                 "Trains a network (models/*.yaml, or a weight file to continue from) on a data set\n"
+                 "and writes the weights with the network description (the engine's weight file,\n"
+                 "docs/engine.md). The same seed and options give the same bits.");
+  cl.options()
+      ("model", po::value<std::string>()->required(), "network description (.yaml) or weight file to start from")
+      ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory (idx, CIFAR-10, image folders)")
+      ("epochs", po::value<int>()->default_value(10), "passes over the training set")
+      ("out", po::value<std::string>()->required(), "weight file to write")
+      ("seed", po::value<uint64_t>()->default_value(1), "seed of initialisation, shuffling, augmentation, dropout")
+      ("solver", po::value<std::string>()->default_value("sgd"), "sgd (momentum) or adam")
+      ("lr", po::value<float>(), "base learning rate (default 0.01 for sgd, 0.001 for adam)")
+      ("lr-policy", po::value<std::string>()->default_value("cosine"), "fixed, step or cosine")
+      ("step-size", po::value<int64_t>()->default_value(0), "step policy: iterations per step (0: one epoch)")
+      ("gamma", po::value<float>()->default_value(0.1f), "step policy factor")
+      ("momentum", po::value<float>()->default_value(0.9f), "sgd momentum / adam beta1")
+      ("weight-decay", po::value<float>()->default_value(5e-4f), "L2 weight decay")
+      ("batch", po::value<int>()->default_value(64), "batch size")
+      ("mirror", po::bool_switch(), "augment with random horizontal flips")
+      ("shift", po::value<int>()->default_value(0), "augment with random shifts of up to this many pixels")
+      ("arch", po::value<std::string>(), "train quantized with this arch (Ristretto fine-tuning)")
+      ("calib", po::value<int>()->default_value(1000), "--arch with dynamic fixed point: images for the range analysis")
+      ("no-test", po::bool_switch(), "do not evaluate on the test split after each epoch")
+      ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("quiet", po::bool_switch(), "no progress output");
+  if (!cl.parse(args)) return kExitOk;
+
+  engine::SolverOptions so;
+  if (!engine::parse_solver_type(cl.get<std::string>("solver"), &so.type))
+    throw UsageError("--solver must be sgd or adam, not '" + cl.get<std::string>("solver") + "'");
+  if (!engine::parse_lr_policy(cl.get<std::string>("lr-policy"), &so.policy))
+    throw UsageError("--lr-policy must be fixed, step or cosine");
+  so.base_lr = cl.has("lr") ? cl.get<float>("lr") : (so.type == engine::SolverType::adam ? 1e-3f : 1e-2f);
+  so.momentum = cl.get<float>("momentum");
+  so.weight_decay = cl.get<float>("weight-decay");
+  so.gamma = cl.get<float>("gamma");
+  const int epochs = cl.get<int>("epochs"), batch = cl.get<int>("batch");
+  if (epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (batch < 1) throw UsageError("--batch must be at least 1");
+  if (so.base_lr <= 0) throw UsageError("--lr must be positive");
+  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+
+  const bool quiet = cl.get<bool>("quiet");
+  const bool tty = isatty(fileno(stdout)) != 0;
+  const std::string data = cl.get<std::string>("data");
+  const io::Dataset train_set = io::load_dataset(data, true);
+  io::Dataset test_set;
+  const bool test = !cl.get<bool>("no-test");
+  if (test) test_set = io::load_dataset(data, false);
+
+  engine::NetOptions no;
+  no.batch = batch;
+  no.input_shape = {train_set.c, train_set.h, train_set.w};
+  no.with_loss = true;
+  no.phase = engine::Phase::train;
+  no.seed = cl.get<uint64_t>("seed");
+  std::unique_ptr<engine::Net> net = engine::load_model(cl.get<std::string>("model"), no);
+
+  engine::TrainConfig tc;
+  tc.epochs = epochs;
+  tc.batch = batch;
+  tc.seed = no.seed;
+  so.step_size = cl.get<int64_t>("step-size") > 0 ? cl.get<int64_t>("step-size") : train_set.n / batch;
+  tc.solver = so;
+  tc.mirror = cl.get<bool>("mirror");
+  tc.shift = cl.get<int>("shift");
+  if (tc.shift < 0) throw UsageError("--shift must not be negative");
+
+  config::Arch arch;
+  if (cl.has("arch")) {
+    arch = load_arch(cl.get<std::string>("arch"));
+    engine::quantize_net(*net, arch, samples_of(train_set), cl.get<int>("calib"), 100);
+  }
+
+  if (!quiet)
+    std::printf("training %s on %s (%d images %dx%dx%d), %d epochs, batch %d, %s lr %g (%s), seed %llu, %d threads\n",
+                net->spec().name.c_str(), train_set.source.c_str(), train_set.n, train_set.c, train_set.h,
+                train_set.w, epochs, batch, cl.get<std::string>("solver").c_str(), double(so.base_lr),
+                cl.get<std::string>("lr-policy").c_str(), static_cast<unsigned long long>(no.seed),
+                engine::num_threads());
+  engine::ProgressPrinter printer(stdout, tty, quiet);
+  const engine::Samples test_samples = samples_of(test_set);
+  const auto results = engine::train(*net, samples_of(train_set), test ? &test_samples : nullptr, tc,
+                                     [&](const engine::Progress& p) { printer.train(p); });
+  printer.finish();
+  engine::save_weights(*net, cl.get<std::string>("out"));
+  if (!quiet) {
+    double total = 0;
+    for (const auto& r : results) total += r.seconds;
+    std::printf("wrote %s (%.1f s training", cl.get<std::string>("out").c_str(), total);
+    if (test) std::printf(", test top-1 %.2f %%", 100.0 * results.back().test_top1);
+    std::printf(")\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace ristsim::cli
