@@ -34,13 +34,14 @@ struct Timer {
 std::vector<Format> fixed_formats() {
   std::vector<Format> v;
   for (int b = 1; b <= 16; ++b) {
-    std::vector<int> fls = b <= 10 ? std::vector<int>{-3, 0, 1, b - 1, b, b + 5}
-                                   : std::vector<int>{-2, b / 2, b + 3};
+    std::vector<int> fls =
+        b <= 10 ? std::vector<int>{-3, 0, 1, b - 1, b, b + 5} : std::vector<int>{-2, b / 2, b + 3};
     std::sort(fls.begin(), fls.end());
     fls.erase(std::unique(fls.begin(), fls.end()), fls.end());
     for (int fl : fls) v.push_back(Format::fixed_point(b, fl));
   }
-  for (int fl : {-512, 512}) v.push_back(Format::fixed_point(3, fl));  // the extremes validate() allows
+  for (int fl : {-512, 512})
+    v.push_back(Format::fixed_point(3, fl));  // the extremes validate() allows
   return v;
 }
 
@@ -82,7 +83,9 @@ void run_family(const char* name, const std::vector<Format>& formats) {
               name, formats.size(), sampled, kSampledPoints, total.comparisons, t.seconds());
 }
 
-TEST(ExhaustiveFixed, every_rounding_and_overflow) { run_family("fixed", fixed_formats()); }
+TEST(ExhaustiveFixed, every_rounding_and_overflow) {
+  run_family("fixed", fixed_formats());
+}
 
 TEST(ExhaustiveMinifloat, specials_none_subnormals_off) {
   run_family("minifloat none", minifloat_formats(Specials::none, false));
@@ -121,12 +124,15 @@ TEST(ExhaustiveMinifloat, other_biases) {
   run_family("minifloat biases", v);
 }
 
-TEST(ExhaustivePow2, value_and_log_rounding) { run_family("pow2", pow2_formats()); }
+TEST(ExhaustivePow2, value_and_log_rounding) {
+  run_family("pow2", pow2_formats());
+}
 
 TEST(ExhaustiveWideInputs, sixty_four_bit_magnitudes) {
   Timer t;
   std::vector<Format> fs;
-  for (int b : {1, 2, 5, 8, 12}) fs.push_back(Format::fixed_point(b, b / 2)), fs.push_back(Format::fixed_point(b, -3));
+  for (int b : {1, 2, 5, 8, 12})
+    fs.push_back(Format::fixed_point(b, b / 2)), fs.push_back(Format::fixed_point(b, -3));
   for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
     for (bool sub : {false, true}) {
       if (sp == Specials::ristretto && sub) continue;

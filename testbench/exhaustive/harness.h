@@ -74,7 +74,8 @@ inline std::string describe(const Quantizer& q) {
 inline std::vector<Overflow> valid_overflows(const Format& f) {
   std::vector<Overflow> v{Overflow::saturate};
   if (f.kind == FormatKind::fixed) v.push_back(Overflow::wrap);
-  if (f.kind == FormatKind::minifloat && (f.specials == Specials::ieee || f.specials == Specials::fn))
+  if (f.kind == FormatKind::minifloat &&
+      (f.specials == Specials::ieee || f.specials == Specials::fn))
     v.push_back(Overflow::special);
   return v;
 }
@@ -139,7 +140,7 @@ inline std::vector<double> test_inputs(const Format& f, const Oracle& o, size_t 
     if (i + 1 < n) {
       const Exact& b = g[i + 1].v;
       const Exact sum = oracle::add(a, b);
-      add_with_neighbours(&xs, sum.times_pow2(-1).to_double());                     // midpoint
+      add_with_neighbours(&xs, sum.times_pow2(-1).to_double());      // midpoint
       xs.push_back(oracle::add(sum, a).times_pow2(-2).to_double());  // (3a + b) / 4
       xs.push_back(oracle::add(sum, b).times_pow2(-2).to_double());  // (a + 3b) / 4
       if (f.kind == FormatKind::pow2 && !a.is_zero() && !b.is_zero()) {
@@ -217,7 +218,7 @@ inline CheckStats check_wide_inputs(const Format& f, int per_gap, uint64_t seed)
     const Exact a = g[i].v;
     const int d = oracle::sub(g[i + 1].v, a).exp;  // the step is 2^d
     for (int k = 0; k < per_gap + 2; ++k) {
-      uint64_t r = rng() >> 24;                      // 40 random bits
+      uint64_t r = rng() >> 24;                       // 40 random bits
       if (k == per_gap) r = (uint64_t{1} << 39) - 1;  // just below the midpoint
       if (k == per_gap + 1) r = (uint64_t{1} << 39) + 1;
       const Exact x = oracle::add(a, Exact::make(false, r, d - 40));
@@ -229,10 +230,10 @@ inline CheckStats check_wide_inputs(const Format& f, int per_gap, uint64_t seed)
         const Quantized got = quantize(q, dx, index);
         ++st.comparisons;
         if ((got.code != want.code || got.saturated != want.saturated) && ++st.mismatches <= 10)
-          ADD_FAILURE() << describe(q) << " x = " << (x.neg ? "-" : "") << x.mag << " * 2^"
-                        << x.exp << " index " << index << ": core 0x" << std::hex << got.code
-                        << " oracle 0x" << want.code << std::dec << " saturated "
-                        << got.saturated << " vs " << want.saturated << " (seed " << seed << ")";
+          ADD_FAILURE() << describe(q) << " x = " << (x.neg ? "-" : "") << x.mag << " * 2^" << x.exp
+                        << " index " << index << ": core 0x" << std::hex << got.code << " oracle 0x"
+                        << want.code << std::dec << " saturated " << got.saturated << " vs "
+                        << want.saturated << " (seed " << seed << ")";
       }
     }
   }
@@ -258,8 +259,8 @@ inline uint64_t check_monotonic(const Format& f, size_t max_points = 1u << 30) {
       if (std::isnan(v)) continue;
       ++checks;
       if (v < prev && ++bad <= 5)
-        ADD_FAILURE() << describe(q) << ": not monotonic: q(" << prev_x << ") = " << prev
-                      << " > q(" << x << ") = " << v;
+        ADD_FAILURE() << describe(q) << ": not monotonic: q(" << prev_x << ") = " << prev << " > q("
+                      << x << ") = " << v;
       prev = v;
       prev_x = x;
     }
@@ -290,8 +291,10 @@ inline uint64_t check_codes(const Format& f) {
       ADD_FAILURE() << describe(f) << ": decode_exact finiteness of 0x" << std::hex << c;
     // The canonical code of this value.
     uint64_t canon = c;
-    if (d.kind == oracle::Decoded::nan) canon = o.nan_code();
-    else if (d.kind == oracle::Decoded::finite && d.value.is_zero()) canon = o.zero_code(d.neg);
+    if (d.kind == oracle::Decoded::nan)
+      canon = o.nan_code();
+    else if (d.kind == oracle::Decoded::finite && d.value.is_zero())
+      canon = o.zero_code(d.neg);
     for (const Quantizer& q : qs) {
       if (d.kind == oracle::Decoded::inf && q.overflow != Overflow::special) continue;
       const Quantized r = quantize(q, got, c);
@@ -299,8 +302,8 @@ inline uint64_t check_codes(const Format& f) {
       const bool flags_ok = !r.saturated && r.nan == (d.kind == oracle::Decoded::nan);
       if ((r.code != canon || !flags_ok) && ++bad <= 8)
         ADD_FAILURE() << describe(q) << ": quantize(decode(0x" << std::hex << c << ")) = 0x"
-                      << r.code << ", want 0x" << canon << std::dec << " saturated "
-                      << r.saturated << " nan " << r.nan;
+                      << r.code << ", want 0x" << canon << std::dec << " saturated " << r.saturated
+                      << " nan " << r.nan;
     }
   }
   return checks;

@@ -78,7 +78,8 @@ TEST(NumericDirected, fixed8_0_saturation_and_wrap_boundaries) {
   EXPECT_EQ(quantize(wr, HUGE_VAL).code, 0x7Fu);  // infinity has no residue: saturates
   EXPECT_EQ(quantize(wr, -HUGE_VAL).code, 0x80u);
   // fixed<8,-2>: steps of 4, range -512..508
-  const Quantizer wneg = quantizer(Format::fixed_point(8, -2), Rounding::nearest_even, Overflow::wrap);
+  const Quantizer wneg =
+      quantizer(Format::fixed_point(8, -2), Rounding::nearest_even, Overflow::wrap);
   EXPECT_EQ(quantize(wneg, 510.0).value, -512.0);  // 510/4 = 127.5 -> 128 -> wraps
 }
 
@@ -131,13 +132,13 @@ TEST(NumericDirected, pow2_4bit_value_and_log_rounding) {
   EXPECT_EQ(v.exp_min(), -8);
   EXPECT_EQ(max_value(v), 0.5);
   EXPECT_EQ(smallest_positive(v), std::ldexp(1.0, -8));
-  EXPECT_EQ(qv(v, Rounding::nearest_even, 0.3), 0.25);   // value boundary 0.375
+  EXPECT_EQ(qv(v, Rounding::nearest_even, 0.3), 0.25);  // value boundary 0.375
   EXPECT_EQ(qv(v, Rounding::nearest_even, 0.36), 0.25);
-  EXPECT_EQ(qv(l, Rounding::nearest_even, 0.36), 0.5);   // log boundary 0.3536
+  EXPECT_EQ(qv(l, Rounding::nearest_even, 0.36), 0.5);  // log boundary 0.3536
   EXPECT_EQ(qv(l, Rounding::nearest_even, 0.35), 0.25);
   EXPECT_EQ(qv(v, Rounding::nearest_even, 0.375), 0.5);  // value tie: larger magnitude
   EXPECT_EQ(qv(v, Rounding::nearest_even, -0.375), -0.5);
-  EXPECT_EQ(qv(v, Rounding::nearest_even, 0.0), std::ldexp(1.0, -8));   // zero -> +2^-8
+  EXPECT_EQ(qv(v, Rounding::nearest_even, 0.0), std::ldexp(1.0, -8));  // zero -> +2^-8
   EXPECT_EQ(qv(v, Rounding::nearest_even, -0.0), std::ldexp(1.0, -8));
   EXPECT_EQ(qv(v, Rounding::nearest_even, -1e-9), -std::ldexp(1.0, -8));
   EXPECT_EQ(qv(v, Rounding::nearest_even, NAN), std::ldexp(1.0, -8));
@@ -155,7 +156,8 @@ TEST(NumericDirected, pow2_log_boundary_at_64_bits) {
   // x = 1 + F / 2^64 lies just below sqrt(2): log rounding gives 1; one unit of
   // 2^-63 more lies above it and gives 2.
   const uint64_t half_f = 0x3504F333F9DE6484ull;  // F / 2
-  const Quantizer q = quantizer(Format::pow2(8, 10, false, Pow2Rounding::log), Rounding::nearest_even);
+  const Quantizer q =
+      quantizer(Format::pow2(8, 10, false, Pow2Rounding::log), Rounding::nearest_even);
   EXPECT_EQ(quantize(q, Dyadic{false, (uint64_t{1} << 63) + half_f, -63}).value, 1.0);
   EXPECT_EQ(quantize(q, Dyadic{false, (uint64_t{1} << 63) + half_f + 1, -63}).value, 2.0);
   EXPECT_EQ(quantize(q, Dyadic{true, (uint64_t{1} << 63) + half_f + 1, -60}).value, -16.0);
@@ -173,7 +175,7 @@ TEST(NumericDirected, wide_fixed_point_edges) {
   EXPECT_EQ(hi.code, (uint64_t{1} << 63) - 1);
   EXPECT_TRUE(hi.saturated);
   const Quantized half = quantize(q, Dyadic{true, (uint64_t{1} << 63) + 1, -1});  // -2^62 - 0.5
-  EXPECT_EQ(half.code, uint64_t{0} - (uint64_t{1} << 62));  // tie to even
+  EXPECT_EQ(half.code, uint64_t{0} - (uint64_t{1} << 62));                        // tie to even
   // 32-bit storage with a huge FL
   const Quantizer s = quantizer(Format::fixed_point(32, 300), Rounding::up);
   EXPECT_EQ(quantize(s, std::ldexp(1.0, -400)).code, 1u);
@@ -359,7 +361,9 @@ TEST(NumericGrowth, sum_width_is_enough_and_tight) {
       const __int128 mn = -(static_cast<__int128>(1) << (w - 1)) * static_cast<__int128>(k);
       const __int128 mx = ((static_cast<__int128>(1) << (w - 1)) - 1) * static_cast<__int128>(k);
       EXPECT_TRUE(fits(mn, t.bits) && fits(mx, t.bits)) << w << " " << k;
-      if (k > 1 && (k & (k - 1)) == 0) EXPECT_FALSE(fits(mn, t.bits - 1)) << w << " " << k;
+      if (k > 1 && (k & (k - 1)) == 0) {
+        EXPECT_FALSE(fits(mn, t.bits - 1)) << w << " " << k;
+      }
     }
 }
 
@@ -375,7 +379,8 @@ TEST(NumericGrowth, exactly_fixed_holds_every_value_and_is_minimal) {
         fs.push_back(Format::minifloat(e, m, sp, sub, 12));
       }
   for (int b : {2, 4, 6})
-    for (bool z : {false, true}) fs.push_back(Format::pow2(b, -1, z)), fs.push_back(Format::pow2(b, 5, z));
+    for (bool z : {false, true})
+      fs.push_back(Format::pow2(b, -1, z)), fs.push_back(Format::pow2(b, 5, z));
   for (const Format& f : fs) {
     const FixedType t = exactly_fixed(f);
     const Oracle o(f);

@@ -72,7 +72,7 @@ struct Exact {
     if (x == 0) return Exact{};
     int e = 0;
     const double m = std::frexp(std::fabs(x), &e);  // |x| = m * 2^e, m in [0.5, 1)
-    const double im = std::ldexp(m, 53);             // an integer below 2^53
+    const double im = std::ldexp(m, 53);            // an integer below 2^53
     return make(x < 0, static_cast<u128>(static_cast<uint64_t>(im)), e - 53);
   }
   bool is_zero() const { return mag == 0; }
@@ -124,7 +124,9 @@ inline Exact add(const Exact& a, const Exact& b) {
   if (x >= y) return Exact::make(a.neg, x - y, e);
   return Exact::make(b.neg, y - x, e);
 }
-inline Exact sub(const Exact& a, const Exact& b) { return add(a, b.negate()); }
+inline Exact sub(const Exact& a, const Exact& b) {
+  return add(a, b.negate());
+}
 inline Exact mul(const Exact& a, const Exact& b) {
   if (a.is_zero() || b.is_zero()) return Exact{};
   const u128 p = static_cast<u128>(a.mag) * b.mag;
@@ -142,7 +144,8 @@ inline __int128 floor_times_pow2(const Exact& a, int s, bool exact = false) {
     return a.neg ? -m : m;
   }
   if (exact) throw std::runtime_error("oracle: not a multiple of the step");
-  const u128 t = -e >= 64 ? 0 : static_cast<u128>(a.mag >> -e);  // floor |a| 2^s, a fraction is left
+  const u128 t =
+      -e >= 64 ? 0 : static_cast<u128>(a.mag >> -e);  // floor |a| 2^s, a fraction is left
   m = static_cast<__int128>(t);
   return a.neg ? -m - 1 : m;  // floor of a negative number with a fraction
 }
@@ -210,7 +213,8 @@ inline Decoded decode_code(const Format& f, uint64_t code) {
           d.neg = false;
           return d;
         }
-        d.value = Exact::make(sign, (uint64_t{1} << M) + mant, static_cast<int>(field) - f.bias - M);
+        d.value =
+            Exact::make(sign, (uint64_t{1} << M) + mant, static_cast<int>(field) - f.bias - M);
         return d;
       }
       if (f.specials == Specials::ieee && field == all_ones) {
@@ -294,7 +298,8 @@ class Oracle {
       }
       grid_.push_back(Point{d.value, c, static_cast<int>(c & 1), 0});
     }
-    if (has_zero) grid_.push_back(Point{Exact{}, zero_code(false), static_cast<int>(zero_code(false) & 1), 0});
+    if (has_zero)
+      grid_.push_back(Point{Exact{}, zero_code(false), static_cast<int>(zero_code(false) & 1), 0});
     std::sort(grid_.begin(), grid_.end(),
               [](const Point& a, const Point& b) { return cmp(a.v, b.v) < 0; });
     for (size_t i = 1; i < grid_.size(); ++i)
@@ -330,7 +335,8 @@ class Oracle {
   /// The code of a zero result: +0, except IEEE-specials minifloat keeps the sign.
   uint64_t zero_code(bool neg) const {
     const Format& f = f_;
-    if (f.kind == FormatKind::minifloat && f.specials == Specials::ristretto) return uint64_t{1} << f.bits;
+    if (f.kind == FormatKind::minifloat && f.specials == Specials::ristretto)
+      return uint64_t{1} << f.bits;
     if (f.kind == FormatKind::minifloat && f.specials == Specials::ieee && neg)
       return uint64_t{1} << (f.exp_bits + f.mant_bits);
     return 0;
@@ -338,7 +344,8 @@ class Oracle {
   uint64_t nan_code() const {  // sign 0; ieee: the quiet NaN with only the top mantissa bit set
     const int E = f_.exp_bits, M = f_.mant_bits;
     const uint64_t field = ((uint64_t{1} << E) - 1) << M;
-    return f_.specials == Specials::fn ? field | ((uint64_t{1} << M) - 1) : field | (uint64_t{1} << (M - 1));
+    return f_.specials == Specials::fn ? field | ((uint64_t{1} << M) - 1)
+                                       : field | (uint64_t{1} << (M - 1));
   }
   uint64_t inf_code(bool neg) const {
     const int E = f_.exp_bits, M = f_.mant_bits;
@@ -348,15 +355,14 @@ class Oracle {
   /// Where a double lies on the extended grid (the search, done once per input).
   struct Located {
     enum Kind { nan, inf, flush, zero, outside, exact, between } kind = nan;
-    Exact X;           ///< the input (finite kinds)
-    bool neg = false;  ///< the input's sign bit
+    Exact X;                    ///< the input (finite kinds)
+    bool neg = false;           ///< the input's sign bit
     const Point* lo = nullptr;  ///< exact: the value; between: lo < X < hi
     const Point* hi = nullptr;
-    uint64_t flush_code = 0;    ///< flush: the code a pre-rounding rule gives
+    uint64_t flush_code = 0;  ///< flush: the code a pre-rounding rule gives
   };
 
   Located locate(double x) const {
-    const Format& f = f_;
     Located L;
     L.neg = std::signbit(x);
     if (std::isnan(x)) return L;
@@ -398,8 +404,9 @@ class Oracle {
       L.kind = Located::outside;  // rounds to a grid point beyond the range
       return L;
     }
-    const auto it = std::upper_bound(grid_.begin(), grid_.end(), X,
-                                     [](const Exact& v, const Point& p) { return cmp(v, p.v) < 0; });
+    const auto it =
+        std::upper_bound(grid_.begin(), grid_.end(), X,
+                         [](const Exact& v, const Point& p) { return cmp(v, p.v) < 0; });
     L.lo = &*(it - 1);
     L.hi = &*it;
     L.kind = cmp(L.lo->v, X) == 0 ? Located::exact : Located::between;
@@ -415,7 +422,8 @@ class Oracle {
         return r;
       }
       case Located::inf: {
-        if (has_inf_ && q.overflow == Overflow::special) return Result{inf_code(L.neg), false, false};
+        if (has_inf_ && q.overflow == Overflow::special)
+          return Result{inf_code(L.neg), false, false};
         Quantizer qs = q;
         if (qs.overflow == Overflow::wrap) qs.overflow = Overflow::saturate;  // no residue
         return overflow(qs, L.neg, 0);
@@ -480,8 +488,8 @@ class Oracle {
       case Rounding::nearest_away: {
         int c;  // <0: X closer to lo, >0: closer to hi, 0: tie
         const bool log_rule = f.kind == FormatKind::pow2 &&
-                              f.pow2_rounding == numeric::Pow2Rounding::log &&
-                              !lo.v.is_zero() && !hi.v.is_zero();
+                              f.pow2_rounding == numeric::Pow2Rounding::log && !lo.v.is_zero() &&
+                              !hi.v.is_zero();
         if (log_rule) {
           // nearest in log2|X|: |X| vs sqrt(|lo| |hi|)  <=>  X^2 vs |lo hi|
           const int s = cmp_square(X, mul(lo.v, hi.v));
@@ -509,12 +517,14 @@ class Oracle {
     } else {
       const uint64_t fl = -Y.exp >= 64 ? 0 : Y.mag >> -Y.exp;  // floor |Y|
       // lo/hi on the integer grid, signed
-      const Exact a = Exact::make(false, fl, 0), b = Exact::make(false, static_cast<u128>(fl) + 1, 0);
+      const Exact a = Exact::make(false, fl, 0),
+                  b = Exact::make(false, static_cast<u128>(fl) + 1, 0);
       Point plo{Y.neg ? b.negate() : a, 0, 0, 0}, phi{Y.neg ? a.negate() : b, 0, 0, 0};
       plo.lsb = static_cast<int>((Y.neg ? fl + 1 : fl) & 1);
       phi.lsb = 1 - plo.lsb;
       const bool take_hi = choose(q, Y, plo, phi, index);
-      t = (take_hi != Y.neg) ? fl + 1 : fl;  // larger magnitude iff (hi and positive) or (lo and negative)
+      t = (take_hi != Y.neg) ? fl + 1
+                             : fl;  // larger magnitude iff (hi and positive) or (lo and negative)
     }
     return Y.neg ? uint64_t{0} - t : t;
   }
@@ -535,8 +545,10 @@ class Oracle {
         if (q.rounding == Rounding::down && !neg) to_special = false;
         if (q.rounding == Rounding::up && neg) to_special = false;
         if (to_special) {
-          if (has_inf_) r.code = inf_code(neg);
-          else r.code = nan_code() | (neg ? uint64_t{1} << (f.exp_bits + f.mant_bits) : 0);
+          if (has_inf_)
+            r.code = inf_code(neg);
+          else
+            r.code = nan_code() | (neg ? uint64_t{1} << (f.exp_bits + f.mant_bits) : 0);
           return r;
         }
         break;

@@ -29,14 +29,18 @@ Quantizer half_quantizer(Rounding r) {
   return q;
 }
 
-bool cpu_has_f16c() { return __builtin_cpu_supports("f16c"); }
+bool cpu_has_f16c() {
+  return __builtin_cpu_supports("f16c");
+}
 
 // VCVTPS2PH with an immediate rounding control (bit 2 clear: use the immediate).
 template <int kImm>
 uint16_t f16c_from_float(float x) {
   return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(x), kImm), 0));
 }
-float f16c_to_float(uint16_t h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))); }
+float f16c_to_float(uint16_t h) {
+  return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
 
 uint16_t compiler_half_from_double(double x) {
   const _Float16 h = static_cast<_Float16>(x);
@@ -45,7 +49,9 @@ uint16_t compiler_half_from_double(double x) {
   return b;
 }
 
-bool is_half_nan(uint64_t h) { return (h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0; }
+bool is_half_nan(uint64_t h) {
+  return (h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0;
+}
 
 /// Every half code's value, the midpoints, and the float neighbours of both.
 std::vector<float> half_grid_floats() {
@@ -78,8 +84,8 @@ TEST(ReferenceBinary16, decode_matches_f16c_for_every_code) {
   for (uint32_t h = 0; h < 65536; ++h) {
     const double want = f16c_to_float(static_cast<uint16_t>(h));
     const double got = decode(f, h);
-    ASSERT_TRUE(same_value(got, want)) << "code 0x" << std::hex << h << std::dec << ": " << got
-                                       << " vs F16C " << want;
+    ASSERT_TRUE(same_value(got, want))
+        << "code 0x" << std::hex << h << std::dec << ": " << got << " vs F16C " << want;
   }
 }
 
@@ -91,8 +97,8 @@ uint64_t compare_with_f16c(Rounding r, const std::vector<float>& xs, const char*
     const uint16_t want = f16c_from_float<kImm>(x);
     const Quantized got = quantize(q, static_cast<double>(x));
     // F16C keeps a NaN's sign and payload; the core gives its one canonical NaN.
-    const bool ok = std::isnan(x) ? (is_half_nan(got.code) && got.nan && got.code == 0x7E00)
-                                  : got.code == want;
+    const bool ok =
+        std::isnan(x) ? (is_half_nan(got.code) && got.nan && got.code == 0x7E00) : got.code == want;
     if (!ok && ++bad <= 10)
       ADD_FAILURE() << to_string(r) << " " << what << " x=" << std::hexfloat << x
                     << std::defaultfloat << " (" << x << "): core 0x" << std::hex << got.code
@@ -137,8 +143,7 @@ TEST(ReferenceBinary16, quantize_matches_f16c_all_four_roundings) {
   bad += compare_with_f16c<_MM_FROUND_TO_POS_INF>(Rounding::up, rnd, "random");
   bad += compare_with_f16c<_MM_FROUND_TO_ZERO>(Rounding::toward_zero, rnd, "random");
   EXPECT_EQ(bad, 0u);
-  std::printf("[ F16C ] %zu grid + %zu random floats (seed 0x%" PRIx64
-              ") x 4 roundings, %.2f s\n",
+  std::printf("[ F16C ] %zu grid + %zu random floats (seed 0x%" PRIx64 ") x 4 roundings, %.2f s\n",
               grid.size(), rnd.size(), kRandomSeed,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
@@ -229,8 +234,8 @@ TEST(ReferenceOcpFp8, e4m3_table) {
   EXPECT_EQ(quantize(nonsat, 464.0).code, 0x7Eu);
   EXPECT_EQ(quantize(sat, 464.5).code, 0x7Eu);
   EXPECT_TRUE(quantize(sat, 464.5).saturated);
-  EXPECT_EQ(quantize(nonsat, 464.5).code, 0x7Fu);    // NaN
-  EXPECT_EQ(quantize(nonsat, -464.5).code, 0xFFu);   // NaN, sign kept
+  EXPECT_EQ(quantize(nonsat, 464.5).code, 0x7Fu);     // NaN
+  EXPECT_EQ(quantize(nonsat, -464.5).code, 0xFFu);    // NaN, sign kept
   EXPECT_EQ(quantize(nonsat, HUGE_VAL).code, 0x7Fu);  // no infinity: NaN
   EXPECT_EQ(quantize(sat, HUGE_VAL).code, 0x7Eu);
   EXPECT_EQ(quantize(sat, NAN).code, 0x7Fu);
