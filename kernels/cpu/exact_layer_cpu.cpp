@@ -123,8 +123,9 @@ Operand convert(const Format& f, const uint32_t* codes, size_t count, int thread
   op.has_ints = t.bits <= 62;
   op.finite.resize(count);
   if (op.has_ints) op.value.resize(count);
-  const int cb = f.code_bits();
-  std::vector<int64_t> tv;  // a table per code for narrow codes
+  // A table per code for narrow codes, when there are more elements than codes.
+  const int cb = f.code_bits() <= 16 && (size_t{1} << f.code_bits()) <= count ? f.code_bits() : 32;
+  std::vector<int64_t> tv;
   std::vector<uint8_t> tf;
   if (cb <= 16) {
     const size_t n = size_t{1} << cb;
@@ -146,13 +147,17 @@ Operand convert(const Format& f, const uint32_t* codes, size_t count, int thread
     uint64_t mx = 0;
     bool special = false;
     if (cb <= 16 && op.has_ints) {  // the common case, without branches
+      const int64_t* __restrict table_v = tv.data();
+      const uint8_t* __restrict table_f = tf.data();
+      int64_t* __restrict value = op.value.data();
+      uint8_t* __restrict finite = op.finite.data();
       uint8_t all_finite = 1;
       for (int64_t i = b; i < e; ++i) {
         const uint32_t c = codes[i] & mask;
-        const int64_t v = tv[c];
-        op.value[i] = v;
-        op.finite[i] = tf[c];
-        all_finite &= tf[c];
+        const int64_t v = table_v[c];
+        value[i] = v;
+        finite[i] = table_f[c];
+        all_finite &= table_f[c];
         const uint64_t av = static_cast<uint64_t>(v < 0 ? -v : v);  // |v| < 2^62
         mx = av > mx ? av : mx;
       }
@@ -339,6 +344,9 @@ struct Worker {
   std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
+  std::vector<int64_t> acc;       ///< per column: the accumulator of one channel
+  std::vector<uint32_t> codes;    ///< per column: its output code
+  std::vector<uint64_t> index;    ///< per column: its output index
   ExactStats stats;
 };
 
@@ -408,6 +416,18 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
   const ConvShape& s = L.s;
   std::fill(x, x + static_cast<size_t>(kPairs ? (L.depth + 1) / 2 * 2 : L.depth) * pp, T{0});
   constexpr int step = kPairs ? 2 : 1;
+  if (s.h == 1 && s.w == 1 && s.kh == 1 && s.kw == 1 && s.pad_h == 0 && s.pad_w == 0) {
+    // Inner product: column c is the image's input vector, term d = channel d.
+    for (const Segment& sg : segs) {
+      const T* src = in + sg.base + static_cast<int64_t>(g) * L.cg;
+      for (int d = 0; d < L.depth; ++d) {
+        T* row = kPairs ? x + static_cast<size_t>(d / 2) * pp * 2 + (d & 1)
+                        : x + static_cast<size_t>(d) * pp;
+        row[static_cast<size_t>(sg.first_col) * step] = src[d];
+      }
+    }
+    return;
+  }
   int d = 0;
   for (int ci = 0; ci < L.cg; ++ci) {
     const int64_t plane = static_cast<int64_t>(g * L.cg + ci) * s.h * s.w;
@@ -485,18 +505,31 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
                            L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth, wk.od.data(),
                            L.kk, L.depth, pp);
     }
+    wk.acc.resize(cols);
+    wk.codes.resize(cols);
+    wk.index.resize(cols);
     for (int kl = 0; kl < L.kg; ++kl) {
       const int k = k_begin + kl;
       if (!L.fast[k]) continue;
       const int64_t bias = L.spec->has_bias ? L.bias_aligned[k] : 0;
-      for (int c = 0; c < cols; ++c) {
-        const size_t o = static_cast<size_t>(kl) * pp + c;
-        const int64_t sum = L.kernel == ExactKernel::int16 ? static_cast<int64_t>(wk.o32[o])
-                                                           : static_cast<int64_t>(wk.od[o]);
-        // The bound makes (sum << shift) + bias exact and within the accumulator.
-        const int64_t acc = static_cast<int64_t>(static_cast<uint64_t>(sum) << L.shift) + bias;
-        store_output(L, wk, wk.col_out[c] + static_cast<uint64_t>(k) * L.ohw, false, acc);
+      // The bound makes (sum << shift) + bias exact and within the accumulator.
+      int64_t* __restrict acc = wk.acc.data();
+      if (L.kernel == ExactKernel::int16) {
+        const int32_t* sum = wk.o32.data() + static_cast<size_t>(kl) * pp;
+        for (int c = 0; c < cols; ++c)
+          acc[c] = static_cast<int64_t>(static_cast<uint64_t>(int64_t{sum[c]}) << L.shift) + bias;
+      } else {
+        const double* sum = wk.od.data() + static_cast<size_t>(kl) * pp;
+        for (int c = 0; c < cols; ++c)
+          acc[c] = static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c]))
+                                        << L.shift) +
+                   bias;
       }
+      const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
+      for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
+      wk.stats.out_saturations +=
+          L.stage->convert_many(acc, wk.index.data(), cols, wk.codes.data());
+      for (int c = 0; c < cols; ++c) L.out_codes[wk.index[c]] = wk.codes[c];
     }
   }
   for (int k = k_begin; k < k_begin + L.kg; ++k) {
@@ -577,9 +610,16 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
         if (!L.bias_finite[k]) continue;
         u128 sum_w = 0;
         const int64_t* row = w.value.data() + static_cast<size_t>(k) * L.depth;
-        for (int d = 0; d < L.depth; ++d)
-          sum_w += row[d] < 0 ? uint64_t{0} - static_cast<uint64_t>(row[d])
-                              : static_cast<uint64_t>(row[d]);
+        if (w.int_bits <= 32 && L.depth < (1 << 30)) {  // fits 64 bits: vectorizes
+          uint64_t sum64 = 0;
+          for (int d = 0; d < L.depth; ++d)
+            sum64 += static_cast<uint64_t>(row[d] < 0 ? -row[d] : row[d]);
+          sum_w = sum64;
+        } else {
+          for (int d = 0; d < L.depth; ++d)
+            sum_w += row[d] < 0 ? uint64_t{0} - static_cast<uint64_t>(row[d])
+                                : static_cast<uint64_t>(row[d]);
+        }
         if (static_cast<double>(sum_w) * static_cast<double>(a.max_abs) > 0x1p100) continue;
         const u128 bound = sum_w * a.max_abs;
         if (bound > (acc_max >> L.shift)) continue;

@@ -80,6 +80,39 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
   }
 }
 
+uint64_t OutputStage::convert_many(const int64_t* acc, const uint64_t* index, int n,
+                                   uint32_t* codes) const {
+  uint64_t saturations = 0;
+  if (mode_ == Mode::fixed_decision) {
+    // convert_fixed_decision(), unrolled for a row of outputs.
+    const int r = shift_;
+    const uint64_t sticky_mask = numeric::low_mask(r - 1);
+    for (int i = 0; i < n; ++i) {
+      // Branch-free: sign as a mask (all ones for negative).
+      const uint64_t sign = static_cast<uint64_t>(acc[i] >> 63);
+      const uint64_t mag = (static_cast<uint64_t>(acc[i]) ^ sign) - sign;
+      const uint64_t t = mag >> r;
+      const uint64_t key = (sign & 8) | (t & 1) << 2 | ((mag >> (r - 1)) & 1) << 1 |
+                           static_cast<uint64_t>((mag & sticky_mask) != 0);
+      const uint64_t m = t + up_[key];
+      if (__builtin_expect(m > max_mag_ + (sign & 1), 0)) {
+        bool sat = false;
+        codes[i] = convert_fixed_decision(acc[i], index[i], &sat);
+        saturations += sat ? 1 : 0;
+        continue;
+      }
+      codes[i] = static_cast<uint32_t>(((m ^ sign) - sign) & code_mask_);
+    }
+    return saturations;
+  }
+  for (int i = 0; i < n; ++i) {
+    bool sat = false;
+    codes[i] = convert(acc[i], index[i], &sat);
+    saturations += sat ? 1 : 0;
+  }
+  return saturations;
+}
+
 uint32_t OutputStage::convert_quantize(int64_t acc, uint64_t index, bool* saturated) const {
   const numeric::Quantized q = numeric::quantize(out_, accumulator_value(acc, frac_bits_), index);
   *saturated = q.saturated;

@@ -50,6 +50,9 @@ class OutputStage {
     return convert_quantize(acc, index, saturated);
   }
 
+  /// convert() of n accumulators; returns how many saturated.
+  uint64_t convert_many(const int64_t* acc, const uint64_t* index, int n, uint32_t* codes) const;
+
   /// The reference: numeric::quantize on the accumulator's exact value.
   uint32_t convert_quantize(int64_t acc, uint64_t index, bool* saturated) const;
 

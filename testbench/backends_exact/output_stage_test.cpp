@@ -39,6 +39,13 @@ void check_stage(const Quantizer& q, int frac_bits, const std::vector<int64_t>& 
   SCOPED_TRACE(what);
   const OutputStage fast(q, frac_bits, uint64_t{1} << 40);  // tables wherever they apply
   const OutputStage small(q, frac_bits, 1);
+  std::vector<uint64_t> index(accs.size());
+  std::vector<uint32_t> many(accs.size()), many_small(accs.size());
+  for (size_t i = 0; i < accs.size(); ++i) index[i] = i;
+  const uint64_t sat_many = fast.convert_many(accs.data(), index.data(), int(accs.size()), many.data());
+  const uint64_t sat_many_small =
+      small.convert_many(accs.data(), index.data(), int(accs.size()), many_small.data());
+  uint64_t sat_count = 0;
   for (size_t i = 0; i < accs.size(); ++i) {
     bool sat_ref = false, sat_fast = false, sat_small = false;
     const uint32_t ref = fast.convert_quantize(accs[i], i, &sat_ref);
@@ -46,7 +53,12 @@ void check_stage(const Quantizer& q, int frac_bits, const std::vector<int64_t>& 
     ASSERT_EQ(sat_fast, sat_ref) << "acc " << accs[i];
     ASSERT_EQ(small.convert(accs[i], i, &sat_small), ref) << "acc " << accs[i];
     ASSERT_EQ(sat_small, sat_ref) << "acc " << accs[i];
+    ASSERT_EQ(many[i], ref) << "convert_many, acc " << accs[i];
+    ASSERT_EQ(many_small[i], ref) << "convert_many, acc " << accs[i];
+    sat_count += sat_ref ? 1 : 0;
   }
+  EXPECT_EQ(sat_many, sat_count);
+  EXPECT_EQ(sat_many_small, sat_count);
 }
 
 TEST(OutputStage, fixed_equals_quantize) {
