@@ -5,27 +5,17 @@
 
 namespace ristsim::cli {
 
-int cmd_cosim(const std::vector<std::string>& args);
-int cmd_eval(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_format(const std::vector<std::string>& args);
-int cmd_report(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
-int cmd_train(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"cosim", "co-simulate the arch's PE: SystemC model vs Verilated RTL vs golden model",
-       cmd_cosim},
-      {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
       {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
       {"format", "show what a number format does to values (value, code, error, flags)",
        cmd_format},
-      {"report", "area and energy report of an arch running a model (md, html, json, plots)",
-       cmd_report},
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},
-      {"train", "train a network description on a data set (SGD / Adam)", cmd_train},
       {"train", "train a network description on a data set (SGD / Adam)", cmd_train},
   };
   return table;
