@@ -235,7 +235,7 @@ TEST(ArchYaml, layer_overrides) {
   EXPECT_NE(d.find("  layer conv1 weights: fixed<8,6>: 8-bit code, range [-2, 1.984375]"),
             std::string::npos)
       << d;
-  EXPECT_NE(d.find("  layer fc2 outputs: pow2<5,exp -14..0,zero code,value rounding>"),
+  EXPECT_NE(d.find("  layer fc2 outputs: pow2<5,exp -15..-1,zero code,value rounding>"),
             std::string::npos)
       << d;
 }
