@@ -337,6 +337,9 @@ std::vector<ImportedLayer> batchnorm(const Node& n, const std::vector<Shape>& in
   if (in[0].size() < 2) unsupported(n, "input " + shape_str(in[0]) + " has no channel axis");
   if (n.get_int("training_mode", 0) != 0)
     unsupported(n, "training_mode=1: batch statistics and running-mean outputs are not imported");
+  if (opset < 7 && n.get_int("is_test", 0) == 0)
+    unsupported(n, "is_test=0 (opset " + std::to_string(opset) +
+                       "): training-mode normalisation with batch statistics");
   if (opset < 9 && n.get_int("spatial", 1) == 0)
     unsupported(n, "spatial=0 (per-element statistics): the engine's BatchNorm is per channel");
   require_outputs(n, 1, "training outputs (running mean / variance) are not imported");
@@ -387,10 +390,16 @@ std::vector<ImportedLayer> flatten(const Node& n, const std::vector<Shape>& in, 
                         " (the engine's Flatten keeps the leading axes)");
 }
 
-std::vector<ImportedLayer> reshape(const Node& n, const std::vector<Shape>& in, const Graph& g) {
-  const Tensor& shape = constant_input(n, 1, g, "shape");
-  std::vector<int64_t> dims = shape.int_data;
-  if (dims.empty() && shape.numel() > 0) dims.assign(shape.data.begin(), shape.data.end());
+std::vector<ImportedLayer> reshape(const Node& n, const std::vector<Shape>& in, const Graph& g,
+                                   int64_t opset) {
+  std::vector<int64_t> dims;
+  if (opset < 5) {  // Reshape-1: the shape is an attribute
+    dims = n.get_ints("shape", {});
+  } else {
+    const Tensor& shape = constant_input(n, 1, g, "shape");
+    dims = shape.int_data;
+    if (dims.empty() && shape.numel() > 0) dims.assign(shape.data.begin(), shape.data.end());
+  }
   // Resolve 0 (copy) and -1 (infer) here, so that the engine sees plain sizes.
   const bool allowzero = n.get_int("allowzero", 0) != 0;
   int64_t known = 1, infer = -1, total = 1;
@@ -591,7 +600,7 @@ std::vector<ImportedLayer> translate_node(const Node& n, const std::vector<Shape
   if (op == "Concat") return concat(n, in, g);
   if (op == "Add") return add(n, in, g);
   if (op == "Flatten") return flatten(n, in, g);
-  if (op == "Reshape") return reshape(n, in, g);
+  if (op == "Reshape") return reshape(n, in, g, opset);
   if (op == "Softmax") return softmax(n, in, g, opset);
   if (op == "Dropout") return dropout(n, in, g, opset);
   unsupported(n,

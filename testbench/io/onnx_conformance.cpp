@@ -9,7 +9,8 @@
 // (|got - want| <= 1e-7 + 1e-3 * |want|, onnx/backend/test/runner). Cases the engine cannot
 // express are skipped with the reason, named per case; no case is silently dropped.
 //
-//   onnx_conformance [--data DIR] [--op OP]... [--verbose]
+//   onnx_conformance [--data DIR]... [--op OP]... [--verbose]
+// Default data: libonnx-testdata's node, pytorch-converted, pytorch-operator and simple.
 // Exit status: 0 when no case failed (skips allowed), 1 on a failure, 2 on a usage error.
 #include <algorithm>
 #include <array>
@@ -135,32 +136,38 @@ Outcome run_case(const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data = "/usr/share/libonnx-testdata/data/node";
+  const std::string root = "/usr/share/libonnx-testdata/data/";
+  std::vector<std::string> data_dirs;
   std::set<std::string> only;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--data" && i + 1 < argc)
-      data = argv[++i];
+      data_dirs.push_back(argv[++i]);
     else if (a == "--op" && i + 1 < argc)
       only.insert(argv[++i]);
     else if (a == "--verbose" || a == "-v")
       verbose = true;
     else {
-      std::fprintf(stderr, "usage: onnx_conformance [--data DIR] [--op OP]... [--verbose]\n");
+      std::fprintf(stderr, "usage: onnx_conformance [--data DIR]... [--op OP]... [--verbose]\n");
       return 2;
     }
   }
-  if (!fs::is_directory(data)) {
-    std::fprintf(stderr, "onnx_conformance: %s: no such directory (install libonnx-testdata)\n",
-                 data.c_str());
-    return 2;
-  }
+  if (data_dirs.empty())
+    for (const char* d : {"node", "pytorch-converted", "pytorch-operator", "simple"})
+      data_dirs.push_back(root + d);
   const std::vector<std::string>& ops = importable_ops();
   const std::set<std::string> importable(ops.begin(), ops.end());
   std::vector<fs::path> dirs;
-  for (const auto& e : fs::directory_iterator(data))
-    if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
+  for (const std::string& data : data_dirs) {
+    if (!fs::is_directory(data)) {
+      std::fprintf(stderr, "onnx_conformance: %s: no such directory (install libonnx-testdata)\n",
+                   data.c_str());
+      return 2;
+    }
+    for (const auto& e : fs::directory_iterator(data))
+      if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
+  }
   std::sort(dirs.begin(), dirs.end());
 
   std::vector<Case> cases;
@@ -178,7 +185,8 @@ int main(int argc, char** argv) {
     if (!all) continue;
     const std::string op = m.graph.nodes.front().op_type;
     if (!only.empty() && !only.count(op)) continue;
-    cases.push_back({d.filename().string(), op, run_case(d)});
+    cases.push_back(
+        {d.parent_path().filename().string() + "/" + d.filename().string(), op, run_case(d)});
   }
 
   std::map<std::string, std::array<int, 3>> per_op;  // pass, fail, skip
@@ -191,9 +199,9 @@ int main(int argc, char** argv) {
       case Outcome::kSkip: ++skip, ++cnt[2]; break;
     }
     if (c.outcome.kind == Outcome::kFail)
-      std::printf("FAIL %-50s %s\n", c.name.c_str(), c.outcome.detail.c_str());
+      std::printf("FAIL %-58s %s\n", c.name.c_str(), c.outcome.detail.c_str());
     else if (c.outcome.kind == Outcome::kSkip)
-      std::printf("SKIP %-50s %s\n", c.name.c_str(), c.outcome.detail.c_str());
+      std::printf("SKIP %-58s %s\n", c.name.c_str(), c.outcome.detail.c_str());
     else if (verbose)
       std::printf("PASS %s\n", c.name.c_str());
   }
