@@ -6,6 +6,7 @@
 namespace ristsim::cli {
 
 int cmd_eval(const std::vector<std::string>& args);
+int cmd_cosim(const std::vector<std::string>& args);
 int cmd_format(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
@@ -13,6 +14,8 @@ int cmd_train(const std::vector<std::string>& args);
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
+      {"cosim", "co-simulate the arch's PE: SystemC model vs Verilated RTL vs golden model",
+       cmd_cosim},
       {"format", "show what a number format does to values (value, code, error, flags)",
        cmd_format},
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "numeric/random.h"
+
 namespace ristsim::rtlgen {
 
 /// Inputs sampled at a rising clock edge.
@@ -19,8 +21,15 @@ struct PeInputs {
   std::vector<uint32_t> wgt;     ///< K weight codes
   uint32_t bias = 0;             ///< bias code (used with last)
   uint64_t index = 0;            ///< output element index (stochastic rounding; used with last)
-  uint64_t key = 0;              ///< stream_key(seed, stream); held constant over a layer
+  uint64_t seed = 0;             ///< stochastic seed (the arch's)
+  uint64_t stream = 0;           ///< stochastic stream (the layer's index)
+  /// What the RTL's key_i port gets: random.h stream_key(seed, stream), held
+  /// constant while a layer streams. (numeric::quantize takes seed and stream,
+  /// so the SystemC model keeps those two.)
+  uint64_t key() const;
 };
+
+inline uint64_t PeInputs::key() const { return numeric::stream_key(seed, stream); }
 
 /// Registered outputs, read after the rising edge.
 struct PeOutputs {

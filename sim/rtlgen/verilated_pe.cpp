@@ -232,8 +232,9 @@ void VerilatedPe::pack(const PeInputs& in) {
   in_words_[3] = in.bias & static_cast<uint32_t>(numeric::low_mask(shape_.bias_bits));
   in_words_[4] = static_cast<uint32_t>(in.index);
   in_words_[5] = static_cast<uint32_t>(in.index >> 32);
-  in_words_[6] = static_cast<uint32_t>(in.key);
-  in_words_[7] = static_cast<uint32_t>(in.key >> 32);
+  const uint64_t key = in.key();
+  in_words_[6] = static_cast<uint32_t>(key);
+  in_words_[7] = static_cast<uint32_t>(key >> 32);
   for (int i = 0; i < shape_.lanes; ++i) {
     if (static_cast<size_t>(i) < in.lane_en.size() && in.lane_en[i]) put_bits(in_words_, l.lane_en, i, 1, 1);
     if (static_cast<size_t>(i) < in.act.size())

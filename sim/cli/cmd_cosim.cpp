@@ -1,0 +1,115 @@
+// `ristsim cosim`: co-simulates the arch's PE, SystemC model against the
+// Verilated RTL in lockstep, both against the golden model (sim/cycle/cosim.h).
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "cli/cli.h"
+#include "cycle/cosim.h"
+
+// libsystemc's main() calls sc_main; ristsim has its own main(), which wins at
+// link time, but the linker still wants the symbol. It is never called.
+extern "C" int sc_main(int, char**) { return 1; }
+
+namespace ristsim::cli {
+
+namespace {
+
+std::string json_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    r += c;
+  }
+  return r;
+}
+
+}  // namespace
+
+int cmd_cosim(const std::vector<std::string>& args) {
+  CommandLine cl("cosim", "--arch A.yaml [--rtl DIR] [--vectors N] [--seed S] [--json] [--vcd FILE]",
+                 "Co-simulates one processing element of the arch: the SystemC cycle model and\n"
+                 "the Verilated RTL (DIR, default: generated from the arch) run in lockstep on\n"
+                 "the same corner-weighted random vectors; every output port is compared every\n"
+                 "cycle and every result against the golden model (kernels/reference exact_dot).\n"
+                 "Exit 1 on the first divergence, printed with its layer, output index, cycle,\n"
+                 "port, expected and actual bits. Verilated builds are cached ($RISTSIM_CACHE).");
+  cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
+      "rtl", po::value<std::string>(), "RTL directory with files.f (top ristsim_pe, docs/rtl.md)")(
+      "vectors", po::value<int>()->default_value(200), "output elements to stream")(
+      "seed", po::value<uint64_t>()->default_value(1), "stimulus seed")(
+      "stream", po::value<uint64_t>()->default_value(0), "stochastic stream (layer index)")(
+      "dynamic-fl", po::value<std::string>()->default_value("auto"),
+      "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
+      "model", po::value<std::string>(), "network (real layers: needs the engine; not yet)")(
+      "layer", po::value<std::string>(), "layer of --model")(
+      "json", "print the result as one JSON object")(
+      "vcd", po::value<std::string>(), "write the RTL's waveform to FILE")(
+      "cache", po::value<std::string>(), "Verilator build cache directory")(
+      "plant-bug", po::value<std::string>()->default_value("none"),
+      "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane)");
+  if (!cl.parse(args)) return kExitOk;
+  if (cl.has("model") || cl.has("layer"))
+    throw UsageError("--model/--layer: real layers need the network engine, which is not wired "
+                     "into cosim yet; use --vectors");
+  const config::Arch arch = load_arch(cl.get<std::string>("arch"));
+  cycle::CosimOptions o;
+  if (cl.has("rtl")) o.rtl_dir = cl.get<std::string>("rtl");
+  o.vectors = cl.get<int>("vectors");
+  if (o.vectors < 1) throw UsageError("--vectors must be at least 1");
+  o.seed = cl.get<uint64_t>("seed");
+  o.stream = cl.get<uint64_t>("stream");
+  o.dynamic_fl = cl.get<std::string>("dynamic-fl");
+  if (cl.has("vcd")) o.vcd = cl.get<std::string>("vcd");
+  if (cl.has("cache")) o.cache_root = cl.get<std::string>("cache");
+  if (!rtlgen::parse_planted_bug(cl.get<std::string>("plant-bug"), &o.bug))
+    throw UsageError("unknown --plant-bug '" + cl.get<std::string>("plant-bug") + "'");
+  if (o.bug != rtlgen::PlantedBug::none && !o.rtl_dir.empty())
+    throw UsageError("--plant-bug applies to generated RTL, not to --rtl");
+  cycle::CosimResult r;
+  try {
+    r = cycle::run_cosim(arch, o);
+  } catch (const rtlgen::Unsupported& e) {
+    throw UsageError(e.what());
+  }
+  const cycle::Divergence& d = r.first;
+  if (cl.has("json")) {
+    std::ostringstream js;
+    js << "{\"arch\": \"" << json_escape(arch.name) << "\", \"rtl\": \"" << json_escape(r.rtl_dir)
+       << "\", \"seed\": " << o.seed << ", \"cycles\": " << r.cycles
+       << ", \"vectors\": " << r.vectors << ", \"outputs_checked\": " << r.outputs
+       << ", \"mismatches\": " << r.mismatches << ", \"systemc_cycles_per_s\": "
+       << static_cast<uint64_t>(r.systemc_cycles_per_s)
+       << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
+       << ", \"build_s\": " << r.build_seconds << ", \"ok\": " << (r.ok() ? "true" : "false");
+    if (d.found)
+      js << ", \"first_divergence\": {\"layer\": \"" << json_escape(d.layer)
+         << "\", \"output_index\": " << d.output_index << ", \"cycle\": " << d.cycle
+         << ", \"port\": \"" << d.port << "\", \"against\": \"" << json_escape(d.against)
+         << "\", \"expected\": \"" << cycle::bits_text(d.expected, d.width)
+         << "\", \"actual\": \"" << cycle::bits_text(d.actual, d.width) << "\"}";
+    js << "}\n";
+    std::cout << js.str();
+  } else {
+    if (d.found) {
+      std::cout << "FIRST DIVERGENCE (" << d.against << "): layer " << d.layer
+                << ", output index " << d.output_index << ", cycle " << d.cycle << ", port "
+                << d.port << ": expected " << cycle::bits_text(d.expected, d.width)
+                << ", actual " << cycle::bits_text(d.actual, d.width) << "\n";
+    }
+    std::printf("arch %s, rtl %s\n", arch.name.c_str(), r.rtl_dir.c_str());
+    std::printf("cycles simulated: %llu, vectors: %llu, outputs checked: %llu, mismatches = %llu\n",
+                static_cast<unsigned long long>(r.cycles),
+                static_cast<unsigned long long>(r.vectors),
+                static_cast<unsigned long long>(r.outputs),
+                static_cast<unsigned long long>(r.mismatches));
+    std::printf("SystemC model: %.3g cycles/s (lockstep), Verilated RTL: %.3g cycles/s (lockstep)\n",
+                r.systemc_cycles_per_s, r.rtl_cycles_per_s);
+    std::printf("%s\n", r.ok() ? "COSIM PASS" : "COSIM FAIL");
+  }
+  return r.ok() ? kExitOk : kExitFailure;
+}
+
+}  // namespace ristsim::cli

@@ -1,0 +1,119 @@
+// Lockstep co-simulation of the SystemC PE model and the Verilated RTL (cosim.h).
+#include "cycle/cosim.h"
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+
+#include "config/describe.h"
+#include "cycle/pe_model.h"
+#include "cycle/stimulus.h"
+#include "rtlgen/verilated_pe.h"
+
+namespace ristsim::cycle {
+
+using Clock = std::chrono::steady_clock;
+using rtlgen::PeOutputs;
+
+std::string bits_text(uint32_t v, int width) {
+  std::string s = "0b";
+  for (int b = width - 1; b >= 0; --b) s += ((v >> b) & 1) ? '1' : '0';
+  return s;
+}
+
+CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
+  CosimResult r;
+  const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+  const std::string cache = o.cache_root.empty() ? rtlgen::default_cache_root() : o.cache_root;
+  const auto t0 = Clock::now();
+
+  // The RTL: the given directory, or freshly generated from the arch.
+  r.rtl_dir = o.rtl_dir;
+  if (r.rtl_dir.empty()) {
+    rtlgen::RtlOptions ro;
+    ro.arch_path = arch.path;
+    ro.arch_hash = config::hex64(config::arch_hash(arch));
+    ro.bug = o.bug;
+    const std::vector<rtlgen::RtlFile> files = rtlgen::generate_pe_rtl(shape, ro);
+    std::string all;
+    for (const rtlgen::RtlFile& f : files) all += f.name + f.text;
+    r.rtl_dir = cache + "/gen-" + config::hex64(config::fnv1a64(all)).substr(2);
+    if (!std::filesystem::exists(r.rtl_dir + "/files.f")) rtlgen::write_rtl(r.rtl_dir, files);
+  }
+  r.library = rtlgen::build_verilated_pe(r.rtl_dir, shape, !o.vcd.empty(), cache);
+  r.build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  rtlgen::VerilatedPe rtl(r.library, shape, o.vcd);
+  PeHarness model(shape, "pe");
+
+  const kernels::ExactLayerSpec spec = exact_spec(shape, o.stream);
+  const std::vector<DotJob> jobs = make_jobs(shape, spec, o.vectors, o.seed);
+  std::vector<Golden> gold;
+  gold.reserve(jobs.size());
+  for (const DotJob& j : jobs) gold.push_back(golden(spec, j));
+  const PeStream stream = stream_jobs(shape, jobs, o.stream, o.seed);
+  r.vectors = jobs.size();
+
+  rtl.reset();
+  model.reset();
+  double sc_s = 0, rtl_s = 0;
+  uint64_t next_job = 0;  // the job whose result is due next
+  auto diverge = [&](uint64_t cycle, const char* port, const char* against, int width,
+                     uint32_t expected, uint32_t actual) {
+    ++r.mismatches;
+    if (r.first.found) return;
+    r.first.found = true;
+    r.first.layer = o.layer;
+    r.first.output_index = next_job;
+    r.first.cycle = cycle;
+    r.first.port = port;
+    r.first.against = against;
+    r.first.width = width;
+    r.first.expected = expected;
+    r.first.actual = actual;
+  };
+  const int widths[4] = {1, shape.out_bits, 1, 1};
+  for (uint64_t c = 0; c < stream.cycles.size(); ++c) {
+    const rtlgen::PeInputs& in = stream.cycles[c];
+    const auto a = Clock::now();
+    const PeOutputs ms = model.cycle(in);
+    const auto b = Clock::now();
+    const PeOutputs mr = rtl.cycle(in);
+    const auto e = Clock::now();
+    sc_s += std::chrono::duration<double>(b - a).count();
+    rtl_s += std::chrono::duration<double>(e - b).count();
+    ++r.cycles;
+    // Every port, every cycle: the SystemC model is the expectation.
+    for (int p = 0; p < 4; ++p) {
+      const uint32_t x = rtlgen::output_port(ms, p), y = rtlgen::output_port(mr, p);
+      if (x != y) diverge(c, rtlgen::kPeOutputPorts[p], "rtl vs systemc", widths[p], x, y);
+    }
+    // Streamed results against the golden model.
+    if (ms.valid || mr.valid) {
+      if (next_job >= gold.size()) {
+        diverge(c, "valid_o", "systemc vs golden (an output nobody asked for)", 1, 0, 1);
+        continue;
+      }
+      const Golden& g = gold[next_job];
+      const PeOutputs* sims[2] = {&ms, &mr};
+      const char* names[2] = {"systemc vs golden", "rtl vs golden"};
+      for (int k = 0; k < 2; ++k) {
+        const PeOutputs& s = *sims[k];
+        if (!s.valid) continue;  // already reported as an rtl vs systemc difference
+        if (s.out != g.out) diverge(c, "out_o", names[k], shape.out_bits, g.out, s.out);
+        if (s.sat != g.sat) diverge(c, "sat_o", names[k], 1, g.sat, s.sat);
+        if (s.acc_ovf != g.acc_ovf) diverge(c, "acc_ovf_o", names[k], 1, g.acc_ovf, s.acc_ovf);
+      }
+      ++r.outputs;
+      ++next_job;
+    }
+  }
+  if (next_job != gold.size() && !r.first.found) {
+    diverge(r.cycles, "valid_o", "systemc vs golden (results missing)", 1, 1, 0);
+  }
+  r.systemc_cycles_per_s = sc_s > 0 ? r.cycles / sc_s : 0;
+  r.rtl_cycles_per_s = rtl_s > 0 ? r.cycles / rtl_s : 0;
+  return r;
+}
+
+}  // namespace ristsim::cycle

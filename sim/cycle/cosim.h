@@ -1,0 +1,60 @@
+// Co-simulation of the PE: the SystemC model (pe_model.h) and the Verilated
+// RTL (rtlgen/verilated_pe.h) run in lockstep on the same corner-weighted
+// stimulus (stimulus.h); every output port is compared every cycle, and every
+// streamed result is compared with the golden model, kernels/reference
+// exact_dot(). SystemC elaborates once per process: call run_cosim() once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/arch.h"
+#include "rtlgen/rtlgen.h"
+
+namespace ristsim::cycle {
+
+struct CosimOptions {
+  std::string rtl_dir;             ///< RTL to Verilate; empty: generate it from the arch
+  int vectors = 200;               ///< output elements (jobs) to stream
+  uint64_t seed = 1;               ///< stimulus seed
+  uint64_t stream = 0;             ///< stochastic stream (the layer's index)
+  std::string dynamic_fl = "auto"; ///< see rtlgen::pe_formats()
+  std::string vcd;                 ///< RTL waveform file; empty: none
+  std::string cache_root;          ///< Verilator builds; empty: rtlgen::default_cache_root()
+  rtlgen::PlantedBug bug = rtlgen::PlantedBug::none;  ///< tests only (generated RTL)
+  std::string layer = "random";    ///< names the stimulus in reports
+};
+
+/// The first place where something disagreed.
+struct Divergence {
+  bool found = false;
+  std::string layer;
+  uint64_t output_index = 0;  ///< the output element (job) concerned
+  uint64_t cycle = 0;
+  std::string port;           ///< valid_o, out_o, sat_o, acc_ovf_o
+  std::string against;        ///< "rtl vs systemc" or "systemc vs golden" / "rtl vs golden"
+  int width = 1;
+  uint32_t expected = 0, actual = 0;
+};
+
+struct CosimResult {
+  uint64_t cycles = 0;       ///< clock cycles simulated (each simulator)
+  uint64_t vectors = 0;      ///< output elements streamed
+  uint64_t outputs = 0;      ///< results checked against the golden model
+  uint64_t mismatches = 0;   ///< cycles x ports that disagreed, plus golden disagreements
+  double systemc_cycles_per_s = 0;
+  double rtl_cycles_per_s = 0;
+  double build_seconds = 0;  ///< generation + Verilation (0 when cached)
+  std::string rtl_dir, library;
+  Divergence first;
+  bool ok() const { return mismatches == 0 && !first.found; }
+};
+
+/// Runs the co-simulation. Throws rtlgen::Unsupported for an arch without
+/// hardware and std::runtime_error when Verilation fails.
+CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options);
+
+/// "0b0101..." of the low `width` bits.
+std::string bits_text(uint32_t v, int width);
+
+}  // namespace ristsim::cycle

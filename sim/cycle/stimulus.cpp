@@ -1,0 +1,214 @@
+// Corner-weighted stimulus and golden results (see stimulus.h).
+#include "cycle/stimulus.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ristsim::cycle {
+
+using numeric::Format;
+using numeric::Quantizer;
+using rtlgen::PeInputs;
+using rtlgen::PeShape;
+
+kernels::ExactLayerSpec exact_spec(const PeShape& shape, uint64_t stream) {
+  kernels::ExactLayerSpec s{};
+  s.act.format = shape.fmt.act;
+  s.wt.format = shape.fmt.wt;
+  s.bias.format = shape.fmt.bias;
+  s.out = shape.fmt.out;
+  s.acc = shape.fmt.acc;
+  s.lanes = shape.lanes;
+  s.stream = stream;
+  s.has_bias = true;
+  return s;
+}
+
+Golden golden(const kernels::ExactLayerSpec& spec, const DotJob& job,
+              kernels::ExactDotTrace* trace) {
+  kernels::ExactStats st;
+  Golden g;
+  g.out = kernels::exact_dot(spec, job.terms.data(), job.terms.size(), job.bias, job.index, &st,
+                             trace);
+  g.sat = st.out_saturations > 0;
+  g.acc_ovf = st.acc_overflows > 0;
+  return g;
+}
+
+uint32_t random_finite_code(const Format& f, std::mt19937_64& rng) {
+  const int bits = f.code_bits();
+  for (;;) {
+    const uint32_t c = static_cast<uint32_t>(rng() & numeric::low_mask(bits));
+    numeric::Dyadic d;
+    if (numeric::decode_exact(f, c, &d)) return c;
+  }
+}
+
+namespace {
+
+uint32_t zero_code(const Format& f) {
+  if (f.kind == numeric::FormatKind::pow2 && !f.zero_code) return 0;  // smallest: no zero exists
+  return 0;
+}
+
+/// Whether the job's final accumulator lies exactly halfway between two output values.
+bool is_tie(const kernels::ExactLayerSpec& spec, const kernels::ExactDotTrace& t) {
+  const int f = kernels::accumulator_frac_bits(spec);
+  const double v = std::ldexp(static_cast<double>(t.acc_final), -f);
+  if (t.out.saturated) return false;
+  Quantizer q = spec.out;
+  q.rounding = numeric::Rounding::toward_zero;
+  const double lo = numeric::quantize(q, v).value;
+  if (lo == v) return false;
+  q.rounding = v > 0 ? numeric::Rounding::up : numeric::Rounding::down;
+  const double hi = numeric::quantize(q, v).value;
+  return std::isfinite(hi) && (v - lo) == (hi - v);
+}
+
+}  // namespace
+
+std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpec& spec, int count,
+                              uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const Format& fa = shape.fmt.act;
+  const Format& fw = shape.fmt.wt;
+  const Format& fb = shape.fmt.bias;
+  const int k = shape.lanes;
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<DotJob> jobs;
+  jobs.reserve(static_cast<size_t>(count));
+  for (int n = 0; n < count; ++n) {
+    DotJob j;
+    j.index = rng() % 100000;
+    const int pick = uni(0, 99);
+    auto term = [&](uint32_t a, uint32_t w) {
+      kernels::ExactTerm t;
+      t.act_code = a;
+      t.wt_code = w;
+      return t;
+    };
+    if (pick < 35) {  // uniform random, any length
+      j.kind = "random";
+      const int len = uni(1, 3 * k);
+      for (int i = 0; i < len; ++i)
+        j.terms.push_back(term(random_finite_code(fa, rng), random_finite_code(fw, rng)));
+      j.bias = random_finite_code(fb, rng);
+    } else if (pick < 45) {  // most negative x most negative everywhere: widest tree sums
+      j.kind = "min_x_min";
+      const int len = k * uni(1, 3);
+      for (int i = 0; i < len; ++i)
+        j.terms.push_back(term(static_cast<uint32_t>(numeric::min_code(fa)),
+                               static_cast<uint32_t>(numeric::min_code(fw))));
+      j.bias = uni(0, 1) ? static_cast<uint32_t>(numeric::max_code(fb)) : zero_code(fb);
+    } else if (pick < 60) {  // extremes of both signs: saturation of accumulator and output
+      j.kind = "extremes";
+      const int len = uni(1, 8 * k);
+      const bool pos = uni(0, 1);
+      for (int i = 0; i < len; ++i) {
+        const uint32_t a = static_cast<uint32_t>(uni(0, 1) ? numeric::max_code(fa) : numeric::min_code(fa));
+        uint32_t w = static_cast<uint32_t>(uni(0, 1) ? numeric::max_code(fw) : numeric::min_code(fw));
+        // steer the sign of most products
+        numeric::Dyadic da, dw;
+        numeric::decode_exact(fa, a, &da);
+        numeric::decode_exact(fw, w, &dw);
+        if (uni(0, 9) && ((da.neg != dw.neg) == pos))
+          w = static_cast<uint32_t>(dw.neg ? numeric::max_code(fw) : numeric::min_code(fw));
+        j.terms.push_back(term(a, w));
+      }
+      j.bias = uni(0, 1) ? static_cast<uint32_t>(numeric::min_code(fb))
+                         : static_cast<uint32_t>(numeric::max_code(fb));
+    } else if (pick < 80) {  // a rounding tie at the output, found by trying biases
+      j.kind = "tie";
+      const int len = uni(1, k + 2);
+      for (int i = 0; i < len; ++i)
+        j.terms.push_back(term(random_finite_code(fa, rng), random_finite_code(fw, rng)));
+      j.bias = 0;
+      for (int tries = 0; tries < 48; ++tries) {
+        j.bias = random_finite_code(fb, rng);
+        kernels::ExactDotTrace t;
+        golden(spec, j, &t);
+        if (is_tie(spec, t)) break;
+      }
+    } else if (pick < 90) {  // small operands: rounding near zero, subnormal outputs
+      j.kind = "small";
+      const int len = uni(1, 2 * k);
+      for (int i = 0; i < len; ++i) {
+        uint32_t a = random_finite_code(fa, rng), w = random_finite_code(fw, rng);
+        if (uni(0, 1)) a &= 0x3u | (1u << (fa.code_bits() - 1));  // keep the sign, tiny magnitude
+        if (uni(0, 1)) w &= 0x3u | (1u << (fw.code_bits() - 1));
+        j.terms.push_back(term(a, w));
+      }
+      j.bias = random_finite_code(fb, rng) & (0x7u | (1u << (fb.code_bits() - 1)));
+      numeric::Dyadic d;
+      if (!numeric::decode_exact(fb, j.bias, &d)) j.bias = 0;
+    } else {  // padding: positions outside the image (the lane is disabled)
+      j.kind = "padding";
+      const int len = uni(1, 2 * k);
+      for (int i = 0; i < len; ++i) {
+        kernels::ExactTerm t = term(random_finite_code(fa, rng), random_finite_code(fw, rng));
+        t.padding = uni(0, 2) == 0;
+        j.terms.push_back(t);
+      }
+      j.bias = random_finite_code(fb, rng);
+    }
+    jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
+PeStream stream_jobs(const PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
+                     uint64_t seed, double idle_probability) {
+  std::mt19937_64 rng(seed ^ 0x5eedull);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int k = shape.lanes;
+  PeStream s;
+  auto garbage = [&]() {
+    PeInputs in;
+    in.lane_en.resize(static_cast<size_t>(k));
+    in.act.resize(static_cast<size_t>(k));
+    in.wgt.resize(static_cast<size_t>(k));
+    for (int i = 0; i < k; ++i) {
+      in.lane_en[i] = rng() & 1;
+      in.act[i] = random_finite_code(shape.fmt.act, rng);
+      in.wgt[i] = random_finite_code(shape.fmt.wt, rng);
+    }
+    in.first = rng() & 1;
+    in.last = rng() & 1;
+    in.bias = random_finite_code(shape.fmt.bias, rng);
+    in.index = rng();
+    in.seed = shape.fmt.out.seed;
+    in.stream = stream;
+    return in;
+  };
+  for (const DotJob& j : jobs) {
+    while (u(rng) < idle_probability) s.cycles.push_back(garbage());
+    s.job_first_cycle.push_back(s.cycles.size());
+    const size_t t = j.terms.size();
+    for (size_t start = 0; start < t || start == 0; start += static_cast<size_t>(k)) {
+      PeInputs in = garbage();
+      in.valid = true;
+      in.first = start == 0;
+      in.last = start + static_cast<size_t>(k) >= t;
+      for (int i = 0; i < k; ++i) {
+        const size_t idx = start + static_cast<size_t>(i);
+        if (idx < t) {
+          in.act[i] = j.terms[idx].act_code;
+          in.wgt[i] = j.terms[idx].wt_code;
+          in.lane_en[i] = !j.terms[idx].padding;
+        } else {
+          in.lane_en[i] = 0;  // the last chunk's padding lanes (codes stay garbage)
+        }
+      }
+      if (in.last) {
+        in.bias = j.bias;
+        in.index = j.index;
+      }
+      s.cycles.push_back(in);
+      if (t == 0) break;
+    }
+  }
+  for (int i = 0; i < shape.latency() + 3; ++i) s.cycles.push_back(garbage());
+  return s;
+}
+
+}  // namespace ristsim::cycle
