@@ -10,7 +10,9 @@
 //                 kFullPoints grid points, sampled above; extra biases (-256..512).
 //   power of two  B = 2..8 (and 10), zero code off/on, value/log rounding,
 //                 several exp_max (-500..500); every code.
-// Codes and monotonicity: every code of every format above (codes are cheap).
+// Full 16-bit: fixed<16,8> and E8M7 ieee (bfloat16) with every code, unsampled.
+// Codes: every code of each format up to 12 bits and of one 16-bit minifloat per
+// exponent width and specials mode. Monotonicity: formats up to 10-12 bits.
 #include <chrono>
 
 #include "harness.h"
@@ -85,6 +87,21 @@ void run_family(const char* name, const std::vector<Format>& formats) {
 
 TEST(ExhaustiveFixed, every_rounding_and_overflow) {
   run_family("fixed", fixed_formats());
+}
+
+// Two 16-bit formats with every one of their 65536 codes (no sampling).
+TEST(ExhaustiveFull16, fixed16_8_and_bfloat16) {
+  Timer t;
+  CheckStats total;
+  for (const Format& f :
+       {Format::fixed_point(16, 8), Format::minifloat(8, 7, Specials::ieee, true)}) {
+    const CheckStats s = check_format(f);
+    total.comparisons += s.comparisons;
+    total.mismatches += s.mismatches;
+  }
+  EXPECT_EQ(total.mismatches, 0u);
+  std::printf("[ full 16-bit ] fixed<16,8>, E8M7 ieee: %" PRIu64 " comparisons, %.2f s\n",
+              total.comparisons, t.seconds());
 }
 
 TEST(ExhaustiveMinifloat, specials_none_subnormals_off) {
