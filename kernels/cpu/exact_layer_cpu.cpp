@@ -114,9 +114,11 @@ void parallel_for(int threads, int64_t n, int64_t grain, F&& fn) {
   for (std::thread& t : pool) t.join();
 }
 
-Operand convert(const Format& f, const uint32_t* codes, size_t count, int threads) {
-  Operand op;
+/// Fills `op` (its buffers are reused from call to call).
+void convert(const Format& f, const uint32_t* codes, size_t count, int threads, Operand& op) {
   op.format = f;
+  op.any_special = false;
+  op.max_abs = 0;
   const numeric::FixedType t = numeric::exactly_fixed(f);
   op.fl = t.fl;
   op.int_bits = t.bits;
@@ -193,7 +195,6 @@ Operand convert(const Format& f, const uint32_t* codes, size_t count, int thread
     op.max_abs = std::max(op.max_abs, part_max[t]);
     op.any_special = op.any_special || part_special[t];
   }
-  return op;
 }
 
 /// A value onto the accumulator's grid, exactly as docs/datapath.md step 2.
@@ -349,6 +350,18 @@ struct Worker {
   std::vector<uint64_t> index;    ///< per column: its output index
   ExactStats stats;
 };
+
+/// Buffers reused by the calls made from one thread.
+struct Scratch {
+  Operand a, w;
+  Layer layer;
+  std::vector<Worker> workers;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
 
 void store_output(const Layer& L, Worker& wk, uint64_t index, bool nan, int64_t acc) {
   if (nan) {
@@ -553,7 +566,11 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   if (const char* e = validate(s)) throw std::invalid_argument(e);
   if (const char* e = validate(spec)) throw std::invalid_argument(e);
 
-  Layer L;
+  // The buffers of the calling thread, kept from call to call (fresh pages
+  // for megabytes of operands on every call cost more than the GEMM).
+  Scratch& sc = scratch();
+  Layer& L = sc.layer;
+  L.kernel = ExactKernel::generic;
   L.s = s;
   L.spec = &spec;
   L.in_codes = in_codes;
@@ -576,8 +593,10 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
 
   const size_t in_count = static_cast<size_t>(s.n) * s.c * s.h * s.w;
   const size_t w_count = static_cast<size_t>(s.k) * L.depth;
-  const Operand a = convert(spec.act.format, in_codes, in_count, threads);
-  const Operand w = convert(spec.wt.format, w_codes, w_count, threads);
+  Operand& a = sc.a;
+  Operand& w = sc.w;
+  convert(spec.act.format, in_codes, in_count, threads, a);
+  convert(spec.wt.format, w_codes, w_count, threads, w);
   L.a = &a;
   L.w = &w;
   L.shift = L.frac_bits - (a.fl + w.fl);
@@ -637,9 +656,12 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
     }
   }
   if (fast_count > 0) {
-    if (a.int_bits <= 16 && w.int_bits <= 16 && max_bound <= 0x7fffffff) {
+    // By the values present, not the formats: E4M3 activations in [0, 1) are
+    // integers below 2^10 in units of 2^-9 and take the int16 kernel.
+    if (a.max_abs <= 32767 && w.max_abs <= 32767 && max_bound <= 0x7fffffff) {
       L.kernel = ExactKernel::int16;
-    } else if (a.int_bits <= 54 && w.int_bits <= 54 && max_bound <= (u128{1} << 53)) {
+    } else if (a.max_abs <= (uint64_t{1} << 53) && w.max_abs <= (uint64_t{1} << 53) &&
+               max_bound <= (u128{1} << 53)) {
       L.kernel = ExactKernel::float64;
     }
   }
@@ -694,7 +716,9 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   const int64_t blocks = (L.p_total + block - 1) / block;
   const int64_t items = blocks * s.groups;
   threads = static_cast<int>(std::min<int64_t>(threads, items));
-  std::vector<Worker> workers(threads);
+  std::vector<Worker>& workers = sc.workers;
+  workers.resize(threads);
+  for (Worker& wk : workers) wk.stats = ExactStats{};
   std::atomic<int64_t> next{0};
   auto work = [&](Worker& wk) {
     for (int64_t it = next++; it < items; it = next++) {

@@ -105,6 +105,14 @@ uint64_t OutputStage::convert_many(const int64_t* acc, const uint64_t* index, in
     }
     return saturations;
   }
+  if (mode_ == Mode::minifloat_table) {
+    for (int i = 0; i < n; ++i) {
+      bool sat = false;
+      codes[i] = convert_table(acc[i], &sat);
+      saturations += sat ? 1 : 0;
+    }
+    return saturations;
+  }
   for (int i = 0; i < n; ++i) {
     bool sat = false;
     codes[i] = convert(acc[i], index[i], &sat);

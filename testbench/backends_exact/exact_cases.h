@@ -135,6 +135,10 @@ inline std::vector<uint32_t> random_codes(const Format& f, size_t count, std::mt
       uint64_t code = rng() & numeric::low_mask(cb);
       if (f.kind == numeric::FormatKind::fixed && max_bits < f.bits) {
         code = numeric::sign_extend(rng(), max_bits) & numeric::low_mask(cb);  // small values
+      } else if (f.kind != numeric::FormatKind::fixed && max_bits < f.bits) {
+        // Small magnitude codes (low exponent fields), either sign.
+        const uint64_t sign = (rng() & 1) << (f.bits - 1);
+        code = sign | (rng() & numeric::low_mask(max_bits - 1));
       }
       numeric::Dyadic d;
       const bool finite = numeric::decode_exact(f, code, &d);
@@ -251,8 +255,9 @@ inline ExactCase random_case(const std::string& arch, uint64_t seed, int variant
   const int act_bits = pick(0, 2) == 0 ? std::max(2, sp.act.format.bits / 2) : 32;
   c.in = random_codes(sp.act.format, static_cast<size_t>(s.n) * s.c * s.h * s.w, rng,
                       special_rate, act_bits);
+  const int wt_bits = pick(0, 2) == 0 ? std::max(2, sp.wt.format.bits * 3 / 4) : 32;
   c.w = random_codes(sp.wt.format, static_cast<size_t>(s.k) * (s.c / s.groups) * s.kh * s.kw,
-                     rng, special_rate);
+                     rng, special_rate, wt_bits);
   c.bias = random_codes(sp.bias.format, s.k, rng, special_rate);
   std::ostringstream o;
   o << arch << " seed " << seed << " variant " << variant << ": " << describe(s) << "; "
