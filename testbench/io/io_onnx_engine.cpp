@@ -10,6 +10,7 @@
 #include <random>
 
 #include "engine/net.h"
+#include "engine/net_yaml.h"
 #include "engine/quant.h"
 #include "io/onnx.h"
 #include "io/onnx_export.h"
@@ -300,4 +301,47 @@ TEST(OnnxEngine, fold_dequantize_per_axis) {
   const Tensor* w = m.graph.find_initializer("w");
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(w->data, (std::vector<float>{-64.f, 63.5f, 0.5f, -1.f}));  // row 1: (q - 1) / 4
+}
+
+// Every shipped model description (models/*.yaml): random weights, export, import, the same
+// output bits. Small nets also with Fashion-MNIST's 1x28x28; ImageNet nets at batch 1.
+static int round_trip_models(bool imagenet) {
+  const fs::path dir = fs::path(RISTSIM_SOURCE_DIR) / "models";
+  int checked = 0;
+  TempDir t;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".yaml") continue;
+    const engine::NetSpec spec = engine::load_net_spec(e.path().string());
+    const bool small = spec.input_shape.size() == 3 && spec.input_shape[1] <= 32;
+    if (small == imagenet) continue;
+    std::vector<std::vector<int>> shapes = {spec.input_shape};
+    if (small) shapes.push_back({1, 28, 28});
+    for (const std::vector<int>& shape : shapes) {
+      SCOPED_TRACE(e.path().filename().string() + " " + engine::shape_string(shape));
+      engine::NetOptions opt;
+      opt.batch = small ? 2 : 1;
+      opt.input_shape = shape;
+      opt.seed = 11;
+      engine::Net net(spec, opt);
+      fill_input(net, 5);
+      const std::vector<float> want = output_of(net);
+      io::export_onnx(net, t / "m.onnx");
+      Model m = io::read_onnx(t / "m.onnx");
+      auto net2 = io::build_net(io::import_net(m), opt);
+      std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
+      EXPECT_TRUE(same_bits(output_of(*net2), want));
+      ++checked;
+    }
+  }
+  return checked;
+}
+
+TEST(OnnxEngine, small_models_round_trip) {
+  EXPECT_GE(round_trip_models(false), 4);  // lenet, cifar10_full: own shape and 1x28x28
+}
+
+TEST(OnnxEngine, imagenet_models_round_trip) {
+  const int n = round_trip_models(true);
+  if (n == 0) GTEST_SKIP() << "no ImageNet model descriptions in models/";
+  std::printf("%d ImageNet model descriptions exported and imported bit-exactly\n", n);
 }
