@@ -17,8 +17,6 @@ Dyadic accumulator_value(int64_t acc, int frac_bits) {
   return v;
 }
 
-int top_bit(uint64_t x) { return 63 - __builtin_clzll(x); }
-
 }  // namespace
 
 OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t outputs)
@@ -57,22 +55,23 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
     const uint64_t entries = 2 * ((uint64_t{1} << keep_) + 64 * (uint64_t{1} << (keep_ - 1)));
     if (outputs < 4 * entries) return;
     mode_ = Mode::minifloat_table;
+    // One table per sign: [mag] for mag < 2^keep_, then for larger mag, reduced
+    // by a right shift sh in 1..64 - keep_ to keep_ bits (top bit set, the
+    // shifted-out bits OR-ed into bit 0): [(sh + 1) << (keep_ - 1) | low bits].
+    const int shifts = 64 - keep_;
+    const size_t size = (static_cast<size_t>(shifts) + 2) << (keep_ - 1);
     for (int s = 0; s < 2; ++s) {
-      small_[s].resize(size_t{1} << keep_);
+      mf_[s].assign(size, 0);
       for (uint64_t m = 0; m < (uint64_t{1} << keep_); ++m) {
         const numeric::Quantized q = numeric::quantize(out_, Dyadic{s == 1, m, -frac_bits_}, 0);
-        small_[s][m] = static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
+        mf_[s][m] = static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
       }
-      // mag >= 2^keep_: reduced to keep_ bits by a right shift of 1..64 - keep_,
-      // the shifted-out bits OR-ed into bit 0.
-      const int shifts = 64 - keep_;
-      large_[s].resize(static_cast<size_t>(shifts) << (keep_ - 1));
       for (int sh = 1; sh <= shifts; ++sh) {
         for (uint64_t low = 0; low < (uint64_t{1} << (keep_ - 1)); ++low) {
           const uint64_t red = (uint64_t{1} << (keep_ - 1)) | low;
           const numeric::Quantized q =
               numeric::quantize(out_, Dyadic{s == 1, red, sh - frac_bits_}, 0);
-          large_[s][(static_cast<size_t>(sh - 1) << (keep_ - 1)) | low] =
+          mf_[s][(static_cast<size_t>(sh + 1) << (keep_ - 1)) | low] =
               static_cast<uint32_t>(q.code << 1) | (q.saturated ? 1 : 0);
         }
       }
@@ -106,10 +105,13 @@ uint64_t OutputStage::convert_many(const int64_t* acc, const uint64_t* index, in
     return saturations;
   }
   if (mode_ == Mode::minifloat_table) {
+    const uint32_t* table[2] = {mf_[0].data(), mf_[1].data()};
     for (int i = 0; i < n; ++i) {
-      bool sat = false;
-      codes[i] = convert_table(acc[i], &sat);
-      saturations += sat ? 1 : 0;
+      const uint64_t sign = static_cast<uint64_t>(acc[i] >> 63);
+      const uint64_t mag = (static_cast<uint64_t>(acc[i]) ^ sign) - sign;
+      const uint32_t e = table[sign & 1][table_index(mag)];
+      codes[i] = e >> 1;
+      saturations += e & 1;
     }
     return saturations;
   }
@@ -166,17 +168,9 @@ uint32_t OutputStage::convert_fixed_decision(int64_t acc, uint64_t index, bool* 
 }
 
 uint32_t OutputStage::convert_table(int64_t acc, bool* saturated) const {
-  const int s = acc < 0 ? 1 : 0;
-  const uint64_t mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
-  uint32_t e;
-  if (mag < (uint64_t{1} << keep_)) {
-    e = small_[s][mag];
-  } else {
-    const int sh = top_bit(mag) - (keep_ - 1);
-    const uint64_t sticky = (mag & numeric::low_mask(sh)) != 0 ? 1 : 0;
-    const uint64_t low = ((mag >> sh) | sticky) & numeric::low_mask(keep_ - 1);
-    e = large_[s][(static_cast<size_t>(sh - 1) << (keep_ - 1)) | low];
-  }
+  const uint64_t sign = static_cast<uint64_t>(acc >> 63);
+  const uint64_t mag = (static_cast<uint64_t>(acc) ^ sign) - sign;
+  const uint32_t e = mf_[sign & 1][table_index(mag)];
   *saturated = e & 1;
   return e >> 1;
 }

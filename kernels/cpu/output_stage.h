@@ -76,8 +76,19 @@ class OutputStage {
   uint8_t up_[16] = {};     ///< [sign << 3 | parity << 2 | guard << 1 | sticky]: round up
   // minifloat table: entry = code << 1 | saturated
   int keep_ = 0;                    ///< M + 3 bits kept
-  std::vector<uint32_t> small_[2];  ///< mag < 2^keep_, by sign
-  std::vector<uint32_t> large_[2];  ///< by sign: [(shift - 1) << (keep_ - 1) | low bits]
+  std::vector<uint32_t> mf_[2];     ///< by sign, see table_index()
+
+  /// The minifloat table's entry of a magnitude (branch-free).
+  size_t table_index(uint64_t mag) const {
+    const int top = 63 - __builtin_clzll(mag | 1);
+    const int sh = top - (keep_ - 1) > 0 ? top - (keep_ - 1) : 0;
+    const uint64_t sticky = (mag & ((uint64_t{1} << sh) - 1)) != 0 ? 1 : 0;
+    const uint64_t red = (mag >> sh) | sticky;
+    const uint64_t low_mask = (uint64_t{1} << (keep_ - 1)) - 1;
+    return sh == 0 ? static_cast<size_t>(red)
+                   : static_cast<size_t>((static_cast<uint64_t>(sh) + 1) << (keep_ - 1) |
+                                         (red & low_mask));
+  }
 };
 
 }  // namespace ristsim::kernels
