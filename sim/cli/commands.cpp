@@ -8,6 +8,7 @@ namespace ristsim::cli {
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_cosim(const std::vector<std::string>& args);
 int cmd_format(const std::vector<std::string>& args);
+int cmd_report(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 
@@ -18,6 +19,8 @@ const std::vector<Command>& commands() {
        cmd_cosim},
       {"format", "show what a number format does to values (value, code, error, flags)",
        cmd_format},
+      {"report", "area and energy report of an arch running a model (md, html, json, plots)",
+       cmd_report},
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},
       {"train", "train a network description on a data set (SGD / Adam)", cmd_train},
   };

@@ -488,12 +488,17 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
 
   h2("Yosys cross-check");
   if (in.cross_checks.empty()) {
-    p("No blocks were synthesized for this report (give --rtl DIR, or yosys is not installed).");
+    p("No blocks were synthesized for this report (give --yosys or --rtl DIR; needs yosys).");
   } else {
     std::vector<std::vector<std::string>> r;
     for (const CrossCheck& c : in.cross_checks)
-      r.push_back({c.block, c.top, fmt(c.instances, 6), fmt(c.model_ge, 6), fmt(c.yosys_ge, 6),
-                   fmt(c.ratio(), 3), c.warn() ? "WARNING: differ by more than 50 %" : "ok"});
+      r.push_back({c.block, c.top, fmt(c.instances, 6), c.model_ge > 0 ? fmt(c.model_ge, 6) : "-",
+                   c.error.empty() ? fmt(c.yosys_ge, 6) : "-",
+                   c.error.empty() && c.model_ge > 0 ? fmt(c.ratio(), 3) : "-",
+                   !c.error.empty()  ? "yosys failed: " + c.error.substr(0, 200)
+                   : c.model_ge <= 0 ? "no separate model block"
+                   : c.warn()        ? "WARNING: differ by more than 50 %"
+                                     : "ok"});
     table({"block", "module", "instances", "model (GE)", "yosys (GE)", "yosys / model", "check"},
           r);
     p("GE weights: cell area / NAND2 area from the table's gates.cells_um2 (" +
@@ -660,7 +665,8 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
         .value("model_ge", c.model_ge)
         .value("yosys_ge", c.yosys_ge)
         .value("ratio", c.ratio())
-        .value("warning", c.warn());
+        .value("warning", c.error.empty() && c.model_ge > 0 && c.warn())
+        .value("error", c.error);
     j.begin_object("cells");
     for (const auto& [k, v] : c.cells) j.value(k, v);
     j.end_object();

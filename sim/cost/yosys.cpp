@@ -79,6 +79,30 @@ double gate_equivalents(const std::map<std::string, uint64_t>& cells,
   return ge;
 }
 
+std::string strip_assertion_blocks(const std::string& v) {
+  static const std::regex start(R"(initial\s+begin\s*:\s*p_assert\w*)");
+  std::string out;
+  std::smatch m;
+  std::string rest = v;
+  while (std::regex_search(rest, m, start)) {
+    out += rest.substr(0, m.position(0));
+    // Skip to the matching `end`, counting nested begin/end words.
+    size_t i = m.position(0) + m.length(0);
+    int depth = 1;
+    static const std::regex word(R"(\b(begin|end)\b)");
+    std::smatch w;
+    std::string tail = rest.substr(i);
+    size_t consumed = 0;
+    while (depth > 0 && std::regex_search(tail, w, word)) {
+      depth += w[1] == "begin" ? 1 : -1;
+      consumed += w.position(0) + w.length(0);
+      tail = w.suffix().str();
+    }
+    rest = rest.substr(i + consumed);
+  }
+  return out + rest;
+}
+
 Synthesis synthesize(const std::string& yosys, const std::vector<std::string>& verilog,
                      const std::string& top, const std::string& work_dir,
                      const config::TechTable& table) {
@@ -95,6 +119,7 @@ Synthesis synthesize(const std::string& yosys, const std::vector<std::string>& v
     ys << "read_verilog -sv";
     for (const std::string& v : verilog) ys << " \"" << fs::absolute(v).string() << "\"";
     ys << "\nsynth -top " << top << " -flatten\n"
+       << "async2sync\n"
        << "dfflegalize -cell $_DFF_P_ 01\n"
        << "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX\n"
        << "opt_clean\n"
@@ -107,11 +132,20 @@ Synthesis synthesize(const std::string& yosys, const std::vector<std::string>& v
                           " -q -l " + shell_quote(s.log_path) + " -s " +
                           shell_quote(s.script_path) + " > /dev/null 2>&1";
   const int rc = std::system(cmd.c_str());
-  if (rc != 0 || !fs::exists(stat))
-    throw std::runtime_error("yosys failed on " + top + " (exit " + std::to_string(rc) + "); see " +
-                             s.log_path);
-  s.cells = parse_yosys_stat(read_text(stat));
-  if (s.cells.empty())
+  if (rc != 0 || !fs::exists(stat)) {
+    std::string first_error;
+    std::stringstream log(read_text(s.log_path));
+    for (std::string line; std::getline(log, line);)
+      if (line.find("ERROR") != std::string::npos) {
+        first_error = ": " + line;
+        break;
+      }
+    throw std::runtime_error("yosys failed on " + top + " (exit " + std::to_string(rc) + ")" +
+                             first_error);
+  }
+  const std::string report = read_text(stat);
+  s.cells = parse_yosys_stat(report);
+  if (report.find("Number of cells:") == std::string::npos)
     throw std::runtime_error("no cells in the yosys report of " + top + "; see " + s.log_path);
   s.ge = gate_equivalents(s.cells, table, &s.unknown_cells);
   return s;

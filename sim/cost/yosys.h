@@ -4,8 +4,15 @@
 // DFF 5.67 with the NanGate 45 nm areas), and compare with the model.
 //
 // The script (a .ys file, never a -p string):
-//   read_verilog -sv FILES; synth -top TOP -flatten; dfflegalize -cell $_DFF_P_ 01;
-//   abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; tee -o STAT stat
+//   read_verilog -sv FILES; synth -top TOP -flatten; async2sync;
+//   dfflegalize -cell $_DFF_P_ 01; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean;
+//   tee -o STAT stat
+// async2sync turns the lowRISC-style asynchronous resets (rst_ni) into reset
+// gating in front of a plain DFF, which dfflegalize can then map to $_DFF_P_;
+// a NanGate DFFR_X1 would be slightly smaller than DFF_X1 plus that gating.
+// Yosys 0.23 cannot parse immediate assertions with an action block
+// (`assert (...) else $fatal(...)`); prepare_for_yosys() drops the
+// `initial begin : p_assert... end` blocks, which carry nothing synthesizable.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +61,11 @@ struct CrossCheck {
   /// More than 50 % apart (ratio outside [1/1.5, 1.5]).
   bool warn() const { return model_ge <= 0 || ratio() > 1.5 || ratio() < 1 / 1.5; }
   std::map<std::string, uint64_t> cells;  ///< of one instance
+  std::string error;                      ///< yosys failed on this block (then yosys_ge is 0)
 };
+
+/// The Verilog text without its `initial begin : p_assert... end` blocks
+/// (simulation-only parameter checks that yosys 0.23 cannot parse).
+std::string strip_assertion_blocks(const std::string& verilog);
 
 }  // namespace ristsim::cost

@@ -1,0 +1,226 @@
+// `ristsim report`: the area/energy report of an arch running a model
+// (docs/cost.md): report.md, report.html and report.json in --out, with plots.
+// Layer shapes come from the engine's Net of --model; accuracy from evaluating
+// it on --data (float32 and quantized) or from --accuracy-*; the yosys
+// cross-check of the arch's generated PE with --yosys (or of --rtl DIR).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "cost/engine_work.h"
+#include "cost/report.h"
+#include "cost/rtl_check.h"
+#include "cost/tech.h"
+#include "engine/net.h"
+#include "engine/train.h"
+#include "engine/weights_io.h"
+#include "io/dataset.h"
+
+namespace ristsim::cli {
+
+namespace {
+
+engine::Samples samples_from(const io::Dataset& d) {
+  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
+}
+
+/// Quantization-search results: lines "label,energy_pj,accuracy" (accuracy a
+/// fraction 0..1); '#' comments and a non-numeric header line are skipped.
+std::vector<cost::ParetoPoint> read_pareto(const std::string& path) {
+  std::ifstream is(path);
+  if (!is) throw UsageError("cannot read --pareto file '" + path + "'");
+  std::vector<cost::ParetoPoint> pts;
+  std::string line;
+  int n = 0;
+  while (std::getline(is, line)) {
+    ++n;
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    std::string label, e, a;
+    if (!std::getline(ss, label, ',') || !std::getline(ss, e, ',') || !std::getline(ss, a))
+      throw UsageError(path + ":" + std::to_string(n) + ": expected label,energy_pj,accuracy");
+    try {
+      cost::ParetoPoint p{label, std::stod(e), std::stod(a)};
+      if (!(p.energy_pj > 0) || p.accuracy < 0 || p.accuracy > 1)
+        throw UsageError(path + ":" + std::to_string(n) +
+                         ": energy must be > 0 and accuracy in 0..1");
+      pts.push_back(p);
+    } catch (const std::invalid_argument&) {
+      if (pts.empty() && n == 1) continue;  // header
+      throw UsageError(path + ":" + std::to_string(n) + ": expected numbers, got '" + line + "'");
+    }
+  }
+  return pts;
+}
+
+double fraction(const CommandLine& cl, const char* name) {
+  const double v = cl.get<double>(name);
+  if (v < 0 || v > 1) throw UsageError(std::string("--") + name + " must be a fraction in 0..1");
+  return v;
+}
+
+}  // namespace
+
+int cmd_report(const std::vector<std::string>& args) {
+  CommandLine cl(
+      "report", "--arch A.yaml --model W [--data D] [--out DIR] [options]",
+      "Writes the area and energy report of the arch running the model: report.md,\n"
+      "report.html (self-contained) and report.json, with SVG plots (gnuplot). Area and\n"
+      "energy come from the cost model calibrated to the technology table (default\n"
+      "configs/tech/45nm.yaml: Horowitz, ISSCC 2014; node scaling Stillmaker and Baas\n"
+      "2017); layer shapes from the model's network; accuracy from --data (float32 and\n"
+      "quantized top-1 on the test split) or from --accuracy-fp32/--accuracy-quantized.\n"
+      "See docs/cost.md.");
+  cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
+      "model", po::value<std::string>()->required(), "weight file, or network description (.yaml)")(
+      "weights", po::value<std::string>(), "weight file for a .yaml --model")(
+      "data", po::value<std::string>(),
+      "data set (fashion-mnist, or a directory): measure accuracy")(
+      "out", po::value<std::string>()->default_value("out"), "output directory (created)")(
+      "tech", po::value<std::string>(), "technology table (default: the arch's technology.table)")(
+      "sram-kib", po::value<double>(), "on-chip buffer size in KiB (default: the table's)")(
+      "dram", po::value<std::string>(), "DRAM type of the table (default: the table's)")(
+      "yosys", po::bool_switch(), "cross-check the arch's generated PE with yosys")(
+      "rtl", po::value<std::string>(),
+      "cross-check the RTL in this folder (from 'ristsim rtl') with yosys")(
+      "accuracy-fp32", po::value<double>(), "float32 top-1 accuracy (fraction) when not measured")(
+      "accuracy-quantized", po::value<double>(),
+      "quantized top-1 accuracy (fraction) when not measured")(
+      "pareto", po::value<std::string>(),
+      "quantization-search results: CSV label,energy_pj,accuracy")(
+      "limit", po::value<int>()->default_value(1000),
+      "test images to evaluate with --data (0: all)")(
+      "calib", po::value<int>()->default_value(1000),
+      "training images for dynamic fixed point ranges")(
+      "batch", po::value<int>()->default_value(100), "evaluation batch size")(
+      "seed", po::value<uint64_t>()->default_value(1),
+      "seed of random weights (.yaml without --weights)");
+  if (!cl.parse(args)) return kExitOk;
+
+  const config::Arch arch = load_arch(cl.get<std::string>("arch"));
+  const cost::TechModel model = [&] {
+    try {
+      return cost::tech_model_for(arch, cl.has("tech") ? cl.get<std::string>("tech") : "");
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }();
+
+  cost::ReportInput in;
+  in.arch = arch;
+  if (cl.has("sram-kib")) {
+    if (!(cl.get<double>("sram-kib") > 0)) throw UsageError("--sram-kib must be positive");
+    in.memory.sram_bytes = cl.get<double>("sram-kib") * 1024;
+  }
+  if (cl.has("dram")) {
+    in.memory.dram_type = cl.get<std::string>("dram");
+    try {
+      model.dram_pj_per_bit(in.memory.dram_type);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  const int batch = cl.get<int>("batch"), limit = cl.get<int>("limit");
+  if (batch < 1) throw UsageError("--batch must be at least 1");
+  if (limit < 0) throw UsageError("--limit must not be negative");
+
+  // Layer shapes: the model's network at batch 1 (input shape of --data, if given).
+  const std::string model_path = cl.get<std::string>("model");
+  io::Dataset test_set;
+  engine::NetOptions no;
+  no.phase = engine::Phase::test;
+  no.seed = cl.get<uint64_t>("seed");
+  if (cl.has("data")) {
+    test_set = io::load_dataset(cl.get<std::string>("data"), false);
+    no.input_shape = {test_set.c, test_set.h, test_set.w};
+    in.data_name = test_set.source;
+  }
+  {
+    std::unique_ptr<engine::Net> net = engine::load_model(model_path, no);
+    if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+    in.model_name = net->spec().name.empty() ? model_path : net->spec().name;
+    in.layers = cost::layer_work_from_net(*net, arch);
+  }
+  if (in.layers.empty())
+    throw JobError("the model has no Convolution or InnerProduct layer to cost");
+
+  // Accuracy: measured on --data, or given.
+  if (cl.has("data")) {
+    engine::Samples test = samples_from(test_set);
+    if (limit > 0) test.n = std::min(test.n, limit);
+    engine::NetOptions eo = no;
+    eo.batch = batch;
+    eo.with_loss = true;
+    std::unique_ptr<engine::Net> net = engine::load_model(model_path, eo);
+    if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+    in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
+    io::Dataset calib_set;
+    engine::Samples calib;
+    if (engine::has_dynamic_groups(arch)) {
+      calib_set = io::load_dataset(cl.get<std::string>("data"), true);
+      calib = samples_from(calib_set);
+    }
+    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch);
+    in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
+    in.data_name += " (" + std::to_string(test.n) + " test images)";
+  }
+  if (cl.has("accuracy-fp32")) in.accuracy_fp32 = fraction(cl, "accuracy-fp32");
+  if (cl.has("accuracy-quantized")) in.accuracy_quantized = fraction(cl, "accuracy-quantized");
+  if (cl.has("pareto")) in.pareto = read_pareto(cl.get<std::string>("pareto"));
+
+  // Yosys cross-check.
+  const std::string out = cl.get<std::string>("out");
+  if (cl.get<bool>("yosys") || cl.has("rtl")) {
+    const std::string yosys = cost::find_yosys();
+    if (yosys.empty()) {
+      std::cerr << "ristsim report: yosys is not installed; the cross-check is skipped\n";
+    } else {
+      namespace fs = std::filesystem;
+      const fs::path work =
+          fs::temp_directory_path() / ("ristsim-report-yosys-" + std::to_string(::getpid()));
+      try {
+        in.cross_checks = cl.has("rtl")
+                              ? cost::cross_check_dir(arch, model, yosys,
+                                                      cl.get<std::string>("rtl"), work.string())
+                              : cost::cross_check_arch(arch, model, yosys, work.string());
+      } catch (const std::exception& e) {
+        std::cerr << "ristsim report: the yosys cross-check failed: " << e.what() << "\n";
+      }
+      std::error_code ec;
+      fs::remove_all(work, ec);
+      for (const cost::CrossCheck& c : in.cross_checks)
+        if (!c.error.empty())
+          std::cerr << "ristsim report: yosys could not synthesize " << c.top << ": " << c.error
+                    << "\n";
+        else if (c.warn() && c.model_ge > 0)
+          std::cerr << "ristsim report: warning: " << c.block << ": model " << c.model_ge
+                    << " GE, yosys " << c.yosys_ge << " GE (ratio " << c.ratio()
+                    << ", more than 50 % apart)\n";
+    }
+  }
+
+  const cost::ReportFiles files = cost::write_report(in, model, out);
+  const cost::Summary s = cost::summarize(in, model);
+  std::printf(
+      "%s on %s at %d nm, %.0f MHz: %.4g mm^2 logic (%.4g GE), %.4g uJ per inference "
+      "(%.3g pJ/MAC, %.3g TOPS/W), %.4g inferences/s\n",
+      in.model_name.c_str(), arch.name.c_str(), model.node_nm(), arch.tech.frequency_mhz,
+      s.arch.area_um2 * 1e-6, s.arch.ge, s.energy_pj * 1e-6, s.energy_per_mac_pj, s.tops_per_w,
+      s.inferences_per_s);
+  for (const cost::Claim& c : s.claims)
+    std::printf("claim: %s: %.3gx (%s): %s\n", c.claim.c_str(), c.value, c.expected.c_str(),
+                c.holds ? "holds" : "does not hold");
+  if (!files.plot_note.empty()) std::printf("plots: %s\n", files.plot_note.c_str());
+  std::printf("wrote %s, %s, %s\n", files.md.c_str(), files.html.c_str(), files.json.c_str());
+  return kExitOk;
+}
+
+}  // namespace ristsim::cli

@@ -1,0 +1,22 @@
+// The work of a network's layers for the cost model, from the engine's Net:
+// every Convolution and InnerProduct layer becomes a LayerWork (one image).
+#pragma once
+
+#include <vector>
+
+#include "config/arch.h"
+#include "cost/arch_cost.h"
+
+namespace ristsim::engine {
+class Net;
+}
+
+namespace ristsim::cost {
+
+/// LayerWork of every Convolution / InnerProduct layer of `net` (built with batch
+/// 1), per image: MACs = outputs x (weights / output channels); traffic from
+/// fill_traffic with the layer's formats; cycles 0 (ideal) until the cycle
+/// model gives them.
+std::vector<LayerWork> layer_work_from_net(engine::Net& net, const config::Arch& arch);
+
+}  // namespace ristsim::cost

@@ -1,0 +1,163 @@
+// Cross-check of the generated RTL against the model (see rtl_check.h).
+#include "cost/rtl_check.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "cost/arch_cost.h"
+#include "rtlgen/rtlgen.h"
+
+namespace ristsim::cost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Model GE of the blocks, per instance.
+struct ModelBlocks {
+  double lane = 0, tree = 0, accumulator = 0, output = 0;
+};
+
+ModelBlocks model_blocks(const config::Arch& arch, const TechModel& model) {
+  const ArchCost c = arch_cost(arch, model);
+  ModelBlocks b;
+  for (const Component& x : c.components) {
+    if (x.category == "multipliers" || x.category == "shifters") b.lane += x.each.ge;
+    if (x.category == "tree") b.tree += x.each.ge;
+    if (x.category == "accumulator") b.accumulator += x.each.ge;
+    if (x.category == "output_stage") b.output += x.each.ge;
+  }
+  return b;
+}
+
+/// The module files of `dir`, copied into `work` without their assertion
+/// blocks (strip_assertion_blocks), sorted by name.
+std::vector<std::string> module_files(const std::string& dir, const fs::path& work) {
+  std::vector<std::string> files;
+  fs::create_directories(work);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string ext = e.path().extension().string();
+    if (!e.is_regular_file() || (ext != ".sv" && ext != ".v")) continue;
+    std::ifstream is(e.path());
+    std::stringstream ss;
+    ss << is.rdbuf();
+    const fs::path copy = work / e.path().filename();
+    std::ofstream os(copy);
+    os << strip_assertion_blocks(ss.str());
+    if (!os) throw std::runtime_error("cannot write " + copy.string());
+    files.push_back(copy.string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+/// Synthesizes `top` from all `files` and fills a row.
+CrossCheck check(const std::string& yosys, const std::vector<std::string>& files,
+                 const std::string& top, const std::string& block, double instances,
+                 double model_ge_each, const std::string& work, const config::TechTable& table) {
+  CrossCheck c;
+  c.block = block;
+  c.top = top;
+  c.instances = instances;
+  c.model_ge = model_ge_each * instances;
+  // Read the top's file and the files of the modules it names, no others (a file
+  // yosys cannot parse must not sink the blocks that do not need it).
+  std::vector<std::string> needed;
+  std::string text;
+  for (const std::string& f : files)
+    if (fs::path(f).stem() == top) {
+      std::ifstream is(f);
+      std::stringstream ss;
+      ss << is.rdbuf();
+      text = ss.str();
+      needed.push_back(f);
+    }
+  for (const std::string& f : files) {
+    const std::string stem = fs::path(f).stem().string();
+    if (stem != top && text.find(stem + " ") != std::string::npos) needed.push_back(f);
+  }
+  try {
+    const Synthesis s = synthesize(yosys, needed, top, work, table);
+    c.yosys_ge = s.ge * instances;
+    c.cells = s.cells;
+  } catch (const std::runtime_error& e) {
+    c.error = e.what();
+  }
+  return c;
+}
+
+std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
+                            const std::string& yosys, const std::vector<std::string>& pe_files,
+                            const std::vector<std::string>* lane_files, const std::string& work) {
+  const ModelBlocks m = model_blocks(arch, model);
+  const double P = arch.array.pes, K = arch.array.lanes;
+  auto has = [&](const std::vector<std::string>& files, const std::string& top) {
+    for (const std::string& f : files)
+      if (fs::path(f).stem() == top) return true;
+    return false;
+  };
+  std::vector<CrossCheck> rows;
+  if (lane_files) {
+    rows.push_back(check(yosys, *lane_files, "ristsim_mul_array", "multiplier lane (1 of P x K)",
+                         P * K, m.lane, work + "/lane", model.table()));
+  } else if (has(pe_files, "ristsim_mul_array")) {
+    rows.push_back(check(yosys, pe_files, "ristsim_mul_array", "multiplier array (K lanes)", P,
+                         m.lane * K, work, model.table()));
+  }
+  for (const char* extra : {"ristsim_align", "ristsim_to_fixed"})
+    if (has(pe_files, extra))
+      rows.push_back(check(yosys, pe_files, extra,
+                           "product alignment (part of the lane in the model)", P, 0, work,
+                           model.table()));
+  if (has(pe_files, "ristsim_adder_tree"))
+    rows.push_back(check(yosys, pe_files, "ristsim_adder_tree", "adder tree + pipeline registers",
+                         P, m.tree, work, model.table()));
+  if (has(pe_files, "ristsim_accumulator"))
+    rows.push_back(check(yosys, pe_files, "ristsim_accumulator", "accumulator", P, m.accumulator,
+                         work, model.table()));
+  if (has(pe_files, "ristsim_output_stage"))
+    rows.push_back(check(yosys, pe_files, "ristsim_output_stage", "output stage", P, m.output, work,
+                         model.table()));
+  CrossCheck total;
+  total.block = "PE (sum of the blocks above)";
+  total.top = "-";
+  total.instances = P;
+  for (const CrossCheck& r : rows) {
+    if (!r.error.empty()) {
+      total.block = "PE (sum of the blocks yosys could synthesize)";
+      continue;
+    }
+    total.model_ge += r.model_ge;
+    total.yosys_ge += r.yosys_ge;
+  }
+  rows.push_back(total);
+  return rows;
+}
+
+}  // namespace
+
+std::vector<CrossCheck> cross_check_arch(const config::Arch& arch, const TechModel& model,
+                                         const std::string& yosys, const std::string& work_dir) {
+  const std::string pe_dir = work_dir + "/rtl", lane_dir = work_dir + "/rtl_lane";
+  rtlgen::write_rtl(pe_dir, rtlgen::generate_pe_rtl(arch));
+  config::Arch one = arch;
+  one.array.lanes = 1;
+  rtlgen::write_rtl(lane_dir, rtlgen::generate_pe_rtl(one));
+  const fs::path work(work_dir);
+  module_files(lane_dir, work / "src_lane");
+  const std::vector<std::string> lane = {(work / "src_lane" / "ristsim_mul_array.sv").string()};
+  return run(arch, model, yosys, module_files(pe_dir, work / "src"), &lane, work_dir);
+}
+
+std::vector<CrossCheck> cross_check_dir(const config::Arch& arch, const TechModel& model,
+                                        const std::string& yosys, const std::string& rtl_dir,
+                                        const std::string& work_dir) {
+  const std::vector<std::string> files = module_files(rtl_dir, fs::path(work_dir) / "src");
+  if (files.empty()) throw std::runtime_error("no .sv or .v files in " + rtl_dir);
+  return run(arch, model, yosys, files, nullptr, work_dir);
+}
+
+}  // namespace ristsim::cost
