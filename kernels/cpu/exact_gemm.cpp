@@ -48,7 +48,7 @@ void gemm_f64_portable(const double* x, const double* w, double* out, int kk, in
 // ---- AVX2 -----------------------------------------------------------------
 
 __attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const int32_t* w,
-                                                        int32_t* out, int kk, int d2, int pp) {
+                                                       int32_t* out, int kk, int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
     for (int p0 = 0; p0 < pp; p0 += 16) {
@@ -74,7 +74,7 @@ __attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const i
 }
 
 __attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const double* w,
-                                                        double* out, int kk, int d, int pp) {
+                                                       double* out, int kk, int d, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const double* w0 = w + static_cast<size_t>(k0) * d;
     for (int p0 = 0; p0 < pp; p0 += 8) {
@@ -101,9 +101,9 @@ __attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const do
 
 // ---- AVX-512 ----------------------------------------------------------------
 
-__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x,
-                                                                  const int32_t* w, int32_t* out,
-                                                                  int kk, int d2, int pp) {
+__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x, const int32_t* w,
+                                                                 int32_t* out, int kk, int d2,
+                                                                 int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
     for (int p0 = 0; p0 < pp; p0 += 32) {
@@ -129,9 +129,9 @@ __attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* 
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const int16_t* x,
-                                                                           const int32_t* w,
-                                                                           int32_t* out, int kk,
-                                                                           int d2, int pp) {
+                                                                          const int32_t* w,
+                                                                          int32_t* out, int kk,
+                                                                          int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
     for (int p0 = 0; p0 < pp; p0 += 32) {
@@ -158,7 +158,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const 
 }
 
 __attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const double* w,
-                                                         double* out, int kk, int d, int pp) {
+                                                        double* out, int kk, int d, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const double* w0 = w + static_cast<size_t>(k0) * d;
     for (int p0 = 0; p0 < pp; p0 += 16) {

@@ -76,9 +76,9 @@ using i128 = __int128;
 /// Operands as exact integers in units of 2^-exactly_fixed(format).fl.
 struct Operand {
   Format format;
-  int fl = 0;         ///< exactly_fixed(format).fl
-  int int_bits = 0;   ///< exactly_fixed(format).bits
-  bool has_ints = false;  ///< int_bits <= 62: values below fit int64
+  int fl = 0;                   ///< exactly_fixed(format).fl
+  int int_bits = 0;             ///< exactly_fixed(format).bits
+  bool has_ints = false;        ///< int_bits <= 62: values below fit int64
   std::vector<int64_t> value;   ///< per element (has_ints); 0 for inf/NaN
   std::vector<uint8_t> finite;  ///< per element
   bool any_special = false;
@@ -184,7 +184,8 @@ void convert(const Format& f, const uint32_t* codes, size_t count, int threads, 
       special = special || !finite;
       if (op.has_ints) {
         op.value[i] = v;
-        const uint64_t av = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+        const uint64_t av =
+            v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
         mx = std::max(mx, av);
       }
     }
@@ -231,8 +232,7 @@ class TermSource {
   enum class Mode { int_shift, table, quantize };
 
   TermSource(const ExactLayerSpec& spec, int frac_bits, const Operand& a, const Operand& w,
-             const uint32_t* in_codes, const uint32_t* w_codes, size_t in_count,
-             size_t w_count)
+             const uint32_t* in_codes, const uint32_t* w_codes, size_t in_count, size_t w_count)
       : spec_(spec), frac_bits_(frac_bits), a_(a), w_(w), in_codes_(in_codes), w_codes_(w_codes) {
     shift_ = frac_bits - (a.fl + w.fl);
     const int acb = a.format.code_bits(), wcb = w.format.code_bits();
@@ -247,7 +247,8 @@ class TermSource {
       for (uint32_t ac = 0; ac < (1u << acb); ++ac) {
         for (uint32_t wc = 0; wc < (1u << wcb); ++wc) {
           Dyadic da, dw;
-          if (!numeric::decode_exact(a.format, ac, &da) || !numeric::decode_exact(w.format, wc, &dw))
+          if (!numeric::decode_exact(a.format, ac, &da) ||
+              !numeric::decode_exact(w.format, wc, &dw))
             continue;
           table_[(size_t{ac} << wcb) | wc] = align(spec, frac_bits, product(da, dw));
         }
@@ -272,8 +273,7 @@ class TermSource {
       case Mode::table:
         return table_[(static_cast<size_t>(in_codes_[ai] & a_mask_) << w_bits_) |
                       (w_codes_[wi] & w_mask_)];
-      case Mode::quantize:
-        return align(spec_, frac_bits_, product(a_dy_[ai], w_dy_[wi]));
+      case Mode::quantize: return align(spec_, frac_bits_, product(a_dy_[ai], w_dy_[wi]));
     }
     return 0;
   }
@@ -322,11 +322,11 @@ struct Layer {
   std::vector<uint8_t> fast;  ///< per output channel
   ExactKernel kernel = ExactKernel::generic;
   CpuIsa isa = CpuIsa::portable;
-  int kk = 0;                      ///< kg rounded up to the row block
-  std::vector<int32_t> w16;        ///< [groups][kk][d2] packed pairs
-  std::vector<double> wd;          ///< [groups][kk][depth]
-  std::vector<int16_t> in16;       ///< input tensor as int16 (int16 kernel)
-  std::vector<double> ind;         ///< input tensor as double (float64 kernel)
+  int kk = 0;                 ///< kg rounded up to the row block
+  std::vector<int32_t> w16;   ///< [groups][kk][d2] packed pairs
+  std::vector<double> wd;     ///< [groups][kk][depth]
+  std::vector<int16_t> in16;  ///< input tensor as int16 (int16 kernel)
+  std::vector<double> ind;    ///< input tensor as double (float64 kernel)
 };
 
 /// A run of columns that share an image and an output row: ox = ox0, ox0 + 1, ...
@@ -345,9 +345,9 @@ struct Worker {
   std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
-  std::vector<int64_t> acc;       ///< per column: the accumulator of one channel
-  std::vector<uint32_t> codes;    ///< per column: its output code
-  std::vector<uint64_t> index;    ///< per column: its output index
+  std::vector<int64_t> acc;     ///< per column: the accumulator of one channel
+  std::vector<uint32_t> codes;  ///< per column: its output code
+  std::vector<uint64_t> index;  ///< per column: its output index
   ExactStats stats;
 };
 
@@ -455,7 +455,8 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
           const int xs = sg.x0 + kx * s.dil_w;
           int lo = 0, hi = sg.cols;  // valid i: 0 <= xs + i * stride < w
           if (xs < 0) lo = (-xs + s.stride_w - 1) / s.stride_w;
-          if (xs + (hi - 1) * s.stride_w >= s.w) hi = xs >= s.w ? 0 : (s.w - 1 - xs) / s.stride_w + 1;
+          if (xs + (hi - 1) * s.stride_w >= s.w)
+            hi = xs >= s.w ? 0 : (s.w - 1 - xs) / s.stride_w + 1;
           const T* src = in + sg.base + plane + static_cast<int64_t>(y) * s.w + xs;
           T* dst = row + static_cast<size_t>(sg.first_col) * step;
           if (s.stride_w == 1) {
@@ -501,8 +502,8 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
   for (int k = k_begin; k < k_begin + L.kg; ++k) any_fast = any_fast || L.fast[k];
 
   if (any_fast && L.kernel != ExactKernel::generic) {
-    const int pp = (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock *
-                   cpu_detail::kColumnBlock;
+    const int pp =
+        (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
     if (L.kernel == ExactKernel::int16) {
       const int d2 = (L.depth + 1) / 2;
       wk.x16.resize(static_cast<size_t>(d2) * pp * 2);
@@ -534,9 +535,9 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
       } else {
         const double* sum = wk.od.data() + static_cast<size_t>(kl) * pp;
         for (int c = 0; c < cols; ++c)
-          acc[c] = static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c]))
-                                        << L.shift) +
-                   bias;
+          acc[c] =
+              static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c])) << L.shift) +
+              bias;
       }
       const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
       for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
@@ -587,8 +588,8 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   const OutputStage stage(L.out, L.frac_bits, static_cast<uint64_t>(L.p_total) * s.k);
   L.stage = &stage;
 
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, threads);
 
   const size_t in_count = static_cast<size_t>(s.n) * s.c * s.h * s.w;
@@ -643,7 +644,8 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
         const u128 bound = sum_w * a.max_abs;
         if (bound > (acc_max >> L.shift)) continue;
         const int64_t b = L.bias_aligned[k];
-        const u128 b_abs = b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
+        const u128 b_abs =
+            b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
         if ((bound << L.shift) + b_abs > acc_max) continue;
         L.fast[k] = 1;
         bounds[k] = bound;
@@ -682,31 +684,34 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
       for (int64_t i = b; i < e; ++i) L.in16[i] = static_cast<int16_t>(a.value[i]);
     });
     L.w16.assign(static_cast<size_t>(s.groups) * L.kk * d2, 0);
-    parallel_for(threads, s.k, std::max<int64_t>(1, grain / L.depth), [&](int64_t kb, int64_t ke, int) {
-      for (int64_t k = kb; k < ke; ++k) {
-        const int64_t g = k / L.kg, kl = k % L.kg;
-        int32_t* row = L.w16.data() + (static_cast<size_t>(g) * L.kk + kl) * d2;
-        const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
-        for (int d = 0; d < L.depth; ++d) {
-          const uint32_t v = static_cast<uint16_t>(src[d]);
-          row[d / 2] = static_cast<int32_t>(static_cast<uint32_t>(row[d / 2]) | (v << (16 * (d & 1))));
-        }
-      }
-    });
+    parallel_for(
+        threads, s.k, std::max<int64_t>(1, grain / L.depth), [&](int64_t kb, int64_t ke, int) {
+          for (int64_t k = kb; k < ke; ++k) {
+            const int64_t g = k / L.kg, kl = k % L.kg;
+            int32_t* row = L.w16.data() + (static_cast<size_t>(g) * L.kk + kl) * d2;
+            const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
+            for (int d = 0; d < L.depth; ++d) {
+              const uint32_t v = static_cast<uint16_t>(src[d]);
+              row[d / 2] =
+                  static_cast<int32_t>(static_cast<uint32_t>(row[d / 2]) | (v << (16 * (d & 1))));
+            }
+          }
+        });
   } else if (L.kernel == ExactKernel::float64) {
     L.ind.resize(in_count);
     parallel_for(threads, in_count, grain, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) L.ind[i] = static_cast<double>(a.value[i]);
     });
     L.wd.assign(static_cast<size_t>(s.groups) * L.kk * L.depth, 0.0);
-    parallel_for(threads, s.k, std::max<int64_t>(1, grain / L.depth), [&](int64_t kb, int64_t ke, int) {
-      for (int64_t k = kb; k < ke; ++k) {
-        const int64_t g = k / L.kg, kl = k % L.kg;
-        double* row = L.wd.data() + (static_cast<size_t>(g) * L.kk + kl) * L.depth;
-        const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
-        for (int d = 0; d < L.depth; ++d) row[d] = static_cast<double>(src[d]);
-      }
-    });
+    parallel_for(threads, s.k, std::max<int64_t>(1, grain / L.depth),
+                 [&](int64_t kb, int64_t ke, int) {
+                   for (int64_t k = kb; k < ke; ++k) {
+                     const int64_t g = k / L.kg, kl = k % L.kg;
+                     double* row = L.wd.data() + (static_cast<size_t>(g) * L.kk + kl) * L.depth;
+                     const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
+                     for (int d = 0; d < L.depth; ++d) row[d] = static_cast<double>(src[d]);
+                   }
+                 });
   }
 
   // Work items: (group, block of columns), taken from a shared counter.

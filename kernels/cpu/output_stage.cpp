@@ -39,7 +39,8 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
         // (p + guard/2 + sticky/4) * 2^-fl rounds to p or p + 1 (in range: B >= 3).
         const bool neg = (i >> 3) & 1;
         const uint64_t p = (i >> 2) & 1;
-        const numeric::Quantized q = numeric::quantize(out_, Dyadic{neg, static_cast<uint64_t>(i & 7), -f.fl - 2}, 0);
+        const numeric::Quantized q =
+            numeric::quantize(out_, Dyadic{neg, static_cast<uint64_t>(i & 7), -f.fl - 2}, 0);
         const int64_t v = numeric::sign_extend(q.code, f.bits);
         const uint64_t m = static_cast<uint64_t>(v < 0 ? -v : v);
         up_[i] = m != p ? 1 : 0;
@@ -49,8 +50,7 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
     }
     return;
   }
-  if (f.kind == FormatKind::minifloat && out.rounding != Rounding::stochastic &&
-      f.mant_bits <= 4) {
+  if (f.kind == FormatKind::minifloat && out.rounding != Rounding::stochastic && f.mant_bits <= 4) {
     keep_ = f.mant_bits + 3;
     const uint64_t entries = 2 * ((uint64_t{1} << keep_) + 64 * (uint64_t{1} << (keep_ - 1)));
     if (outputs < 4 * entries) return;
@@ -142,8 +142,7 @@ uint32_t OutputStage::convert_fixed(int64_t acc, uint64_t index, bool* saturated
     nb.lo_even = (s.t & 1) == 0;
     nb.hi_even = !nb.lo_even;
     if (numeric::round_to_larger(out_.rounding, v.neg, s.rem, s.k,
-                                 numeric::compare_half(s.rem, s.k), nb, random,
-                                 out_.random_bits))
+                                 numeric::compare_half(s.rem, s.k), nb, random, out_.random_bits))
       ++m;
   }
   if (s.huge || m > max_mag_ + (v.neg ? 1 : 0)) return convert_quantize(acc, index, saturated);

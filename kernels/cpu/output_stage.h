@@ -67,16 +67,16 @@ class OutputStage {
   int frac_bits_;
   Mode mode_ = Mode::quantize;
   // fixed
-  uint64_t key_ = 0;        ///< stochastic: stream_key(seed, stream)
-  uint64_t max_mag_ = 0;    ///< largest positive magnitude code
+  uint64_t key_ = 0;      ///< stochastic: stream_key(seed, stream)
+  uint64_t max_mag_ = 0;  ///< largest positive magnitude code
   uint64_t code_mask_ = 0;
-  int shift_ = 0;           ///< r = F - FL_o
-  bool saturate_ = false;   ///< overflow saturate
+  int shift_ = 0;                        ///< r = F - FL_o
+  bool saturate_ = false;                ///< overflow saturate
   uint32_t saturated_code_[2] = {0, 0};  ///< by sign: quantize()'s code for +-2^62
-  uint8_t up_[16] = {};     ///< [sign << 3 | parity << 2 | guard << 1 | sticky]: round up
+  uint8_t up_[16] = {};  ///< [sign << 3 | parity << 2 | guard << 1 | sticky]: round up
   // minifloat table: entry = code << 1 | saturated
-  int keep_ = 0;                    ///< M + 3 bits kept
-  std::vector<uint32_t> mf_[2];     ///< by sign, see table_index()
+  int keep_ = 0;                 ///< M + 3 bits kept
+  std::vector<uint32_t> mf_[2];  ///< by sign, see table_index()
 
   /// The minifloat table's entry of a magnitude (branch-free).
   size_t table_index(uint64_t mag) const {

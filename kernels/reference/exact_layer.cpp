@@ -76,10 +76,11 @@ int64_t accumulator_overflow(const config::AccumulatorSpec& acc, __int128 value,
   const __int128 min = -(static_cast<__int128>(1) << (acc.bits - 1));
   if (value >= min && value <= max) return static_cast<int64_t>(value);
   ++*overflows;
-  if (acc.overflow == numeric::Overflow::saturate) return static_cast<int64_t>(value > max ? max : min);
+  if (acc.overflow == numeric::Overflow::saturate)
+    return static_cast<int64_t>(value > max ? max : min);
   // wrap: two's complement modulo 2^A
-  const unsigned __int128 low = static_cast<unsigned __int128>(value) &
-                                ((static_cast<unsigned __int128>(1) << acc.bits) - 1);
+  const unsigned __int128 low =
+      static_cast<unsigned __int128>(value) & ((static_cast<unsigned __int128>(1) << acc.bits) - 1);
   return numeric::sign_extend(static_cast<uint64_t>(low), acc.bits);
 }
 
@@ -169,7 +170,7 @@ uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t co
 
 std::vector<ExactTerm> conv_terms(const ConvShape& s, const uint32_t* in_codes,
                                   const uint32_t* w_codes, int img, int k, int oy, int ox) {
-  const int cg = s.c / s.groups;      // input channels per group
+  const int cg = s.c / s.groups;  // input channels per group
   const int group = k / (s.k / s.groups);
   std::vector<ExactTerm> terms;
   terms.reserve(static_cast<size_t>(cg) * s.kh * s.kw);
@@ -193,9 +194,9 @@ std::vector<ExactTerm> conv_terms(const ConvShape& s, const uint32_t* in_codes,
   return terms;
 }
 
-void exact_conv_reference(const ConvShape& s, const ExactLayerSpec& spec,
-                          const uint32_t* in_codes, const uint32_t* w_codes,
-                          const uint32_t* bias_codes, uint32_t* out_codes, ExactStats* stats) {
+void exact_conv_reference(const ConvShape& s, const ExactLayerSpec& spec, const uint32_t* in_codes,
+                          const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
+                          ExactStats* stats) {
   if (const char* e = validate(s)) throw std::invalid_argument(e);
   if (const char* e = validate(spec)) throw std::invalid_argument(e);
   for (int img = 0; img < s.n; ++img) {

@@ -80,13 +80,13 @@ struct ExactTerm {
 /// What happened inside one exact_dot() (for the cycle-level models to
 /// compare against, register by register).
 struct ExactDotTrace {
-  std::vector<int64_t> aligned;    ///< step 2: each term's product on the grid 2^-F (0 for padding)
-  std::vector<int64_t> chunk_sums; ///< step 3: each chunk's exact sum (fits in 64 bits? see below)
-  std::vector<int64_t> acc_after;  ///< step 4: the accumulator after each chunk
-  int64_t bias_aligned = 0;        ///< step 5: the aligned bias (0 without bias)
-  int64_t acc_final = 0;           ///< the accumulator after the bias
-  bool nan = false;                ///< an operand was inf or NaN
-  numeric::Quantized out;          ///< step 6
+  std::vector<int64_t> aligned;  ///< step 2: each term's product on the grid 2^-F (0 for padding)
+  std::vector<int64_t> chunk_sums;  ///< step 3: each chunk's exact sum (fits in 64 bits? see below)
+  std::vector<int64_t> acc_after;   ///< step 4: the accumulator after each chunk
+  int64_t bias_aligned = 0;         ///< step 5: the aligned bias (0 without bias)
+  int64_t acc_final = 0;            ///< the accumulator after the bias
+  bool nan = false;                 ///< an operand was inf or NaN
+  numeric::Quantized out;           ///< step 6
 };
 
 /// ONE output element of the exact datapath (docs/datapath.md steps 1 to 6):

@@ -166,8 +166,10 @@ int main(int argc, char** argv) {
       std::vector<uint32_t> out(n_out), fq(n_out);
       const bool fc = s.h == 1 && s.w == 1 && s.kh == 1 && s.kw == 1;
       auto run_float = [&] {
-        if (fc) float_fc(s, fin.data(), fw.data(), fb.data(), fout.data());
-        else float_conv(s, fin.data(), fw.data(), fb.data(), fout.data(), col);
+        if (fc)
+          float_fc(s, fin.data(), fw.data(), fb.data(), fout.data());
+        else
+          float_conv(s, fin.data(), fw.data(), fb.data(), fout.data(), col);
       };
       run_float();  // the output's range sets its fractional length
       {
@@ -180,7 +182,8 @@ int main(int argc, char** argv) {
       const double t_f = best_ms(repeats, run_float);
       const double t_fq = best_ms(repeats, [&] {
         run_float();
-        for (size_t i = 0; i < n_out; ++i) fq[i] = uint32_t(numeric::quantize(oq, double(fout[i]), i).code);
+        for (size_t i = 0; i < n_out; ++i)
+          fq[i] = uint32_t(numeric::quantize(oq, double(fout[i]), i).code);
       });
       kernels::ExactCpuReport rep;
       kernels::ExactStats st;
@@ -188,20 +191,20 @@ int main(int argc, char** argv) {
         st = kernels::ExactStats{};
         kernels::ExactCpuOptions opt;
         opt.threads = threads;
-        kernels::exact_conv_cpu(s, spec, in.data(), w.data(), b.data(), out.data(), &st, opt,
-                                &rep);
+        kernels::exact_conv_cpu(s, spec, in.data(), w.data(), b.data(), out.data(), &st, opt, &rep);
       });
       tot_f += t_f;
       tot_fq += t_fq;
       tot_e += t_e;
-      std::printf("%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f  %s, %d generic channels, %.1f%% "
-                  "outputs saturated\n",
-                  arch.c_str(), L.name, t_f, t_fq, t_e, t_e / t_f, t_e / t_fq,
-                  kernels::to_string(rep.kernel), rep.generic_channels,
-                  100.0 * double(st.out_saturations) / double(n_out));
+      std::printf(
+          "%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f  %s, %d generic channels, %.1f%% "
+          "outputs saturated\n",
+          arch.c_str(), L.name, t_f, t_fq, t_e, t_e / t_f, t_e / t_fq,
+          kernels::to_string(rep.kernel), rep.generic_channels,
+          100.0 * double(st.out_saturations) / double(n_out));
     }
-    std::printf("%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f\n", arch.c_str(), "total", tot_f,
-                tot_fq, tot_e, tot_e / tot_f, tot_e / tot_fq);
+    std::printf("%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f\n", arch.c_str(), "total", tot_f, tot_fq,
+                tot_e, tot_e / tot_f, tot_e / tot_fq);
   }
   return 0;
 }

@@ -23,7 +23,8 @@ ConvFn planted(std::function<void(std::vector<ExactTerm>&, ExactLayerSpec&, uint
             const uint64_t index = ((static_cast<uint64_t>(img) * s.k + k) * s.oh + oy) * s.ow + ox;
             uint64_t idx = index;
             bug(t, sp, idx);
-            out[index] = kernels::exact_dot(sp, t.data(), t.size(), spec.has_bias ? b[k] : 0, idx, st);
+            out[index] =
+                kernels::exact_dot(sp, t.data(), t.size(), spec.has_bias ? b[k] : 0, idx, st);
           }
   };
 }
@@ -59,14 +60,14 @@ TEST(ExactCompare, drop_last_lane_bad) {
 }
 
 TEST(ExactCompare, stochastic_index_off_by_one_bad) {
-  const ConvFn bad = planted([](std::vector<ExactTerm>&, ExactLayerSpec&, uint64_t& idx) { ++idx; });
+  const ConvFn bad =
+      planted([](std::vector<ExactTerm>&, ExactLayerSpec&, uint64_t& idx) { ++idx; });
   EXPECT_GT(caught(bad, 144), 0);
 }
 
 TEST(ExactCompare, wrong_stream_bad) {
-  const ConvFn bad = planted([](std::vector<ExactTerm>&, ExactLayerSpec& sp, uint64_t&) {
-    sp.stream += 1;
-  });
+  const ConvFn bad =
+      planted([](std::vector<ExactTerm>&, ExactLayerSpec& sp, uint64_t&) { sp.stream += 1; });
   EXPECT_GT(caught(bad, 144), 0);
 }
 

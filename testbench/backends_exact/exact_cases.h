@@ -31,8 +31,8 @@ inline Quantizer quantizer(Format f, Rounding r = Rounding::nearest_even,
   return q;
 }
 
-inline const char* const kShippedArchs[] = {"dynfixed8", "dynfixed4", "fixed16",
-                                            "minifloat8", "pow2_4", "e4m3"};
+inline const char* const kShippedArchs[] = {"dynfixed8",  "dynfixed4", "fixed16",
+                                            "minifloat8", "pow2_4",    "e4m3"};
 
 /// The formats of configs/<name>.yaml. Dynamic fixed point gets the fractional
 /// lengths drawn from `rng` (a range analysis would pick them per layer).
@@ -165,18 +165,18 @@ using ConvFn = std::function<void(const ConvShape&, const ExactLayerSpec&, const
 inline std::string describe(const ConvShape& s) {
   std::ostringstream o;
   o << "n" << s.n << " c" << s.c << " " << s.h << "x" << s.w << " k" << s.k << " " << s.kh << "x"
-    << s.kw << " stride " << s.stride_h << "," << s.stride_w << " pad " << s.pad_h << ","
-    << s.pad_w << " dil " << s.dil_h << "," << s.dil_w << " groups " << s.groups << " -> "
-    << s.oh << "x" << s.ow;
+    << s.kw << " stride " << s.stride_h << "," << s.stride_w << " pad " << s.pad_h << "," << s.pad_w
+    << " dil " << s.dil_h << "," << s.dil_w << " groups " << s.groups << " -> " << s.oh << "x"
+    << s.ow;
   return o.str();
 }
 
 inline std::string describe(const ExactLayerSpec& s) {
   std::ostringstream o;
   o << "acc " << s.acc.bits << " bits F " << (s.acc.frac_bits_auto ? "auto" : "")
-    << kernels::accumulator_frac_bits(s) << " " << numeric::to_string(s.acc.overflow)
-    << " align " << numeric::to_string(s.acc.align_rounding) << " lanes " << s.lanes
-    << " out " << numeric::to_string(s.out.format.kind) << " fl " << s.out.format.fl << " "
+    << kernels::accumulator_frac_bits(s) << " " << numeric::to_string(s.acc.overflow) << " align "
+    << numeric::to_string(s.acc.align_rounding) << " lanes " << s.lanes << " out "
+    << numeric::to_string(s.out.format.kind) << " fl " << s.out.format.fl << " "
     << numeric::to_string(s.out.rounding) << " " << numeric::to_string(s.out.overflow)
     << (s.has_bias ? " bias" : " no bias");
   return o.str();
@@ -253,11 +253,11 @@ inline ExactCase random_case(const std::string& arch, uint64_t seed, int variant
   // Small activations now and then, so that the fast paths are taken with
   // narrow accumulators too.
   const int act_bits = pick(0, 2) == 0 ? std::max(2, sp.act.format.bits / 2) : 32;
-  c.in = random_codes(sp.act.format, static_cast<size_t>(s.n) * s.c * s.h * s.w, rng,
-                      special_rate, act_bits);
+  c.in = random_codes(sp.act.format, static_cast<size_t>(s.n) * s.c * s.h * s.w, rng, special_rate,
+                      act_bits);
   const int wt_bits = pick(0, 2) == 0 ? std::max(2, sp.wt.format.bits * 3 / 4) : 32;
-  c.w = random_codes(sp.wt.format, static_cast<size_t>(s.k) * (s.c / s.groups) * s.kh * s.kw,
-                     rng, special_rate, wt_bits);
+  c.w = random_codes(sp.wt.format, static_cast<size_t>(s.k) * (s.c / s.groups) * s.kh * s.kw, rng,
+                     special_rate, wt_bits);
   c.bias = random_codes(sp.bias.format, s.k, rng, special_rate);
   std::ostringstream o;
   o << arch << " seed " << seed << " variant " << variant << ": " << describe(s) << "; "

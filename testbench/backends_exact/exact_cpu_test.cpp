@@ -19,7 +19,9 @@ using kernels::ExactCpuOptions;
 using kernels::ExactCpuReport;
 using kernels::ExactKernel;
 
-ConvFn reference_fn() { return kernels::exact_conv_reference; }
+ConvFn reference_fn() {
+  return kernels::exact_conv_reference;
+}
 
 ConvFn cpu_fn(ExactCpuOptions opt, ExactCpuReport* report = nullptr) {
   return [opt, report](const ConvShape& s, const ExactLayerSpec& sp, const uint32_t* in,
@@ -83,12 +85,13 @@ TEST_P(ShippedArch, cpu_equals_reference_all_modes) {
   EXPECT_GT(cov.saturations, 0u);
   EXPECT_GT(cov.fast_channels, 0);
   EXPECT_GT(cov.generic_channels, 0);
-  std::printf("[%s] kernels: int16 %d, float64 %d, generic %d; channels fast %d generic %d; "
-              "acc overflows %llu, out saturations %llu\n",
-              arch.c_str(), cov.kernels[ExactKernel::int16], cov.kernels[ExactKernel::float64],
-              cov.kernels[ExactKernel::generic], cov.fast_channels, cov.generic_channels,
-              static_cast<unsigned long long>(cov.overflows),
-              static_cast<unsigned long long>(cov.saturations));
+  std::printf(
+      "[%s] kernels: int16 %d, float64 %d, generic %d; channels fast %d generic %d; "
+      "acc overflows %llu, out saturations %llu\n",
+      arch.c_str(), cov.kernels[ExactKernel::int16], cov.kernels[ExactKernel::float64],
+      cov.kernels[ExactKernel::generic], cov.fast_channels, cov.generic_channels,
+      static_cast<unsigned long long>(cov.overflows),
+      static_cast<unsigned long long>(cov.saturations));
 }
 
 INSTANTIATE_TEST_SUITE_P(ExactCpu, ShippedArch, ::testing::ValuesIn(kShippedArchs),
@@ -154,7 +157,8 @@ TEST(ExactCpu, forced_generic_path) {
   for (uint64_t seed = 1; seed <= 24; ++seed) {
     ExactCpuOptions opt;
     opt.force_generic = true;
-    const ExactCase c = random_case(kShippedArchs[seed % 6], 4242 + seed, static_cast<int>(seed * 5));
+    const ExactCase c =
+        random_case(kShippedArchs[seed % 6], 4242 + seed, static_cast<int>(seed * 5));
     SCOPED_TRACE(c.what);
     EXPECT_EQ(compare(c, reference_fn(), cpu_fn(opt)), "");
   }

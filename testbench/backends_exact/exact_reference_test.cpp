@@ -27,7 +27,9 @@ ExactLayerSpec int8_spec(int acc_bits, Overflow ovf, int lanes) {
   return s;
 }
 
-uint32_t code8(int v) { return static_cast<uint32_t>(v) & 0xff; }
+uint32_t code8(int v) {
+  return static_cast<uint32_t>(v) & 0xff;
+}
 
 std::vector<ExactTerm> terms8(std::initializer_list<std::pair<int, int>> aw) {
   std::vector<ExactTerm> t;
@@ -56,7 +58,8 @@ TEST(ExactReference, three_terms_chunk_overflow_saturate) {
     SCOPED_TRACE(::testing::Message() << "lanes " << r.lanes << " " << to_string(r.ovf));
     ExactStats st;
     ExactDotTrace tr;
-    const uint32_t out = exact_dot(int8_spec(8, r.ovf, r.lanes), t.data(), t.size(), 0, 0, &st, &tr);
+    const uint32_t out =
+        exact_dot(int8_spec(8, r.ovf, r.lanes), t.data(), t.size(), 0, 0, &st, &tr);
     EXPECT_EQ(out, code8(r.out));
     EXPECT_EQ(st.acc_overflows, r.overflows);
     EXPECT_EQ(tr.chunk_sums.size(), (t.size() + r.lanes - 1) / r.lanes);
@@ -95,8 +98,10 @@ TEST(ExactReference, alignment_rounding) {
     Rounding r;
     int pos, neg;
   };
-  const Row rows[] = {{Rounding::down, 2, -3},        {Rounding::up, 3, -2},
-                      {Rounding::toward_zero, 2, -2}, {Rounding::nearest_even, 2, -2},
+  const Row rows[] = {{Rounding::down, 2, -3},
+                      {Rounding::up, 3, -2},
+                      {Rounding::toward_zero, 2, -2},
+                      {Rounding::nearest_even, 2, -2},
                       {Rounding::nearest_away, 2, -2}};
   for (const Row& r : rows) {
     SCOPED_TRACE(to_string(r.r));

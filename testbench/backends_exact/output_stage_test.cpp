@@ -22,7 +22,7 @@ std::vector<int64_t> accumulator_values(std::mt19937_64& rng) {
     for (int64_t d = -3; d <= 3; ++d) {
       v.push_back((int64_t{1} << b) + d);
       v.push_back(-(int64_t{1} << b) + d);
-      v.push_back((int64_t{3} << (b - 1)) + d);   // ties at many positions
+      v.push_back((int64_t{3} << (b - 1)) + d);  // ties at many positions
       v.push_back(-(int64_t{3} << (b - 1)) + d);
     }
     for (int i = 0; i < 40; ++i) {
@@ -42,7 +42,8 @@ void check_stage(const Quantizer& q, int frac_bits, const std::vector<int64_t>& 
   std::vector<uint64_t> index(accs.size());
   std::vector<uint32_t> many(accs.size()), many_small(accs.size());
   for (size_t i = 0; i < accs.size(); ++i) index[i] = i;
-  const uint64_t sat_many = fast.convert_many(accs.data(), index.data(), int(accs.size()), many.data());
+  const uint64_t sat_many =
+      fast.convert_many(accs.data(), index.data(), int(accs.size()), many.data());
   const uint64_t sat_many_small =
       small.convert_many(accs.data(), index.data(), int(accs.size()), many_small.data());
   uint64_t sat_count = 0;
