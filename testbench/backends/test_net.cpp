@@ -156,6 +156,26 @@ TEST(Net, shapes_of_shipped_models) {
   EXPECT_EQ(cifar.blob("pool3")->shape(), (std::vector<int>{1, 64, 3, 3}));
 }
 
+TEST(Net, imagenet_models_build_and_run) {
+  struct Case { const char* file; const char* blob; std::vector<int> shape; std::size_t params; };
+  const std::string dir = std::string(RISTSIM_SOURCE_DIR) + "/models/";
+  for (const Case& c : {Case{"squeezenet.yaml", "pool10", {1, 1000, 1, 1}, 1248424u},
+                        Case{"caffenet.yaml", "pool5", {1, 256, 6, 6}, 60965224u},
+                        Case{"googlenet.yaml", "inception_3a/output", {1, 256, 28, 28}, 0}}) {
+    SCOPED_TRACE(c.file);
+    NetOptions o;
+    Net net(load_net_spec(dir + c.file), o);  // the description's own input shape
+    EXPECT_EQ(net.blob(c.blob)->shape(), c.shape);
+    EXPECT_EQ(net.output().count(), 1000u);
+    std::size_t n = 0;
+    for (const ParamRef& p : net.params()) n += p.param->blob->count();
+    if (c.params) EXPECT_EQ(n, c.params);  // the published parameter counts
+    fill_uniform(net.input(), 0, 1, 1);
+    net.forward();
+    for (std::size_t i = 0; i < net.output().count(); ++i) ASSERT_TRUE(std::isfinite(net.output().data()[i]));
+  }
+}
+
 TEST(Solver, learning_rate_policies) {
   const NetSpec s = parse_net_spec(kSmallDag, "dag.yaml");
   Net net(s, NetOptions{});

@@ -10,6 +10,10 @@
 #include "gradient_check.h"
 #include "numeric/numeric.h"
 
+#ifdef RISTSIM_HAVE_EXACT_CPU
+#include "kernels/reference/exact_layer.h"
+#endif
+
 namespace ristsim::testbench {
 namespace {
 
@@ -203,6 +207,112 @@ TEST(QuantizedConv, exact_datapath_without_kernels_is_a_clear_error) {
     EXPECT_NE(std::string(e.what()).find("exact datapath needs kernels/cpu"), std::string::npos);
   }
 }
+
+
+#ifdef RISTSIM_HAVE_EXACT_CPU
+
+config::Arch exact_arch(int bits_in, int bits_w, int bits_out) {
+  config::Arch arch;
+  arch.datapath = config::Datapath::exact;
+  arch.formats.activations = fixed_spec(bits_in, 0, true);
+  arch.formats.weights = fixed_spec(bits_w, 0, true);
+  arch.formats.bias = fixed_spec(bits_w, 0, true);
+  arch.formats.outputs = fixed_spec(bits_out, 0, true);
+  arch.accumulator.bits = 32;
+  arch.array.lanes = 16;
+  arch.seed = 5;
+  return arch;
+}
+
+const char* kExactNet = R"(
+name: e
+input_shape: [3, 8, 8]
+layers:
+  - {name: conv, type: Convolution, bottom: data, top: conv, num_output: 4, kernel_size: 3, pad: 1, stride: 2,
+     group: 1, weight_filler: {type: gaussian, std: 0.3}, bias_filler: {type: gaussian, std: 0.2}}
+  - {name: relu, type: ReLU, bottom: conv, top: conv}
+  - {name: ip, type: InnerProduct, bottom: conv, top: ip, num_output: 5, weight_filler: {type: gaussian, std: 0.2},
+     bias_filler: {type: gaussian, std: 0.1}}
+)";
+
+/// The engine's exact path equals kernels::exact_conv_reference on the codes it
+/// produced, bit for bit, layer by layer.
+TEST(ExactDatapath, engine_matches_reference_kernel) {
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 8);
+  attach_measurement(net);
+  net.forward();
+  const config::Arch arch = exact_arch(8, 8, 8);
+  attach_arch(net, arch);
+  net.forward();
+  for (WeightedLayer* l : net.weighted_layers()) {
+    SCOPED_TRACE(l->name());
+    const LayerQuant& q = *l->quant();
+    const ConvGeometry& g = l->geometry();
+    const uint64_t base = uint64_t(l->index()) * 4;
+    kernels::ExactLayerSpec spec;
+    spec.act = q.formats().activations.quantizer;
+    spec.wt = q.formats().weights.quantizer;
+    spec.bias = q.formats().bias.quantizer;
+    spec.out = q.formats().outputs.quantizer;
+    spec.out.seed = arch.seed;
+    spec.acc = arch.accumulator;
+    spec.lanes = arch.array.lanes;
+    spec.stream = base + 3;
+    spec.has_bias = true;
+    const Blob& in = *net.bottoms(l == net.weighted_layers()[0] ? 0 : 2)[0];
+    (void)in;
+    // Codes from the float operands, as the engine makes them.
+    const float* x = l == net.weighted_layers()[0] ? net.input().data() : net.blob("conv")->data();
+    const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
+    std::vector<uint32_t> ic(n_in), wc(l->weights().count()), bc(g.k), oc(std::size_t(g.n) * g.k * g.oh * g.ow);
+    for (std::size_t i = 0; i < n_in; ++i) ic[i] = uint32_t(numeric::quantize(spec.act, double(x[i]), i).code);
+    for (std::size_t i = 0; i < wc.size(); ++i)
+      wc[i] = uint32_t(numeric::quantize(spec.wt, double(l->weights().data()[i]), i).code);
+    for (int i = 0; i < g.k; ++i) bc[i] = uint32_t(numeric::quantize(spec.bias, double(l->bias()->data()[i]), i).code);
+    kernels::ConvShape shape{g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h,
+                             g.pad_w, g.dil_h, g.dil_w, g.groups, g.oh, g.ow};
+    kernels::ExactStats st;
+    kernels::exact_conv_reference(shape, spec, ic.data(), wc.data(), bc.data(), oc.data(), &st);
+    // The engine's output blob of this layer, before the in-place ReLU: recompute from codes.
+    const Blob& out = *net.blob(l->name());
+    for (std::size_t i = 0; i < oc.size(); ++i) {
+      const float ref = float(numeric::decode(spec.out.format, oc[i]));
+      const float got = out.data()[i];
+      if (l->name() == "conv") ASSERT_EQ(got, std::max(ref, 0.0f)) << i;  // after the ReLU
+      else ASSERT_EQ(got, ref) << i;
+    }
+  }
+}
+
+/// With fixed point, auto accumulator FL and no overflow, the float datapath's
+/// float32 sums are exact here (few short products), so both datapaths give the
+/// same bits (bias in the weights' format for both).
+TEST(ExactDatapath, equals_float_datapath_when_float_sums_are_exact) {
+  NetOptions o;
+  o.batch = 2;
+  Net a(parse_net_spec(kExactNet, "e.yaml"), o), b(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(a.input(), -1, 1, 9);
+  std::copy(a.input().data(), a.input().data() + a.input().count(), b.input().data());
+  config::Arch ex = exact_arch(6, 6, 8);
+  ex.formats.activations.dynamic = ex.formats.weights.dynamic = ex.formats.bias.dynamic = ex.formats.outputs.dynamic = false;
+  ex.formats.activations.quantizer.format.fl = 4;
+  ex.formats.weights.quantizer.format.fl = 5;
+  ex.formats.bias.quantizer.format.fl = 5;
+  ex.formats.outputs.quantizer.format.fl = 4;
+  config::Arch fl = ex;
+  fl.datapath = config::Datapath::float32;
+  attach_arch(a, ex);
+  attach_arch(b, fl);
+  a.forward();
+  b.forward();
+  ASSERT_EQ(a.output().count(), b.output().count());
+  for (std::size_t i = 0; i < a.output().count(); ++i) ASSERT_EQ(a.output().data()[i], b.output().data()[i]) << i;
+  EXPECT_EQ(collect_stats(a)[0].acc_overflows, 0u);
+}
+#endif
 
 }  // namespace
 }  // namespace ristsim::testbench
