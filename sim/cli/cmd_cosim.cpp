@@ -83,7 +83,8 @@ int cmd_cosim(const std::vector<std::string>& args) {
        << ", \"mismatches\": " << r.mismatches << ", \"systemc_cycles_per_s\": "
        << static_cast<uint64_t>(r.systemc_cycles_per_s)
        << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
-       << ", \"build_s\": " << r.build_seconds << ", \"ok\": " << (r.ok() ? "true" : "false");
+       << ", \"cover_saturated\": " << r.cover_saturated << ", \"cover_acc_ovf\": " << r.cover_acc_ovf
+       << ", \"cover_ties\": " << r.cover_ties << ", \"build_s\": " << r.build_seconds << ", \"ok\": " << (r.ok() ? "true" : "false");
     if (d.found)
       js << ", \"first_divergence\": {\"layer\": \"" << json_escape(d.layer)
          << "\", \"output_index\": " << d.output_index << ", \"cycle\": " << d.cycle
@@ -105,6 +106,10 @@ int cmd_cosim(const std::vector<std::string>& args) {
                 static_cast<unsigned long long>(r.vectors),
                 static_cast<unsigned long long>(r.outputs),
                 static_cast<unsigned long long>(r.mismatches));
+    std::printf("coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
+                static_cast<unsigned long long>(r.cover_saturated),
+                static_cast<unsigned long long>(r.cover_acc_ovf),
+                static_cast<unsigned long long>(r.cover_ties));
     std::printf("SystemC model: %.3g cycles/s (lockstep), Verilated RTL: %.3g cycles/s (lockstep)\n",
                 r.systemc_cycles_per_s, r.rtl_cycles_per_s);
     std::printf("%s\n", r.ok() ? "COSIM PASS" : "COSIM FAIL");

@@ -50,7 +50,12 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   const std::vector<DotJob> jobs = make_jobs(shape, spec, o.vectors, o.seed);
   std::vector<Golden> gold;
   gold.reserve(jobs.size());
-  for (const DotJob& j : jobs) gold.push_back(golden(spec, j));
+  for (const DotJob& j : jobs) {
+    gold.push_back(golden(spec, j));
+    r.cover_saturated += gold.back().sat;
+    r.cover_acc_ovf += gold.back().acc_ovf;
+    r.cover_ties += std::string(j.kind) == "tie";
+  }
   const PeStream stream = stream_jobs(shape, jobs, o.stream, o.seed);
   r.vectors = jobs.size();
 

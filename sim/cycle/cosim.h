@@ -42,6 +42,10 @@ struct CosimResult {
   uint64_t vectors = 0;      ///< output elements streamed
   uint64_t outputs = 0;      ///< results checked against the golden model
   uint64_t mismatches = 0;   ///< cycles x ports that disagreed, plus golden disagreements
+  // Coverage of the golden results: how many corners the vectors reached.
+  uint64_t cover_saturated = 0;  ///< outputs the output overflow mode acted on
+  uint64_t cover_acc_ovf = 0;    ///< outputs whose accumulator overflowed
+  uint64_t cover_ties = 0;       ///< outputs exactly halfway between two output values
   double systemc_cycles_per_s = 0;
   double rtl_cycles_per_s = 0;
   double build_seconds = 0;  ///< generation + Verilation (0 when cached)

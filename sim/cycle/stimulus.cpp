@@ -119,15 +119,25 @@ std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpe
                          : static_cast<uint32_t>(numeric::max_code(fb));
     } else if (pick < 80) {  // a rounding tie at the output, found by trying biases
       j.kind = "tie";
-      const int len = uni(1, k + 2);
+      const int len = uni(1, 3) * (uni(0, 3) ? 1 : k);
       for (int i = 0; i < len; ++i)
         j.terms.push_back(term(random_finite_code(fa, rng), random_finite_code(fw, rng)));
-      j.bias = 0;
-      for (int tries = 0; tries < 48; ++tries) {
-        j.bias = random_finite_code(fb, rng);
+      j.bias = random_finite_code(fb, rng);
+      j.kind = "tie_missed";
+      // Try biases, then the last term's operands, until the output is a tie.
+      for (int tries = 0; tries < 400; ++tries) {
         kernels::ExactDotTrace t;
         golden(spec, j, &t);
-        if (is_tie(spec, t)) break;
+        if (is_tie(spec, t)) {
+          j.kind = "tie";
+          break;
+        }
+        if (tries < 32) {
+          j.bias = random_finite_code(fb, rng);
+        } else {
+          j.terms.back().act_code = random_finite_code(fa, rng);
+          if (tries % 4 == 0) j.terms.back().wt_code = random_finite_code(fw, rng);
+        }
       }
     } else if (pick < 90) {  // small operands: rounding near zero, subnormal outputs
       j.kind = "small";

@@ -317,14 +317,13 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
         << " (from the lower neighbour);\n"
         << ind << "// up iff f + rand >= 2^" << r << "\n";
       t << ind << "logic [" << r - 1 << ":0] frac;\n";
-      t << ind << "logic [" << r << ":0] frac_sum;\n";
+      t << ind << "logic [" << r - 1 << ":0] unused_frac_sum;  // only the carry matters\n";
       t << ind << "if (" << shift << " >= " << r << ") begin : g_frac_shr\n"
         << ind << "  assign frac = " << r << "'(rem >> (" << shift << " - " << r << "));\n"
         << ind << "end else begin : g_frac_shl\n"
         << ind << "  assign frac = " << r << "'(rem) << (" << r << " - " << shift << ");\n"
         << ind << "end\n";
-      t << ind << "assign frac_sum = {1'b0, frac} + {1'b0, rand_i};\n";
-      t << ind << "assign up = frac_sum[" << r << "];\n";
+      t << ind << "assign {up, unused_frac_sum} = {1'b0, frac} + {1'b0, rand_i};\n";
       break;
     }
   }
