@@ -43,46 +43,57 @@ struct PeCosts {
   std::string out_detail;
 };
 
-/// The output stage: alignment of the accumulator to the output grid, rounding,
-/// saturation. Leading-zero detection is counted as 2 NAND2 per accumulator bit
-/// (assumed).
-Cost output_stage(const TechModel& m, int acc_bits, const config::NumberSpec& out, bool float_path,
-                  std::string* detail) {
+/// The output stage, as sim/rtlgen builds it (docs/datapath.md steps 5 and 6):
+/// the bias add on the accumulator (an A-bit adder with its saturation muxes),
+/// the conversion to the output format (rounding, saturation; minifloat and pow2
+/// normalise first) and the output register. Fractional lengths are constants of
+/// the generated PE, so fixed point needs no run-time shifter. Leading-zero
+/// detection is counted as 2 NAND2 per accumulator bit (assumed).
+Cost output_stage(const TechModel& m, int acc_bits, bool acc_saturates,
+                  const config::NumberSpec& out, bool float_path, std::string* detail) {
   Cost c;
+  if (float_path) {
+    c += m.fp_adder(32);
+    *detail = "float32 bias add";
+    if (out.is_float) return c;
+    *detail += ", then conversion:";
+  } else {
+    c += m.adder(acc_bits);
+    if (acc_saturates) c += m.gates("XOR", 2) + m.mux2(acc_bits);
+    *detail = str(acc_bits) + "-bit bias add" + (acc_saturates ? " with saturation" : "") + ",";
+  }
   if (out.is_float) {
-    if (float_path) {
-      *detail = "none (float32 passes through)";
-      return c;
-    }
     c += m.gates("NAND", 2.0 * acc_bits) + m.barrel_shifter(acc_bits, acc_bits) + m.adder(8) +
-         m.adder(24);
-    *detail = "int" + str(acc_bits) + " to float32: leading-zero detect, " + str(acc_bits) +
-              "-bit normalising shifter, 8-bit exponent and 24-bit rounding adders";
+         m.adder(24) + m.registers(32);
+    *detail +=
+        " int" + str(acc_bits) + " to float32 (leading-zero detect, " + str(acc_bits) +
+        "-bit normalising shifter, 8-bit exponent and 24-bit rounding adders), 32-bit register";
     return c;
   }
   const Format& o = out.quantizer.format;
   const int ob = o.code_bits();
+  const int in_bits = float_path ? 32 : acc_bits;
   switch (o.kind) {
     case FormatKind::fixed:
-      if (out.dynamic) c += m.barrel_shifter(acc_bits, acc_bits);
-      c += m.adder(ob) + m.gates("NAND", 2.0 * std::max(0, acc_bits - ob)) + m.mux2(ob);
-      *detail = std::string(out.dynamic ? str(acc_bits) + "-bit shifter (dynamic FL), " : "") +
-                str(ob) + "-bit rounding adder, saturation (" + str(std::max(0, acc_bits - ob)) +
-                "-bit detect, " + str(ob) + " muxes)";
+      c += m.adder(ob) + m.gates("NAND", 2.0 * std::max(0, in_bits - ob)) + m.mux2(ob);
+      *detail += " " + str(ob) + "-bit rounding adder, saturation (" +
+                 str(std::max(0, in_bits - ob)) + "-bit detect, " + str(ob) + " muxes)";
       break;
     case FormatKind::minifloat:
-      c += m.gates("NAND", 2.0 * acc_bits) + m.barrel_shifter(acc_bits, acc_bits) +
+      c += m.gates("NAND", 2.0 * in_bits) + m.barrel_shifter(in_bits, in_bits) +
            m.adder(o.exp_bits + 1) + m.adder(o.mant_bits + 2) + m.mux2(ob);
-      *detail = "leading-zero detect, " + str(acc_bits) + "-bit normalising shifter, " +
-                str(o.exp_bits + 1) + "-bit exponent and " + str(o.mant_bits + 2) +
-                "-bit rounding adders, " + str(ob) + " muxes";
+      *detail += " leading-zero detect, " + str(in_bits) + "-bit normalising shifter, " +
+                 str(o.exp_bits + 1) + "-bit exponent and " + str(o.mant_bits + 2) +
+                 "-bit rounding adders, " + str(ob) + " muxes";
       break;
     case FormatKind::pow2:
-      c += m.gates("NAND", 2.0 * acc_bits) + m.adder(o.bits) + m.mux2(ob);
-      *detail =
-          "leading-zero detect, " + str(o.bits) + "-bit exponent adder, " + str(ob) + " muxes";
+      c += m.gates("NAND", 2.0 * in_bits) + m.adder(o.bits) + m.mux2(ob);
+      *detail +=
+          " leading-zero detect, " + str(o.bits) + "-bit exponent adder, " + str(ob) + " muxes";
       break;
   }
+  c += m.registers(ob);
+  *detail += ", " + str(ob) + "-bit output register";
   return c;
 }
 
@@ -116,7 +127,7 @@ PeCosts pe_costs(const config::Arch& arch, const config::LayerFormats& f, const 
                 m.table().gates_source + ")";
   }
   c.pipeline = m.registers(d.pipeline_register_bits);
-  c.output = output_stage(m, d.acc_bits, f.outputs, d.is_float, &c.out_detail);
+  c.output = output_stage(m, d.acc_bits, d.acc_saturates, f.outputs, d.is_float, &c.out_detail);
   c.out_src = gates_src + "; adders " + m.source_of("int_add");
   return c;
 }
@@ -260,8 +271,7 @@ std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel&
     e.multipliers = lanes * (c.mult.energy_pj + c.exp_adder.energy_pj);
     e.shifters = lanes * c.shifter.energy_pj;
     e.tree = double(e.chunks) * (c.tree.energy_pj + c.pipeline.energy_pj);
-    e.accumulator =
-        double(e.chunks + w.outputs) * c.accumulator.energy_pj;  // + one bias add per output
+    e.accumulator = double(e.chunks) * c.accumulator.energy_pj;  // bias add: output stage
     e.output_stage = double(w.outputs) * c.output.energy_pj;
     e.sram = double(w.sram_read_bits) * ac.sram_read_pj_per_bit +
              double(w.sram_write_bits) * ac.sram_write_pj_per_bit;
