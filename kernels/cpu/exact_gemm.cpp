@@ -13,12 +13,13 @@ namespace {
 
 // ---- portable -------------------------------------------------------------
 
-void gemm_i16_portable(const int16_t* x, const int32_t* w, int32_t* out, int kk, int d2, int pp) {
+void gemm_i16_portable(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2,
+                       int pp) {
   for (int k = 0; k < kk; ++k) {
     int32_t* o = out + static_cast<size_t>(k) * pp;
     for (int p = 0; p < pp; ++p) o[p] = 0;
     for (int j = 0; j < d2; ++j) {
-      const int32_t wp = w[static_cast<size_t>(k) * d2 + j];
+      const int32_t wp = w[static_cast<size_t>(k) * ws + j];
       const int32_t w0 = static_cast<int16_t>(static_cast<uint32_t>(wp) & 0xffff);
       const int32_t w1 = static_cast<int16_t>(static_cast<uint32_t>(wp) >> 16);
       const int16_t* xr = x + static_cast<size_t>(j) * pp * 2;
@@ -47,10 +48,9 @@ void gemm_f64_portable(const double* x, const double* w, double* out, int kk, in
 
 // ---- AVX2 -----------------------------------------------------------------
 
-__attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const int32_t* w,
-                                                       int32_t* out, int kk, int d2, int pp) {
+__attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
-    const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
+    const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 16) {
       __m256i acc[kRowBlock][2];
       for (auto& r : acc) r[0] = r[1] = _mm256_setzero_si256();
@@ -59,7 +59,7 @@ __attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const i
         const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xr));
         const __m256i xb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xr + 16));
         for (int r = 0; r < kRowBlock; ++r) {
-          const __m256i wv = _mm256_set1_epi32(w0[static_cast<size_t>(r) * d2 + j]);
+          const __m256i wv = _mm256_set1_epi32(w0[static_cast<size_t>(r) * ws + j]);
           acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(xa, wv));
           acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(xb, wv));
         }
@@ -101,11 +101,9 @@ __attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const do
 
 // ---- AVX-512 ----------------------------------------------------------------
 
-__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x, const int32_t* w,
-                                                                 int32_t* out, int kk, int d2,
-                                                                 int pp) {
+__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
-    const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
+    const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 32) {
       __m512i acc[kRowBlock][2];
       for (auto& r : acc) r[0] = r[1] = _mm512_setzero_si512();
@@ -114,7 +112,7 @@ __attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* 
         const __m512i xa = _mm512_loadu_si512(xr);
         const __m512i xb = _mm512_loadu_si512(xr + 32);
         for (int r = 0; r < kRowBlock; ++r) {
-          const __m512i wv = _mm512_set1_epi32(w0[static_cast<size_t>(r) * d2 + j]);
+          const __m512i wv = _mm512_set1_epi32(w0[static_cast<size_t>(r) * ws + j]);
           acc[r][0] = _mm512_add_epi32(acc[r][0], _mm512_madd_epi16(xa, wv));
           acc[r][1] = _mm512_add_epi32(acc[r][1], _mm512_madd_epi16(xb, wv));
         }
@@ -128,12 +126,9 @@ __attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* 
   }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const int16_t* x,
-                                                                          const int32_t* w,
-                                                                          int32_t* out, int kk,
-                                                                          int d2, int pp) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
-    const int32_t* w0 = w + static_cast<size_t>(k0) * d2;
+    const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 32) {
       __m512i acc[kRowBlock][2];
       for (auto& r : acc) r[0] = r[1] = _mm512_setzero_si512();
@@ -142,7 +137,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const 
         const __m512i xa = _mm512_loadu_si512(xr);
         const __m512i xb = _mm512_loadu_si512(xr + 32);
         for (int r = 0; r < kRowBlock; ++r) {
-          const __m512i wv = _mm512_set1_epi32(w0[static_cast<size_t>(r) * d2 + j]);
+          const __m512i wv = _mm512_set1_epi32(w0[static_cast<size_t>(r) * ws + j]);
           // vpdpwssd: non-saturating, modulo 2^32 like vpmaddwd + vpaddd.
           acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], xa, wv);
           acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], xb, wv);
@@ -187,19 +182,19 @@ __attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const d
 
 }  // namespace
 
-void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int32_t* out, int kk, int d2,
+void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2,
               int pp) {
 #ifdef RISTSIM_X86
   switch (isa) {
-    case CpuIsa::avx512_vnni: return gemm_i16_vnni(x, w, out, kk, d2, pp);
-    case CpuIsa::avx512: return gemm_i16_avx512(x, w, out, kk, d2, pp);
-    case CpuIsa::avx2: return gemm_i16_avx2(x, w, out, kk, d2, pp);
+    case CpuIsa::avx512_vnni: return gemm_i16_vnni(x, w, ws, out, kk, d2, pp);
+    case CpuIsa::avx512: return gemm_i16_avx512(x, w, ws, out, kk, d2, pp);
+    case CpuIsa::avx2: return gemm_i16_avx2(x, w, ws, out, kk, d2, pp);
     case CpuIsa::portable: break;
   }
 #else
   (void)isa;
 #endif
-  gemm_i16_portable(x, w, out, kk, d2, pp);
+  gemm_i16_portable(x, w, ws, out, kk, d2, pp);
 }
 
 void gemm_f64(CpuIsa isa, const double* x, const double* w, double* out, int kk, int d, int pp) {

@@ -16,10 +16,11 @@ inline constexpr int kRowBlock = 4;      ///< kk is a multiple of this
 
 /// int16 x int16 -> int32, pairs of d interleaved (the vpmaddwd layout):
 ///   x: [d2][pp][2] int16 (x[j][p][e] is term d = 2j + e of column p)
-///   w: [kk][d2] int32, low half w[k][2j], high half w[k][2j+1]
+///   w: [kk][w_stride] int32, low half w[k][2j], high half w[k][2j+1], j < d2
 ///   out: [kk][pp] int32, the sum modulo 2^32 (exact when |sum| < 2^31:
 ///   vpmaddwd's one wrapping case, all four inputs -32768, is congruent).
-void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int32_t* out, int kk, int d2, int pp);
+void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int w_stride, int32_t* out, int kk,
+              int d2, int pp);
 
 /// double: x: [d][pp], w: [kk][d], out: [kk][pp]. Exact when every product and
 /// partial sum is an integer of magnitude <= 2^53 (the caller's bound).

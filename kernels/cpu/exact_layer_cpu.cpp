@@ -40,6 +40,7 @@ const char* to_string(ExactKernel k) {
   switch (k) {
     case ExactKernel::int16: return "int16";
     case ExactKernel::float64: return "float64";
+    case ExactKernel::int16_chunked: return "int16_chunked";
     case ExactKernel::generic: return "generic";
   }
   return "?";
@@ -323,6 +324,10 @@ struct Layer {
   ExactKernel kernel = ExactKernel::generic;
   CpuIsa isa = CpuIsa::portable;
   int kk = 0;                 ///< kg rounded up to the row block
+  int lanes = 0;              ///< K
+  int kc = 0;                 ///< int16_chunked: K rounded up to even
+  int nchunks = 0;            ///< ceil(depth / K)
+  int depth_c = 0;            ///< int16_chunked: nchunks * kc, the padded depth
   std::vector<int32_t> w16;   ///< [groups][kk][d2] packed pairs
   std::vector<double> wd;     ///< [groups][kk][depth]
   std::vector<int16_t> in16;  ///< input tensor as int16 (int16 kernel)
@@ -346,6 +351,7 @@ struct Worker {
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
   std::vector<int64_t> acc;     ///< per column: the accumulator of one channel
+  std::vector<int64_t> acc_all;  ///< int16_chunked: [channel of the group][column]
   std::vector<uint32_t> codes;  ///< per column: its output code
   std::vector<uint64_t> index;  ///< per column: its output index
   ExactStats stats;
@@ -423,19 +429,23 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
 
 /// im2col of a block of columns of group g into the kernel's layout: row d of
 /// x holds term d of every column (pairs of rows interleaved for int16).
+/// `chunked`: term d goes to row (d / K) * kc + d % K (chunks of K padded to kc).
 template <typename T, bool kPairs>
 void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in, int g, int pp,
-                  T* x) {
+                  T* x, bool chunked = false) {
   const ConvShape& s = L.s;
-  std::fill(x, x + static_cast<size_t>(kPairs ? (L.depth + 1) / 2 * 2 : L.depth) * pp, T{0});
+  const int rows = chunked ? L.depth_c : L.depth;
+  std::fill(x, x + static_cast<size_t>(kPairs ? (rows + 1) / 2 * 2 : rows) * pp, T{0});
   constexpr int step = kPairs ? 2 : 1;
+  auto row_of = [&](int d) { return chunked ? d / L.lanes * L.kc + d % L.lanes : d; };
   if (s.h == 1 && s.w == 1 && s.kh == 1 && s.kw == 1 && s.pad_h == 0 && s.pad_w == 0) {
     // Inner product: column c is the image's input vector, term d = channel d.
     for (const Segment& sg : segs) {
       const T* src = in + sg.base + static_cast<int64_t>(g) * L.cg;
       for (int d = 0; d < L.depth; ++d) {
-        T* row = kPairs ? x + static_cast<size_t>(d / 2) * pp * 2 + (d & 1)
-                        : x + static_cast<size_t>(d) * pp;
+        const int r = row_of(d);
+        T* row = kPairs ? x + static_cast<size_t>(r / 2) * pp * 2 + (r & 1)
+                        : x + static_cast<size_t>(r) * pp;
         row[static_cast<size_t>(sg.first_col) * step] = src[d];
       }
     }
@@ -446,8 +456,9 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
     const int64_t plane = static_cast<int64_t>(g * L.cg + ci) * s.h * s.w;
     for (int ky = 0; ky < s.kh; ++ky) {
       for (int kx = 0; kx < s.kw; ++kx, ++d) {
-        T* row = kPairs ? x + static_cast<size_t>(d / 2) * pp * 2 + (d & 1)
-                        : x + static_cast<size_t>(d) * pp;
+        const int r = row_of(d);
+        T* row = kPairs ? x + static_cast<size_t>(r / 2) * pp * 2 + (r & 1)
+                        : x + static_cast<size_t>(r) * pp;
         for (const Segment& sg : segs) {
           const int y = sg.y0 + ky * s.dil_h;
           if (y < 0 || y >= s.h) continue;
@@ -468,6 +479,47 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
       }
     }
   }
+}
+
+/// int16_chunked: every channel of group g over the item's columns, one GEMM
+/// per chunk of K terms, the accumulator's overflow mode after each chunk and
+/// after the bias (docs/datapath.md steps 3 to 5).
+void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
+  const int pp =
+      (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
+  const int d2c = L.depth_c / 2, kc2 = L.kc / 2;
+  wk.x16.resize(static_cast<size_t>(d2c) * pp * 2);
+  wk.o32.resize(static_cast<size_t>(L.kk) * pp);
+  pack_columns<int16_t, true>(L, wk.segments, L.in16.data(), g, pp, wk.x16.data(), true);
+  wk.acc_all.assign(static_cast<size_t>(L.kg) * cols, 0);
+  const Accumulator accu(L.spec->acc);
+  uint64_t overflows = 0;
+  const int32_t* w_group = L.w16.data() + static_cast<size_t>(g) * L.kk * d2c;
+  for (int q = 0; q < L.nchunks; ++q) {
+    cpu_detail::gemm_i16(L.isa, wk.x16.data() + static_cast<size_t>(q) * kc2 * pp * 2,
+                         w_group + static_cast<size_t>(q) * kc2, d2c, wk.o32.data(), L.kk, kc2, pp);
+    for (int kl = 0; kl < L.kg; ++kl) {
+      int64_t* acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
+      const int32_t* chunk = wk.o32.data() + static_cast<size_t>(kl) * pp;
+      for (int c = 0; c < cols; ++c)  // the chunk's exact sum, on the grid 2^-F
+        acc[c] = accu.apply(static_cast<i128>(acc[c]) + (static_cast<i128>(chunk[c]) << L.shift),
+                            &overflows);
+    }
+  }
+  wk.codes.resize(cols);
+  wk.index.resize(cols);
+  for (int kl = 0; kl < L.kg; ++kl) {
+    const int k = g * L.kg + kl;
+    int64_t* acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
+    if (L.spec->has_bias)
+      for (int c = 0; c < cols; ++c)
+        acc[c] = accu.apply(static_cast<i128>(acc[c]) + L.bias_aligned[k], &overflows);
+    const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
+    for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
+    wk.stats.out_saturations += L.stage->convert_many(acc, wk.index.data(), cols, wk.codes.data());
+    for (int c = 0; c < cols; ++c) L.out_codes[wk.index[c]] = wk.codes[c];
+  }
+  wk.stats.acc_overflows += overflows;
 }
 
 void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
@@ -498,6 +550,10 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
     c += len;
   }
   const int k_begin = g * L.kg;
+  if (L.kernel == ExactKernel::int16_chunked) {
+    run_chunked(L, wk, g, cols);
+    return;
+  }
   bool any_fast = false;
   for (int k = k_begin; k < k_begin + L.kg; ++k) any_fast = any_fast || L.fast[k];
 
@@ -510,7 +566,7 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
       wk.o32.resize(static_cast<size_t>(L.kk) * pp);
       pack_columns<int16_t, true>(L, segs, L.in16.data(), g, pp, wk.x16.data());
       cpu_detail::gemm_i16(L.isa, wk.x16.data(), L.w16.data() + static_cast<size_t>(g) * L.kk * d2,
-                           wk.o32.data(), L.kk, d2, pp);
+                           d2, wk.o32.data(), L.kk, d2, pp);
     } else {
       wk.xd.resize(static_cast<size_t>(L.depth) * pp);
       wk.od.resize(static_cast<size_t>(L.kk) * pp);
@@ -657,7 +713,19 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
       max_bound = std::max(max_bound, bounds[k]);
     }
   }
-  if (fast_count > 0) {
+  // int16_chunked: operands within int16 and a chunk of K products within
+  // int32 (and, shifted onto the grid 2^-F, far within int64).
+  L.lanes = spec.lanes;
+  L.nchunks = (L.depth + spec.lanes - 1) / spec.lanes;
+  L.kc = spec.lanes + (spec.lanes & 1);
+  L.depth_c = L.nchunks * L.kc;
+  bool chunk_ok = layer_ok && a.max_abs <= 32767 && w.max_abs <= 32767 &&
+                  std::all_of(L.bias_finite.begin(), L.bias_finite.end(), [](uint8_t f) { return f; });
+  if (chunk_ok) {
+    const u128 chunk_bound = static_cast<u128>(spec.lanes) * a.max_abs * w.max_abs;
+    chunk_ok = chunk_bound <= 0x7fffffff && (chunk_bound << L.shift) <= (u128{1} << 62);
+  }
+  if (fast_count > 0 && (fast_count == s.k || !chunk_ok)) {
     // By the values present, not the formats: E4M3 activations in [0, 1) are
     // integers below 2^10 in units of 2^-9 and take the int16 kernel.
     if (a.max_abs <= 32767 && w.max_abs <= 32767 && max_bound <= 0x7fffffff) {
@@ -667,6 +735,7 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
       L.kernel = ExactKernel::float64;
     }
   }
+  if (L.kernel == ExactKernel::generic && chunk_ok) L.kernel = ExactKernel::int16_chunked;
   if (L.kernel == ExactKernel::generic) {
     std::fill(L.fast.begin(), L.fast.end(), 0);
     fast_count = 0;
@@ -677,8 +746,9 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   // Operands in the kernel's types; weights packed per group, rows padded.
   L.kk = (L.kg + cpu_detail::kRowBlock - 1) / cpu_detail::kRowBlock * cpu_detail::kRowBlock;
   const int64_t grain = 1 << 16;
-  if (L.kernel == ExactKernel::int16) {
-    const int d2 = (L.depth + 1) / 2;
+  if (L.kernel == ExactKernel::int16 || L.kernel == ExactKernel::int16_chunked) {
+    const bool chunked = L.kernel == ExactKernel::int16_chunked;
+    const int d2 = chunked ? L.depth_c / 2 : (L.depth + 1) / 2;
     L.in16.resize(in_count);
     parallel_for(threads, in_count, grain, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) L.in16[i] = static_cast<int16_t>(a.value[i]);
@@ -692,8 +762,9 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
             const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
             for (int d = 0; d < L.depth; ++d) {
               const uint32_t v = static_cast<uint16_t>(src[d]);
-              row[d / 2] =
-                  static_cast<int32_t>(static_cast<uint32_t>(row[d / 2]) | (v << (16 * (d & 1))));
+              const int r = chunked ? d / L.lanes * L.kc + d % L.lanes : d;
+              row[r / 2] =
+                  static_cast<int32_t>(static_cast<uint32_t>(row[r / 2]) | (v << (16 * (r & 1))));
             }
           }
         });
@@ -752,7 +823,9 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
     report->kernel = L.kernel;
     report->isa = L.isa;
     report->fast_channels = fast_count;
-    report->generic_channels = s.k - fast_count;
+    const bool chunked = L.kernel == ExactKernel::int16_chunked;
+    report->chunked_channels = chunked ? s.k - fast_count : 0;
+    report->generic_channels = chunked ? 0 : s.k - fast_count;
   }
 }
 

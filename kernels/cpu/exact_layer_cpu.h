@@ -13,11 +13,20 @@
 //   below 2^31;
 //   double GEMM (AVX-512 / AVX2 FMA, portable) when the bound is at most 2^53:
 //   every product and partial sum is then an integer below 2^53, exact in a
-//   double whatever the order (minifloat, 16-bit fixed point);
-// and everything else (channels whose accumulator may overflow, rounded
-// alignment F < FL_p, inf/NaN codes, formats too wide) takes a generic
-// per-term path that follows the chunks literally, with precomputed aligned
-// products. The output conversion is the numeric core's quantize().
+//   double whatever the order.
+// Which kernel is decided by the values present, not by the formats: E4M3
+// activations in [0, 1) are integers below 2^10 in units of 2^-9 and take the
+// int16 kernel. Layers where some channel may overflow take, when the
+// operands fit 16 bits and a chunk of K products fits 31 bits, the
+// int16_chunked kernel: one int16 GEMM per chunk of K terms (the depth laid
+// out in chunks of K rounded up to even, zero-padded), then the accumulator's
+// overflow mode after each chunk, as the hardware does. Everything else
+// (rounded alignment F < FL_p, inf/NaN codes, formats too wide) takes a
+// generic per-term path that follows the chunks literally, with precomputed
+// aligned products. The output conversion is OutputStage (output_stage.h),
+// equal to the numeric core's quantize().
+// Buffers are kept per calling thread between calls (thread_local): a thread
+// holds the operands of the largest layer it has run.
 // Work is split over output positions across std::threads; results do not
 // depend on the split.
 #pragma once
@@ -37,7 +46,7 @@ CpuIsa best_cpu_isa();
 bool cpu_supports(CpuIsa isa);
 
 /// Which kernel a layer took (for tests and benchmarks).
-enum class ExactKernel : uint8_t { int16, float64, generic };
+enum class ExactKernel : uint8_t { int16, float64, int16_chunked, generic };
 const char* to_string(ExactKernel k);
 
 struct ExactCpuOptions {
@@ -51,7 +60,8 @@ struct ExactCpuReport {
   ExactKernel kernel = ExactKernel::generic;  ///< the GEMM kernel of the fast channels
   CpuIsa isa = CpuIsa::portable;              ///< the instruction set it ran with
   int fast_channels = 0;     ///< output channels proven free of accumulator overflow
-  int generic_channels = 0;  ///< output channels on the chunked per-term path
+  int chunked_channels = 0;  ///< others, by a GEMM per chunk of K lanes (int16_chunked)
+  int generic_channels = 0;  ///< others, by the per-term path
 };
 
 /// Same contract as exact_conv_reference(), same bits.

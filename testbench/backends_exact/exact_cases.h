@@ -240,7 +240,9 @@ inline ExactCase random_case(const std::string& arch, uint64_t seed, int variant
     const numeric::FixedType pt = numeric::product_type(numeric::exactly_fixed(sp.act.format),
                                                         numeric::exactly_fixed(sp.wt.format));
     const int extra = kernels::accumulator_frac_bits(sp) - pt.fl;
-    sp.acc.bits = std::clamp(pt.bits + extra - pick(2, 8), 2, 64);
+    // A few bits below the product's width, or narrow outright (for small values).
+    sp.acc.bits = std::clamp(
+        pick(0, 1) == 0 ? pt.bits + extra - pick(2, 8) : pick(6, 20) + std::max(extra, 0), 2, 64);
   }
   sp.lanes = pick(0, 3) == 0 ? pick(1, 40) : 16;
   sp.has_bias = pick(0, 5) != 0;
@@ -252,10 +254,11 @@ inline ExactCase random_case(const std::string& arch, uint64_t seed, int variant
   const ConvShape& s = c.shape;
   // Small activations now and then, so that the fast paths are taken with
   // narrow accumulators too.
-  const int act_bits = pick(0, 2) == 0 ? std::max(2, sp.act.format.bits / 2) : 32;
+  const bool small = pick(0, 2) == 0;
+  const int act_bits = small ? std::max(2, sp.act.format.bits / 2) : 32;
   c.in = random_codes(sp.act.format, static_cast<size_t>(s.n) * s.c * s.h * s.w, rng, special_rate,
                       act_bits);
-  const int wt_bits = pick(0, 2) == 0 ? std::max(2, sp.wt.format.bits * 3 / 4) : 32;
+  const int wt_bits = small ? std::max(2, sp.wt.format.bits * 3 / 4) : 32;
   c.w = random_codes(sp.wt.format, static_cast<size_t>(s.k) * (s.c / s.groups) * s.kh * s.kw, rng,
                      special_rate, wt_bits);
   c.bias = random_codes(sp.bias.format, s.k, rng, special_rate);

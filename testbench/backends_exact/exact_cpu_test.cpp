@@ -39,7 +39,7 @@ std::vector<CpuIsa> supported_isas() {
 
 struct Coverage {
   std::map<ExactKernel, int> kernels;
-  int generic_channels = 0, fast_channels = 0;
+  int generic_channels = 0, fast_channels = 0, chunked_channels = 0;
   uint64_t overflows = 0, saturations = 0, nans = 0;
 };
 
@@ -60,6 +60,8 @@ void check_case(const ExactCase& c, Coverage* cov, bool all_isas) {
       ++cov->kernels[rep.kernel];
       cov->fast_channels += rep.fast_channels;
       cov->generic_channels += rep.generic_channels;
+      cov->chunked_channels += rep.chunked_channels;
+      cov->chunked_channels += rep.chunked_channels;
       cov->overflows += ref_stats.acc_overflows;
       cov->saturations += ref_stats.out_saturations;
       cov->nans += ref_stats.out_nans;
@@ -85,11 +87,13 @@ TEST_P(ShippedArch, cpu_equals_reference_all_modes) {
   EXPECT_GT(cov.saturations, 0u);
   EXPECT_GT(cov.fast_channels, 0);
   EXPECT_GT(cov.generic_channels, 0);
+  EXPECT_GT(cov.kernels[ExactKernel::int16_chunked], 0);
   std::printf(
-      "[%s] kernels: int16 %d, float64 %d, generic %d; channels fast %d generic %d; "
-      "acc overflows %llu, out saturations %llu\n",
+      "[%s] kernels: int16 %d, float64 %d, int16_chunked %d, generic %d; channels fast %d "
+      "chunked %d generic %d; acc overflows %llu, out saturations %llu\n",
       arch.c_str(), cov.kernels[ExactKernel::int16], cov.kernels[ExactKernel::float64],
-      cov.kernels[ExactKernel::generic], cov.fast_channels, cov.generic_channels,
+      cov.kernels[ExactKernel::int16_chunked], cov.kernels[ExactKernel::generic],
+      cov.fast_channels, cov.chunked_channels, cov.generic_channels,
       static_cast<unsigned long long>(cov.overflows),
       static_cast<unsigned long long>(cov.saturations));
 }
