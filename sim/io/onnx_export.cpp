@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "config/describe.h"
 #include "engine/layers.h"
 #include "engine/quant.h"
 #include "io/onnx.h"
@@ -30,24 +31,7 @@ Tensor tensor_of(const std::string& name, std::vector<int64_t> dims, const Blob&
 }
 
 std::string format_string(const numeric::Quantizer& q) {
-  const numeric::Format& f = q.format;
-  std::string s;
-  switch (f.kind) {
-    case numeric::FormatKind::fixed:
-      s = "fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">";
-      break;
-    case numeric::FormatKind::minifloat:
-      s = "minifloat<e" + std::to_string(f.exp_bits) + "m" + std::to_string(f.mant_bits) +
-          ",bias=" + std::to_string(f.bias) + (f.subnormals ? ",subnormals" : "") +
-          ",specials=" + numeric::to_string(f.specials) + ">";
-      break;
-    case numeric::FormatKind::pow2:
-      s = "pow2<" + std::to_string(f.bits) + ",exp_max=" + std::to_string(f.exp_max) +
-          (f.zero_code ? ",zero_code" : "") + ",rounding=" + numeric::to_string(f.pow2_rounding) +
-          ">";
-      break;
-  }
-  return s + " round=" + numeric::to_string(q.rounding) +
+  return config::format_name(q.format) + " round=" + numeric::to_string(q.rounding) +
          " overflow=" + numeric::to_string(q.overflow);
 }
 
@@ -219,7 +203,11 @@ class Exporter {
       const std::string w = param(l, l.name() + ".W", wdims, wl.weights(), qw, base + 1);
       std::vector<std::string> ins = {x, w};
       if (wl.bias()) ins.push_back(param(l, l.name() + ".B", {g.k}, *wl.bias(), qb, base + 2));
-      const std::string y = name_top(i, 0);
+      const bool qdq_in = lq && opt_.qdq_activations && qdq_exact(lq->formats().activations);
+      const bool qdq_out = lq && opt_.qdq_activations && qdq_exact(lq->formats().outputs);
+      if (qdq_in) ins[0] = qdq(l, ins[0], lq->formats().activations, "input");
+      const std::string y_final = name_top(i, 0);
+      const std::string y = qdq_out ? unique(y_final + "_acc") : y_final;
       if (type == "Convolution") {
         Node n = node(l, "Conv", ins, {y});
         n.attributes = {Attribute::make_ints("kernel_shape", {g.kh, g.kw}),
@@ -231,7 +219,7 @@ class Exporter {
       } else {
         if (bottoms[0]->num_axes() != 2) {
           const std::string flat = unique(x + "_flat");
-          Node f = node(l, "Flatten", {x}, {flat}, "/flatten");
+          Node f = node(l, "Flatten", {ins[0]}, {flat}, "/flatten");
           f.attributes = {Attribute::make_int("axis", 1)};
           g_->nodes.push_back(f);
           ins[0] = flat;
@@ -240,6 +228,7 @@ class Exporter {
         n.attributes = {Attribute::make_int("transB", 1)};
         g_->nodes.push_back(n);
       }
+      if (qdq_out) qdq(l, y, lq->formats().outputs, "output", y_final);
       return i;
     }
     if (type == "ReLU") {
@@ -309,6 +298,44 @@ class Exporter {
       return i;
     }
     fail(l, "no ONNX mapping for this layer type");
+  }
+
+  // Fixed point of at most 8 bits with round-to-nearest-even and saturation is what ONNX's
+  // QuantizeLinear (int8) computes; narrower widths add a Clip to their own range.
+  static bool qdq_exact(const config::NumberSpec& s) {
+    const numeric::Quantizer& q = s.quantizer;
+    return !s.is_float && q.format.kind == numeric::FormatKind::fixed && q.format.bits <= 8 &&
+           q.format.fl >= -126 && q.format.fl <= 126 &&
+           q.rounding == numeric::Rounding::nearest_even &&
+           q.overflow == numeric::Overflow::saturate;
+  }
+
+  // x -> QuantizeLinear -> DequantizeLinear (-> Clip) -> returned name (`out` when given).
+  std::string qdq(const Layer& l, const std::string& x, const config::NumberSpec& s,
+                  const std::string& what, const std::string& out = "") {
+    const numeric::Format& f = s.quantizer.format;
+    const std::string base = l.name() + "." + what;
+    const std::string sc =
+        initializer(Tensor::from_floats(base + ".scale", {}, {std::ldexp(1.f, -f.fl)}));
+    Tensor zp;
+    zp.name = base + ".zero_point";
+    zp.type = DataType::kInt8;
+    zp.int_data = {0};
+    zp.data = {0.f};
+    const std::string z = initializer(std::move(zp));
+    const std::string q = unique(base + ".q");
+    g_->nodes.push_back(node(l, "QuantizeLinear", {x, sc, z}, {q}, "/q_" + what));
+    const bool clip = f.bits < 8;
+    const std::string dq = clip || out.empty() ? unique(base + ".dq") : out;
+    g_->nodes.push_back(node(l, "DequantizeLinear", {q, sc, z}, {dq}, "/dq_" + what));
+    if (!clip) return dq;
+    const float lo = std::ldexp(-std::ldexp(1.f, f.bits - 1), -f.fl);
+    const float hi = std::ldexp(std::ldexp(1.f, f.bits - 1) - 1, -f.fl);
+    const std::string a = initializer(Tensor::from_floats(base + ".min", {}, {lo}));
+    const std::string b = initializer(Tensor::from_floats(base + ".max", {}, {hi}));
+    const std::string y = out.empty() ? unique(base + ".clip") : out;
+    g_->nodes.push_back(node(l, "Clip", {dq, a, b}, {y}, "/clip_" + what));
+    return y;
   }
 
   void record_activation_formats(const Layer& l, const engine::LayerQuant& lq) {

@@ -21,7 +21,9 @@
 // quantization of the current weights), and each tensor's format is recorded in the model's
 // metadata ("ristsim.format.<tensor>" = "fixed<8,6> round=nearest_even overflow=saturate").
 // Integer fixed-point weights (B <= 8, int8 codes; B <= 32 int32) are also stored as standard
-// integer codes + DequantizeLinear(scale 2^-FL, zero point 0), which ONNX evaluates exactly.
+// integer codes + DequantizeLinear(scale 2^-FL, zero point 0), which ONNX evaluates exactly;
+// with qdq_activations, 8-bit-or-narrower fixed-point activations as QuantizeLinear +
+// DequantizeLinear pairs around each Conv / Gemm.
 #pragma once
 
 #include <map>
@@ -36,6 +38,12 @@ namespace ristsim::io {
 struct ExportOptions {
   bool quantized = false;  ///< weights on the grid + formats (layers with a LayerQuant)
   bool qdq = true;         ///< with quantized: fixed-point weights as DequantizeLinear
+  /// With quantized: also each weighted layer's input and output quantization as
+  /// QuantizeLinear + DequantizeLinear (+ Clip below 8 bits), where the format is fixed point
+  /// of <= 8 bits with nearest_even and saturate: the graph then computes the float
+  /// datapath exactly as defined (other runtimes evaluate it). ristsim's own importer does
+  /// not take such graphs (it quantizes through an arch instead).
+  bool qdq_activations = false;
   /// The arch the net's LayerQuants came from (required with quantized: its datapath decides
   /// the bias format, float: the weights', exact: the bias group's; its seed the streams).
   const config::Arch* arch = nullptr;

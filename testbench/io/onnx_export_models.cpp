@@ -2,15 +2,21 @@
 // with one input batch and the engine's output for it, so that an independent ONNX runtime
 // can check the export (testbench/io/ort_check.py runs onnxruntime on them):
 //   OUT/<model>.onnx  OUT/<model>.input.pb  OUT/<model>.output.pb
-// Small nets (input <= 32x32) are also written at Fashion-MNIST's 1x28x28 (<model>_28).
-//   onnx_export_models MODELS_DIR OUT_DIR
+// Small nets (input <= 32x32) are also written at Fashion-MNIST's 1x28x28 (<model>_28), and
+// quantized with ARCH's formats on the float datapath (<model>_q: weights as int8 codes +
+// DequantizeLinear, activations as QuantizeLinear / DequantizeLinear), where the range
+// analysis ran on the same batch; metadata "ristsim.output_quantum" is the output's quantum.
+//   onnx_export_models MODELS_DIR OUT_DIR [ARCH.yaml]
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 
+#include "config/arch_yaml.h"
 #include "engine/net.h"
 #include "engine/net_yaml.h"
+#include "engine/quant.h"
 #include "io/onnx.h"
 #include "io/onnx_export.h"
 
@@ -18,8 +24,8 @@ namespace fs = std::filesystem;
 using namespace ristsim;
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: onnx_export_models MODELS_DIR OUT_DIR\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: onnx_export_models MODELS_DIR OUT_DIR [ARCH.yaml]\n");
     return 2;
   }
   const fs::path models = argv[1], out = argv[2];
@@ -60,6 +66,27 @@ int main(int argc, char** argv) {
         std::printf("%s: input %s, output %s\n", name.c_str(), net.input().shape_string().c_str(),
                     net.output().shape_string().c_str());
         ++written;
+        if (argc == 4 && small) {
+          config::Arch arch = config::load_arch(argv[3]);
+          arch.datapath = config::Datapath::float32;  // what QDQ graphs compute
+          engine::attach_measurement(net);
+          net.forward();  // range analysis on this batch
+          engine::attach_arch(net, arch);
+          net.forward();
+          io::ExportOptions eo;
+          eo.quantized = true;
+          eo.qdq_activations = true;
+          eo.arch = &arch;
+          const auto& fo = net.weighted_layers().back()->quant()->formats().outputs;
+          eo.metadata["ristsim.output_quantum"] =
+              std::to_string(std::ldexp(1.0, -fo.quantizer.format.fl));
+          const std::string qn = name + "_q";
+          io::export_onnx(net, (out / (qn + ".onnx")).string(), eo);
+          io::write_tensor_pb(tensor(net.input(), "input"), (out / (qn + ".input.pb")).string());
+          io::write_tensor_pb(tensor(net.output(), "output"), (out / (qn + ".output.pb")).string());
+          std::printf("%s: quantized with %s (float datapath)\n", qn.c_str(), arch.name.c_str());
+          ++written;
+        }
       }
     }
   } catch (const std::exception& e) {

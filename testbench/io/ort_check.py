@@ -3,8 +3,9 @@
 
 For every OUT/<model>.onnx written by onnx_export_models, runs onnxruntime on
 <model>.input.pb and compares with the engine's output <model>.output.pb within
-ONNX's backend-test tolerance (|got - want| <= 1e-7 + 1e-3 |want|; float32 kernels
-of two different libraries sum in different orders).
+a float tolerance (|got - want| <= 1e-3 |want| + 1e-5 max|want|: float32 kernels of
+two libraries sum in different orders), or, for quantized models, at most one output
+quantum apart on at most 2 % of the outputs.
 
 Exit status: 0 all agree, 1 a mismatch, 77 onnxruntime or numpy not installed
 (ctest reports the test as skipped).
@@ -83,11 +84,30 @@ def main():
         stem = m[:-5]
         x = read_tensor(stem + ".input.pb")
         want = read_tensor(stem + ".output.pb")
-        sess = ort.InferenceSession(m, providers=["CPUExecutionProvider"])
+        so = ort.SessionOptions()
+        # Evaluate the graph as written (QuantizeLinear / DequantizeLinear not fused into
+        # integer kernels).
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(m, so, providers=["CPUExecutionProvider"])
         got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
         err = np.abs(got.astype(np.float64) - want)
-        bad = err > 1e-7 + 1e-3 * np.abs(want)
         name = os.path.basename(stem)
+        meta = sess.get_modelmeta().custom_metadata_map
+        if "ristsim.output_quantum" in meta:
+            # Quantized: both sides round the same float sums to 8 bits, but two libraries sum
+            # in different orders, so a sum within float error of a rounding boundary may land
+            # one quantum apart (and move later layers a little). Allowed: one quantum, on at
+            # most 2 % of the outputs.
+            q = float(meta["ristsim.output_quantum"])
+            off = err > 1e-9
+            bad = (err > q * 1.0001) | (off & (off.mean() > 0.02))
+            note = f", {int(off.sum())} of {want.size} one quantum ({q:g}) apart"
+        else:
+            # ONNX's relative tolerance, and an absolute one relative to the output's scale:
+            # a different summation order over thousands of terms moves a result near zero by
+            # about 1e-6 of the terms' size, not of its own.
+            bad = err > 1e-3 * np.abs(want) + 1e-5 * np.abs(want).max()
+            note = ""
         if got.shape != want.shape or bad.any():
             failed += 1
             print(f"FAIL {name}: shape {got.shape} vs {want.shape}, {int(bad.sum())} values off, "
@@ -95,7 +115,7 @@ def main():
         else:
             passed += 1
             print(f"PASS {name}: {want.size} outputs in [{want.min():.4g}, {want.max():.4g}], "
-                  f"max error {err.max():.3g}")
+                  f"max error {err.max():.3g}{note}")
     print(f"ort_check: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
