@@ -1,5 +1,6 @@
 // Shared pieces of the ristsim commands: option parsing, --arch loading and the
 // mapping of errors to exit codes.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -52,7 +53,10 @@ void CommandLine::print_help(std::ostream& os) const {
     os << "commands:\n";
     size_t width = 0;
     for (const Command& c : commands()) width = std::max(width, std::string(c.name).size());
-    for (const Command& c : commands()) {
+    std::vector<Command> sorted = commands();
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Command& a, const Command& b) { return std::string(a.name) < b.name; });
+    for (const Command& c : sorted) {
       std::string name = c.name;
       name.resize(width, ' ');
       os << "  " << name << "  " << c.summary << "\n";
