@@ -63,7 +63,7 @@ struct Format {
   bool zero_code = false;                     ///< pow2: field 0 means zero
   Pow2Rounding pow2_rounding = Pow2Rounding::value;  ///< pow2: nearest by value or by log2
 
-  static Format fixed_point(int bits, int fl) {
+  RISTSIM_HD static Format fixed_point(int bits, int fl) {
     Format f;
     f.kind = FormatKind::fixed;
     f.bits = bits;
