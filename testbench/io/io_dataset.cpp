@@ -466,3 +466,42 @@ TEST(ImageFolder, corrupt_images_name_the_file) {
   expect_data_error([&] { ristsim::io::load_image_folder((t / "set").string(), o); },
                     {"good.jpg: crop 32 is larger than the image (16x16)"});
 }
+
+// Every truncation of a small idx pair (plain and gzipped) and of a CIFAR batch is reported as
+// a DataError naming the file; none crashes or loads partial data.
+TEST(Idx, every_truncation_is_an_error) {
+  TempDir t;
+  const std::vector<uint8_t> im = idx_images(3, 4, 4, 7);
+  write_bytes(t / "lb", idx_labels({0, 1, 2}));
+  int gz_checked = 0;
+  for (std::size_t len = 0; len < im.size(); ++len) {
+    const std::vector<uint8_t> cut(im.begin(), im.begin() + static_cast<std::ptrdiff_t>(len));
+    write_bytes(t / "im", cut);
+    expect_data_error([&] { ristsim::io::load_idx((t / "im").string(), (t / "lb").string()); },
+                      {(t / "im").string() + ": "});
+  }
+  // Cuts of the gzip stream itself (the member header, deflate data and trailer).
+  write_gz(t / "full.gz", im);
+  std::ifstream in(t / "full.gz", std::ios::binary);
+  const std::vector<uint8_t> z((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+  for (std::size_t len = 2; len < z.size(); ++len) {
+    write_bytes(t / "cut.gz", std::vector<uint8_t>(z.begin(), z.begin() + std::ptrdiff_t(len)));
+    expect_data_error([&] { ristsim::io::load_idx((t / "cut.gz").string(), (t / "lb").string()); },
+                      {(t / "cut.gz").string() + ": "});
+    ++gz_checked;
+  }
+  EXPECT_GT(gz_checked, 20);
+}
+
+TEST(Cifar10, every_truncation_is_an_error) {
+  TempDir t;
+  const std::vector<uint8_t> b = cifar_records({4, 5}, 3);
+  for (std::size_t len :
+       {std::size_t(0), std::size_t(1), std::size_t(3072), std::size_t(3074), b.size() - 1}) {
+    write_bytes(t / "test_batch.bin",
+                std::vector<uint8_t>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(len)));
+    expect_data_error([&] { ristsim::io::load_dataset(t.path().string(), false); },
+                      {"test_batch.bin: "});
+  }
+}
