@@ -21,15 +21,12 @@ std::string bits_text(uint32_t v, int width) {
   return s;
 }
 
-CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
-  CosimResult r;
+std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::string* rtl_dir) {
   const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
   const std::string cache = o.cache_root.empty() ? rtlgen::default_cache_root() : o.cache_root;
-  const auto t0 = Clock::now();
-
   // The RTL: the given directory, or freshly generated from the arch.
-  r.rtl_dir = o.rtl_dir;
-  if (r.rtl_dir.empty()) {
+  std::string dir = o.rtl_dir;
+  if (dir.empty()) {
     rtlgen::RtlOptions ro;
     ro.arch_path = arch.path;
     ro.arch_hash = config::hex64(config::arch_hash(arch));
@@ -37,10 +34,18 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
     const std::vector<rtlgen::RtlFile> files = rtlgen::generate_pe_rtl(shape, ro);
     std::string all;
     for (const rtlgen::RtlFile& f : files) all += f.name + f.text;
-    r.rtl_dir = cache + "/gen-" + config::hex64(config::fnv1a64(all)).substr(2);
-    if (!std::filesystem::exists(r.rtl_dir + "/files.f")) rtlgen::write_rtl(r.rtl_dir, files);
+    dir = cache + "/gen-" + config::hex64(config::fnv1a64(all)).substr(2);
+    if (!std::filesystem::exists(dir + "/files.f")) rtlgen::write_rtl(dir, files);
   }
-  r.library = rtlgen::build_verilated_pe(r.rtl_dir, shape, !o.vcd.empty(), cache);
+  if (rtl_dir) *rtl_dir = dir;
+  return rtlgen::build_verilated_pe(dir, shape, !o.vcd.empty(), cache);
+}
+
+CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
+  CosimResult r;
+  const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+  const auto t0 = Clock::now();
+  r.library = prepare_rtl(arch, o, &r.rtl_dir);
   r.build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   rtlgen::VerilatedPe rtl(r.library, shape, o.vcd);

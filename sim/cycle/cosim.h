@@ -54,6 +54,11 @@ struct CosimResult {
   bool ok() const { return mismatches == 0 && !first.found; }
 };
 
+/// Generates (unless options.rtl_dir is set) and Verilates the RTL, reusing
+/// the cache; returns the library path and sets *rtl_dir. No SystemC involved.
+std::string prepare_rtl(const config::Arch& arch, const CosimOptions& options,
+                        std::string* rtl_dir = nullptr);
+
 /// Runs the co-simulation. Throws rtlgen::Unsupported for an arch without
 /// hardware and std::runtime_error when Verilation fails.
 CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options);

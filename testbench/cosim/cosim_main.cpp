@@ -4,6 +4,8 @@
 // planted bug and pass only if the divergence is reported.
 //
 //   cosim_check ARCH.yaml [VECTORS] [SEED] [BUG] [DYNAMIC_FL]
+// VECTORS = "build": only generate and Verilate (the ctest fixture that keeps
+// Verilation, a build step, out of the timed simulation tests).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -23,7 +25,8 @@ int main(int argc, char** argv) {
   try {
     const config::Arch arch = config::load_arch(argv[1]);
     cycle::CosimOptions o;
-    o.vectors = argc > 2 ? std::atoi(argv[2]) : 300;
+    const bool build_only = argc > 2 && std::string(argv[2]) == "build";
+    o.vectors = argc > 2 && !build_only ? std::atoi(argv[2]) : 300;
     o.seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1;
     if (argc > 4 && !rtlgen::parse_planted_bug(argv[4], &o.bug)) {
       std::fprintf(stderr, "unknown bug %s\n", argv[4]);
@@ -31,6 +34,12 @@ int main(int argc, char** argv) {
     }
     if (argc > 5) o.dynamic_fl = argv[5];
     o.layer = "random(" + arch.name + ")";
+    if (build_only) {
+      std::string dir;
+      const std::string lib = cycle::prepare_rtl(arch, o, &dir);
+      std::printf("RTL %s Verilated: %s\nBUILD OK\n", dir.c_str(), lib.c_str());
+      return 0;
+    }
     const cycle::CosimResult r = cycle::run_cosim(arch, o);
     const cycle::Divergence& d = r.first;
     if (d.found)
