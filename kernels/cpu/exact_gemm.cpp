@@ -11,6 +11,70 @@
 namespace ristsim::kernels::cpu_detail {
 namespace {
 
+// ---- the accumulator after a chunk (auto-vectorised per instruction set) -----
+
+template <bool kSaturate, typename T>
+__attribute__((always_inline)) inline uint64_t accumulate_chunk_body(int64_t* __restrict acc,
+                                                                     const T* __restrict chunk,
+                                                                     int n, int shift,
+                                                                     int acc_bits) {
+  const int64_t hi = (int64_t{1} << (acc_bits - 1)) - 1, lo = -hi - 1;
+  const int up = 64 - acc_bits;
+  uint64_t changed = 0;
+  for (int c = 0; c < n; ++c) {
+    const int64_t sum = static_cast<int64_t>(chunk[c]);  // an integer (exact for double too)
+    const int64_t v = acc[c] + static_cast<int64_t>(static_cast<uint64_t>(sum) << shift);
+    int64_t r;
+    if (kSaturate) {
+      r = v > hi ? hi : (v < lo ? lo : v);
+    } else {
+      r = static_cast<int64_t>(static_cast<uint64_t>(v) << up) >> up;
+    }
+    changed += r != v ? 1 : 0;
+    acc[c] = r;
+  }
+  return changed;
+}
+
+template <typename T>
+uint64_t accumulate_chunk_portable(bool sat, int bits, int64_t* acc, const T* chunk, int n,
+                                   int shift) {
+  return sat ? accumulate_chunk_body<true>(acc, chunk, n, shift, bits)
+             : accumulate_chunk_body<false>(acc, chunk, n, shift, bits);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <typename T>
+__attribute__((target("avx2"))) uint64_t accumulate_chunk_avx2(bool sat, int bits, int64_t* acc,
+                                                               const T* chunk, int n, int shift) {
+  return sat ? accumulate_chunk_body<true>(acc, chunk, n, shift, bits)
+             : accumulate_chunk_body<false>(acc, chunk, n, shift, bits);
+}
+
+template <typename T>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) uint64_t accumulate_chunk_avx512(
+    bool sat, int bits, int64_t* acc, const T* chunk, int n, int shift) {
+  return sat ? accumulate_chunk_body<true>(acc, chunk, n, shift, bits)
+             : accumulate_chunk_body<false>(acc, chunk, n, shift, bits);
+}
+#endif
+
+template <typename T>
+uint64_t accumulate_chunk_any(CpuIsa isa, bool saturate, int acc_bits, int64_t* acc, const T* chunk,
+                              int n, int shift) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case CpuIsa::avx512_vnni:
+    case CpuIsa::avx512: return accumulate_chunk_avx512(saturate, acc_bits, acc, chunk, n, shift);
+    case CpuIsa::avx2: return accumulate_chunk_avx2(saturate, acc_bits, acc, chunk, n, shift);
+    case CpuIsa::portable: break;
+  }
+#else
+  (void)isa;
+#endif
+  return accumulate_chunk_portable(saturate, acc_bits, acc, chunk, n, shift);
+}
+
 // ---- portable -------------------------------------------------------------
 
 void gemm_i16_portable(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2,
@@ -32,12 +96,13 @@ void gemm_i16_portable(const int16_t* x, const int32_t* w, int ws, int32_t* out,
   }
 }
 
-void gemm_f64_portable(const double* x, const double* w, double* out, int kk, int d, int pp) {
+void gemm_f64_portable(const double* x, const double* w, int ws, double* out, int kk, int d,
+                       int pp) {
   for (int k = 0; k < kk; ++k) {
     double* o = out + static_cast<size_t>(k) * pp;
     for (int p = 0; p < pp; ++p) o[p] = 0;
     for (int j = 0; j < d; ++j) {
-      const double wv = w[static_cast<size_t>(k) * d + j];
+      const double wv = w[static_cast<size_t>(k) * ws + j];
       const double* xr = x + static_cast<size_t>(j) * pp;
       for (int p = 0; p < pp; ++p) o[p] += wv * xr[p];
     }
@@ -48,7 +113,8 @@ void gemm_f64_portable(const double* x, const double* w, double* out, int kk, in
 
 // ---- AVX2 -----------------------------------------------------------------
 
-__attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2, int pp) {
+__attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const int32_t* w, int ws,
+                                                       int32_t* out, int kk, int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 16) {
@@ -73,10 +139,10 @@ __attribute__((target("avx2,fma"))) void gemm_i16_avx2(const int16_t* x, const i
   }
 }
 
-__attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const double* w,
+__attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const double* w, int ws,
                                                        double* out, int kk, int d, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
-    const double* w0 = w + static_cast<size_t>(k0) * d;
+    const double* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 8) {
       __m256d acc[kRowBlock][2];
       for (auto& r : acc) r[0] = r[1] = _mm256_setzero_pd();
@@ -85,7 +151,7 @@ __attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const do
         const __m256d xa = _mm256_loadu_pd(xr);
         const __m256d xb = _mm256_loadu_pd(xr + 4);
         for (int r = 0; r < kRowBlock; ++r) {
-          const __m256d wv = _mm256_broadcast_sd(w0 + static_cast<size_t>(r) * d + j);
+          const __m256d wv = _mm256_broadcast_sd(w0 + static_cast<size_t>(r) * ws + j);
           acc[r][0] = _mm256_fmadd_pd(xa, wv, acc[r][0]);
           acc[r][1] = _mm256_fmadd_pd(xb, wv, acc[r][1]);
         }
@@ -101,7 +167,9 @@ __attribute__((target("avx2,fma"))) void gemm_f64_avx2(const double* x, const do
 
 // ---- AVX-512 ----------------------------------------------------------------
 
-__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2, int pp) {
+__attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* x, const int32_t* w,
+                                                                 int ws, int32_t* out, int kk,
+                                                                 int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 32) {
@@ -126,7 +194,10 @@ __attribute__((target("avx512f,avx512bw"))) void gemm_i16_avx512(const int16_t* 
   }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2, int pp) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const int16_t* x,
+                                                                          const int32_t* w, int ws,
+                                                                          int32_t* out, int kk,
+                                                                          int d2, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 32) {
@@ -152,10 +223,10 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_i16_vnni(const 
   }
 }
 
-__attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const double* w,
+__attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const double* w, int ws,
                                                         double* out, int kk, int d, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
-    const double* w0 = w + static_cast<size_t>(k0) * d;
+    const double* w0 = w + static_cast<size_t>(k0) * ws;
     for (int p0 = 0; p0 < pp; p0 += 16) {
       __m512d acc[kRowBlock][2];
       for (auto& r : acc) r[0] = r[1] = _mm512_setzero_pd();
@@ -164,7 +235,7 @@ __attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const d
         const __m512d xa = _mm512_loadu_pd(xr);
         const __m512d xb = _mm512_loadu_pd(xr + 8);
         for (int r = 0; r < kRowBlock; ++r) {
-          const __m512d wv = _mm512_set1_pd(w0[static_cast<size_t>(r) * d + j]);
+          const __m512d wv = _mm512_set1_pd(w0[static_cast<size_t>(r) * ws + j]);
           acc[r][0] = _mm512_fmadd_pd(xa, wv, acc[r][0]);
           acc[r][1] = _mm512_fmadd_pd(xb, wv, acc[r][1]);
         }
@@ -182,6 +253,16 @@ __attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const d
 
 }  // namespace
 
+uint64_t accumulate_chunk(CpuIsa isa, bool saturate, int acc_bits, int64_t* acc,
+                          const int32_t* chunk, int n, int shift) {
+  return accumulate_chunk_any(isa, saturate, acc_bits, acc, chunk, n, shift);
+}
+
+uint64_t accumulate_chunk(CpuIsa isa, bool saturate, int acc_bits, int64_t* acc,
+                          const double* chunk, int n, int shift) {
+  return accumulate_chunk_any(isa, saturate, acc_bits, acc, chunk, n, shift);
+}
+
 void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int ws, int32_t* out, int kk, int d2,
               int pp) {
 #ifdef RISTSIM_X86
@@ -197,18 +278,19 @@ void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int ws, int32_t* o
   gemm_i16_portable(x, w, ws, out, kk, d2, pp);
 }
 
-void gemm_f64(CpuIsa isa, const double* x, const double* w, double* out, int kk, int d, int pp) {
+void gemm_f64(CpuIsa isa, const double* x, const double* w, int ws, double* out, int kk, int d,
+              int pp) {
 #ifdef RISTSIM_X86
   switch (isa) {
     case CpuIsa::avx512_vnni:
-    case CpuIsa::avx512: return gemm_f64_avx512(x, w, out, kk, d, pp);
-    case CpuIsa::avx2: return gemm_f64_avx2(x, w, out, kk, d, pp);
+    case CpuIsa::avx512: return gemm_f64_avx512(x, w, ws, out, kk, d, pp);
+    case CpuIsa::avx2: return gemm_f64_avx2(x, w, ws, out, kk, d, pp);
     case CpuIsa::portable: break;
   }
 #else
   (void)isa;
 #endif
-  gemm_f64_portable(x, w, out, kk, d, pp);
+  gemm_f64_portable(x, w, ws, out, kk, d, pp);
 }
 
 }  // namespace ristsim::kernels::cpu_detail

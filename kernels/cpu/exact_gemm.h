@@ -22,8 +22,19 @@ inline constexpr int kRowBlock = 4;      ///< kk is a multiple of this
 void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int w_stride, int32_t* out, int kk,
               int d2, int pp);
 
-/// double: x: [d][pp], w: [kk][d], out: [kk][pp]. Exact when every product and
-/// partial sum is an integer of magnitude <= 2^53 (the caller's bound).
-void gemm_f64(CpuIsa isa, const double* x, const double* w, double* out, int kk, int d, int pp);
+/// double: x: [d][pp], w: [kk][w_stride] (d used), out: [kk][pp]. Exact when
+/// every product and partial sum is an integer of magnitude <= 2^53 (the
+/// caller's bound).
+void gemm_f64(CpuIsa isa, const double* x, const double* w, int w_stride, double* out, int kk,
+              int d, int pp);
+
+/// One chunk into n accumulators of A <= 63 bits: acc = ovf(acc + (chunk << shift))
+/// with ovf saturate (to [lo, hi]) or wrap (two's complement in A bits);
+/// returns how many values ovf changed. Needs |acc|, |chunk << shift| <= 2^62.
+uint64_t accumulate_chunk(CpuIsa isa, bool saturate, int acc_bits, int64_t* acc,
+                          const int32_t* chunk, int n, int shift);
+/// The same with chunk sums held in doubles (integers of magnitude <= 2^53).
+uint64_t accumulate_chunk(CpuIsa isa, bool saturate, int acc_bits, int64_t* acc,
+                          const double* chunk, int n, int shift);
 
 }  // namespace ristsim::kernels::cpu_detail

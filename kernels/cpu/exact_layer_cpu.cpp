@@ -41,6 +41,7 @@ const char* to_string(ExactKernel k) {
     case ExactKernel::int16: return "int16";
     case ExactKernel::float64: return "float64";
     case ExactKernel::int16_chunked: return "int16_chunked";
+    case ExactKernel::float64_chunked: return "float64_chunked";
     case ExactKernel::generic: return "generic";
   }
   return "?";
@@ -350,10 +351,10 @@ struct Worker {
   std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
-  std::vector<int64_t> acc;     ///< per column: the accumulator of one channel
+  std::vector<int64_t> acc;      ///< per column: the accumulator of one channel
   std::vector<int64_t> acc_all;  ///< int16_chunked: [channel of the group][column]
-  std::vector<uint32_t> codes;  ///< per column: its output code
-  std::vector<uint64_t> index;  ///< per column: its output index
+  std::vector<uint32_t> codes;   ///< per column: its output code
+  std::vector<uint64_t> index;   ///< per column: its output index
   ExactStats stats;
 };
 
@@ -481,29 +482,55 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
   }
 }
 
-/// int16_chunked: every channel of group g over the item's columns, one GEMM
-/// per chunk of K terms, the accumulator's overflow mode after each chunk and
-/// after the bias (docs/datapath.md steps 3 to 5).
+/// int16_chunked / float64_chunked: every channel of group g over the item's
+/// columns, one GEMM per chunk of K terms, the accumulator's overflow mode
+/// after each chunk and after the bias (docs/datapath.md steps 3 to 5).
 void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
   const int pp =
       (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
-  const int d2c = L.depth_c / 2, kc2 = L.kc / 2;
-  wk.x16.resize(static_cast<size_t>(d2c) * pp * 2);
-  wk.o32.resize(static_cast<size_t>(L.kk) * pp);
-  pack_columns<int16_t, true>(L, wk.segments, L.in16.data(), g, pp, wk.x16.data(), true);
+  const bool i16 = L.kernel == ExactKernel::int16_chunked;
   wk.acc_all.assign(static_cast<size_t>(L.kg) * cols, 0);
   const Accumulator accu(L.spec->acc);
   uint64_t overflows = 0;
-  const int32_t* w_group = L.w16.data() + static_cast<size_t>(g) * L.kk * d2c;
+  if (i16) {
+    const int d2c = L.depth_c / 2;
+    wk.x16.resize(static_cast<size_t>(d2c) * pp * 2);
+    wk.o32.resize(static_cast<size_t>(L.kk) * pp);
+    pack_columns<int16_t, true>(L, wk.segments, L.in16.data(), g, pp, wk.x16.data(), true);
+  } else {  // rows in term order: chunk q is rows [qK, qK + K)
+    wk.xd.resize(static_cast<size_t>(L.depth) * pp);
+    wk.od.resize(static_cast<size_t>(L.kk) * pp);
+    pack_columns<double, false>(L, wk.segments, L.ind.data(), g, pp, wk.xd.data());
+  }
   for (int q = 0; q < L.nchunks; ++q) {
-    cpu_detail::gemm_i16(L.isa, wk.x16.data() + static_cast<size_t>(q) * kc2 * pp * 2,
-                         w_group + static_cast<size_t>(q) * kc2, d2c, wk.o32.data(), L.kk, kc2, pp);
+    if (i16) {
+      const int d2c = L.depth_c / 2, kc2 = L.kc / 2;
+      const int32_t* w_group = L.w16.data() + static_cast<size_t>(g) * L.kk * d2c;
+      cpu_detail::gemm_i16(L.isa, wk.x16.data() + static_cast<size_t>(q) * kc2 * pp * 2,
+                           w_group + static_cast<size_t>(q) * kc2, d2c, wk.o32.data(), L.kk, kc2,
+                           pp);
+    } else {
+      const int d0 = q * L.lanes, dn = std::min(L.lanes, L.depth - d0);
+      const double* w_group = L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth;
+      cpu_detail::gemm_f64(L.isa, wk.xd.data() + static_cast<size_t>(d0) * pp, w_group + d0,
+                           L.depth, wk.od.data(), L.kk, dn, pp);
+    }
     for (int kl = 0; kl < L.kg; ++kl) {
-      int64_t* acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
-      const int32_t* chunk = wk.o32.data() + static_cast<size_t>(kl) * pp;
-      for (int c = 0; c < cols; ++c)  // the chunk's exact sum, on the grid 2^-F
-        acc[c] = accu.apply(static_cast<i128>(acc[c]) + (static_cast<i128>(chunk[c]) << L.shift),
-                            &overflows);
+      int64_t* __restrict acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
+      const size_t row = static_cast<size_t>(kl) * pp;
+      if (L.spec->acc.bits <= 63) {
+        // |acc| <= 2^62 and |chunk sum| <= 2^62 on the grid: the sum fits int64.
+        overflows += i16 ? cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
+                                                        wk.o32.data() + row, cols, L.shift)
+                         : cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
+                                                        wk.od.data() + row, cols, L.shift);
+      } else {
+        for (int c = 0; c < cols; ++c) {  // the chunk's exact sum, on the grid 2^-F
+          const int64_t sum = i16 ? int64_t{wk.o32[row + c]} : static_cast<int64_t>(wk.od[row + c]);
+          acc[c] = accu.apply(static_cast<i128>(acc[c]) + (static_cast<i128>(sum) << L.shift),
+                              &overflows);
+        }
+      }
     }
   }
   wk.codes.resize(cols);
@@ -550,7 +577,7 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
     c += len;
   }
   const int k_begin = g * L.kg;
-  if (L.kernel == ExactKernel::int16_chunked) {
+  if (L.kernel == ExactKernel::int16_chunked || L.kernel == ExactKernel::float64_chunked) {
     run_chunked(L, wk, g, cols);
     return;
   }
@@ -572,8 +599,8 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
       wk.od.resize(static_cast<size_t>(L.kk) * pp);
       pack_columns<double, false>(L, segs, L.ind.data(), g, pp, wk.xd.data());
       cpu_detail::gemm_f64(L.isa, wk.xd.data(),
-                           L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth, wk.od.data(),
-                           L.kk, L.depth, pp);
+                           L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth, L.depth,
+                           wk.od.data(), L.kk, L.depth, pp);
     }
     wk.acc.resize(cols);
     wk.codes.resize(cols);
@@ -719,12 +746,18 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   L.nchunks = (L.depth + spec.lanes - 1) / spec.lanes;
   L.kc = spec.lanes + (spec.lanes & 1);
   L.depth_c = L.nchunks * L.kc;
-  bool chunk_ok = layer_ok && a.max_abs <= 32767 && w.max_abs <= 32767 &&
-                  std::all_of(L.bias_finite.begin(), L.bias_finite.end(), [](uint8_t f) { return f; });
-  if (chunk_ok) {
-    const u128 chunk_bound = static_cast<u128>(spec.lanes) * a.max_abs * w.max_abs;
-    chunk_ok = chunk_bound <= 0x7fffffff && (chunk_bound << L.shift) <= (u128{1} << 62);
+  const bool bias_ok =
+      std::all_of(L.bias_finite.begin(), L.bias_finite.end(), [](uint8_t f) { return f; });
+  const u128 chunk_bound = static_cast<u128>(spec.lanes) * a.max_abs * w.max_abs;
+  const bool chunk_fits = layer_ok && bias_ok && (chunk_bound << L.shift) <= (u128{1} << 62);
+  ExactKernel chunked_kernel = ExactKernel::generic;
+  if (chunk_fits && a.max_abs <= 32767 && w.max_abs <= 32767 && chunk_bound <= 0x7fffffff) {
+    chunked_kernel = ExactKernel::int16_chunked;
+  } else if (chunk_fits && a.max_abs <= (uint64_t{1} << 53) && w.max_abs <= (uint64_t{1} << 53) &&
+             chunk_bound <= (u128{1} << 53)) {
+    chunked_kernel = ExactKernel::float64_chunked;
   }
+  const bool chunk_ok = chunked_kernel != ExactKernel::generic;
   if (fast_count > 0 && (fast_count == s.k || !chunk_ok)) {
     // By the values present, not the formats: E4M3 activations in [0, 1) are
     // integers below 2^10 in units of 2^-9 and take the int16 kernel.
@@ -735,7 +768,7 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
       L.kernel = ExactKernel::float64;
     }
   }
-  if (L.kernel == ExactKernel::generic && chunk_ok) L.kernel = ExactKernel::int16_chunked;
+  if (L.kernel == ExactKernel::generic && chunk_ok) L.kernel = chunked_kernel;
   if (L.kernel == ExactKernel::generic) {
     std::fill(L.fast.begin(), L.fast.end(), 0);
     fast_count = 0;
@@ -768,7 +801,7 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
             }
           }
         });
-  } else if (L.kernel == ExactKernel::float64) {
+  } else if (L.kernel == ExactKernel::float64 || L.kernel == ExactKernel::float64_chunked) {
     L.ind.resize(in_count);
     parallel_for(threads, in_count, grain, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) L.ind[i] = static_cast<double>(a.value[i]);
@@ -823,7 +856,8 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
     report->kernel = L.kernel;
     report->isa = L.isa;
     report->fast_channels = fast_count;
-    const bool chunked = L.kernel == ExactKernel::int16_chunked;
+    const bool chunked =
+        L.kernel == ExactKernel::int16_chunked || L.kernel == ExactKernel::float64_chunked;
     report->chunked_channels = chunked ? s.k - fast_count : 0;
     report->generic_channels = chunked ? 0 : s.k - fast_count;
   }

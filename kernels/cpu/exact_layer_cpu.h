@@ -20,7 +20,8 @@
 // operands fit 16 bits and a chunk of K products fits 31 bits, the
 // int16_chunked kernel: one int16 GEMM per chunk of K terms (the depth laid
 // out in chunks of K rounded up to even, zero-padded), then the accumulator's
-// overflow mode after each chunk, as the hardware does. Everything else
+// overflow mode after each chunk, as the hardware does; float64_chunked does
+// the same with double GEMMs when a chunk sum fits 53 bits but not 31. Everything else
 // (rounded alignment F < FL_p, inf/NaN codes, formats too wide) takes a
 // generic per-term path that follows the chunks literally, with precomputed
 // aligned products. The output conversion is OutputStage (output_stage.h),
@@ -46,7 +47,7 @@ CpuIsa best_cpu_isa();
 bool cpu_supports(CpuIsa isa);
 
 /// Which kernel a layer took (for tests and benchmarks).
-enum class ExactKernel : uint8_t { int16, float64, int16_chunked, generic };
+enum class ExactKernel : uint8_t { int16, float64, int16_chunked, float64_chunked, generic };
 const char* to_string(ExactKernel k);
 
 struct ExactCpuOptions {
@@ -60,7 +61,7 @@ struct ExactCpuReport {
   ExactKernel kernel = ExactKernel::generic;  ///< the GEMM kernel of the fast channels
   CpuIsa isa = CpuIsa::portable;              ///< the instruction set it ran with
   int fast_channels = 0;     ///< output channels proven free of accumulator overflow
-  int chunked_channels = 0;  ///< others, by a GEMM per chunk of K lanes (int16_chunked)
+  int chunked_channels = 0;  ///< others, by a GEMM per chunk of K lanes (*_chunked)
   int generic_channels = 0;  ///< others, by the per-term path
 };
 

@@ -126,7 +126,10 @@ int main(int argc, char** argv) {
     for (const LayerDef& L : layers) {
       const ConvShape& s = L.shape;
       std::mt19937_64 rng(5);
-      kernels::ExactLayerSpec spec = testing::shipped_arch(arch, rng);
+      // "<arch>_accN": the arch with an N-bit accumulator (narrow ones overflow).
+      const size_t acc_at = arch.find("_acc");
+      kernels::ExactLayerSpec spec = testing::shipped_arch(arch.substr(0, acc_at), rng);
+      if (acc_at != std::string::npos) spec.acc.bits = std::atoi(arch.c_str() + acc_at + 4);
       const size_t n_in = static_cast<size_t>(s.n) * s.c * s.h * s.w;
       const size_t n_w = static_cast<size_t>(s.k) * (s.c / s.groups) * s.kh * s.kw;
       const size_t n_out = static_cast<size_t>(s.n) * s.k * s.oh * s.ow;
@@ -140,7 +143,7 @@ int main(int argc, char** argv) {
       for (double& v : xa) v = ua(rng);
       for (double& v : xw) v = nw(rng);
       for (double& v : xb) v = nb(rng);
-      const bool dynamic = arch != "fixed16";
+      const bool dynamic = arch.rfind("fixed16", 0) != 0;
       auto set_fl = [&](numeric::Quantizer& q, double max_abs) {
         if (q.format.kind == numeric::FormatKind::fixed && dynamic)
           q.format.fl = q.format.bits - 1 - int(std::ceil(std::log2(max_abs)));
@@ -197,11 +200,12 @@ int main(int argc, char** argv) {
       tot_fq += t_fq;
       tot_e += t_e;
       std::printf(
-          "%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f  %s, %d generic channels, %.1f%% "
-          "outputs saturated\n",
+          "%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f  %s, %d chunked + %d generic channels, "
+          "%.1f%% outputs saturated, %llu acc overflows\n",
           arch.c_str(), L.name, t_f, t_fq, t_e, t_e / t_f, t_e / t_fq,
-          kernels::to_string(rep.kernel), rep.generic_channels,
-          100.0 * double(st.out_saturations) / double(n_out));
+          kernels::to_string(rep.kernel), rep.chunked_channels, rep.generic_channels,
+          100.0 * double(st.out_saturations) / double(n_out),
+          static_cast<unsigned long long>(st.acc_overflows));
     }
     std::printf("%-10s %-6s %9.3f %9.3f %9.3f %8.2f %8.2f\n", arch.c_str(), "total", tot_f, tot_fq,
                 tot_e, tot_e / tot_f, tot_e / tot_fq);
