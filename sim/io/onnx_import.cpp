@@ -363,9 +363,26 @@ std::vector<ImportedLayer> batchnorm(const Node& n, const std::vector<Shape>& in
   return {bn, sc};
 }
 
+// A reshape of `from` to `dims`: the engine's Flatten when dims keeps a leading block of
+// `from` and collapses the rest into one axis (Flatten(axis a): [d0 .. d(a-1), prod(rest)]),
+// else the engine's Reshape layer type.
 std::vector<ImportedLayer> reshape_to(const Node& n, const std::string& in, const std::string& out,
-                                      const std::vector<int64_t>& dims, const std::string& why,
-                                      const std::string& suffix = "") {
+                                      const Shape& from, const std::vector<int64_t>& dims,
+                                      const std::string& why, const std::string& suffix = "") {
+  const std::size_t a = dims.empty() ? 0 : dims.size() - 1;
+  bool flatten = !dims.empty() && a < from.size();
+  int64_t rest = 1;
+  for (std::size_t i = 0; flatten && i < from.size(); ++i) {
+    if (i < a)
+      flatten = dims[i] == from[i];
+    else
+      rest *= from[i];
+  }
+  if (flatten && dims[a] == rest) {
+    ImportedLayer l = make_layer(n, "Flatten", {in}, {out}, suffix);
+    l.spec.set("axis", double(a));
+    return {l};
+  }
   if (!engine_has("Reshape"))
     unsupported(n, why + " needs a reshape to " + ints_str(dims) +
                        ", and the engine has no Reshape layer type");
@@ -385,7 +402,7 @@ std::vector<ImportedLayer> flatten(const Node& n, const std::vector<Shape>& in, 
   }
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < int(s.size()); ++i) (i < axis ? outer : inner) *= s[i];
-  return reshape_to(n, n.inputs[0], n.outputs[0], {outer, inner},
+  return reshape_to(n, n.inputs[0], n.outputs[0], s, {outer, inner},
                     "axis " + std::to_string(axis) + " on " + shape_str(s) +
                         " (the engine's Flatten keeps the leading axes)");
 }
@@ -423,7 +440,7 @@ std::vector<ImportedLayer> reshape(const Node& n, const std::vector<Shape>& in, 
   if (count != total)
     unsupported(n, "shape " + ints_str(dims) + " does not hold the " + std::to_string(total) +
                        " elements of " + shape_str(in[0]));
-  return reshape_to(n, n.inputs[0], n.outputs[0], dims, "Reshape");
+  return reshape_to(n, n.inputs[0], n.outputs[0], in[0], dims, "Reshape");
 }
 
 std::vector<ImportedLayer> softmax(const Node& n, const std::vector<Shape>& in, const Graph&,
@@ -446,13 +463,14 @@ std::vector<ImportedLayer> softmax(const Node& n, const std::vector<Shape>& in, 
   // Otherwise as the engine's channel softmax on a [outer, mid, inner] view.
   const std::string a = n.outputs[0] + "/in", b = n.outputs[0] + "/out";
   std::vector<ImportedLayer> ls =
-      reshape_to(n, n.inputs[0], a, {outer, mid, inner},
+      reshape_to(n, n.inputs[0], a, s, {outer, mid, inner},
                  "softmax over axis " + std::to_string(axis) + " of " + shape_str(s) +
                      " (the engine's Softmax runs over axis 1)",
                  "/view");
   ls.push_back(make_layer(n, "Softmax", {a}, {b}));
   std::vector<int64_t> back(s.begin(), s.end());
-  auto r = reshape_to(n, b, n.outputs[0], back, "softmax", "/back");
+  const Shape view = {int(outer), int(mid), int(inner)};
+  auto r = reshape_to(n, b, n.outputs[0], view, back, "softmax", "/back");
   ls.push_back(r[0]);
   return ls;
 }
