@@ -40,6 +40,8 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("arch", po::value<std::string>(), "quantize with this arch config")
       ("datapath", po::value<std::string>(), "override the arch's datapath: float or exact")
       ("calib", po::value<int>()->default_value(1000), "images of the training split for the range analysis")
+      ("fl-rule", po::value<std::string>()->default_value("ristretto"),
+       "dynamic fixed point: ristretto (inputs/outputs IL = ceil(log2 max)) or no-saturation (IL + 1)")
       ("batch", po::value<int>()->default_value(100), "batch size")
       ("limit", po::value<int>()->default_value(0), "evaluate only the first N test images (0: all)")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of random weights (.yaml without --weights)")
@@ -87,7 +89,11 @@ int cmd_eval(const std::vector<std::string>& args) {
       calib_set = io::load_dataset(data, true);
       calib = samples_of(calib_set);
     }
-    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch);
+    const std::string rule = cl.get<std::string>("fl-rule");
+    if (rule != "ristretto" && rule != "no-saturation")
+      throw UsageError("--fl-rule must be ristretto or no-saturation, not '" + rule + "'");
+    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch,
+                         rule == "ristretto" ? engine::FlRule::ristretto : engine::FlRule::no_saturation);
   } else {
     if (cl.has("datapath")) throw UsageError("--datapath needs --arch");
     engine::attach_measurement(*net);  // statistics of the float run

@@ -24,8 +24,9 @@ const char* to_string(NumberGroup g) {
   return "?";
 }
 
-int dynamic_fl(int bits, double max_abs, NumberGroup group) {
-  const bool param = group == NumberGroup::weights || group == NumberGroup::bias;
+int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule) {
+  const bool param = group == NumberGroup::weights || group == NumberGroup::bias ||
+                     rule == FlRule::no_saturation;
   int il = param ? 1 : 0;
   if (max_abs > 0 && std::isfinite(max_abs))
     il = static_cast<int>(std::ceil(std::log2(max_abs) + (param ? 1.0 : 0.0)));
@@ -79,7 +80,7 @@ void LayerQuant::reset_stats() {
   w_cache_valid_ = false;
 }
 
-void LayerQuant::resolve_dynamic(WeightedLayer& layer) {
+void LayerQuant::resolve_dynamic(WeightedLayer& layer, FlRule rule) {
   auto max_of = [](const Blob* b) {
     double m = 0;
     if (b)
@@ -88,7 +89,7 @@ void LayerQuant::resolve_dynamic(WeightedLayer& layer) {
   };
   auto resolve = [&](config::NumberSpec& s, NumberGroup g, double max_abs) {
     if (!s.dynamic || s.is_float || s.quantizer.format.kind != numeric::FormatKind::fixed) return;
-    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, max_abs, g);
+    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, max_abs, g, rule);
   };
   resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs].max_abs);
   resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs].max_abs);
@@ -286,13 +287,13 @@ void attach_measurement(Net& net) {
   for (WeightedLayer* l : net.weighted_layers()) l->set_quant(std::make_shared<LayerQuant>(nullptr, *l));
 }
 
-void attach_arch(Net& net, const config::Arch& arch) {
+void attach_arch(Net& net, const config::Arch& arch, FlRule rule) {
   for (WeightedLayer* l : net.weighted_layers()) {
     auto q = std::make_shared<LayerQuant>(&arch, *l);
     if (LayerQuant* old = l->quant()) {  // keep the measured ranges for dynamic FLs
       q->set_stats(old->stats());
     }
-    q->resolve_dynamic(*l);
+    q->resolve_dynamic(*l, rule);
     q->reset_stats();
     l->set_quant(q);
   }

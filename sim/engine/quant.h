@@ -47,7 +47,11 @@ const char* to_string(NumberGroup g);
 /// activations rule); FL = bits - IL. max_abs = 0 (or not finite) gives IL = 0
 /// (weights: 1). Example: 8 bits, weights max 0.3 -> IL = ceil(-1.74 + 1) = 0,
 /// FL = 8; inputs max 5.2 -> IL = ceil(2.38) = 3, FL = 5.
-int dynamic_fl(int bits, double max_abs, NumberGroup group);
+/// FlRule::no_saturation gives inputs and outputs the weights' rule too
+/// (IL = ceil(log2(max_abs) + 1)): one fractional bit less, and nothing up to
+/// max_abs saturates (for comparison with Ristretto's rule; not Ristretto's).
+enum class FlRule { ristretto, no_saturation };
+int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto);
 
 /// Statistics of one number group of one layer.
 struct GroupStats {
@@ -80,7 +84,7 @@ class LayerQuant {
   void set_mode(QuantMode m);
   /// Sets the FL of every dynamic fixed-point group from the statistics
   /// gathered so far (inputs, outputs) and the current weights and bias.
-  void resolve_dynamic(WeightedLayer& layer);
+  void resolve_dynamic(WeightedLayer& layer, FlRule rule = FlRule::ristretto);
   const config::LayerFormats& formats() const { return formats_; }
   const LayerStats& stats() const { return stats_; }
   void reset_stats();
@@ -114,7 +118,7 @@ void attach_measurement(Net& net);
 /// Attaches the arch's quantization to every weighted layer. Dynamic groups
 /// take their FL from the statistics of a previous attach_measurement run
 /// (call that first and run some forward passes), else from the format's fl.
-void attach_arch(Net& net, const config::Arch& arch);
+void attach_arch(Net& net, const config::Arch& arch, FlRule rule = FlRule::ristretto);
 /// Removes all quantization.
 void detach_quantization(Net& net);
 /// Statistics of every quantized layer, in layer order.

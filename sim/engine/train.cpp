@@ -186,7 +186,7 @@ bool has_dynamic_groups(const config::Arch& arch) {
 }
 
 void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
-                  int batch) {
+                  int batch, FlRule rule) {
   detach_quantization(net);
   if (has_dynamic_groups(arch)) {
     if (calib_images <= 0 || calib.n <= 0)
@@ -197,7 +197,7 @@ void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int 
     attach_measurement(net);
     evaluate(net, first, batch);
   }
-  attach_arch(net, arch);
+  attach_arch(net, arch, rule);
 }
 
 }  // namespace ristsim::engine

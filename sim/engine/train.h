@@ -15,6 +15,7 @@
 
 #include "config/arch.h"
 #include "engine/net.h"
+#include "engine/quant.h"
 #include "engine/solver.h"
 
 namespace ristsim::engine {
@@ -76,7 +77,7 @@ EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& 
 /// over the first `calib_images` images of `calib` (Ristretto's rule,
 /// engine::dynamic_fl). Statistics are reset afterwards.
 void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
-                  int batch);
+                  int batch, FlRule rule = FlRule::ristretto);
 /// True when some number group of the arch (or an override) is dynamic.
 bool has_dynamic_groups(const config::Arch& arch);
 

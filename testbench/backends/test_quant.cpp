@@ -31,6 +31,8 @@ TEST(DynamicFixedPoint, ristretto_rule) {
   EXPECT_EQ(dynamic_fl(16, 0.01, NumberGroup::inputs), 22); // ceil(-6.64) = -6
   EXPECT_EQ(dynamic_fl(8, 0.0, NumberGroup::inputs), 8);
   EXPECT_EQ(dynamic_fl(8, 0.0, NumberGroup::weights), 7);
+  EXPECT_EQ(dynamic_fl(8, 5.2, NumberGroup::inputs, FlRule::no_saturation), 4);
+  EXPECT_EQ(dynamic_fl(8, 1.0, NumberGroup::outputs, FlRule::no_saturation), 7);
 }
 
 config::NumberSpec fixed_spec(int bits, int fl, bool dynamic) {
