@@ -65,8 +65,29 @@ int64_t acc_overflow(const PeShape& s, int64_t v, bool* ovf) {
 }
 
 // ---------------------------------------------------------------------------
+namespace {
+
+/// code -> the integer value of the code in units of exactly_fixed(f)'s quantum.
+std::vector<int64_t> fixed_table(const Format& f, numeric::FixedType t) {
+  std::vector<int64_t> table;
+  if (f.code_bits() > 16) return table;
+  table.resize(size_t{1} << f.code_bits());
+  for (size_t c = 0; c < table.size(); ++c) {
+    Dyadic d;
+    numeric::decode_exact(f, c, &d);  // non-finite codes: never used (see aligned_product)
+    const int64_t mag = static_cast<int64_t>(numeric::shl(d.mag, d.exp + t.fl));
+    table[c] = d.neg ? -mag : mag;
+  }
+  return table;
+}
+
+}  // namespace
+
 MultiplyStage::MultiplyStage(sc_module_name n, const PeShape& shape) : sc_module(n), s_(shape) {
   prod_.v.assign(static_cast<size_t>(s_.lanes), 0);
+  act_table_ = fixed_table(s_.fmt.act, s_.act_fixed);
+  wt_table_ = fixed_table(s_.fmt.wt, s_.wt_fixed);
+  exact_align_ = s_.frac_bits >= s_.product.fl && !act_table_.empty() && !wt_table_.empty();
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
@@ -83,7 +104,16 @@ void MultiplyStage::tick() {
   const Lanes<uint32_t>& a = act_i.read();
   const Lanes<uint32_t>& w = wgt_i.read();
   const Lanes<uint8_t>& en = lane_en_i.read();
-  for (int i = 0; i < s_.lanes; ++i) prod_.v[i] = aligned_product(s_, a.v[i], w.v[i], en.v[i]);
+  if (exact_align_) {
+    // The same value as aligned_product(): an exact product, shifted onto 2^-F.
+    const int sh = s_.frac_bits - s_.product.fl;
+    for (int i = 0; i < s_.lanes; ++i) {
+      const int64_t p = en.v[i] ? act_table_[a.v[i]] * wt_table_[w.v[i]] : 0;
+      prod_.v[i] = wrap_to(static_cast<int64_t>(static_cast<uint64_t>(p) << sh), s_.aligned.bits);
+    }
+  } else {
+    for (int i = 0; i < s_.lanes; ++i) prod_.v[i] = aligned_product(s_, a.v[i], w.v[i], en.v[i]);
+  }
   prod_o.write(prod_);
   valid_o.write(valid_i.read());
   tag_o.write(tag_i.read());

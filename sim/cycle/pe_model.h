@@ -83,6 +83,10 @@ SC_MODULE(MultiplyStage) {
  private:
   rtlgen::PeShape s_;
   Lanes<int64_t> prod_;
+  // Operand codes -> their exactly_fixed() integers, tabulated from
+  // decode_exact() for codes of up to 16 bits (empty otherwise).
+  std::vector<int64_t> act_table_, wt_table_;
+  bool exact_align_ = false;  ///< F >= product FL: alignment is a left shift
 };
 
 /// Stage 2: the widening adder tree.

@@ -31,10 +31,12 @@ struct Layout {
   }
 };
 
+/// ORs the low `width` (<= 32) bits of v in at bit `pos` of the words from `base`.
 void put_bits(std::vector<uint32_t>& w, int base, int pos, uint64_t v, int width) {
-  for (int b = 0; b < width; ++b) {
-    if ((v >> b) & 1) w[base + (pos + b) / 32] |= 1u << ((pos + b) % 32);
-  }
+  v &= numeric::low_mask(width);
+  const uint64_t shifted = v << (pos % 32);
+  w[base + pos / 32] |= static_cast<uint32_t>(shifted);
+  if ((pos % 32) + width > 32) w[base + pos / 32 + 1] |= static_cast<uint32_t>(shifted >> 32);
 }
 
 std::string read_file(const std::string& path) {
@@ -223,9 +225,12 @@ VerilatedPe::~VerilatedPe() {
 
 void VerilatedPe::reset() { reset_(handle_); }
 
-void VerilatedPe::pack(const PeInputs& in) {
+void VerilatedPe::pack(const PeInputs& in) { pack(in, &in_words_); }
+
+void VerilatedPe::pack(const PeInputs& in, std::vector<uint32_t>* words) const {
   const Layout l(shape_);
-  std::fill(in_words_.begin(), in_words_.end(), 0u);
+  std::vector<uint32_t>& in_words_ = *words;
+  in_words_.assign(static_cast<size_t>(l.total), 0u);
   in_words_[0] = in.valid;
   in_words_[1] = in.first;
   in_words_[2] = in.last;
@@ -246,7 +251,11 @@ void VerilatedPe::pack(const PeInputs& in) {
 
 PeOutputs VerilatedPe::cycle(const PeInputs& in) {
   pack(in);
-  cycle_(handle_, in_words_.data(), out_words_.data());
+  return cycle_packed(in_words_.data());
+}
+
+PeOutputs VerilatedPe::cycle_packed(const uint32_t* words) {
+  cycle_(handle_, words, out_words_.data());
   PeOutputs o;
   o.valid = out_words_[0] & 1;
   o.out = out_words_[1];

@@ -48,6 +48,10 @@ class VerilatedPe {
   void reset();
   /// Applies `in`, clocks one rising edge, returns the outputs.
   PeOutputs cycle(const PeInputs& in);
+  /// The input words of rtl_cycle for `in` (to pre-pack a stimulus).
+  void pack(const PeInputs& in, std::vector<uint32_t>* words) const;
+  /// One cycle on pre-packed inputs.
+  PeOutputs cycle_packed(const uint32_t* words);
 
  private:
   void pack(const PeInputs& in);
