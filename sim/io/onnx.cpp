@@ -203,9 +203,18 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
   if (esize == 0)
     fail(what, tensor_label(p) + ": element type " + data_type_name(t.type) + " (" +
                    std::to_string(p.data_type()) + ") is not supported (numeric types only)");
-  const int64_t n = t.numel();
-  t.data.reserve(static_cast<std::size_t>(n));
-  if (is_integer_type(t.type)) t.int_data.reserve(static_cast<std::size_t>(n));
+  // Element count, guarded against overflow (and against a header that asks for more than
+  // any file could hold): nothing is allocated before the data is known to be there.
+  int64_t n = 1;
+  for (int64_t d : t.dims) {
+    if (d != 0 && n > (int64_t(1) << 40) / d)
+      fail(what, tensor_label(p) + ": dims " + dims_str(t.dims) + " hold more than 2^40 values");
+    n *= d;
+  }
+  auto reserve = [&] {
+    t.data.reserve(static_cast<std::size_t>(n));
+    if (is_integer_type(t.type)) t.int_data.reserve(static_cast<std::size_t>(n));
+  };
 
   const bool external = p.data_location() == onnx::TensorProto_DataLocation_EXTERNAL;
   if (external || p.has_raw_data()) {
@@ -214,27 +223,36 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
       fail(what, tensor_label(p) + ": " + std::to_string(raw.size()) + " bytes of raw data for " +
                      std::to_string(n) + " " + data_type_name(t.type) + " values of dims " +
                      dims_str(t.dims) + " (" + std::to_string(n * esize) + " expected)");
+    reserve();
     for (int64_t i = 0; i < n; ++i) push_raw(t, raw.data() + i * esize);
     return t;
   }
   int64_t count = 0;
   switch (t.type) {
+    case DataType::kFloat: count = p.float_data_size(); break;
+    case DataType::kDouble: count = p.double_data_size(); break;
+    case DataType::kInt64: count = p.int64_data_size(); break;
+    case DataType::kUint32:
+    case DataType::kUint64: count = p.uint64_data_size(); break;
+    default: count = p.int32_data_size(); break;
+  }
+  if (count != n)
+    fail(what, tensor_label(p) + ": " + std::to_string(count) + " values for dims " +
+                   dims_str(t.dims) + " (" + std::to_string(n) + " expected)");
+  reserve();
+  switch (t.type) {
     case DataType::kFloat:
       for (float v : p.float_data()) t.data.push_back(v);
-      count = p.float_data_size();
       break;
     case DataType::kDouble:
       for (double v : p.double_data()) t.data.push_back(static_cast<float>(v));
-      count = p.double_data_size();
       break;
     case DataType::kInt64:
       for (int64_t v : p.int64_data()) push_int(t, v);
-      count = p.int64_data_size();
       break;
     case DataType::kUint32:
     case DataType::kUint64:
       for (uint64_t v : p.uint64_data()) push_int(t, static_cast<int64_t>(v));
-      count = p.uint64_data_size();
       break;
     default:  // int32, int16, int8, uint16, uint8, bool, float16, bfloat16
       for (int32_t v : p.int32_data()) {
@@ -245,12 +263,8 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
           x &= 0xffff;
         push_int(t, x);
       }
-      count = p.int32_data_size();
       break;
   }
-  if (count != n)
-    fail(what, tensor_label(p) + ": " + std::to_string(count) + " values for dims " +
-                   dims_str(t.dims) + " (" + std::to_string(n) + " expected)");
   return t;
 }
 

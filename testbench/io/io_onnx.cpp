@@ -256,6 +256,18 @@ TEST(OnnxRead, typed_fields) {
               write(p);
             }).find("tensor 'w': 8 bytes of raw data for 3 float values of dims [3] (12 expected)"),
             std::string::npos);
+  // Huge declared shapes are refused before anything is allocated.
+  p.clear_dims();
+  p.add_dims(int64_t(1) << 30);
+  p.add_dims(int64_t(1) << 30);
+  EXPECT_NE(error_of([&] { write(p); }).find("hold more than 2^40 values"), std::string::npos);
+  p.clear_dims();
+  p.add_dims(int64_t(1) << 20);
+  p.add_dims(int64_t(1) << 10);  // 2^30 floats (4 GiB) declared, 8 bytes present
+  EXPECT_NE(error_of([&] { write(p); }).find("8 bytes of raw data for 1073741824 float values"),
+            std::string::npos);
+  p.clear_dims();
+  p.add_dims(3);
   p.clear_raw_data();
   p.set_data_type(onnx::TensorProto_DataType_STRING);
   p.add_string_data("a");
