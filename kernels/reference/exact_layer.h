@@ -81,7 +81,7 @@ struct ExactTerm {
 /// compare against, register by register).
 struct ExactDotTrace {
   std::vector<int64_t> aligned;  ///< step 2: each term's product on the grid 2^-F (0 for padding)
-  std::vector<int64_t> chunk_sums;  ///< step 3: each chunk's exact sum (fits in 64 bits? see below)
+  std::vector<int64_t> chunk_sums;  ///< step 3: each chunk's sum (its low 64 bits; see exact_dot)
   std::vector<int64_t> acc_after;   ///< step 4: the accumulator after each chunk
   int64_t bias_aligned = 0;         ///< step 5: the aligned bias (0 without bias)
   int64_t acc_final = 0;            ///< the accumulator after the bias
@@ -93,9 +93,11 @@ struct ExactDotTrace {
 /// the terms in order, chunked by spec.lanes; the bias code (ignored when
 /// !spec.has_bias); `out_index` is the element's NCHW index in the output
 /// tensor (the stochastic element index). Returns the output code; adds to
-/// *stats and fills *trace when they are not null. The spec must be valid.
-/// A chunk sum of K terms that each fit 64 bits is kept exactly (128 bits);
-/// trace->chunk_sums holds it truncated to 64 bits.
+/// *stats and fills *trace when they are not null (a trace is appended to:
+/// pass a fresh one). The spec must be valid (validate()).
+/// A chunk sum of K aligned products of 64 bits each is kept exactly (128
+/// bits) before the accumulator's overflow mode; trace->chunk_sums holds its
+/// low 64 bits (exact whenever the sum fits, as with any sane accumulator).
 uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t count,
                    uint32_t bias_code, uint64_t out_index, ExactStats* stats,
                    ExactDotTrace* trace = nullptr);

@@ -240,3 +240,56 @@ TEST(ExactCpu, rejects_invalid_specs) {
 
 }  // namespace
 }  // namespace ristsim::testing
+
+namespace ristsim::testing {
+namespace {
+
+/// Every pair of codes of small formats as one inner product layer (image i
+/// holds activation code i, output j has weight code j), under several
+/// alignments, output roundings and accumulators: CPU == reference.
+TEST(ExactCpu, exhaustive_code_pairs) {
+  struct Pair {
+    const char* name;
+    Format a, w;
+  };
+  const Pair pairs[] = {
+      {"fixed<4,1> x fixed<4,3>", Format::fixed_point(4, 1), Format::fixed_point(4, 3)},
+      {"fixed<8,3> x pow2<4,-1>", Format::fixed_point(8, 3), Format::pow2(4, -1, false)},
+      {"e4m3 x e4m3", Format::e4m3(), Format::e4m3()},
+      {"minifloat8 x fixed<8,6>", Format::minifloat(4, 3, numeric::Specials::none, false),
+       Format::fixed_point(8, 6)},
+      {"ristretto e3m2 x pow2<5,0,zero>", Format::minifloat(3, 2, numeric::Specials::ristretto),
+       Format::pow2(5, 0, true)},
+  };
+  int n = 0;
+  for (const Pair& p : pairs) {
+    const uint32_t na = 1u << p.a.code_bits(), nw = 1u << p.w.code_bits();
+    for (int v = 0; v < 8; ++v, ++n) {
+      std::mt19937_64 rng(600 + n);
+      ExactCase c;
+      c.spec = shipped_arch("dynfixed8", rng);
+      c.spec.act.format = p.a;
+      c.spec.wt.format = p.w;
+      c.spec.out.format = Format::fixed_point(8, 2);
+      c.spec.out.rounding = numeric::kAllRoundings[v % 6];
+      c.spec.acc.bits = v % 4 == 3 ? 12 : 48;
+      c.spec.acc.overflow = v % 2 ? Overflow::wrap : Overflow::saturate;
+      if (v >= 4) {
+        c.spec.acc.frac_bits_auto = false;
+        c.spec.acc.frac_bits = kernels::product_frac_bits(c.spec) - 3 + (v % 3) * 3;
+      }
+      c.shape = inner_product(static_cast<int>(na), 1, static_cast<int>(nw));
+      c.in.resize(na);
+      c.w.resize(nw);
+      for (uint32_t i = 0; i < na; ++i) c.in[i] = i;
+      for (uint32_t i = 0; i < nw; ++i) c.w[i] = i;
+      c.bias = random_codes(c.spec.bias.format, nw, rng);
+      c.what = std::string(p.name) + " variant " + std::to_string(v) + ": " + describe(c.spec);
+      check_case(c, nullptr, v % 4 == 0);
+      if (HasFailure()) return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ristsim::testing
