@@ -91,6 +91,7 @@ uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t co
                    ExactDotTrace* trace) {
   const int frac_bits = accumulator_frac_bits(spec);
   bool nan = false;
+  if (trace) *trace = ExactDotTrace{};
 
   // Steps 1 and 2: exact products, aligned onto the grid 2^-F.
   std::vector<int64_t> aligned(count, 0);

@@ -93,8 +93,8 @@ struct ExactDotTrace {
 /// the terms in order, chunked by spec.lanes; the bias code (ignored when
 /// !spec.has_bias); `out_index` is the element's NCHW index in the output
 /// tensor (the stochastic element index). Returns the output code; adds to
-/// *stats and fills *trace when they are not null (a trace is appended to:
-/// pass a fresh one). The spec must be valid (validate()).
+/// *stats and fills (overwrites) *trace when they are not null. The spec must
+/// be valid (validate()).
 /// A chunk sum of K aligned products of 64 bits each is kept exactly (128
 /// bits) before the accumulator's overflow mode; trace->chunk_sums holds its
 /// low 64 bits (exact whenever the sum fits, as with any sane accumulator).
