@@ -22,6 +22,9 @@ namespace {
   throw DataError(path + ": " + what);
 }
 
+// Decoding stops above this size (a 16384 x 16384 image), before the pixel buffer exists.
+constexpr uint64_t kMaxPixels = uint64_t(1) << 28;
+
 struct JpegError {
   jpeg_error_mgr mgr;
   std::jmp_buf jump;
@@ -56,6 +59,11 @@ std::string decode_jpeg_c(std::FILE* f, int channels, Image* img) {
   jpeg_read_header(&cinfo, TRUE);
   cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&cinfo);
+  if (uint64_t(cinfo.output_width) * cinfo.output_height > kMaxPixels) {
+    jpeg_destroy_decompress(&cinfo);
+    return "image of " + std::to_string(cinfo.output_width) + "x" +
+           std::to_string(cinfo.output_height) + " pixels is larger than the 2^28-pixel limit";
+  }
   img->w = static_cast<int>(cinfo.output_width);
   img->h = static_cast<int>(cinfo.output_height);
   img->c = channels;
@@ -105,6 +113,11 @@ Image decode_image(const std::string& path, int channels) {
     pi.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_file(&pi, path.c_str()))
       fail(path, std::string("cannot decode PNG: ") + pi.message);
+    if (uint64_t(pi.width) * pi.height > kMaxPixels) {
+      png_image_free(&pi);
+      fail(path, "image of " + std::to_string(pi.width) + "x" + std::to_string(pi.height) +
+                     " pixels is larger than the 2^28-pixel limit");
+    }
     pi.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
     img.w = static_cast<int>(pi.width);
     img.h = static_cast<int>(pi.height);

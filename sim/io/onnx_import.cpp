@@ -525,12 +525,41 @@ Tensor to_tensor(const std::string& name, const engine::Blob& b) {
 
 }  // namespace
 
-int fold_constant_dequantize(Model& m) {
+namespace {
+// Constant -> initializer (value, value_float(s), value_int(s)); false for other forms.
+bool fold_constant_node(const Node& n, Graph& g) {
+  if (n.outputs.size() != 1) return false;
+  Tensor t;
+  if (const Attribute* a = n.find("value"); a && a->type == AttrType::kTensor) {
+    t = a->t;
+  } else if (const Attribute* f = n.find("value_float")) {
+    t = Tensor::from_floats("", {}, {f->f});
+  } else if (const Attribute* fs = n.find("value_floats")) {
+    t = Tensor::from_floats("", {int64_t(fs->floats.size())}, fs->floats);
+  } else if (const Attribute* i = n.find("value_int")) {
+    t = Tensor::from_int64s("", {}, {i->i});
+  } else if (const Attribute* is = n.find("value_ints")) {
+    t = Tensor::from_int64s("", {int64_t(is->ints.size())}, is->ints);
+  } else {
+    return false;
+  }
+  t.name = n.outputs[0];
+  g.initializers.push_back(std::move(t));
+  return true;
+}
+}  // namespace
+
+int fold_constants(Model& m) {
   Graph& g = m.graph;
   int folded = 0;
   std::vector<Node> kept;
   for (const Node& n : g.nodes) {
-    const bool dq = n.op_type == "DequantizeLinear" && (n.domain.empty() || n.domain == "ai.onnx");
+    const bool default_domain = n.domain.empty() || n.domain == "ai.onnx";
+    if (default_domain && n.op_type == "Constant" && fold_constant_node(n, g)) {
+      ++folded;
+      continue;
+    }
+    const bool dq = n.op_type == "DequantizeLinear" && default_domain;
     bool all_const = dq && n.outputs.size() == 1;
     for (const std::string& in : n.inputs) all_const &= in.empty() || g.find_initializer(in);
     if (!all_const || n.inputs.size() < 2) {
@@ -637,7 +666,7 @@ struct GraphRunner::State {
 };
 
 GraphRunner::GraphRunner(Model model) : model_(std::move(model)), state_(new State) {
-  fold_constant_dequantize(model_);
+  fold_constants(model_);
   validate_ops(model_, importable_ops());
 }
 
@@ -752,7 +781,7 @@ std::vector<std::string> GraphRunner::layer_summary() const {
 ImportedNet import_net(const Model& model) {
   const std::string src = model.source.empty() ? std::string("<memory>") : model.source;
   Model folded = model;
-  fold_constant_dequantize(folded);
+  fold_constants(folded);
   validate_ops(folded, importable_ops());
   const auto ins = model.graph.runtime_inputs();
   if (ins.size() != 1)

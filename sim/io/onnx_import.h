@@ -54,11 +54,13 @@ struct ImportedLayer {
   std::vector<std::string> constant_bottoms;  ///< bottoms that are initializers (Eltwise)
 };
 
-/// Replaces every DequantizeLinear node whose inputs are all initializers (quantized weights
-/// stored as integer codes + scale + zero point) by the float initializer it computes,
-/// (code - zero_point) * scale, per tensor or per axis. Returns the number folded. GraphRunner
-/// and import_net call it first, so that quantized exports import as their grid values.
-int fold_constant_dequantize(Model& m);
+/// Replaces constant subgraphs by initializers: Constant nodes (value, value_float(s),
+/// value_int(s)), and DequantizeLinear nodes whose inputs are all initializers (quantized
+/// weights stored as integer codes + scale + zero point) by the float values they compute,
+/// (code - zero_point) * scale, per tensor or per axis. Returns the number of nodes folded.
+/// GraphRunner and import_net call it first, so that quantized exports import as their grid
+/// values.
+int fold_constants(Model& m);
 
 /// Translates one node given the shapes of its inputs (empty for an absent optional input)
 /// and the graph's initializers. Throws UnsupportedError.

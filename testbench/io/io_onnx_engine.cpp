@@ -296,7 +296,7 @@ TEST(OnnxEngine, fold_dequantize_per_axis) {
   dq.outputs = {"w"};
   dq.attributes = {io::Attribute::make_int("axis", 0)};
   m.graph.nodes = {dq};
-  EXPECT_EQ(io::fold_constant_dequantize(m), 1);
+  EXPECT_EQ(io::fold_constants(m), 1);
   EXPECT_TRUE(m.graph.nodes.empty());
   const Tensor* w = m.graph.find_initializer("w");
   ASSERT_NE(w, nullptr);
@@ -344,4 +344,29 @@ TEST(OnnxEngine, imagenet_models_round_trip) {
   const int n = round_trip_models(true);
   if (n == 0) GTEST_SKIP() << "no ImageNet model descriptions in models/";
   std::printf("%d ImageNet model descriptions exported and imported bit-exactly\n", n);
+}
+
+TEST(OnnxEngine, fold_constant_nodes) {
+  Model m;
+  io::Node c1, c2, c3;
+  c1.op_type = c2.op_type = c3.op_type = "Constant";
+  c1.outputs = {"a"};
+  c1.attributes = {io::Attribute::make_tensor("value", Tensor::from_floats("", {2}, {1.5f, -2.f}))};
+  c2.outputs = {"b"};
+  c2.attributes = {io::Attribute::make_ints("value_ints", {3, -1})};
+  c3.outputs = {"c"};
+  c3.attributes = {io::Attribute::make_float("value_float", 0.25f)};
+  io::Node relu;
+  relu.op_type = "Relu";
+  relu.inputs = {"x"};
+  relu.outputs = {"y"};
+  m.graph.nodes = {c1, relu, c2, c3};
+  EXPECT_EQ(io::fold_constants(m), 3);
+  ASSERT_EQ(m.graph.nodes.size(), 1u);
+  EXPECT_EQ(m.graph.nodes[0].op_type, "Relu");
+  EXPECT_EQ(m.graph.find_initializer("a")->data, (std::vector<float>{1.5f, -2.f}));
+  EXPECT_EQ(m.graph.find_initializer("b")->int_data, (std::vector<int64_t>{3, -1}));
+  EXPECT_EQ(m.graph.find_initializer("b")->type, io::DataType::kInt64);
+  EXPECT_TRUE(m.graph.find_initializer("c")->dims.empty());
+  EXPECT_EQ(m.graph.find_initializer("c")->data, (std::vector<float>{0.25f}));
 }
