@@ -744,7 +744,8 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   // int32 (and, shifted onto the grid 2^-F, far within int64).
   L.lanes = spec.lanes;
   L.nchunks = (L.depth + spec.lanes - 1) / spec.lanes;
-  L.kc = spec.lanes + (spec.lanes & 1);
+  L.kc = std::min(spec.lanes, L.depth);  // the most terms a chunk holds, rounded up to even
+  L.kc += L.kc & 1;
   L.depth_c = L.nchunks * L.kc;
   const bool bias_ok =
       std::all_of(L.bias_finite.begin(), L.bias_finite.end(), [](uint8_t f) { return f; });
