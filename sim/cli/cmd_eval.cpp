@@ -20,6 +20,8 @@
 
 namespace ristsim::cli {
 
+std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o);  // cmd_train.cpp
+
 namespace {
 engine::Samples samples_of(const io::Dataset& d) {
   return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
@@ -28,13 +30,13 @@ engine::Samples samples_of(const io::Dataset& d) {
 
 int cmd_eval(const std::vector<std::string>& args) {
   CommandLine cl("eval", "--model W --data D [--arch A.yaml] [--json] [options]",
-                 "Evaluates a model (a weight file from 'ristsim train', or a .yaml description with\n"
-                 "random or --weights weights) on the test split of a data set. With --arch the\n"
+                 "Evaluates a model (.onnx or a weight file from 'ristsim train', or a .yaml description\n"
+                 "with random or --weights weights) on the test split of a data set. With --arch the\n"
                  "convolution and inner-product layers are quantized as the arch says; dynamic fixed\n"
                  "point takes its fractional lengths from a range analysis over --calib images of the\n"
                  "training split (Ristretto's rule).");
   cl.options()
-      ("model", po::value<std::string>()->required(), "weight file, or network description (.yaml)")
+      ("model", po::value<std::string>()->required(), "model: .onnx, weight file, or network description (.yaml)")
       ("weights", po::value<std::string>(), "weight file for a .yaml --model")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
       ("arch", po::value<std::string>(), "quantize with this arch config")
@@ -70,7 +72,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   no.phase = engine::Phase::test;
   no.seed = cl.get<uint64_t>("seed");
   const std::string model = cl.get<std::string>("model");
-  std::unique_ptr<engine::Net> net = engine::load_model(model, no);
+  std::unique_ptr<engine::Net> net = load_model_file(model, no);
   if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
 
   config::Arch arch;

@@ -17,6 +17,11 @@
 #include "engine/train.h"
 #include "engine/weights_io.h"
 #include "io/dataset.h"
+#ifdef RISTSIM_HAVE_ONNX_ENGINE
+#include "io/onnx.h"
+#include "io/onnx_export.h"
+#include "io/onnx_import.h"
+#endif
 
 namespace ristsim::cli {
 
@@ -24,18 +29,54 @@ namespace {
 engine::Samples samples_of(const io::Dataset& d) {
   return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
 }
+bool is_onnx(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
 }  // namespace
+
+/// A model file: .onnx (sim/io's import), a weight file, or a .yaml description.
+/// Shared with cmd_eval.cpp.
+std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o) {
+  if (is_onnx(path)) {
+#ifdef RISTSIM_HAVE_ONNX_ENGINE
+    return io::build_net(io::import_net(io::read_onnx(path)), o);
+#else
+    throw JobError(path + ": reading ONNX needs sim/io's ONNX bridge (ristsim_io_engine), which this build lacks");
+#endif
+  }
+  return engine::load_model(path, o);
+}
+
+/// Writes .onnx through sim/io's exporter (quantized when `arch` is given:
+/// weights on their grid, formats in the metadata), anything else as the
+/// engine's weight file.
+void save_model_file(engine::Net& net, const std::string& path, const config::Arch* arch,
+                     const std::string& command) {
+  if (is_onnx(path)) {
+#ifdef RISTSIM_HAVE_ONNX_ENGINE
+    io::ExportOptions eo;
+    eo.quantized = arch != nullptr;
+    eo.arch = arch;
+    eo.metadata["ristsim.command"] = command;
+    io::export_onnx(net, path, eo);
+    return;
+#else
+    throw JobError(path + ": writing ONNX needs sim/io's ONNX bridge (ristsim_io_engine), which this build lacks");
+#endif
+  }
+  engine::save_weights(net, path);
+}
 
 int cmd_train(const std::vector<std::string>& args) {
   CommandLine cl("train", "--model M.yaml --data D --epochs N --out W [options]",
-                 "Trains a network (models/*.yaml, or a weight file to continue from) on a data set\n"
-                 "and writes the weights with the network description (the engine's weight file,\n"
-                 "docs/engine.md). The same seed and options give the same bits.");
+                 "Trains a network (models/*.yaml, or an .onnx / weight file to continue from) on a\n"
+                 "data set and writes the model: ONNX for --out *.onnx, else the engine's weight file\n"
+                 "(docs/engine.md). The same seed and options give the same bits.");
   cl.options()
-      ("model", po::value<std::string>()->required(), "network description (.yaml) or weight file to start from")
+      ("model", po::value<std::string>()->required(), "network description (.yaml), or .onnx / weight file to start from")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory (idx, CIFAR-10, image folders)")
       ("epochs", po::value<int>()->default_value(10), "passes over the training set")
-      ("out", po::value<std::string>()->required(), "weight file to write")
+      ("out", po::value<std::string>()->required(), "model to write: .onnx (ONNX), else the engine's weight file")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of initialisation, shuffling, augmentation, dropout")
       ("solver", po::value<std::string>()->default_value("sgd"), "sgd (momentum) or adam")
       ("lr", po::value<float>(), "base learning rate (default 0.01 for sgd, 0.001 for adam)")
@@ -83,7 +124,7 @@ int cmd_train(const std::vector<std::string>& args) {
   no.with_loss = true;
   no.phase = engine::Phase::train;
   no.seed = cl.get<uint64_t>("seed");
-  std::unique_ptr<engine::Net> net = engine::load_model(cl.get<std::string>("model"), no);
+  std::unique_ptr<engine::Net> net = load_model_file(cl.get<std::string>("model"), no);
 
   engine::TrainConfig tc;
   tc.epochs = epochs;
@@ -112,7 +153,10 @@ int cmd_train(const std::vector<std::string>& args) {
   const auto results = engine::train(*net, samples_of(train_set), test ? &test_samples : nullptr, tc,
                                      [&](const engine::Progress& p) { printer.train(p); });
   printer.finish();
-  engine::save_weights(*net, cl.get<std::string>("out"));
+  std::string command = "ristsim train";
+  for (const std::string& a : args) command += " " + a;
+  net->set_phase(engine::Phase::test);
+  save_model_file(*net, cl.get<std::string>("out"), cl.has("arch") ? &arch : nullptr, command);
   if (!quiet) {
     double total = 0;
     for (const auto& r : results) total += r.seconds;
