@@ -7,7 +7,9 @@ namespace ristsim::cli {
 
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_cosim(const std::vector<std::string>& args);
+int cmd_finetune(const std::vector<std::string>& args);
 int cmd_format(const std::vector<std::string>& args);
+int cmd_quantize(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
@@ -17,8 +19,11 @@ const std::vector<Command>& commands() {
       {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
       {"cosim", "co-simulate the arch's PE: SystemC model vs Verilated RTL vs golden model",
        cmd_cosim},
+      {"finetune", "fine-tune a quantized model with shadow weights (Ristretto), resumable", cmd_finetune},
       {"format", "show what a number format does to values (value, code, error, flags)",
        cmd_format},
+      {"quantize", "range analysis and bit-width search under an error margin (Ristretto's flow)",
+       cmd_quantize},
       {"report", "area and energy report of an arch running a model (md, html, json, plots)",
        cmd_report},
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},

@@ -1,0 +1,171 @@
+// `ristsim finetune`: Ristretto's fine-tuning of a quantized model (sim/flow/finetune.h):
+// full-precision shadow weights, weights quantized every batch with stochastic rounding
+// (reproducible from --seed), straight-through gradients, float activations, scoring with
+// nearest rounding; a checkpoint after every epoch (temporary file + rename) and --resume.
+// The final model is written with its weights on the grid and their integer codes.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "config/arch_yaml.h"
+#include "engine/math.h"
+#include "engine/quant.h"
+#include "engine/report.h"
+#include "engine/train.h"
+#include "flow/finetune.h"
+#include "flow/flow.h"
+#include "io/onnx_export.h"
+
+namespace ristsim::cli {
+
+int cmd_finetune(const std::vector<std::string>& args) {
+  CommandLine cl("finetune", "--model DIR/quantized.onnx --data D --out DIR2 [options]",
+                 "Fine-tunes a quantized model (from 'ristsim quantize') as Ristretto does: the\n"
+                 "weights are kept in full precision and quantized every batch with stochastic\n"
+                 "rounding (reproducible from --seed); gradients update the full-precision weights\n"
+                 "(straight-through); activations stay float while training; the network is scored\n"
+                 "with nearest rounding. The formats come from the model's 'ristsim.arch' metadata or\n"
+                 "--arch. A checkpoint is written after every epoch (DIR2/checkpoints); --resume\n"
+                 "continues a killed run with the same bits. Writes DIR2/finetuned.onnx (weights on the\n"
+                 "grid; fixed point also as integer codes + DequantizeLinear), DIR2/codes.bin (the\n"
+                 "integer codes of every format), DIR2/arch.yaml and DIR2/report.json / report.md.");
+  cl.options()
+      ("model", po::value<std::string>()->required(), "quantized model (.onnx from ristsim quantize) or weight file")
+      ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
+      ("out", po::value<std::string>()->required(), "output directory")
+      ("arch", po::value<std::string>(), "formats (default: the model's ristsim.arch metadata)")
+      ("solver", po::value<std::string>()->default_value("adam"), "adam or sgd")
+      ("lr", po::value<float>(), "learning rate (default: a tenth of the baseline's final one, see docs/quantize.md)")
+      ("epochs", po::value<int>()->default_value(2), "epochs")
+      ("seed", po::value<uint64_t>()->default_value(1), "seed of shuffling and stochastic rounding")
+      ("batch", po::value<int>()->default_value(64), "batch size")
+      ("weight-decay", po::value<float>()->default_value(5e-4f), "L2 weight decay")
+      ("calib", po::value<int>()->default_value(1000), "an arch with dynamic fixed point: images for its range analysis")
+      ("resume", po::bool_switch(), "continue from DIR2/checkpoints when it holds a checkpoint")
+      ("stop-after", po::value<int>(), "stop after this many epochs of this run (to test --resume)")
+      ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("quiet", po::bool_switch(), "no progress output");
+  if (!cl.parse(args)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
+  flow::FinetuneConfig fc;
+  if (!engine::parse_solver_type(cl.get<std::string>("solver"), &fc.solver))
+    throw UsageError("--solver must be sgd or adam, not '" + cl.get<std::string>("solver") + "'");
+  fc.epochs = cl.get<int>("epochs");
+  fc.batch = cl.get<int>("batch");
+  fc.seed = cl.get<uint64_t>("seed");
+  fc.weight_decay = cl.get<float>("weight-decay");
+  fc.resume = cl.get<bool>("resume");
+  if (cl.has("stop-after")) fc.stop_after = cl.get<int>("stop-after");
+  if (fc.epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (fc.batch < 1) throw UsageError("--batch must be at least 1");
+  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  const bool quiet = cl.get<bool>("quiet");
+  auto say = [&](const std::string& s) {
+    if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);
+  };
+
+  const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
+  flow::check_model_file(model);  // before the data: a typo fails fast
+  const std::map<std::string, std::string> meta = flow::model_metadata(model);
+  // Default learning rate: a tenth of the baseline's final one when the model records it.
+  std::string lr_source;
+  if (cl.has("lr")) {
+    fc.lr = cl.get<float>("lr");
+    lr_source = "--lr";
+  } else if (meta.count("ristsim.train.final_lr")) {
+    fc.lr = std::stof(meta.at("ristsim.train.final_lr")) / 10;
+    lr_source = "a tenth of the baseline's final learning rate (model metadata)";
+  } else {
+    fc.lr = fc.solver == engine::SolverType::adam ? 1e-4f : 1e-3f;
+    lr_source = "a tenth of the engine's default base rate (the model records no final rate)";
+  }
+  if (!(fc.lr > 0)) throw UsageError("--lr must be positive");
+
+  const io::Dataset train_set = io::load_dataset(data, true);
+  const io::Dataset test_set = io::load_dataset(data, false);
+  engine::NetOptions no;
+  no.batch = fc.batch;
+  no.input_shape = {train_set.c, train_set.h, train_set.w};
+  no.with_loss = true;
+  no.phase = engine::Phase::train;
+  no.seed = fc.seed;
+  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
+  const engine::Samples train = flow::samples_of(train_set), test = flow::samples_of(test_set);
+
+  config::Arch arch;
+  if (cl.has("arch")) arch = load_arch(cl.get<std::string>("arch"));
+  else if (meta.count("ristsim.arch")) arch = config::parse_arch(meta.at("ristsim.arch"), model + " (ristsim.arch)");
+  else
+    throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
+  if (engine::has_dynamic_groups(arch)) {
+    engine::quantize_net(*net, arch, train, cl.get<int>("calib"), 100);
+    arch = flow::freeze_arch(*net, arch);
+    engine::detach_quantization(*net);
+  }
+
+  const std::string out = cl.get<std::string>("out");
+  std::filesystem::create_directories(out);
+  fc.checkpoint_dir = out + "/checkpoints";
+  say("fine-tuning " + net->spec().name + " (" + arch.name + ") on " + train_set.source + ": " +
+      std::to_string(fc.epochs) + " epochs, " + cl.get<std::string>("solver") + " lr " +
+      std::to_string(fc.lr) + " (" + lr_source + "), seed " + std::to_string(fc.seed));
+  const flow::FinetuneResult r =
+      flow::finetune(*net, arch, train, &test, fc, [&](const std::string& s) { say(s); });
+  if (!r.finished) {
+    say("stopped after " + std::to_string(r.resumed_from + static_cast<int>(r.epochs.size())) +
+        " epochs (--stop-after); continue with --resume");
+    return kExitOk;
+  }
+
+  // Final outputs, each through a temporary file and a rename.
+  const double baseline = meta.count("ristsim.baseline_top1") ? std::stod(meta.at("ristsim.baseline_top1")) : -1;
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &arch;
+  for (const auto& [k, v] : meta)
+    if (k.rfind("ristsim.format.", 0) != 0) eo.metadata[k] = v;
+  const std::string arch_text = flow::arch_yaml(arch, "Formats of " + out + "/finetuned.onnx (ristsim finetune).");
+  eo.metadata["ristsim.arch"] = arch_text;
+  eo.metadata["ristsim.finetuned_top1"] = std::to_string(r.after_top1);
+  const std::string tmp_onnx = out + "/finetuned.partial.onnx";
+  io::export_onnx(*net, tmp_onnx, eo);
+  std::filesystem::rename(tmp_onnx, out + "/finetuned.onnx");
+  const int tensors = flow::write_codes(*net, arch, out + "/codes.bin");
+  flow::write_file_atomic(out + "/arch.yaml", arch_text);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::ostringstream js, md;
+  js << "{\n  \"model\": " << engine::json_string(model) << ",\n  \"data\": " << engine::json_string(data)
+     << ",\n  \"solver\": " << engine::json_string(cl.get<std::string>("solver")) << ",\n  \"lr\": " << fc.lr
+     << ",\n  \"epochs\": " << fc.epochs << ",\n  \"seed\": " << fc.seed << ",\n  \"baseline_top1\": " << baseline
+     << ",\n  \"before_top1\": " << r.before_top1 << ",\n  \"after_top1\": " << r.after_top1
+     << ",\n  \"resumed_from\": " << r.resumed_from << ",\n  \"seconds\": " << seconds << ",\n  \"per_epoch\": [";
+  for (std::size_t i = 0; i < r.epochs.size(); ++i)
+    js << (i ? ", " : "") << "{\"epoch\": " << r.epochs[i].epoch << ", \"loss\": " << r.epochs[i].train_loss
+       << ", \"test_top1\": " << r.epochs[i].test_top1 << ", \"seconds\": " << r.epochs[i].seconds << "}";
+  js << "]\n}\n";
+  char line[256];
+  md << "# ristsim finetune: " << model << "\n\n";
+  std::snprintf(line, sizeof line, "%s, lr %g (%s), %d epochs, batch %d, seed %llu.\n\n",
+                cl.get<std::string>("solver").c_str(), double(fc.lr), lr_source.c_str(), fc.epochs, fc.batch,
+                static_cast<unsigned long long>(fc.seed));
+  md << line << "| | top-1 (test split) |\n|---|---|\n";
+  if (baseline >= 0) md << "| fp32 baseline | " << std::to_string(100 * baseline).substr(0, 5) << " % |\n";
+  if (r.before_top1 >= 0) md << "| quantized, before | " << std::to_string(100 * r.before_top1).substr(0, 5) << " % |\n";
+  md << "| quantized, fine-tuned | " << std::to_string(100 * r.after_top1).substr(0, 5) << " % |\n";
+  flow::write_file_atomic(out + "/report.json", js.str());
+  flow::write_file_atomic(out + "/report.md", md.str());
+  std::snprintf(line, sizeof line, "fine-tuned top-1 %.2f %% (before %.2f %%%s), %.0f s", 100 * r.after_top1,
+                100 * r.before_top1,
+                baseline >= 0 ? (", fp32 " + std::to_string(100 * baseline).substr(0, 5) + " %").c_str() : "",
+                seconds);
+  say(line);
+  say("wrote " + out + "/{finetuned.onnx, codes.bin (" + std::to_string(tensors) +
+      " tensors), arch.yaml, report.md, report.json}");
+  return kExitOk;
+}
+
+}  // namespace ristsim::cli

@@ -1,0 +1,215 @@
+// `ristsim quantize`: Ristretto's quantization flow (sim/flow): range analysis, formats from
+// the ranges, a bit-width search under an error margin (per category as Ristretto, or per
+// layer), and the outputs: the quantized ONNX model, an arch file with the chosen formats and
+// report.md / report.json. Everything is written to DIR.partial-PID first and renamed to DIR
+// at the end, so a failed run leaves nothing behind.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "config/arch_yaml.h"
+#include "engine/math.h"
+#include "engine/quant.h"
+#include "engine/train.h"
+#include "flow/finetune.h"
+#include "flow/flow.h"
+#include "flow/report.h"
+#include "io/onnx_export.h"
+
+namespace ristsim::cli {
+
+namespace {
+std::vector<int> parse_widths(const std::string& s) {
+  std::vector<int> v;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    try {
+      std::size_t used = 0;
+      const int w = std::stoi(item, &used);
+      if (used != item.size() || w < 1 || w > 32) throw std::invalid_argument(item);
+      v.push_back(w);
+    } catch (const std::exception&) {
+      throw UsageError("--widths: '" + item + "' is not a width in 1..32");
+    }
+  }
+  if (v.empty()) throw UsageError("--widths needs at least one width");
+  std::sort(v.rbegin(), v.rend());
+  return v;
+}
+}  // namespace
+
+int cmd_quantize(const std::vector<std::string>& args) {
+  CommandLine cl("quantize",
+                 "--model W --data D --out DIR [--format F] [--error-margin P] [--granularity G] [options]",
+                 "Quantizes a trained model the way Ristretto does (thesis chapter 9): range analysis\n"
+                 "(max |x| of each layer's weights, inputs and outputs over --images training images),\n"
+                 "formats from the ranges, then a bit-width search that keeps the top-1 drop within\n"
+                 "--error-margin points. category: conv weights, FC weights and activations each get\n"
+                 "one width (16, 8, 4, 2, 1 bits for fixed point), found one category at a time with\n"
+                 "the others float, then combined; layer: per-layer widths minimising the bits stored\n"
+                 "and moved, greedily by sensitivity. The combined plan is scored on the test split and\n"
+                 "backed off until it meets the margin (the report says so). Writes DIR/quantized.onnx\n"
+                 "(weights on the grid, formats in the metadata, fixed-point weights also as integer\n"
+                 "codes), DIR/arch.yaml (one override per layer; loadable with --arch), report.md and\n"
+                 "report.json. See docs/quantize.md.");
+  cl.options()
+      ("model", po::value<std::string>()->required(), "trained model: .onnx, or an engine weight file")
+      ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
+      ("out", po::value<std::string>()->required(), "output directory (replaced when it exists)")
+      ("format", po::value<std::string>()->default_value("dynamic_fixed"), "dynamic_fixed, fixed, minifloat or pow2")
+      ("error-margin", po::value<double>()->default_value(1.0), "allowed top-1 drop in percentage points")
+      ("granularity", po::value<std::string>()->default_value("category"), "category (Ristretto) or layer")
+      ("images", po::value<int>()->default_value(1000), "training images for the range analysis")
+      ("search-images", po::value<int>()->default_value(2000), "images that score the search (the end of the training split)")
+      ("test-images", po::value<int>()->default_value(0), "test images for the final score (0: all)")
+      ("widths", po::value<std::string>(), "candidate widths, e.g. 16,8,4,2,1 (default per format)")
+      ("bits", po::value<int>(), "no search: every category at this width")
+      ("conv-bits", po::value<int>(), "conv weights at this width, not searched (0: float)")
+      ("fc-bits", po::value<int>(), "FC weights at this width, not searched (0: float)")
+      ("act-bits", po::value<int>(), "activations at this width, not searched (0: float)")
+      ("batch", po::value<int>()->default_value(100), "batch size of the evaluations")
+      ("seed", po::value<uint64_t>()->default_value(1), "arch seed (stochastic rounding, if ever used)")
+      ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("quiet", po::bool_switch(), "no progress output");
+  if (!cl.parse(args)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
+
+  flow::SearchOptions so;
+  if (!flow::parse_family(cl.get<std::string>("format"), &so.family))
+    throw UsageError("--format must be dynamic_fixed, fixed, minifloat or pow2, not '" +
+                     cl.get<std::string>("format") + "'");
+  const std::string gran = cl.get<std::string>("granularity");
+  if (gran != "category" && gran != "layer")
+    throw UsageError("--granularity must be category or layer, not '" + gran + "'");
+  so.margin = cl.get<double>("error-margin") / 100.0;
+  if (!(so.margin >= 0)) throw UsageError("--error-margin must not be negative");
+  if (cl.has("widths")) so.widths = parse_widths(cl.get<std::string>("widths"));
+  auto width_opt = [&](const char* name, int* dst) {
+    if (!cl.has(name)) return;
+    const int w = cl.get<int>(name);
+    if (w < 0 || w > 32) throw UsageError(std::string("--") + name + " must be in 0..32");
+    *dst = w;
+  };
+  if (cl.has("bits")) {
+    const int b = cl.get<int>("bits");
+    if (b < 1 || b > 32) throw UsageError("--bits must be in 1..32");
+    so.fixed_conv = so.fixed_fc = so.fixed_act = b;
+    if (so.family == flow::Family::pow2) so.fixed_act = 8;  // pow2 weights, 8-bit activations
+  }
+  width_opt("conv-bits", &so.fixed_conv);
+  width_opt("fc-bits", &so.fixed_fc);
+  width_opt("act-bits", &so.fixed_act);
+  const int images = cl.get<int>("images"), search_images = cl.get<int>("search-images");
+  const int batch = cl.get<int>("batch");
+  if (images < 1) throw UsageError("--images must be at least 1");
+  if (search_images < 1) throw UsageError("--search-images must be at least 1");
+  if (batch < 1) throw UsageError("--batch must be at least 1");
+  if (cl.get<int>("test-images") < 0) throw UsageError("--test-images must not be negative");
+  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  const bool quiet = cl.get<bool>("quiet");
+  auto say = [&](const std::string& s) {
+    if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);
+  };
+
+  const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
+  flow::check_model_file(model);  // before the data: a typo fails fast
+  const io::Dataset train_set = io::load_dataset(data, true);
+  const io::Dataset test_set = io::load_dataset(data, false);
+  engine::NetOptions no;
+  no.batch = batch;
+  no.input_shape = {train_set.c, train_set.h, train_set.w};
+  no.with_loss = true;
+  no.phase = engine::Phase::test;
+  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
+  const std::map<std::string, std::string> source_meta = flow::model_metadata(model);
+  const engine::Samples train = flow::samples_of(train_set);
+  engine::Samples test = flow::samples_of(test_set);
+  if (cl.get<int>("test-images") > 0) test = flow::slice(test, 0, cl.get<int>("test-images"));
+  engine::check_samples(*net, train, "training");
+  engine::check_samples(*net, test, "test");
+
+  const int range_n = std::min(images, train.n);
+  std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, train, range_n, batch);
+  if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
+  const int search_n = std::min(search_images, train.n);
+  const engine::Samples search = flow::slice(train, train.n - search_n, search_n);
+  say("range analysis over " + std::to_string(range_n) + " images: " + std::to_string(ranges.size()) +
+      " layers; searching (" + std::string(flow::to_string(so.family)) + ", " + gran + ") on " +
+      std::to_string(search_n) + " images");
+
+  flow::Scorer scorer(*net, ranges, search, batch, cl.get<uint64_t>("seed"));
+  flow::SearchResult res;
+  const bool all_given = so.fixed_conv >= 0 && so.fixed_fc >= 0 && so.fixed_act >= 0;
+  if (all_given) res = flow::evaluate_fixed(scorer, test, so);
+  else if (gran == "layer") res = flow::search_layer(scorer, test, so);
+  else res = flow::search_category(scorer, test, so);
+
+  flow::QuantizeReport rep;
+  rep.model = model;
+  rep.data = data;
+  rep.granularity = all_given ? "given" : gran;
+  rep.family = so.family;
+  rep.margin = so.margin;
+  rep.range_images = range_n;
+  rep.search_images = search_n;
+  rep.test_images = test.n;
+  rep.ranges = ranges;
+  rep.result = res;
+  rep.arch = flow::plan_arch(res.plan, ranges, net->spec().name + "_" + flow::to_string(so.family),
+                             cl.get<uint64_t>("seed"));
+  rep.evaluations = scorer.evaluations();
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "%s: fp32 top-1 %.2f %%, quantized %.2f %% (drop %.2f points, margin %.2f: %s)",
+                net->spec().name.c_str(), 100 * res.baseline_test, 100 * res.quantized_test,
+                100 * (res.baseline_test - res.quantized_test), 100 * so.margin,
+                res.met ? "met" : "NOT met");
+  const std::string arch_text = flow::arch_yaml(
+      rep.arch, "Made by ristsim quantize from " + model + " (" + summary + ").\n" +
+                    "Datapath float (Ristretto's); the bias is in the weights' format there.");
+  // The arch must parse back: the same loader users run it through.
+  config::parse_arch(arch_text, "arch.yaml (generated)");
+
+  const std::string out = cl.get<std::string>("out");
+  const std::string tmp = flow::make_temp_dir(out);
+  try {
+    engine::detach_quantization(*net);
+    engine::attach_arch(*net, rep.arch);
+    io::ExportOptions eo;
+    eo.quantized = true;
+    eo.arch = &rep.arch;
+    for (const auto& [k, v] : source_meta)
+      if (k.rfind("ristsim.format.", 0) != 0) eo.metadata[k] = v;
+    eo.metadata["ristsim.arch"] = arch_text;
+    eo.metadata["ristsim.baseline_top1"] = std::to_string(res.baseline_test);
+    eo.metadata["ristsim.quantized_top1"] = std::to_string(res.quantized_test);
+    eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
+                                              std::string(flow::to_string(so.family)) +
+                                              " --granularity " + gran;
+    io::export_onnx(*net, tmp + "/quantized.onnx", eo);
+    flow::write_file_atomic(tmp + "/arch.yaml", arch_text);
+    flow::write_file_atomic(tmp + "/report.json", flow::report_json(rep));
+    flow::write_file_atomic(tmp + "/report.md", flow::report_md(rep));
+    flow::publish_dir(tmp, out);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    throw;
+  }
+  say(summary);
+  for (const std::string& n : res.notes) say("note: " + n);
+  say("wrote " + out + "/{quantized.onnx, arch.yaml, report.md, report.json} (" +
+      std::to_string(scorer.evaluations()) + " evaluations, " +
+      std::to_string(static_cast<int>(rep.seconds)) + " s)");
+  return kExitOk;
+}
+
+}  // namespace ristsim::cli

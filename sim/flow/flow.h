@@ -1,0 +1,204 @@
+// The quantization flow of Ristretto (Gysel 2016, thesis chapter 9), made reproducible:
+//
+//   range analysis   max |x| of each weighted layer's weights and bias (from the blobs) and
+//                    of its inputs and outputs over N images (engine::LayerQuant in measure
+//                    mode, attach_measurement);
+//   format rules     from those maxima to formats (dynamic fixed point IL, minifloat
+//                    exponent bits, static fixed split, power-of-two exponent range);
+//   Plan             a bit-width per layer for weights and for activations (inputs and
+//                    outputs of the layer); a Plan plus the ranges make a config::Arch with
+//                    one override per layer (datapath float: Ristretto's datapath, where a
+//                    float group passes through unquantized);
+//   search           category (Ristretto) or per layer, in search.cpp;
+//   fine-tuning      in finetune.h.
+//
+// Widths are "bits of the stored number": 0 means float (not quantized).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/arch.h"
+#include "engine/net.h"
+#include "engine/train.h"
+#include "io/dataset.h"
+
+namespace ristsim::flow {
+
+/// A bad flow invocation or input (exit code 1 in the CLI): the message says what and where.
+class FlowError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Family { dynamic_fixed, fixed, minifloat, pow2 };
+const char* to_string(Family f);
+/// Parses "dynamic_fixed", "fixed", "minifloat", "pow2"; false if none.
+bool parse_family(const std::string& s, Family* out);
+
+/// The engine's view of an io::Dataset (not owned).
+engine::Samples samples_of(const io::Dataset& d);
+/// The `count` samples starting at `first` (clamped to the set).
+engine::Samples slice(const engine::Samples& s, int first, int count);
+
+/// A model from a file: ONNX (.onnx, through sim/io's importer; DequantizeLinear weights
+/// fold to their grid values) or the engine's weight file / network description. Throws
+/// FlowError naming the file when it does not exist.
+std::unique_ptr<engine::Net> load_model(const std::string& path, const engine::NetOptions& options);
+/// Throws FlowError "PATH: no such model file" unless PATH is a regular file.
+void check_model_file(const std::string& path);
+/// The metadata_props of an ONNX file (empty for other files).
+std::map<std::string, std::string> model_metadata(const std::string& path);
+
+// ---------------------------------------------------------------------------------------------
+// Range analysis
+
+/// The ranges and sizes of one Convolution / InnerProduct layer.
+struct LayerRange {
+  std::string name;
+  bool fc = false;                  ///< InnerProduct (Ristretto's "FC weights" category)
+  double w_max = 0, b_max = 0;      ///< max |x| of weights and bias
+  double in_max = 0, out_max = 0;   ///< max |x| of inputs and outputs over the images
+  int64_t n_w = 0, n_b = 0;         ///< parameter counts
+  int64_t n_in = 0, n_out = 0;      ///< values per image going into and out of the layer
+};
+
+/// Runs `images` samples of `data` through the net in float (test phase) and returns the
+/// ranges of every weighted layer, in layer order. Leaves the net without quantization.
+std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::Samples& data, int images,
+                                       int batch);
+
+// ---------------------------------------------------------------------------------------------
+// Format rules (each a pure function of the measured maxima)
+
+/// Dynamic fixed point, Ristretto's rule (engine::dynamic_fl): weights IL = ceil(log2(max) + 1),
+/// activations IL = ceil(log2(max)); FL = bits - IL.
+numeric::Format dynamic_fixed_format(int bits, double max_abs, bool is_param);
+/// Minifloat exponent bits, Ristretto's rule E = ceil(log2(log2(max) - 1) + 1), clamped to
+/// 2..bits-1 (and to 2 when log2(max) - 1 <= 1, i.e. max <= 4). Example: max 480 -> 4.
+int minifloat_exp_bits(double max_abs, int bits);
+/// The minifloat of `bits` bits with E from minifloat_exp_bits, M = bits - 1 - E, default
+/// bias, no subnormals, no inf/NaN (the thesis' format).
+numeric::Format minifloat_format(int bits, double max_abs);
+/// Power-of-two weights: exp_max = ceil(log2(max |w|)) (the largest weight is not clipped),
+/// 2^(bits-1) exponents below it, no zero code, nearest by value. bits 2..10.
+numeric::Format pow2_format(int bits, double w_max);
+
+// ---------------------------------------------------------------------------------------------
+// Plans and archs
+
+struct LayerBits {
+  int weights = 0;  ///< 0: float
+  int act = 0;      ///< inputs and outputs; 0: float
+};
+
+struct Plan {
+  Family family = Family::dynamic_fixed;
+  std::vector<LayerBits> layers;  ///< one per LayerRange
+  int static_il = 0;              ///< Family::fixed: IL shared by every group (FL = bits - IL)
+  int pow2_act_bits = 8;          ///< Family::pow2: width of the dynamic fixed activations when act is 0
+};
+
+/// Ristretto's three categories: every conv layer's weights, every FC layer's weights, and
+/// every layer's activations.
+enum class Category { conv, fc, act };
+const char* to_string(Category c);
+/// A plan with one width per category (0: float).
+Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits,
+                   int fc_bits, int act_bits);
+
+/// The arch of a plan: datapath float, float defaults, one override per layer with all four
+/// groups (bias: the weights' format, which the float datapath uses; 16-bit... see .cpp).
+config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
+                       const std::string& name, uint64_t seed);
+/// The arch as YAML that config::load_arch reads back (docs/arch.md).
+std::string arch_yaml(const config::Arch& arch, const std::string& comment);
+/// "fixed<8,5>", "minifloat<e4m3>", "pow2<4,-1>", "float".
+std::string spec_string(const config::NumberSpec& s);
+
+/// Bits of one stored parameter and of one moved activation, summed over the net.
+struct Cost {
+  double param_bits = 0;   ///< weights and bias stored (bias in the weights' width, float: 32)
+  double act_bits = 0;     ///< activations moved per image (inputs + outputs of every layer)
+  int64_t params = 0;      ///< number of parameters
+  double bits_per_param() const { return params ? param_bits / double(params) : 0; }
+};
+Cost plan_cost(const Plan& plan, const std::vector<LayerRange>& ranges);
+
+// ---------------------------------------------------------------------------------------------
+// Scoring
+
+/// Scores plans: attaches the plan's arch to the net and evaluates top-1 on a fixed set.
+class Scorer {
+ public:
+  Scorer(engine::Net& net, std::vector<LayerRange> ranges, const engine::Samples& data, int batch,
+         uint64_t seed);
+  /// Float top-1 on the scorer's set, or on `other`.
+  double baseline(const engine::Samples* other = nullptr);
+  /// Quantized top-1 on the set. Family::fixed with `search_split`: tries every IL and keeps
+  /// the best into plan->static_il.
+  double score(Plan* plan, bool search_split);
+  /// top-1 of the plan on another set.
+  double score_on(const Plan& plan, const engine::Samples& data);
+  int evaluations() const { return evaluations_; }
+  const std::vector<LayerRange>& ranges() const { return ranges_; }
+  /// Attaches the plan's arch (kept alive by the scorer) and returns it.
+  const config::Arch& attach(const Plan& plan);
+
+ private:
+  engine::Net& net_;
+  std::vector<LayerRange> ranges_;
+  engine::Samples data_;
+  int batch_;
+  uint64_t seed_;
+  std::unique_ptr<config::Arch> arch_;
+  int evaluations_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Search (search.cpp)
+
+struct SweepPoint {
+  std::string what;  ///< "conv", "fc", "act" or a layer unit "conv1.weights"
+  int bits = 0;
+  double top1 = 0;   ///< on the search set
+  bool ok = false;   ///< within the margin
+};
+
+struct SearchOptions {
+  Family family = Family::dynamic_fixed;
+  double margin = 0.01;              ///< allowed top-1 drop (fraction, 0.01 = 1 point)
+  std::vector<int> widths;           ///< candidate widths, widest first (empty: per family)
+  int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
+};
+
+struct SearchResult {
+  Plan plan;
+  std::vector<SweepPoint> sweep;
+  double baseline_search = 0, quantized_search = 0;
+  double baseline_test = 0, quantized_test = 0;
+  bool met = false;                 ///< the final plan meets the margin on the test split
+  std::vector<std::string> notes;   ///< back-offs and what was not met, for the report
+};
+
+/// The default candidate widths of a family, widest first.
+std::vector<int> default_widths(Family f);
+
+/// Ristretto's search: each category alone (the others float), the smallest width whose
+/// search-set top-1 is within the margin; then combined, scored on `test`, and backed off
+/// (the category with the largest drop at its width goes one width up) until it meets the
+/// margin on the test split or every category is at its widest width.
+SearchResult search_category(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+
+/// Per-layer search: starts from every unit (each layer's weights and activations) at the
+/// widest width and, greedily, lowers the unit whose next width saves the most bits (stored +
+/// moved) per point of accuracy lost, while the whole net stays within the margin on the
+/// search set; then the same test-split check and back-off as search_category.
+SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+
+/// Category widths given by the user for all three categories: score them, no search.
+SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+
+}  // namespace ristsim::flow

@@ -1,0 +1,159 @@
+// report.md / report.json of `ristsim quantize`, and atomic output directories.
+#include "flow/report.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "engine/report.h"
+
+namespace ristsim::flow {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string num(double x, const char* fmt = "%.6g") {
+  char b[64];
+  std::snprintf(b, sizeof b, fmt, x);
+  return b;
+}
+std::string pct(double x) { return num(100 * x, "%.2f"); }
+
+const config::LayerFormats& layer_formats(const config::Arch& a, const std::string& name,
+                                          config::LayerFormats* tmp) {
+  *tmp = config::formats_for(a, name);
+  return *tmp;
+}
+}  // namespace
+
+std::string report_json(const QuantizeReport& r) {
+  const Cost q = plan_cost(r.result.plan, r.ranges);
+  const Cost f = plan_cost(category_plan(Family::dynamic_fixed, r.ranges, 0, 0, 0), r.ranges);
+  std::ostringstream o;
+  auto js = engine::json_string;
+  o << "{\n";
+  o << "  \"model\": " << js(r.model) << ",\n  \"data\": " << js(r.data) << ",\n";
+  o << "  \"format\": " << js(to_string(r.family)) << ",\n  \"granularity\": " << js(r.granularity)
+    << ",\n";
+  o << "  \"error_margin\": " << num(100 * r.margin) << ",\n";
+  o << "  \"range_images\": " << r.range_images << ",\n  \"search_images\": " << r.search_images
+    << ",\n  \"test_images\": " << r.test_images << ",\n";
+  o << "  \"baseline\": {\"search_top1\": " << num(r.result.baseline_search)
+    << ", \"test_top1\": " << num(r.result.baseline_test) << "},\n";
+  o << "  \"quantized\": {\"search_top1\": " << num(r.result.quantized_search)
+    << ", \"test_top1\": " << num(r.result.quantized_test) << "},\n";
+  o << "  \"drop_points\": " << num(100 * (r.result.baseline_test - r.result.quantized_test)) << ",\n";
+  o << "  \"met\": " << (r.result.met ? "true" : "false") << ",\n";
+  o << "  \"notes\": [";
+  for (std::size_t i = 0; i < r.result.notes.size(); ++i)
+    o << (i ? ", " : "") << js(r.result.notes[i]);
+  o << "],\n";
+  o << "  \"static_il\": " << r.result.plan.static_il << ",\n";
+  o << "  \"bits_per_param\": " << num(q.bits_per_param()) << ",\n";
+  o << "  \"param_bytes\": " << num(q.param_bits / 8, "%.0f") << ",\n  \"param_bytes_fp32\": "
+    << num(f.param_bits / 8, "%.0f") << ",\n";
+  o << "  \"act_bytes_per_image\": " << num(q.act_bits / 8, "%.0f")
+    << ",\n  \"act_bytes_per_image_fp32\": " << num(f.act_bits / 8, "%.0f") << ",\n";
+  o << "  \"memory_ratio\": " << num(q.param_bits / std::max(1.0, f.param_bits)) << ",\n";
+  o << "  \"seconds\": " << num(r.seconds, "%.2f") << ",\n  \"evaluations\": " << r.evaluations
+    << ",\n";
+  o << "  \"sweep\": [\n";
+  for (std::size_t i = 0; i < r.result.sweep.size(); ++i) {
+    const SweepPoint& p = r.result.sweep[i];
+    o << "    {\"what\": " << js(p.what) << ", \"bits\": " << p.bits << ", \"top1\": " << num(p.top1)
+      << ", \"ok\": " << (p.ok ? "true" : "false") << "}" << (i + 1 < r.result.sweep.size() ? "," : "")
+      << "\n";
+  }
+  o << "  ],\n  \"layers\": [\n";
+  for (std::size_t i = 0; i < r.ranges.size(); ++i) {
+    const LayerRange& l = r.ranges[i];
+    config::LayerFormats tmp;
+    const config::LayerFormats& lf = layer_formats(r.arch, l.name, &tmp);
+    const LayerBits& b = r.result.plan.layers[i];
+    o << "    {\"name\": " << js(l.name) << ", \"type\": " << js(l.fc ? "InnerProduct" : "Convolution")
+      << ", \"weights_max\": " << num(l.w_max) << ", \"bias_max\": " << num(l.b_max)
+      << ", \"inputs_max\": " << num(l.in_max) << ", \"outputs_max\": " << num(l.out_max)
+      << ", \"params\": " << (l.n_w + l.n_b) << ", \"weight_bits\": " << b.weights
+      << ", \"act_bits\": " << b.act << ", \"formats\": {\"inputs\": " << js(spec_string(lf.activations))
+      << ", \"weights\": " << js(spec_string(lf.weights)) << ", \"bias\": " << js(spec_string(lf.bias))
+      << ", \"outputs\": " << js(spec_string(lf.outputs)) << "}}"
+      << (i + 1 < r.ranges.size() ? "," : "") << "\n";
+  }
+  o << "  ]\n}\n";
+  return o.str();
+}
+
+std::string report_md(const QuantizeReport& r) {
+  const Cost q = plan_cost(r.result.plan, r.ranges);
+  const Cost f = plan_cost(category_plan(Family::dynamic_fixed, r.ranges, 0, 0, 0), r.ranges);
+  std::ostringstream o;
+  o << "# ristsim quantize: " << r.model << "\n\n";
+  o << "Format **" << to_string(r.family) << "**, granularity **" << r.granularity
+    << "**, error margin " << num(100 * r.margin, "%.2f") << " points of top-1 on `" << r.data
+    << "`.\nRange analysis over the first " << r.range_images
+    << " training images; the search scored on " << r.search_images
+    << " training images held apart from them; the final plan on the " << r.test_images
+    << " test images.\n\n";
+  o << "| | top-1 (search set) | top-1 (test split) |\n|---|---|---|\n";
+  o << "| fp32 | " << pct(r.result.baseline_search) << " % | " << pct(r.result.baseline_test)
+    << " % |\n";
+  o << "| quantized | " << pct(r.result.quantized_search) << " % | " << pct(r.result.quantized_test)
+    << " % |\n\n";
+  o << "Drop on the test split: " << pct(r.result.baseline_test - r.result.quantized_test)
+    << " points: the margin is " << (r.result.met ? "**met**" : "**not met**") << ".\n";
+  for (const std::string& n : r.result.notes) o << "- " << n << "\n";
+  o << "\nParameters: " << q.params << ", " << num(q.bits_per_param(), "%.2f")
+    << " bits per parameter, " << num(q.param_bits / 8 / 1024, "%.1f") << " KiB against "
+    << num(f.param_bits / 8 / 1024, "%.1f") << " KiB in fp32 ("
+    << num(100 * q.param_bits / std::max(1.0, f.param_bits), "%.1f")
+    << " %). Activations moved per image: " << num(q.act_bits / 8 / 1024, "%.1f") << " KiB against "
+    << num(f.act_bits / 8 / 1024, "%.1f") << " KiB.\n\n";
+  o << "## Layers\n\n| layer | max \\|w\\| | max \\|in\\| | max \\|out\\| | inputs | weights | outputs |\n"
+       "|---|---|---|---|---|---|---|\n";
+  for (const LayerRange& l : r.ranges) {
+    config::LayerFormats tmp;
+    const config::LayerFormats& lf = layer_formats(r.arch, l.name, &tmp);
+    o << "| " << l.name << " | " << num(l.w_max, "%.4g") << " | " << num(l.in_max, "%.4g") << " | "
+      << num(l.out_max, "%.4g") << " | " << spec_string(lf.activations) << " | "
+      << spec_string(lf.weights) << " | " << spec_string(lf.outputs) << " |\n";
+  }
+  o << "\n## Sweep\n\nEach row: the unit quantized to that width";
+  o << (r.granularity == "category" ? " with the other categories in float" : " in the plan of that step");
+  o << "; top-1 on the search set.\n\n| unit | bits | top-1 | within margin |\n|---|---|---|---|\n";
+  for (const SweepPoint& p : r.result.sweep)
+    o << "| " << p.what << " | " << p.bits << " | " << pct(p.top1) << " % | " << (p.ok ? "yes" : "no")
+      << " |\n";
+  o << "\n" << r.evaluations << " evaluations, " << num(r.seconds, "%.1f") << " s.\n";
+  return o.str();
+}
+
+std::string make_temp_dir(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const std::string tmp = d + ".partial-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) throw FlowError(tmp + ": cannot create the output directory: " + ec.message());
+  return tmp;
+}
+
+void publish_dir(const std::string& tmp, const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  std::error_code ec;
+  std::string old;
+  if (fs::exists(d, ec)) {
+    if (!fs::is_directory(d, ec)) throw FlowError(d + ": exists and is not a directory");
+    old = d + ".old-" + std::to_string(::getpid());
+    fs::rename(d, old, ec);
+    if (ec) throw FlowError(d + ": cannot replace: " + ec.message());
+  }
+  fs::rename(tmp, d, ec);
+  if (ec) throw FlowError(d + ": cannot move the results into place: " + ec.message());
+  if (!old.empty()) fs::remove_all(old, ec);
+}
+
+}  // namespace ristsim::flow

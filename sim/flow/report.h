@@ -1,0 +1,33 @@
+// The outputs of `ristsim quantize`: report.md and report.json (the sweep, baseline and
+// quantized accuracy, bits per parameter, memory against fp32), and publishing an output
+// directory all at once (written under a temporary name, then renamed).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "flow/flow.h"
+
+namespace ristsim::flow {
+
+struct QuantizeReport {
+  std::string model, data, granularity;
+  Family family = Family::dynamic_fixed;
+  double margin = 0.01;
+  int range_images = 0, search_images = 0, test_images = 0;
+  std::vector<LayerRange> ranges;
+  SearchResult result;
+  config::Arch arch;
+  double seconds = 0;
+  int evaluations = 0;
+};
+
+std::string report_json(const QuantizeReport& r);
+std::string report_md(const QuantizeReport& r);
+
+/// A temporary directory next to `dir` ("DIR.partial-PID"), created empty.
+std::string make_temp_dir(const std::string& dir);
+/// Moves the finished temporary directory to `dir`, replacing an existing `dir`.
+void publish_dir(const std::string& tmp, const std::string& dir);
+
+}  // namespace ristsim::flow

@@ -1,0 +1,336 @@
+// Unit tests of the quantization flow (sim/flow): range analysis values, the format rules on
+// known maxima, the arch a plan makes (and that it reads back), the category search on a
+// synthetic case whose answer is known, and fine-tuning that resumes from a checkpoint with
+// the same bits as an uninterrupted run. Tiny nets on a few in-memory images: fast.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "config/arch_yaml.h"
+#include "engine/math.h"
+#include "engine/net_yaml.h"
+#include "engine/quant.h"
+#include "flow/finetune.h"
+#include "flow/flow.h"
+
+namespace fs = std::filesystem;
+using namespace ristsim;
+
+namespace {
+
+/// One InnerProduct from 2x1x1 inputs to 2 classes.
+const char* kTinyFc = R"(name: tiny_fc
+input: data
+input_shape: [2, 1, 1]
+classes: 2
+output: ip
+layers:
+  - name: ip
+    type: InnerProduct
+    bottom: data
+    top: ip
+    num_output: 2
+)";
+
+/// A small conv net on 1x8x8 images, 3 classes.
+const char* kTinyConv = R"(name: tiny_conv
+input: data
+input_shape: [1, 8, 8]
+classes: 3
+output: ip
+layers:
+  - name: conv
+    type: Convolution
+    bottom: data
+    top: conv
+    num_output: 4
+    kernel_size: 3
+    weight_filler: {type: xavier}
+  - name: relu
+    type: ReLU
+    bottom: conv
+    top: conv
+  - name: ip
+    type: InnerProduct
+    bottom: conv
+    top: ip
+    num_output: 3
+    weight_filler: {type: xavier}
+)";
+
+std::unique_ptr<engine::Net> make_net(const char* yaml, int batch, bool loss, uint64_t seed = 1) {
+  engine::NetOptions o;
+  o.batch = batch;
+  o.with_loss = loss;
+  o.phase = loss ? engine::Phase::train : engine::Phase::test;
+  o.seed = seed;
+  return std::make_unique<engine::Net>(engine::parse_net_spec(yaml, "test"), o);
+}
+
+struct Data {
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+  engine::Samples s;
+};
+
+}  // namespace
+
+TEST(FlowRules, dynamic_fixed_il) {
+  // 8 bits, weights max 0.3: IL = ceil(log2 0.3 + 1) = ceil(-0.74) = 0, FL = 8.
+  EXPECT_EQ(flow::dynamic_fixed_format(8, 0.3, true).fl, 8);
+  // Activations max 5.2: IL = ceil(log2 5.2) = 3, FL = 5.
+  EXPECT_EQ(flow::dynamic_fixed_format(8, 5.2, false).fl, 5);
+  // A power of two: weights max 1.0 -> IL 1; activations max 4.0 -> IL 2.
+  EXPECT_EQ(flow::dynamic_fixed_format(4, 1.0, true).fl, 3);
+  EXPECT_EQ(flow::dynamic_fixed_format(4, 4.0, false).fl, 2);
+  EXPECT_EQ(flow::dynamic_fixed_format(16, 0.0, true).fl, 15);
+}
+
+TEST(FlowRules, minifloat_exp_bits) {
+  // max 480: log2(480) = 8.91; log2(7.91) + 1 = 3.98 -> 4 exponent bits, 3 mantissa bits.
+  EXPECT_EQ(flow::minifloat_exp_bits(480, 8), 4);
+  const numeric::Format f = flow::minifloat_format(8, 480);
+  EXPECT_EQ(f.exp_bits, 4);
+  EXPECT_EQ(f.mant_bits, 3);
+  EXPECT_EQ(numeric::max_value(f), 480.0);  // no saturation at the measured max
+  // max 20: log2(20) - 1 = 3.32; log2(3.32) + 1 = 2.73 -> 3.
+  EXPECT_EQ(flow::minifloat_exp_bits(20, 8), 3);
+  // max 3 (log2 - 1 <= 1) and max 0: the minimum, 2.
+  EXPECT_EQ(flow::minifloat_exp_bits(3, 8), 2);
+  EXPECT_EQ(flow::minifloat_exp_bits(0, 8), 2);
+  // max 1e6: log2 = 19.93; log2(18.93) + 1 = 5.24 -> 6; clamped to bits - 1 for 5 bits.
+  EXPECT_EQ(flow::minifloat_exp_bits(1e6, 16), 6);
+  EXPECT_EQ(flow::minifloat_exp_bits(1e6, 5), 4);
+}
+
+TEST(FlowRules, pow2_exponent_range) {
+  // max |w| 0.3: exp_max = ceil(log2 0.3) = -1; 4 bits: 8 exponents -8..-1.
+  numeric::Format f = flow::pow2_format(4, 0.3);
+  EXPECT_EQ(f.exp_max, -1);
+  EXPECT_EQ(f.exp_min(), -8);
+  EXPECT_FALSE(f.zero_code);
+  f = flow::pow2_format(4, 1.0);
+  EXPECT_EQ(f.exp_max, 0);
+  f = flow::pow2_format(5, 0.06);  // log2 0.06 = -4.06 -> -4; 16 exponents -19..-4
+  EXPECT_EQ(f.exp_max, -4);
+  EXPECT_EQ(f.exp_min(), -19);
+}
+
+TEST(FlowRanges, max_abs_over_the_first_images) {
+  auto net = make_net(kTinyFc, 2, false);
+  engine::WeightedLayer* ip = net->weighted_layers().at(0);
+  for (std::size_t i = 0; i < ip->weights().count(); ++i) ip->weights().data()[i] = 0.5f;
+  ip->weights().data()[1] = -0.75f;  // row 0: 0.5 x0 - 0.75 x1
+  for (std::size_t i = 0; i < ip->bias()->count(); ++i) ip->bias()->data()[i] = 0.25f;
+  // Image i is (0.1 i, -0.2 i); the 4th is much larger and outside the analysis.
+  Data d;
+  for (int i = 0; i < 4; ++i) {
+    const float s = i == 3 ? 100.f : float(i);
+    d.images.push_back(0.1f * s);
+    d.images.push_back(-0.2f * s);
+    d.labels.push_back(0);
+  }
+  d.s = {4, 2, 1, 1, 2, d.images.data(), d.labels.data()};
+  const std::vector<flow::LayerRange> r = flow::analyze_ranges(*net, d.s, 3, 2);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].name, "ip");
+  EXPECT_TRUE(r[0].fc);
+  EXPECT_EQ(r[0].w_max, 0.75);
+  EXPECT_EQ(r[0].b_max, 0.25);
+  EXPECT_EQ(r[0].in_max, double(-0.2f * 2.f) * -1);  // |x1| of image 2
+  // Outputs of image 2: 0.5*0.2 - 0.75*(-0.4) + 0.25 = 0.65 and 0.5*0.2 + 0.5*(-0.4) + 0.25 = 0.15.
+  const float x0 = 0.1f * 2, x1 = -0.2f * 2;
+  EXPECT_FLOAT_EQ(r[0].out_max, 0.5f * x0 - 0.75f * x1 + 0.25f);  // float GEMM: rounding only
+  EXPECT_EQ(r[0].n_w, 4);
+  EXPECT_EQ(r[0].n_b, 2);
+  EXPECT_EQ(r[0].n_in, 2);
+  EXPECT_EQ(r[0].n_out, 2);
+  // The net is left without quantization.
+  EXPECT_EQ(ip->quant(), nullptr);
+}
+
+TEST(FlowArch, plan_arch_reads_back_through_the_loader) {
+  std::vector<flow::LayerRange> ranges(2);
+  ranges[0] = {"conv1", false, 0.3, 0.1, 1.0, 5.2, 500, 20, 784, 11520};
+  ranges[1] = {"ip1", true, 0.06, 0.02, 5.2, 12.0, 5000, 10, 500, 10};
+  const flow::Plan p = flow::category_plan(flow::Family::dynamic_fixed, ranges, 8, 4, 6);
+  const config::Arch a = flow::plan_arch(p, ranges, "t", 7);
+  const config::Arch b = config::parse_arch(flow::arch_yaml(a, "comment\nlines"), "gen.yaml");
+  EXPECT_EQ(b.datapath, config::Datapath::float32);
+  EXPECT_EQ(b.seed, 7u);
+  ASSERT_EQ(b.overrides.size(), 2u);
+  for (const char* layer : {"conv1", "ip1"}) {
+    const config::LayerFormats fa = config::formats_for(a, layer), fb = config::formats_for(b, layer);
+    EXPECT_EQ(flow::spec_string(fa.weights), flow::spec_string(fb.weights)) << layer;
+    EXPECT_EQ(flow::spec_string(fa.activations), flow::spec_string(fb.activations)) << layer;
+    EXPECT_EQ(flow::spec_string(fa.outputs), flow::spec_string(fb.outputs)) << layer;
+  }
+  // conv1: 8-bit weights max 0.3 -> fixed<8,8>; 6-bit inputs max 1.0 -> IL 0 -> fixed<6,6>;
+  // outputs max 5.2 -> IL 3 -> fixed<6,3>. ip1: 4-bit weights max 0.06 -> IL -3 -> fixed<4,7>.
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "conv1").weights), "fixed<8,8>");
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "conv1").activations), "fixed<6,6>");
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "conv1").outputs), "fixed<6,3>");
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "ip1").weights), "fixed<4,7>");
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "ip1").bias), "fixed<4,7>");
+  // Costs: conv1 520 params x 8 bits, ip1 5010 x 4 bits.
+  const flow::Cost c = flow::plan_cost(p, ranges);
+  EXPECT_EQ(c.params, 5530);
+  EXPECT_EQ(c.param_bits, 520.0 * 8 + 5010.0 * 4);
+  EXPECT_EQ(c.act_bits, 6.0 * (784 + 11520) + 6.0 * (500 + 10));
+  // Minifloat and pow2 plans read back too.
+  for (flow::Family f : {flow::Family::minifloat, flow::Family::pow2, flow::Family::fixed}) {
+    const flow::Plan q = flow::category_plan(f, ranges, 8, 4, 8);
+    EXPECT_NO_THROW(config::parse_arch(flow::arch_yaml(flow::plan_arch(q, ranges, "t", 1), ""), "g"))
+        << flow::to_string(f);
+  }
+}
+
+TEST(FlowSearch, category_picks_the_smallest_width_within_the_margin) {
+  // Identity classifier of (0.5 + d, 0.5 - d) against its mirror, d = 0.1. Activations
+  // (inputs max 0.6: IL 0, FL = bits): at 4 bits 0.6 -> 0.625 and 0.4 -> 0.375 stay apart;
+  // at 2 bits both become 0.5, a tie that goes to class 0: half the images are wrong. FC
+  // weights 1.0 (IL 1): at 2 bits 1 saturates to 0.5, still a perfect classifier; at 1 bit
+  // the only values are -1 and 0: every score is 0.
+  auto net = make_net(kTinyFc, 10, false);
+  engine::WeightedLayer* ip = net->weighted_layers().at(0);
+  const float w[4] = {1, 0, 0, 1};
+  std::memcpy(ip->weights().data(), w, sizeof w);
+  ip->bias()->data()[0] = ip->bias()->data()[1] = 0;
+  Data d;
+  for (int i = 0; i < 20; ++i) {
+    const bool one = i % 2;
+    d.images.push_back(one ? 0.4f : 0.6f);
+    d.images.push_back(one ? 0.6f : 0.4f);
+    d.labels.push_back(one);
+  }
+  d.s = {20, 2, 1, 1, 2, d.images.data(), d.labels.data()};
+  flow::Scorer scorer(*net, flow::analyze_ranges(*net, d.s, 20, 10), d.s, 10, 1);
+  flow::SearchOptions o;
+  o.margin = 0.01;
+  const flow::SearchResult r = flow::search_category(scorer, d.s, o);
+  EXPECT_EQ(r.baseline_test, 1.0);
+  ASSERT_EQ(r.plan.layers.size(), 1u);
+  EXPECT_EQ(r.plan.layers[0].weights, 2);
+  EXPECT_EQ(r.plan.layers[0].act, 4);
+  EXPECT_EQ(r.quantized_test, 1.0);
+  EXPECT_TRUE(r.met);
+  EXPECT_TRUE(r.notes.empty());
+  // The sweep: fc 16/8/4/2 ok, 1 not; act 16/8/4 ok, 2 and 1 at 50 %.
+  int act2 = -1;
+  for (std::size_t i = 0; i < r.sweep.size(); ++i)
+    if (r.sweep[i].what == "act" && r.sweep[i].bits == 2) act2 = int(i);
+  ASSERT_GE(act2, 0);
+  EXPECT_EQ(r.sweep[act2].top1, 0.5);
+  EXPECT_FALSE(r.sweep[act2].ok);
+  EXPECT_EQ(r.sweep.size(), 10u);  // no conv layer: 5 fc + 5 act
+  // With a 60-point margin 2 and 1 bits (50 %) are acceptable: the smallest, 1, is chosen.
+  o.margin = 0.6;
+  EXPECT_EQ(flow::search_category(scorer, d.s, o).plan.layers[0].act, 1);
+  // Widths given for every category: scored, not searched; 2-bit activations miss a 1-point
+  // margin and the result says so.
+  o.margin = 0.01;
+  o.fixed_conv = 0, o.fixed_fc = 8, o.fixed_act = 2;
+  const flow::SearchResult g = flow::evaluate_fixed(scorer, d.s, o);
+  EXPECT_EQ(g.quantized_test, 0.5);
+  EXPECT_FALSE(g.met);
+  EXPECT_EQ(g.notes.size(), 1u);
+}
+
+namespace {
+Data conv_data(int n, uint64_t seed) {
+  Data d;
+  engine::Rng rng(seed);
+  for (int i = 0; i < n; ++i) {
+    const int label = i % 3;
+    for (int p = 0; p < 64; ++p) {
+      const int y = p / 8;
+      const float base = (label == 0 && y < 3) || (label == 1 && y >= 5) ? 0.8f : 0.1f;
+      d.images.push_back(base + 0.2f * rng.uniform());
+    }
+    d.labels.push_back(label);
+  }
+  d.s = {n, 1, 8, 8, 3, d.images.data(), d.labels.data()};
+  return d;
+}
+
+std::vector<float> params_of(engine::Net& net) {
+  std::vector<float> v;
+  for (const engine::ParamRef& p : net.params())
+    v.insert(v.end(), p.param->blob->data(), p.param->blob->data() + p.param->blob->count());
+  return v;
+}
+}  // namespace
+
+TEST(FlowFinetune, resume_gives_the_same_bits_as_an_uninterrupted_run) {
+  const Data train = conv_data(96, 11), test = conv_data(30, 12);
+  auto probe = make_net(kTinyConv, 16, true);
+  const std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*probe, train.s, 32, 16);
+  const config::Arch arch =
+      flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 0), ranges, "t", 3);
+  const fs::path root = fs::temp_directory_path() / ("ristsim_flow_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  flow::FinetuneConfig fc;
+  fc.solver = engine::SolverType::adam;
+  fc.lr = 1e-2f;
+  fc.epochs = 3;
+  fc.batch = 16;
+  fc.seed = 5;
+
+  auto a = make_net(kTinyConv, 16, true);
+  const std::vector<float> initial = params_of(*a);
+  fc.checkpoint_dir = (root / "a").string();
+  const flow::FinetuneResult ra = flow::finetune(*a, arch, train.s, &test.s, fc);
+  EXPECT_TRUE(ra.finished);
+  ASSERT_EQ(ra.epochs.size(), 3u);
+  const std::vector<float> pa = params_of(*a);
+  EXPECT_NE(pa, initial);
+
+  // Killed after one epoch, then resumed by a new process (a fresh net).
+  auto b1 = make_net(kTinyConv, 16, true);
+  fc.checkpoint_dir = (root / "b").string();
+  fc.stop_after = 1;
+  const flow::FinetuneResult rb1 = flow::finetune(*b1, arch, train.s, &test.s, fc);
+  EXPECT_FALSE(rb1.finished);
+  EXPECT_TRUE(fs::exists(root / "b" / "state.txt"));
+  EXPECT_FALSE(fs::exists(root / "b" / "state.txt.tmp"));
+  auto b2 = make_net(kTinyConv, 16, true);
+  fc.stop_after = -1;
+  fc.resume = true;
+  const flow::FinetuneResult rb2 = flow::finetune(*b2, arch, train.s, &test.s, fc);
+  EXPECT_EQ(rb2.resumed_from, 1);
+  EXPECT_TRUE(rb2.finished);
+  const std::vector<float> pb = params_of(*b2);
+  ASSERT_EQ(pa.size(), pb.size());
+  EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
+  EXPECT_EQ(ra.after_top1, rb2.after_top1);
+
+  // A different seed gives different bits.
+  auto c = make_net(kTinyConv, 16, true);
+  fc.checkpoint_dir.clear();
+  fc.resume = false;
+  fc.seed = 6;
+  flow::finetune(*c, arch, train.s, &test.s, fc);
+  EXPECT_NE(params_of(*c), pa);
+
+  // The integer codes: 4-bit weights of conv and ip (and their bias in the weights' format).
+  const std::string codes = (root / "codes.bin").string();
+  EXPECT_EQ(flow::write_codes(*a, arch, codes), 4);
+  std::ifstream f(codes, std::ios::binary);
+  char magic[8];
+  f.read(magic, 8);
+  EXPECT_EQ(std::string(magic, 8), "RSTCODE1");
+  fs::remove_all(root);
+}
+
+TEST(FlowErrors, missing_model_file_names_it) {
+  engine::NetOptions o;
+  try {
+    flow::load_model("/nonexistent/dir/model.onnx", o);
+    FAIL() << "no exception";
+  } catch (const flow::FlowError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/model.onnx"), std::string::npos) << e.what();
+  }
+}
