@@ -45,13 +45,18 @@ struct Dataset {
 
 /// How image folders are turned into tensors (Caffe's transform_param, applied in this
 /// order): decode, convert to `channels` (1 gray or 3 color), resize to resize_h x resize_w
-/// with bilinear interpolation (OpenCV's INTER_LINEAR pixel-center convention; 0 = keep
-/// size, then all images must have the same size), center crop to crop x crop (0 = none),
-/// then value = (pixel - mean[ch]) * scale, with pixel in 0..255. `bgr` stores the color
-/// channels in Caffe's B, G, R order (mean is then given in that order too).
+/// (Caffe's convert_imageset; 0 = keep the size, then all images must have the same size)
+/// or, with resize_shorter > 0, so that the shorter side is resize_shorter (aspect kept,
+/// torchvision's style; needs a crop), with bilinear interpolation (OpenCV's INTER_LINEAR
+/// pixel-center convention, computed in double and rounded to nearest: within 1 of OpenCV's
+/// fixed-point result), center crop to crop x crop (0 = none), then
+/// value = (pixel - mean[ch]) * scale, with pixel in 0..255. `bgr` stores the color channels
+/// in Caffe's B, G, R order (mean is then given in that order too). Images are decoded on
+/// all cores; the result does not depend on the thread count.
 struct ImageFolderOptions {
   int channels = 3;
   int resize_h = 256, resize_w = 256;
+  int resize_shorter = 0;  ///< > 0: shorter side to this size instead of resize_h x resize_w
   int crop = 224;
   std::array<float, 3> mean = {0.f, 0.f, 0.f};
   float scale = 1.f / 255.f;

@@ -1,11 +1,13 @@
 // Image folders: JPEG (libjpeg) and PNG (libpng) decoding and Caffe-style preparation
 // (resize, center crop, mean, scale). See ImageFolderOptions in dataset.h.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <csetjmp>
 #include <cstdio>  // before jpeglib.h, which needs FILE and size_t
 #include <filesystem>
+#include <thread>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -184,7 +186,7 @@ Image resize_bilinear(const Image& src, int out_h, int out_w) {
 Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& o) {
   if (o.channels != 1 && o.channels != 3)
     fail(dir, "image folder options: channels must be 1 or 3, got " + std::to_string(o.channels));
-  if (o.resize_h < 0 || o.resize_w < 0 || o.crop < 0)
+  if (o.resize_h < 0 || o.resize_w < 0 || o.crop < 0 || o.resize_shorter < 0)
     fail(dir, "image folder options: negative resize or crop size");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(dir, "no such directory");
@@ -213,43 +215,79 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& o) {
 
   ds.classes = static_cast<int>(class_dirs.size());
   ds.c = o.channels;
-  int base_h = o.resize_h, base_w = o.resize_w;  // size before cropping
-  for (std::size_t i = 0; i < files.size(); ++i) {
+  for (const auto& f : files) ds.labels.push_back(f.second);
+
+  // Decode + resize of image i; the crop size check and the tensor write follow.
+  auto decoded = [&](std::size_t i) {
     const std::string path = files[i].first.string();
     Image img = decode_image(path, o.channels);
-    if (o.resize_h > 0 && o.resize_w > 0) {
+    if (o.resize_shorter > 0) {
+      const bool h_short = img.h <= img.w;
+      const int s = o.resize_shorter;
+      const int other = static_cast<int>(
+          std::lround(double(h_short ? img.w : img.h) * s / (h_short ? img.h : img.w)));
+      const int nh = h_short ? s : other, nw = h_short ? other : s;
+      if (img.h != nh || img.w != nw) img = resize_bilinear(img, nh, nw);
+    } else if (o.resize_h > 0 && o.resize_w > 0) {
       if (img.h != o.resize_h || img.w != o.resize_w)
         img = resize_bilinear(img, o.resize_h, o.resize_w);
-    } else if (i == 0) {
-      base_h = img.h;
-      base_w = img.w;
-    } else if (img.h != base_h || img.w != base_w) {
-      fail(path, "size " + std::to_string(img.w) + "x" + std::to_string(img.h) +
-                     " differs from the first image's " + std::to_string(base_w) + "x" +
-                     std::to_string(base_h) + " and no resize is set");
     }
-    const int out_h = o.crop > 0 ? o.crop : img.h, out_w = o.crop > 0 ? o.crop : img.w;
-    if (out_h > img.h || out_w > img.w)
+    return img;
+  };
+  // The output size: the crop, else the resize, else the first image's size (which every
+  // image must then have).
+  Image first = decoded(0);
+  ds.h = o.crop > 0 ? o.crop : first.h;
+  ds.w = o.crop > 0 ? o.crop : first.w;
+  if (o.crop == 0 && o.resize_shorter > 0)
+    fail(dir, "resize_shorter without crop gives images of different sizes; set crop");
+  ds.n = static_cast<int>(files.size());
+  ds.images.resize(files.size() * ds.image_size());
+
+  auto store = [&](std::size_t i, const Image& img) {
+    const std::string path = files[i].first.string();
+    if (o.crop == 0 && (img.h != ds.h || img.w != ds.w))
+      fail(path, "size " + std::to_string(img.w) + "x" + std::to_string(img.h) +
+                     " differs from the first image's " + std::to_string(ds.w) + "x" +
+                     std::to_string(ds.h) + " and no resize is set");
+    if (ds.h > img.h || ds.w > img.w)
       fail(path, "crop " + std::to_string(o.crop) + " is larger than the image (" +
                      std::to_string(img.w) + "x" + std::to_string(img.h) + ")");
-    if (i == 0) {
-      ds.h = out_h;
-      ds.w = out_w;
-      ds.images.reserve(files.size() * ds.image_size());
-    }
     // Caffe's test-phase crop: offset (size - crop) / 2, rounded down.
-    const int oy = (img.h - out_h) / 2, ox = (img.w - out_w) / 2;
+    const int oy = (img.h - ds.h) / 2, ox = (img.w - ds.w) / 2;
+    float* dst = ds.images.data() + i * ds.image_size();
     for (int ch = 0; ch < o.channels; ++ch) {
       const int src_ch = (o.bgr && o.channels == 3) ? 2 - ch : ch;
-      for (int y = 0; y < out_h; ++y)
-        for (int x = 0; x < out_w; ++x) {
+      for (int y = 0; y < ds.h; ++y)
+        for (int x = 0; x < ds.w; ++x) {
           const uint8_t p = img.pixels[(std::size_t(y + oy) * img.w + (x + ox)) * img.c + src_ch];
-          ds.images.push_back((float(p) - o.mean[ch]) * o.scale);
+          *dst++ = (float(p) - o.mean[ch]) * o.scale;
         }
     }
-    ds.labels.push_back(files[i].second);
-  }
-  ds.n = static_cast<int>(files.size());
+  };
+  store(0, first);
+
+  // The rest on all cores; each image lands in its own slot, so the result does not depend
+  // on the thread count, and the error reported is the one of the first bad file in order.
+  std::vector<std::string> errors(files.size());
+  std::atomic<std::size_t> next{1};
+  auto work = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      try {
+        store(i, decoded(i));
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    }
+  };
+  const unsigned threads =
+      std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 16u));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads && t < files.size(); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const std::string& e : errors)
+    if (!e.empty()) throw DataError(e);
   ds.source = "images:" + dir;
   return ds;
 }

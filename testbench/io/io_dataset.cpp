@@ -505,3 +505,56 @@ TEST(Cifar10, every_truncation_is_an_error) {
                       {"test_batch.bin: "});
   }
 }
+
+// Many images of different sizes and aspect ratios, decoded on all cores: the tensor equals
+// decode + resize (shorter side) + center crop done one image at a time, and of two bad
+// files the first in (class, name) order is the one reported.
+TEST(ImageFolder, parallel_shorter_side_matches_serial) {
+  TempDir t;
+  std::vector<std::pair<std::string, int>> made;  // path, label
+  for (int k = 0; k < 3; ++k) {
+    const std::string cls = "c" + std::to_string(k);
+    fs::create_directories(t / "set" / cls);
+    for (int j = 0; j < 14; ++j) {
+      const int h = 9 + (j * 5 + k) % 13, w = 9 + (j * 3 + 2 * k) % 17;
+      Image im{h, w, 3, {}};
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          im.pixels.insert(im.pixels.end(), {uint8_t(x * 13 + j), uint8_t(y * 11 + k * 40),
+                                             uint8_t((x * y + j) & 255)});
+      char name[16];
+      std::snprintf(name, sizeof name, "%02d.png", j);
+      ristsim::io::write_png((t / "set" / cls / name).string(), im);
+      made.emplace_back((t / "set" / cls / name).string(), k);
+    }
+  }
+  ImageFolderOptions o;
+  o.resize_shorter = 8;
+  o.crop = 6;
+  o.mean = {1.f, 2.f, 3.f};
+  o.scale = 0.5f;
+  const Dataset ds = ristsim::io::load_image_folder((t / "set").string(), o);
+  ASSERT_EQ(ds.n, 42);
+  for (int i = 0; i < ds.n; ++i) {
+    ASSERT_EQ(ds.labels[i], made[i].second);
+    Image im = ristsim::io::decode_image(made[i].first, 3);
+    const bool h_short = im.h <= im.w;
+    const int other = int(std::lround(double(h_short ? im.w : im.h) * 8 / (h_short ? im.h : im.w)));
+    im = ristsim::io::resize_bilinear(im, h_short ? 8 : other, h_short ? other : 8);
+    const int oy = (im.h - 6) / 2, ox = (im.w - 6) / 2;
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 6; ++y)
+        for (int x = 0; x < 6; ++x) {
+          const float want =
+              (float(im.pixels[((y + oy) * im.w + x + ox) * 3 + c]) - o.mean[c]) * o.scale;
+          ASSERT_EQ(ds.image(i)[(c * 6 + y) * 6 + x], want) << made[i].first;
+        }
+  }
+  write_bytes(t / "set/c2/99.png", {'b', 'a', 'd'});
+  write_bytes(t / "set/c1/50.png", {'b', 'a', 'd'});
+  expect_data_error([&] { ristsim::io::load_image_folder((t / "set").string(), o); },
+                    {"c1/50.png: not a JPEG or PNG file"});
+  o.crop = 0;
+  expect_data_error([&] { ristsim::io::load_image_folder((t / "set").string(), o); },
+                    {"resize_shorter without crop"});
+}
