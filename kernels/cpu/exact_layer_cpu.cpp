@@ -668,7 +668,7 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   L.p_total = static_cast<int64_t>(s.n) * L.ohw;
   L.out = spec.out;
   L.out.stream = spec.stream;
-  const OutputStage stage(L.out, L.frac_bits, static_cast<uint64_t>(L.p_total) * s.k);
+  const OutputStage stage(L.out, L.frac_bits, static_cast<uint64_t>(L.p_total) * s.k, options.isa);
   L.stage = &stage;
 
   int threads =

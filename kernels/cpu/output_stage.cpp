@@ -19,8 +19,9 @@ Dyadic accumulator_value(int64_t acc, int frac_bits) {
 
 }  // namespace
 
-OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t outputs)
-    : out_(out), frac_bits_(frac_bits) {
+OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t outputs, CpuIsa isa)
+    : out_(out), frac_bits_(frac_bits), isa_(isa) {
+  while (!cpu_supports(isa_)) isa_ = static_cast<CpuIsa>(static_cast<int>(isa_) - 1);
   const numeric::Format& f = out.format;
   if (f.kind == FormatKind::fixed) {
     mode_ = Mode::fixed;
@@ -44,6 +45,7 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
         const int64_t v = numeric::sign_extend(q.code, f.bits);
         const uint64_t m = static_cast<uint64_t>(v < 0 ? -v : v);
         up_[i] = m != p ? 1 : 0;
+        up_bits_ |= static_cast<uint32_t>(up_[i]) << i;
       }
     } else {
       mode_ = Mode::fixed;
@@ -79,28 +81,90 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
   }
 }
 
+namespace {
+
+/// The parameters of the fixed-point output pass.
+struct FixedRows {
+  int shift;             ///< r = F - FL_o, 1..62
+  uint64_t sticky_mask;  ///< the r - 1 bits below the guard bit
+  uint32_t up_bits;  ///< bit key: round up (key = sign << 3 | parity << 2 | guard << 1 | sticky)
+  uint64_t max_mag;
+  uint64_t code_mask;
+};
+
+/// Codes of n accumulators; out_of_range[i] marks those beyond the range
+/// (their code is then to be replaced). Returns whether any is.
+__attribute__((always_inline)) inline bool fixed_rows_body(const FixedRows& p,
+                                                           const int64_t* __restrict acc, int n,
+                                                           uint32_t* __restrict codes,
+                                                           uint8_t* __restrict out_of_range) {
+  uint8_t any = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t sign = static_cast<uint64_t>(acc[i] >> 63);  // all ones if negative
+    const uint64_t mag = (static_cast<uint64_t>(acc[i]) ^ sign) - sign;
+    const uint64_t t = mag >> p.shift;
+    const uint64_t key = (sign & 8) | (t & 1) << 2 | ((mag >> (p.shift - 1)) & 1) << 1 |
+                         ((mag & p.sticky_mask) != 0 ? 1 : 0);
+    const uint64_t m = t + ((p.up_bits >> key) & 1);
+    const uint8_t out = m > p.max_mag + (sign & 1) ? 1 : 0;
+    out_of_range[i] = out;
+    any |= out;
+    codes[i] = static_cast<uint32_t>(((m ^ sign) - sign) & p.code_mask);
+  }
+  return any != 0;
+}
+
+bool fixed_rows_portable(const FixedRows& p, const int64_t* acc, int n, uint32_t* codes,
+                         uint8_t* out) {
+  return fixed_rows_body(p, acc, n, codes, out);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) bool fixed_rows_avx2(const FixedRows& p, const int64_t* acc, int n,
+                                                     uint32_t* codes, uint8_t* out) {
+  return fixed_rows_body(p, acc, n, codes, out);
+}
+
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq"))) bool fixed_rows_avx512(
+    const FixedRows& p, const int64_t* acc, int n, uint32_t* codes, uint8_t* out) {
+  return fixed_rows_body(p, acc, n, codes, out);
+}
+#endif
+
+bool fixed_rows(CpuIsa isa, const FixedRows& p, const int64_t* acc, int n, uint32_t* codes,
+                uint8_t* out) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case CpuIsa::avx512_vnni:
+    case CpuIsa::avx512: return fixed_rows_avx512(p, acc, n, codes, out);
+    case CpuIsa::avx2: return fixed_rows_avx2(p, acc, n, codes, out);
+    case CpuIsa::portable: break;
+  }
+#else
+  (void)isa;
+#endif
+  return fixed_rows_portable(p, acc, n, codes, out);
+}
+
+}  // namespace
+
 uint64_t OutputStage::convert_many(const int64_t* acc, const uint64_t* index, int n,
                                    uint32_t* codes) const {
   uint64_t saturations = 0;
   if (mode_ == Mode::fixed_decision) {
-    // convert_fixed_decision(), unrolled for a row of outputs.
-    const int r = shift_;
-    const uint64_t sticky_mask = numeric::low_mask(r - 1);
-    for (int i = 0; i < n; ++i) {
-      // Branch-free: sign as a mask (all ones for negative).
-      const uint64_t sign = static_cast<uint64_t>(acc[i] >> 63);
-      const uint64_t mag = (static_cast<uint64_t>(acc[i]) ^ sign) - sign;
-      const uint64_t t = mag >> r;
-      const uint64_t key = (sign & 8) | (t & 1) << 2 | ((mag >> (r - 1)) & 1) << 1 |
-                           static_cast<uint64_t>((mag & sticky_mask) != 0);
-      const uint64_t m = t + up_[key];
-      if (__builtin_expect(m > max_mag_ + (sign & 1), 0)) {
+    // convert_fixed_decision() for a row of outputs: a branch-free pass (that
+    // vectorises), then quantize()'s overflow for the few out of range.
+    const FixedRows p{shift_, numeric::low_mask(shift_ - 1), up_bits_, max_mag_, code_mask_};
+    uint8_t out_of_range[256];
+    for (int i0 = 0; i0 < n; i0 += 256) {
+      const int len = n - i0 < 256 ? n - i0 : 256;
+      if (!fixed_rows(isa_, p, acc + i0, len, codes + i0, out_of_range)) continue;
+      for (int i = 0; i < len; ++i) {
+        if (!out_of_range[i]) continue;
         bool sat = false;
-        codes[i] = convert_fixed_decision(acc[i], index[i], &sat);
+        codes[i0 + i] = convert_fixed_decision(acc[i0 + i], index[i0 + i], &sat);
         saturations += sat ? 1 : 0;
-        continue;
       }
-      codes[i] = static_cast<uint32_t>(((m ^ sign) - sign) & code_mask_);
     }
     return saturations;
   }

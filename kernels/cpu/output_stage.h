@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/exact_layer_cpu.h"
 #include "numeric/numeric.h"
 
 namespace ristsim::kernels {
@@ -36,8 +37,10 @@ namespace ristsim::kernels {
 class OutputStage {
  public:
   /// `out` with its stream already set; `frac_bits` = F; `outputs`: how many
-  /// conversions are expected (a table pays off only for many).
-  OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t outputs);
+  /// conversions are expected (a table pays off only for many); `isa`: the
+  /// instruction set of convert_many()'s row pass (the best supported one below).
+  OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t outputs,
+              CpuIsa isa = best_cpu_isa());
 
   /// The output code of accumulator value `acc`; sets *saturated.
   uint32_t convert(int64_t acc, uint64_t index, bool* saturated) const {
@@ -73,7 +76,9 @@ class OutputStage {
   int shift_ = 0;                        ///< r = F - FL_o
   bool saturate_ = false;                ///< overflow saturate
   uint32_t saturated_code_[2] = {0, 0};  ///< by sign: quantize()'s code for +-2^62
-  uint8_t up_[16] = {};  ///< [sign << 3 | parity << 2 | guard << 1 | sticky]: round up
+  uint8_t up_[16] = {};   ///< [sign << 3 | parity << 2 | guard << 1 | sticky]: round up
+  uint32_t up_bits_ = 0;  ///< up_ as bits
+  CpuIsa isa_;
   // minifloat table: entry = code << 1 | saturated
   int keep_ = 0;                 ///< M + 3 bits kept
   std::vector<uint32_t> mf_[2];  ///< by sign, see table_index()

@@ -46,6 +46,15 @@ void check_stage(const Quantizer& q, int frac_bits, const std::vector<int64_t>& 
       fast.convert_many(accs.data(), index.data(), int(accs.size()), many.data());
   const uint64_t sat_many_small =
       small.convert_many(accs.data(), index.data(), int(accs.size()), many_small.data());
+  // convert_many's row pass on every instruction set this CPU has.
+  std::vector<std::vector<uint32_t>> by_isa;
+  for (kernels::CpuIsa isa : {kernels::CpuIsa::portable, kernels::CpuIsa::avx2,
+                              kernels::CpuIsa::avx512, kernels::CpuIsa::avx512_vnni}) {
+    if (!kernels::cpu_supports(isa)) continue;
+    const OutputStage st(q, frac_bits, uint64_t{1} << 40, isa);
+    by_isa.emplace_back(accs.size());
+    st.convert_many(accs.data(), index.data(), int(accs.size()), by_isa.back().data());
+  }
   uint64_t sat_count = 0;
   for (size_t i = 0; i < accs.size(); ++i) {
     bool sat_ref = false, sat_fast = false, sat_small = false;
@@ -56,6 +65,8 @@ void check_stage(const Quantizer& q, int frac_bits, const std::vector<int64_t>& 
     ASSERT_EQ(sat_small, sat_ref) << "acc " << accs[i];
     ASSERT_EQ(many[i], ref) << "convert_many, acc " << accs[i];
     ASSERT_EQ(many_small[i], ref) << "convert_many, acc " << accs[i];
+    for (const auto& codes : by_isa)
+      ASSERT_EQ(codes[i], ref) << "convert_many by isa, acc " << accs[i];
     sat_count += sat_ref ? 1 : 0;
   }
   EXPECT_EQ(sat_many, sat_count);
