@@ -189,6 +189,7 @@ class Exporter {
       const engine::LayerQuant* lq = opt_.quantized ? wl.quant() : nullptr;
       const numeric::Quantizer* qw = nullptr;
       const numeric::Quantizer* qb = nullptr;
+      std::string layer_doc;  // the formats, on the Conv / Gemm node
       if (lq) {
         if (!lq->formats().weights.is_float) qw = &lq->formats().weights.quantizer;
         // The float datapath quantizes the bias in the weights' format (Ristretto).
@@ -196,6 +197,12 @@ class Exporter {
         const auto& bs = exact ? lq->formats().bias : lq->formats().weights;
         if (!bs.is_float) qb = &bs.quantizer;
         record_activation_formats(l, *lq);
+        auto group = [](const config::NumberSpec& g) {
+          return g.is_float ? std::string("float32") : format_string(g.quantizer);
+        };
+        layer_doc = std::string("ristsim ") + (exact ? "exact" : "float") + " datapath; input " +
+                    group(lq->formats().activations) + "; weights " + group(lq->formats().weights) +
+                    "; bias " + group(bs) + "; output " + group(lq->formats().outputs);
       }
       const uint64_t base = static_cast<uint64_t>(l.index()) * 4;
       std::vector<int64_t> wdims = dims_of(wl.weights());
@@ -215,6 +222,7 @@ class Exporter {
                         Attribute::make_ints("pads", {g.pad_h, g.pad_w, g.pad_h, g.pad_w}),
                         Attribute::make_ints("dilations", {g.dil_h, g.dil_w}),
                         Attribute::make_int("group", g.groups)};
+        n.doc_string = layer_doc;
         g_->nodes.push_back(n);
       } else {
         if (bottoms[0]->num_axes() != 2) {
@@ -226,6 +234,7 @@ class Exporter {
         }
         Node n = node(l, "Gemm", ins, {y});
         n.attributes = {Attribute::make_int("transB", 1)};
+        n.doc_string = layer_doc;
         g_->nodes.push_back(n);
       }
       if (qdq_out) qdq(l, y, lq->formats().outputs, "output", y_final);

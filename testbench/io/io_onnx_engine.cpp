@@ -370,3 +370,60 @@ TEST(OnnxEngine, fold_constant_nodes) {
   EXPECT_TRUE(m.graph.find_initializer("c")->dims.empty());
   EXPECT_EQ(m.graph.find_initializer("c")->data, (std::vector<float>{0.25f}));
 }
+
+// Formats ONNX has no integer form for (here e4m3 weights) are stored as float values on the
+// grid; the exact datapath's bias uses the bias format (16-bit fixed: int32 codes).
+TEST(OnnxEngine, quantized_export_minifloat_weights_and_exact_bias) {
+  engine::NetOptions opt;
+  opt.batch = 2;
+  opt.seed = 5;
+  engine::Net net(test_net(), opt);
+  set_bn(net);
+  config::Arch arch;
+  arch.name = "e4m3w";
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations.is_float = true;
+  arch.formats.outputs.is_float = true;
+  arch.formats.bias.is_float = true;
+  arch.formats.weights.quantizer.format = numeric::Format::e4m3();
+  engine::attach_arch(net, arch);
+  fill_input(net, 3);
+  const std::vector<float> want = output_of(net);
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &arch;
+  TempDir t;
+  io::export_onnx(net, t / "e.onnx", eo);
+  Model m = io::read_onnx(t / "e.onnx");
+  const Tensor* w = m.graph.find_initializer("conv1.W");
+  ASSERT_NE(w, nullptr);  // no integer codes for a minifloat
+  EXPECT_EQ(w->type, io::DataType::kFloat);
+  EXPECT_NE(w->doc_string.find("e4m3"), std::string::npos) << w->doc_string;
+  const engine::Blob& w0 = *net.layer("conv1")->params()[0].blob;
+  numeric::Quantizer q;
+  q.format = numeric::Format::e4m3();
+  for (std::size_t i = 0; i < w0.count(); ++i)
+    ASSERT_EQ(double(w->data[i]), numeric::quantize(q, double(w0.data()[i]), i).value) << i;
+  EXPECT_NE(m.graph.nodes[0].doc_string.find("ristsim float datapath; input float32; weights e4m3"),
+            std::string::npos)
+      << m.graph.nodes[0].doc_string;
+  auto net2 = io::build_net(io::import_net(m), opt);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
+  EXPECT_TRUE(same_bits(output_of(*net2), want));
+
+  // The exact datapath: the bias takes the bias group's format (16-bit fixed: int32 codes).
+  arch.datapath = config::Datapath::exact;
+  arch.formats.weights.quantizer.format = numeric::Format::fixed_point(8, 6);
+  arch.formats.bias.is_float = false;
+  arch.formats.bias.quantizer.format = numeric::Format::fixed_point(16, 10);
+  arch.formats.activations.is_float = false;
+  arch.formats.activations.quantizer.format = numeric::Format::fixed_point(8, 4);
+  arch.formats.outputs = arch.formats.activations;
+  engine::attach_arch(net, arch);
+  Model x = io::export_model(net, eo);
+  EXPECT_EQ(x.metadata.at("ristsim.format.conv1.B"),
+            "fixed<16,10> round=nearest_even overflow=saturate");
+  EXPECT_EQ(x.graph.find_initializer("conv1.B.codes")->type, io::DataType::kInt32);
+  EXPECT_EQ(x.metadata.at("ristsim.format.conv1.input"),
+            "fixed<8,4> round=nearest_even overflow=saturate");
+}
