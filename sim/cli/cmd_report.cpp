@@ -147,6 +147,11 @@ int cmd_report(const std::vector<std::string>& args) {
     std::unique_ptr<engine::Net> net = engine::load_model(model_path, no);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.model_name = net->spec().name.empty() ? model_path : net->spec().name;
+    if (!cl.has("weights") && !engine::is_weights_file(model_path))
+      in.notes.push_back(
+          "the model is a network description without a weight file: its weights are "
+          "random (seed " +
+          std::to_string(no.seed) + "), so its accuracy means nothing.");
     in.layers = cost::layer_work_from_net(*net, arch);
   }
   if (in.layers.empty())
@@ -172,6 +177,12 @@ int cmd_report(const std::vector<std::string>& args) {
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
     in.data_name += " (" + std::to_string(test.n) + " test images)";
   }
+  if (in.layers.front().cycles == 0)
+    in.notes.push_back(
+        "cycles are ideal (no cycle-model counts were given): ceil(chunks / P) per layer.");
+  in.notes.push_back(
+      "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs "
+      "and outputs cross DRAM once.");
   if (cl.has("accuracy-fp32")) in.accuracy_fp32 = fraction(cl, "accuracy-fp32");
   if (cl.has("accuracy-quantized")) in.accuracy_quantized = fraction(cl, "accuracy-quantized");
   if (cl.has("pareto")) in.pareto = read_pareto(cl.get<std::string>("pareto"));

@@ -126,7 +126,9 @@ struct Plot {
   std::string svg;
 };
 
-/// The arch with both operands in one format family at `bits` (exact datapath).
+/// The arch at `bits` in one format family (exact datapath): fixed and minifloat
+/// for both operands; pow2 for the weights, on 8-bit fixed-point activations
+/// (shift-only lanes, Ristretto's power-of-two weights).
 std::optional<config::Arch> sweep_arch(const config::Arch& base, int family, int bits) {
   config::Arch a = base;
   a.datapath = config::Datapath::exact;
@@ -148,9 +150,8 @@ std::optional<config::Arch> sweep_arch(const config::Arch& base, int family, int
     s->quantizer.format = f;
     s->quantizer.overflow = numeric::Overflow::saturate;
   }
-  if (a.formats.outputs.is_float) {
-    a.formats.outputs = a.formats.activations;
-  }
+  if (family == 2) a.formats.activations.quantizer.format = numeric::Format::fixed_point(8, 4);
+  if (a.formats.outputs.is_float) a.formats.outputs = a.formats.activations;
   return a;
 }
 
@@ -205,12 +206,14 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
                         const std::string& ylabel, int col) {
     std::ofstream g(dir / (file + ".gp"));
     g << term << "set output '" << file << "'\n"
-      << "set title \"" << title << "\"\nset xlabel 'bits per operand (activations = weights)'\n"
+      << "set title \"" << title
+      << "\"\nset xlabel 'bits per operand (pow2: weight bits, on fixed<8> activations)'\n"
       << "set ylabel \"" << ylabel << "\"\nset logscale y\nset xrange [0:34]\n"
       << "plot 'sweep.dat' index 0 using 1:" << col << " with linespoints pt 7 title 'fixed', "
       << "'' index 1 using 1:" << col
       << " with linespoints pt 5 title 'minifloat (E = bits/2, clamped 2..5)', "
-      << "'' index 2 using 1:" << col << " with linespoints pt 9 title 'pow2 (shift only)', "
+      << "'' index 2 using 1:" << col
+      << " with linespoints pt 9 title 'pow2 weights x fixed<8> activations (shifts)', "
       << "'float.dat' using 1:" << col
       << " with points pt 13 ps 1.5 title 'IEEE float mult + add (Horowitz)'\n";
   };
@@ -240,9 +243,8 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
   // Compute against memory energy per layer.
   if (!s.layers.empty()) {
     std::ofstream d(dir / "layers.dat");
-    d << "layer\tcompute\tmemory\n";
     for (const LayerEnergy& e : s.layers)
-      d << "\"" << e.name << "\"\t" << JsonWriter::number(e.compute() * 1e-3) << "\t"
+      d << e.name << "\t" << JsonWriter::number(e.compute() * 1e-3) << "\t"
         << JsonWriter::number(e.memory() * 1e-3) << "\n";
     std::ofstream g(dir / "layers_energy.svg.gp");
     g << term
@@ -251,7 +253,7 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
          "gap 1\n"
       << "set style fill solid 0.8 border -1\nset ylabel 'energy per inference (nJ)'\nset logscale "
          "y\n"
-      << "set key top right\nplot 'layers.dat' using 2:xtic(1) title columnheader(2), '' using 3 "
+      << "set key top left\nplot 'layers.dat' using 2:xtic(1) title 'compute', '' using 3 "
          "title 'memory (SRAM + DRAM)'\n";
     wanted.push_back({"layers_energy.svg", "Compute against memory energy per layer"});
   }
@@ -344,6 +346,7 @@ std::string render_html(const std::vector<Block>& doc, const std::string& title)
       "th,td{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
       "th{background:#eee}\nfigure{margin:1em 0}\nfigcaption{font-style:italic}\n"
       "</style>\n</head>\n<body>\n";
+  int plot_no = 0;
   for (const Block& b : doc) {
     switch (b.kind) {
       case Block::h1: out += "<h1>" + html_escape(b.text) + "</h1>\n"; break;
@@ -361,7 +364,13 @@ std::string render_html(const std::vector<Block>& doc, const std::string& title)
         out += "</table>\n";
         break;
       case Block::plot: {
-        const std::string& svg = b.figure->svg;
+        // gnuplot names its markers gpDot, gpPt0... in every file: give each plot its own.
+        std::string svg = b.figure->svg;
+        const std::string tag = "p" + std::to_string(++plot_no) + "_";
+        for (const char* id : {"gpDot", "gpPt", "gnuplot_canvas", "gpPat"})
+          for (size_t k = svg.find(id); k != std::string::npos;
+               k = svg.find(id, k + tag.size() + 1))
+            svg.insert(k, tag);
         const size_t at = svg.find("<svg");
         out += "<figure>\n" + (at == std::string::npos ? std::string() : svg.substr(at)) +
                "\n<figcaption>" + html_escape(b.figure->title) + "</figcaption>\n</figure>\n";
@@ -422,6 +431,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
          {"off-chip traffic (DRAM)", fmt(double(s.dram_bits) / 8e3, 6), "kB per inference"},
          {"accuracy, float32", acc(in.accuracy_fp32), "top-1"},
          {"accuracy, quantized", acc(in.accuracy_quantized), "top-1"}});
+  for (const std::string& n : in.notes) p("Note: " + n);
   bool any_ideal = false;
   for (const LayerEnergy& e : s.layers) any_ideal = any_ideal || e.cycles_ideal;
   if (any_ideal)
@@ -696,6 +706,9 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
         .value("on_front", on)
         .end_object();
   }
+  j.end_array();
+  j.begin_array("notes");
+  for (const std::string& n : in.notes) j.value("", n);
   j.end_array();
   j.begin_array("plots");
   for (const Plot& p : plots) j.value("", "plots/" + p.file);

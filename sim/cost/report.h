@@ -34,6 +34,7 @@ struct ReportInput {
   std::vector<ParetoPoint> pareto;
   std::vector<CrossCheck> cross_checks;
   MemorySpec memory;
+  std::vector<std::string> notes;  ///< caveats shown under the summary (e.g. random weights)
 };
 
 /// A thesis claim checked on the arch.
