@@ -386,8 +386,12 @@ std::vector<ImportedLayer> reshape_to(const Node& n, const std::string& in, cons
   if (!engine_has("Reshape"))
     unsupported(n, why + " needs a reshape to " + ints_str(dims) +
                        ", and the engine has no Reshape layer type");
+  // Caffe's ReshapeParameter: 0 copies the input's dimension, -1 is inferred. The first
+  // dimension is written that way so that an imported Net works at any batch size: 0 when it
+  // is the input's (batch) dimension, else -1 (it absorbs the batch).
   ImportedLayer l = make_layer(n, "Reshape", {in}, {out}, suffix);
   std::vector<double> d(dims.begin(), dims.end());
+  if (!d.empty() && !from.empty()) d[0] = dims[0] == from[0] ? 0 : -1;
   l.spec.set("shape", d);
   return {l};
 }

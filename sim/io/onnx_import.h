@@ -14,7 +14,10 @@
 //   Flatten               Flatten (axis 1, or the last axis)
 //   Softmax               Softmax (where the ONNX axis is the engine's channel axis 1)
 //   Dropout               Dropout (inference: identity)
-//   Reshape               (only when the engine provides a Reshape layer type)
+//   Reshape               Flatten where the target keeps leading sizes and collapses the
+//                         rest; otherwise the engine's Reshape layer type, when it has one
+//                         (spec: shape = [...] with Caffe's ReshapeParameter meaning, 0 =
+//                         copy, -1 = infer; the first entry is 0 or -1 so any batch works)
 // Anything the engine's layers cannot express exactly (asymmetric padding, dilated pooling,
 // broadcasting, transposed Gemm inputs, ...) is refused with UnsupportedError naming the node,
 // the attribute or input and the reason: no layer is approximated.
