@@ -293,3 +293,30 @@ TEST(ExactCpu, exhaustive_code_pairs) {
 
 }  // namespace
 }  // namespace ristsim::testing
+
+namespace ristsim::testing {
+namespace {
+
+/// A layer large enough that the operand conversion and the weight packing
+/// are split over threads too.
+TEST(ExactCpu, large_layer_parallel_preparation) {
+  for (const char* arch : {"dynfixed8", "e4m3"}) {
+    std::mt19937_64 rng(4711);
+    ExactCase c;
+    c.spec = shipped_arch(arch, rng);
+    c.shape = inner_product(64, 2048, 64);
+    c.in = random_codes(c.spec.act.format, 64 * 2048, rng, 0.0, 5);
+    c.w = random_codes(c.spec.wt.format, 64 * 2048, rng, 0.0, 5);
+    c.bias = random_codes(c.spec.bias.format, 64, rng);
+    c.what = std::string(arch) + " large inner product";
+    SCOPED_TRACE(c.what);
+    for (int threads : {3}) {
+      ExactCpuOptions opt;
+      opt.threads = threads;
+      EXPECT_EQ(compare(c, reference_fn(), cpu_fn(opt)), "") << threads << " threads";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ristsim::testing
