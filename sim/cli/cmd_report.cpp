@@ -177,9 +177,6 @@ int cmd_report(const std::vector<std::string>& args) {
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
     in.data_name += " (" + std::to_string(test.n) + " test images)";
   }
-  if (in.layers.front().cycles == 0)
-    in.notes.push_back(
-        "cycles are ideal (no cycle-model counts were given): ceil(chunks / P) per layer.");
   in.notes.push_back(
       "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs "
       "and outputs cross DRAM once.");
