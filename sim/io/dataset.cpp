@@ -283,7 +283,14 @@ Dataset load_dataset(const std::string& name_or_dir, bool train,
     } else {
       files.push_back((d / "test_batch.bin").string());  // a missing file is reported by the reader
     }
-    return load_cifar10(files);
+    Dataset ds = load_cifar10(files);
+    // The archive's class names, one per line, when present.
+    std::ifstream meta(d / "batches.meta.txt");
+    std::vector<std::string> names;
+    for (std::string line; std::getline(meta, line);)
+      if (!line.empty()) names.push_back(line);
+    if (names.size() == 10) ds.class_names = names;
+    return ds;
   }
 
   // Image folder, with train/ and val/ (or test/) splits or class folders directly.

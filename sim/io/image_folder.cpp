@@ -11,6 +11,7 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <unistd.h>
 
 #include "io/dataset.h"
 #include "io/image.h"
@@ -242,6 +243,14 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& o) {
   if (o.crop == 0 && o.resize_shorter > 0)
     fail(dir, "resize_shorter without crop gives images of different sizes; set crop");
   ds.n = static_cast<int>(files.size());
+  const double need = double(files.size()) * ds.image_size() * sizeof(float);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0 && need > double(pages) * page)
+    fail(dir, std::to_string(files.size()) + " images of " + std::to_string(ds.c) + "x" +
+                  std::to_string(ds.h) + "x" + std::to_string(ds.w) + " floats need " +
+                  std::to_string(int64_t(need / (1 << 20))) + " MiB, more than this machine's " +
+                  std::to_string(int64_t(double(pages) * page / (1 << 20))) +
+                  " MiB of memory; set max_images");
   ds.images.resize(files.size() * ds.image_size());
 
   auto store = [&](std::size_t i, const Image& img) {

@@ -302,6 +302,8 @@ TEST(Cifar10, reads_records_in_chw_order) {
   EXPECT_EQ(tr.image(1)[1024 + 2 * 32 + 5], float((7 + 1024 + 69) % 256) / 255.f);
   EXPECT_EQ(tr.image(2)[0], 100.f / 255.f);
   EXPECT_EQ(tr.class_names.at(3), "cat");
+  std::ofstream(t / "batches.meta.txt") << "a0\na1\na2\na3\na4\na5\na6\na7\na8\na9\n\n";
+  EXPECT_EQ(ristsim::io::load_dataset(t.path().string(), true).class_names.at(7), "a7");
   Dataset te = ristsim::io::load_dataset(t.path().string(), false);
   EXPECT_EQ(te.n, 3);
   EXPECT_EQ(te.labels, (std::vector<int32_t>{5, 6, 7}));
@@ -460,6 +462,11 @@ TEST(ImageFolder, corrupt_images_name_the_file) {
   expect_data_error([&] { ristsim::io::load_image_folder((t / "set").string()); },
                     {"fake.png: not a JPEG or PNG file"});
   fs::remove(t / "set/c0/fake.png");
+  ImageFolderOptions big;  // 3 x 300000^2 floats: more than any machine's memory
+  big.resize_h = big.resize_w = 0;
+  big.crop = 300000;
+  expect_data_error([&] { ristsim::io::load_image_folder((t / "set").string(), big); },
+                    {"set: 1 images of 3x300000x300000 floats need", "set max_images"});
   ImageFolderOptions o;
   o.resize_h = o.resize_w = 0;
   o.crop = 32;
