@@ -273,6 +273,8 @@ std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel&
     e.tree = double(e.chunks) * (c.tree.energy_pj + c.pipeline.energy_pj);
     e.accumulator = double(e.chunks) * c.accumulator.energy_pj;  // bias add: output stage
     e.output_stage = double(w.outputs) * c.output.energy_pj;
+    for (double* x : {&e.multipliers, &e.shifters, &e.tree, &e.accumulator, &e.output_stage})
+      *x *= w.activity;
     e.sram = double(w.sram_read_bits) * ac.sram_read_pj_per_bit +
              double(w.sram_write_bits) * ac.sram_write_pj_per_bit;
     e.dram = double(w.dram_bits) * ac.dram_pj_per_bit;

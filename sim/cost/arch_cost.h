@@ -87,6 +87,9 @@ struct LayerWork {
   uint64_t weights = 0, inputs = 0, biases = 0;  ///< element counts (traffic, bandwidth claim)
   uint64_t sram_read_bits = 0, sram_write_bits = 0, dram_bits = 0;
   uint64_t cycles = 0;  ///< from the cycle model; 0: the ideal count
+  /// Scale of the dynamic compute energy, e.g. measured toggles / the anchors'
+  /// activity from co-simulating real layer data; 1: the anchors as published.
+  double activity = 1.0;
 };
 
 /// Energy of one layer by category, in pJ.

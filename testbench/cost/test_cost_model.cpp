@@ -254,6 +254,23 @@ TEST(CostLayers, energy_split_adds_up) {
   EXPECT_EQ(e[0].shifters, 0);
 }
 
+TEST(CostLayers, activity_scales_compute_only) {
+  const TechModel m = model45();
+  const config::Arch a = testing::fixed_arch(8);
+  auto layers = testing::lenet_layers(a);
+  const auto full = layer_energy(a, m, layers);
+  for (LayerWork& w : layers) w.activity = 0.25;
+  const auto quarter = layer_energy(a, m, layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    EXPECT_DOUBLE_EQ(quarter[i].multipliers, full[i].multipliers * 0.25);
+    EXPECT_DOUBLE_EQ(quarter[i].tree, full[i].tree * 0.25);
+    EXPECT_DOUBLE_EQ(quarter[i].accumulator, full[i].accumulator * 0.25);
+    EXPECT_DOUBLE_EQ(quarter[i].output_stage, full[i].output_stage * 0.25);
+    EXPECT_EQ(quarter[i].sram, full[i].sram);
+    EXPECT_EQ(quarter[i].dram, full[i].dram);
+  }
+}
+
 TEST(CostTable, errors_name_the_line) {
   try {
     config::parse_tech("name: x\nnode_nm: 45\nbogus: 1\n", "t.yaml");
