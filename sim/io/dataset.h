@@ -48,8 +48,8 @@ struct Dataset {
 /// (Caffe's convert_imageset; 0 = keep the size, then all images must have the same size)
 /// or, with resize_shorter > 0, so that the shorter side is resize_shorter (aspect kept,
 /// torchvision's style; needs a crop), with bilinear interpolation (OpenCV's INTER_LINEAR
-/// pixel-center convention, computed in double and rounded to nearest: within 1 of OpenCV's
-/// fixed-point result), center crop to crop x crop (0 = none), then
+/// pixel-center convention, computed in double and rounded to nearest; OpenCV's fixed-point
+/// arithmetic may differ by a level), center crop to crop x crop (0 = none), then
 /// value = (pixel - mean[ch]) * scale, with pixel in 0..255. `bgr` stores the color channels
 /// in Caffe's B, G, R order (mean is then given in that order too). Images are decoded on
 /// all cores; the result does not depend on the thread count.
