@@ -68,6 +68,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("images", po::value<int>()->default_value(1000), "training images for the range analysis")
       ("search-images", po::value<int>()->default_value(2000), "images that score the search (the end of the training split)")
       ("test-images", po::value<int>()->default_value(0), "test images for the final score (0: all)")
+      ("activation-il", po::value<std::string>()->default_value("ristretto"),
+       "dynamic fixed activations: ristretto (IL = ceil(log2 max), saturates the top of the range) "
+       "or no-saturation (IL = ceil(log2 max + 1), the weights' rule)")
       ("widths", po::value<std::string>(), "candidate widths, e.g. 16,8,4,2,1 (default per format)")
       ("bits", po::value<int>(), "no search: every category at this width")
       ("conv-bits", po::value<int>(), "conv weights at this width, not searched (0: float)")
@@ -89,6 +92,10 @@ int cmd_quantize(const std::vector<std::string>& args) {
     throw UsageError("--granularity must be category or layer, not '" + gran + "'");
   so.margin = cl.get<double>("error-margin") / 100.0;
   if (!(so.margin >= 0)) throw UsageError("--error-margin must not be negative");
+  const std::string act_il = cl.get<std::string>("activation-il");
+  if (act_il != "ristretto" && act_il != "no-saturation")
+    throw UsageError("--activation-il must be ristretto or no-saturation, not '" + act_il + "'");
+  so.act_headroom = act_il == "no-saturation";
   if (cl.has("widths")) so.widths = parse_widths(cl.get<std::string>("widths"));
   auto width_opt = [&](const char* name, int* dst) {
     if (!cl.has(name)) return;
@@ -193,7 +200,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
     eo.metadata["ristsim.quantized_top1"] = std::to_string(res.quantized_test);
     eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
                                               std::string(flow::to_string(so.family)) +
-                                              " --granularity " + gran;
+                                              " --granularity " + gran + " --activation-il " + act_il;
     io::export_onnx(*net, tmp + "/quantized.onnx", eo);
     flow::write_file_atomic(tmp + "/arch.yaml", arch_text);
     flow::write_file_atomic(tmp + "/report.json", flow::report_json(rep));

@@ -102,7 +102,14 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       }
     }
   }
-  if (test && start == 1) res.before_top1 = quantized_top1(net, arch, *test, cfg.eval_batch);
+  if (test && start == 1) {
+    res.before_top1 = quantized_top1(net, arch, *test, cfg.eval_batch);
+    if (log) {
+      char b[96];
+      std::snprintf(b, sizeof b, "quantized test top-1 before fine-tuning %.2f %%", 100 * res.before_top1);
+      log(b);
+    }
+  }
 
   config::Arch epoch_arch = arch;  // must outlive the attached LayerQuants of each epoch
   int done = 0;

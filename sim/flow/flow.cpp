@@ -152,9 +152,10 @@ numeric::Format pow2_format(int bits, double w_max) {
 // ---------------------------------------------------------------------------------------------
 
 Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits, int fc_bits,
-                   int act_bits) {
+                   int act_bits, bool act_headroom) {
   Plan p;
   p.family = family;
+  p.act_headroom = act_headroom;
   for (const LayerRange& r : ranges) p.layers.push_back({r.fc ? fc_bits : conv_bits, act_bits});
   return p;
 }
@@ -199,7 +200,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
     auto act = [&](double max_abs) -> config::NumberSpec {
       switch (plan.family) {
         case Family::dynamic_fixed:
-          return b.act ? spec_of(dynamic_fixed_format(b.act, max_abs, false)) : float_spec();
+          return b.act ? spec_of(dynamic_fixed_format(b.act, max_abs, plan.act_headroom)) : float_spec();
         case Family::fixed:
           return b.act ? spec_of(numeric::Format::fixed_point(b.act, b.act - plan.static_il))
                        : float_spec();
@@ -207,7 +208,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
           return b.act ? spec_of(minifloat_format(b.act, amax)) : float_spec();
         case Family::pow2: {
           const int bits = b.act ? b.act : plan.pow2_act_bits;
-          return bits ? spec_of(dynamic_fixed_format(bits, max_abs, false)) : float_spec();
+          return bits ? spec_of(dynamic_fixed_format(bits, max_abs, plan.act_headroom)) : float_spec();
         }
       }
       return float_spec();

@@ -99,6 +99,10 @@ struct Plan {
   std::vector<LayerBits> layers;  ///< one per LayerRange
   int static_il = 0;              ///< Family::fixed: IL shared by every group (FL = bits - IL)
   int pow2_act_bits = 8;          ///< Family::pow2: width of the dynamic fixed activations when act is 0
+  /// Dynamic fixed activations: false = Ristretto's rule, IL = ceil(log2(max)), which saturates
+  /// the top half of the range it measured (a signed format of IL integer bits reaches
+  /// 2^(IL-1)); true = the weights' rule, IL = ceil(log2(max) + 1), no saturation.
+  bool act_headroom = false;
 };
 
 /// Ristretto's three categories: every conv layer's weights, every FC layer's weights, and
@@ -107,7 +111,7 @@ enum class Category { conv, fc, act };
 const char* to_string(Category c);
 /// A plan with one width per category (0: float).
 Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits,
-                   int fc_bits, int act_bits);
+                   int fc_bits, int act_bits, bool act_headroom = false);
 
 /// The arch of a plan: datapath float, float defaults, one override per layer with all four
 /// groups (bias: the weights' format, which the float datapath uses; 16-bit... see .cpp).
@@ -172,6 +176,7 @@ struct SearchOptions {
   double margin = 0.01;              ///< allowed top-1 drop (fraction, 0.01 = 1 point)
   std::vector<int> widths;           ///< candidate widths, widest first (empty: per family)
   int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
+  bool act_headroom = false;         ///< Plan::act_headroom
 };
 
 struct SearchResult {

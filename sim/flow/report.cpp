@@ -50,6 +50,7 @@ std::string report_json(const QuantizeReport& r) {
   for (std::size_t i = 0; i < r.result.notes.size(); ++i)
     o << (i ? ", " : "") << js(r.result.notes[i]);
   o << "],\n";
+  o << "  \"activation_il\": " << js(r.result.plan.act_headroom ? "no-saturation" : "ristretto") << ",\n";
   o << "  \"static_il\": " << r.result.plan.static_il << ",\n";
   o << "  \"bits_per_param\": " << num(q.bits_per_param()) << ",\n";
   o << "  \"param_bytes\": " << num(q.param_bits / 8, "%.0f") << ",\n  \"param_bytes_fp32\": "
@@ -92,7 +93,10 @@ std::string report_md(const QuantizeReport& r) {
   o << "# ristsim quantize: " << r.model << "\n\n";
   o << "Format **" << to_string(r.family) << "**, granularity **" << r.granularity
     << "**, error margin " << num(100 * r.margin, "%.2f") << " points of top-1 on `" << r.data
-    << "`.\nRange analysis over the first " << r.range_images
+    << "`; dynamic fixed activations by the "
+    << (r.result.plan.act_headroom ? "no-saturation rule (IL = ceil(log2 max + 1))"
+                                   : "Ristretto rule (IL = ceil(log2 max))")
+    << ".\nRange analysis over the first " << r.range_images
     << " training images; the search scored on " << r.search_images
     << " training images held apart from them; the final plan on the " << r.test_images
     << " test images.\n\n";

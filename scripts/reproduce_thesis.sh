@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Reproduces the experiments of Gysel's thesis ("Ristretto: Hardware-Oriented Approximation of
+# Convolutional Neural Networks", MSc thesis, UC Davis 2016, arXiv:1605.06402) with ristsim on
+# Fashion-MNIST, for lenet and cifar10_full:
+#   Table 4.1  static fixed point (lenet 8-bit, cifar10_full 16-bit), before / after fine-tuning
+#   Table 5.1  dynamic fixed point, one number category at a time (16/8/4/2/1 bits)
+#   Table 5.2  fine-tuned dynamic fixed point: lenet 4/4/4 and 4/2/2, cifar10_full 8/8/8
+#              (layer outputs / conv weights / FC weights)
+#   Table 6.1  fine-tuned 8-bit minifloat
+#   Table 7.1  power-of-two weights (4 bits; 8-bit dynamic fixed activations), fine-tuned
+#   Fig. 8.1 / 8.2  top-1 against bit-width for fixed, dynamic fixed and minifloat, no fine-tuning
+# and writes them into docs/results.md between the markers
+#   <!-- reproduce_thesis begin --> ... <!-- reproduce_thesis end -->
+# (the rest of that file belongs to others and is left as it is), with the plots as SVG in
+# docs/figures/. Every number comes from the report.json files of `ristsim quantize` and
+# `ristsim finetune` under the work directory.
+#
+# usage: scripts/reproduce_thesis.sh [--nets "lenet cifar10_full"] [--quick] [--work DIR]
+#                                    [--activation-il ristretto|no-saturation] [--ft-epochs N]
+#   --quick   fewer images (search 500, test 2000 for the figures) and 1 fine-tuning epoch
+# Environment: BUILD (build directory, default build), RISTSIM (the binary).
+# Models: models/<net>.onnx or models/<net>.rstw when present; otherwise the script trains
+# them first (seed 1) into the work directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+RISTSIM=${RISTSIM:-$BUILD/sim/cli/ristsim}
+WORK=$ROOT/build-thesis
+NETS="lenet cifar10_full"
+QUICK=0
+ACT_IL=ristretto
+FT_EPOCHS=2
+DATA=fashion-mnist
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nets) NETS=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --activation-il) ACT_IL=$2; shift 2 ;;
+    --ft-epochs) FT_EPOCHS=$2; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    *) echo "reproduce_thesis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -x "$RISTSIM" ] || { echo "reproduce_thesis.sh: $RISTSIM not built (set BUILD or RISTSIM)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "reproduce_thesis.sh: needs python3 (tables)" >&2; exit 1; }
+SEARCH_IMAGES=2000 FIG_TEST=0
+if [ $QUICK = 1 ]; then SEARCH_IMAGES=500 FIG_TEST=2000 FT_EPOCHS=1; fi
+mkdir -p "$WORK"
+T0=$(date +%s)
+log() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
+
+model_of() {  # the trained model of a net, trained first when missing
+  local net=$1
+  for f in "$ROOT/models/$net.onnx" "$ROOT/models/$net.rstw"; do
+    [ -f "$f" ] && { echo "$f"; return; }
+  done
+  local w="$WORK/$net.rstw"
+  if [ ! -f "$w" ]; then
+    local epochs=4 extra=""
+    [ "$net" = cifar10_full ] && epochs=8 extra="--solver adam --lr 0.001"
+    log "training $net ($epochs epochs, seed 1) -> $w" >&2
+    "$RISTSIM" train --model "$ROOT/models/$net.yaml" --data $DATA --epochs $epochs --seed 1 \
+      $extra --out "$w" --quiet --no-test >&2
+  fi
+  echo "$w"
+}
+
+quantize() {  # quantize NET NAME [options]: skipped when its report exists
+  local net=$1 name=$2; shift 2
+  local out="$WORK/$net/$name"
+  [ -f "$out/report.json" ] && return
+  log "quantize $net $name $*"
+  "$RISTSIM" quantize --model "$MODEL" --data $DATA --out "$out" --search-images $SEARCH_IMAGES \
+    --activation-il $ACT_IL --quiet "$@"
+}
+
+finetune() {  # finetune NET NAME: fine-tunes NAME's quantized model into NAME-ft
+  local net=$1 name=$2
+  local out="$WORK/$net/$name-ft"
+  [ -f "$out/report.json" ] && return
+  log "finetune $net $name ($FT_EPOCHS epochs)"
+  "$RISTSIM" finetune --model "$WORK/$net/$name/quantized.onnx" --data $DATA --out "$out" \
+    --epochs $FT_EPOCHS --seed 1 --resume --quiet
+}
+
+for net in $NETS; do
+  MODEL=$(model_of $net)
+  log "$net: model $MODEL"
+  if [ $net = lenet ]; then static=8; else static=16; fi
+  quantize $net fixed$static --format fixed --bits $static
+  finetune $net fixed$static
+  quantize $net dfp_search --format dynamic_fixed --error-margin 1.0
+  if [ $net = lenet ]; then
+    quantize $net dfp_444 --format dynamic_fixed --act-bits 4 --conv-bits 4 --fc-bits 4
+    finetune $net dfp_444
+    quantize $net dfp_422 --format dynamic_fixed --act-bits 4 --conv-bits 2 --fc-bits 2
+    finetune $net dfp_422
+  else
+    quantize $net dfp_888 --format dynamic_fixed --act-bits 8 --conv-bits 8 --fc-bits 8
+    finetune $net dfp_888
+  fi
+  quantize $net minifloat8 --format minifloat --bits 8
+  finetune $net minifloat8
+  quantize $net pow2_4 --format pow2 --bits 4
+  finetune $net pow2_4
+  for f in fixed dynamic_fixed minifloat; do
+    for b in 16 8 6 4 2; do
+      [ $f = minifloat ] && [ $b -lt 4 ] && continue
+      quantize $net fig_${f}_$b --format $f --bits $b --test-images $FIG_TEST
+    done
+  done
+done
+
+log "writing docs/results.md"
+mkdir -p "$ROOT/docs/figures"
+python3 - "$ROOT" "$WORK" "$NETS" "$ACT_IL" "$FT_EPOCHS" "$QUICK" <<'PY'
+import json, os, subprocess, sys
+root, work, nets, act_il, ft_epochs, quick = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], sys.argv[5], sys.argv[6] == "1"
+
+def rep(net, name):
+    p = os.path.join(work, net, name, "report.json")
+    return json.load(open(p)) if os.path.exists(p) else None
+
+def pct(x):
+    return "n/a" if x is None or x < 0 else "%.2f %%" % (100 * x)
+
+def drop(base, x):
+    return "n/a" if base is None or x is None or x < 0 else "%.2f" % (100 * (base - x))
+
+lines = []
+out = lines.append
+out("## The thesis' experiments on Fashion-MNIST (scripts/reproduce_thesis.sh)")
+out("")
+out("Made by `scripts/reproduce_thesis.sh%s` with `ristsim quantize` / `ristsim finetune` "
+    "(docs/quantize.md): datapath float (Ristretto's), dynamic fixed activations by the %s rule, "
+    "fine-tuning %s epoch(s) with Adam at the default rate, seed 1. Top-1 on the 10,000 Fashion-MNIST "
+    "test images (figures: %s). The thesis' own numbers are on MNIST and CIFAR-10 (Gysel, "
+    "\"Ristretto: Hardware-Oriented Approximation of Convolutional Neural Networks\", MSc thesis, "
+    "UC Davis 2016, arXiv:1605.06402); they are not repeated here because this reproduction could "
+    "not check them against the text, and a different data set makes them a different experiment: "
+    "compare the drops, not the accuracies." % (" --quick" if quick else "", act_il, ft_epochs,
+    "the first 2,000 test images" if quick else "all test images"))
+out("")
+
+def base_of(net):
+    for name in ("dfp_search", "fixed8", "fixed16", "minifloat8"):
+        r = rep(net, name)
+        if r: return r["baseline"]["test_top1"]
+    return None
+
+def ft_row(net, label, name):
+    q, f = rep(net, name), rep(net, name + "-ft")
+    if not q: return
+    b = q["baseline"]["test_top1"]
+    after = f["after_top1"] if f else None
+    out("| %s | %s | %s | %s (%s) | %s (%s) | %.2f |" % (net, label, pct(b), pct(q["quantized"]["test_top1"]),
+        drop(b, q["quantized"]["test_top1"]), pct(after), drop(b, after), q["bits_per_param"]))
+
+head = "| net | formats | fp32 | quantized (drop, points) | fine-tuned (drop, points) | bits / parameter |\n|---|---|---|---|---|---|"
+out("### Table 4.1: static fixed point"); out(""); out(head)
+for net in nets:
+    ft_row(net, "fixed, 8 bits" if net == "lenet" else "fixed, 16 bits", "fixed8" if net == "lenet" else "fixed16")
+out("")
+out("### Table 5.1: dynamic fixed point, one category at a time (the others float)"); out("")
+out("| net | category | 16 bits | 8 bits | 4 bits | 2 bits | 1 bit |\n|---|---|---|---|---|---|---|")
+for net in nets:
+    r = rep(net, "dfp_search")
+    if not r: continue
+    for cat, label in (("act", "layer outputs"), ("conv", "conv weights"), ("fc", "FC weights")):
+        cells = {p["bits"]: p["top1"] for p in r["sweep"] if p["what"] == cat}
+        out("| %s | %s | %s |" % (net, label, " | ".join(pct(cells.get(b)) for b in (16, 8, 4, 2, 1))))
+    out("| %s | search set fp32 | %s |  |  |  |  |" % (net, pct(r["baseline"]["search_top1"])))
+out("")
+out("Scored on %s training images held apart from the range analysis; the search's combined plan and "
+    "its test-split check are in each run's report.md." % (500 if quick else 2000))
+out("")
+out("### Table 5.2: fine-tuned dynamic fixed point (layer outputs / conv / FC bits)"); out(""); out(head)
+for net in nets:
+    if net == "lenet":
+        ft_row(net, "4/4/4", "dfp_444"); ft_row(net, "4/2/2", "dfp_422")
+    else:
+        ft_row(net, "8/8/8", "dfp_888")
+out("")
+out("### Table 6.1: fine-tuned 8-bit minifloat"); out(""); out(head)
+for net in nets:
+    r = rep(net, "minifloat8")
+    lab = "minifloat, 8 bits"
+    if r: lab += " (%s)" % r["layers"][0]["formats"]["weights"]
+    ft_row(net, lab, "minifloat8")
+out("")
+out("### Table 7.1: power-of-two weights (4 bits), 8-bit dynamic fixed activations"); out(""); out(head)
+for net in nets:
+    ft_row(net, "pow2 weights, 4 bits", "pow2_4")
+out("")
+targets = [("lenet", "dfp_444", 0.5, "lenet 4/4/4"), ("lenet", "dfp_422", 1.5, "lenet 4/2/2"),
+           ("cifar10_full", "dfp_888", 0.5, "cifar10_full 8/8/8")]
+for net in nets:
+    targets += [(net, "minifloat8", 0.5, net + " 8-bit minifloat"), (net, "pow2_4", 1.0, net + " pow2 weights")]
+out("### Targets of issue 4 (drop after fine-tuning, points)"); out("")
+out("| case | target | measured | met |\n|---|---|---|---|")
+for net, name, t, label in targets:
+    if net not in nets: continue
+    q, f = rep(net, name), rep(net, name + "-ft")
+    if not q or not f: out("| %s | <= %.1f | not run | |" % (label, t)); continue
+    d = 100 * (q["baseline"]["test_top1"] - f["after_top1"])
+    out("| %s | <= %.1f | %.2f | %s |" % (label, t, d, "yes" if d <= t else "**no**"))
+out("")
+for i, net in enumerate(nets):
+    fig = "8.%d" % (i + 1)
+    dat = os.path.join(work, net, "fig.dat")
+    with open(dat, "w") as fdat:
+        for f in ("fixed", "dynamic_fixed", "minifloat"):
+            fdat.write("# %s\n" % f)
+            for b in (2, 4, 6, 8, 16):
+                r = rep(net, "fig_%s_%d" % (f, b))
+                if r: fdat.write("%d %.4f\n" % (b, 100 * r["quantized"]["test_top1"]))
+            fdat.write("\n\n")
+    svg = os.path.join(root, "docs", "figures", "thesis_fig%s_%s.svg" % (fig.replace(".", "_"), net))
+    gp = ("set terminal svg size 640,400 font 'sans,11'; set output '%s';"
+          "set title '%s on Fashion-MNIST: top-1 against bit-width (no fine-tuning)';"
+          "set xlabel 'bits'; set ylabel 'top-1 (%%)'; set key bottom right; set grid;"
+          "set xtics (2,4,6,8,16); set yrange [0:100];"
+          "plot '%s' index 0 w lp t 'fixed point', '' index 1 w lp t 'dynamic fixed point', '' index 2 w lp t 'minifloat'"
+          % (svg, net, dat))
+    try:
+        subprocess.run(["gnuplot", "-e", gp], check=True)
+        out("### Figure %s: %s, top-1 against bit-width without fine-tuning" % (fig, net)); out("")
+        out("![%s](figures/%s)" % (net, os.path.basename(svg))); out("")
+    except Exception as e:
+        out("Figure %s: gnuplot failed (%s)" % (fig, e)); out("")
+    out("| bits | fixed | dynamic fixed | minifloat |\n|---|---|---|---|")
+    for b in (16, 8, 6, 4, 2):
+        cells = []
+        for f in ("fixed", "dynamic_fixed", "minifloat"):
+            r = rep(net, "fig_%s_%d" % (f, b))
+            cells.append(pct(r["quantized"]["test_top1"]) if r else "")
+        out("| %d | %s |" % (b, " | ".join(cells)))
+    out("")
+
+section = "<!-- reproduce_thesis begin -->\n" + "\n".join(lines) + "\n<!-- reproduce_thesis end -->\n"
+path = os.path.join(root, "docs", "results.md")
+text = open(path).read() if os.path.exists(path) else "# Results\n\n"
+b, e = "<!-- reproduce_thesis begin -->", "<!-- reproduce_thesis end -->"
+if b in text and e in text:
+    text = text[:text.index(b)] + section.rstrip("\n") + text[text.index(e) + len(e):]
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+tmp = path + ".tmp"
+open(tmp, "w").write(text)
+os.replace(tmp, path)
+PY
+log "done: docs/results.md (section reproduce_thesis), work files in $WORK"
