@@ -427,3 +427,47 @@ TEST(OnnxEngine, quantized_export_minifloat_weights_and_exact_bias) {
   EXPECT_EQ(x.metadata.at("ristsim.format.conv1.input"),
             "fixed<8,4> round=nearest_even overflow=saturate");
 }
+
+// Caffe's pooling sizes: ceil_mode where ONNX's ceil agrees (max pooling with padding here),
+// and a clear error where ONNX cannot express Caffe's average (a padded window that runs past
+// the padded input).
+TEST(OnnxEngine, pooling_sizes_and_unexportable_average) {
+  auto net_with = [](const std::string& pool, int k, int s, int pad) {
+    engine::NetSpec n;
+    n.input = "data";
+    n.input_shape = {2, 12, 12};
+    engine::LayerSpec p = layer("pool", "Pooling", {"data"}, {"pool"});
+    p.set("pool", pool).set("kernel_size", double(k)).set("stride", double(s));
+    p.set("pad", double(pad));
+    n.layers.push_back(p);
+    engine::NetOptions opt;
+    opt.batch = 1;
+    return std::make_unique<engine::Net>(n, opt);
+  };
+  auto max = net_with("max", 3, 2, 1);  // 12 -> ceil(11/2)+1 = 7, floor 6
+  EXPECT_EQ(max->output().shape(2), 7);
+  Model m = io::export_model(*max);
+  EXPECT_EQ(m.graph.nodes[0].get_int("ceil_mode", 0), 1);
+  EXPECT_EQ(m.graph.nodes[0].get_ints("pads", {}), (std::vector<int64_t>{1, 1, 1, 1}));
+  fill_input(*max, 9);
+  const std::vector<float> want = output_of(*max);
+  io::GraphRunner r(m);
+  Tensor x = Tensor::from_floats(
+      "data", {1, 2, 12, 12},
+      std::vector<float>(max->input().data(), max->input().data() + max->input().count()));
+  EXPECT_TRUE(same_bits(r.run({{"data", x}}).begin()->second.data, want));
+
+  auto ave = net_with("ave", 3, 2, 1);
+  try {
+    io::export_model(*ave);
+    FAIL() << "no error";
+  } catch (const io::ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 'pool' (Pooling): average pooling with padding"),
+              std::string::npos)
+        << e.what();
+  }
+  auto ave0 = net_with("ave", 3, 2, 0);  // no padding: ONNX ceil_mode, valid cells only
+  Model m0 = io::export_model(*ave0);
+  EXPECT_EQ(m0.graph.nodes[0].get_int("ceil_mode", 0), 1);
+  EXPECT_EQ(m0.graph.nodes[0].get_int("count_include_pad", -1), 0);
+}
