@@ -74,13 +74,15 @@ struct PeShape {
 };
 
 /// Width of a value of type t moved onto the grid 2^-F (alignment of a
-/// product or of the bias). Left shifts are exact; a right shift by s rounds,
-/// and since every operand satisfies |x| <= 2^(bits-1), the result fits
-/// bits - s bits (at least 2).
+/// product or of the bias). Left shifts by -s are exact and grow the value by
+/// -s bits. A right shift by s rounds: floor(x / 2^s) fits bits - s bits, and
+/// rounding up can carry one bit further (fixed<10,7> bias 511/128 on F = 5:
+/// 127.75 rounds to 128, which needs 9 bits), so bits - s + 1 (at least 2).
+/// growth.h has no rule for this; it lives here until it has.
 inline numeric::FixedType aligned_type(numeric::FixedType t, int frac_bits) {
   const int s = t.fl - frac_bits;
   if (s <= 0) return numeric::FixedType{t.bits - s, frac_bits};
-  return numeric::FixedType{t.bits - s < 2 ? 2 : t.bits - s, frac_bits};
+  return numeric::FixedType{t.bits - s + 1 < 2 ? 2 : t.bits - s + 1, frac_bits};
 }
 
 /// Checks that the PE hardware implements these formats; throws Unsupported.

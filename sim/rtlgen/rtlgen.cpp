@@ -357,11 +357,11 @@ std::string emit_align(const Ctx& c) {
     << "  input  logic [InWidth-1:0]  val_i,\n"
     << "  output logic [OutWidth-1:0] val_o\n"
     << ");\n\n";
-  t << "  // aligned_type(): a left shift grows the value by -Shift bits; a right shift\n"
-    << "  // of a value with |x| <= 2^(InWidth-1) fits InWidth - Shift bits (at least 2).\n"
+  t << "  // aligned_type(): a left shift grows the value by -Shift bits; a rounded right\n"
+    << "  // shift fits InWidth - Shift bits plus one for the rounding carry (at least 2).\n"
     << "  initial begin : p_assert_width\n"
     << "    assert (int'(OutWidth) == ((Shift <= 0) ? int'(InWidth) - Shift :\n"
-    << "                               ((int'(InWidth) - Shift < 2) ? 2 : int'(InWidth) - Shift)))\n"
+    << "                               ((int'(InWidth) - Shift + 1 < 2) ? 2 : int'(InWidth) - Shift + 1)))\n"
     << "      else $fatal(1, \"ristsim_align: OutWidth is not the aligned width\");\n"
     << "  end\n\n";
   t << "  if (Shift <= 0) begin : g_left\n"
