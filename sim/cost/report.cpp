@@ -42,7 +42,9 @@ std::string datapath_name(const config::Arch& a) {
 
 std::string group_name(const config::NumberSpec& s) {
   if (s.is_float) return "float32";
-  return std::string(s.dynamic ? "dynamic " : "") + config::format_name(s.quantizer.format);
+  if (s.dynamic && s.quantizer.format.kind == numeric::FormatKind::fixed)
+    return "dynamic fixed<" + std::to_string(s.quantizer.format.bits) + ", FL per layer>";
+  return config::format_name(s.quantizer.format);
 }
 
 std::string find_program(const std::string& name) {

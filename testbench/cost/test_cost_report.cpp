@@ -252,6 +252,10 @@ TEST(CostReport, files_and_json) {
 
   const std::string html = slurp(dir / "report.html");
   EXPECT_NE(html.find("<table>"), std::string::npos);
+  // Self-contained: nothing fetched from elsewhere.
+  EXPECT_EQ(html.find("src=\""), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("http://www.w3.org/1999/xlink\" xlink:href=\"http"), std::string::npos);
   if (!f.plots.empty()) {
     EXPECT_EQ(f.plots.size(), 4u);  // bit-width energy and area, Pareto, layers
