@@ -10,6 +10,7 @@
 #include "config/tech_yaml.h"
 #include "cost/arch_cost.h"
 #include "cost/model.h"
+#include "cost/tech.h"
 #include "cost/yosys.h"
 #include "lenet_fixture.h"
 
@@ -307,6 +308,33 @@ TEST(CostYosysParse, stat_block) {
   EXPECT_NEAR(ge,
               (75 * 1.064 + 4 * 1.862 + 181 * 0.798 + 9 * 0.532 + 114 * 1.596 + 2 * 4.522) / 0.798,
               1e-9);
+}
+
+TEST(CostYosysParse, strip_assertion_blocks) {
+  const std::string v =
+      "module m;\n  initial begin : p_assert_params\n    assert (A == 1) else $fatal(1, \"x\");\n"
+      "    if (B) begin\n      assert (C);\n    end\n  end\n  assign o = 1'b1;\n"
+      "  initial begin : p_assert_width\n    assert (W == 2);\n  end\nendmodule\n";
+  EXPECT_EQ(strip_assertion_blocks(v), "module m;\n  \n  assign o = 1'b1;\n  \nendmodule\n");
+  EXPECT_EQ(strip_assertion_blocks("module n; endmodule\n"), "module n; endmodule\n");
+}
+
+TEST(CostTable, arch_node_and_table_path) {
+  config::Arch a = testing::fixed_arch(8);
+  a.path = std::string(RISTSIM_SOURCE_DIR) + "/configs/dynfixed8.yaml";
+  // No technology.table: the arch folder's tech/45nm.yaml.
+  EXPECT_EQ(tech_table_path(a), std::string(RISTSIM_SOURCE_DIR) + "/configs/tech/45nm.yaml");
+  a.tech.table = "tech/45nm.yaml";  // relative to the arch file's folder
+  EXPECT_EQ(tech_table_path(a), std::string(RISTSIM_SOURCE_DIR) + "/configs/tech/45nm.yaml");
+  EXPECT_EQ(tech_table_path(a, "/x/y.yaml"), "/x/y.yaml");
+  a.tech.node = "14nm";
+  const TechModel m = tech_model_for(a);
+  EXPECT_EQ(m.node_nm(), 14);
+  EXPECT_NEAR(m.int_multiplier(8, 8).area_um2, 282 * 0.17, 1e-9);
+  a.tech.node = "28nm";  // not tabulated
+  EXPECT_THROW(tech_model_for(a), std::invalid_argument);
+  a.tech.node = "fast";
+  EXPECT_THROW(tech_model_for(a), std::invalid_argument);
 }
 
 }  // namespace
