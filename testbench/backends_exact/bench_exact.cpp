@@ -4,7 +4,8 @@
 // output, as the Ristretto-style float datapath does). Prints the times and
 // ratios (best of N runs each). Usage: bench_exact [threads] [batch] [repeats] [arch ...]
 // With 1 thread the times are the thread's CPU time (robust on a shared
-// machine); with more, wall-clock time.
+// machine); with more, wall-clock time. Environment: RISTSIM_ISA=portable,
+// avx2, avx512 or avx512_vnni forces the exact kernels' instruction set.
 #include <cblas.h>
 
 #include <algorithm>
@@ -107,6 +108,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> archs;
   for (int i = 4; i < argc; ++i) archs.push_back(argv[i]);
   g_thread_cpu_time = threads == 1;
+  kernels::CpuIsa isa = kernels::best_cpu_isa();
+  if (const char* e = std::getenv("RISTSIM_ISA")) {
+    for (kernels::CpuIsa i : {kernels::CpuIsa::portable, kernels::CpuIsa::avx2,
+                              kernels::CpuIsa::avx512, kernels::CpuIsa::avx512_vnni})
+      if (std::string(e) == kernels::to_string(i)) isa = i;
+  }
   if (archs.empty()) archs = {"dynfixed8", "dynfixed4", "pow2_4", "fixed16", "minifloat8", "e4m3"};
   openblas_set_num_threads(threads);
 
@@ -117,7 +124,7 @@ int main(int argc, char** argv) {
       {"ip2", testing::inner_product(batch, 500, 10)},
   };
   std::printf("batch %d, best of %d runs, isa %s, %d thread(s) (OpenBLAS too), %s\n", batch,
-              repeats, kernels::to_string(kernels::best_cpu_isa()), threads,
+              repeats, kernels::to_string(isa), threads,
               threads == 1 ? "thread CPU time" : "wall time");
   std::printf("%-10s %-6s %9s %9s %9s %8s %8s  %s\n", "arch", "layer", "sgemm_ms", "fdp_ms",
               "exact_ms", "x_sgemm", "x_fdp", "kernel");
@@ -194,6 +201,7 @@ int main(int argc, char** argv) {
         st = kernels::ExactStats{};
         kernels::ExactCpuOptions opt;
         opt.threads = threads;
+        opt.isa = isa;
         kernels::exact_conv_cpu(s, spec, in.data(), w.data(), b.data(), out.data(), &st, opt, &rep);
       });
       tot_f += t_f;
