@@ -25,8 +25,7 @@ RISTSIM_HD inline numeric::Quantizer alignment_grid(int frac_bits, numeric::Roun
 RISTSIM_HD inline bool product(const numeric::Format& act, uint32_t a_code,
                                const numeric::Format& wt, uint32_t w_code, numeric::Dyadic* p) {
   numeric::Dyadic a, w;
-  if (!numeric::decode_exact(act, a_code, &a) || !numeric::decode_exact(wt, w_code, &w))
-    return false;
+  if (!numeric::decode_exact(act, a_code, &a) || !numeric::decode_exact(wt, w_code, &w)) return false;
   p->neg = a.neg != w.neg;
   p->mag = a.mag * w.mag;
   p->exp = a.exp + w.exp;
