@@ -174,7 +174,8 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
   const fs::path dir(dir_c);
   const std::string node = std::to_string(m.node_nm()) + " nm";
   const std::string term =
-      "set terminal svg size 640,400 font 'sans,11' background rgb 'white'\nset grid\nset key top "
+      "set encoding utf8\nset terminal svg size 640,400 font 'sans,11' background rgb 'white'\nset "
+      "grid\nset key top "
       "left\n";
 
   // Energy and area against bit-width, per format family.
@@ -222,7 +223,7 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
   sweep_plot("energy_vs_bits.svg", "Energy per MAC against bit-width (" + node + ")",
              "energy per MAC (pJ)", 2);
   sweep_plot("area_vs_bits.svg", "Area per lane against bit-width (" + node + ")",
-             "area per lane incl. tree and accumulator share (um^2)", 3);
+             "area per lane, with its tree and accumulator share (µm²)", 3);
   std::vector<std::pair<std::string, std::string>> wanted = {
       {"energy_vs_bits.svg", "Energy per MAC against bit-width, per format"},
       {"area_vs_bits.svg", "Area per lane against bit-width, per format"}};
