@@ -4,9 +4,10 @@
 // columns (p = img * oh * ow + oy * ow + ox), so an inner product batches its
 // images. Work items are (group, block of columns); each thread packs its
 // block's columns (im2col on exact integers), runs the GEMM for the group's
-// fast channels and the generic chunked path for the others, and converts to
-// output codes. Every output element depends on its own terms only, so the
-// result does not depend on the split or the thread count.
+// fast channels (int16, float64), or one GEMM per chunk of K terms for all of
+// them (*_chunked), and the generic per-term path for the channels left, then
+// converts to output codes. Every output element depends on its own terms
+// only, so the result does not depend on the split or the thread count.
 #include "kernels/cpu/exact_layer_cpu.h"
 
 #include <algorithm>
@@ -326,13 +327,13 @@ struct Layer {
   CpuIsa isa = CpuIsa::portable;
   int kk = 0;                 ///< kg rounded up to the row block
   int lanes = 0;              ///< K
-  int kc = 0;                 ///< int16_chunked: K rounded up to even
+  int kc = 0;                 ///< int16_chunked: min(K, depth) rounded up to even
   int nchunks = 0;            ///< ceil(depth / K)
   int depth_c = 0;            ///< int16_chunked: nchunks * kc, the padded depth
   std::vector<int32_t> w16;   ///< [groups][kk][d2] packed pairs
   std::vector<double> wd;     ///< [groups][kk][depth]
-  std::vector<int16_t> in16;  ///< input tensor as int16 (int16 kernel)
-  std::vector<double> ind;    ///< input tensor as double (float64 kernel)
+  std::vector<int16_t> in16;  ///< input tensor as int16 (int16 kernels)
+  std::vector<double> ind;    ///< input tensor as double (float64 kernels)
 };
 
 /// A run of columns that share an image and an output row: ox = ox0, ox0 + 1, ...
@@ -352,7 +353,7 @@ struct Worker {
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
   std::vector<int64_t> acc;      ///< per column: the accumulator of one channel
-  std::vector<int64_t> acc_all;  ///< int16_chunked: [channel of the group][column]
+  std::vector<int64_t> acc_all;  ///< *_chunked: [channel of the group][column]
   std::vector<uint32_t> codes;   ///< per column: its output code
   std::vector<uint64_t> index;   ///< per column: its output index
   ExactStats stats;
