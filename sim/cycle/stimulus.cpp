@@ -79,7 +79,7 @@ std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpe
   jobs.reserve(static_cast<size_t>(count));
   for (int n = 0; n < count; ++n) {
     DotJob j;
-    j.index = rng() % 100000;
+    j.index = uni(0, 3) ? rng() % 100000 : rng();  // sometimes the full 64-bit range
     const int pick = uni(0, 99);
     auto term = [&](uint32_t a, uint32_t w) {
       kernels::ExactTerm t;
