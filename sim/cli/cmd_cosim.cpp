@@ -10,7 +10,9 @@
 
 // libsystemc's main() calls sc_main; ristsim has its own main(), which wins at
 // link time, but the linker still wants the symbol. It is never called.
-extern "C" int sc_main(int, char**) { return 1; }
+extern "C" int sc_main(int, char**) {
+  return 1;
+}
 
 namespace ristsim::cli {
 
@@ -29,7 +31,8 @@ std::string json_escape(const std::string& s) {
 }  // namespace
 
 int cmd_cosim(const std::vector<std::string>& args) {
-  CommandLine cl("cosim", "--arch A.yaml [--rtl DIR] [--vectors N] [--seed S] [--json] [--vcd FILE]",
+  CommandLine cl("cosim",
+                 "--arch A.yaml [--rtl DIR] [--vectors N] [--seed S] [--json] [--vcd FILE]",
                  "Co-simulates one processing element of the arch: the SystemC cycle model and\n"
                  "the Verilated RTL (DIR, default: generated from the arch) run in lockstep on\n"
                  "the same corner-weighted random vectors; every output port is compared every\n"
@@ -45,15 +48,16 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
       "model", po::value<std::string>(), "network (real layers: needs the engine; not yet)")(
       "layer", po::value<std::string>(), "layer of --model")(
-      "json", "print the result as one JSON object")(
-      "vcd", po::value<std::string>(), "write the RTL's waveform to FILE")(
+      "json", "print the result as one JSON object")("vcd", po::value<std::string>(),
+                                                     "write the RTL's waveform to FILE")(
       "cache", po::value<std::string>(), "Verilator build cache directory")(
       "plant-bug", po::value<std::string>()->default_value("none"),
       "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane)");
   if (!cl.parse(args)) return kExitOk;
   if (cl.has("model") || cl.has("layer"))
-    throw UsageError("--model/--layer: real layers need the network engine, which is not wired "
-                     "into cosim yet; use --vectors");
+    throw UsageError(
+        "--model/--layer: real layers need the network engine, which is not wired "
+        "into cosim yet; use --vectors");
   const config::Arch arch = load_arch(cl.get<std::string>("arch"));
   cycle::CosimOptions o;
   if (cl.has("rtl")) o.rtl_dir = cl.get<std::string>("rtl");
@@ -80,38 +84,40 @@ int cmd_cosim(const std::vector<std::string>& args) {
     js << "{\"arch\": \"" << json_escape(arch.name) << "\", \"rtl\": \"" << json_escape(r.rtl_dir)
        << "\", \"seed\": " << o.seed << ", \"cycles\": " << r.cycles
        << ", \"vectors\": " << r.vectors << ", \"outputs_checked\": " << r.outputs
-       << ", \"mismatches\": " << r.mismatches << ", \"systemc_cycles_per_s\": "
-       << static_cast<uint64_t>(r.systemc_cycles_per_s)
+       << ", \"mismatches\": " << r.mismatches
+       << ", \"systemc_cycles_per_s\": " << static_cast<uint64_t>(r.systemc_cycles_per_s)
        << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
-       << ", \"cover_saturated\": " << r.cover_saturated << ", \"cover_acc_ovf\": " << r.cover_acc_ovf
-       << ", \"cover_ties\": " << r.cover_ties << ", \"build_s\": " << r.build_seconds << ", \"ok\": " << (r.ok() ? "true" : "false");
+       << ", \"cover_saturated\": " << r.cover_saturated
+       << ", \"cover_acc_ovf\": " << r.cover_acc_ovf << ", \"cover_ties\": " << r.cover_ties
+       << ", \"build_s\": " << r.build_seconds << ", \"ok\": " << (r.ok() ? "true" : "false");
     if (d.found)
       js << ", \"first_divergence\": {\"layer\": \"" << json_escape(d.layer)
          << "\", \"output_index\": " << d.output_index << ", \"cycle\": " << d.cycle
          << ", \"port\": \"" << d.port << "\", \"against\": \"" << json_escape(d.against)
-         << "\", \"expected\": \"" << cycle::bits_text(d.expected, d.width)
-         << "\", \"actual\": \"" << cycle::bits_text(d.actual, d.width) << "\"}";
+         << "\", \"expected\": \"" << cycle::bits_text(d.expected, d.width) << "\", \"actual\": \""
+         << cycle::bits_text(d.actual, d.width) << "\"}";
     js << "}\n";
     std::cout << js.str();
   } else {
     if (d.found) {
-      std::cout << "FIRST DIVERGENCE (" << d.against << "): layer " << d.layer
-                << ", output index " << d.output_index << ", cycle " << d.cycle << ", port "
-                << d.port << ": expected " << cycle::bits_text(d.expected, d.width)
-                << ", actual " << cycle::bits_text(d.actual, d.width) << "\n";
+      std::cout << "FIRST DIVERGENCE (" << d.against << "): layer " << d.layer << ", output index "
+                << d.output_index << ", cycle " << d.cycle << ", port " << d.port << ": expected "
+                << cycle::bits_text(d.expected, d.width) << ", actual "
+                << cycle::bits_text(d.actual, d.width) << "\n";
     }
     std::printf("arch %s, rtl %s\n", arch.name.c_str(), r.rtl_dir.c_str());
-    std::printf("cycles simulated: %llu, vectors: %llu, outputs checked: %llu, mismatches = %llu\n",
-                static_cast<unsigned long long>(r.cycles),
-                static_cast<unsigned long long>(r.vectors),
-                static_cast<unsigned long long>(r.outputs),
-                static_cast<unsigned long long>(r.mismatches));
-    std::printf("coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
-                static_cast<unsigned long long>(r.cover_saturated),
-                static_cast<unsigned long long>(r.cover_acc_ovf),
-                static_cast<unsigned long long>(r.cover_ties));
-    std::printf("SystemC model: %.3g cycles/s (lockstep), Verilated RTL: %.3g cycles/s (lockstep)\n",
-                r.systemc_cycles_per_s, r.rtl_cycles_per_s);
+    std::printf(
+        "cycles simulated: %llu, vectors: %llu, outputs checked: %llu, mismatches = %llu\n",
+        static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.vectors),
+        static_cast<unsigned long long>(r.outputs), static_cast<unsigned long long>(r.mismatches));
+    std::printf(
+        "coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
+        static_cast<unsigned long long>(r.cover_saturated),
+        static_cast<unsigned long long>(r.cover_acc_ovf),
+        static_cast<unsigned long long>(r.cover_ties));
+    std::printf(
+        "SystemC model: %.3g cycles/s (lockstep), Verilated RTL: %.3g cycles/s (lockstep)\n",
+        r.systemc_cycles_per_s, r.rtl_cycles_per_s);
     std::printf("%s\n", r.ok() ? "COSIM PASS" : "COSIM FAIL");
   }
   return r.ok() ? kExitOk : kExitFailure;

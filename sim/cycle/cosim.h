@@ -14,15 +14,15 @@
 namespace ristsim::cycle {
 
 struct CosimOptions {
-  std::string rtl_dir;             ///< RTL to Verilate; empty: generate it from the arch
-  int vectors = 200;               ///< output elements (jobs) to stream
-  uint64_t seed = 1;               ///< stimulus seed
-  uint64_t stream = 0;             ///< stochastic stream (the layer's index)
-  std::string dynamic_fl = "auto"; ///< see rtlgen::pe_formats()
-  std::string vcd;                 ///< RTL waveform file; empty: none
-  std::string cache_root;          ///< Verilator builds; empty: rtlgen::default_cache_root()
+  std::string rtl_dir;              ///< RTL to Verilate; empty: generate it from the arch
+  int vectors = 200;                ///< output elements (jobs) to stream
+  uint64_t seed = 1;                ///< stimulus seed
+  uint64_t stream = 0;              ///< stochastic stream (the layer's index)
+  std::string dynamic_fl = "auto";  ///< see rtlgen::pe_formats()
+  std::string vcd;                  ///< RTL waveform file; empty: none
+  std::string cache_root;           ///< Verilator builds; empty: rtlgen::default_cache_root()
   rtlgen::PlantedBug bug = rtlgen::PlantedBug::none;  ///< tests only (generated RTL)
-  std::string layer = "random";    ///< names the stimulus in reports
+  std::string layer = "random";                       ///< names the stimulus in reports
 };
 
 /// The first place where something disagreed.
@@ -31,17 +31,17 @@ struct Divergence {
   std::string layer;
   uint64_t output_index = 0;  ///< the output element (job) concerned
   uint64_t cycle = 0;
-  std::string port;           ///< valid_o, out_o, sat_o, acc_ovf_o
-  std::string against;        ///< "rtl vs systemc" or "systemc vs golden" / "rtl vs golden"
+  std::string port;     ///< valid_o, out_o, sat_o, acc_ovf_o
+  std::string against;  ///< "rtl vs systemc" or "systemc vs golden" / "rtl vs golden"
   int width = 1;
   uint32_t expected = 0, actual = 0;
 };
 
 struct CosimResult {
-  uint64_t cycles = 0;       ///< clock cycles simulated (each simulator)
-  uint64_t vectors = 0;      ///< output elements streamed
-  uint64_t outputs = 0;      ///< results checked against the golden model
-  uint64_t mismatches = 0;   ///< cycles x ports that disagreed, plus golden disagreements
+  uint64_t cycles = 0;      ///< clock cycles simulated (each simulator)
+  uint64_t vectors = 0;     ///< output elements streamed
+  uint64_t outputs = 0;     ///< results checked against the golden model
+  uint64_t mismatches = 0;  ///< cycles x ports that disagreed, plus golden disagreements
   // Coverage of the golden results: how many corners the vectors reached.
   uint64_t cover_saturated = 0;  ///< outputs the output overflow mode acted on
   uint64_t cover_acc_ovf = 0;    ///< outputs whose accumulator overflowed

@@ -109,8 +109,8 @@ SC_MODULE(AdderTreeModel) {
 
  private:
   rtlgen::PeShape s_;
-  std::vector<int> reg_levels_;                 ///< levels followed by a register
-  std::vector<std::vector<int64_t>> regs_;      ///< their contents
+  std::vector<int> reg_levels_;             ///< levels followed by a register
+  std::vector<std::vector<int64_t>> regs_;  ///< their contents
   std::vector<bool> reg_valid_;
   std::vector<ChunkTag> reg_tag_;
   std::vector<int64_t> work_;

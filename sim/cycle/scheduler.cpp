@@ -23,9 +23,9 @@ struct PeSlot {
   sc_signal<uint64_t> seed, stream;
   sc_signal<uint32_t> out_o;
   std::unique_ptr<PeModel> pe;
-  std::deque<uint64_t> work;      ///< output elements still to start
-  std::deque<uint64_t> in_flight; ///< elements whose last chunk was issued
-  size_t chunk = 0;               ///< next chunk of work.front()
+  std::deque<uint64_t> work;       ///< output elements still to start
+  std::deque<uint64_t> in_flight;  ///< elements whose last chunk was issued
+  size_t chunk = 0;                ///< next chunk of work.front()
 };
 
 }  // namespace
@@ -97,7 +97,8 @@ LayerStats simulate_layer(const rtlgen::PeShape& shape, const kernels::ConvShape
   std::vector<std::vector<kernels::ExactTerm>> cur_terms(static_cast<size_t>(p));
   std::vector<int> cur_k(static_cast<size_t>(p), 0);
   while (done < outputs) {
-    if (run.words_per_cycle > 0) credit = std::min(credit + run.words_per_cycle, words_per_chunk * p);
+    if (run.words_per_cycle > 0)
+      credit = std::min(credit + run.words_per_cycle, words_per_chunk * p);
     for (int j = 0; j < p; ++j) {
       PeSlot& s = *slots[(rotate + j) % p];
       const int si = static_cast<int>((rotate + j) % p);

@@ -22,20 +22,21 @@ namespace ristsim::cycle {
 
 struct LayerRun {
   int pes = 1;
-  double words_per_cycle = 0;  ///< operand codes fetched per cycle for the whole array; 0: unlimited
-  uint64_t stream = 0;         ///< stochastic stream (layer index)
+  double words_per_cycle =
+      0;                ///< operand codes fetched per cycle for the whole array; 0: unlimited
+  uint64_t stream = 0;  ///< stochastic stream (layer index)
 };
 
 struct LayerStats {
-  uint64_t cycles = 0;           ///< rising edges from the first chunk to the last result
+  uint64_t cycles = 0;  ///< rising edges from the first chunk to the last result
   uint64_t outputs = 0;
-  uint64_t chunks = 0;           ///< chunks issued (all PEs)
-  uint64_t macs = 0;             ///< useful multiply-accumulates (non-padding terms)
-  uint64_t lane_slots = 0;       ///< P * K * cycles
-  uint64_t stall_cycles = 0;     ///< PE-cycles with work waiting for operands
-  uint64_t idle_cycles = 0;      ///< PE-cycles with no work left (or pipeline drain)
-  uint64_t mismatches = 0;       ///< results that differ from exact_conv_reference
-  double utilisation = 0;        ///< macs / lane_slots
+  uint64_t chunks = 0;              ///< chunks issued (all PEs)
+  uint64_t macs = 0;                ///< useful multiply-accumulates (non-padding terms)
+  uint64_t lane_slots = 0;          ///< P * K * cycles
+  uint64_t stall_cycles = 0;        ///< PE-cycles with work waiting for operands
+  uint64_t idle_cycles = 0;         ///< PE-cycles with no work left (or pipeline drain)
+  uint64_t mismatches = 0;          ///< results that differ from exact_conv_reference
+  double utilisation = 0;           ///< macs / lane_slots
   std::vector<uint32_t> out_codes;  ///< the layer's output, NCHW
 };
 

@@ -28,8 +28,8 @@ Golden golden(const kernels::ExactLayerSpec& spec, const DotJob& job,
               kernels::ExactDotTrace* trace) {
   kernels::ExactStats st;
   Golden g;
-  g.out = kernels::exact_dot(spec, job.terms.data(), job.terms.size(), job.bias, job.index, &st,
-                             trace);
+  g.out =
+      kernels::exact_dot(spec, job.terms.data(), job.terms.size(), job.bias, job.index, &st, trace);
   g.sat = st.out_saturations > 0;
   g.acc_ovf = st.acc_overflows > 0;
   return g;
@@ -105,8 +105,10 @@ std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpe
       const int len = uni(1, 8 * k);
       const bool pos = uni(0, 1);
       for (int i = 0; i < len; ++i) {
-        const uint32_t a = static_cast<uint32_t>(uni(0, 1) ? numeric::max_code(fa) : numeric::min_code(fa));
-        uint32_t w = static_cast<uint32_t>(uni(0, 1) ? numeric::max_code(fw) : numeric::min_code(fw));
+        const uint32_t a =
+            static_cast<uint32_t>(uni(0, 1) ? numeric::max_code(fa) : numeric::min_code(fa));
+        uint32_t w =
+            static_cast<uint32_t>(uni(0, 1) ? numeric::max_code(fw) : numeric::min_code(fw));
         // steer the sign of most products
         numeric::Dyadic da, dw;
         numeric::decode_exact(fa, a, &da);

@@ -55,8 +55,8 @@ struct PeStream {
   std::vector<rtlgen::PeInputs> cycles;
   std::vector<uint64_t> job_first_cycle;  ///< the cycle of each job's first chunk
 };
-PeStream stream_jobs(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs,
-                     uint64_t stream, uint64_t seed, double idle_probability = 0.1);
+PeStream stream_jobs(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
+                     uint64_t seed, double idle_probability = 0.1);
 
 /// A uniformly random finite code of a format.
 uint32_t random_finite_code(const numeric::Format& f, std::mt19937_64& rng);

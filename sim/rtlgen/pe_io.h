@@ -14,8 +14,8 @@ namespace ristsim::rtlgen {
 /// Inputs sampled at a rising clock edge.
 struct PeInputs {
   bool valid = false;
-  bool first = false;  ///< the chunk starts an output element (acc := chunk sum)
-  bool last = false;   ///< the chunk ends it (bias added, output converted)
+  bool first = false;            ///< the chunk starts an output element (acc := chunk sum)
+  bool last = false;             ///< the chunk ends it (bias added, output converted)
   std::vector<uint8_t> lane_en;  ///< K: lane i's product counts (else zero)
   std::vector<uint32_t> act;     ///< K activation codes
   std::vector<uint32_t> wgt;     ///< K weight codes
@@ -29,14 +29,16 @@ struct PeInputs {
   uint64_t key() const;
 };
 
-inline uint64_t PeInputs::key() const { return numeric::stream_key(seed, stream); }
+inline uint64_t PeInputs::key() const {
+  return numeric::stream_key(seed, stream);
+}
 
 /// Registered outputs, read after the rising edge.
 struct PeOutputs {
   bool valid = false;
-  uint32_t out = 0;     ///< output code
-  bool sat = false;     ///< the output overflow mode acted
-  bool acc_ovf = false; ///< the accumulator overflowed in this element (chunks or bias)
+  uint32_t out = 0;      ///< output code
+  bool sat = false;      ///< the output overflow mode acted
+  bool acc_ovf = false;  ///< the accumulator overflowed in this element (chunks or bias)
 
   bool operator==(const PeOutputs& o) const {
     return valid == o.valid && out == o.out && sat == o.sat && acc_ovf == o.acc_ovf;

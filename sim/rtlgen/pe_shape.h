@@ -52,14 +52,14 @@ struct PeShape {
   int pipeline_every = 1;  ///< adder-tree levels per register (0: none)
 
   numeric::FixedType act_fixed, wt_fixed, bias_fixed;  ///< exactly_fixed() of each operand
-  numeric::FixedType product;   ///< product_type(act_fixed, wt_fixed)
-  int frac_bits = 0;            ///< F
-  numeric::FixedType aligned;   ///< a product on the grid 2^-F
+  numeric::FixedType product;                          ///< product_type(act_fixed, wt_fixed)
+  int frac_bits = 0;                                   ///< F
+  numeric::FixedType aligned;                          ///< a product on the grid 2^-F
   numeric::FixedType bias_aligned;
-  int tree_levels = 0;          ///< ceil(log2 K)
-  numeric::FixedType tree_sum;  ///< sum_type(aligned, K)
-  int acc_bits = 0;             ///< A
-  int out_bits = 0;             ///< code bits of the output format
+  int tree_levels = 0;                           ///< ceil(log2 K)
+  numeric::FixedType tree_sum;                   ///< sum_type(aligned, K)
+  int acc_bits = 0;                              ///< A
+  int out_bits = 0;                              ///< code bits of the output format
   int act_bits = 0, wt_bits = 0, bias_bits = 0;  ///< code bits of the operands
 
   /// Width of adder-tree level l (0 = the aligned products).
@@ -177,8 +177,7 @@ inline PeFormats pe_formats(const config::Arch& arch, const config::LayerFormats
 }
 
 /// The PE of an arch (its default layer formats, or `layer`'s).
-inline PeShape make_pe_shape(const config::Arch& arch,
-                             const config::LayerFormats* layer = nullptr,
+inline PeShape make_pe_shape(const config::Arch& arch, const config::LayerFormats* layer = nullptr,
                              const std::string& dynamic_fl = "arch") {
   const PeFormats f = pe_formats(arch, layer ? *layer : arch.formats, dynamic_fl);
   return make_pe_shape(f, arch.array.lanes, arch.array.pipeline_every, arch.name);

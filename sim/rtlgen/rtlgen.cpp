@@ -61,7 +61,6 @@ int bits_for(uint64_t max_value) {  // bits of an unsigned number up to max_valu
   return b;
 }
 
-
 std::string format_text(const Format& f) {
   char buf[160];
   switch (f.kind) {
@@ -118,9 +117,18 @@ struct SigInfo {
 SigInfo sig_info(const Format& f) {
   SigInfo i;
   switch (f.kind) {
-    case FormatKind::fixed: i.sig_bits = f.bits; i.sh_bits = 0; break;
-    case FormatKind::minifloat: i.sig_bits = f.mant_bits + 1; i.sh_bits = f.exp_bits; break;
-    case FormatKind::pow2: i.sig_bits = 1; i.sh_bits = f.bits - 1; break;
+    case FormatKind::fixed:
+      i.sig_bits = f.bits;
+      i.sh_bits = 0;
+      break;
+    case FormatKind::minifloat:
+      i.sig_bits = f.mant_bits + 1;
+      i.sh_bits = f.exp_bits;
+      break;
+    case FormatKind::pow2:
+      i.sig_bits = 1;
+      i.sh_bits = f.bits - 1;
+      break;
   }
   return i;
 }
@@ -198,21 +206,25 @@ std::string emit_mul_array(const Ctx& c) {
   const bool shift_w = fa.kind == FormatKind::fixed && fw.kind == FormatKind::pow2;
   const bool shift_a = fa.kind == FormatKind::pow2 && fw.kind == FormatKind::fixed;
   if (fixed_fixed)
-    how = "K signed ActWidth x WgtWidth multipliers; the product is exact in\n"
-          "// ActWidth + WgtWidth bits (growth.h product_type).";
+    how =
+        "K signed ActWidth x WgtWidth multipliers; the product is exact in\n"
+        "// ActWidth + WgtWidth bits (growth.h product_type).";
   else if (shift_w || shift_a)
-    how = "power-of-two operands: K barrel shifters shift the fixed-point operand\n"
-          "// by the exponent field, negate by the sign bit and gate the zero code.";
+    how =
+        "power-of-two operands: K barrel shifters shift the fixed-point operand\n"
+        "// by the exponent field, negate by the sign bit and gate the zero code.";
   else
-    how = "K sign-magnitude multipliers: significand x significand (exact), the\n"
-          "// exponents added as a left shift, then the sign applied.";
-  t << header(c, "ristsim_mul_array",
-              "the PE's K exact multipliers.\n//\n// Algorithm: " + how +
-                  "\n// Products are in units of 2^-" + std::to_string(s.product.fl) +
-                  " (the exactly_fixed() quanta of both operands).\n"
-                  "// A disabled lane (lane_en_i low: chunk padding, a padded input position)\n"
-                  "// gives a zero product.\n"
-                  "// Cost: K multipliers (shifters for power-of-two), O(K) area, O(1) delay in K.\n");
+    how =
+        "K sign-magnitude multipliers: significand x significand (exact), the\n"
+        "// exponents added as a left shift, then the sign applied.";
+  t << header(
+      c, "ristsim_mul_array",
+      "the PE's K exact multipliers.\n//\n// Algorithm: " + how +
+          "\n// Products are in units of 2^-" + std::to_string(s.product.fl) +
+          " (the exactly_fixed() quanta of both operands).\n"
+          "// A disabled lane (lane_en_i low: chunk padding, a padded input position)\n"
+          "// gives a zero product.\n"
+          "// Cost: K multipliers (shifters for power-of-two), O(K) area, O(1) delay in K.\n");
   t << "module ristsim_mul_array #(\n"
     << "  parameter int unsigned NumLanes  = " << s.lanes << ",\n"
     << "  parameter int unsigned ActWidth  = " << s.act_bits << ",\n"
@@ -330,9 +342,15 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
   return t.str();
 }
 
-bool uses_half(Rounding m) { return m == Rounding::nearest_even || m == Rounding::nearest_away; }
-bool uses_rem(Rounding m) { return m != Rounding::down; }
-bool uses_neg(Rounding m) { return m == Rounding::nearest_away || m == Rounding::toward_zero; }
+bool uses_half(Rounding m) {
+  return m == Rounding::nearest_even || m == Rounding::nearest_away;
+}
+bool uses_rem(Rounding m) {
+  return m != Rounding::down;
+}
+bool uses_neg(Rounding m) {
+  return m == Rounding::nearest_away || m == Rounding::toward_zero;
+}
 
 // ---------------------------------------------------------------------------
 // ristsim_align
@@ -361,7 +379,8 @@ std::string emit_align(const Ctx& c) {
     << "  // shift fits InWidth - Shift bits plus one for the rounding carry (at least 2).\n"
     << "  initial begin : p_assert_width\n"
     << "    assert (int'(OutWidth) == ((Shift <= 0) ? int'(InWidth) - Shift :\n"
-    << "                               ((int'(InWidth) - Shift + 1 < 2) ? 2 : int'(InWidth) - Shift + 1)))\n"
+    << "                               ((int'(InWidth) - Shift + 1 < 2) ? 2 : int'(InWidth) - "
+       "Shift + 1)))\n"
     << "      else $fatal(1, \"ristsim_align: OutWidth is not the aligned width\");\n"
     << "  end\n\n";
   t << "  if (Shift <= 0) begin : g_left\n"
@@ -464,7 +483,8 @@ std::string emit_adder_tree(const Ctx& c) {
     << "    assert (NumLanes == " << k << ") else $fatal(1, \"ristsim_adder_tree: generated for "
     << k << " lanes\");\n"
     << "    assert (SumWidth == InWidth + Levels)  // growth.h sum_type\n"
-    << "      else $fatal(1, \"ristsim_adder_tree: SumWidth is not InWidth + ceil(log2 NumLanes)\");\n"
+    << "      else $fatal(1, \"ristsim_adder_tree: SumWidth is not InWidth + ceil(log2 "
+       "NumLanes)\");\n"
     << "  end\n\n";
   if (s.tree_regs() == 0) {
     t << "  logic unused_clk;\n  assign unused_clk = clk_i ^ rst_ni;\n\n";
@@ -490,8 +510,8 @@ std::string emit_adder_tree(const Ctx& c) {
     const std::string w = width(l), pw = width(l - 1);
     const std::string cur = "l" + std::to_string(l), prv = "l" + std::to_string(l - 1);
     const bool narrow = extra[l] == extra[l - 1];
-    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s") << ", "
-      << w << " bits" << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
+    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s") << ", " << w
+      << " bits" << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
     const std::string dname = s.tree_reg_after(l) ? cur + "_d" : cur;
     t << "  logic [" << m - 1 << ":0][" << w << "-1:0] " << dname << ";\n";
     auto sext = [&](const std::string& x) {
@@ -502,8 +522,8 @@ std::string emit_adder_tree(const Ctx& c) {
       << "    assign " << dname << "[j] = " << sext(prv + "[2*j]") << " + " << sext(prv + "[2*j+1]")
       << ";\n  end\n";
     if (n % 2) {
-      t << "  assign " << dname << "[" << m - 1 << "] = " << sext(prv + "[" + std::to_string(n - 1) + "]")
-        << ";  // odd node out\n";
+      t << "  assign " << dname << "[" << m - 1
+        << "] = " << sext(prv + "[" + std::to_string(n - 1) + "]") << ";  // odd node out\n";
     }
     if (s.tree_reg_after(l)) {
       const std::string vq = "valid_l" + std::to_string(l) + "_q";
@@ -514,8 +534,8 @@ std::string emit_adder_tree(const Ctx& c) {
         << "    if (!rst_ni) begin\n"
         << "      " << cur << " <= '0;\n      " << vq << " <= 1'b0;\n      " << tq << " <= '0;\n"
         << "    end else begin\n"
-        << "      " << cur << " <= " << dname << ";\n      " << vq << " <= " << prev_valid << ";\n      "
-        << tq << " <= " << prev_tag << ";\n"
+        << "      " << cur << " <= " << dname << ";\n      " << vq << " <= " << prev_valid
+        << ";\n      " << tq << " <= " << prev_tag << ";\n"
         << "    end\n  end\n";
       prev_valid = vq;
       prev_tag = tq;
@@ -581,7 +601,8 @@ std::string emit_accumulator(const Ctx& c) {
   t << "  assign base  = first_i ? '0 : AddWidth'($signed(acc_q));\n"
     << "  assign total = base + AddWidth'($signed(sum_i));\n"
     << "  // total fits AccWidth bits iff its bits AddWidth-1 .. AccWidth-1 all agree.\n"
-    << "  assign fits  = (total[AddWidth-1:AccWidth-1] == '0) | (total[AddWidth-1:AccWidth-1] == '1);\n";
+    << "  assign fits  = (total[AddWidth-1:AccWidth-1] == '0) | (total[AddWidth-1:AccWidth-1] == "
+       "'1);\n";
   t << "  if (Saturate) begin : g_saturate\n"
     << "    assign acc_d = fits ? total[AccWidth-1:0]\n"
     << "                        : {total[AddWidth-1], {(AccWidth-1){~total[AddWidth-1]}}};\n"
@@ -656,10 +677,11 @@ std::string emit_convert_fixed(const Ctx& c) {
   const int shift = s.frac_bits - fo.fl;
   const int a = s.acc_bits;
   const int b = fo.bits;
-  const bool wrap = s.fmt.out.overflow == numeric::Overflow::wrap || c.o.bug == PlantedBug::no_saturate;
+  const bool wrap =
+      s.fmt.out.overflow == numeric::Overflow::wrap || c.o.bug == PlantedBug::no_saturate;
   Text t;
-  t << "  // Conversion to " << format_text(fo) << ": Shift = F - FL = " << shift
-    << "; rounding " << numeric::to_string(mode) << ", overflow "
+  t << "  // Conversion to " << format_text(fo) << ": Shift = F - FL = " << shift << "; rounding "
+    << numeric::to_string(mode) << ", overflow "
     << (c.o.bug == PlantedBug::no_saturate ? "NONE (PLANTED BUG: saturation missing)"
                                            : numeric::to_string(s.fmt.out.overflow))
     << ".\n";
@@ -678,7 +700,8 @@ std::string emit_convert_fixed(const Ctx& c) {
     t << "  assign acc_ext = " << ext << "'($signed(acc_b));\n";
     t << "  assign floor_q = $signed(acc_ext) >>> Shift;\n";
     if (uses_rem(mode)) t << "  logic [Shift-1:0] rem;\n  assign rem = acc_ext[Shift-1:0];\n";
-    if (uses_half(mode)) t << "  logic [Shift-1:0] half;\n  assign half = Shift'(1) << (Shift - 1);\n";
+    if (uses_half(mode))
+      t << "  logic [Shift-1:0] half;\n  assign half = Shift'(1) << (Shift - 1);\n";
     if (uses_neg(mode)) t << "  logic neg;\n  assign neg = acc_ext[" << ext - 1 << "];\n";
     if (mode == Rounding::stochastic) {
       t << "  logic [" << s.fmt.out.random_bits - 1 << ":0] rand_i;\n  assign rand_i = rand_v;\n";
@@ -713,7 +736,7 @@ std::string emit_convert_minifloat(const Ctx& c) {
   const Rounding mode = out_rounding(c);
   const int a = s.acc_bits;
   const int e = fo.exp_bits, m = fo.mant_bits, em = e + m;
-  const int pn = fo.emin() + s.frac_bits;  // msb position of the smallest normal
+  const int pn = fo.emin() + s.frac_bits;             // msb position of the smallest normal
   const int pw = bits_for(static_cast<uint64_t>(a));  // msb index width
   const int max_field = (a - 1) - (pn < 0 ? pn : 0) + 1 + (pn < 0 ? 0 : 0);
   const int mw = bits_for(static_cast<uint64_t>(max_field + 2)) + m + 1;  // magnitude-code width
@@ -723,15 +746,17 @@ std::string emit_convert_minifloat(const Ctx& c) {
   const uint64_t max_mag = fo.max_mag_code();
   Text t;
   t << "  // Conversion to " << format_text(fo) << ", rounding " << numeric::to_string(mode)
-    << ", overflow " << (no_sat ? "NONE (PLANTED BUG: saturation missing)" : numeric::to_string(s.fmt.out.overflow))
+    << ", overflow "
+    << (no_sat ? "NONE (PLANTED BUG: saturation missing)" : numeric::to_string(s.fmt.out.overflow))
     << ".\n"
-    << "  // |acc| with its leading one at bit p has exponent p - F; normal iff p >= "
-    << pn << " (emin + F).\n";
+    << "  // |acc| with its leading one at bit p has exponent p - F; normal iff p >= " << pn
+    << " (emin + F).\n";
   t << "  logic              neg;\n"
     << "  logic [" << a - 1 << ":0]  mag;\n"
     << "  logic [" << pw - 1 << ":0]  msb;\n"
     << "  assign neg = acc_b[" << a - 1 << "];\n"
-    << "  assign mag = neg ? -acc_b : acc_b;  // -2^" << a - 1 << " -> 2^" << a - 1 << " (unsigned)\n"
+    << "  assign mag = neg ? -acc_b : acc_b;  // -2^" << a - 1 << " -> 2^" << a - 1
+    << " (unsigned)\n"
     << "  always_comb begin : p_leading_one\n"
     << "    msb = '0;\n"
     << "    for (int unsigned i = 0; i < " << a << "; i++) begin\n"
@@ -739,9 +764,12 @@ std::string emit_convert_minifloat(const Ctx& c) {
     << "    end\n  end\n\n";
   // Region selection.
   t << "  logic normal;\n";
-  if (pn <= 0) t << "  assign normal = 1'b1;\n";
-  else if (pn > a - 1) t << "  assign normal = 1'b0;\n";
-  else t << "  assign normal = (msb >= " << pw << "'d" << pn << ");\n";
+  if (pn <= 0)
+    t << "  assign normal = 1'b1;\n";
+  else if (pn > a - 1)
+    t << "  assign normal = 1'b0;\n";
+  else
+    t << "  assign normal = (msb >= " << pw << "'d" << pn << ");\n";
   // Normal path: sh = msb - M.
   t << "  // normal: t = mag >> (msb - M), field = msb - " << pn << " + 1\n";
   t << "  logic [" << a - 1 << ":0] t_norm, rem_norm;\n";
@@ -767,13 +795,18 @@ std::string emit_convert_minifloat(const Ctx& c) {
     // field = msb - pn + 1 as an mw-bit number (pn may be negative).
     std::string field;
     const int off = 1 - pn;  // field = msb + off
-    if (off >= 0) field = std::to_string(mw) + "'(msb) + " + std::to_string(mw) + "'d" + std::to_string(off);
-    else field = std::to_string(mw) + "'(msb) - " + std::to_string(mw) + "'d" + std::to_string(-off);
+    if (off >= 0)
+      field = std::to_string(mw) + "'(msb) + " + std::to_string(mw) + "'d" + std::to_string(off);
+    else
+      field = std::to_string(mw) + "'(msb) - " + std::to_string(mw) + "'d" + std::to_string(-off);
     t << "  assign lo_norm = ((" << field << ") << " << m << ")";
     if (m > 0) t << " | " << mw << "'(t_norm[" << m - 1 << ":0])";
     t << ";\n";
-    if (m == 0) t << "  logic unused_t_norm;\n  assign unused_t_norm = ^t_norm;\n";
-    else if (a > m) t << "  logic unused_t_norm;\n  assign unused_t_norm = ^t_norm[" << a - 1 << ":" << m << "];\n";
+    if (m == 0)
+      t << "  logic unused_t_norm;\n  assign unused_t_norm = ^t_norm;\n";
+    else if (a > m)
+      t << "  logic unused_t_norm;\n  assign unused_t_norm = ^t_norm[" << a - 1 << ":" << m
+        << "];\n";
   }
   // Below the normal range.
   const int ss = pn - m;  // subnormal shift
@@ -810,8 +843,10 @@ std::string emit_convert_minifloat(const Ctx& c) {
         << "  assign half = (k == '0) ? '0 : " << a + 1 << "'d1 << (k - " << kw << "'d1);\n";
       if (mode == Rounding::nearest_even) {
         t << "  logic lo_odd;  // the lower neighbour's code is odd (0 has an even code)\n";
-        if (fo.subnormals) t << "  assign lo_odd = lo[0];\n";
-        else t << "  assign lo_odd = normal & lo[0];\n";
+        if (fo.subnormals)
+          t << "  assign lo_odd = lo[0];\n";
+        else
+          t << "  assign lo_odd = normal & lo[0];\n";
         t << "  assign up = nz & (({1'b0, rem} > half) | (({1'b0, rem} == half) & lo_odd));\n";
       } else {
         t << "  assign up = nz & ({1'b0, rem} >= half);\n";
@@ -820,7 +855,8 @@ std::string emit_convert_minifloat(const Ctx& c) {
       break;
     }
     case Rounding::toward_zero:
-      t << "  assign up = 1'b0;\n  logic unused_round;\n  assign unused_round = ^{rand_v, nz, k};\n";
+      t << "  assign up = 1'b0;\n  logic unused_round;\n  assign unused_round = ^{rand_v, nz, "
+           "k};\n";
       break;
     case Rounding::down:
       t << "  assign up = nz & neg;\n  logic unused_rand;\n  assign unused_rand = ^{rand_v, k};\n";
@@ -830,7 +866,8 @@ std::string emit_convert_minifloat(const Ctx& c) {
       break;
     case Rounding::stochastic: {
       t << "  // stochastic: positive: f = first R bits of rem / 2^k; up iff f + rand >= 2^R.\n"
-        << "  // negative: g = first R bits of 1 - rem / 2^k; the smaller magnitude iff g + rand >= 2^R.\n";
+        << "  // negative: g = first R bits of 1 - rem / 2^k; the smaller magnitude iff g + rand "
+           ">= 2^R.\n";
       t << "  logic [" << r << ":0] one_r, f_pos, f_neg, sum_pos, sum_neg;\n"
         << "  assign one_r = " << r + 1 << "'d1 << " << r << ";\n"
         << "  always_comb begin : p_stochastic\n"
@@ -839,8 +876,8 @@ std::string emit_convert_minifloat(const Ctx& c) {
         << "      f_neg = one_r - f_pos;\n"
         << "    end else begin\n"
         << "      f_pos = " << r + 1 << "'(rem >> (k - " << kw << "'d" << r << "));\n"
-        << "      f_neg = one_r - " << r + 1 << "'d1 - " << r + 1 << "'((rem - " << a << "'d1) >> (k - "
-        << kw << "'d" << r << "));\n"
+        << "      f_neg = one_r - " << r + 1 << "'d1 - " << r + 1 << "'((rem - " << a
+        << "'d1) >> (k - " << kw << "'d" << r << "));\n"
         << "    end\n  end\n"
         << "  assign sum_pos = f_pos + " << r + 1 << "'(rand_v);\n"
         << "  assign sum_neg = f_neg + " << r + 1 << "'(rand_v);\n"
@@ -849,10 +886,11 @@ std::string emit_convert_minifloat(const Ctx& c) {
     }
   }
   t << "  logic [" << mw - 1 << ":0] mcode;\n";
-  if (fo.subnormals) t << "  assign mcode = lo + " << mw << "'(up);\n";
+  if (fo.subnormals)
+    t << "  assign mcode = lo + " << mw << "'(up);\n";
   else
-    t << "  assign mcode = normal ? lo + " << mw << "'(up) : (up ? " << mw << "'d" << (uint64_t{1} << m)
-      << " : '0);\n";
+    t << "  assign mcode = normal ? lo + " << mw << "'(up) : (up ? " << mw << "'d"
+      << (uint64_t{1} << m) << " : '0);\n";
   // Overflow.
   t << "  logic ovf;\n  assign ovf = (mcode > " << mw << "'d" << max_mag << ");\n";
   t << "  logic [" << em - 1 << ":0] mfinal;\n";
@@ -868,16 +906,18 @@ std::string emit_convert_minifloat(const Ctx& c) {
       case Rounding::up: away = "~neg"; break;
       default: away = "1'b1"; break;
     }
-    t << "  assign mfinal = !ovf ? mcode[" << em - 1 << ":0] : (" << away << " ? " << em << "'h" << std::hex
-      << special_mag << " : " << em << "'h" << max_mag << std::dec << ");\n";
+    t << "  assign mfinal = !ovf ? mcode[" << em - 1 << ":0] : (" << away << " ? " << em << "'h"
+      << std::hex << special_mag << " : " << em << "'h" << max_mag << std::dec << ");\n";
   } else {
     t << "  assign mfinal = ovf ? " << em << "'h" << std::hex << max_mag << std::dec << " : mcode["
       << em - 1 << ":0];\n";
   }
-  if (mw > em) t << "  logic unused_mcode;\n  assign unused_mcode = ^mcode[" << mw - 1 << ":" << em << "];\n";
+  if (mw > em)
+    t << "  logic unused_mcode;\n  assign unused_mcode = ^mcode[" << mw - 1 << ":" << em << "];\n";
   const bool keep_sign = fo.specials == Specials::ieee;
   t << "  logic zero;\n  assign zero = (mag == '0);\n";
-  t << "  assign out_d = zero ? '0 : {neg & " << (keep_sign ? "1'b1" : "(mfinal != '0)") << ", mfinal};\n";
+  t << "  assign out_d = zero ? '0 : {neg & " << (keep_sign ? "1'b1" : "(mfinal != '0)")
+    << ", mfinal};\n";
   t << "  assign sat_d = ~zero & ovf;\n";
   return t.str();
 }
@@ -926,7 +966,8 @@ std::string emit_output_stage(const Ctx& c) {
     << "                     (total[AddWidth-1:AccWidth-1] == '1);\n";
   if (sat)
     t << "  assign acc_b = bias_fits ? total[AccWidth-1:0]\n"
-      << "                           : {total[AddWidth-1], {(AccWidth-1){~total[AddWidth-1]}}};\n\n";
+      << "                           : {total[AddWidth-1], "
+         "{(AccWidth-1){~total[AddWidth-1]}}};\n\n";
   else
     t << "  assign acc_b = total[AccWidth-1:0];  // wrap\n\n";
   t << "  logic [RandWidth-1:0] rand_v;\n";
@@ -938,8 +979,10 @@ std::string emit_output_stage(const Ctx& c) {
       << "  logic unused_key;\n  assign unused_key = ^{key_i, index_i};\n\n";
   }
   t << "  logic [OutWidth-1:0] out_d;\n  logic sat_d;\n";
-  if (s.fmt.out.format.kind == FormatKind::fixed) t << emit_convert_fixed(c);
-  else t << emit_convert_minifloat(c);
+  if (s.fmt.out.format.kind == FormatKind::fixed)
+    t << emit_convert_fixed(c);
+  else
+    t << emit_convert_minifloat(c);
   t << "\n  logic             valid_q, sat_q, acc_ovf_q;\n"
     << "  logic [OutWidth-1:0] out_q;\n"
     << "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_out\n"
@@ -1045,7 +1088,8 @@ std::string emit_pe(const Ctx& c) {
     << "    ) u_align (\n"
     << "      .val_i(prod[i*ProdWidth +: ProdWidth]),\n"
     << "      .val_o(prod_al[i*AlignWidth +: AlignWidth])\n    );\n  end\n\n";
-  if (stochastic) t << "  assign s1_tag_d = {first_i, last_i, bias_i, index_i};\n";
+  if (stochastic)
+    t << "  assign s1_tag_d = {first_i, last_i, bias_i, index_i};\n";
   else
     t << "  assign s1_tag_d = {first_i, last_i, bias_i};\n"
       << "  logic unused_index;\n  assign unused_index = ^index_i;\n";
@@ -1068,8 +1112,8 @@ std::string emit_pe(const Ctx& c) {
     << "    .tag_o  (tree_tag),\n    .sum_o  (tree_sum)\n  );\n\n";
   // Stage 3.
   t << "  // Stage 3: the accumulator.\n"
-    << "  localparam int unsigned AccTagWidth = TagWidth - 2;  // {bias code" << (stochastic ? ", index" : "")
-    << "}\n"
+    << "  localparam int unsigned AccTagWidth = TagWidth - 2;  // {bias code"
+    << (stochastic ? ", index" : "") << "}\n"
     << "  logic                   acc_valid, acc_ovf;\n  logic [AccWidth-1:0]    acc;\n"
     << "  logic [AccTagWidth-1:0] acc_tag;\n"
     << "  ristsim_accumulator #(\n"
@@ -1090,11 +1134,13 @@ std::string emit_pe(const Ctx& c) {
     << "  ) u_bias_to_fixed (\n"
     << "    .code_i(acc_tag[AccTagWidth-1 -: BiasWidth]),\n    .val_o (bias_fixed)\n  );\n"
     << "  ristsim_align #(\n    .InWidth (BiasFixedWidth),\n    .OutWidth(BiasAlignWidth),\n"
-    << "    .Shift   (" << bias_shift << ")  // bias FL " << s.bias_fixed.fl << " - F " << s.frac_bits
-    << "\n  ) u_bias_align (\n"
+    << "    .Shift   (" << bias_shift << ")  // bias FL " << s.bias_fixed.fl << " - F "
+    << s.frac_bits << "\n  ) u_bias_align (\n"
     << "    .val_i(bias_fixed),\n    .val_o(bias_al)\n  );\n";
-  if (stochastic) t << "  assign out_index = acc_tag[63:0];\n";
-  else t << "  assign out_index = '0;\n";
+  if (stochastic)
+    t << "  assign out_index = acc_tag[63:0];\n";
+  else
+    t << "  assign out_index = '0;\n";
   t << "  ristsim_output_stage #(\n"
     << "    .AccWidth (AccWidth),\n    .BiasWidth(BiasAlignWidth),\n    .OutWidth (OutWidth),\n"
     << "    .RandWidth(" << s.fmt.out.random_bits << ")\n"

@@ -28,8 +28,8 @@ const char* to_string(PlantedBug b);
 bool parse_planted_bug(const std::string& s, PlantedBug* out);
 
 struct RtlOptions {
-  std::string arch_path;   ///< recorded in the headers
-  std::string arch_hash;   ///< "0x..." FNV-1a of the arch file's text, recorded in the headers
+  std::string arch_path;  ///< recorded in the headers
+  std::string arch_hash;  ///< "0x..." FNV-1a of the arch file's text, recorded in the headers
   PlantedBug bug = PlantedBug::none;
 };
 

@@ -5,9 +5,9 @@
 //
 //   cosim_bench ARCH.yaml [CYCLES]
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "config/arch_yaml.h"
@@ -24,7 +24,7 @@ namespace {
 /// Writes the next cycle's inputs at every falling edge.
 SC_MODULE(Driver) {
   SC_HAS_PROCESS(Driver);
-  Driver(sc_core::sc_module_name n, cycle::PeHarness* h, const std::vector<rtlgen::PeInputs>* s)
+  Driver(sc_core::sc_module_name n, cycle::PeHarness * h, const std::vector<rtlgen::PeInputs>* s)
       : sc_module(n), h_(h), s_(s) {
     SC_METHOD(next);
     sensitive << h_->clk.negedge_event();
@@ -83,10 +83,12 @@ extern "C" int sc_main(int argc, char** argv) {
   const double sc_cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
 
   // CPU time is what one core spent; wall time also counts waiting on a busy machine.
-  std::printf("Verilated RTL: %llu cycles, %.3f s CPU (%.3g cycles/s), %.3f s wall (%.3g cycles/s)\n",
-              static_cast<unsigned long long>(n), rtl_cpu, n / rtl_cpu, rtl_s, n / rtl_s);
-  std::printf("SystemC model: %llu cycles, %.3f s CPU (%.3g cycles/s), %.3f s wall (%.3g cycles/s)\n",
-              static_cast<unsigned long long>(n), sc_cpu, n / sc_cpu, sc_s, n / sc_s);
+  std::printf(
+      "Verilated RTL: %llu cycles, %.3f s CPU (%.3g cycles/s), %.3f s wall (%.3g cycles/s)\n",
+      static_cast<unsigned long long>(n), rtl_cpu, n / rtl_cpu, rtl_s, n / rtl_s);
+  std::printf(
+      "SystemC model: %llu cycles, %.3f s CPU (%.3g cycles/s), %.3f s wall (%.3g cycles/s)\n",
+      static_cast<unsigned long long>(n), sc_cpu, n / sc_cpu, sc_s, n / sc_s);
   std::printf("(checksum %llu)\n", static_cast<unsigned long long>(sink));
   return 0;
 }

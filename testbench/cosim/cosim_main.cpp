@@ -14,7 +14,9 @@
 #include "config/arch_yaml.h"
 #include "cycle/cosim.h"
 
-extern "C" int sc_main(int, char**) { return 1; }  // libsystemc wants it; main() below wins
+extern "C" int sc_main(int, char**) {
+  return 1;
+}  // libsystemc wants it; main() below wins
 
 int main(int argc, char** argv) {
   using namespace ristsim;
@@ -43,22 +45,25 @@ int main(int argc, char** argv) {
     const cycle::CosimResult r = cycle::run_cosim(arch, o);
     const cycle::Divergence& d = r.first;
     if (d.found)
-      std::printf("FIRST DIVERGENCE (%s): layer %s, output index %llu, cycle %llu, port %s: "
-                  "expected %s, actual %s\n",
-                  d.against.c_str(), d.layer.c_str(), static_cast<unsigned long long>(d.output_index),
-                  static_cast<unsigned long long>(d.cycle), d.port.c_str(),
-                  cycle::bits_text(d.expected, d.width).c_str(),
-                  cycle::bits_text(d.actual, d.width).c_str());
-    std::printf("arch %s (seed %llu, bug %s): cycles %llu, vectors %llu, outputs checked %llu, "
-                "mismatches = %llu, build %.1f s\n",
-                arch.name.c_str(), static_cast<unsigned long long>(o.seed), rtlgen::to_string(o.bug),
-                static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.vectors),
-                static_cast<unsigned long long>(r.outputs),
-                static_cast<unsigned long long>(r.mismatches), r.build_seconds);
-    std::printf("coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
-                static_cast<unsigned long long>(r.cover_saturated),
-                static_cast<unsigned long long>(r.cover_acc_ovf),
-                static_cast<unsigned long long>(r.cover_ties));
+      std::printf(
+          "FIRST DIVERGENCE (%s): layer %s, output index %llu, cycle %llu, port %s: "
+          "expected %s, actual %s\n",
+          d.against.c_str(), d.layer.c_str(), static_cast<unsigned long long>(d.output_index),
+          static_cast<unsigned long long>(d.cycle), d.port.c_str(),
+          cycle::bits_text(d.expected, d.width).c_str(),
+          cycle::bits_text(d.actual, d.width).c_str());
+    std::printf(
+        "arch %s (seed %llu, bug %s): cycles %llu, vectors %llu, outputs checked %llu, "
+        "mismatches = %llu, build %.1f s\n",
+        arch.name.c_str(), static_cast<unsigned long long>(o.seed), rtlgen::to_string(o.bug),
+        static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.vectors),
+        static_cast<unsigned long long>(r.outputs), static_cast<unsigned long long>(r.mismatches),
+        r.build_seconds);
+    std::printf(
+        "coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
+        static_cast<unsigned long long>(r.cover_saturated),
+        static_cast<unsigned long long>(r.cover_acc_ovf),
+        static_cast<unsigned long long>(r.cover_ties));
     std::printf("%s\n", r.ok() ? "COSIM PASS" : "COSIM FAIL");
     return r.ok() ? 0 : 1;
   } catch (const std::exception& e) {

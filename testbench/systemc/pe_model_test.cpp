@@ -140,9 +140,9 @@ extern "C" int sc_main(int argc, char** argv) {
         qout.pop_front();
         const cycle::Golden& g = gold[j];
         check(o.out == g.out && o.sat == g.sat && o.acc_ovf == g.acc_ovf, "output", c, j,
-              "expected code " + std::to_string(g.out) + " sat " + std::to_string(g.sat) +
-                  " ovf " + std::to_string(g.acc_ovf) + ", model " + std::to_string(o.out) +
-                  " sat " + std::to_string(o.sat) + " ovf " + std::to_string(o.acc_ovf));
+              "expected code " + std::to_string(g.out) + " sat " + std::to_string(g.sat) + " ovf " +
+                  std::to_string(g.acc_ovf) + ", model " + std::to_string(o.out) + " sat " +
+                  std::to_string(o.sat) + " ovf " + std::to_string(o.acc_ovf));
         ++checked;
       }
     }

@@ -51,14 +51,15 @@ extern "C" int sc_main(int argc, char** argv) {
   const uint64_t per_pe = (outputs + run.pes - 1) / run.pes;
   // Rising edges from the first chunk to the last result: no stalls make it exact.
   const uint64_t lower = per_pe * chunks_per + shape.latency() - 1;
-  std::printf("%s on %d PEs x %d lanes: %llu outputs, %llu cycles (lower bound %llu), %llu chunks, "
-              "%llu MACs, utilisation %.3f, stalls %llu, idle %llu, mismatches %llu\n",
-              mode.c_str(), run.pes, shape.lanes, static_cast<unsigned long long>(st.outputs),
-              static_cast<unsigned long long>(st.cycles), static_cast<unsigned long long>(lower),
-              static_cast<unsigned long long>(st.chunks), static_cast<unsigned long long>(st.macs),
-              st.utilisation, static_cast<unsigned long long>(st.stall_cycles),
-              static_cast<unsigned long long>(st.idle_cycles),
-              static_cast<unsigned long long>(st.mismatches));
+  std::printf(
+      "%s on %d PEs x %d lanes: %llu outputs, %llu cycles (lower bound %llu), %llu chunks, "
+      "%llu MACs, utilisation %.3f, stalls %llu, idle %llu, mismatches %llu\n",
+      mode.c_str(), run.pes, shape.lanes, static_cast<unsigned long long>(st.outputs),
+      static_cast<unsigned long long>(st.cycles), static_cast<unsigned long long>(lower),
+      static_cast<unsigned long long>(st.chunks), static_cast<unsigned long long>(st.macs),
+      st.utilisation, static_cast<unsigned long long>(st.stall_cycles),
+      static_cast<unsigned long long>(st.idle_cycles),
+      static_cast<unsigned long long>(st.mismatches));
   bool ok = st.mismatches == 0 && st.outputs == outputs && st.chunks == outputs * chunks_per;
   if (mode == "conv" || mode == "fc") ok = ok && st.cycles == lower && st.stall_cycles == 0;
   if (mode == "conv_bandwidth") ok = ok && st.cycles > lower && st.stall_cycles > 0;
