@@ -28,7 +28,7 @@ std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::st
   std::string dir = o.rtl_dir;
   if (dir.empty()) {
     rtlgen::RtlOptions ro;
-    ro.arch_path = arch.path;
+    ro.arch_path = std::filesystem::path(arch.path).filename().string();
     ro.arch_hash = config::hex64(config::arch_hash(arch));
     ro.bug = o.bug;
     const std::vector<rtlgen::RtlFile> files = rtlgen::generate_pe_rtl(shape, ro);

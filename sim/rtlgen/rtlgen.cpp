@@ -1175,7 +1175,7 @@ std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& opt
 std::vector<RtlFile> generate_pe_rtl(const config::Arch& arch, PlantedBug bug,
                                      const std::string& dynamic_fl) {
   RtlOptions o;
-  o.arch_path = arch.path;
+  o.arch_path = std::filesystem::path(arch.path).filename().string();  // deterministic: no cwd
   o.arch_hash = config::hex64(config::arch_hash(arch));
   o.bug = bug;
   return generate_pe_rtl(make_pe_shape(arch, nullptr, dynamic_fl), o);

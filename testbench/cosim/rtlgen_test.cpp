@@ -57,6 +57,16 @@ TEST(RtlGen, deterministic_and_records_the_arch) {
   }
 }
 
+TEST(RtlGen, same_bytes_from_any_working_directory) {
+  const auto abs = rtlgen::generate_pe_rtl(load("dynfixed8"));
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(RISTSIM_SOURCE_DIR);
+  const auto rel = rtlgen::generate_pe_rtl(config::load_arch("configs/dynfixed8.yaml"));
+  std::filesystem::current_path(cwd);
+  ASSERT_EQ(abs.size(), rel.size());
+  for (size_t i = 0; i < abs.size(); ++i) EXPECT_EQ(abs[i].text, rel[i].text) << abs[i].name;
+}
+
 TEST(RtlGen, widths_come_from_growth_rules) {
   const rtlgen::PeShape s = rtlgen::make_pe_shape(load("dynfixed8"), nullptr, "auto");
   // fixed<8,7> x fixed<8,7> = fixed<16,14>; 16 lanes add 4 bits.
