@@ -47,9 +47,10 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "dynamic-fl", po::value<std::string>()->default_value("auto"),
       "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
       "model", po::value<std::string>(), "network (real layers: needs the engine; not yet)")(
-      "layer", po::value<std::string>(), "layer of --model")(
-      "json", "print the result as one JSON object")("vcd", po::value<std::string>(),
-                                                     "write the RTL's waveform to FILE")(
+      "layer", po::value<std::string>(), "layer of --model")("json",
+                                                             "print the result as one JSON object")(
+      "vcd", po::value<std::string>(),
+      "write the RTL waveform to FILE and the SystemC one to FILE.systemc.vcd")(
       "cache", po::value<std::string>(), "Verilator build cache directory")(
       "plant-bug", po::value<std::string>()->default_value("none"),
       "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane)");

@@ -64,6 +64,23 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   const PeStream stream = stream_jobs(shape, jobs, o.stream, o.seed);
   r.vectors = jobs.size();
 
+  // The SystemC side's waveform next to the RTL's: FILE.systemc.vcd.
+  sc_core::sc_trace_file* tf = nullptr;
+  if (!o.vcd.empty()) {
+    tf = sc_core::sc_create_vcd_trace_file((o.vcd + ".systemc").c_str());
+    PeModel& m = model.model();
+    sc_core::sc_trace(tf, model.clk, "clk");
+    sc_core::sc_trace(tf, model.valid, "valid_i");
+    sc_core::sc_trace(tf, m.s1_valid, "s1_valid");
+    sc_core::sc_trace(tf, m.s2_valid, "s2_valid");
+    sc_core::sc_trace(tf, m.s2_sum, "s2_sum");
+    sc_core::sc_trace(tf, m.s3_valid, "s3_valid");
+    sc_core::sc_trace(tf, m.s3_acc, "s3_acc");
+    sc_core::sc_trace(tf, model.valid_o, "valid_o");
+    sc_core::sc_trace(tf, model.out_o, "out_o");
+    sc_core::sc_trace(tf, model.sat_o, "sat_o");
+    sc_core::sc_trace(tf, model.acc_ovf_o, "acc_ovf_o");
+  }
   rtl.reset();
   model.reset();
   double sc_s = 0, rtl_s = 0;
@@ -121,6 +138,7 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   if (next_job != gold.size() && !r.first.found) {
     diverge(r.cycles, "valid_o", "systemc vs golden (results missing)", 1, 1, 0);
   }
+  if (tf) sc_core::sc_close_vcd_trace_file(tf);
   r.systemc_cycles_per_s = sc_s > 0 ? r.cycles / sc_s : 0;
   r.rtl_cycles_per_s = rtl_s > 0 ? r.cycles / rtl_s : 0;
   return r;

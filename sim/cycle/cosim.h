@@ -19,8 +19,8 @@ struct CosimOptions {
   uint64_t seed = 1;                ///< stimulus seed
   uint64_t stream = 0;              ///< stochastic stream (the layer's index)
   std::string dynamic_fl = "auto";  ///< see rtlgen::pe_formats()
-  std::string vcd;                  ///< RTL waveform file; empty: none
-  std::string cache_root;           ///< Verilator builds; empty: rtlgen::default_cache_root()
+  std::string vcd;         ///< RTL waveform file (SystemC model: vcd + ".systemc.vcd"); empty: none
+  std::string cache_root;  ///< Verilator builds; empty: rtlgen::default_cache_root()
   rtlgen::PlantedBug bug = rtlgen::PlantedBug::none;  ///< tests only (generated RTL)
   std::string layer = "random";                       ///< names the stimulus in reports
 };
