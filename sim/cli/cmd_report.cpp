@@ -26,7 +26,15 @@
 
 namespace ristsim::cli {
 
+/// A model file: .onnx (sim/io's import), a weight file, or a .yaml description.
+std::unique_ptr<engine::Net> load_model_file(const std::string& path,
+                                             const engine::NetOptions& o);  // cmd_train.cpp
+
 namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
 
 engine::Samples samples_from(const io::Dataset& d) {
   return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
@@ -80,7 +88,8 @@ int cmd_report(const std::vector<std::string>& args) {
       "quantized top-1 on the test split) or from --accuracy-fp32/--accuracy-quantized.\n"
       "See docs/cost.md.");
   cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
-      "model", po::value<std::string>()->required(), "weight file, or network description (.yaml)")(
+      "model", po::value<std::string>()->required(),
+      "model: .onnx, weight file, or network description (.yaml)")(
       "weights", po::value<std::string>(), "weight file for a .yaml --model")(
       "data", po::value<std::string>(),
       "data set (fashion-mnist, or a directory): measure accuracy")(
@@ -144,10 +153,11 @@ int cmd_report(const std::vector<std::string>& args) {
     in.data_name = test_set.source;
   }
   {
-    std::unique_ptr<engine::Net> net = engine::load_model(model_path, no);
+    std::unique_ptr<engine::Net> net = load_model_file(model_path, no);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.model_name = net->spec().name.empty() ? model_path : net->spec().name;
-    if (!cl.has("weights") && !engine::is_weights_file(model_path))
+    if (!cl.has("weights") && !engine::is_weights_file(model_path) &&
+        !ends_with(model_path, ".onnx"))
       in.notes.push_back(
           "the model is a network description without a weight file: its weights are "
           "random (seed " +
@@ -164,7 +174,7 @@ int cmd_report(const std::vector<std::string>& args) {
     engine::NetOptions eo = no;
     eo.batch = batch;
     eo.with_loss = true;
-    std::unique_ptr<engine::Net> net = engine::load_model(model_path, eo);
+    std::unique_ptr<engine::Net> net = load_model_file(model_path, eo);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
     io::Dataset calib_set;
