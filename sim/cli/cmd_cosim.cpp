@@ -47,8 +47,11 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "dynamic-fl", po::value<std::string>()->default_value("auto"),
       "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
       "model", po::value<std::string>(), "network (real layers: needs the engine; not yet)")(
-      "layer", po::value<std::string>(), "layer of --model")("json",
-                                                             "print the result as one JSON object")(
+      "layer", po::value<std::string>(), "layer of --model")(
+      "conv", po::value<std::string>(),
+      "stream a whole layer of this geometry with random codes instead of --vectors: "
+      "C,H,W,K,KH,KW,STRIDE,PAD (an inner product: I,1,1,O,1,1,1,0)")(
+      "json", "print the result as one JSON object")(
       "vcd", po::value<std::string>(),
       "write the RTL waveform to FILE and the SystemC one to FILE.systemc.vcd")(
       "cache", po::value<std::string>(), "Verilator build cache directory")(
@@ -68,6 +71,10 @@ int cmd_cosim(const std::vector<std::string>& args) {
   o.stream = cl.get<uint64_t>("stream");
   o.dynamic_fl = cl.get<std::string>("dynamic-fl");
   if (cl.has("vcd")) o.vcd = cl.get<std::string>("vcd");
+  if (cl.has("conv")) {
+    o.conv = cl.get<std::string>("conv");
+    o.layer = "conv(" + o.conv + ")";
+  }
   if (cl.has("cache")) o.cache_root = cl.get<std::string>("cache");
   if (!rtlgen::parse_planted_bug(cl.get<std::string>("plant-bug"), &o.bug))
     throw UsageError("unknown --plant-bug '" + cl.get<std::string>("plant-bug") + "'");
@@ -77,6 +84,8 @@ int cmd_cosim(const std::vector<std::string>& args) {
   try {
     r = cycle::run_cosim(arch, o);
   } catch (const rtlgen::Unsupported& e) {
+    throw UsageError(e.what());
+  } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
   const cycle::Divergence& d = r.first;

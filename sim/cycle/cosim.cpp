@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <random>
 
 #include "config/describe.h"
 #include "cycle/pe_model.h"
@@ -52,7 +53,19 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   PeHarness model(shape, "pe");
 
   const kernels::ExactLayerSpec spec = exact_spec(shape, o.stream);
-  const std::vector<DotJob> jobs = make_jobs(shape, spec, o.vectors, o.seed);
+  std::vector<DotJob> jobs;
+  if (o.conv.empty()) {
+    jobs = make_jobs(shape, spec, o.vectors, o.seed);
+  } else {
+    const kernels::ConvShape c = parse_conv_shape(o.conv);
+    std::mt19937_64 rng(o.seed);
+    std::vector<uint32_t> in(static_cast<size_t>(c.c) * c.h * c.w);
+    std::vector<uint32_t> w(static_cast<size_t>(c.k) * c.c * c.kh * c.kw), b(c.k);
+    for (uint32_t& x : in) x = random_finite_code(shape.fmt.act, rng);
+    for (uint32_t& x : w) x = random_finite_code(shape.fmt.wt, rng);
+    for (uint32_t& x : b) x = random_finite_code(shape.fmt.bias, rng);
+    jobs = layer_jobs(c, in.data(), w.data(), b.data());
+  }
   std::vector<Golden> gold;
   gold.reserve(jobs.size());
   for (const DotJob& j : jobs) {

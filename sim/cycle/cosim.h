@@ -23,6 +23,9 @@ struct CosimOptions {
   std::string cache_root;  ///< Verilator builds; empty: rtlgen::default_cache_root()
   rtlgen::PlantedBug bug = rtlgen::PlantedBug::none;  ///< tests only (generated RTL)
   std::string layer = "random";                       ///< names the stimulus in reports
+  /// A layer geometry "C,H,W,K,KH,KW,STRIDE,PAD" to stream whole (random codes,
+  /// real indices and padding) instead of `vectors` random elements; empty: none.
+  std::string conv;
 };
 
 /// The first place where something disagreed.

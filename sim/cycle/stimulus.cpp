@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <stdexcept>
 
 namespace ristsim::cycle {
 
@@ -166,6 +168,40 @@ std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpe
     jobs.push_back(std::move(j));
   }
   return jobs;
+}
+
+std::vector<DotJob> layer_jobs(const kernels::ConvShape& c, const uint32_t* in_codes,
+                               const uint32_t* w_codes, const uint32_t* bias_codes) {
+  if (const char* e = kernels::validate(c)) throw std::invalid_argument(e);
+  std::vector<DotJob> jobs;
+  jobs.reserve(static_cast<size_t>(c.n) * c.k * c.oh * c.ow);
+  for (int img = 0; img < c.n; ++img)
+    for (int k = 0; k < c.k; ++k)
+      for (int oy = 0; oy < c.oh; ++oy)
+        for (int ox = 0; ox < c.ow; ++ox) {
+          DotJob j;
+          j.terms = kernels::conv_terms(c, in_codes, w_codes, img, k, oy, ox);
+          j.bias = bias_codes ? bias_codes[k] : 0;
+          j.index = ((static_cast<uint64_t>(img) * c.k + k) * c.oh + oy) * c.ow + ox;
+          j.kind = "layer";
+          jobs.push_back(std::move(j));
+        }
+  return jobs;
+}
+
+kernels::ConvShape parse_conv_shape(const std::string& text) {
+  int ch, h, w, k, kh, kw, st, pad;
+  char tail;
+  if (std::sscanf(text.c_str(), "%d,%d,%d,%d,%d,%d,%d,%d%c", &ch, &h, &w, &k, &kh, &kw, &st, &pad,
+                  &tail) != 8)
+    throw std::invalid_argument("layer shape: expected C,H,W,K,KH,KW,STRIDE,PAD, not '" + text +
+                                "'");
+  kernels::ConvShape c{1, ch, h, w, k, kh, kw, st, st, pad, pad, 1, 1, 1, 0, 0};
+  if (st < 1) throw std::invalid_argument("layer shape: stride must be >= 1");
+  c.oh = (h + 2 * pad - kh) / st + 1;
+  c.ow = (w + 2 * pad - kw) / st + 1;
+  if (const char* e = kernels::validate(c)) throw std::invalid_argument(e);
+  return c;
 }
 
 PeStream stream_jobs(const PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,

@@ -47,6 +47,17 @@ Golden golden(const kernels::ExactLayerSpec& spec, const DotJob& job,
 std::vector<DotJob> make_jobs(const rtlgen::PeShape& shape, const kernels::ExactLayerSpec& spec,
                               int count, uint64_t seed);
 
+/// The jobs of a whole convolution / inner-product layer: every output element
+/// in NCHW order, its terms in datapath order (conv_terms(), padding marked),
+/// its bias and its NCHW index (the stochastic element index).
+std::vector<DotJob> layer_jobs(const kernels::ConvShape& conv, const uint32_t* in_codes,
+                               const uint32_t* w_codes, const uint32_t* bias_codes);
+
+/// Parses "C,H,W,K,KH,KW,STRIDE,PAD" (one image; groups 1, dilation 1) into a
+/// shape; an inner product of I inputs and O outputs is "I,1,1,O,1,1,1,0".
+/// Throws std::invalid_argument.
+kernels::ConvShape parse_conv_shape(const std::string& text);
+
 /// The cycle-by-cycle inputs of a job stream: each job as ceil(T/K) chunks
 /// back to back (first/last marked), random idle cycles between jobs (inputs
 /// then random garbage with valid low), and enough idle cycles at the end to
