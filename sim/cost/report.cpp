@@ -833,6 +833,13 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
   files.json = outputs[2].first.string();
   for (const Plot& p : plots)
     files.plots.push_back((fs::path(out_dir) / "plots" / p.file).string());
+  // Plots of an earlier report that this one does not have (e.g. no Pareto points now).
+  for (const char* name :
+       {"energy_vs_bits.svg", "area_vs_bits.svg", "pareto.svg", "layers_energy.svg"}) {
+    bool ours = false;
+    for (const Plot& p : plots) ours = ours || p.file == name;
+    if (!ours) fs::remove(fs::path(out_dir) / "plots" / name, ec);
+  }
   return files;
 }
 

@@ -266,6 +266,14 @@ TEST(CostReport, files_and_json) {
   }
   const std::string md = slurp(dir / "report.md");
   EXPECT_NE(md.find("| conv1 |"), std::string::npos);
+  // A second report into the same folder without Pareto points drops the old plot.
+  if (!f.plots.empty()) {
+    ASSERT_TRUE(fs::exists(dir / "plots" / "pareto.svg"));
+    in.pareto.clear();
+    write_report(in, m, dir.string());
+    EXPECT_FALSE(fs::exists(dir / "plots" / "pareto.svg"));
+    EXPECT_TRUE(fs::exists(dir / "plots" / "energy_vs_bits.svg"));
+  }
   fs::remove_all(dir);
 }
 
