@@ -103,6 +103,8 @@ int cmd_report(const std::vector<std::string>& args) {
       "accuracy-fp32", po::value<double>(), "float32 top-1 accuracy (fraction) when not measured")(
       "accuracy-quantized", po::value<double>(),
       "quantized top-1 accuracy (fraction) when not measured")(
+      "activity", po::value<double>()->default_value(1.0),
+      "scale of the dynamic compute energy (toggle rate against the anchors' activity)")(
       "pareto", po::value<std::string>(),
       "quantization-search results: CSV label,energy_pj,accuracy")(
       "limit", po::value<int>()->default_value(1000),
@@ -164,6 +166,12 @@ int cmd_report(const std::vector<std::string>& args) {
           std::to_string(no.seed) + "), so its accuracy means nothing.");
     in.layers = cost::layer_work_from_net(*net, arch);
   }
+  const double activity = cl.get<double>("activity");
+  if (!(activity >= 0)) throw UsageError("--activity must not be negative");
+  for (cost::LayerWork& w : in.layers) w.activity = activity;
+  if (activity != 1.0)
+    in.notes.push_back("dynamic compute energy scaled by --activity " + std::to_string(activity) +
+                       ".");
   if (in.layers.empty())
     throw JobError("the model has no Convolution or InnerProduct layer to cost");
 
