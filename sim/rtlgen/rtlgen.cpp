@@ -386,7 +386,7 @@ std::string emit_align(const Ctx& c) {
   t << "  if (Shift <= 0) begin : g_left\n"
     << "    assign val_o = OutWidth'($signed(val_i)) <<< (-Shift);\n"
     << "  end else begin : g_right\n"
-    << "    localparam int unsigned ExtWidth = (int'(InWidth) > Shift) ? InWidth : Shift + 1;\n"
+    << "    localparam int unsigned ExtWidth = (InWidth > Shift) ? InWidth : Shift + 1;  // Shift > 0\n"
     << "    logic [ExtWidth-1:0] val_ext;\n"
     << "    logic [ExtWidth-1:0] floor_q;\n"
     << "    logic                up;\n"
@@ -494,41 +494,42 @@ std::string emit_adder_tree(const Ctx& c) {
   for (int l = 0; l <= levels; ++l) extra[l] = l;
   if (c.o.bug == PlantedBug::tree_narrow && levels >= 1)
     for (int l = 1; l <= levels; ++l) extra[l] = l - 1;
-  auto width = [&](int l) {
-    return extra[l] == 0 ? std::string("InWidth") : "InWidth + " + std::to_string(extra[l]);
-  };
+  // Each level is one flat vector of nodes (node j at [j*W +: W]).
+  auto wname = [](int l) { return "W" + std::to_string(l); };
   t << "  // Level 0: the inputs.\n";
-  t << "  logic [" << k - 1 << ":0][InWidth-1:0] l0;\n";
-  t << "  for (genvar j = 0; j < NumLanes; j++) begin : g_level0\n"
-    << "    assign l0[j] = data_i[j*InWidth +: InWidth];\n"
-    << "  end\n";
+  t << "  localparam int unsigned W0 = InWidth;\n";
+  t << "  logic [NumLanes*W0-1:0] l0;\n  assign l0 = data_i;\n";
   std::string prev_valid = "valid_i", prev_tag = "tag_i";
   int n = k;
   for (int l = 1; l <= levels; ++l) {
     const int m = (n + 1) / 2;
     const int pairs = n / 2;
-    const std::string w = width(l), pw = width(l - 1);
+    const std::string w = wname(l), pw = wname(l - 1);
     const std::string cur = "l" + std::to_string(l), prv = "l" + std::to_string(l - 1);
     const bool narrow = extra[l] == extra[l - 1];
-    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s") << ", " << w
-      << " bits" << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
+    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s") << ", InWidth + "
+      << extra[l] << " bits" << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
+    t << "  localparam int unsigned " << w << " = InWidth + " << extra[l] << ";\n";
     const std::string dname = s.tree_reg_after(l) ? cur + "_d" : cur;
-    t << "  logic [" << m - 1 << ":0][" << w << "-1:0] " << dname << ";\n";
-    auto sext = [&](const std::string& x) {
-      if (narrow) return x;
-      return "{" + x + "[" + pw + "-1], " + x + "}";
+    t << "  logic [" << m << "*" << w << "-1:0] " << dname << ";\n";
+    auto node = [&](const std::string& idx) {
+      return prv + "[(" + idx + ")*" + pw + " +: " + pw + "]";
+    };
+    auto sext = [&](const std::string& idx) {
+      if (narrow) return node(idx);
+      return "{" + prv + "[(" + idx + ")*" + pw + " + " + pw + "-1], " + node(idx) + "}";
     };
     t << "  for (genvar j = 0; j < " << pairs << "; j++) begin : g_level" << l << "\n"
-      << "    assign " << dname << "[j] = " << sext(prv + "[2*j]") << " + " << sext(prv + "[2*j+1]")
-      << ";\n  end\n";
+      << "    assign " << dname << "[j*" << w << " +: " << w << "] = " << sext("2*j") << " + "
+      << sext("2*j+1") << ";\n  end\n";
     if (n % 2) {
-      t << "  assign " << dname << "[" << m - 1
-        << "] = " << sext(prv + "[" + std::to_string(n - 1) + "]") << ";  // odd node out\n";
+      t << "  assign " << dname << "[" << m - 1 << "*" << w << " +: " << w
+        << "] = " << sext(std::to_string(n - 1)) << ";  // odd node out\n";
     }
     if (s.tree_reg_after(l)) {
       const std::string vq = "valid_l" + std::to_string(l) + "_q";
       const std::string tq = "tag_l" + std::to_string(l) + "_q";
-      t << "  logic [" << m - 1 << ":0][" << w << "-1:0] " << cur << ";\n";
+      t << "  logic [" << m << "*" << w << "-1:0] " << cur << ";\n";
       t << "  logic " << vq << ";\n  logic [TagWidth-1:0] " << tq << ";\n";
       t << "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg_level" << l << "\n"
         << "    if (!rst_ni) begin\n"
@@ -544,7 +545,7 @@ std::string emit_adder_tree(const Ctx& c) {
   }
   t << "\n  assign valid_o = " << prev_valid << ";\n";
   t << "  assign tag_o   = " << prev_tag << ";\n";
-  const std::string last = "l" + std::to_string(levels) + "[0]";
+  const std::string last = "l" + std::to_string(levels);
   if (extra[levels] == levels) {
     t << "  assign sum_o   = " << last << ";\n";
   } else {
@@ -1153,6 +1154,24 @@ std::string emit_pe(const Ctx& c) {
   return t.str();
 }
 
+/// Puts every parameter-assertion block (`initial begin : p_assert...`, closed
+/// by the next line "  end") inside `ifndef SYNTHESIS, as lowRISC's ASSERT
+/// macros are: simulators check them, synthesis tools (yosys) skip them.
+std::string guard_assertions(const std::string& text) {
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    const size_t at = text.find("  initial begin : p_assert", pos);
+    if (at == std::string::npos) break;
+    const size_t end = text.find("\n  end\n", at);
+    if (end == std::string::npos) break;
+    out += text.substr(pos, at - pos) + "`ifndef SYNTHESIS\n";
+    out += text.substr(at, end + 7 - at) + "`endif\n";
+    pos = end + 7;
+  }
+  return out + text.substr(pos);
+}
+
 }  // namespace
 
 std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options) {
@@ -1167,7 +1186,10 @@ std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& opt
   files.push_back({"ristsim_output_stage.sv", emit_output_stage(c)});
   files.push_back({"ristsim_pe.sv", emit_pe(c)});
   std::string list;
-  for (const RtlFile& f : files) list += f.name + "\n";
+  for (RtlFile& f : files) {
+    f.text = guard_assertions(f.text);
+    list += f.name + "\n";
+  }
   files.push_back({"files.f", list});
   return files;
 }

@@ -81,6 +81,7 @@ TEST(RtlGen, widths_come_from_growth_rules) {
     if (f.name == "ristsim_adder_tree.sv") {
       EXPECT_NE(f.text.find("parameter int unsigned SumWidth = 20"), std::string::npos);
       EXPECT_NE(f.text.find("Level 4: 1 adder, InWidth + 4 bits"), std::string::npos);
+      EXPECT_NE(f.text.find("localparam int unsigned W4 = InWidth + 4;"), std::string::npos);
     }
   // E4M3 x E4M3: exactly_fixed is fixed<19,9>, the product fixed<38,18>.
   const rtlgen::PeShape e = rtlgen::make_pe_shape(load("e4m3"));
