@@ -386,7 +386,8 @@ std::string emit_align(const Ctx& c) {
   t << "  if (Shift <= 0) begin : g_left\n"
     << "    assign val_o = OutWidth'($signed(val_i)) <<< (-Shift);\n"
     << "  end else begin : g_right\n"
-    << "    localparam int unsigned ExtWidth = (InWidth > Shift) ? InWidth : Shift + 1;  // Shift > 0\n"
+    << "    localparam int unsigned ExtWidth = (InWidth > Shift) ? InWidth : Shift + 1;  // Shift "
+       "> 0\n"
     << "    logic [ExtWidth-1:0] val_ext;\n"
     << "    logic [ExtWidth-1:0] floor_q;\n"
     << "    logic                up;\n"
@@ -507,8 +508,9 @@ std::string emit_adder_tree(const Ctx& c) {
     const std::string w = wname(l), pw = wname(l - 1);
     const std::string cur = "l" + std::to_string(l), prv = "l" + std::to_string(l - 1);
     const bool narrow = extra[l] == extra[l - 1];
-    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s") << ", InWidth + "
-      << extra[l] << " bits" << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
+    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s")
+      << ", InWidth + " << extra[l] << " bits"
+      << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
     t << "  localparam int unsigned " << w << " = InWidth + " << extra[l] << ";\n";
     const std::string dname = s.tree_reg_after(l) ? cur + "_d" : cur;
     t << "  logic [" << m << "*" << w << "-1:0] " << dname << ";\n";
