@@ -237,6 +237,14 @@ TEST(FlowSearch, category_picks_the_smallest_width_within_the_margin) {
   EXPECT_EQ(g.quantized_test, 0.5);
   EXPECT_FALSE(g.met);
   EXPECT_EQ(g.notes.size(), 1u);
+  // Per layer: the greedy search ends at the same widths (the two units are independent here),
+  // and every accepted step was a whole-network evaluation within the margin.
+  o.fixed_conv = o.fixed_fc = o.fixed_act = -1;
+  const flow::SearchResult l = flow::search_layer(scorer, d.s, o);
+  EXPECT_EQ(l.plan.layers[0].weights, 2);
+  EXPECT_EQ(l.plan.layers[0].act, 4);
+  EXPECT_TRUE(l.met);
+  EXPECT_EQ(l.quantized_test, 1.0);
 }
 
 namespace {
