@@ -138,9 +138,13 @@ int minifloat_exp_bits(double max_abs, int bits) {
   return std::clamp(e, 2, std::max(2, std::min(8, bits - 1)));
 }
 
-numeric::Format minifloat_format(int bits, double max_abs) {
+numeric::Format minifloat_format(int bits, double max_abs, double group_max) {
   const int e = minifloat_exp_bits(max_abs, bits);
-  return numeric::Format::minifloat(e, std::max(0, bits - 1 - e));
+  numeric::Format f = numeric::Format::minifloat(e, std::max(0, bits - 1 - e));
+  const double g = group_max > 0 ? group_max : max_abs;
+  if (g > 0 && std::isfinite(g))
+    f.bias = std::clamp(((1 << e) - 1) - static_cast<int>(std::floor(std::log2(g))), -256, 512);
+  return f;
 }
 
 numeric::Format pow2_format(int bits, double w_max) {
@@ -205,7 +209,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
           return b.act ? spec_of(numeric::Format::fixed_point(b.act, b.act - plan.static_il))
                        : float_spec();
         case Family::minifloat:
-          return b.act ? spec_of(minifloat_format(b.act, amax)) : float_spec();
+          return b.act ? spec_of(minifloat_format(b.act, amax, max_abs)) : float_spec();
         case Family::pow2: {
           const int bits = b.act ? b.act : plan.pow2_act_bits;
           return bits ? spec_of(dynamic_fixed_format(bits, max_abs, plan.act_headroom)) : float_spec();
@@ -220,7 +224,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
         case Family::fixed:
           w = spec_of(numeric::Format::fixed_point(b.weights, b.weights - plan.static_il));
           break;
-        case Family::minifloat: w = spec_of(minifloat_format(b.weights, amax)); break;
+        case Family::minifloat: w = spec_of(minifloat_format(b.weights, amax, r.w_max)); break;
         case Family::pow2: w = spec_of(pow2_format(b.weights, r.w_max)); break;
       }
     }
@@ -242,7 +246,8 @@ std::string spec_string(const config::NumberSpec& s) {
     case numeric::FormatKind::fixed:
       return "fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">";
     case numeric::FormatKind::minifloat:
-      return "minifloat<e" + std::to_string(f.exp_bits) + "m" + std::to_string(f.mant_bits) + ">";
+      return "minifloat<e" + std::to_string(f.exp_bits) + "m" + std::to_string(f.mant_bits) +
+             ",bias " + std::to_string(f.bias) + ">";
     case numeric::FormatKind::pow2:
       return "pow2<" + std::to_string(f.bits) + "," + std::to_string(f.exp_min()) + ".." +
              std::to_string(f.exp_max) + ">";

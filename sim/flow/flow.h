@@ -79,9 +79,12 @@ numeric::Format dynamic_fixed_format(int bits, double max_abs, bool is_param);
 /// Minifloat exponent bits, Ristretto's rule E = ceil(log2(log2(max) - 1) + 1), clamped to
 /// 2..bits-1 (and to 2 when log2(max) - 1 <= 1, i.e. max <= 4). Example: max 480 -> 4.
 int minifloat_exp_bits(double max_abs, int bits);
-/// The minifloat of `bits` bits with E from minifloat_exp_bits, M = bits - 1 - E, default
-/// bias, no subnormals, no inf/NaN (the thesis' format).
-numeric::Format minifloat_format(int bits, double max_abs);
+/// The minifloat of `bits` bits with E from minifloat_exp_bits(max_abs), M = bits - 1 - E, no
+/// subnormals, no inf/NaN (the thesis' format). The bias puts the largest binade at the group's
+/// own max: bias = (2^E - 1) - floor(log2(group_max)) (group_max <= 0: max_abs), which is the
+/// default 2^(E-1) - 1 when the group holds the max (480 with E = 4 -> bias 7); without it,
+/// weights far below the activations' range would flush to zero (no subnormals).
+numeric::Format minifloat_format(int bits, double max_abs, double group_max = 0);
 /// Power-of-two weights: exp_max = ceil(log2(max |w|)) (the largest weight is not clipped),
 /// 2^(bits-1) exponents below it, no zero code, nearest by value. bits 2..10.
 numeric::Format pow2_format(int bits, double w_max);

@@ -95,7 +95,13 @@ TEST(FlowRules, minifloat_exp_bits) {
   const numeric::Format f = flow::minifloat_format(8, 480);
   EXPECT_EQ(f.exp_bits, 4);
   EXPECT_EQ(f.mant_bits, 3);
+  EXPECT_EQ(f.bias, 7);
   EXPECT_EQ(numeric::max_value(f), 480.0);  // no saturation at the measured max
+  // Weights with max 0.63 in the same E: bias 15 - floor(log2 0.63) = 16, largest value
+  // 2^-1 * 1.875 = 0.9375, smallest normal 2^-15 (the default bias would flush them to 0).
+  const numeric::Format w = flow::minifloat_format(8, 480, 0.63);
+  EXPECT_EQ(w.bias, 16);
+  EXPECT_EQ(numeric::max_value(w), 0.9375);
   // max 20: log2(20) - 1 = 3.32; log2(3.32) + 1 = 2.73 -> 3.
   EXPECT_EQ(flow::minifloat_exp_bits(20, 8), 3);
   // max 3 (log2 - 1 <= 1) and max 0: the minimum, 2.
