@@ -75,7 +75,7 @@ int cmd_train(const std::vector<std::string>& args) {
   cl.options()
       ("model", po::value<std::string>()->required(), "network description (.yaml), or .onnx / weight file to start from")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory (idx, CIFAR-10, image folders)")
-      ("epochs", po::value<int>()->default_value(10), "passes over the training set")
+      ("epochs", po::value<int>()->default_value(10), "passes over the training set (0: convert --model to --out)")
       ("out", po::value<std::string>()->required(), "model to write: .onnx (ONNX), else the engine's weight file")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of initialisation, shuffling, augmentation, dropout")
       ("solver", po::value<std::string>()->default_value("sgd"), "sgd (momentum) or adam")
@@ -91,6 +91,7 @@ int cmd_train(const std::vector<std::string>& args) {
       ("arch", po::value<std::string>(), "train quantized with this arch (Ristretto fine-tuning)")
       ("calib", po::value<int>()->default_value(1000), "--arch with dynamic fixed point: images for the range analysis")
       ("no-test", po::bool_switch(), "do not evaluate on the test split after each epoch")
+      ("checkpoint", po::bool_switch(), "also write --out after every epoch (the last write is the final model)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   if (!cl.parse(args)) return kExitOk;
@@ -105,7 +106,7 @@ int cmd_train(const std::vector<std::string>& args) {
   so.weight_decay = cl.get<float>("weight-decay");
   so.gamma = cl.get<float>("gamma");
   const int epochs = cl.get<int>("epochs"), batch = cl.get<int>("batch");
-  if (epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (epochs < 0) throw UsageError("--epochs must not be negative (0: just write --out)");
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (so.base_lr <= 0) throw UsageError("--lr must be positive");
   if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
@@ -150,18 +151,28 @@ int cmd_train(const std::vector<std::string>& args) {
                 engine::num_threads());
   engine::ProgressPrinter printer(stdout, tty, quiet);
   const engine::Samples test_samples = samples_of(test_set);
-  const auto results = engine::train(*net, samples_of(train_set), test ? &test_samples : nullptr, tc,
-                                     [&](const engine::Progress& p) { printer.train(p); });
-  printer.finish();
   std::string command = "ristsim train";
   for (const std::string& a : args) command += " " + a;
+  const bool checkpoint = cl.get<bool>("checkpoint");
+  const auto results = engine::train(*net, samples_of(train_set), test ? &test_samples : nullptr, tc,
+                                     [&](const engine::Progress& p) {
+                                       printer.train(p);
+                                       if (checkpoint && p.epoch_done && p.epoch < p.epochs) {
+                                         net->set_phase(engine::Phase::test);
+                                         save_model_file(*net, cl.get<std::string>("out"),
+                                                         cl.has("arch") ? &arch : nullptr,
+                                                         command + " (after epoch " + std::to_string(p.epoch) + ")");
+                                         net->set_phase(engine::Phase::train);
+                                       }
+                                     });
+  printer.finish();
   net->set_phase(engine::Phase::test);
   save_model_file(*net, cl.get<std::string>("out"), cl.has("arch") ? &arch : nullptr, command);
   if (!quiet) {
     double total = 0;
     for (const auto& r : results) total += r.seconds;
     std::printf("wrote %s (%.1f s training", cl.get<std::string>("out").c_str(), total);
-    if (test) std::printf(", test top-1 %.2f %%", 100.0 * results.back().test_top1);
+    if (test && !results.empty()) std::printf(", test top-1 %.2f %%", 100.0 * results.back().test_top1);
     std::printf(")\n");
   }
   return kExitOk;

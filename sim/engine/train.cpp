@@ -59,6 +59,7 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
     throw std::runtime_error("batch size " + std::to_string(cfg.batch) + " must be in 1.." +
                              std::to_string(data.n));
   const int64_t batches = data.n / cfg.batch;
+  if (cfg.epochs <= 0) return {};
   SolverOptions so = cfg.solver;
   if (so.policy == LrPolicy::cosine && so.max_iter <= 1) so.max_iter = batches * cfg.epochs;
   Solver solver(net, so);
