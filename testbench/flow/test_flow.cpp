@@ -348,3 +348,22 @@ TEST(FlowErrors, missing_model_file_names_it) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/model.onnx"), std::string::npos) << e.what();
   }
 }
+
+TEST(FlowArch, layer_names_of_an_imported_net_are_matched) {
+  // sim/io's export names a Conv node "conv_1" when the value "conv" exists; the importer names
+  // layers by node. The arch made for "conv" must reach the layer "conv_1".
+  std::string yaml = kTinyConv;
+  yaml.replace(yaml.find("  - name: conv\n"), 15, "  - name: conv_1\n");
+  auto net = make_net(yaml.c_str(), 2, false);
+  std::vector<flow::LayerRange> ranges(2);
+  ranges[0] = {"conv", false, 0.5, 0.1, 1, 2, 36, 4, 64, 144};
+  ranges[1] = {"ip", true, 0.5, 0.1, 2, 4, 432, 3, 144, 3};
+  const config::Arch a = flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 8),
+                                         ranges, "t", 1);
+  const config::Arch m = flow::match_layer_names(a, *net);
+  EXPECT_EQ(m.overrides[0].layer, "conv_1");
+  EXPECT_EQ(m.overrides[1].layer, "ip");
+  config::Arch bad = a;
+  bad.overrides[1].layer = "fc9";
+  EXPECT_THROW(flow::match_layer_names(bad, *net), flow::FlowError);
+}
