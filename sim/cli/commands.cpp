@@ -5,8 +5,8 @@
 
 namespace ristsim::cli {
 
-int cmd_eval(const std::vector<std::string>& args);
 int cmd_cosim(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
 int cmd_finetune(const std::vector<std::string>& args);
 int cmd_format(const std::vector<std::string>& args);
 int cmd_quantize(const std::vector<std::string>& args);
@@ -16,9 +16,9 @@ int cmd_train(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
       {"cosim", "co-simulate the arch's PE: SystemC model vs Verilated RTL vs golden model",
        cmd_cosim},
+      {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
       {"finetune", "fine-tune a quantized model with shadow weights (Ristretto), resumable", cmd_finetune},
       {"format", "show what a number format does to values (value, code, error, flags)",
        cmd_format},
