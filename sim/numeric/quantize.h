@@ -137,8 +137,8 @@ RISTSIM_HD inline Quantized quantize(const Quantizer& q, Dyadic x, uint64_t inde
   if (q.rounding == Rounding::stochastic)
     random = random_bits(q.seed, q.stream, index, q.random_bits);
   const bool ristretto = f.kind == FormatKind::minifloat && f.specials == Specials::ristretto;
-  Quantized zero_ristretto;
-  zero_ristretto.code = uint64_t{1} << f.bits;
+  Quantized zero_ristretto;  // the variant's extra code for zero (storage formats only: bits < 64)
+  if (ristretto) zero_ristretto.code = uint64_t{1} << f.bits;
 
   if (x.mag == 0) {
     if (ristretto) return zero_ristretto;
