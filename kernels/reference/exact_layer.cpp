@@ -1,6 +1,7 @@
 // The exact datapath, reference implementation (see exact_layer.h and
 // docs/datapath.md). Each step below is numbered as in docs/datapath.md.
 #include "kernels/reference/exact_layer.h"
+#include "kernels/reference/exact_steps.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -59,29 +60,10 @@ int accumulator_frac_bits(const ExactLayerSpec& spec) {
 
 namespace {
 
-/// Step 2: a value onto the accumulator's grid 2^-F, as a 64-bit integer.
-int64_t align(const ExactLayerSpec& spec, int frac_bits, const Dyadic& value) {
-  Quantizer grid;
-  grid.format = Format::fixed_point(64, frac_bits);
-  grid.rounding = spec.acc.align_rounding;
-  grid.overflow = numeric::Overflow::wrap;
-  const Quantized q = numeric::quantize(grid, value);
-  return numeric::sign_extend(q.code, 64);
-}
-
-/// Steps 4 and 5: the accumulator's overflow mode on A bits. Counts a change.
+/// Steps 4 and 5: the accumulator's overflow mode (shared with the fast kernels).
 int64_t accumulator_overflow(const config::AccumulatorSpec& acc, __int128 value,
                              uint64_t* overflows) {
-  const __int128 max = (static_cast<__int128>(1) << (acc.bits - 1)) - 1;
-  const __int128 min = -(static_cast<__int128>(1) << (acc.bits - 1));
-  if (value >= min && value <= max) return static_cast<int64_t>(value);
-  ++*overflows;
-  if (acc.overflow == numeric::Overflow::saturate)
-    return static_cast<int64_t>(value > max ? max : min);
-  // wrap: two's complement modulo 2^A
-  const unsigned __int128 low =
-      static_cast<unsigned __int128>(value) & ((static_cast<unsigned __int128>(1) << acc.bits) - 1);
-  return numeric::sign_extend(static_cast<uint64_t>(low), acc.bits);
+  return steps::accumulate(acc.bits, acc.overflow, value, overflows);
 }
 
 }  // namespace
@@ -90,6 +72,7 @@ uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t co
                    uint32_t bias_code, uint64_t out_index, ExactStats* stats,
                    ExactDotTrace* trace) {
   const int frac_bits = accumulator_frac_bits(spec);
+  const Quantizer grid = steps::alignment_grid(frac_bits, spec.acc.align_rounding);
   bool nan = false;
   if (trace) *trace = ExactDotTrace{};
 
@@ -97,18 +80,13 @@ uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t co
   std::vector<int64_t> aligned(count, 0);
   for (size_t i = 0; i < count; ++i) {
     if (terms[i].padding) continue;  // a padded position: zero product
-    Dyadic a, w;
-    const bool a_finite = numeric::decode_exact(spec.act.format, terms[i].act_code, &a);
-    const bool w_finite = numeric::decode_exact(spec.wt.format, terms[i].wt_code, &w);
-    if (!a_finite || !w_finite) {  // inf or NaN operand: the output is NaN
+    Dyadic p;
+    if (!steps::product(spec.act.format, terms[i].act_code, spec.wt.format, terms[i].wt_code,
+                        &p)) {  // inf or NaN operand: the output is NaN
       nan = true;
       continue;
     }
-    Dyadic p;
-    p.neg = a.neg != w.neg;
-    p.mag = a.mag * w.mag;  // storage formats: both magnitudes < 2^32
-    p.exp = a.exp + w.exp;
-    aligned[i] = align(spec, frac_bits, p);
+    aligned[i] = steps::align(grid, p);
   }
 
   // Steps 3 and 4: chunks of K lanes, summed exactly, then the accumulator.
@@ -133,7 +111,7 @@ uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t co
   if (spec.has_bias) {
     Dyadic b;
     if (numeric::decode_exact(spec.bias.format, bias_code, &b)) {
-      bias_aligned = align(spec, frac_bits, b);
+      bias_aligned = steps::align(grid, b);
     } else {
       nan = true;
     }
