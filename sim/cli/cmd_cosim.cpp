@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "cli/real_layer.h"
 #include "cycle/cosim.h"
 
 // libsystemc's main() calls sc_main; ristsim has its own main(), which wins at
@@ -32,11 +33,16 @@ std::string json_escape(const std::string& s) {
 
 int cmd_cosim(const std::vector<std::string>& args) {
   CommandLine cl("cosim",
-                 "--arch A.yaml [--rtl DIR] [--vectors N] [--seed S] [--json] [--vcd FILE]",
+                 "--arch A.yaml [--rtl DIR] [--model W.onnx --layer NAME | --vectors N] [--seed S]\n"
+                 "       [--json] [--vcd FILE]",
                  "Co-simulates one processing element of the arch: the SystemC cycle model and\n"
                  "the Verilated RTL (DIR, default: generated from the arch) run in lockstep on\n"
-                 "the same corner-weighted random vectors; every output port is compared every\n"
-                 "cycle and every result against the golden model (kernels/reference exact_dot).\n"
+                 "the same stimuli, corner-weighted random vectors or a real layer; every output\n"
+                 "port is compared every cycle and every result against the golden model\n"
+                 "(kernels/reference exact_dot). A real layer (--model, --layer) is layer NAME of\n"
+                 "the network quantized by the arch (exact datapath; dynamic fixed point ranged\n"
+                 "over --calib training images) on test image --image of --data; its results are\n"
+                 "also compared with the functional model's own output codes for that image.\n"
                  "Exit 1 on the first divergence, printed with its layer, output index, cycle,\n"
                  "port, expected and actual bits. Verilated builds are cached ($RISTSIM_CACHE).");
   cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
@@ -46,8 +52,13 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "stream", po::value<uint64_t>()->default_value(0), "stochastic stream (layer index)")(
       "dynamic-fl", po::value<std::string>()->default_value("auto"),
       "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
-      "model", po::value<std::string>(), "network (real layers: needs the engine; not yet)")(
-      "layer", po::value<std::string>(), "layer of --model")(
+      "model", po::value<std::string>(), "trained network (.onnx or weight file) for a real layer")(
+      "layer", po::value<std::string>(), "convolution or inner-product layer of --model")(
+      "data", po::value<std::string>()->default_value("fashion-mnist"),
+      "data set of --model's images (fashion-mnist, or a directory)")(
+      "image", po::value<int>()->default_value(0), "test image streamed through --layer")(
+      "calib", po::value<int>()->default_value(1000),
+      "training images for the dynamic fixed-point range analysis of --model")(
       "conv", po::value<std::string>(),
       "stream a whole layer of this geometry with random codes instead of --vectors: "
       "C,H,W,K,KH,KW,STRIDE,PAD (an inner product: I,1,1,O,1,1,1,0)")(
@@ -56,14 +67,28 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "write the RTL waveform to FILE and the SystemC one to FILE.systemc.vcd")(
       "cache", po::value<std::string>(), "Verilator build cache directory")(
       "plant-bug", po::value<std::string>()->default_value("none"),
-      "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane)");
+      "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane),\n"
+      "or (functional) flip the low bit of the functional model's first output code");
   if (!cl.parse(args)) return kExitOk;
-  if (cl.has("model") || cl.has("layer"))
-    throw UsageError(
-        "--model/--layer: real layers need the network engine, which is not wired "
-        "into cosim yet; use --vectors");
-  const config::Arch arch = load_arch(cl.get<std::string>("arch"));
+  if (cl.has("model") != cl.has("layer"))
+    throw UsageError("--model and --layer go together (a real layer is a layer of a model)");
+  if (cl.has("model") && (cl.has("conv") || !cl.vm()["vectors"].defaulted()))
+    throw UsageError("--model/--layer streams a real layer: --conv and --vectors do not apply");
+  config::Arch arch = load_arch(cl.get<std::string>("arch"));
   cycle::CosimOptions o;
+  if (cl.has("model")) {
+    // The hardware is the exact datapath, whatever the arch's functional datapath.
+    arch.datapath = config::Datapath::exact;
+    const std::string data = cl.get<std::string>("data");
+    const io::Dataset test_set = io::load_dataset(data, false);
+    engine::NetOptions no;
+    no.batch = 100;
+    no.input_shape = {test_set.c, test_set.h, test_set.w};
+    std::unique_ptr<engine::Net> net = load_model_file(cl.get<std::string>("model"), no);
+    quantize_with(*net, arch, data, cl.get<int>("calib"), no.batch);
+    o.real = real_layer(*net, cl.get<std::string>("layer"), samples_of(test_set),
+                        cl.get<int>("image"));
+  }
   if (cl.has("rtl")) o.rtl_dir = cl.get<std::string>("rtl");
   o.vectors = cl.get<int>("vectors");
   if (o.vectors < 1) throw UsageError("--vectors must be at least 1");
@@ -76,7 +101,11 @@ int cmd_cosim(const std::vector<std::string>& args) {
     o.layer = "conv(" + o.conv + ")";
   }
   if (cl.has("cache")) o.cache_root = cl.get<std::string>("cache");
-  if (!rtlgen::parse_planted_bug(cl.get<std::string>("plant-bug"), &o.bug))
+  if (cl.get<std::string>("plant-bug") == "functional") {
+    if (!o.real || o.real->functional.empty())
+      throw UsageError("--plant-bug functional needs a real layer (--model, --layer)");
+    o.real->functional[0] ^= 1u;
+  } else if (!rtlgen::parse_planted_bug(cl.get<std::string>("plant-bug"), &o.bug))
     throw UsageError("unknown --plant-bug '" + cl.get<std::string>("plant-bug") + "'");
   if (o.bug != rtlgen::PlantedBug::none && !o.rtl_dir.empty())
     throw UsageError("--plant-bug applies to generated RTL, not to --rtl");
@@ -93,7 +122,9 @@ int cmd_cosim(const std::vector<std::string>& args) {
     std::ostringstream js;
     js << "{\"arch\": \"" << json_escape(arch.name) << "\", \"rtl\": \"" << json_escape(r.rtl_dir)
        << "\", \"seed\": " << o.seed << ", \"cycles\": " << r.cycles
+       << ", \"layer\": \"" << json_escape(o.real ? o.real->name : o.layer) << "\""
        << ", \"vectors\": " << r.vectors << ", \"outputs_checked\": " << r.outputs
+       << ", \"functional_checked\": " << r.functional_checked
        << ", \"mismatches\": " << r.mismatches
        << ", \"systemc_cycles_per_s\": " << static_cast<uint64_t>(r.systemc_cycles_per_s)
        << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
@@ -116,6 +147,15 @@ int cmd_cosim(const std::vector<std::string>& args) {
                 << cycle::bits_text(d.actual, d.width) << "\n";
     }
     std::printf("arch %s, rtl %s\n", arch.name.c_str(), r.rtl_dir.c_str());
+    if (o.real) {
+      const kernels::ConvShape& c = o.real->conv;
+      std::printf(
+          "layer %s of %s, test image %d: %dx%dx%d -> %dx%dx%d, %dx%d kernel; outputs checked "
+          "against the functional exact datapath: %llu\n",
+          o.real->name.c_str(), cl.get<std::string>("model").c_str(), cl.get<int>("image"), c.c,
+          c.h, c.w, c.k, c.oh, c.ow, c.kh, c.kw,
+          static_cast<unsigned long long>(r.functional_checked));
+    }
     std::printf(
         "cycles simulated: %llu, vectors: %llu, outputs checked: %llu, mismatches = %llu\n",
         static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.vectors),

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/real_layer.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
 #include "cost/rtl_check.h"
@@ -26,18 +27,10 @@
 
 namespace ristsim::cli {
 
-/// A model file: .onnx (sim/io's import), a weight file, or a .yaml description.
-std::unique_ptr<engine::Net> load_model_file(const std::string& path,
-                                             const engine::NetOptions& o);  // cmd_train.cpp
-
 namespace {
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-engine::Samples samples_from(const io::Dataset& d) {
-  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
 }
 
 /// Quantization-search results: lines "label,energy_pj,accuracy" (accuracy a
@@ -177,7 +170,7 @@ int cmd_report(const std::vector<std::string>& args) {
 
   // Accuracy: measured on --data, or given.
   if (cl.has("data")) {
-    engine::Samples test = samples_from(test_set);
+    engine::Samples test = samples_of(test_set);
     if (limit > 0) test.n = std::min(test.n, limit);
     engine::NetOptions eo = no;
     eo.batch = batch;
@@ -189,7 +182,7 @@ int cmd_report(const std::vector<std::string>& args) {
     engine::Samples calib;
     if (engine::has_dynamic_groups(arch)) {
       calib_set = io::load_dataset(cl.get<std::string>("data"), true);
-      calib = samples_from(calib_set);
+      calib = samples_of(calib_set);
     }
     engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch);
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;

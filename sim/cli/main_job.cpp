@@ -1,46 +1,289 @@
 // The main job: `ristsim --arch configs/dynfixed8.yaml [--out DIR]`.
 //
-// Today it loads and validates the arch, prints its datapath and formats, and
-// writes that description to DIR/arch.txt. Later issues grow it into the
-// end-to-end job (train, quantize, evaluate, generate RTL, estimate cost): add
-// options in main_job() and steps in run_main_job().
+// End to end on the default model (the trained LeNet of models/, Fashion-MNIST):
+//   1. the arch, described (DIR/arch.txt);
+//   2. float32 top-1 on the test split;
+//   3. the network quantized by the arch (its datapath; dynamic fixed point
+//      ranged over training images), top-1 and the drop;
+//   4. one real layer (default: the one with the most MACs) on a test image,
+//      co-simulated: SystemC model and Verilated RTL in lockstep, against the
+//      golden model and the functional model's codes (DIR/cosim.json);
+//   5. the area and energy report (DIR/report.md, .html, .json, plots/).
+// Everything is written into a staging folder next to DIR and moved in at the
+// end, so a failed job leaves no partial results.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli.h"
+#include "cli/real_layer.h"
 #include "config/describe.h"
+#include "cost/engine_work.h"
+#include "cost/report.h"
+#include "cost/tech.h"
+#include "engine/quant.h"
+#include "engine/report.h"
 
 namespace ristsim::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
 
 struct MainJobOptions {
   std::string arch_path;
   std::string out_dir = "out";
+  std::string model = "models/lenet_fmnist.onnx";
+  std::string data = "fashion-mnist";
+  std::string layer;  // empty: the layer with the most MACs
+  int image = 0, limit = 0, calib = 1000, batch = 100;
+  bool quiet = false;
 };
 
-/// The job itself, on a loaded and validated arch.
-static int run_main_job(const config::Arch& arch, const MainJobOptions& opt) {
-  const std::string text = config::describe(arch);
-  std::cout << text;
+/// The default model is found from the working directory or the source tree.
+std::string resolve_model(const std::string& path, bool is_default) {
+  if (!is_default || fs::exists(path)) return path;
+#ifdef RISTSIM_SOURCE_DIR
+  const fs::path p = fs::path(RISTSIM_SOURCE_DIR) / path;
+  if (fs::exists(p)) return p.string();
+#endif
+  return path;
+}
 
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(opt.out_dir, ec);
-  if (ec) throw JobError("cannot create output folder '" + opt.out_dir + "': " + ec.message());
-  const fs::path report = fs::path(opt.out_dir) / "arch.txt";
-  std::ofstream os(report);
+/// The output folder's staging twin: filled by the job, moved into place by
+/// commit(), removed if the job fails before that.
+class Staging {
+ public:
+  explicit Staging(const std::string& out) : out_(out) {
+    const fs::path o = fs::absolute(out);
+    dir_ = o.parent_path() / ("." + o.filename().string() + ".partial-" + std::to_string(::getpid()));
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::create_directories(dir_, ec);
+    if (ec)
+      throw JobError("cannot create output folder '" + out + "' (its staging folder '" +
+                     dir_.string() + "': " + ec.message() + ")");
+  }
+  ~Staging() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string dir() const { return dir_.string(); }
+  /// Moves every staged entry into the output folder (replacing older ones).
+  void commit() {
+    std::error_code ec;
+    fs::create_directories(out_, ec);
+    if (ec) throw JobError("cannot create output folder '" + out_ + "': " + ec.message());
+    for (const fs::directory_entry& e : fs::directory_iterator(dir_)) {
+      const fs::path target = fs::path(out_) / e.path().filename();
+      fs::remove_all(target, ec);
+      fs::rename(e.path(), target, ec);
+      if (ec) throw JobError("cannot move '" + e.path().string() + "' to '" + target.string() +
+                             "': " + ec.message());
+    }
+  }
+
+ private:
+  std::string out_;
+  fs::path dir_;
+};
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream os(path);
   os << text;
   os.close();
-  if (!os) throw JobError("cannot write '" + report.string() + "'");
-  std::cout << "wrote " << report.string() << "\n";
+  if (!os) throw JobError("cannot write '" + path + "'");
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+uint64_t saturations(engine::Net& net) {
+  uint64_t n = 0;
+  for (const engine::LayerStats& s : engine::collect_stats(net))
+    for (const engine::GroupStats& g : s.groups) n += g.saturations;
+  return n;
+}
+
+std::string cosim_json(const config::Arch& arch, const std::string& model, int image,
+                       const cycle::LayerData& d, const cycle::CosimResult& r) {
+  std::ostringstream js;
+  js << "{\"arch\": \"" << arch.name << "\", \"model\": " << engine::json_string(model)
+     << ", \"layer\": \"" << d.name << "\", \"image\": " << image << ", \"cycles\": " << r.cycles
+     << ", \"outputs_checked\": " << r.outputs
+     << ", \"functional_checked\": " << r.functional_checked
+     << ", \"mismatches\": " << r.mismatches
+     << ", \"systemc_cycles_per_s\": " << static_cast<uint64_t>(r.systemc_cycles_per_s)
+     << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
+     << ", \"rtl\": " << engine::json_string(r.rtl_dir) << ", \"ok\": " << (r.ok() ? "true" : "false")
+     << "}\n";
+  return js.str();
+}
+
+/// The job itself, on a loaded and validated arch.
+int run_main_job(config::Arch arch, MainJobOptions opt) {
+  using Clock = std::chrono::steady_clock;
+  const auto t_job = Clock::now();
+  auto say = [&](const std::string& line) {
+    if (!opt.quiet) std::printf("%s\n", line.c_str()), std::fflush(stdout);
+  };
+  char buf[512];
+
+  // Everything that can be wrong with the input is found before any output.
+  const cost::TechModel tech = [&] {
+    try {
+      return cost::tech_model_for(arch, "");
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }();
+  const io::Dataset test_set = io::load_dataset(opt.data, false);
+  engine::Samples test = samples_of(test_set);
+  if (opt.limit > 0) test.n = std::min(test.n, opt.limit);
+  engine::NetOptions no;
+  no.batch = opt.batch;
+  no.input_shape = {test_set.c, test_set.h, test_set.w};
+  no.with_loss = true;
+  no.phase = engine::Phase::test;
+  std::unique_ptr<engine::Net> net = load_model_file(opt.model, no);
+  engine::check_samples(*net, test, "evaluation");
+  if (opt.image < 0 || opt.image >= test.n)
+    throw UsageError("--image " + std::to_string(opt.image) + ": the test split has images 0.." +
+                     std::to_string(test.n - 1));
+  if (!opt.layer.empty()) weighted_layer(*net, opt.layer);
+  const std::string net_name = net->spec().name.empty() ? opt.model : net->spec().name;
+  Staging stage(opt.out_dir);
+
+  // 1. The arch.
+  const std::string arch_text = config::describe(arch);
+  write_text(stage.path("arch.txt"), arch_text);
+  if (!opt.quiet) std::cout << arch_text;
+
+  // 2. Float32.
+  const engine::EvalResult fp32 = engine::evaluate(*net, test, opt.batch);
+  std::snprintf(buf, sizeof buf, "[fp32]      %s on %s: top-1 %.2f %% (%lld test images, %.1f s)",
+                net_name.c_str(), test_set.source.c_str(), 100 * fp32.top1,
+                static_cast<long long>(fp32.images), fp32.seconds);
+  say(buf);
+
+  // 3. Quantized by the arch.
+  const auto t_q = Clock::now();
+  quantize_with(*net, arch, opt.data, opt.calib, opt.batch);
+  const engine::EvalResult q = engine::evaluate(*net, test, opt.batch);
+  const char* datapath = arch.datapath == config::Datapath::exact ? "exact" : "float";
+  std::snprintf(buf, sizeof buf,
+                "[quantized] %s, %s datapath: top-1 %.2f %% (drop %.2f points; %llu saturated "
+                "values; %.1f s with the range analysis over %d training images)",
+                arch.name.c_str(), datapath, 100 * q.top1, 100 * (fp32.top1 - q.top1),
+                static_cast<unsigned long long>(saturations(*net)), seconds_since(t_q),
+                engine::has_dynamic_groups(arch) ? opt.calib : 0);
+  say(buf);
+
+  // 4. One real layer, co-simulated. The hardware is the exact datapath: a
+  //    float-datapath arch gets an exact twin of the network for this step.
+  std::unique_ptr<engine::Net> exact_net;
+  engine::Net* hw = net.get();
+  config::Arch hw_arch = arch;
+  if (arch.datapath != config::Datapath::exact) {
+    hw_arch.datapath = config::Datapath::exact;
+    exact_net = load_model_file(opt.model, no);
+    quantize_with(*exact_net, hw_arch, opt.data, opt.calib, opt.batch);
+    hw = exact_net.get();
+  }
+  hw->reshape(1);
+  std::vector<cost::LayerWork> work = cost::layer_work_from_net(*hw, hw_arch);
+  if (work.empty()) throw JobError("the model has no convolution or inner-product layer");
+  if (opt.layer.empty())
+    opt.layer = std::max_element(work.begin(), work.end(), [](const auto& a, const auto& b) {
+                  return a.macs < b.macs;
+                })->name;
+  cycle::CosimOptions co;
+  co.real = real_layer(*hw, opt.layer, test, opt.image);
+  cycle::CosimResult cr;
+  try {
+    cr = cycle::run_cosim(hw_arch, co);
+  } catch (const rtlgen::Unsupported& e) {
+    throw JobError(std::string("co-simulation: ") + e.what());
+  } catch (const std::exception& e) {
+    throw JobError(std::string("co-simulation: ") + e.what());
+  }
+  write_text(stage.path("cosim.json"), cosim_json(hw_arch, opt.model, opt.image, *co.real, cr));
+  const kernels::ConvShape& c = co.real->conv;
+  std::snprintf(buf, sizeof buf,
+                "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d: %llu outputs, %llu "
+                "cycles, SystemC model vs Verilated RTL vs golden vs functional: %llu mismatches",
+                opt.layer.c_str(), c.c, c.h, c.w, c.k, c.oh, c.ow, opt.image,
+                static_cast<unsigned long long>(cr.outputs),
+                static_cast<unsigned long long>(cr.cycles),
+                static_cast<unsigned long long>(cr.mismatches));
+  say(buf);
+  const cycle::Divergence& d = cr.first;
+  if (!cr.ok()) {
+    std::ostringstream m;
+    m << "co-simulation of layer " << opt.layer << " failed";
+    if (d.found)
+      m << ": first divergence (" << d.against << ") at output index " << d.output_index
+        << ", cycle " << d.cycle << ", port " << d.port << ": expected "
+        << cycle::bits_text(d.expected, d.width) << ", actual "
+        << cycle::bits_text(d.actual, d.width);
+    throw JobError(m.str());
+  }
+
+  // 5. The report.
+  cost::ReportInput in;
+  in.arch = arch;
+  in.model_name = net_name;
+  in.data_name = test_set.source + " (" + std::to_string(test.n) + " test images)";
+  in.layers = std::move(work);
+  in.accuracy_fp32 = fp32.top1;
+  in.accuracy_quantized = q.top1;
+  in.notes.push_back(
+      "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs "
+      "and outputs cross DRAM once.");
+  in.notes.push_back("layer " + opt.layer + " was co-simulated on test image " +
+                     std::to_string(opt.image) + ": " + std::to_string(cr.outputs) +
+                     " outputs, 0 mismatches between the SystemC model, the Verilated RTL, the "
+                     "golden model and the functional model (cosim.json).");
+  const cost::ReportFiles files = cost::write_report(in, tech, stage.dir());
+  const cost::Summary s = cost::summarize(in, tech);
+  std::snprintf(buf, sizeof buf,
+                "[report]    %.4g mm^2 logic, %.4g uJ per inference (%.3g pJ/MAC, %.3g TOPS/W), "
+                "%.4g inferences/s at %.0f MHz",
+                s.arch.area_um2 * 1e-6, s.energy_pj * 1e-6, s.energy_per_mac_pj, s.tops_per_w,
+                s.inferences_per_s, arch.tech.frequency_mhz);
+  say(buf);
+  if (!files.plot_note.empty()) say("            plots: " + files.plot_note);
+
+  stage.commit();
+  const fs::path out(opt.out_dir);
+  std::printf(
+      "\nsummary: %s on %s: fp32 %.2f %%, %s %.2f %% (drop %.2f points); layer %s co-simulated "
+      "bit- and cycle-exact; %.3g pJ/MAC; %.0f s in all\n",
+      net_name.c_str(), arch.name.c_str(), 100 * fp32.top1, arch.name.c_str(), 100 * q.top1,
+      100 * (fp32.top1 - q.top1), opt.layer.c_str(), s.energy_per_mac_pj, seconds_since(t_job));
+  std::printf("report: %s (also report.md, report.json, cosim.json, arch.txt in %s/)\n",
+              (out / "report.html").string().c_str(), out.string().c_str());
   return kExitOk;
 }
 
+}  // namespace
+
 int main_job(const std::vector<std::string>& args) {
-  CommandLine cl("", "--arch FILE [--out DIR]",
+  CommandLine cl("", "--arch FILE [--out DIR] [options]",
                  "ristsim: bit-accurate datapath simulator for quantized CNN accelerators.\n"
-                 "The main job loads the accelerator description FILE (YAML, see docs/arch.md),\n"
-                 "validates it and reports its datapath and number formats.");
+                 "The main job runs the accelerator described by FILE (YAML, see docs/arch.md)\n"
+                 "end to end on a trained network (default: LeNet on Fashion-MNIST): float32 and\n"
+                 "quantized accuracy, a co-simulation of one real layer (SystemC model against\n"
+                 "the Verilated RTL, both against the golden and the functional model), and the\n"
+                 "area and energy report, all written to DIR.");
   MainJobOptions opt;
   // clang-format off
   cl.options()
@@ -48,6 +291,18 @@ int main_job(const std::vector<std::string>& args) {
        "accelerator description (e.g. configs/dynfixed8.yaml)")
       ("out", po::value<std::string>(&opt.out_dir)->value_name("DIR")->default_value("out"),
        "folder for the job's results")
+      ("model", po::value<std::string>(&opt.model)->default_value(opt.model),
+       "trained network (.onnx or weight file)")
+      ("data", po::value<std::string>(&opt.data)->default_value(opt.data),
+       "data set (fashion-mnist, or a directory)")
+      ("layer", po::value<std::string>(&opt.layer),
+       "layer to co-simulate (default: the one with the most MACs)")
+      ("image", po::value<int>(&opt.image)->default_value(0), "test image of the co-simulation")
+      ("limit", po::value<int>(&opt.limit)->default_value(0),
+       "evaluate only the first N test images (0: all)")
+      ("calib", po::value<int>(&opt.calib)->default_value(1000),
+       "training images for the dynamic fixed-point range analysis")
+      ("quiet", po::bool_switch(&opt.quiet), "print only the summary")
       ("version", "print the version and exit");
   // clang-format on
   if (!cl.parse(args)) return kExitOk;
@@ -57,6 +312,9 @@ int main_job(const std::vector<std::string>& args) {
   }
   if (opt.arch_path.empty())
     throw UsageError("missing --arch FILE (for example: ristsim --arch configs/dynfixed8.yaml)");
+  if (opt.limit < 0) throw UsageError("--limit must not be negative");
+  if (opt.calib < 1) throw UsageError("--calib must be at least 1");
+  opt.model = resolve_model(opt.model, cl.vm()["model"].defaulted());
   const config::Arch arch = load_arch(opt.arch_path);
   return run_main_job(arch, opt);
 }

@@ -22,8 +22,19 @@ std::string bits_text(uint32_t v, int width) {
   return s;
 }
 
+namespace {
+
+/// The PE of the co-simulation: a real layer's formats, or the arch's with
+/// the dynamic fractional lengths of options.dynamic_fl.
+rtlgen::PeShape cosim_shape(const config::Arch& arch, const CosimOptions& o) {
+  if (o.real) return rtlgen::make_pe_shape(arch, &o.real->formats, "arch");
+  return rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+}
+
+}  // namespace
+
 std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::string* rtl_dir) {
-  const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+  const rtlgen::PeShape shape = cosim_shape(arch, o);
   const std::string cache = o.cache_root.empty() ? rtlgen::default_cache_root() : o.cache_root;
   // The RTL: the given directory, or freshly generated from the arch.
   std::string dir = o.rtl_dir;
@@ -44,7 +55,8 @@ std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::st
 
 CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   CosimResult r;
-  const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+  const rtlgen::PeShape shape = cosim_shape(arch, o);
+  const uint64_t layer_stream = o.real ? o.real->stream : o.stream;
   const auto t0 = Clock::now();
   r.library = prepare_rtl(arch, o, &r.rtl_dir);
   r.build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -52,9 +64,22 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   rtlgen::VerilatedPe rtl(r.library, shape, o.vcd);
   PeHarness model(shape, "pe");
 
-  const kernels::ExactLayerSpec spec = exact_spec(shape, o.stream);
+  const kernels::ExactLayerSpec spec = exact_spec(shape, layer_stream);
   std::vector<DotJob> jobs;
-  if (o.conv.empty()) {
+  const std::vector<uint32_t>* functional = nullptr;
+  if (o.real) {
+    const LayerData& d = *o.real;
+    const kernels::ConvShape& c = d.conv;
+    if (const char* e = kernels::validate(c))
+      throw std::invalid_argument("layer '" + d.name + "': " + e);
+    const size_t n_in = size_t(c.c) * c.h * c.w, n_out = size_t(c.k) * c.oh * c.ow;
+    if (c.n != 1 || d.in.size() != n_in || d.bias.size() != size_t(c.k) ||
+        d.w.size() != size_t(c.k) * (c.c / c.groups) * c.kh * c.kw ||
+        (!d.functional.empty() && d.functional.size() != n_out))
+      throw std::invalid_argument("layer '" + d.name + "': operand codes do not fit its shape");
+    jobs = layer_jobs(c, d.in.data(), d.w.data(), d.bias.data());
+    if (!d.functional.empty()) functional = &d.functional;
+  } else if (o.conv.empty()) {
     jobs = make_jobs(shape, spec, o.vectors, o.seed);
   } else {
     const kernels::ConvShape c = parse_conv_shape(o.conv);
@@ -74,7 +99,7 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
     r.cover_acc_ovf += gold.back().acc_ovf;
     r.cover_ties += std::string(j.kind) == "tie";
   }
-  const PeStream stream = stream_jobs(shape, jobs, o.stream, o.seed);
+  const PeStream stream = stream_jobs(shape, jobs, layer_stream, o.seed);
   r.vectors = jobs.size();
 
   // The SystemC side's waveform next to the RTL's: FILE.systemc.vcd.
@@ -103,7 +128,7 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
     ++r.mismatches;
     if (r.first.found) return;
     r.first.found = true;
-    r.first.layer = o.layer;
+    r.first.layer = o.real ? o.real->name : o.layer;
     r.first.output_index = next_job;
     r.first.cycle = cycle;
     r.first.port = port;
@@ -143,6 +168,15 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
         if (s.out != g.out) diverge(c, "out_o", names[k], shape.out_bits, g.out, s.out);
         if (s.sat != g.sat) diverge(c, "sat_o", names[k], 1, g.sat, s.sat);
         if (s.acc_ovf != g.acc_ovf) diverge(c, "acc_ovf_o", names[k], 1, g.acc_ovf, s.acc_ovf);
+      }
+      // And against the functional model's own run of the layer.
+      if (functional) {
+        const uint32_t f = (*functional)[jobs[next_job].index];
+        const char* fnames[2] = {"systemc vs functional", "rtl vs functional"};
+        for (int k = 0; k < 2; ++k)
+          if (sims[k]->valid && sims[k]->out != f)
+            diverge(c, "out_o", fnames[k], shape.out_bits, f, sims[k]->out);
+        ++r.functional_checked;
       }
       ++r.outputs;
       ++next_job;

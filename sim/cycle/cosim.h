@@ -6,12 +6,28 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "config/arch.h"
+#include "kernels/reference/exact_layer.h"
 #include "rtlgen/rtlgen.h"
 
 namespace ristsim::cycle {
+
+/// A real layer to stream whole: one image's operand codes as the functional
+/// model's exact datapath quantized them, the layer's formats (dynamic
+/// fractional lengths resolved) and, to compare with, the functional model's
+/// output codes for that image.
+struct LayerData {
+  std::string name;
+  config::LayerFormats formats;  ///< the layer's formats, FLs resolved
+  kernels::ConvShape conv;       ///< one image (n = 1)
+  std::vector<uint32_t> in, w, bias;
+  std::vector<uint32_t> functional;  ///< the engine's output codes (NCHW); empty: none
+  uint64_t stream = 0;               ///< the layer's output stochastic stream
+};
 
 struct CosimOptions {
   std::string rtl_dir;              ///< RTL to Verilate; empty: generate it from the arch
@@ -26,6 +42,9 @@ struct CosimOptions {
   /// A layer geometry "C,H,W,K,KH,KW,STRIDE,PAD" to stream whole (random codes,
   /// real indices and padding) instead of `vectors` random elements; empty: none.
   std::string conv;
+  /// A real layer instead of random codes (formats, codes and stream from it:
+  /// `conv`, `vectors`, `stream` and `dynamic_fl` do not apply).
+  std::optional<LayerData> real;
 };
 
 /// The first place where something disagreed.
@@ -35,7 +54,7 @@ struct Divergence {
   uint64_t output_index = 0;  ///< the output element (job) concerned
   uint64_t cycle = 0;
   std::string port;     ///< valid_o, out_o, sat_o, acc_ovf_o
-  std::string against;  ///< "rtl vs systemc" or "systemc vs golden" / "rtl vs golden"
+  std::string against;  ///< "rtl vs systemc", "systemc vs golden", "rtl vs functional", ...
   int width = 1;
   uint32_t expected = 0, actual = 0;
 };
@@ -44,6 +63,7 @@ struct CosimResult {
   uint64_t cycles = 0;      ///< clock cycles simulated (each simulator)
   uint64_t vectors = 0;     ///< output elements streamed
   uint64_t outputs = 0;     ///< results checked against the golden model
+  uint64_t functional_checked = 0;  ///< results also checked against LayerData::functional
   uint64_t mismatches = 0;  ///< cycles x ports that disagreed, plus golden disagreements
   // Coverage of the golden results: how many corners the vectors reached.
   uint64_t cover_saturated = 0;  ///< outputs the output overflow mode acted on

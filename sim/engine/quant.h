@@ -97,6 +97,19 @@ class LayerQuant {
   const float* used_input(const float* in) const;
   const float* used_weights(const float* w) const;
 
+  /// The integer codes of the last exact-datapath forward pass, whole batch,
+  /// NCHW (inputs, outputs) and OIHW (weights); the bias has one code per
+  /// output channel (zeros for a layer without bias). Empty before one ran.
+  /// What the cycle-level models are held against (ristsim cosim --model).
+  const std::vector<uint32_t>& input_codes() const { return in_codes_; }
+  const std::vector<uint32_t>& weight_codes() const { return w_codes_; }
+  const std::vector<uint32_t>& bias_codes() const { return b_codes_; }
+  const std::vector<uint32_t>& output_codes() const { return out_codes_; }
+  /// The stochastic-rounding stream of the layer's outputs (layer index * 4 + 3).
+  uint64_t output_stream() const {
+    return static_cast<uint64_t>(index_) * 4 + static_cast<uint64_t>(NumberGroup::outputs);
+  }
+
  private:
   void quantize_tensor(const config::NumberSpec& spec, NumberGroup group, const numeric::Quantizer& q,
                        const float* x, std::size_t n, float* y, uint32_t* codes, bool count_stats);

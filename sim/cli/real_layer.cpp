@@ -1,0 +1,74 @@
+// Real layers for co-simulation (real_layer.h).
+#include "cli/real_layer.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "cli/cli.h"
+#include "engine/quant.h"
+
+namespace ristsim::cli {
+
+engine::Samples samples_of(const io::Dataset& d) {
+  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
+}
+
+void quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
+                   int calib_images, int batch) {
+  io::Dataset calib_set;
+  engine::Samples calib;
+  if (engine::has_dynamic_groups(arch)) {
+    calib_set = io::load_dataset(data, true);
+    calib = samples_of(calib_set);
+  }
+  engine::quantize_net(net, arch, calib, calib_images, batch);
+}
+
+std::string weighted_layer_names(engine::Net& net) {
+  std::string s;
+  for (engine::WeightedLayer* l : net.weighted_layers()) s += (s.empty() ? "" : ", ") + l->name();
+  return s;
+}
+
+engine::WeightedLayer& weighted_layer(engine::Net& net, const std::string& name) {
+  for (engine::WeightedLayer* l : net.weighted_layers())
+    if (l->name() == name) return *l;
+  throw UsageError("--layer '" + name + "': the model has no convolution or inner-product " +
+                   "layer of that name (it has: " + weighted_layer_names(net) + ")");
+}
+
+cycle::LayerData real_layer(engine::Net& net, const std::string& name,
+                            const engine::Samples& images, int image) {
+  engine::WeightedLayer* layer = &weighted_layer(net, name);
+  const engine::LayerQuant* q = layer->quant();
+  if (!q) throw UsageError("layer '" + name + "' is not quantized");
+  if (image < 0 || image >= images.n)
+    throw UsageError("--image " + std::to_string(image) + ": the data set has images 0.." +
+                     std::to_string(images.n - 1));
+  engine::check_samples(net, images, "co-simulation");
+  net.reshape(1);
+  std::memcpy(net.input().data(), images.images + std::size_t(image) * images.image_size(),
+              images.image_size() * sizeof(float));
+  net.forward();
+
+  const engine::ConvGeometry& g = layer->geometry();
+  cycle::LayerData d;
+  d.name = name;
+  d.formats = q->formats();
+  d.conv = kernels::ConvShape{1,         g.c,       g.h,       g.w,     g.k,     g.kh,
+                              g.kw,      g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h,
+                              g.dil_w,   g.groups,  g.oh,      g.ow};
+  d.in = q->input_codes();
+  d.w = q->weight_codes();
+  d.bias = q->bias_codes();
+  d.bias.resize(std::size_t(g.k), 0);  // a layer without bias: zero codes
+  d.functional = q->output_codes();
+  d.stream = q->output_stream();
+  if (d.in.size() != std::size_t(g.c) * g.h * g.w ||
+      d.functional.size() != std::size_t(g.k) * g.oh * g.ow)
+    throw JobError("layer '" + name + "': no exact-datapath codes after a forward pass " +
+                   "(is the arch's datapath exact?)");
+  return d;
+}
+
+}  // namespace ristsim::cli

@@ -1,0 +1,45 @@
+// A real layer of a trained network, as the hardware sees it: the engine runs
+// one image through the network quantized by the arch on the exact datapath,
+// and the layer's operand codes, formats and output codes come out of that run
+// (engine::LayerQuant). `ristsim cosim --model --layer` and the main job stream
+// them through the co-simulation.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/arch.h"
+#include "cycle/cosim.h"
+#include "engine/net.h"
+#include "engine/train.h"
+#include "io/dataset.h"
+
+namespace ristsim::cli {
+
+/// A data set's images as the engine's Samples (not owned).
+engine::Samples samples_of(const io::Dataset& d);
+
+/// A model file: .onnx (sim/io's import), a weight file, or a .yaml
+/// description (cmd_train.cpp).
+std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o);
+
+/// Quantizes `net` by `arch` (the range analysis of dynamic fixed point over
+/// the first `calib_images` training images of `data`, loaded only when the
+/// arch has dynamic groups).
+void quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
+                   int calib_images, int batch);
+
+/// The Convolution or InnerProduct layer `name`; throws UsageError naming the
+/// layers there are.
+engine::WeightedLayer& weighted_layer(engine::Net& net, const std::string& name);
+
+/// Runs image `image` of `images` through `net` (quantized, exact datapath) and
+/// returns layer `layer`'s codes and formats. Leaves the net at batch 1.
+/// Throws UsageError for an unknown or unweighted layer or an image out of range.
+cycle::LayerData real_layer(engine::Net& net, const std::string& layer,
+                            const engine::Samples& images, int image);
+
+/// The names of the net's Convolution and InnerProduct layers, comma-separated.
+std::string weighted_layer_names(engine::Net& net);
+
+}  // namespace ristsim::cli
