@@ -204,6 +204,31 @@ kernels::ConvShape parse_conv_shape(const std::string& text) {
   return c;
 }
 
+OperandActivity operand_activity(const PeShape& shape, const std::vector<DotJob>& jobs) {
+  const size_t k = static_cast<size_t>(shape.lanes);
+  const uint32_t act_mask = shape.act_bits >= 32 ? ~0u : (1u << shape.act_bits) - 1;
+  const uint32_t wt_mask = shape.wt_bits >= 32 ? ~0u : (1u << shape.wt_bits) - 1;
+  std::vector<uint32_t> act(k, 0), wt(k, 0);  // what each lane's bus holds
+  OperandActivity a;
+  bool started = false;
+  for (const DotJob& j : jobs)
+    for (size_t start = 0; start < j.terms.size(); start += k) {
+      for (size_t i = 0; i < k; ++i) {
+        const size_t idx = start + i;
+        if (idx >= j.terms.size() || j.terms[idx].padding) continue;  // gated: holds
+        const uint32_t x = j.terms[idx].act_code & act_mask, w = j.terms[idx].wt_code & wt_mask;
+        if (started)
+          a.toggles += static_cast<uint64_t>(__builtin_popcount(x ^ act[i]) +
+                                             __builtin_popcount(w ^ wt[i]));
+        act[i] = x;
+        wt[i] = w;
+      }
+      if (started) a.bit_slots += k * static_cast<uint64_t>(shape.act_bits + shape.wt_bits);
+      started = true;
+    }
+  return a;
+}
+
 PeStream stream_jobs(const PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
                      uint64_t seed, double idle_probability) {
   std::mt19937_64 rng(seed ^ 0x5eedull);

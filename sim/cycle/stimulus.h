@@ -69,6 +69,21 @@ struct PeStream {
 PeStream stream_jobs(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
                      uint64_t seed, double idle_probability = 0.1);
 
+/// Switching activity of the PE's operand buses (activation and weight codes,
+/// every lane) when `jobs` stream back to back, one chunk of K terms per cycle:
+/// how many code bits change from one chunk to the next. A lane that carries
+/// no term (padding, or past the end of a short last chunk) is gated and holds
+/// its previous codes. Uniformly random codes toggle half their bits, which is
+/// the activity the cost model's published anchors stand for, so factor() is
+/// what scales the dynamic compute energy (cost::LayerWork::activity).
+struct OperandActivity {
+  uint64_t toggles = 0;    ///< code bits that changed
+  uint64_t bit_slots = 0;  ///< code bits that could have changed
+  double rate() const { return bit_slots ? double(toggles) / double(bit_slots) : 0; }
+  double factor() const { return rate() / 0.5; }
+};
+OperandActivity operand_activity(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs);
+
 /// A uniformly random finite code of a format.
 uint32_t random_finite_code(const numeric::Format& f, std::mt19937_64& rng);
 
