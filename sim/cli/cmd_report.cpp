@@ -62,6 +62,23 @@ std::vector<cost::ParetoPoint> read_pareto(const std::string& path) {
   return pts;
 }
 
+/// The quantized top-1 on the test split in a `ristsim quantize` report.json
+/// ("quantized": {"search_top1": ..., "test_top1": X}, a fraction).
+double search_top1(const std::string& path) {
+  std::ifstream is(path);
+  if (!is) throw UsageError("--search: cannot read '" + path + "' (a 'ristsim quantize' output?)");
+  std::stringstream ss;
+  ss << is.rdbuf();
+  const std::string text = ss.str();
+  const size_t q = text.find("\"quantized\":");
+  const size_t t = q == std::string::npos ? q : text.find("\"test_top1\":", q);
+  double v = -1;
+  if (t == std::string::npos || std::sscanf(text.c_str() + t, "\"test_top1\": %lf", &v) != 1 ||
+      v < 0 || v > 1)
+    throw UsageError(path + ": no quantized test_top1 fraction (not a 'ristsim quantize' report)");
+  return v;
+}
+
 double fraction(const CommandLine& cl, const char* name) {
   const double v = cl.get<double>(name);
   if (v < 0 || v > 1) throw UsageError(std::string("--") + name + " must be a fraction in 0..1");
@@ -100,6 +117,9 @@ int cmd_report(const std::vector<std::string>& args) {
       "scale of the dynamic compute energy (toggle rate against the anchors' activity)")(
       "pareto", po::value<std::string>(),
       "quantization-search results: CSV label,energy_pj,accuracy")(
+      "search", po::value<std::vector<std::string>>()->multitoken()->composing(),
+      "'ristsim quantize' output folders: each one's arch.yaml costed on the model against "
+      "its quantized test top-1, on the Pareto plot")(
       "limit", po::value<int>()->default_value(1000),
       "test images to evaluate with --data (0: all)")(
       "calib", po::value<int>()->default_value(1000),
@@ -178,22 +198,34 @@ int cmd_report(const std::vector<std::string>& args) {
     std::unique_ptr<engine::Net> net = load_model_file(model_path, eo);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
-    io::Dataset calib_set;
-    engine::Samples calib;
-    if (engine::has_dynamic_groups(arch)) {
-      calib_set = io::load_dataset(cl.get<std::string>("data"), true);
-      calib = samples_of(calib_set);
-    }
-    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch);
+    quantize_with(*net, arch, cl.get<std::string>("data"), cl.get<int>("calib"), batch);
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
     in.data_name += " (" + std::to_string(test.n) + " test images)";
   }
-  in.notes.push_back(
-      "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs "
-      "and outputs cross DRAM once.");
+  in.notes.push_back(kTrafficNote);
   if (cl.has("accuracy-fp32")) in.accuracy_fp32 = fraction(cl, "accuracy-fp32");
   if (cl.has("accuracy-quantized")) in.accuracy_quantized = fraction(cl, "accuracy-quantized");
   if (cl.has("pareto")) in.pareto = read_pareto(cl.get<std::string>("pareto"));
+  if (cl.has("search")) {
+    // Each `ristsim quantize` result: its arch (DIR/arch.yaml) costed on this
+    // model, and its quantized top-1 on the test split (DIR/report.json).
+    engine::NetOptions one = no;
+    one.batch = 1;
+    std::unique_ptr<engine::Net> net = load_model_file(model_path, one);
+    if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+    for (const std::string& dir : cl.get<std::vector<std::string>>("search")) {
+      const double top1 = search_top1(dir + "/report.json");
+      cost::ReportInput point = in;
+      point.arch = load_arch(dir + "/arch.yaml");
+      point.layers = cost::layer_work_from_net(*net, point.arch);
+      for (cost::LayerWork& w : point.layers) w.activity = activity;
+      in.pareto.push_back(
+          {std::filesystem::path(dir).filename().string() + " (" + point.arch.name + ")",
+           cost::summarize(point, model).energy_pj, top1});
+    }
+  }
+  if (in.accuracy_quantized && (cl.has("search") || cl.has("pareto")))
+    in.pareto.push_back({arch.name, cost::summarize(in, model).energy_pj, *in.accuracy_quantized});
 
   // Yosys cross-check.
   const std::string out = cl.get<std::string>("out");

@@ -16,6 +16,11 @@
 
 namespace ristsim::cli {
 
+/// What the report says of its traffic model (sim/cost fill_traffic).
+inline constexpr const char* kTrafficNote =
+    "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs and "
+    "outputs cross DRAM once.";
+
 /// A data set's images as the engine's Samples (not owned).
 engine::Samples samples_of(const io::Dataset& d);
 
