@@ -14,6 +14,9 @@
 
 #include "cli/cli.h"
 #include "config/arch_yaml.h"
+#include "cost/engine_work.h"
+#include "cost/report.h"
+#include "cost/tech.h"
 #include "engine/math.h"
 #include "engine/quant.h"
 #include "engine/train.h"
@@ -65,6 +68,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("format", po::value<std::string>()->default_value("dynamic_fixed"), "dynamic_fixed, fixed, minifloat or pow2")
       ("error-margin", po::value<double>()->default_value(1.0), "allowed top-1 drop in percentage points")
       ("granularity", po::value<std::string>()->default_value("category"), "category (Ristretto) or layer")
+      ("cost", po::value<std::string>()->default_value("energy"),
+       "what the layer search minimises: energy (per inference, the cost model of docs/cost.md\n"
+       "at the generated arch's technology) or bits (stored and moved)")
       ("images", po::value<int>()->default_value(1000), "training images for the range analysis")
       ("search-images", po::value<int>()->default_value(2000), "images that score the search (the end of the training split)")
       ("test-images", po::value<int>()->default_value(0), "test images for the final score (0: all)")
@@ -149,6 +155,30 @@ int cmd_quantize(const std::vector<std::string>& args) {
   say("range analysis over " + std::to_string(range_n) + " images: " + std::to_string(ranges.size()) +
       " layers; searching (" + std::string(flow::to_string(so.family)) + ", " + gran + ") on " +
       std::to_string(search_n) + " images");
+
+  // The layer search's cost: the energy per inference of the plan's arch.
+  const std::string cost_kind = cl.get<std::string>("cost");
+  if (cost_kind != "energy" && cost_kind != "bits")
+    throw UsageError("--cost must be energy or bits, not '" + cost_kind + "'");
+  std::unique_ptr<engine::Net> net1;  // batch 1: the layer shapes the cost model reads
+  std::unique_ptr<cost::TechModel> tech;
+  if (cost_kind == "energy") {
+    engine::NetOptions one = no;
+    one.batch = 1;
+    one.with_loss = false;
+    net1 = flow::load_model(model, one);
+    const config::Arch probe = flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8),
+                                               ranges, "probe", 1);
+    tech = std::make_unique<cost::TechModel>(cost::tech_model_for(probe, ""));
+    so.cost = [&](const flow::Plan& p) {
+      cost::ReportInput in;
+      in.arch = flow::plan_arch(p, ranges, "candidate", 1);
+      in.layers = cost::layer_work_from_net(*net1, in.arch);
+      return cost::summarize(in, *tech).energy_pj;
+    };
+    so.cost_name = "the energy per inference of the cost model (docs/cost.md, " +
+                   std::to_string(tech->node_nm()) + " nm)";
+  }
 
   flow::Scorer scorer(*net, ranges, search, batch, cl.get<uint64_t>("seed"));
   flow::SearchResult res;

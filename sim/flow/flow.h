@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -185,6 +186,11 @@ struct SearchOptions {
   std::vector<int> widths;           ///< candidate widths, widest first (empty: per family)
   int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
   bool act_headroom = false;         ///< Plan::act_headroom
+  /// The hardware cost the layer search minimises; empty: plan_cost's bits
+  /// stored and moved (param_bits + act_bits). `ristsim quantize` passes the
+  /// cost model's energy per inference (sim/cost). `cost_name` names it in notes.
+  std::function<double(const Plan&)> cost;
+  std::string cost_name = "bits stored and moved";
 };
 
 struct SearchResult {

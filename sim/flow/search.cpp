@@ -163,11 +163,14 @@ SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const Sea
   double t_cur = scorer.score(&cur, true);
   const int il = cur.static_il;  // static fixed point: the split found at the widest widths
   std::vector<int> history;
+  auto cost = [&](const Plan& p) {
+    if (o.cost) return o.cost(p);
+    const Cost c = plan_cost(p, ranges);
+    return c.param_bits + c.act_bits;
+  };
+  r.notes.push_back("the layer search minimised " + o.cost_name);
   for (;;) {
-    const double c0 = [&] {
-      const Cost c = plan_cost(cur, ranges);
-      return c.param_bits + c.act_bits;
-    }();
+    const double c0 = cost(cur);
     int best = -1;
     double best_gain = -1, best_t = 0;
     for (int u = 0; u < units; ++u) {
@@ -176,13 +179,12 @@ SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const Sea
       Plan p = make();
       p.static_il = il;
       const double t = scorer.score(&p, false);
-      const Cost c = plan_cost(p, ranges);
-      const double saving = c0 - (c.param_bits + c.act_bits);
+      const double saving = c0 - cost(p);
       const bool ok = r.baseline_search - t <= o.margin;
       r.sweep.push_back({unit_name(u), (u % 2 ? aw : ww)[idx[u]], t, ok});
       --idx[u];
       if (!ok || saving <= 0) continue;
-      // Sensitivity-guided: bits saved per point of accuracy lost (0.1 point floor).
+      // Sensitivity-guided: cost saved per point of accuracy lost (0.1 point floor).
       const double gain = saving / (std::max(0.0, t_cur - t) + 0.001);
       if (gain > best_gain) best_gain = gain, best = u, best_t = t;
     }

@@ -251,6 +251,15 @@ TEST(FlowSearch, category_picks_the_smallest_width_within_the_margin) {
   EXPECT_EQ(l.plan.layers[0].act, 4);
   EXPECT_TRUE(l.met);
   EXPECT_EQ(l.quantized_test, 1.0);
+  EXPECT_EQ(l.notes.front(), "the layer search minimised bits stored and moved");
+  // A given cost: only the weights' width costs anything, so the activations
+  // never move from their widest width.
+  o.cost = [](const flow::Plan& p) { return double(p.layers[0].weights); };
+  o.cost_name = "weight bits";
+  const flow::SearchResult wc = flow::search_layer(scorer, d.s, o);
+  EXPECT_EQ(wc.plan.layers[0].weights, 2);
+  EXPECT_EQ(wc.plan.layers[0].act, 16);
+  EXPECT_EQ(wc.notes.front(), "the layer search minimised weight bits");
 }
 
 namespace {
