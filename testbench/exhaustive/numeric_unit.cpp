@@ -367,6 +367,37 @@ TEST(NumericGrowth, sum_width_is_enough_and_tight) {
     }
 }
 
+TEST(NumericGrowth, product_type_of_formats_examples) {
+  EXPECT_EQ(product_type(Format::fixed_point(8, 7), Format::fixed_point(8, 7)), (FixedType{16, 14}));
+  EXPECT_EQ(product_type(Format::e4m3(), Format::e4m3()), (FixedType{37, 18}));  // 19 + 19 - 1
+  EXPECT_EQ(product_type(Format::pow2(4, -1), Format::pow2(4, -1)), (FixedType{16, 16}));
+  EXPECT_EQ(product_type(Format::fixed_point(8, 0), Format::pow2(4, -1)), (FixedType{16, 8}));
+  EXPECT_EQ(product_type(Format::fixed_point(1, 0), Format::fixed_point(1, 0)), (FixedType{2, 0}));
+}
+
+// Worked examples of aligned_type, and its closed forms per rounding mode for a
+// right shift s >= 1 of a b-bit type (b >= 3), here also for types wider than
+// 64 bits, which take a separate path (the exhaustive test covers 1..8 bits).
+TEST(NumericGrowth, aligned_type_examples_and_wide_types) {
+  EXPECT_EQ(aligned_type(FixedType{16, 10}, 12, Rounding::down), (FixedType{18, 12}));
+  EXPECT_EQ(aligned_type(FixedType{10, 7}, 5, Rounding::nearest_away), (FixedType{9, 5}));
+  EXPECT_EQ(aligned_type(FixedType{10, 7}, 5, Rounding::down), (FixedType{8, 5}));
+  EXPECT_EQ(aligned_type(FixedType{4, 0}, -6, Rounding::nearest_even), (FixedType{1, -6}));
+  EXPECT_EQ(aligned_type(FixedType{4, 0}, -6, Rounding::up), (FixedType{2, -6}));
+  for (int b : {3, 4, 8, 40, 63, 64, 65, 70, 100, 200})
+    for (int s = 1; s <= b + 70; ++s) {
+      const auto at = [&](Rounding r) { return aligned_type(FixedType{b, s}, 0, r).bits; };
+      const int keep = b - s > 1 ? b - s : 1, carry = b - s + 1 > 2 ? b - s + 1 : 2;
+      const int nearest = s <= b - 1 ? b - s + 1 : 1;
+      EXPECT_EQ(at(Rounding::down), keep) << b << " " << s;
+      EXPECT_EQ(at(Rounding::toward_zero), keep) << b << " " << s;
+      EXPECT_EQ(at(Rounding::up), carry) << b << " " << s;
+      EXPECT_EQ(at(Rounding::stochastic), carry) << b << " " << s;
+      EXPECT_EQ(at(Rounding::nearest_away), nearest) << b << " " << s;
+      EXPECT_EQ(at(Rounding::nearest_even), nearest) << b << " " << s;
+    }
+}
+
 TEST(NumericGrowth, exactly_fixed_holds_every_value_and_is_minimal) {
   std::vector<Format> fs;
   for (int b : {1, 4, 8}) fs.push_back(Format::fixed_point(b, 3));
