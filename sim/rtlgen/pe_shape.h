@@ -37,6 +37,14 @@ class Unsupported : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Cycles from a chunk at the PE's inputs to its result at out_o: the product
+/// register, a tree register every `pipeline_every` of the ceil(log2 K) levels
+/// (none when 0), the accumulator and the output register.
+inline int pe_latency(int lanes, int pipeline_every) {
+  const int levels = numeric::tree_levels(static_cast<uint64_t>(lanes < 1 ? 1 : lanes));
+  return 1 + (pipeline_every > 0 ? levels / pipeline_every : 0) + 1 + 1;
+}
+
 /// Formats and quantizers of one layer as the PE sees them.
 struct PeFormats {
   numeric::Format act, wt, bias;
@@ -52,10 +60,10 @@ struct PeShape {
   int pipeline_every = 1;  ///< adder-tree levels per register (0: none)
 
   numeric::FixedType act_fixed, wt_fixed, bias_fixed;  ///< exactly_fixed() of each operand
-  numeric::FixedType product;                          ///< product_type(act_fixed, wt_fixed)
+  numeric::FixedType product;                          ///< product_type(act, wt) of the formats
   int frac_bits = 0;                                   ///< F
-  numeric::FixedType aligned;                          ///< a product on the grid 2^-F
-  numeric::FixedType bias_aligned;
+  numeric::FixedType aligned;       ///< aligned_type(product, F, alignment rounding)
+  numeric::FixedType bias_aligned;  ///< aligned_type(bias_fixed, F, alignment rounding)
   int tree_levels = 0;                           ///< ceil(log2 K)
   numeric::FixedType tree_sum;                   ///< sum_type(aligned, K)
   int acc_bits = 0;                              ///< A
@@ -70,20 +78,8 @@ struct PeShape {
   }
   int tree_regs() const { return pipeline_every > 0 ? tree_levels / pipeline_every : 0; }
   /// Cycles from a chunk at the inputs to its output at out_o.
-  int latency() const { return 1 + tree_regs() + 1 + 1; }
+  int latency() const { return pe_latency(lanes, pipeline_every); }
 };
-
-/// Width of a value of type t moved onto the grid 2^-F (alignment of a
-/// product or of the bias). Left shifts by -s are exact and grow the value by
-/// -s bits. A right shift by s rounds: floor(x / 2^s) fits bits - s bits, and
-/// rounding up can carry one bit further (fixed<10,7> bias 511/128 on F = 5:
-/// 127.75 rounds to 128, which needs 9 bits), so bits - s + 1 (at least 2).
-/// growth.h has no rule for this; it lives here until it has.
-inline numeric::FixedType aligned_type(numeric::FixedType t, int frac_bits) {
-  const int s = t.fl - frac_bits;
-  if (s <= 0) return numeric::FixedType{t.bits - s, frac_bits};
-  return numeric::FixedType{t.bits - s + 1 < 2 ? 2 : t.bits - s + 1, frac_bits};
-}
 
 /// Checks that the PE hardware implements these formats; throws Unsupported.
 inline void check_supported(const PeFormats& f, int lanes) {
@@ -120,10 +116,10 @@ inline PeShape make_pe_shape(const PeFormats& f, int lanes, int pipeline_every,
   s.act_fixed = numeric::exactly_fixed(f.act);
   s.wt_fixed = numeric::exactly_fixed(f.wt);
   s.bias_fixed = numeric::exactly_fixed(f.bias);
-  s.product = numeric::product_type(s.act_fixed, s.wt_fixed);
+  s.product = numeric::product_type(f.act, f.wt);
   s.frac_bits = f.acc.frac_bits_auto ? s.product.fl : f.acc.frac_bits;
-  s.aligned = aligned_type(s.product, s.frac_bits);
-  s.bias_aligned = aligned_type(s.bias_fixed, s.frac_bits);
+  s.aligned = numeric::aligned_type(s.product, s.frac_bits, f.acc.align_rounding);
+  s.bias_aligned = numeric::aligned_type(s.bias_fixed, s.frac_bits, f.acc.align_rounding);
   s.tree_levels = numeric::tree_levels(static_cast<uint64_t>(lanes));
   s.tree_sum = numeric::sum_type(s.aligned, static_cast<uint64_t>(lanes));
   s.acc_bits = f.acc.bits;

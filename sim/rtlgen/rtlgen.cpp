@@ -1,5 +1,10 @@
 // The RTL generator (see rtlgen.h). Each emit_* function writes one module.
 // The text is built from the PeShape only, so the output is deterministic.
+// Parameter assertions are emitted inside `ifndef SYNTHESIS, as lowRISC's
+// ASSERT macros are: simulators (Verilator) check them, synthesis tools
+// (yosys, which defines SYNTHESIS and cannot parse `assert ... else $fatal`)
+// skip them. Outside them the RTL keeps to what yosys 0.23 reads: no int'()
+// casts, no packed 2-D arrays (the adder tree's levels are flat vectors).
 #include "rtlgen/rtlgen.h"
 
 #include <cstdio>
@@ -237,15 +242,17 @@ std::string emit_mul_array(const Ctx& c) {
     << "  output logic [NumLanes*ProdWidth-1:0] prod_o\n"
     << ");\n\n";
   t << "  // Parameter assertions: the lane logic below is generated for these values.\n"
-    << "  initial begin : p_assert_params\n"
+    << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (NumLanes == " << s.lanes << " && ActWidth == " << s.act_bits
     << " && WgtWidth == " << s.wt_bits << ")\n"
     << "      else $fatal(1, \"ristsim_mul_array: generated for other widths\");\n"
-    << "    // growth.h: product_type(exactly_fixed(act) = " << fixed_text(s.act_fixed)
-    << ", exactly_fixed(wgt) = " << fixed_text(s.wt_fixed) << ")\n"
-    << "    assert (ProdWidth == " << s.act_fixed.bits << " + " << s.wt_fixed.bits << ")\n"
+    << "    // growth.h product_type(act, wgt) = " << fixed_text(s.product)
+    << ": the bits of the extreme products\n"
+    << "    // (operands exactly_fixed " << fixed_text(s.act_fixed) << " and "
+    << fixed_text(s.wt_fixed) << ")\n"
+    << "    assert (ProdWidth == " << s.product.bits << ")\n"
     << "      else $fatal(1, \"ristsim_mul_array: ProdWidth is not the product width\");\n"
-    << "  end\n\n";
+    << "  end\n`endif\n\n";
   if (c.o.bug == PlantedBug::drop_lane)
     t << "  logic unused_lane_en;\n  assign unused_lane_en = lane_en_i[NumLanes-1];\n\n";
   t << "  for (genvar i = 0; i < NumLanes; i++) begin : g_lane\n";
@@ -367,22 +374,32 @@ std::string emit_align(const Ctx& c) {
                   "// Shift dropped bits (rounding.h's decision restated on the floor).\n"
                   "// Cost: wires for a left shift; a Shift-bit compare and an OutWidth-bit\n"
                   "// incrementer for a rounded right shift. O(1) delay.\n");
-  t << "module ristsim_align #(\n"
-    << "  parameter int unsigned InWidth  = 16,\n"
-    << "  parameter int unsigned OutWidth = 16,\n"
-    << "  parameter int          Shift    = 0\n"
+  t << "module ristsim_align #(  // defaults: the products' alignment\n"
+    << "  parameter int unsigned InWidth  = " << c.s.product.bits << ",\n"
+    << "  parameter int unsigned OutWidth = " << c.s.aligned.bits << ",\n"
+    << "  parameter int          Shift    = " << c.s.product.fl - c.s.frac_bits << "\n"
     << ") (\n"
     << "  input  logic [InWidth-1:0]  val_i,\n"
     << "  output logic [OutWidth-1:0] val_o\n"
     << ");\n\n";
-  t << "  // aligned_type(): a left shift grows the value by -Shift bits; a rounded right\n"
-    << "  // shift fits InWidth - Shift bits plus one for the rounding carry (at least 2).\n"
-    << "  initial begin : p_assert_width\n"
-    << "    assert (int'(OutWidth) == ((Shift <= 0) ? int'(InWidth) - Shift :\n"
-    << "                               ((int'(InWidth) - Shift + 1 < 2) ? 2 : int'(InWidth) - "
-       "Shift + 1)))\n"
+  // The widths of the two uses (products, bias), from growth.h aligned_type().
+  const PeShape& sh = c.s;
+  const int uses[2][3] = {{sh.product.bits, sh.product.fl - sh.frac_bits, sh.aligned.bits},
+                          {sh.bias_fixed.bits, sh.bias_fixed.fl - sh.frac_bits, sh.bias_aligned.bits}};
+  t << "  // OutWidth is growth.h aligned_type(): a left shift grows the value by -Shift\n"
+    << "  // bits; a right shift rounded " << numeric::to_string(mode)
+    << " needs the bits of the rounded extremes\n"
+    << "  // of an InWidth-bit value. Generated for the products and the bias.\n"
+    << "`ifndef SYNTHESIS\n  initial begin : p_assert_width\n"
+    << "    assert (";
+  for (int u = 0; u < 2; ++u) {
+    if (u == 1 && uses[1][0] == uses[0][0] && uses[1][1] == uses[0][1]) break;
+    t << (u ? " ||\n            " : "") << "(InWidth == " << uses[u][0] << " && Shift == " << uses[u][1]
+      << " && OutWidth == " << uses[u][2] << ")";
+  }
+  t << ")\n"
     << "      else $fatal(1, \"ristsim_align: OutWidth is not the aligned width\");\n"
-    << "  end\n\n";
+    << "  end\n`endif\n\n";
   t << "  if (Shift <= 0) begin : g_left\n"
     << "    assign val_o = OutWidth'($signed(val_i)) <<< (-Shift);\n"
     << "  end else begin : g_right\n"
@@ -432,9 +449,9 @@ std::string emit_to_fixed(const Ctx& c) {
     << "  input  logic [CodeWidth-1:0] code_i,\n"
     << "  output logic [OutWidth-1:0]  val_o\n"
     << ");\n\n";
-  t << "  initial begin : p_assert_params\n"
+  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (CodeWidth == " << c.s.bias_bits << " && OutWidth == " << c.s.bias_fixed.bits
-    << ")\n      else $fatal(1, \"ristsim_to_fixed: generated for other widths\");\n  end\n\n";
+    << ")\n      else $fatal(1, \"ristsim_to_fixed: generated for other widths\");\n  end\n`endif\n\n";
   if (f.kind == FormatKind::fixed) {
     t << "  assign val_o = code_i;\n";
   } else {
@@ -480,13 +497,13 @@ std::string emit_adder_tree(const Ctx& c) {
     << "  output logic [SumWidth-1:0]          sum_o\n"
     << ");\n\n";
   t << "  localparam int unsigned Levels = " << levels << ";  // ceil(log2 NumLanes)\n\n";
-  t << "  initial begin : p_assert_params\n"
+  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (NumLanes == " << k << ") else $fatal(1, \"ristsim_adder_tree: generated for "
     << k << " lanes\");\n"
     << "    assert (SumWidth == InWidth + Levels)  // growth.h sum_type\n"
     << "      else $fatal(1, \"ristsim_adder_tree: SumWidth is not InWidth + ceil(log2 "
        "NumLanes)\");\n"
-    << "  end\n\n";
+    << "  end\n`endif\n\n";
   if (s.tree_regs() == 0) {
     t << "  logic unused_clk;\n  assign unused_clk = clk_i ^ rst_ni;\n\n";
   }
@@ -592,9 +609,9 @@ std::string emit_accumulator(const Ctx& c) {
     << "  output logic [TagWidth-1:0] tag_o\n"
     << ");\n\n";
   t << "  localparam int unsigned AddWidth = (AccWidth > SumWidth ? AccWidth : SumWidth) + 1;\n\n";
-  t << "  initial begin : p_assert_params\n"
+  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (AccWidth >= 2) else $fatal(1, \"ristsim_accumulator: AccWidth < 2\");\n"
-    << "  end\n\n";
+    << "  end\n`endif\n\n";
   t << "  logic [AccWidth-1:0] acc_d, acc_q;\n"
     << "  logic                ovf_d, ovf_q;\n"
     << "  logic                done_q;\n"
@@ -647,10 +664,10 @@ std::string emit_splitmix(const Ctx& c) {
     << "  input  logic [63:0]          index_i,\n"
     << "  output logic [RandWidth-1:0] rand_o\n"
     << ");\n\n"
-    << "  initial begin : p_assert_params\n"
+    << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (RandWidth >= 1 && RandWidth <= 32)\n"
     << "      else $fatal(1, \"ristsim_splitmix: RandWidth must be 1..32\");\n"
-    << "  end\n\n"
+    << "  end\n`endif\n\n"
     << "  logic [63:0] z0, z1, z2, z3, z4, z5;\n"
     << "  assign z0 = key_i + (index_i + 64'd1) * 64'h9e3779b97f4a7c15;\n"
     << "  assign z1 = z0 ^ (z0 >> 30);\n"
@@ -958,10 +975,10 @@ std::string emit_output_stage(const Ctx& c) {
     << "  output logic                 sat_o,\n"
     << "  output logic                 acc_ovf_o\n"
     << ");\n\n";
-  t << "  initial begin : p_assert_params\n"
+  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (AccWidth == " << s.acc_bits << " && OutWidth == " << s.out_bits
     << " && BiasWidth == " << s.bias_aligned.bits
-    << ")\n      else $fatal(1, \"ristsim_output_stage: generated for other widths\");\n  end\n\n";
+    << ")\n      else $fatal(1, \"ristsim_output_stage: generated for other widths\");\n  end\n`endif\n\n";
   t << "  localparam int unsigned AddWidth = (AccWidth > BiasWidth ? AccWidth : BiasWidth) + 1;\n";
   t << "  logic [AddWidth-1:0] total;\n  logic [AccWidth-1:0] acc_b;\n  logic bias_fits;\n"
     << "  assign total = AddWidth'($signed(acc_i)) + AddWidth'($signed(bias_i));\n"
@@ -1067,11 +1084,11 @@ std::string emit_pe(const Ctx& c) {
     << "}.\n"
     << "  localparam int unsigned IndexWidth = " << idx_w << ";\n"
     << "  localparam int unsigned TagWidth   = 2 + BiasWidth + IndexWidth;\n\n";
-  t << "  initial begin : p_assert_params\n"
+  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (NumLanes == " << s.lanes << " && ActWidth == " << s.act_bits
     << " && WgtWidth == " << s.wt_bits << " && BiasWidth == " << s.bias_bits
     << " && OutWidth == " << s.out_bits << ")\n"
-    << "      else $fatal(1, \"ristsim_pe: generated for other widths\");\n  end\n\n";
+    << "      else $fatal(1, \"ristsim_pe: generated for other widths\");\n  end\n`endif\n\n";
   // Stage 1.
   t << "  // Stage 1: multiply, align, register.\n"
     << "  logic [NumLanes*ProdWidth-1:0]  prod;\n"
@@ -1156,24 +1173,6 @@ std::string emit_pe(const Ctx& c) {
   return t.str();
 }
 
-/// Puts every parameter-assertion block (`initial begin : p_assert...`, closed
-/// by the next line "  end") inside `ifndef SYNTHESIS, as lowRISC's ASSERT
-/// macros are: simulators check them, synthesis tools (yosys) skip them.
-std::string guard_assertions(const std::string& text) {
-  std::string out;
-  size_t pos = 0;
-  for (;;) {
-    const size_t at = text.find("  initial begin : p_assert", pos);
-    if (at == std::string::npos) break;
-    const size_t end = text.find("\n  end\n", at);
-    if (end == std::string::npos) break;
-    out += text.substr(pos, at - pos) + "`ifndef SYNTHESIS\n";
-    out += text.substr(at, end + 7 - at) + "`endif\n";
-    pos = end + 7;
-  }
-  return out + text.substr(pos);
-}
-
 }  // namespace
 
 std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options) {
@@ -1188,10 +1187,7 @@ std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& opt
   files.push_back({"ristsim_output_stage.sv", emit_output_stage(c)});
   files.push_back({"ristsim_pe.sv", emit_pe(c)});
   std::string list;
-  for (RtlFile& f : files) {
-    f.text = guard_assertions(f.text);
-    list += f.name + "\n";
-  }
+  for (const RtlFile& f : files) list += f.name + "\n";
   files.push_back({"files.f", list});
   return files;
 }

@@ -83,9 +83,10 @@ TEST(RtlGen, widths_come_from_growth_rules) {
       EXPECT_NE(f.text.find("Level 4: 1 adder, InWidth + 4 bits"), std::string::npos);
       EXPECT_NE(f.text.find("localparam int unsigned W4 = InWidth + 4;"), std::string::npos);
     }
-  // E4M3 x E4M3: exactly_fixed is fixed<19,9>, the product fixed<38,18>.
+  // E4M3 x E4M3: exactly_fixed is fixed<19,9>; 448^2 * 2^18 < 2^36, so the product is
+  // fixed<37,18> (product_type of the formats), not 19 + 19 bits.
   const rtlgen::PeShape e = rtlgen::make_pe_shape(load("e4m3"));
-  EXPECT_EQ(e.product.bits, 38);
+  EXPECT_EQ(e.product.bits, 37);
   EXPECT_EQ(e.product.fl, 18);
 }
 
