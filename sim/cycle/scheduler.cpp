@@ -23,9 +23,9 @@ struct PeSlot {
   sc_signal<uint64_t> seed, stream;
   sc_signal<uint32_t> out_o;
   std::unique_ptr<PeModel> pe;
-  std::deque<uint64_t> work;       ///< output elements still to start
   std::deque<uint64_t> in_flight;  ///< elements whose last chunk was issued
-  size_t chunk = 0;                ///< next chunk of work.front()
+  std::vector<kernels::ExactTerm> terms;  ///< of the element being issued
+  int out_channel = 0;                    ///< its output channel (the bias)
 };
 
 }  // namespace
@@ -75,7 +75,6 @@ LayerStats simulate_layer(const rtlgen::PeShape& shape, const kernels::ConvShape
     s->stream.write(run.stream);
     slots.push_back(std::move(s));
   }
-  for (uint64_t e = 0; e < outputs; ++e) slots[e % p]->work.push_back(e);
 
   // Each element's terms, in datapath order.
   auto terms_of = [&](uint64_t e) {
@@ -91,66 +90,46 @@ LayerStats simulate_layer(const rtlgen::PeShape& shape, const kernels::ConvShape
   rst_n.write(false);
   sc_start(2, SC_NS);
   rst_n.write(true);
-  double credit = 0;
-  const double words_per_chunk = 2.0 * k;
-  uint64_t done = 0, cycle = 0, rotate = 0;
-  std::vector<std::vector<kernels::ExactTerm>> cur_terms(static_cast<size_t>(p));
-  std::vector<int> cur_k(static_cast<size_t>(p), 0);
-  while (done < outputs) {
-    if (run.words_per_cycle > 0)
-      credit = std::min(credit + run.words_per_cycle, words_per_chunk * p);
-    for (int j = 0; j < p; ++j) {
-      PeSlot& s = *slots[(rotate + j) % p];
-      const int si = static_cast<int>((rotate + j) % p);
-      if (s.work.empty()) {
-        s.valid.write(false);
-        ++st.idle_cycles;
-        continue;
-      }
-      if (run.words_per_cycle > 0 && credit < words_per_chunk) {
-        s.valid.write(false);
-        ++st.stall_cycles;
-        continue;
-      }
-      credit -= run.words_per_cycle > 0 ? words_per_chunk : 0;
-      const uint64_t e = s.work.front();
-      if (s.chunk == 0) {
-        auto tk = terms_of(e);
-        cur_terms[si] = std::move(tk.first);
-        cur_k[si] = tk.second;
-      }
-      const std::vector<kernels::ExactTerm>& t = cur_terms[si];
-      const size_t start = s.chunk * static_cast<size_t>(k);
-      Lanes<uint8_t> en = en0;
-      Lanes<uint32_t> a = c0, w = c0;
-      for (int l = 0; l < k; ++l) {
-        const size_t idx = start + static_cast<size_t>(l);
-        if (idx >= t.size()) continue;
-        en.v[l] = !t[idx].padding;
-        a.v[l] = t[idx].act_code;
-        w.v[l] = t[idx].wt_code;
-        st.macs += en.v[l];
-      }
-      ChunkTag tag;
-      tag.first = s.chunk == 0;
-      tag.last = start + static_cast<size_t>(k) >= t.size();
-      tag.bias = bias_codes ? bias_codes[cur_k[si]] : 0;
-      tag.index = shape.fmt.out.rounding == numeric::Rounding::stochastic ? e : 0;
-      s.valid.write(true);
-      s.tag.write(tag);
-      s.lane_en.write(en);
-      s.act.write(a);
-      s.wgt.write(w);
-      ++st.chunks;
-      if (tag.last) {
-        s.in_flight.push_back(e);
-        s.work.pop_front();
-        s.chunk = 0;
-      } else {
-        ++s.chunk;
-      }
+  const uint64_t terms = static_cast<uint64_t>(conv.c / conv.groups) * conv.kh * conv.kw;
+  IssueSchedule sched(outputs, terms == 0 ? 1 : (terms + k - 1) / k, k, run);
+  uint64_t done = 0, cycle = 0;
+  auto drive = [&](int pe, const Issue& is) {
+    PeSlot& s = *slots[static_cast<size_t>(pe)];
+    if (!is.valid) {
+      s.valid.write(false);
+      return;
     }
-    ++rotate;
+    if (is.first) {
+      auto tk = terms_of(is.element);
+      s.terms = std::move(tk.first);
+      s.out_channel = tk.second;
+      if (s.terms.size() != terms) throw std::logic_error("simulate_layer: term count");
+    }
+    const size_t start = is.chunk * static_cast<size_t>(k);
+    Lanes<uint8_t> en = en0;
+    Lanes<uint32_t> a = c0, w = c0;
+    for (int l = 0; l < k; ++l) {
+      const size_t idx = start + static_cast<size_t>(l);
+      if (idx >= s.terms.size()) continue;
+      en.v[l] = !s.terms[idx].padding;
+      a.v[l] = s.terms[idx].act_code;
+      w.v[l] = s.terms[idx].wt_code;
+      st.macs += en.v[l];
+    }
+    ChunkTag tag;
+    tag.first = is.first;
+    tag.last = is.last;
+    tag.bias = bias_codes ? bias_codes[s.out_channel] : 0;
+    tag.index = shape.fmt.out.rounding == numeric::Rounding::stochastic ? is.element : 0;
+    s.valid.write(true);
+    s.tag.write(tag);
+    s.lane_en.write(en);
+    s.act.write(a);
+    s.wgt.write(w);
+    if (is.last) s.in_flight.push_back(is.element);
+  };
+  while (done < outputs) {
+    sched.step(drive);
     sc_start(1, SC_NS);
     ++cycle;
     for (auto& sp : slots) {
@@ -166,8 +145,11 @@ LayerStats simulate_layer(const rtlgen::PeShape& shape, const kernels::ConvShape
       st.mismatches += st.out_codes[e] != gold[e];
       ++done;
     }
-    if (cycle > 64 + 4 * (st.chunks + outputs) + 1000000) break;  // a hung pipeline
+    if (cycle > 64 + 4 * (sched.chunks() + outputs) + 1000000) break;  // a hung pipeline
   }
+  st.chunks = sched.chunks();
+  st.stall_cycles = sched.stall_cycles();
+  st.idle_cycles = sched.idle_cycles();
   st.cycles = cycle;
   st.outputs = outputs;
   st.mismatches += outputs - done;

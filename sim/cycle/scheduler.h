@@ -3,29 +3,18 @@
 // reports cycles, utilisation and stalls; the results are checked against
 // kernels/reference exact_conv_reference().
 //
-// Dataflow (output-stationary): output element e goes to PE e mod P; a PE
-// takes its elements in order, one chunk of K terms per cycle, elements back to
-// back (first/last markers), so a PE never idles while it has work. Operands
-// come over a shared fetch port of `words_per_cycle` codes per cycle (0:
-// unlimited); a chunk needs K activation and K weight codes, and a PE whose
-// chunk cannot be fetched this cycle stalls (counted). PEs are served in a
-// fixed rotating order, so the schedule is deterministic.
+// The issue schedule (dataflow, operand port, serving order) is schedule.h's
+// IssueSchedule, which count_layer() also runs without the PEs.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "cycle/schedule.h"
 #include "kernels/reference/exact_layer.h"
 #include "rtlgen/pe_shape.h"
 
 namespace ristsim::cycle {
-
-struct LayerRun {
-  int pes = 1;
-  double words_per_cycle =
-      0;                ///< operand codes fetched per cycle for the whole array; 0: unlimited
-  uint64_t stream = 0;  ///< stochastic stream (layer index)
-};
 
 struct LayerStats {
   uint64_t cycles = 0;  ///< rising edges from the first chunk to the last result

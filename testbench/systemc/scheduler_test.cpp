@@ -6,7 +6,15 @@
 //   scheduler_test ARCH.yaml conv|fc|conv_bandwidth|bad
 // "bad" runs the array with a planted bug (the accumulator grid one bit off)
 // and must report mismatches. Prints "SCHEDULER PASS" or "SCHEDULER FAIL".
+//
+//   scheduler_test ARCH.yaml count C,H,W,K,KH,KW,STRIDE,PAD P WORDS [bad]
+// runs that layer (one image) on P PEs with WORDS operand codes per cycle
+// (0: unlimited) and checks schedule.h count_layer() against it exactly:
+// cycles, chunks, stall and idle PE-cycles (and, unlimited, the closed form).
+// "bad" counts with a latency one cycle short and must report the difference
+// ("COUNT MISMATCH").
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -16,6 +24,58 @@
 
 using namespace ristsim;
 
+namespace {
+
+std::vector<uint32_t> random_codes(const numeric::Format& f, size_t n, std::mt19937_64& rng) {
+  std::vector<uint32_t> v(n);
+  for (auto& x : v) x = cycle::random_finite_code(f, rng);
+  return v;
+}
+
+int count_check(const rtlgen::PeShape& shape, int argc, char** argv) {
+  int g[8];
+  if (argc < 6 || std::sscanf(argv[3], "%d,%d,%d,%d,%d,%d,%d,%d", &g[0], &g[1], &g[2], &g[3], &g[4],
+                              &g[5], &g[6], &g[7]) != 8) {
+    std::fprintf(stderr, "usage: scheduler_test ARCH.yaml count C,H,W,K,KH,KW,STRIDE,PAD P WORDS\n");
+    return 2;
+  }
+  const bool bad = argc > 6 && std::string(argv[6]) == "bad";
+  kernels::ConvShape c{1, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[6], g[7], g[7], 1, 1, 1, 0, 0};
+  c.oh = (c.h + 2 * c.pad_h - c.kh) / c.stride_h + 1;
+  c.ow = (c.w + 2 * c.pad_w - c.kw) / c.stride_w + 1;
+  cycle::LayerRun run;
+  run.pes = std::atoi(argv[4]);
+  run.words_per_cycle = std::atof(argv[5]);
+  std::mt19937_64 rng(7);
+  const auto in = random_codes(shape.fmt.act, size_t(c.n) * c.c * c.h * c.w, rng);
+  const auto w = random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
+  const auto b = random_codes(shape.fmt.bias, size_t(c.k), rng);
+  const cycle::LayerStats st = cycle::simulate_layer(shape, c, in.data(), w.data(), b.data(), run);
+  const uint64_t outputs = uint64_t(c.n) * c.k * c.oh * c.ow;
+  const uint64_t terms = uint64_t(c.c) * c.kh * c.kw;
+  const cycle::LayerCount n = cycle::count_layer(outputs, terms, shape.lanes,
+                                                 shape.latency() - (bad ? 1 : 0), run);
+  std::printf("%s on %d PEs, %g words/cycle: simulated %llu cycles, %llu chunks, %llu stalls, "
+              "%llu idle, %llu mismatches; counted %llu cycles, %llu chunks, %llu stalls, %llu idle\n",
+              argv[3], run.pes, run.words_per_cycle, (unsigned long long)st.cycles,
+              (unsigned long long)st.chunks, (unsigned long long)st.stall_cycles,
+              (unsigned long long)st.idle_cycles, (unsigned long long)st.mismatches,
+              (unsigned long long)n.cycles, (unsigned long long)n.chunks,
+              (unsigned long long)n.stall_cycles, (unsigned long long)n.idle_cycles);
+  bool same = st.cycles == n.cycles && st.chunks == n.chunks &&
+              st.stall_cycles == n.stall_cycles && st.idle_cycles == n.idle_cycles;
+  if (run.words_per_cycle == 0) {  // the closed form
+    const uint64_t k = uint64_t(shape.lanes), p = uint64_t(run.pes);
+    same = same && n.cycles == (outputs + p - 1) / p * ((terms + k - 1) / k) + shape.latency() - 1;
+  }
+  if (!same) std::printf("COUNT MISMATCH\n");
+  const bool ok = same && st.mismatches == 0 && st.outputs == outputs;
+  std::printf("%s\n", ok ? "SCHEDULER PASS" : "SCHEDULER FAIL");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
 extern "C" int sc_main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: scheduler_test ARCH.yaml conv|fc|conv_bandwidth|bad\n");
@@ -24,6 +84,7 @@ extern "C" int sc_main(int argc, char** argv) {
   const config::Arch arch = config::load_arch(argv[1]);
   const std::string mode = argv[2];
   const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, "auto");
+  if (mode == "count") return count_check(shape, argc, argv);
   kernels::ConvShape c{};
   if (mode == "fc") {
     c = kernels::ConvShape{1, 100, 1, 1, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
