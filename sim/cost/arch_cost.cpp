@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "cycle/schedule.h"    // header only: no SystemC
+#include "rtlgen/pe_shape.h"  // pe_latency
+
 namespace ristsim::cost {
 namespace {
 
@@ -155,7 +158,7 @@ PeDesign pe_design(const config::Arch& arch, const config::LayerFormats& f) {
   } else {
     const Format& a = f.activations.quantizer.format;
     const Format& w = f.weights.quantizer.format;
-    d.product = numeric::product_type(numeric::exactly_fixed(a), numeric::exactly_fixed(w));
+    d.product = numeric::product_type(a, w);
     const int sa = significand_bits(a), sw = significand_bits(w);
     const int ea = exponent_bits(a), ew = exponent_bits(w);
     if (sa > 0 && sw > 0) {
@@ -170,7 +173,7 @@ PeDesign pe_design(const config::Arch& arch, const config::LayerFormats& f) {
       d.sign_xors = d.product.bits;
     }
     const int F = arch.accumulator.frac_bits_auto ? d.product.fl : arch.accumulator.frac_bits;
-    d.tree_input = FixedType{std::clamp(d.product.bits + (F - d.product.fl), 2, 64), F};
+    d.tree_input = numeric::aligned_type(d.product, F, arch.accumulator.align_rounding);
     d.tree = adder_tree_shape(d.tree_input, K);
     d.acc_bits = arch.accumulator.bits;
     d.acc_saturates = arch.accumulator.overflow == numeric::Overflow::saturate;
@@ -183,15 +186,20 @@ PeDesign pe_design(const config::Arch& arch, const config::LayerFormats& f) {
       d.lane_text += ", " + str(d.shifter_width) + "-bit shifter over " +
                      std::to_string(d.shifter_positions) + " positions";
   }
-  // Pipeline registers after every `pipeline_every` levels, below the last level
-  // (the last level feeds the accumulator, which has its own register).
+  // Pipeline registers after every `pipeline_every` levels, the last included,
+  // as the generated RTL has them (rtlgen PeShape::tree_reg_after): the level's
+  // nodes, and the valid bit and tag that travel with the chunk (first, last,
+  // the bias code, and the 64-bit element index when outputs round
+  // stochastically).
+  const int tag_bits = 1 + 2 + storage_bits(f.bias) +
+                       (f.outputs.quantizer.rounding == numeric::Rounding::stochastic ? 64 : 0);
   int n = K;
   const int every = arch.array.pipeline_every;
   for (int level = 1; level <= d.tree.levels; ++level) {
     n -= n / 2;
-    if (every > 0 && level % every == 0 && level < d.tree.levels)
+    if (every > 0 && level % every == 0)
       d.pipeline_register_bits +=
-          n * (d.is_float ? 32 : numeric::tree_level_type(d.tree_input, level).bits);
+          n * (d.is_float ? 32 : numeric::tree_level_type(d.tree_input, level).bits) + tag_bits;
   }
   return d;
 }
@@ -278,8 +286,19 @@ std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel&
     e.sram = double(w.sram_read_bits) * ac.sram_read_pj_per_bit +
              double(w.sram_write_bits) * ac.sram_write_pj_per_bit;
     e.dram = double(w.dram_bits) * ac.dram_pj_per_bit;
-    e.cycles_ideal = w.cycles == 0;
-    e.cycles = w.cycles ? w.cycles : (e.chunks + P - 1) / P;
+    e.cycles_given = w.cycles != 0;
+    if (e.cycles_given) {
+      e.cycles = w.cycles;
+    } else {
+      cycle::LayerRun run;
+      run.pes = static_cast<int>(P);
+      const int latency = rtlgen::pe_latency(static_cast<int>(K), arch.array.pipeline_every);
+      const cycle::LayerCount n =
+          w.outputs ? cycle::count_layer(w.outputs, terms, static_cast<int>(K), latency, run)
+                    : cycle::count_layer(e.chunks, K, static_cast<int>(K), latency, run);
+      e.cycles = n.cycles;
+      e.stall_cycles = n.stall_cycles;
+    }
     e.utilisation = e.cycles ? double(w.macs) / (double(e.cycles) * P * K) : 0;
     out.push_back(e);
   }

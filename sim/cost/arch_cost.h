@@ -22,13 +22,13 @@ namespace ristsim::cost {
 /// The hardware of one lane and one PE for a set of formats; widths only.
 struct PeDesign {
   bool is_float = false;           ///< float32 datapath
-  numeric::FixedType product;      ///< exact product (growth.h product_type of exactly_fixed)
+  numeric::FixedType product;      ///< exact product (growth.h product_type of the formats)
   int mult_m = 0, mult_n = 0;      ///< multiplier operand widths (0: no multiplier)
   int exp_adder_bits = 0;          ///< exponent adder (0: none)
   int shifter_width = 0;           ///< product alignment shifter width W (0: none)
   uint64_t shifter_positions = 0;  ///< its number of shift amounts S
   int sign_xors = 0;               ///< sign application (sign-magnitude to two's complement)
-  numeric::FixedType tree_input;   ///< product on the accumulator grid
+  numeric::FixedType tree_input;   ///< product on the accumulator grid (growth.h aligned_type)
   AdderTreeShape tree;
   int pipeline_register_bits = 0;  ///< inside the tree, per PE
   int acc_bits = 0;
@@ -86,7 +86,7 @@ struct LayerWork {
   uint64_t terms = 0;    ///< dot-product length per output (0: macs / outputs)
   uint64_t weights = 0, inputs = 0, biases = 0;  ///< element counts (traffic, bandwidth claim)
   uint64_t sram_read_bits = 0, sram_write_bits = 0, dram_bits = 0;
-  uint64_t cycles = 0;  ///< from the cycle model; 0: the ideal count
+  uint64_t cycles = 0;  ///< measured elsewhere; 0: layer_energy counts them (cycle/schedule.h)
   /// Scale of the dynamic compute energy, e.g. measured toggles / the anchors'
   /// activity from co-simulating real layer data; 1: the anchors as published.
   double activity = 1.0;
@@ -97,16 +97,21 @@ struct LayerEnergy {
   std::string name;
   double multipliers = 0, tree = 0, shifters = 0, accumulator = 0, output_stage = 0;
   double sram = 0, dram = 0;
-  uint64_t chunks = 0;  ///< adder-tree activations (outputs * ceil(terms / K))
-  uint64_t cycles = 0;  ///< given, or ideal: ceil(chunks / P)
-  bool cycles_ideal = false;
-  double utilisation = 0;  ///< macs / (cycles * P * K)
+  uint64_t chunks = 0;        ///< adder-tree activations (outputs * ceil(terms / K))
+  uint64_t cycles = 0;        ///< LayerWork::cycles if given, else the cycle model's count
+  uint64_t stall_cycles = 0;  ///< PE-cycles waiting for operands (cycle model; 0 if given)
+  bool cycles_given = false;  ///< cycles came with the LayerWork, not from the cycle model
+  double utilisation = 0;     ///< macs / (cycles * P * K)
   double compute() const { return multipliers + tree + shifters + accumulator + output_stage; }
   double memory() const { return sram + dram; }
   double total() const { return compute() + memory(); }
 };
 
 /// Energy split of each layer, with the layer's own formats (arch overrides).
+/// Cycles, stalls and utilisation are the cycle model's: schedule.h
+/// count_layer() for P PEs of K lanes and the PE's pipeline latency, the
+/// operands unlimited (the arch has no fetch width), the same count that the
+/// SystemC layer scheduler gives.
 std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel& model,
                                       const std::vector<LayerWork>& layers,
                                       const MemorySpec& mem = {});

@@ -15,8 +15,8 @@ namespace ristsim::cost {
 
 /// LayerWork of every Convolution / InnerProduct layer of `net` (built with batch
 /// 1), per image: MACs = outputs x (weights / output channels); traffic from
-/// fill_traffic with the layer's formats; cycles 0 (ideal) until the cycle
-/// model gives them.
+/// fill_traffic with the layer's formats; cycles 0, so that layer_energy
+/// counts them with the cycle model.
 std::vector<LayerWork> layer_work_from_net(engine::Net& net, const config::Arch& arch);
 
 }  // namespace ristsim::cost

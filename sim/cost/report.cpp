@@ -16,6 +16,7 @@
 
 #include "config/describe.h"
 #include "cost/json.h"
+#include "rtlgen/pe_shape.h"
 
 namespace ristsim::cost {
 
@@ -427,7 +428,8 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
          {"throughput", fmt(s.inferences_per_s, 6),
           "inferences/s at " + fmt(a.tech.frequency_mhz) + " MHz"},
          {"MACs per inference", u64(s.macs), "MAC"},
-         {"cycles per inference", u64(s.cycles), "cycles"},
+         {"cycles per inference", u64(s.cycles), "cycles (cycle model)"},
+         {"stalls per inference", u64(s.stall_cycles), "PE-cycles waiting for operands"},
          {"utilisation", pct(s.utilisation), "MACs / (cycles x P x K)"},
          {"on-chip traffic (SRAM reads + writes)", fmt(double(s.sram_bits) / 8e3, 6),
           "kB per inference"},
@@ -435,11 +437,12 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
          {"accuracy, float32", acc(in.accuracy_fp32), "top-1"},
          {"accuracy, quantized", acc(in.accuracy_quantized), "top-1"}});
   for (const std::string& n : in.notes) p("Note: " + n);
-  bool any_ideal = false;
-  for (const LayerEnergy& e : s.layers) any_ideal = any_ideal || e.cycles_ideal;
-  if (any_ideal)
-    p("Cycles marked 'ideal' are ceil(chunks / P) with chunks = outputs x ceil(terms / K), not "
-      "cycle-model counts.");
+  p("Cycles, stalls and utilisation are the cycle model's (sim/cycle/schedule.h, the count the "
+    "SystemC layer scheduler gives): output-stationary, one chunk of K terms per PE per cycle, "
+    "each layer filling and draining the " +
+    std::to_string(rtlgen::pe_latency(a.array.lanes, a.array.pipeline_every)) +
+    "-cycle PE pipeline; operands unlimited (the arch gives no fetch width), so no stalls. "
+    "Cycles marked 'given' came with the layer.");
 
   h2("Thesis claims checked on this arch");
   {
@@ -474,13 +477,15 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
       r.push_back({w.name, w.kind + " " + w.shape, u64(w.macs),
                    group_name(f.activations) + " x " + group_name(f.weights) + " -> " +
                        group_name(f.outputs),
-                   u64(e.cycles) + (e.cycles_ideal ? " (ideal)" : ""), pct(e.utilisation),
+                   u64(e.cycles) + (e.cycles_given ? " (given)" : ""), u64(e.stall_cycles),
+                   pct(e.utilisation),
                    u64(w.sram_read_bits + w.sram_write_bits), u64(w.dram_bits),
                    fmt(e.multipliers * 1e-3), fmt(e.tree * 1e-3), fmt(e.shifters * 1e-3),
                    fmt(e.accumulator * 1e-3), fmt(e.output_stage * 1e-3), fmt(e.sram * 1e-3),
                    fmt(e.dram * 1e-3), fmt(e.total() * 1e-3)});
     }
-    table({"layer", "shape", "MACs", "formats", "cycles", "utilisation", "SRAM bits", "DRAM bits",
+    table({"layer", "shape", "MACs", "formats", "cycles", "stall PE-cycles", "utilisation",
+           "SRAM bits", "DRAM bits",
            "mult (nJ)", "tree (nJ)", "shift (nJ)", "acc (nJ)", "output (nJ)", "SRAM (nJ)",
            "DRAM (nJ)", "total (nJ)"},
           r);
@@ -603,6 +608,7 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
       .value("inferences_per_s", s.inferences_per_s)
       .value("macs", s.macs)
       .value("cycles", s.cycles)
+      .value("stall_cycles", s.stall_cycles)
       .value("utilisation", s.utilisation)
       .value("sram_bits", s.sram_bits)
       .value("dram_bits", s.dram_bits);
@@ -645,7 +651,8 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
         .value("weights", group_name(f.weights))
         .value("outputs_format", group_name(f.outputs))
         .value("cycles", e.cycles)
-        .value("cycles_ideal", e.cycles_ideal)
+        .value("stall_cycles", e.stall_cycles)
+        .value("cycles_source", e.cycles_given ? "given" : "cycle model")
         .value("utilisation", e.utilisation)
         .value("sram_read_bits", w.sram_read_bits)
         .value("sram_write_bits", w.sram_write_bits)
@@ -749,6 +756,7 @@ Summary summarize(const ReportInput& in, const TechModel& m) {
     const LayerEnergy& e = s.layers[i];
     s.macs += w.macs;
     s.cycles += e.cycles;
+    s.stall_cycles += e.stall_cycles;
     s.energy_pj += e.total();
     s.compute_pj += e.compute();
     s.sram_pj += e.sram;

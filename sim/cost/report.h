@@ -50,7 +50,8 @@ struct Claim {
 struct Summary {
   ArchCost arch;
   std::vector<LayerEnergy> layers;
-  uint64_t macs = 0, cycles = 0;
+  uint64_t macs = 0, cycles = 0;  ///< cycles: the layers' cycle-model counts, one after another
+  uint64_t stall_cycles = 0;       ///< PE-cycles waiting for operands
   double energy_pj = 0, compute_pj = 0, sram_pj = 0, dram_pj = 0;  ///< per inference
   double energy_per_mac_pj = 0;  ///< everything (memory included) / MACs
   double tops_per_w = 0;         ///< 2 ops per MAC

@@ -16,7 +16,7 @@ namespace ristsim::cost {
 
 /// Synthesizes the modules of the arch's PE and compares each with the model:
 ///   ristsim_mul_array (1 lane)          multipliers + exponent adders + shifters of one lane
-///   ristsim_align, ristsim_to_fixed     no separate model block (part of the lane)
+///   ristsim_align (1 lane), ristsim_to_fixed  no separate model block (in the lane, the output stage)
 ///   ristsim_adder_tree                  adder tree + pipeline registers
 ///   ristsim_accumulator                 accumulator
 ///   ristsim_output_stage (+ splitmix)   output stage

@@ -79,30 +79,6 @@ double gate_equivalents(const std::map<std::string, uint64_t>& cells,
   return ge;
 }
 
-std::string strip_assertion_blocks(const std::string& v) {
-  static const std::regex start(R"(initial\s+begin\s*:\s*p_assert\w*)");
-  std::string out;
-  std::smatch m;
-  std::string rest = v;
-  while (std::regex_search(rest, m, start)) {
-    out += rest.substr(0, m.position(0));
-    // Skip to the matching `end`, counting nested begin/end words.
-    size_t i = m.position(0) + m.length(0);
-    int depth = 1;
-    static const std::regex word(R"(\b(begin|end)\b)");
-    std::smatch w;
-    std::string tail = rest.substr(i);
-    size_t consumed = 0;
-    while (depth > 0 && std::regex_search(tail, w, word)) {
-      depth += w[1] == "begin" ? 1 : -1;
-      consumed += w.position(0) + w.length(0);
-      tail = w.suffix().str();
-    }
-    rest = rest.substr(i + consumed);
-  }
-  return out + rest;
-}
-
 Synthesis synthesize(const std::string& yosys, const std::vector<std::string>& verilog,
                      const std::string& top, const std::string& work_dir,
                      const config::TechTable& table) {

@@ -11,8 +11,9 @@
 // gating in front of a plain DFF, which dfflegalize can then map to $_DFF_P_;
 // a NanGate DFFR_X1 would be slightly smaller than DFF_X1 plus that gating.
 // Yosys 0.23 cannot parse immediate assertions with an action block
-// (`assert (...) else $fatal(...)`); prepare_for_yosys() drops the
-// `initial begin : p_assert... end` blocks, which carry nothing synthesizable.
+// (`assert (...) else $fatal(...)`); the generated RTL keeps its parameter
+// assertions inside `ifndef SYNTHESIS (yosys defines SYNTHESIS), so it is read
+// as written.
 #pragma once
 
 #include <cstdint>
@@ -63,9 +64,5 @@ struct CrossCheck {
   std::map<std::string, uint64_t> cells;  ///< of one instance
   std::string error;                      ///< yosys failed on this block (then yosys_ge is 0)
 };
-
-/// The Verilog text without its `initial begin : p_assert... end` blocks
-/// (simulation-only parameter checks that yosys 0.23 cannot parse).
-std::string strip_assertion_blocks(const std::string& verilog);
 
 }  // namespace ristsim::cost

@@ -10,7 +10,7 @@
 namespace ristsim::cost::testing {
 
 /// conv1 (1x28x28 -> 20x24x24, 5x5), conv2 (20x12x12 -> 50x8x8, 5x5),
-/// ip1 (800 -> 500), ip2 (500 -> 10); traffic from fill_traffic, ideal cycles.
+/// ip1 (800 -> 500), ip2 (500 -> 10); traffic from fill_traffic, cycles 0 (the cycle model counts them).
 std::vector<LayerWork> lenet_layers(const config::Arch& arch);
 
 /// A hand-built exact 8-bit arch like configs/dynfixed8.yaml (16 lanes, 32-bit

@@ -194,11 +194,12 @@ TEST(CostArch, dynfixed8_blocks) {
   EXPECT_EQ(c.pe.tree.adder_bits, 251);
   EXPECT_EQ(c.pe.tree.output.bits, 20);
   EXPECT_EQ(c.pe.shifter_width, 0);
-  // Registers after levels 1..3: 8*17 + 4*18 + 2*19.
-  EXPECT_EQ(c.pe.pipeline_register_bits, 8 * 17 + 4 * 18 + 2 * 19);
+  // Registers after levels 1..4 as in the generated RTL: 8*17 + 4*18 + 2*19 + 1*20
+  // data bits, and per register the valid bit and the tag {first, last, 16-bit bias}.
+  EXPECT_EQ(c.pe.pipeline_register_bits, 8 * 17 + 4 * 18 + 2 * 19 + 20 + 4 * (1 + 2 + 16));
   const double tree = 8 * m.adder(16).energy_pj + 4 * m.adder(17).energy_pj +
                       2 * m.adder(18).energy_pj + m.adder(19).energy_pj +
-                      m.registers(8 * 17 + 4 * 18 + 2 * 19).energy_pj;
+                      m.registers(8 * 17 + 4 * 18 + 2 * 19 + 20 + 4 * 19).energy_pj;
   const double acc = m.adder(32).energy_pj + m.registers(32).energy_pj +
                      m.gates("XOR", 2).energy_pj + m.mux2(32).energy_pj;
   EXPECT_NEAR(c.energy_per_mac_pj, 0.2 + (tree + acc) / 16, 1e-12);
@@ -215,10 +216,8 @@ TEST(CostArch, pow2_and_minifloat_lanes) {
   PeDesign d = pe_design(a, a.formats);
   EXPECT_EQ(d.mult_m, 0);  // no multiplier: a shifter
   EXPECT_EQ(d.shifter_positions, 8u);
-  EXPECT_EQ(d.shifter_width,
-            numeric::product_type(numeric::exactly_fixed(a.formats.activations.quantizer.format),
-                                  numeric::exactly_fixed(a.formats.weights.quantizer.format))
-                .bits);
+  // fixed<8> x pow2 (fixed<9,8>): -128 * -2^-1 = 64 = 2^14 quanta needs 16 bits, not 8 + 9.
+  EXPECT_EQ(d.shifter_width, 16);
   a.formats.weights.quantizer.format = numeric::Format::e4m3();
   a.formats.activations.quantizer.format = numeric::Format::e4m3();
   d = pe_design(a, a.formats);
@@ -226,6 +225,7 @@ TEST(CostArch, pow2_and_minifloat_lanes) {
   EXPECT_EQ(d.mult_n, 4);
   EXPECT_EQ(d.exp_adder_bits, 4);
   EXPECT_EQ(d.shifter_positions, 16u + 16u - 1u);
+  EXPECT_EQ(d.shifter_width, 37);  // 448^2 * 2^18 < 2^36: fixed<37,18>
 }
 
 TEST(CostLayers, energy_split_adds_up) {
@@ -240,9 +240,14 @@ TEST(CostLayers, energy_split_adds_up) {
   const auto e = layer_energy(a, m, layers);
   // conv1: 25 terms -> 2 chunks of 16 per output, 11520 outputs; 8-bit everything.
   EXPECT_EQ(e[0].chunks, 11520u * 2);
-  EXPECT_EQ(e[0].cycles, 11520u * 2);
-  EXPECT_TRUE(e[0].cycles_ideal);
-  EXPECT_NEAR(e[0].utilisation, 288000.0 / (23040.0 * 16), 1e-12);
+  // Cycles from the cycle model: one PE issues 23040 chunks back to back, the
+  // last result 7 - 1 cycles after the last chunk (the latency of a K = 16 PE
+  // with a register per tree level): what the SystemC scheduler measures
+  // (ctest systemc_count_conv1_p1).
+  EXPECT_EQ(e[0].cycles, 11520u * 2 + 6);
+  EXPECT_EQ(e[0].stall_cycles, 0u);
+  EXPECT_FALSE(e[0].cycles_given);
+  EXPECT_NEAR(e[0].utilisation, 288000.0 / (23046.0 * 16), 1e-12);
   EXPECT_NEAR(e[0].multipliers, 23040.0 * 16 * 0.2, 1e-6);
   // DRAM: (weights + inputs + outputs) * 8 bits + biases * 16 bits at 2600/64 pJ per bit.
   EXPECT_EQ(layers[0].dram_bits, (500u + 784u + 11520u) * 8u + 20u * 16u);
@@ -253,6 +258,22 @@ TEST(CostLayers, energy_split_adds_up) {
               1e-9);
   EXPECT_GT(e[0].output_stage, 0);
   EXPECT_EQ(e[0].shifters, 0);
+}
+
+TEST(CostLayers, cycles_on_several_pes_and_given_cycles) {
+  const TechModel m = model45();
+  config::Arch a = testing::fixed_arch(8);
+  a.array.pes = 3;
+  a.array.pipeline_every = 2;  // latency 1 + 2 + 2 = 5
+  auto layers = testing::lenet_layers(a);
+  auto e = layer_energy(a, m, layers);
+  // ip2: 10 outputs on 3 PEs -> 4 elements of 32 chunks on the busiest one.
+  EXPECT_EQ(e[3].cycles, 4u * 32 + 5 - 1);
+  EXPECT_NEAR(e[3].utilisation, 5000.0 / (132.0 * 3 * 16), 1e-12);
+  layers[3].cycles = 1000;  // measured elsewhere: taken as given
+  e = layer_energy(a, m, layers);
+  EXPECT_EQ(e[3].cycles, 1000u);
+  EXPECT_TRUE(e[3].cycles_given);
 }
 
 TEST(CostLayers, activity_scales_compute_only) {
@@ -308,15 +329,6 @@ TEST(CostYosysParse, stat_block) {
   EXPECT_NEAR(ge,
               (75 * 1.064 + 4 * 1.862 + 181 * 0.798 + 9 * 0.532 + 114 * 1.596 + 2 * 4.522) / 0.798,
               1e-9);
-}
-
-TEST(CostYosysParse, strip_assertion_blocks) {
-  const std::string v =
-      "module m;\n  initial begin : p_assert_params\n    assert (A == 1) else $fatal(1, \"x\");\n"
-      "    if (B) begin\n      assert (C);\n    end\n  end\n  assign o = 1'b1;\n"
-      "  initial begin : p_assert_width\n    assert (W == 2);\n  end\nendmodule\n";
-  EXPECT_EQ(strip_assertion_blocks(v), "module m;\n  \n  assign o = 1'b1;\n  \nendmodule\n");
-  EXPECT_EQ(strip_assertion_blocks("module n; endmodule\n"), "module n; endmodule\n");
 }
 
 TEST(CostTable, arch_node_and_table_path) {

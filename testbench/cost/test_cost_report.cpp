@@ -216,8 +216,11 @@ TEST(CostReport, files_and_json) {
   EXPECT_NEAR(s["inferences_per_s"].num, 500e6 / s["cycles"].num, 1e-3);
   const Summary sum = summarize(in, m);
   EXPECT_NEAR(s["energy_per_inference_pj"].num, sum.energy_pj, 1e-6 * sum.energy_pj);
-  // Cycles: ideal, outputs * ceil(terms / 16) per layer.
-  EXPECT_EQ(s["cycles"].num, 11520 * 2 + 3200 * 32 + 500 * 50 + 10 * 32);
+  // Cycles: the cycle model's, outputs * ceil(terms / 16) per layer on one PE,
+  // plus 7 - 1 cycles of pipeline drain per layer.
+  EXPECT_EQ(s["cycles"].num, 11520 * 2 + 3200 * 32 + 500 * 50 + 10 * 32 + 4 * 6);
+  EXPECT_EQ(s["stall_cycles"].num, 0);
+  EXPECT_EQ(j["layers"].items[0]["cycles_source"].str, "cycle model");
 
   ASSERT_EQ(j["layers"].items.size(), 4u);
   EXPECT_EQ(j["layers"].items[1]["name"].str, "conv2");
@@ -300,7 +303,7 @@ TEST(CostReport, claims_float32_and_16bit) {
   EXPECT_FALSE(s.claims[1].holds);
   EXPECT_EQ(s.arch.components[0].each.area_um2, 7700);
   EXPECT_NEAR(s.arch.energy_per_mac_pj,
-              3.7 + (15 * 0.9 + m.registers(8 * 32 + 4 * 32 + 2 * 32).energy_pj + 0.9 +
+              3.7 + (15 * 0.9 + m.registers(15 * 32 + 4 * (1 + 2 + 32)).energy_pj + 0.9 +
                      m.registers(32).energy_pj) /
                         16,
               1e-12);
