@@ -83,6 +83,9 @@ TEST(RtlGen, widths_come_from_growth_rules) {
       EXPECT_NE(f.text.find("Level 4: 1 adder, InWidth + 4 bits"), std::string::npos);
       EXPECT_NE(f.text.find("localparam int unsigned W4 = InWidth + 4;"), std::string::npos);
     }
+  for (const rtlgen::RtlFile& f : files)
+    if (f.name == "ristsim_align.sv")  // products shift 0, the bias fixed<16,?> left
+      EXPECT_NE(f.text.find("(InWidth == 16 && Shift == 0 && OutWidth == 16)"), std::string::npos);
   // E4M3 x E4M3: exactly_fixed is fixed<19,9>; 448^2 * 2^18 < 2^36, so the product is
   // fixed<37,18> (product_type of the formats), not 19 + 19 bits.
   const rtlgen::PeShape e = rtlgen::make_pe_shape(load("e4m3"));
@@ -114,6 +117,30 @@ TEST(RtlGen, yosys_reads_every_shipped_arch) {
       if (f.name != "files.f") cmd += " " + f.name;
     cmd += "; hierarchy -check -top ristsim_pe; proc' > yosys.log 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << name << ": see " << dir << "/yosys.log";
+  }
+}
+
+// Every parameter assertion is simulation-only: inside `ifndef SYNTHESIS ... `endif.
+TEST(RtlGen, assertions_inside_ifndef_synthesis) {
+  for (const char* name : kArches) {
+    for (const rtlgen::RtlFile& f : rtlgen::generate_pe_rtl(load(name))) {
+      size_t at = 0;
+      int blocks = 0;
+      while ((at = f.text.find("initial begin : p_assert", at)) != std::string::npos) {
+        const size_t guard = f.text.rfind("`ifndef SYNTHESIS\n", at);
+        const size_t close = f.text.find("`endif\n", at);
+        ASSERT_NE(guard, std::string::npos) << f.name;
+        EXPECT_EQ(f.text.rfind("`endif", at), f.text.rfind("`endif", guard)) << f.name;
+        EXPECT_LT(close, f.text.find("endmodule", at)) << f.name;
+        EXPECT_EQ(f.text.find("assert", close), std::string::npos) << f.name << ": assert after `endif";
+        ++at;
+        ++blocks;
+      }
+      if (f.name != "files.f") {
+        EXPECT_EQ(blocks, 1) << f.name << ": one parameter-assertion block per module";
+        EXPECT_EQ(f.text.find("int'("), std::string::npos) << f.name;
+      }
+    }
   }
 }
 
