@@ -22,11 +22,6 @@ std::string fixed_type(nm::FixedType t) {
   return "fixed<" + std::to_string(t.bits) + "," + std::to_string(t.fl) + ">";
 }
 
-/// The fixed-point type of a group's values as the multipliers see them.
-nm::FixedType operand_type(const NumberSpec& s) {
-  return nm::exactly_fixed(s.quantizer.format);
-}
-
 }  // namespace
 
 std::string format_name(const nm::Format& f) {
@@ -106,8 +101,8 @@ std::string describe(const Arch& a) {
   const AccumulatorSpec& acc = a.accumulator;
   os << "accumulator: " << acc.bits << " bits, ";
   if (a.datapath == Datapath::exact) {
-    const nm::FixedType prod =
-        nm::product_type(operand_type(a.formats.activations), operand_type(a.formats.weights));
+    const nm::FixedType prod = nm::product_type(a.formats.activations.quantizer.format,
+                                                a.formats.weights.quantizer.format);
     const nm::FixedType chunk = nm::sum_type(prod, static_cast<uint64_t>(a.array.lanes));
     if (acc.frac_bits_auto)
       os << "frac_bits auto (" << prod.fl << " = the products' FL"

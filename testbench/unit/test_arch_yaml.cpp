@@ -103,9 +103,8 @@ TEST(ArchYaml, every_shipped_config_loads) {
       EXPECT_LE(s->quantizer.format.code_bits(), 32);
     }
     // The designer's check: a chunk of `lanes` exact products fits the accumulator.
-    const numeric::FixedType prod =
-        numeric::product_type(numeric::exactly_fixed(a.formats.activations.quantizer.format),
-                              numeric::exactly_fixed(a.formats.weights.quantizer.format));
+    const numeric::FixedType prod = numeric::product_type(a.formats.activations.quantizer.format,
+                                                          a.formats.weights.quantizer.format);
     EXPECT_LE(numeric::sum_type(prod, a.array.lanes).bits, a.accumulator.bits);
     EXPECT_FALSE(config::describe(a).empty());
     ++count;
