@@ -34,6 +34,7 @@ const std::map<std::string, Factory>& registry() {
       {"Eltwise", make<EltwiseLayer>()},       {"Flatten", make<FlattenLayer>()},
       {"InnerProduct", make<InnerProductLayer>()}, {"LRN", make<LRNLayer>()},
       {"Pooling", make<PoolingLayer>()},       {"ReLU", make<ReLULayer>()},
+      {"Reshape", make<ReshapeLayer>()},
       {"Scale", make<ScaleLayer>()},           {"Softmax", make<SoftmaxLayer>()},
       {"SoftmaxWithLoss", make<SoftmaxWithLossLayer>()}, {"Split", make<SplitLayer>()},
   };

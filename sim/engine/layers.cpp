@@ -564,6 +564,63 @@ void FlattenLayer::backward(const Blobs& top, const std::vector<bool>& pd, const
   if (pd[0]) std::memcpy(bottom[0]->diff(), top[0]->diff(), sizeof(float) * bottom[0]->count());
 }
 
+// ---------------------------------------------------------------- Reshape
+
+ReshapeLayer::ReshapeLayer(const LayerSpec& spec) : Layer(spec) {
+  if (!spec_.has("shape")) fail("needs shape: [...] (0 copies an input size, -1 is inferred)");
+  allowzero_ = spec_.get_bool("allowzero", false);
+  int inferred = 0, zeros = 0;
+  for (double d : spec_.get_list("shape", {})) {
+    if (d != std::floor(d) || d < -1 || d > 1e9)
+      throw NetSpecError(spec_.where("shape") + "entries must be integers >= -1, got " +
+                         std::to_string(d));
+    inferred += d == -1;
+    zeros += d == 0;
+    shape_.push_back(static_cast<int>(d));
+  }
+  if (inferred > 1) throw NetSpecError(spec_.where("shape") + "more than one -1");
+  if (allowzero_ && inferred && zeros)
+    throw NetSpecError(spec_.where("shape") +
+                       "with allowzero: true a 0 is a size of zero, so -1 cannot be inferred");
+}
+
+void ReshapeLayer::reshape(const Blobs& bottom, const Blobs& top) {
+  const Blob& b = *bottom[0];
+  std::vector<int> s = shape_;
+  std::size_t known = 1;
+  int infer = -1;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == 0 && !allowzero_) {
+      if (int(i) >= b.num_axes())
+        fail("shape entry " + std::to_string(i) + " is 0 (copy) but the input " +
+             b.shape_string() + " has no axis " + std::to_string(i));
+      s[i] = b.shape(int(i));
+    }
+    if (s[i] == -1)
+      infer = int(i);
+    else
+      known *= static_cast<std::size_t>(s[i]);
+  }
+  if (infer >= 0) {
+    if (known == 0 || b.count() % known != 0)
+      fail("cannot infer the -1 of " + shape_string(shape_) + " from the " +
+           std::to_string(b.count()) + " elements of " + b.shape_string());
+    s[infer] = static_cast<int>(b.count() / known);
+  } else if (known != b.count()) {
+    fail("shape " + shape_string(shape_) + " holds " + std::to_string(known) +
+         " elements, the input " + b.shape_string() + " has " + std::to_string(b.count()));
+  }
+  top[0]->reshape(s);
+}
+
+void ReshapeLayer::forward(const Blobs& bottom, const Blobs& top) {
+  std::copy(bottom[0]->data(), bottom[0]->data() + bottom[0]->count(), top[0]->data());
+}
+
+void ReshapeLayer::backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) {
+  if (pd[0]) std::copy(top[0]->diff(), top[0]->diff() + top[0]->count(), bottom[0]->diff());
+}
+
 // ---------------------------------------------------------------- Softmax
 
 namespace {

@@ -216,6 +216,24 @@ class FlattenLayer : public Layer {
   int axis_ = 1;
 };
 
+/// ONNX's Reshape with a constant target shape (`shape: [...]`): an entry 0
+/// copies the input's size on that axis (or, with allowzero: true, is a size
+/// of zero, and then no entry may be -1), one entry may be -1 (inferred from
+/// the element count). The values are copied unchanged (row-major order);
+/// backward copies the gradient back.
+class ReshapeLayer : public Layer {
+ public:
+  explicit ReshapeLayer(const LayerSpec& spec);
+  const char* type() const override { return "Reshape"; }
+  void reshape(const Blobs& bottom, const Blobs& top) override;
+  void forward(const Blobs& bottom, const Blobs& top) override;
+  void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
+
+ private:
+  std::vector<int> shape_;
+  bool allowzero_ = false;
+};
+
 /// Softmax over axis 1 (channels), for every other index.
 class SoftmaxLayer : public Layer {
  public:

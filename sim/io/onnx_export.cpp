@@ -1,6 +1,7 @@
 // Engine Net -> ONNX graph IR (see onnx_export.h for the layer table).
 #include "io/onnx_export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -298,6 +299,16 @@ class Exporter {
             initializer(Tensor::from_int64s(l.name() + ".shape", {int64_t(shape.size())}, shape));
         g_->nodes.push_back(node(l, "Reshape", {x, s}, {name_top(i, 0)}));
       }
+      return i;
+    }
+    if (type == "Reshape") {  // the engine's shape rules are ONNX's (0 copies, -1 is inferred)
+      const std::vector<double> d = l.spec().get_list("shape", {});
+      if (l.spec().get_bool("allowzero", false) && std::count(d.begin(), d.end(), 0.0))
+        fail(l, "allowzero with a size of zero needs ONNX opset 14; the export writes opset 13");
+      const std::vector<int64_t> shape(d.begin(), d.end());
+      const std::string s =
+          initializer(Tensor::from_int64s(l.name() + ".shape", {int64_t(shape.size())}, shape));
+      g_->nodes.push_back(node(l, "Reshape", {x, s}, {name_top(i, 0)}));
       return i;
     }
     if (type == "Softmax") {

@@ -160,9 +160,12 @@ void require_float(const Node& n, const std::vector<Shape>&, const Graph& g) {
 
 // ---- per op ------------------------------------------------------------------------------
 
-std::vector<ImportedLayer> conv(const Node& n, const std::vector<Shape>& in, const Graph& g) {
+// `lifted`: a 1-D Conv run as 2-D (see as_2d): W [K, C/g, k] is used as [K, C/g, 1, k].
+std::vector<ImportedLayer> conv(const Node& n, const std::vector<Shape>& in, const Graph& g,
+                                bool lifted = false) {
   require_rank(n, in[0], 4, "Convolution");
-  const Tensor& W = constant_input(n, 1, g, "weights W");
+  Tensor W = constant_input(n, 1, g, "weights W");
+  if (lifted && W.dims.size() == 3) W.dims.insert(W.dims.begin() + 2, 1);
   if (W.dims.size() != 4)
     unsupported(n, "weights of rank " + std::to_string(W.dims.size()) + ": 2-D convolution only");
   const auto ks = n.get_ints("kernel_shape", {W.dims[2], W.dims[3]});
@@ -389,9 +392,14 @@ std::vector<ImportedLayer> reshape_to(const Node& n, const std::string& in, cons
   // Caffe's ReshapeParameter: 0 copies the input's dimension, -1 is inferred. The first
   // dimension is written that way so that an imported Net works at any batch size: 0 when it
   // is the input's (batch) dimension, else -1 (it absorbs the batch).
+  // A size of zero (ONNX's allowzero, or a copied empty axis) is written literally, with
+  // allowzero: true, and the whole shape is then fixed (-1 cannot be inferred next to a zero).
   ImportedLayer l = make_layer(n, "Reshape", {in}, {out}, suffix);
   std::vector<double> d(dims.begin(), dims.end());
-  if (!d.empty() && !from.empty()) d[0] = dims[0] == from[0] ? 0 : -1;
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end())
+    l.spec.set("allowzero", std::string("true"));
+  else if (!d.empty() && !from.empty())
+    d[0] = dims[0] == from[0] ? 0 : -1;
   l.spec.set("shape", d);
   return {l};
 }
@@ -445,6 +453,33 @@ std::vector<ImportedLayer> reshape(const Node& n, const std::vector<Shape>& in, 
     unsupported(n, "shape " + ints_str(dims) + " does not hold the " + std::to_string(total) +
                        " elements of " + shape_str(in[0]));
   return reshape_to(n, n.inputs[0], n.outputs[0], in[0], dims, "Reshape");
+}
+
+// 1-D Conv, MaxPool and AveragePool ([N, C, L] input) as the engine's 2-D layers on an
+// [N, C, 1, L] view: Reshape to the view, the node with its attributes lifted to 2-D (a leading
+// 1 in kernel_shape, strides and dilations, zero pads on the new axis), Reshape back to
+// [N, K, L'] (shape [0, 0, -1]).
+template <class Translate>
+std::vector<ImportedLayer> as_2d(const Node& n, const std::vector<Shape>& in, Translate translate) {
+  const Shape& x = in[0];
+  const std::string view = n.outputs[0] + "/2d_in", out2d = n.outputs[0] + "/2d_out";
+  std::vector<ImportedLayer> ls = reshape_to(n, n.inputs[0], view, x, {x[0], x[1], 1, x[2]},
+                                             "1-D " + n.op_type + " as 2-D", "/to_2d");
+  Node m = n;
+  m.inputs[0] = view;
+  m.outputs[0] = out2d;
+  for (Attribute& a : m.attributes) {
+    const bool per_axis = a.name == "kernel_shape" || a.name == "strides" || a.name == "dilations";
+    if (per_axis && a.ints.size() == 1) a.ints.insert(a.ints.begin(), 1);
+    if (a.name == "pads" && a.ints.size() == 2) a.ints = {0, a.ints[0], 0, a.ints[1]};
+  }
+  std::vector<Shape> in2 = in;
+  in2[0] = {x[0], x[1], 1, x[2]};
+  for (ImportedLayer& l : translate(m, in2)) ls.push_back(std::move(l));
+  ImportedLayer back = make_layer(n, "Reshape", {out2d}, {n.outputs[0]}, "/to_1d");
+  back.spec.set("shape", std::vector<double>{0, 0, -1});
+  ls.push_back(std::move(back));
+  return ls;
 }
 
 std::vector<ImportedLayer> softmax(const Node& n, const std::vector<Shape>& in, const Graph&,
@@ -638,6 +673,11 @@ std::vector<ImportedLayer> translate_node(const Node& n, const std::vector<Shape
   if (n.inputs.empty() || n.inputs[0].empty()) unsupported(n, "no data input");
   if (n.outputs.empty()) unsupported(n, "no output");
   const std::string& op = n.op_type;
+  const bool one_d = !in.empty() && in[0].size() == 3;
+  if (op == "Conv" && one_d)
+    return as_2d(n, in, [&](const Node& m, const std::vector<Shape>& i) { return conv(m, i, g, true); });
+  if ((op == "MaxPool" || op == "AveragePool") && one_d)
+    return as_2d(n, in, [&](const Node& m, const std::vector<Shape>& i) { return pool(m, i, g); });
   if (op == "Conv") return conv(n, in, g);
   if (op == "Gemm" || op == "MatMul") return gemm(n, in, g);
   if (op == "Relu") {

@@ -297,6 +297,54 @@ TEST(Flatten, shape_and_gradients) {
   check_gradients(*l, {&in}, {&out});
 }
 
+TEST(Reshape, onnx_shape_rules_values_and_gradients) {
+  Blob in({2, 3, 4, 5}), out;
+  fill_uniform(in, -1, 1, 1);
+  // 0 copies the input's size, -1 is inferred: [2, 3, 4, 5] -> [2, 3 * 4 * 5 / 10 = 6, 10].
+  auto l = make_layer(spec("Reshape").set("shape", std::vector<double>{0, -1, 10}), {&in}, {&out});
+  EXPECT_EQ(out.shape(), (std::vector<int>{2, 6, 10}));
+  l->forward({&in}, {&out});
+  for (std::size_t i = 0; i < in.count(); ++i) ASSERT_EQ(out.data()[i], in.data()[i]) << i;
+  check_gradients(*l, {&in}, {&out});
+  // A new batch size flows through the 0.
+  Blob in3({3, 3, 4, 5});
+  l->reshape({&in3}, {&out});
+  EXPECT_EQ(out.shape(), (std::vector<int>{3, 6, 10}));
+  // allowzero: a 0 is a size of zero.
+  Blob empty({0, 3, 4}), out0;
+  auto z = make_layer(spec("Reshape").set("shape", std::vector<double>{3, 4, 0}).set("allowzero", std::string("true")),
+                      {&empty}, {&out0});
+  EXPECT_EQ(out0.shape(), (std::vector<int>{3, 4, 0}));
+}
+
+TEST(Reshape, bad_shapes_are_errors) {
+  Blob in({2, 3, 4}), out;
+  auto error_of = [&](const LayerSpec& s) -> std::string {
+    try {
+      make_layer(s, {&in}, {&out});
+    } catch (const engine::NetSpecError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto has = [](const std::string& text, const char* part) {
+    return text.find(part) != std::string::npos;
+  };
+  EXPECT_TRUE(has(error_of(spec("Reshape")), "needs shape"));
+  EXPECT_TRUE(has(error_of(spec("Reshape").set("shape", std::vector<double>{-1, -1})),
+                  "more than one -1"));
+  EXPECT_TRUE(has(error_of(spec("Reshape").set("shape", std::vector<double>{5, 5})),
+                  "shape [5, 5] holds 25 elements, the input [2, 3, 4] has 24"));
+  EXPECT_TRUE(has(error_of(spec("Reshape").set("shape", std::vector<double>{5, -1})),
+                  "cannot infer the -1 of [5, -1] from the 24 elements"));
+  EXPECT_TRUE(has(error_of(spec("Reshape").set("shape", std::vector<double>{0, 0, 0, 0})),
+                  "shape entry 3 is 0 (copy) but the input [2, 3, 4] has no axis 3"));
+  EXPECT_TRUE(has(error_of(spec("Reshape").set("shape", std::vector<double>{0, -1}).set("allowzero", std::string("true"))),
+                  "-1 cannot be inferred"));
+  EXPECT_TRUE(has(error_of(spec("Reshape").set("shape", std::vector<double>{2, -2, 12})),
+                  "integers >= -1"));
+}
+
 TEST(Softmax, sums_to_one_and_gradients) {
   Blob in({3, 7, 2, 1}), out;
   fill_uniform(in, -3, 3, 1);

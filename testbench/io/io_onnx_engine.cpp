@@ -53,7 +53,7 @@ engine::LayerSpec layer(const std::string& name, const std::string& type,
 
 // A small net with every exportable layer type: two branches (Concat, Eltwise), BatchNorm +
 // Scale, LRN, in-place ReLU, max and average pooling (Caffe ceil sizes), Dropout, InnerProduct
-// on a 4-D input, Softmax.
+// on a 3-D input (after a Reshape), Softmax.
 engine::NetSpec test_net() {
   engine::NetSpec n;
   n.name = "testnet";
@@ -87,7 +87,10 @@ engine::NetSpec test_net() {
   p2.set("pool", std::string("ave")).set("kernel_size", 2.0).set("stride", 2.0);  // 6 -> 3
   n.layers.push_back(p2);
   n.layers.push_back(layer("drop", "Dropout", {"pool2"}, {"pool2"}));
-  engine::LayerSpec fc = layer("fc", "InnerProduct", {"pool2"}, {"fc"});
+  engine::LayerSpec view = layer("view", "Reshape", {"pool2"}, {"view"});
+  view.set("shape", std::vector<double>{0, -1, 3});  // [N, 8, 3, 3] -> [N, 24, 3]
+  n.layers.push_back(view);
+  engine::LayerSpec fc = layer("fc", "InnerProduct", {"view"}, {"fc"});
   fc.set("num_output", 5.0).set("weight_filler.type", std::string("gaussian"));
   fc.set("weight_filler.std", 0.2);
   n.layers.push_back(fc);
@@ -152,7 +155,7 @@ TEST(OnnxEngine, export_import_round_trip_is_bit_exact) {
   for (const auto& n : m.graph.nodes) ops.push_back(n.op_type);
   EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "BatchNormalization", "Relu", "Conv", "Conv",
                                            "Concat", "Add", "LRN", "MaxPool", "AveragePool",
-                                           "Flatten", "Gemm", "Softmax"}));
+                                           "Reshape", "Flatten", "Gemm", "Softmax"}));
   // Caffe's ceil size 12 -> 6 for the 3x3/2 max pool is ONNX's ceil_mode.
   EXPECT_EQ(m.graph.nodes[8].get_int("ceil_mode", 0), 1);
   EXPECT_EQ(m.graph.inputs[0].dim_params[0], "N");
