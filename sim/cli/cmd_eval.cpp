@@ -42,8 +42,9 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("arch", po::value<std::string>(), "quantize with this arch config")
       ("datapath", po::value<std::string>(), "override the arch's datapath: float or exact")
       ("calib", po::value<int>()->default_value(1000), "images of the training split for the range analysis")
-      ("fl-rule", po::value<std::string>()->default_value("ristretto"),
-       "dynamic fixed point: ristretto (inputs/outputs IL = ceil(log2 max)) or no-saturation (IL + 1)")
+      ("fl-rule", po::value<std::string>(),
+       "override the arch's range_rule for dynamic fixed point: ristretto (inputs/outputs\n"
+       "IL = ceil(log2 max)) or no-saturation (IL + 1)")
       ("batch", po::value<int>()->default_value(100), "batch size")
       ("limit", po::value<int>()->default_value(0), "evaluate only the first N test images (0: all)")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of random weights (.yaml without --weights)")
@@ -91,13 +92,16 @@ int cmd_eval(const std::vector<std::string>& args) {
       calib_set = io::load_dataset(data, true);
       calib = samples_of(calib_set);
     }
-    const std::string rule = cl.get<std::string>("fl-rule");
-    if (rule != "ristretto" && rule != "no-saturation")
-      throw UsageError("--fl-rule must be ristretto or no-saturation, not '" + rule + "'");
-    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch,
-                         rule == "ristretto" ? engine::FlRule::ristretto : engine::FlRule::no_saturation);
+    if (cl.has("fl-rule")) {
+      const std::string rule = cl.get<std::string>("fl-rule");
+      if (rule != "ristretto" && rule != "no-saturation")
+        throw UsageError("--fl-rule must be ristretto or no-saturation, not '" + rule + "'");
+      arch.range_rule = rule == "ristretto" ? config::RangeRule::ristretto : config::RangeRule::no_saturation;
+    }
+    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch);
   } else {
     if (cl.has("datapath")) throw UsageError("--datapath needs --arch");
+    if (cl.has("fl-rule")) throw UsageError("--fl-rule needs --arch");
     engine::attach_measurement(*net);  // statistics of the float run
   }
 

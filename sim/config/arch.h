@@ -47,6 +47,16 @@ struct LayerOverride {
 
 enum class Datapath : uint8_t { float32, exact };
 
+/// How a range analysis turns the measured max |x| of a dynamic fixed-point
+/// group into its integer length IL (FL = bits - IL). Weights and bias always
+/// take IL = ceil(log2(max) + 1), the smallest IL that holds max without
+/// saturating. For layer inputs and outputs:
+///   ristretto       IL = ceil(log2(max)), Ristretto's activation rule: one bit
+///                   less, so values above half the range saturate (8 bits,
+///                   max 1.0: IL = 0, FL = 8, largest value 127/256 = 0.496).
+///   no_saturation   the weights' rule (max 1.0: IL = 1, FL = 7, largest 0.992).
+enum class RangeRule : uint8_t { ristretto, no_saturation };
+
 /// The accumulator of the exact datapath: A bits, F fractional bits.
 /// frac_bits_auto: F = FL of the products (activations' FL + weights' FL for
 /// fixed point; the exactly_fixed() FL for other formats), so alignment is exact.
@@ -77,6 +87,7 @@ struct Arch {
   std::string path;  ///< file it was read from
   std::string text;  ///< the file's bytes (hashed into generated RTL headers)
   Datapath datapath = Datapath::exact;
+  RangeRule range_rule = RangeRule::ristretto;  ///< for dynamic fixed-point groups
   LayerFormats formats;
   std::vector<LayerOverride> overrides;
   AccumulatorSpec accumulator;
@@ -96,6 +107,17 @@ inline LayerFormats formats_for(const Arch& a, const std::string& layer) {
     if (o.has_outputs) f.outputs = o.formats.outputs;
   }
   return f;
+}
+
+/// True when some number group of the arch (or of a layer override) is dynamic
+/// fixed point, i.e. when the arch needs a range analysis.
+inline bool has_dynamic_groups(const Arch& a) {
+  auto dynamic = [](const LayerFormats& f) {
+    return f.activations.dynamic || f.weights.dynamic || f.bias.dynamic || f.outputs.dynamic;
+  };
+  bool any = dynamic(a.formats);
+  for (const LayerOverride& o : a.overrides) any = any || dynamic(o.formats);
+  return any;
 }
 
 }  // namespace ristsim::config

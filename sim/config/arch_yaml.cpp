@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <vector>
+
+#include "config/yaml_reader.h"
 
 namespace ristsim::config {
 
@@ -27,157 +27,11 @@ ConfigError::ConfigError(const std::string& file, int line, int column, const st
 namespace {
 
 namespace nm = numeric;
+using detail::join;
+using detail::MapView;
+using detail::node_kind;
+using detail::Reader;
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
-const char* node_kind(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    default: return "an undefined node";
-  }
-}
-
-/// Parsing state: the file name, for messages.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const YAML::Mark& m, const std::string& msg) const {
-    if (m.is_null()) throw ConfigError(file_, 0, 0, msg);
-    throw ConfigError(file_, m.line + 1, m.column + 1, msg);
-  }
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { fail(n.Mark(), msg); }
-
-  std::string scalar(const YAML::Node& n, const std::string& where,
-                     const std::string& expected) const {
-    if (!n.IsScalar()) fail(n, "expected " + expected + " for " + where + ", got " + node_kind(n));
-    return n.Scalar();
-  }
-
-  long long integer(const YAML::Node& n, const std::string& where, long long lo,
-                    long long hi) const {
-    const std::string expected = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
-    const std::string s = scalar(n, where, expected);
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || errno == ERANGE)
-      fail(n, "expected " + expected + " for " + where + ", got '" + s + "'");
-    if (v < lo || v > hi) fail(n, where + " is " + s + ", expected " + expected);
-    return v;
-  }
-
-  uint64_t unsigned64(const YAML::Node& n, const std::string& where) const {
-    const std::string expected = "a non-negative integer below 2^64";
-    const std::string s = scalar(n, where, expected);
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (s.empty() || s[0] == '-' || *end != '\0' || errno == ERANGE)
-      fail(n, "expected " + expected + " for " + where + ", got '" + s + "'");
-    return v;
-  }
-
-  double real(const YAML::Node& n, const std::string& where, double lo_exclusive) const {
-    const std::string s = scalar(n, where, "a number");
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0' || !std::isfinite(v))
-      fail(n, "expected a finite number for " + where + ", got '" + s + "'");
-    if (!(v > lo_exclusive))
-      fail(n, where + " is " + s + ", expected a number above " + std::to_string(lo_exclusive));
-    return v;
-  }
-
-  bool on_off(const YAML::Node& n, const std::string& where) const {
-    const std::string s = scalar(n, where, "on or off");
-    if (s == "on" || s == "true") return true;
-    if (s == "off" || s == "false") return false;
-    fail(n, "expected on or off for " + where + ", got '" + s + "'");
-  }
-
-  /// One of `names`; returns its index.
-  size_t choice(const YAML::Node& n, const std::string& where,
-                const std::vector<std::string>& names) const {
-    const std::string s = scalar(n, where, "one of " + join(names));
-    for (size_t i = 0; i < names.size(); ++i)
-      if (s == names[i]) return i;
-    fail(n, "unknown value '" + s + "' for " + where + " (expected one of: " + join(names) + ")");
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
-
-/// A YAML map checked for scalar, unique keys; lookups keep the key's mark.
-class MapView {
- public:
-  MapView(const Reader& r, const YAML::Node& n, std::string where, const std::string& expected)
-      : r_(r), node_(n), where_(std::move(where)) {
-    if (!n.IsMap())
-      r.fail(n, "expected a map (" + expected + ") for " + where_ + ", got " + node_kind(n));
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      if (!it->first.IsScalar()) r.fail(it->first, "expected a plain key in " + where_);
-      const std::string key = it->first.Scalar();
-      for (const auto& e : entries_)
-        if (e.key == key)
-          r.fail(it->first, "duplicate key '" + key + "' in " + where_ + " (first at line " +
-                                std::to_string(e.key_node.Mark().line + 1) + ")");
-      entries_.push_back({key, it->first, it->second});
-    }
-  }
-
-  /// Every key must be one of `allowed`.
-  void allow_only(const std::vector<std::string>& allowed) const {
-    for (const auto& e : entries_) {
-      bool ok = false;
-      for (const std::string& a : allowed) ok = ok || a == e.key;
-      if (!ok)
-        r_.fail(e.key_node, "unknown key '" + e.key + "' in " + where_ +
-                                " (expected one of: " + join(allowed) + ")");
-    }
-  }
-
-  /// The value of `key`, or nullptr.
-  const YAML::Node* find(const std::string& key) const {
-    for (const auto& e : entries_)
-      if (e.key == key) return &e.value;
-    return nullptr;
-  }
-
-  const YAML::Node& need(const std::string& key, const std::string& why = "") const {
-    const YAML::Node* n = find(key);
-    if (!n)
-      r_.fail(node_,
-              "missing key '" + key + "' in " + where_ + (why.empty() ? "" : " (" + why + ")"));
-    return *n;
-  }
-
-  std::string sub(const std::string& key) const { return where_ + "." + key; }
-  const std::string& where() const { return where_; }
-  const YAML::Node& node() const { return node_; }
-
-  struct Entry {
-    std::string key;
-    YAML::Node key_node, value;
-  };
-  const std::vector<Entry>& entries() const { return entries_; }
-
- private:
-  const Reader& r_;
-  YAML::Node node_;
-  std::string where_;
-  std::vector<Entry> entries_;
-};
 
 const std::vector<std::string> kFormatTypes = {"fixed", "dynamic_fixed", "minifloat", "e4m3",
                                                "e5m2",  "pow2",          "float"};
@@ -363,14 +217,10 @@ TechSpec read_tech(const Reader& r, const YAML::Node& n) {
 
 Arch parse_arch(const std::string& text, const std::string& path) {
   const Reader r(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    r.fail(e.mark, "malformed YAML: " + e.msg);
-  }
-  const std::vector<std::string> top = {"name",        "datapath", "formats",    "layers",
-                                        "accumulator", "array",    "technology", "seed"};
+  const YAML::Node root = r.load(text);
+  const std::vector<std::string> top = {"name",  "datapath",    "range_rule", "formats",
+                                        "layers", "accumulator", "array",      "technology",
+                                        "seed"};
   if (root.IsNull())
     throw ConfigError(path, 1, 1,
                       "the file is empty (expected a map with keys: " + join(top) + ")");
@@ -423,6 +273,15 @@ Arch parse_arch(const std::string& text, const std::string& path) {
       a.overrides.push_back(o);
     }
   }
+  if (const YAML::Node* x = m.find("range_rule")) {
+    a.range_rule = r.choice(*x, "range_rule", {"ristretto", "no_saturation"}) == 0
+                       ? RangeRule::ristretto
+                       : RangeRule::no_saturation;
+    if (!has_dynamic_groups(a))
+      r.fail(*x,
+             "range_rule applies to dynamic_fixed formats only, and no number group is "
+             "dynamic_fixed");
+  }
   if (const YAML::Node* x = m.find("accumulator")) a.accumulator = read_accumulator(r, *x);
   if (const YAML::Node* x = m.find("array")) a.array = read_array(r, *x);
   if (const YAML::Node* x = m.find("technology")) a.tech = read_tech(r, *x);
@@ -431,12 +290,7 @@ Arch parse_arch(const std::string& text, const std::string& path) {
 }
 
 Arch load_arch(const std::string& path) {
-  std::ifstream is(path, std::ios::binary);
-  if (!is) throw ConfigError(path, 0, 0, "cannot open the arch file");
-  std::ostringstream ss;
-  ss << is.rdbuf();
-  if (is.bad()) throw ConfigError(path, 0, 0, "cannot read the arch file");
-  return parse_arch(ss.str(), path);
+  return parse_arch(detail::read_file(path, "the arch file"), path);
 }
 
 }  // namespace ristsim::config

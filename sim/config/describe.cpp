@@ -98,6 +98,13 @@ std::string describe(const Arch& a) {
         os << "  layer " << o.layer << " " << names[i] << ": " << describe(*og[i]) << "\n";
   }
 
+  if (has_dynamic_groups(a))
+    os << "range rule: "
+       << (a.range_rule == RangeRule::ristretto
+               ? "ristretto (inputs / outputs IL = ceil(log2 max), weights / bias one bit more)"
+               : "no_saturation (every group IL = ceil(log2 max + 1): nothing up to max saturates)")
+       << "\n";
+
   const AccumulatorSpec& acc = a.accumulator;
   os << "accumulator: " << acc.bits << " bits, ";
   if (a.datapath == Datapath::exact) {

@@ -287,13 +287,13 @@ void attach_measurement(Net& net) {
   for (WeightedLayer* l : net.weighted_layers()) l->set_quant(std::make_shared<LayerQuant>(nullptr, *l));
 }
 
-void attach_arch(Net& net, const config::Arch& arch, FlRule rule) {
+void attach_arch(Net& net, const config::Arch& arch) {
   for (WeightedLayer* l : net.weighted_layers()) {
     auto q = std::make_shared<LayerQuant>(&arch, *l);
     if (LayerQuant* old = l->quant()) {  // keep the measured ranges for dynamic FLs
       q->set_stats(old->stats());
     }
-    q->resolve_dynamic(*l, rule);
+    q->resolve_dynamic(*l, arch.range_rule);
     q->reset_stats();
     l->set_quant(q);
   }

@@ -49,8 +49,9 @@ const char* to_string(NumberGroup g);
 /// FL = 8; inputs max 5.2 -> IL = ceil(2.38) = 3, FL = 5.
 /// FlRule::no_saturation gives inputs and outputs the weights' rule too
 /// (IL = ceil(log2(max_abs) + 1)): one fractional bit less, and nothing up to
-/// max_abs saturates (for comparison with Ristretto's rule; not Ristretto's).
-enum class FlRule { ristretto, no_saturation };
+/// max_abs saturates (not Ristretto's). The arch chooses the rule
+/// (config::Arch::range_rule, YAML key range_rule).
+using FlRule = config::RangeRule;
 int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto);
 
 /// Statistics of one number group of one layer.
@@ -130,8 +131,9 @@ class LayerQuant {
 void attach_measurement(Net& net);
 /// Attaches the arch's quantization to every weighted layer. Dynamic groups
 /// take their FL from the statistics of a previous attach_measurement run
-/// (call that first and run some forward passes), else from the format's fl.
-void attach_arch(Net& net, const config::Arch& arch, FlRule rule = FlRule::ristretto);
+/// (call that first and run some forward passes), else from the format's fl,
+/// by the arch's range_rule (to compare rules, change arch.range_rule).
+void attach_arch(Net& net, const config::Arch& arch);
 /// Removes all quantization.
 void detach_quantization(Net& net);
 /// Statistics of every quantized layer, in layer order.

@@ -176,18 +176,8 @@ EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& 
   return r;
 }
 
-bool has_dynamic_groups(const config::Arch& arch) {
-  auto dyn = [](const config::LayerFormats& f) {
-    return f.activations.dynamic || f.weights.dynamic || f.bias.dynamic || f.outputs.dynamic;
-  };
-  if (dyn(arch.formats)) return true;
-  for (const config::LayerOverride& o : arch.overrides)
-    if (dyn(o.formats)) return true;
-  return false;
-}
-
 void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
-                  int batch, FlRule rule) {
+                  int batch) {
   detach_quantization(net);
   if (has_dynamic_groups(arch)) {
     if (calib_images <= 0 || calib.n <= 0)
@@ -198,7 +188,7 @@ void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int 
     attach_measurement(net);
     evaluate(net, first, batch);
   }
-  attach_arch(net, arch, rule);
+  attach_arch(net, arch);
 }
 
 }  // namespace ristsim::engine

@@ -74,12 +74,12 @@ EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& 
 /// Attaches the arch's quantization to the net's Convolution / InnerProduct
 /// layers. When the arch has dynamic fixed-point groups, their fractional
 /// lengths come from a range analysis first: a float forward pass (test phase)
-/// over the first `calib_images` images of `calib` (Ristretto's rule,
-/// engine::dynamic_fl). Statistics are reset afterwards.
+/// over the first `calib_images` images of `calib`, then engine::dynamic_fl
+/// with the arch's range_rule. Statistics are reset afterwards.
 void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
-                  int batch, FlRule rule = FlRule::ristretto);
+                  int batch);
 /// True when some number group of the arch (or an override) is dynamic.
-bool has_dynamic_groups(const config::Arch& arch);
+using config::has_dynamic_groups;
 
 /// Checks that the data fits the net (image shape, class count).
 void check_samples(const Net& net, const Samples& data, const char* what);

@@ -128,6 +128,9 @@ TEST(ArchYaml, dynfixed8_values) {
   EXPECT_EQ(a.tech.node, "45nm");
   EXPECT_EQ(a.tech.frequency_mhz, 500.0);
   EXPECT_EQ(a.seed, 1u);
+  // Ristretto's activation rule would saturate [0, 1] pixels at 0.5 (docs/results.md).
+  EXPECT_EQ(a.range_rule, config::RangeRule::no_saturation);
+  EXPECT_NE(config::describe(a).find("\nrange rule: no_saturation"), std::string::npos);
 }
 
 TEST(ArchYaml, other_shipped_formats) {
@@ -176,6 +179,8 @@ TEST(ArchYaml, good_text_and_defaults) {
   EXPECT_EQ(a.tech.frequency_mhz, 800.0);
   EXPECT_EQ(a.seed, 7u);
   EXPECT_EQ(a.text, kGood);
+  EXPECT_EQ(a.range_rule, config::RangeRule::ristretto);  // the default
+  EXPECT_NE(config::describe(a).find("\nrange rule: ristretto"), std::string::npos);
 
   // Only name and formats are required.
   const config::Arch m = config::parse_arch(
@@ -302,6 +307,29 @@ TEST(ArchYaml, bad_values) {
   expect_error(replace_line(11, "seed: -1"), 11, "-1", "expected a non-negative integer");
   expect_error(replace_line(2, "datapath: analog"), 2, "analog", "expected one of: exact, float");
   expect_error(replace_line(1, "name: [a, b]"), 1, "[", "expected a name for name, got a list");
+}
+
+TEST(ArchYaml, range_rule) {
+  const config::Arch a =
+      config::parse_arch(replace_line(2, "datapath: exact\nrange_rule: no_saturation"), "r.yaml");
+  EXPECT_EQ(a.range_rule, config::RangeRule::no_saturation);
+  EXPECT_EQ(config::parse_arch(replace_line(2, "range_rule: ristretto"), "r.yaml").range_rule,
+            config::RangeRule::ristretto);
+  expect_error(replace_line(2, "range_rule: clamp"), 2, "clamp",
+               "unknown value 'clamp' for range_rule (expected one of: ristretto, no_saturation)");
+  // Without a dynamic_fixed group the key would do nothing: an error, not a silent no-op.
+  std::string fixed = replace_line(2, "range_rule: no_saturation");
+  const std::string dyn = "{type: dynamic_fixed";
+  for (size_t p; (p = fixed.find(dyn)) != std::string::npos;)
+    fixed.replace(p, dyn.size(), "{type: fixed, fl: 4");
+  expect_error(fixed, 2, "no_saturation",
+               "range_rule applies to dynamic_fixed formats only, and no number group is "
+               "dynamic_fixed");
+  // A dynamic group in a layer override is enough.
+  EXPECT_EQ(config::parse_arch(fixed + "layers:\n  conv1: {outputs: {type: dynamic_fixed, bits: 8}}\n",
+                               "r.yaml")
+                .range_rule,
+            config::RangeRule::no_saturation);
 }
 
 TEST(ArchYaml, structural_errors) {
