@@ -47,8 +47,7 @@ std::unique_ptr<Layer> create_layer(const LayerSpec& spec) {
   if (it == registry().end()) {
     std::string names;
     for (const auto& kv : registry()) names += (names.empty() ? "" : ", ") + kv.first;
-    std::string where = spec.file.empty() ? "" : spec.file + ":" + std::to_string(spec.line) + ": ";
-    throw NetSpecError(where + "layer '" + spec.name + "': unknown type '" + spec.type +
+    throw NetSpecError(spec.location() + "layer '" + spec.name + "': unknown type '" + spec.type +
                        "' (known: " + names + ")");
   }
   return it->second(spec);

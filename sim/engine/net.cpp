@@ -8,10 +8,7 @@
 namespace ristsim::engine {
 
 namespace {
-std::string spec_where(const LayerSpec& s) {
-  return (s.file.empty() ? "" : s.file + ":" + std::to_string(s.line) + ": ") + "layer '" + s.name +
-         "': ";
-}
+std::string spec_where(const LayerSpec& s) { return s.location() + "layer '" + s.name + "': "; }
 }  // namespace
 
 int Net::new_blob(const std::string& name) {

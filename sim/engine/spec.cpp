@@ -2,17 +2,22 @@
 
 #include <cmath>
 
+#include "config/net_yaml.h"
+
 namespace ristsim::engine {
 
-std::string LayerSpec::where(const std::string& key) const {
-  int l = line;
+std::string LayerSpec::location(const std::string& key) const {
+  if (file.empty()) return "";
+  int l = line, c = column;
   if (!key.empty()) {
     auto it = params.find(key);
-    if (it != params.end() && it->second.line) l = it->second.line;
+    if (it != params.end() && it->second.line) l = it->second.line, c = it->second.column;
   }
-  std::string s;
-  if (!file.empty()) s += file + ":" + std::to_string(l) + ": ";
-  s += "layer '" + name + "' (" + type + ")";
+  return file + ":" + std::to_string(l) + (c > 0 ? ":" + std::to_string(c) : "") + ": ";
+}
+
+std::string LayerSpec::where(const std::string& key) const {
+  std::string s = location(key) + "layer '" + name + "' (" + type + ")";
   if (!key.empty()) s += ", parameter '" + key + "'";
   return s + ": ";
 }
@@ -108,6 +113,54 @@ void LayerSpec::check_all_used() const {
   for (const auto& kv : params)
     if (!used_.count(kv.first))
       throw NetSpecError(where(kv.first) + "unknown parameter for a " + type + " layer");
+}
+
+NetSpec net_spec(const config::NetDesc& d) {
+  NetSpec n;
+  n.name = d.name;
+  n.file = d.file;
+  n.text = d.text;
+  n.input = d.input;
+  n.input_shape = d.input_shape;
+  n.classes = d.classes;
+  n.output = d.output;
+  for (const config::LayerDesc& ld : d.layers) {
+    LayerSpec l;
+    l.name = ld.name;
+    l.type = ld.type;
+    l.bottoms = ld.bottoms;
+    l.tops = ld.tops;
+    l.file = d.file;
+    l.line = ld.line;
+    l.column = ld.column;
+    for (const config::ParamDesc& p : ld.params) {
+      ParamValue v;
+      v.str = p.text;
+      v.nums = p.nums;
+      v.is_list = p.is_list;
+      v.line = p.line;
+      v.column = p.column;
+      l.params[p.key] = v;
+    }
+    n.layers.push_back(std::move(l));
+  }
+  return n;
+}
+
+NetSpec load_net_spec(const std::string& path) {
+  try {
+    return net_spec(config::load_net_desc(path));
+  } catch (const config::ConfigError& e) {
+    throw NetSpecError(e.what());
+  }
+}
+
+NetSpec parse_net_spec(const std::string& text, const std::string& file) {
+  try {
+    return net_spec(config::parse_net_desc(text, file));
+  } catch (const config::ConfigError& e) {
+    throw NetSpecError(e.what());
+  }
 }
 
 }  // namespace ristsim::engine

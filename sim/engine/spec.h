@@ -1,7 +1,8 @@
-// Network descriptions as plain structs (the engine's prototxt). The YAML
-// reader (net_yaml.cpp) fills them; layers read their parameters through
-// LayerSpec's typed getters, which remember what was read so that a misspelt
-// or unused key is reported with the file and line it came from.
+// Network descriptions as the engine sees them (its prototxt). sim/config reads
+// models/*.yaml into config::NetDesc (config/net_yaml.h); net_spec() turns that
+// into a NetSpec. Layers read their parameters through LayerSpec's typed
+// getters, which remember what was read so that a misspelt or unused key is
+// reported with the file, line and column it came from.
 #pragma once
 
 #include <map>
@@ -10,10 +11,14 @@
 #include <string>
 #include <vector>
 
+namespace ristsim::config {
+struct NetDesc;
+}
+
 namespace ristsim::engine {
 
 /// A bad network description or a layer that cannot be built. The message
-/// starts with "file:line: " when the description came from a file.
+/// starts with "file:line:column: " when the description came from a file.
 class NetSpecError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -24,7 +29,7 @@ struct ParamValue {
   std::string str;           ///< the scalar's text (numbers too)
   std::vector<double> nums;  ///< numeric value(s); empty for a non-numeric string
   bool is_list = false;
-  int line = 0;  ///< 1-based line in the description (0: built in code)
+  int line = 0, column = 0;  ///< 1-based position in the description (0: built in code)
 };
 
 struct LayerSpec {
@@ -33,8 +38,8 @@ struct LayerSpec {
   std::vector<std::string> bottoms, tops;
   /// Parameters; nested maps are flattened with dots ("weight_filler.std").
   std::map<std::string, ParamValue> params;
-  std::string file;  ///< the description's file (may be empty)
-  int line = 0;      ///< line of the layer's entry
+  std::string file;          ///< the description's file (may be empty)
+  int line = 0, column = 0;  ///< position of the layer's entry
 
   bool has(const std::string& key) const { return params.count(key) > 0; }
   int get_int(const std::string& key, int def) const;
@@ -52,7 +57,10 @@ struct LayerSpec {
   LayerSpec& set(const std::string& key, const std::string& v);
   LayerSpec& set(const std::string& key, const std::vector<double>& v);
 
-  /// "file:line: layer 'conv1' (Convolution): " for error messages.
+  /// "file:line:column: " of the layer's entry, or of parameter `key` where it
+  /// has a position; "" without a file.
+  std::string location(const std::string& key = "") const;
+  /// location(key) + "layer 'conv1' (Convolution): " (+ "parameter 'key': ").
   std::string where(const std::string& key = "") const;
   /// Throws NetSpecError for each parameter never read (call after the layer's
   /// constructor read everything it knows).
@@ -74,5 +82,13 @@ struct NetSpec {
   std::vector<LayerSpec> layers;
   std::string text;  ///< the description's source text (stored in weight files)
 };
+
+/// The engine's NetSpec of a description read by sim/config.
+NetSpec net_spec(const config::NetDesc& desc);
+/// config::load_net_desc + net_spec; a config::ConfigError becomes a
+/// NetSpecError with the same message ("file:line:column: what").
+NetSpec load_net_spec(const std::string& path);
+/// config::parse_net_desc + net_spec; `file` names the text in messages.
+NetSpec parse_net_spec(const std::string& text, const std::string& file);
 
 }  // namespace ristsim::engine

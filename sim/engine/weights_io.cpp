@@ -1,6 +1,6 @@
 #include "engine/weights_io.h"
 
-#include "engine/net_yaml.h"
+#include "engine/spec.h"
 
 #include <cstdint>
 #include <cstring>

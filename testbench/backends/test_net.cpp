@@ -8,7 +8,7 @@
 
 #include "engine/math.h"
 #include "engine/net.h"
-#include "engine/net_yaml.h"
+#include "engine/spec.h"
 #include "engine/solver.h"
 #include "engine/train.h"
 #include "engine/weights_io.h"
@@ -58,31 +58,32 @@ TEST(NetYaml, parses_layers_and_params) {
   EXPECT_EQ(s.layers[4].bottoms, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(s.layers[0].params.at("weight_filler.std").nums, (std::vector<double>{0.5}));
   EXPECT_EQ(s.layers[0].line, 7);
+  EXPECT_EQ(s.layers[0].column, 5);
 }
 
 TEST(NetYaml, errors_name_file_and_line) {
   EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayers:\n  - {name: r, type: Relu, bottom: data, top: r}\n")
-                .find("bad.yaml:4: layer 'r': unknown type 'Relu'"),
+                .find("bad.yaml:4:5: layer 'r': unknown type 'Relu'"),
             std::string::npos);
   EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayers:\n  - name: c\n    type: Convolution\n"
                      "    bottom: data\n    top: c\n    num_output: 2\n    kernel_size: 3\n    strid: 2\n")
-                .find("bad.yaml:10: layer 'c' (Convolution), parameter 'strid': unknown parameter"),
+                .find("bad.yaml:10:12: layer 'c' (Convolution), parameter 'strid': unknown parameter"),
             std::string::npos);
   EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayers:\n  - {name: r, type: ReLU, bottom: nope, top: r}\n")
-                .find("bad.yaml:4: layer 'r': bottom 'nope' is not the input"),
+                .find("bad.yaml:4:5: layer 'r': bottom 'nope' is not the input"),
             std::string::npos);
   EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayers:\n  - {name: r, type: ReLU, bottom: data, top: r\n")
                 .find("bad.yaml:"),
             std::string::npos);
-  EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayerz: []\n").find("bad.yaml:3: unknown key 'layerz'"),
+  EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayerz: []\n").find("bad.yaml:3:1: unknown key 'layerz' in the network description"),
             std::string::npos);
   EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayers:\n  - {name: c, type: Convolution, bottom: data, "
                      "top: c, num_output: 2, kernel_size: 9}\n")
-                .find("bad.yaml:4: layer 'c' (Convolution): kernel 9x9 is larger"),
+                .find("bad.yaml:4:5: layer 'c' (Convolution): kernel 9x9 is larger"),
             std::string::npos);
   EXPECT_NE(error_of("name: x\ninput_shape: [1, 4, 4]\nlayers:\n  - {name: c, type: Convolution, bottom: data, "
                      "top: c, num_output: two, kernel_size: 3}\n")
-                .find("bad.yaml:4: layer 'c' (Convolution), parameter 'num_output': expected a number"),
+                .find("bad.yaml:4:68: layer 'c' (Convolution), parameter 'num_output': expected a number"),
             std::string::npos);
   try {
     load_net_spec("/nonexistent/model.yaml");

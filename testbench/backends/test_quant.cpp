@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "engine/net.h"
-#include "engine/net_yaml.h"
+#include "engine/spec.h"
 #include "engine/quant.h"
 #include "gradient_check.h"
 #include "numeric/numeric.h"
@@ -142,6 +142,22 @@ layers:
   // [-4, 3.97], so the 5.5 saturates and the other inputs (|x| < 3) do not.
   EXPECT_EQ(collect_stats(net)[0][NumberGroup::inputs].saturations, 1u);
   EXPECT_EQ(net.weighted_layers()[0]->quant()->used_input(nullptr)[5], 127.0f / 32);
+
+  // The arch's range_rule no_saturation: inputs IL = ceil(log2 5.5 + 1) = 4, FL 4, fixed<8,4>
+  // holds [-8, 7.94]: nothing saturates. Weights keep their rule. The range statistics of the
+  // measurement run are gone (attach_arch reset them), so measure again.
+  attach_measurement(net);
+  net.forward();
+  arch.range_rule = config::RangeRule::no_saturation;
+  attach_arch(net, arch);
+  const LayerQuant& ns = *net.weighted_layers()[0]->quant();
+  EXPECT_EQ(ns.formats().activations.quantizer.format.fl, 4);
+  EXPECT_EQ(ns.formats().weights.quantizer.format.fl, dynamic_fl(8, wmax, NumberGroup::weights));
+  EXPECT_EQ(ns.formats().outputs.quantizer.format.fl,
+            dynamic_fl(8, out_max, NumberGroup::outputs) - 1);
+  net.forward();
+  EXPECT_EQ(collect_stats(net)[0][NumberGroup::inputs].saturations, 0u);
+  EXPECT_EQ(net.weighted_layers()[0]->quant()->used_input(nullptr)[5], 5.5f);
 }
 
 TEST(QuantizedConv, training_uses_stochastic_weights_and_straight_through_gradients) {

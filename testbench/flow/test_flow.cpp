@@ -11,7 +11,7 @@
 
 #include "config/arch_yaml.h"
 #include "engine/math.h"
-#include "engine/net_yaml.h"
+#include "engine/spec.h"
 #include "engine/quant.h"
 #include "flow/finetune.h"
 #include "flow/flow.h"

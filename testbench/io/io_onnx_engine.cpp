@@ -10,7 +10,7 @@
 #include <random>
 
 #include "engine/net.h"
-#include "engine/net_yaml.h"
+#include "engine/spec.h"
 #include "engine/quant.h"
 #include "io/onnx.h"
 #include "io/onnx_export.h"

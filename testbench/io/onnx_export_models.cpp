@@ -15,7 +15,7 @@
 
 #include "config/arch_yaml.h"
 #include "engine/net.h"
-#include "engine/net_yaml.h"
+#include "engine/spec.h"
 #include "engine/quant.h"
 #include "io/onnx.h"
 #include "io/onnx_export.h"
