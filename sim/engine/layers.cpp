@@ -49,6 +49,7 @@ PoolingLayer::PoolingLayer(const LayerSpec& spec) : Layer(spec) {
   if (round != "ceil" && round != "floor")
     throw NetSpecError(spec_.where("round") + "expected ceil (Caffe) or floor, got '" + round + "'");
   ceil_ = round == "ceil";
+  include_pad_ = spec_.get_bool("count_include_pad", true);
   if (!global_) {
     spec_.get_hw("kernel_size", 0, &kh_, &kw_);
     if (kh_ <= 0 || kw_ <= 0) fail("kernel_size must be positive (or global_pooling: true)");
@@ -95,9 +96,10 @@ void PoolingLayer::forward(const Blobs& bottom, const Blobs& top) {
         for (int ox = 0; ox < ow_; ++ox) {
           int hs = oy * sh_ - ph_, ws = ox * sw_ - pw_;
           int he = std::min(hs + kh_, H + ph_), we = std::min(ws + kw_, W + pw_);
-          const int pool_size = (he - hs) * (we - ws);
+          int pool_size = (he - hs) * (we - ws);
           hs = std::max(hs, 0), ws = std::max(ws, 0);
           he = std::min(he, H), we = std::min(we, W);
+          if (!include_pad_) pool_size = (he - hs) * (we - ws);
           const int o = oy * ow_ + ox;
           if (max_) {
             float m = -FLT_MAX;
@@ -139,9 +141,10 @@ void PoolingLayer::backward(const Blobs& top, const std::vector<bool>& pd, const
         for (int ox = 0; ox < ow_; ++ox) {
           int hs = oy * sh_ - ph_, ws = ox * sw_ - pw_;
           int he = std::min(hs + kh_, H + ph_), we = std::min(ws + kw_, W + pw_);
-          const int pool_size = (he - hs) * (we - ws);
+          int pool_size = (he - hs) * (we - ws);
           hs = std::max(hs, 0), ws = std::max(ws, 0);
           he = std::min(he, H), we = std::min(we, W);
+          if (!include_pad_) pool_size = (he - hs) * (we - ws);
           const float g = dyo[oy * ow_ + ox] / pool_size;
           for (int yy = hs; yy < he; ++yy)
             for (int xx = ws; xx < we; ++xx) dxi[yy * W + xx] += g;

@@ -95,7 +95,8 @@ class ReLULayer : public Layer {
 };
 
 /// Max or average pooling with Caffe's output size (ceil by default) and
-/// Caffe's average divisor (the window clipped to the padded input).
+/// Caffe's average divisor (the window clipped to the padded input), or with
+/// count_include_pad: false the window clipped to the input (ONNX's default).
 class PoolingLayer : public Layer {
  public:
   explicit PoolingLayer(const LayerSpec& spec);
@@ -105,7 +106,7 @@ class PoolingLayer : public Layer {
   void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
 
  private:
-  bool max_ = true, global_ = false, ceil_ = true;
+  bool max_ = true, global_ = false, ceil_ = true, include_pad_ = true;
   int kh_ = 0, kw_ = 0, sh_ = 1, sw_ = 1, ph_ = 0, pw_ = 0, oh_ = 0, ow_ = 0;
   std::vector<int32_t> argmax_;
 };

@@ -378,6 +378,9 @@ class Exporter {
           node(l, max ? "GlobalMaxPool" : "GlobalAveragePool", {x}, {name_top(i, 0)}));
       return;
     }
+    // Caffe divides by the window clipped to the padded input (pad cells count, cells past
+    // it do not); count_include_pad: false divides by the cells inside the input.
+    const bool include_pad = s.get_bool("count_include_pad", true);
     int kh, kw, sh, sw, ph, pw;
     s.get_hw("kernel_size", 0, &kh, &kw);
     s.get_hw("stride", 1, &sh, &sw);
@@ -393,12 +396,12 @@ class Exporter {
     if (floor_out(H, kh, sh, ph, ph) == OH && floor_out(W, kw, sw, pw, pw) == OW) {
       ceil_mode = 0;
     } else if (ceil_out(H, kh, sh, ph) == OH && ceil_out(W, kw, sw, pw) == OW &&
-               (max || (ph == 0 && pw == 0))) {
+               (max || (ph == 0 && pw == 0) || !include_pad)) {
       ceil_mode = 1;
     } else {
       eh = (OH - 1) * sh + kh - H - ph;
       ew = (OW - 1) * sw + kw - W - pw;
-      if (!max && (ph || pw) && (eh != ph || ew != pw))
+      if (!max && include_pad && (ph || pw) && (eh != ph || ew != pw))
         fail(l,
              "average pooling with padding whose last window runs past the padded input: "
              "ONNX's divisor differs from Caffe's there");
@@ -408,9 +411,10 @@ class Exporter {
                     Attribute::make_ints("strides", {sh, sw}),
                     Attribute::make_ints("pads", {ph, pw, eh, ew})};
     if (ceil_mode) n.attributes.push_back(Attribute::make_int("ceil_mode", 1));
-    // Caffe divides by the window clipped to the padded input: pad cells count, cells past
-    // it do not; ONNX's count_include_pad=1 with padding, valid cells only without.
-    if (!max) n.attributes.push_back(Attribute::make_int("count_include_pad", (ph || pw) ? 1 : 0));
+    // As ONNX: count_include_pad=1 with padding (Caffe's), valid cells only otherwise.
+    if (!max)
+      n.attributes.push_back(
+          Attribute::make_int("count_include_pad", include_pad && (ph || pw) ? 1 : 0));
     g_->nodes.push_back(n);
   }
 

@@ -296,20 +296,19 @@ std::vector<ImportedLayer> pool(const Node& n, const std::vector<Shape>& in, con
                     "the engine (Caffe) drops it");
     }
   }
-  if (!max && (w.ph || w.pw) && n.get_int("count_include_pad", 0) == 0)
+  const bool include_pad = n.get_int("count_include_pad", 0) != 0;
+  if (!max && (w.ph || w.pw) && ceil && include_pad)
     unsupported(n,
-                "count_include_pad=0 with padding: the engine (Caffe) divides by the window "
-                "including pad cells");
-  if (!max && (w.ph || w.pw) && ceil)
-    unsupported(n,
-                "ceil_mode=1 with padding: the engine's divisor for windows running past "
-                "the padded input differs from ONNX's");
+                "ceil_mode=1 with padding and count_include_pad=1: the engine's divisor for "
+                "windows running past the padded input differs from ONNX's");
   ImportedLayer l = make_layer(n, "Pooling", {n.inputs[0]}, {n.outputs[0]});
   l.spec.set("pool", std::string(max ? "max" : "ave"));
   set_hw(l.spec, "kernel_size", w.kh, w.kw);
   set_hw(l.spec, "stride", w.sh, w.sw);
   set_hw(l.spec, "pad", w.ph, w.pw);
   l.spec.set("round", std::string(ceil ? "ceil" : "floor"));
+  if (!max && (w.ph || w.pw) && !include_pad)  // ONNX's default: pad cells not in the divisor
+    l.spec.set("count_include_pad", std::string("false"));
   return {l};
 }
 

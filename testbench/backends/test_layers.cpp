@@ -141,6 +141,16 @@ TEST(Pooling, average_divisor_counts_padding_like_caffe) {
   l->forward({&in}, {&out});
   ASSERT_EQ(out.shape(), (std::vector<int>{1, 1, 2, 2}));
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(out.data()[i], 4.0f / 9.0f);
+  // count_include_pad: false (ONNX's default) divides by the 4 real pixels.
+  for (int i = 0; i < 9; ++i) in.data()[i] = float(i);  // 0..8 row-major
+  s.set("count_include_pad", "false");
+  auto v = make_layer(s, {&in}, {&out});
+  v->forward({&in}, {&out});
+  EXPECT_EQ(out.data()[0], (0 + 1 + 3 + 4) / 4.0f);
+  EXPECT_EQ(out.data()[1], (1 + 2 + 4 + 5) / 4.0f);
+  EXPECT_EQ(out.data()[2], (3 + 4 + 6 + 7) / 4.0f);
+  EXPECT_EQ(out.data()[3], (4 + 5 + 7 + 8) / 4.0f);
+  check_gradients(*v, {&in}, {&out});
 }
 
 TEST(Pooling, max_forward_values) {

@@ -9,13 +9,18 @@
 // (|got - want| <= 1e-7 + 1e-3 * |want|, onnx/backend/test/runner). Cases the engine cannot
 // express are skipped with the reason, named per case; no case is silently dropped.
 //
-//   onnx_conformance [--data DIR]... [--op OP]... [--verbose]
+//   onnx_conformance [--data DIR]... [--op OP]... [--verbose] [--perturb F]
+// --perturb F changes every computed output value v to v * (1 + F) + F before the comparison:
+// the planted bug of ctest onnx_conformance_bad. Then the exit status is 0 only when every
+// case that ran with at least one output value failed (a case whose outputs are empty
+// tensors has nothing to perturb).
 // Default data: libonnx-testdata's node, pytorch-converted, pytorch-operator and simple.
 // Exit status: 0 when no case failed (skips allowed), 1 on a failure, 2 on a usage error.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -34,6 +39,7 @@ namespace {
 struct Outcome {
   enum Kind { kPass, kFail, kSkip } kind;
   std::string detail;
+  std::size_t values = 0;  ///< output values compared (a case with empty outputs has none)
 };
 
 struct Case {
@@ -67,7 +73,7 @@ std::string compare(const Tensor& got, const Tensor& want) {
   return buf;
 }
 
-Outcome run_case(const fs::path& dir) {
+Outcome run_case(const fs::path& dir, float perturb) {
   Model m;
   try {
     m = read_onnx((dir / "model.onnx").string());
@@ -89,6 +95,7 @@ Outcome run_case(const fs::path& dir) {
       if (slot < int(n.inputs.size()) && !n.inputs[slot].empty())
         const_names.insert(n.inputs[slot]);
 
+  std::size_t values = 0;
   for (const fs::path& set : sets) {
     Model mm = m;
     std::map<std::string, Tensor> feeds;
@@ -126,11 +133,14 @@ Outcome run_case(const fs::path& dir) {
       if (want.type != DataType::kFloat)
         return {Outcome::kSkip, "expected output '" + want.name + "' is " +
                                     data_type_name(want.type) + ", the engine computes float32"};
-      const std::string diff = compare(got.at(want.name), want);
+      Tensor& mine = got.at(want.name);
+      for (float& v : mine.data) v = v * (1.0f + perturb) + perturb;
+      values += want.data.size();
+      const std::string diff = compare(mine, want);
       if (!diff.empty()) return {Outcome::kFail, set.filename().string() + ": " + diff};
     }
   }
-  return {Outcome::kPass, {}};
+  return {Outcome::kPass, {}, values};
 }
 
 }  // namespace
@@ -140,16 +150,21 @@ int main(int argc, char** argv) {
   std::vector<std::string> data_dirs;
   std::set<std::string> only;
   bool verbose = false;
+  float perturb = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--data" && i + 1 < argc)
+    if (a == "--perturb" && i + 1 < argc)
+      perturb = std::strtof(argv[++i], nullptr);
+    else if (a == "--data" && i + 1 < argc)
       data_dirs.push_back(argv[++i]);
     else if (a == "--op" && i + 1 < argc)
       only.insert(argv[++i]);
     else if (a == "--verbose" || a == "-v")
       verbose = true;
     else {
-      std::fprintf(stderr, "usage: onnx_conformance [--data DIR]... [--op OP]... [--verbose]\n");
+      std::fprintf(stderr,
+                   "usage: onnx_conformance [--data DIR]... [--op OP]... [--verbose] "
+                   "[--perturb F]\n");
       return 2;
     }
   }
@@ -187,7 +202,7 @@ int main(int argc, char** argv) {
     const std::string op = m.graph.nodes.front().op_type;
     if (!only.empty() && !only.count(op)) continue;
     cases.push_back(
-        {d.parent_path().filename().string() + "/" + d.filename().string(), op, run_case(d)});
+        {d.parent_path().filename().string() + "/" + d.filename().string(), op, run_case(d, perturb)});
   }
 
   std::map<std::string, std::array<int, 3>> per_op;  // pass, fail, skip
@@ -212,5 +227,17 @@ int main(int argc, char** argv) {
   std::printf(
       "\nonnx_conformance: %zu cases for %zu ops: %d ran, %d passed, %d failed, %d skipped\n",
       cases.size(), per_op.size(), pass + fail, pass, fail, skip);
+  if (perturb != 0) {
+    int with_values = 0, caught = 0;
+    for (const Case& c : cases) {
+      if (c.outcome.kind == Outcome::kSkip) continue;
+      if (c.outcome.kind == Outcome::kPass && c.outcome.values == 0) continue;
+      ++with_values;
+      caught += c.outcome.kind == Outcome::kFail;
+    }
+    std::printf("onnx_conformance --perturb %g: %d of %d cases with output values failed\n",
+                double(perturb), caught, with_values);
+    return with_values > 0 && caught == with_values ? 0 : 1;
+  }
   return fail ? 1 : 0;
 }
