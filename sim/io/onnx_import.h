@@ -1,23 +1,25 @@
 // ONNX graph IR -> engine layers.
 //
 // Each ONNX node becomes one or two engine layers (Caffe's vocabulary):
-//   Conv                  Convolution (2-D; symmetric pads; W, B from initializers)
+//   Conv                  Convolution (2-D; symmetric pads; W, B from initializers; 1-D as
+//                         2-D on an [N, C, 1, L] view between two Reshape layers)
 //   Gemm, MatMul          InnerProduct (B constant; Gemm's alpha folded into the weights,
 //                         beta * C into the bias, or an Eltwise sum with a constant C matrix)
 //   Relu                  ReLU
-//   MaxPool, AveragePool  Pooling (2-D; symmetric pads; ceil_mode -> round: ceil / floor)
+//   MaxPool, AveragePool  Pooling (2-D, 1-D as Conv; symmetric pads; ceil_mode -> round: ceil /
+//                         floor; count_include_pad=0 -> count_include_pad: false)
 //   GlobalAveragePool     Pooling, global_pooling
 //   LRN                   LRN across channels (odd size)
 //   BatchNormalization    BatchNorm (use_global_stats, eps; mean / var) + Scale (scale, B)
 //   Concat                Concat
 //   Add                   Eltwise sum (same shapes)
-//   Flatten               Flatten (axis 1, or the last axis)
-//   Softmax               Softmax (where the ONNX axis is the engine's channel axis 1)
+//   Flatten               Flatten (axis 1), else a Reshape to [outer, inner]
+//   Softmax               Softmax (axis 1), else Reshape + Softmax + Reshape
 //   Dropout               Dropout (inference: identity)
 //   Reshape               Flatten where the target keeps leading sizes and collapses the
-//                         rest; otherwise the engine's Reshape layer type, when it has one
-//                         (spec: shape = [...] with Caffe's ReshapeParameter meaning, 0 =
-//                         copy, -1 = infer; the first entry is 0 or -1 so any batch works)
+//                         rest; otherwise the engine's Reshape (shape = [...] with ONNX's
+//                         meaning, 0 = copy, -1 = infer; sizes resolved and the first entry
+//                         written 0 or -1 so any batch works; a size of zero with allowzero)
 // Anything the engine's layers cannot express exactly (asymmetric padding, dilated pooling,
 // broadcasting, transposed Gemm inputs, ...) is refused with UnsupportedError naming the node,
 // the attribute or input and the reason: no layer is approximated.
