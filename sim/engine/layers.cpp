@@ -56,9 +56,14 @@ PoolingLayer::PoolingLayer(const LayerSpec& spec) : Layer(spec) {
   }
   spec_.get_hw("stride", 1, &sh_, &sw_);
   spec_.get_hw("pad", 0, &ph_, &pw_);
+  spec_.get_hw("dilation", 1, &dh_, &dw_);
   if (sh_ <= 0 || sw_ <= 0) fail("stride must be positive");
   if (ph_ < 0 || pw_ < 0) fail("pad must not be negative");
-  if (ph_ >= std::max(kh_, 1) && !global_) fail("pad must be smaller than the kernel");
+  if (dh_ <= 0 || dw_ <= 0) fail("dilation must be positive");
+  if ((dh_ != 1 || dw_ != 1) && (!max_ || global_))
+    fail("dilation is supported for max pooling with a kernel_size only");
+  if (ph_ >= std::max((kh_ - 1) * dh_ + 1, 1) && !global_)
+    fail("pad must be smaller than the (dilated) kernel");
 }
 
 void PoolingLayer::reshape(const Blobs& bottom, const Blobs& top) {
@@ -68,7 +73,8 @@ void PoolingLayer::reshape(const Blobs& bottom, const Blobs& top) {
   if (global_) {
     kh_ = H, kw_ = W, sh_ = sw_ = 1, ph_ = pw_ = 0;
   }
-  if (H + 2 * ph_ < kh_ || W + 2 * pw_ < kw_)
+  const int ekh = (kh_ - 1) * dh_ + 1, ekw = (kw_ - 1) * dw_ + 1;  // the dilated window
+  if (H + 2 * ph_ < ekh || W + 2 * pw_ < ekw)
     fail("kernel is larger than the padded input " + b.shape_string());
   auto out = [&](int in, int k, int s, int p) {
     const int span = in + 2 * p - k;
@@ -76,8 +82,8 @@ void PoolingLayer::reshape(const Blobs& bottom, const Blobs& top) {
     if (p > 0 && (o - 1) * s >= in + p) --o;  // the last window must start inside the input
     return o;
   };
-  oh_ = out(H, kh_, sh_, ph_);
-  ow_ = out(W, kw_, sw_, pw_);
+  oh_ = out(H, ekh, sh_, ph_);
+  ow_ = out(W, ekw, sw_, pw_);
   top[0]->reshape({b.shape(0), b.shape(1), oh_, ow_});
   if (max_) argmax_.resize(top[0]->count());
 }
@@ -101,12 +107,19 @@ void PoolingLayer::forward(const Blobs& bottom, const Blobs& top) {
           he = std::min(he, H), we = std::min(we, W);
           if (!include_pad_) pool_size = (he - hs) * (we - ws);
           const int o = oy * ow_ + ox;
-          if (max_) {
+          if (max_) {  // taps (y0 + i dh, x0 + j dw) inside the input
+            const int y0 = oy * sh_ - ph_, x0 = ox * sw_ - pw_;
             float m = -FLT_MAX;
             int32_t arg = -1;
-            for (int yy = hs; yy < he; ++yy)
-              for (int xx = ws; xx < we; ++xx)
+            for (int i = 0; i < kh_; ++i) {
+              const int yy = y0 + i * dh_;
+              if (yy < 0 || yy >= H) continue;
+              for (int j = 0; j < kw_; ++j) {
+                const int xx = x0 + j * dw_;
+                if (xx < 0 || xx >= W) continue;
                 if (xi[yy * W + xx] > m || arg < 0) m = xi[yy * W + xx], arg = yy * W + xx;
+              }
+            }
             yo[o] = arg < 0 ? 0.0f : m;
             am[o] = arg;
           } else {

@@ -97,6 +97,7 @@ class ReLULayer : public Layer {
 /// Max or average pooling with Caffe's output size (ceil by default) and
 /// Caffe's average divisor (the window clipped to the padded input), or with
 /// count_include_pad: false the window clipped to the input (ONNX's default).
+/// Max pooling may be dilated (dilation: taps every d-th input, as ONNX's).
 class PoolingLayer : public Layer {
  public:
   explicit PoolingLayer(const LayerSpec& spec);
@@ -107,7 +108,7 @@ class PoolingLayer : public Layer {
 
  private:
   bool max_ = true, global_ = false, ceil_ = true, include_pad_ = true;
-  int kh_ = 0, kw_ = 0, sh_ = 1, sw_ = 1, ph_ = 0, pw_ = 0, oh_ = 0, ow_ = 0;
+  int kh_ = 0, kw_ = 0, sh_ = 1, sw_ = 1, ph_ = 0, pw_ = 0, dh_ = 1, dw_ = 1, oh_ = 0, ow_ = 0;
   std::vector<int32_t> argmax_;
 };
 

@@ -381,10 +381,12 @@ class Exporter {
     // Caffe divides by the window clipped to the padded input (pad cells count, cells past
     // it do not); count_include_pad: false divides by the cells inside the input.
     const bool include_pad = s.get_bool("count_include_pad", true);
-    int kh, kw, sh, sw, ph, pw;
+    int kh, kw, sh, sw, ph, pw, dh, dw;
     s.get_hw("kernel_size", 0, &kh, &kw);
     s.get_hw("stride", 1, &sh, &sw);
     s.get_hw("pad", 0, &ph, &pw);
+    s.get_hw("dilation", 1, &dh, &dw);
+    const int ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;  // the dilated window
     // The engine's output size (Caffe's ceil, last window clipped) as ONNX: ceil_mode when
     // its formula agrees on both axes, else floor with extra end padding.
     auto floor_out = [](int in, int k, int st, int p0, int p1) {
@@ -393,14 +395,14 @@ class Exporter {
     auto ceil_out = [](int in, int k, int st, int p) { return (in + 2 * p - k + st - 1) / st + 1; };
     const int H = b.shape(2), W = b.shape(3), OH = t.shape(2), OW = t.shape(3);
     int ceil_mode = 0, eh = ph, ew = pw;
-    if (floor_out(H, kh, sh, ph, ph) == OH && floor_out(W, kw, sw, pw, pw) == OW) {
+    if (floor_out(H, ekh, sh, ph, ph) == OH && floor_out(W, ekw, sw, pw, pw) == OW) {
       ceil_mode = 0;
-    } else if (ceil_out(H, kh, sh, ph) == OH && ceil_out(W, kw, sw, pw) == OW &&
+    } else if (ceil_out(H, ekh, sh, ph) == OH && ceil_out(W, ekw, sw, pw) == OW &&
                (max || (ph == 0 && pw == 0) || !include_pad)) {
       ceil_mode = 1;
     } else {
-      eh = (OH - 1) * sh + kh - H - ph;
-      ew = (OW - 1) * sw + kw - W - pw;
+      eh = (OH - 1) * sh + ekh - H - ph;
+      ew = (OW - 1) * sw + ekw - W - pw;
       if (!max && include_pad && (ph || pw) && (eh != ph || ew != pw))
         fail(l,
              "average pooling with padding whose last window runs past the padded input: "
@@ -411,6 +413,7 @@ class Exporter {
                     Attribute::make_ints("strides", {sh, sw}),
                     Attribute::make_ints("pads", {ph, pw, eh, ew})};
     if (ceil_mode) n.attributes.push_back(Attribute::make_int("ceil_mode", 1));
+    if (dh != 1 || dw != 1) n.attributes.push_back(Attribute::make_ints("dilations", {dh, dw}));
     // As ONNX: count_include_pad=1 with padding (Caffe's), valid cells only otherwise.
     if (!max)
       n.attributes.push_back(

@@ -278,17 +278,18 @@ std::vector<ImportedLayer> pool(const Node& n, const std::vector<Shape>& in, con
   const auto ks = n.get_ints("kernel_shape", {});
   if (ks.size() != 2) unsupported(n, "kernel_shape " + ints_str(ks) + " is not 2-D");
   Window w = window(n, in[0], int(ks[0]), int(ks[1]));
-  if (w.dh != 1 || w.dw != 1)
+  if (!max && (w.dh != 1 || w.dw != 1))
     unsupported(n, "dilations [" + std::to_string(w.dh) + ", " + std::to_string(w.dw) +
-                       "]: the engine's Pooling has no dilation");
-  if (w.ph >= w.kh || w.pw >= w.kw)
+                       "]: the engine dilates max pooling only");
+  const int ekh = (w.kh - 1) * w.dh + 1, ekw = (w.kw - 1) * w.dw + 1;  // dilated window
+  if (w.ph >= ekh || w.pw >= ekw)
     unsupported(n, "pads [" + std::to_string(w.ph) + ", " + std::to_string(w.pw) +
                        "] not smaller than the kernel (Caffe's rule)");
   const bool ceil = n.get_int("ceil_mode", 0) != 0;
   if (ceil) {
     // ONNX keeps a last window that starts in the end padding; Caffe (the engine) drops it.
     for (int a = 0; a < 2; ++a) {
-      const int in_a = in[0][2 + a], k = a ? w.kw : w.kh, s = a ? w.sw : w.sh, p = a ? w.pw : w.ph;
+      const int in_a = in[0][2 + a], k = a ? ekw : ekh, s = a ? w.sw : w.sh, p = a ? w.pw : w.ph;
       const int out = (in_a + 2 * p - k + s - 1) / s + 1;
       if (p > 0 && (out - 1) * s >= in_a + p)
         unsupported(n,
@@ -307,6 +308,7 @@ std::vector<ImportedLayer> pool(const Node& n, const std::vector<Shape>& in, con
   set_hw(l.spec, "stride", w.sh, w.sw);
   set_hw(l.spec, "pad", w.ph, w.pw);
   l.spec.set("round", std::string(ceil ? "ceil" : "floor"));
+  if (w.dh != 1 || w.dw != 1) set_hw(l.spec, "dilation", w.dh, w.dw);
   if (!max && (w.ph || w.pw) && !include_pad)  // ONNX's default: pad cells not in the divisor
     l.spec.set("count_include_pad", std::string("false"));
   return {l};

@@ -7,7 +7,8 @@
 //                         beta * C into the bias, or an Eltwise sum with a constant C matrix)
 //   Relu                  ReLU
 //   MaxPool, AveragePool  Pooling (2-D, 1-D as Conv; symmetric pads; ceil_mode -> round: ceil /
-//                         floor; count_include_pad=0 -> count_include_pad: false)
+//                         floor; count_include_pad=0 -> count_include_pad: false; MaxPool
+//                         dilations -> dilation)
 //   GlobalAveragePool     Pooling, global_pooling
 //   LRN                   LRN across channels (odd size)
 //   BatchNormalization    BatchNorm (use_global_stats, eps; mean / var) + Scale (scale, B)
@@ -20,7 +21,7 @@
 //                         rest; otherwise the engine's Reshape (shape = [...] with ONNX's
 //                         meaning, 0 = copy, -1 = infer; sizes resolved and the first entry
 //                         written 0 or -1 so any batch works; a size of zero with allowzero)
-// Anything the engine's layers cannot express exactly (asymmetric padding, dilated pooling,
+// Anything the engine's layers cannot express exactly (asymmetric padding, dilated average pooling,
 // broadcasting, transposed Gemm inputs, ...) is refused with UnsupportedError naming the node,
 // the attribute or input and the reason: no layer is approximated.
 //

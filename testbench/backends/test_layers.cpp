@@ -168,6 +168,34 @@ TEST(Pooling, max_forward_values) {
   EXPECT_EQ(out.data()[3], -2);
 }
 
+TEST(Pooling, dilated_max_forward_and_gradients) {
+  // kernel 2x2 with dilation [2, 3], stride 1, pad 1, floor: taps (y0 + 2i, x0 + 3j).
+  LayerSpec s = spec("Pooling");
+  s.set("pool", "max").set("kernel_size", 2).set("stride", 1).set("pad", 1).set("round", "floor");
+  s.set("dilation", std::vector<double>{2, 3});
+  Blob in({2, 3, 6, 7}), out;
+  fill_distinct(in, 0.05f, 4);
+  auto l = make_layer(s, {&in}, {&out});
+  // (6 + 2 - 3) / 1 + 1 = 6 rows, (7 + 2 - 4) / 1 + 1 = 6 columns.
+  ASSERT_EQ(out.shape(), (std::vector<int>{2, 3, 6, 6}));
+  l->forward({&in}, {&out});
+  for (int nc = 0; nc < 6; ++nc)
+    for (int oy = 0; oy < 6; ++oy)
+      for (int ox = 0; ox < 6; ++ox) {
+        float m = -1e30f;
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) {
+            const int y = oy - 1 + 2 * i, x = ox - 1 + 3 * j;
+            if (y >= 0 && y < 6 && x >= 0 && x < 7) m = std::max(m, in.data()[(nc * 6 + y) * 7 + x]);
+          }
+        ASSERT_EQ(out.data()[(nc * 6 + oy) * 6 + ox], m) << nc << " " << oy << " " << ox;
+      }
+  check_gradients(*l, {&in}, {&out});
+  LayerSpec ave = spec("Pooling");
+  ave.set("pool", "ave").set("kernel_size", 2).set("dilation", 2);
+  EXPECT_THROW(make_layer(ave, {&in}, {&out}), engine::NetSpecError);  // max pooling only
+}
+
 TEST(Pooling, gradients) {
   struct Case { const char* pool; int k, s, p; bool global; };
   for (Case c : {Case{"max", 3, 2, 0, false}, Case{"max", 3, 2, 1, false}, Case{"ave", 3, 2, 0, false},
