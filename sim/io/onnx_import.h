@@ -21,9 +21,9 @@
 //                         rest; otherwise the engine's Reshape (shape = [...] with ONNX's
 //                         meaning, 0 = copy, -1 = infer; sizes resolved and the first entry
 //                         written 0 or -1 so any batch works; a size of zero with allowzero)
-// Anything the engine's layers cannot express exactly (asymmetric padding, dilated average pooling,
-// broadcasting, transposed Gemm inputs, ...) is refused with UnsupportedError naming the node,
-// the attribute or input and the reason: no layer is approximated.
+// Anything the engine's layers cannot express exactly (asymmetric padding, dilated average
+// pooling, broadcasting, transposed Gemm inputs, ...) is refused with UnsupportedError naming
+// the node, the attribute or input and the reason: no layer is approximated.
 //
 // The translation needs the input shapes of each node, so it runs the engine layers' own
 // reshape over the graph (GraphRunner does this; import_net uses the graph input shapes).
