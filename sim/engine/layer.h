@@ -44,7 +44,7 @@ class Layer {
   virtual int num_bottoms() const { return 1; }
   virtual int num_tops() const { return 1; }
 
-  virtual void setup(const Blobs& bottom, const Blobs& top) {}
+  virtual void setup(const Blobs& /*bottom*/, const Blobs& /*top*/) {}
   virtual void reshape(const Blobs& bottom, const Blobs& top) = 0;
   virtual void forward(const Blobs& bottom, const Blobs& top) = 0;
   virtual void backward(const Blobs& top, const std::vector<bool>& propagate_down,
