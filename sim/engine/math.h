@@ -52,6 +52,9 @@ class Rng {
   float gaussian();
   /// Uniform integer in [0, n) (n >= 1), by multiply-shift (Lemire, no rejection).
   uint64_t below(uint64_t n);
+  /// The position in the sequence: Rng(r.position()) continues r's draws (gaussian()'s
+  /// cached second value aside), which is what a training checkpoint saves.
+  uint64_t position() const { return state_; }
 
  private:
   uint64_t state_;

@@ -1,6 +1,7 @@
 #include "engine/solver.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace ristsim::engine {
 
@@ -26,6 +27,27 @@ Solver::Solver(Net& net, const SolverOptions& options) : net_(net), opt_(options
     m_[i].assign(params_[i].param->blob->count(), 0.0f);
     if (opt_.type == SolverType::adam) v_[i].assign(params_[i].param->blob->count(), 0.0f);
   }
+}
+
+SolverState Solver::state() const { return SolverState{iter_, m_, v_}; }
+
+void Solver::set_state(const SolverState& s) {
+  if (s.m.size() != params_.size() || s.v.size() != params_.size())
+    throw std::runtime_error("solver state: " + std::to_string(s.m.size()) +
+                             " parameter blobs, the net has " + std::to_string(params_.size()));
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const std::size_t n = params_[i].param->blob->count();
+    const std::size_t nv = opt_.type == SolverType::adam ? n : 0;
+    if (s.m[i].size() != n || s.v[i].size() != nv)
+      throw std::runtime_error("solver state: parameter blob " + std::to_string(i) + " has " +
+                               std::to_string(s.m[i].size()) + "/" + std::to_string(s.v[i].size()) +
+                               " moments, the " + (opt_.type == SolverType::adam ? "adam" : "sgd") +
+                               " solver needs " + std::to_string(n) + "/" + std::to_string(nv));
+  }
+  if (s.iter < 0) throw std::runtime_error("solver state: negative iteration count");
+  iter_ = s.iter;
+  m_ = s.m;
+  v_ = s.v;
 }
 
 float Solver::learning_rate(int64_t iter) const {

@@ -34,6 +34,15 @@ struct SolverOptions {
   int64_t max_iter = 1;   ///< cosine policy: total iterations
 };
 
+/// Everything an update depends on besides the options, the weights and the gradients: the
+/// iteration count (which gives the learning rate and Adam's bias correction) and the moments
+/// of every learnable parameter (SGD: the momentum history in m, v empty; Adam: m and v), in
+/// the order of Net::params(). A solver restored with set_state continues bit for bit.
+struct SolverState {
+  int64_t iter = 0;
+  std::vector<std::vector<float>> m, v;
+};
+
 bool parse_solver_type(const std::string& s, SolverType* out);
 bool parse_lr_policy(const std::string& s, LrPolicy* out);
 
@@ -46,6 +55,10 @@ class Solver {
   void update();
   int64_t iter() const { return iter_; }
   const SolverOptions& options() const { return opt_; }
+  SolverState state() const;
+  /// Restores a state from state() of a solver of the same type on the same net; throws
+  /// std::runtime_error naming what does not fit (parameter count or size, missing moments).
+  void set_state(const SolverState& s);
 
  private:
   Net& net_;

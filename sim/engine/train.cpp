@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <stdexcept>
 
@@ -63,20 +65,52 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
   SolverOptions so = cfg.solver;
   if (so.policy == LrPolicy::cosine && so.max_iter <= 1) so.max_iter = batches * cfg.epochs;
   Solver solver(net, so);
+  int first_epoch = 1;
+  if (const TrainState* r = cfg.resume) {
+    if (r->batch < 0 || r->batch >= batches || r->epoch < 1)
+      throw std::runtime_error("resume: the checkpoint is at epoch " + std::to_string(r->epoch) +
+                               ", batch " + std::to_string(r->batch) + ", but an epoch has " +
+                               std::to_string(batches) + " batches");
+    solver.set_state(r->solver);
+    if (solver.iter() != int64_t(r->epoch - 1) * batches + r->batch)
+      throw std::runtime_error("resume: the checkpoint's solver is at iteration " +
+                               std::to_string(solver.iter()) + ", not at epoch " +
+                               std::to_string(r->epoch) + " batch " + std::to_string(r->batch) +
+                               " of " + std::to_string(batches) + " batches (another batch size or data set?)");
+    if (solver.learning_rate(solver.iter()) != r->lr)
+      throw std::runtime_error("resume: the checkpoint's next learning rate is " + std::to_string(r->lr) +
+                               ", this run's is " + std::to_string(solver.learning_rate(solver.iter())) +
+                               " (other solver options)");
+    first_epoch = r->epoch;
+  }
+  auto state = [&](int epoch, int64_t batch, const Rng& rng, double loss_sum) {
+    TrainState s;
+    s.epoch = epoch, s.batch = batch, s.rng = batch ? rng.position() : 0, s.loss_sum = loss_sum;
+    s.lr = solver.learning_rate(solver.iter());
+    s.solver = solver.state();
+    return s;
+  };
+  const std::vector<WeightedLayer*> weighted = net.weighted_layers();
   net.set_phase(Phase::train);
   net.reshape(cfg.batch);
   net.zero_param_diffs();
   std::vector<int> order(data.n);
   std::vector<EpochResult> results;
-  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch <= cfg.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
     Rng rng(derive_seed(cfg.seed, 0x5eed0000ull + epoch));
     for (int i = data.n - 1; i > 0; --i) std::swap(order[i], order[rng.below(uint64_t(i) + 1)]);
-    const double t0 = now_s();
+    int64_t b0 = 0;
     double loss_sum = 0;
+    if (cfg.resume && epoch == first_epoch && cfg.resume->batch > 0) {
+      b0 = cfg.resume->batch;
+      rng = Rng(cfg.resume->rng);
+      loss_sum = cfg.resume->loss_sum;
+    }
+    const double t0 = now_s();
     net.set_phase(Phase::train);
     net.reshape(cfg.batch);
-    for (int64_t b = 0; b < batches; ++b) {
+    for (int64_t b = b0; b < batches; ++b) {
       float* in = net.input().data();
       float* lab = net.label().data();
       for (int i = 0; i < cfg.batch; ++i) {
@@ -91,6 +125,9 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
         lab[i] = static_cast<float>(data.labels[idx]);
       }
       const float lr = solver.learning_rate(solver.iter());
+      // Stochastic rounding of quantized layers: keyed by the iteration (resumable).
+      for (WeightedLayer* l : weighted)
+        if (l->quant()) l->quant()->set_train_step(uint64_t(solver.iter()));
       loss_sum += net.forward();
       net.backward();
       solver.update();
@@ -99,16 +136,19 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
         p.epoch = epoch, p.epochs = cfg.epochs, p.batch = b + 1, p.batches = batches;
         p.loss = loss_sum / double(b + 1);
         p.seconds = now_s() - t0;
-        p.images_per_s = double(b + 1) * cfg.batch / std::max(p.seconds, 1e-9);
+        p.images_per_s = double(b + 1 - b0) * cfg.batch / std::max(p.seconds, 1e-9);
         p.lr = lr;
         progress(p);
       }
+      if (cfg.checkpoint && cfg.checkpoint_every > 0 && (b + 1) % cfg.checkpoint_every == 0 &&
+          b + 1 < batches)
+        cfg.checkpoint(state(epoch, b + 1, rng, loss_sum));
     }
     EpochResult r;
     r.epoch = epoch;
     r.seconds = now_s() - t0;
     r.train_loss = loss_sum / double(batches);
-    r.images_per_s = double(batches) * cfg.batch / std::max(r.seconds, 1e-9);
+    r.images_per_s = double(batches - b0) * cfg.batch / std::max(r.seconds, 1e-9);
     if (test) {
       const EvalResult e = evaluate(net, *test, std::max(cfg.batch, 100));
       r.test_top1 = e.top1;
@@ -124,9 +164,83 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
       p.test_top1 = r.test_top1;
       progress(p);
     }
+    if (cfg.checkpoint) {
+      net.set_phase(Phase::train);
+      cfg.checkpoint(state(epoch + 1, 0, rng, 0));
+    }
   }
   net.set_phase(Phase::test);
   return results;
+}
+
+namespace {
+constexpr char kStateMagic[8] = {'R', 'S', 'T', 'T', 'R', 'N', '0', '1'};
+}  // namespace
+
+void save_train_state(const TrainState& s, const std::string& path) {
+  std::string b(kStateMagic, 8);
+  auto put = [&](const void* p, std::size_t n) { b.append(static_cast<const char*>(p), n); };
+  auto floats = [&](const std::vector<float>& v) {
+    const uint32_t n = static_cast<uint32_t>(v.size());
+    put(&n, 4);
+    put(v.data(), v.size() * sizeof(float));
+  };
+  const int32_t epoch = s.epoch;
+  put(&epoch, 4), put(&s.batch, 8), put(&s.rng, 8), put(&s.loss_sum, 8), put(&s.lr, 4);
+  put(&s.solver.iter, 8);
+  const uint32_t P = static_cast<uint32_t>(s.solver.m.size());
+  put(&P, 4);
+  for (uint32_t i = 0; i < P; ++i) {
+    floats(s.solver.m[i]);
+    floats(i < s.solver.v.size() ? s.solver.v[i] : std::vector<float>{});
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error(path + ": cannot write the training state");
+    f.write(b.data(), static_cast<std::streamsize>(b.size()));
+    f.flush();
+    if (!f) throw std::runtime_error(path + ": error while writing the training state");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(path + ": cannot move the training state into place");
+}
+
+TrainState load_train_state(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(path + ": cannot read the training state");
+  const std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::size_t at = 0;
+  auto get = [&](void* p, std::size_t n) {
+    if (b.size() - at < n) throw std::runtime_error(path + ": training state truncated at byte " + std::to_string(at));
+    std::memcpy(p, b.data() + at, n);
+    at += n;
+  };
+  auto floats = [&]() {
+    uint32_t n = 0;
+    get(&n, 4);
+    if ((b.size() - at) / sizeof(float) < n)
+      throw std::runtime_error(path + ": training state truncated at byte " + std::to_string(at));
+    std::vector<float> v(n);
+    get(v.data(), std::size_t(n) * sizeof(float));
+    return v;
+  };
+  if (b.size() < 8 || b.compare(0, 8, kStateMagic, 8) != 0)
+    throw std::runtime_error(path + ": not a training state (magic RSTTRN01 missing)");
+  at = 8;
+  TrainState s;
+  int32_t epoch = 0;
+  uint32_t P = 0;
+  get(&epoch, 4), get(&s.batch, 8), get(&s.rng, 8), get(&s.loss_sum, 8), get(&s.lr, 4);
+  get(&s.solver.iter, 8);
+  get(&P, 4);
+  s.epoch = epoch;
+  for (uint32_t i = 0; i < P; ++i) {
+    s.solver.m.push_back(floats());
+    s.solver.v.push_back(floats());
+  }
+  if (at != b.size()) throw std::runtime_error(path + ": " + std::to_string(b.size() - at) + " bytes after the training state");
+  return s;
 }
 
 EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& progress) {

@@ -7,6 +7,11 @@
 // remainder is skipped), optionally augmented (random horizontal mirror,
 // random shift by up to `shift` pixels with zero fill), and each batch runs
 // forward, backward and a solver update. The same seed gives the same bits.
+//
+// Checkpoints: a TrainState (epoch, batch, the epoch's Rng position, the solver's iteration
+// and moments) taken between two batches, with the weights, continues the run with the same
+// bits as one that was never stopped (TrainConfig::resume). Quantized layers (engine/quant.h)
+// draw their stochastic rounding from the solver's iteration, so they resume too.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,25 @@ struct Samples {
   std::size_t image_size() const { return std::size_t(c) * h * w; }
 };
 
+/// Where a training run stands between two batches. With the weights, enough to continue it
+/// with the same bits as an uninterrupted run.
+struct TrainState {
+  int epoch = 1;        ///< the next epoch to run or finish (1-based)
+  int64_t batch = 0;    ///< its batches already done (0: it has not started)
+  uint64_t rng = 0;     ///< Rng::position() of the epoch's Rng after those batches (batch > 0)
+  double loss_sum = 0;  ///< training loss summed over those batches
+  float lr = 0;         ///< learning rate of the next update (checked on resume)
+  SolverState solver;
+};
+
+/// Writes the state to `path` through a temporary file and a rename. Layout, little-endian:
+/// "RSTTRN01", i32 epoch, i64 batch, u64 rng, f64 loss_sum, f32 lr, i64 iter, u32 P, then P
+/// times: u32 n + n f32 (m), u32 n + n f32 (v).
+void save_train_state(const TrainState& s, const std::string& path);
+/// Reads a state written by save_train_state; throws std::runtime_error naming the file and
+/// what is wrong (missing, bad magic, truncated).
+TrainState load_train_state(const std::string& path);
+
 struct TrainConfig {
   int epochs = 1;
   int batch = 64;
@@ -36,6 +60,14 @@ struct TrainConfig {
   bool mirror = false;  ///< random horizontal flips
   int shift = 0;        ///< random translations of up to +-shift pixels
   int progress_every = 20;  ///< batches between progress callbacks
+  /// Called with the run's state every `checkpoint_every` batches (0: not within an epoch)
+  /// and after every epoch (after its test evaluation), when the net holds the weights of that
+  /// state (train phase).
+  std::function<void(const TrainState&)> checkpoint;
+  int64_t checkpoint_every = 0;
+  /// Continue from this state (the net must hold its weights already): epochs before
+  /// resume->epoch are skipped, and so are the done batches of that epoch.
+  const TrainState* resume = nullptr;
 };
 
 struct Progress {
@@ -61,7 +93,8 @@ struct EvalResult {
   double seconds = 0;
 };
 
-/// Trains `net` (built with with_loss) in place. `test` may be null.
+/// Trains `net` (built with with_loss) in place. `test` may be null. Returns the epochs run
+/// by this call (a resumed epoch included).
 std::vector<EpochResult> train(Net& net, const Samples& train, const Samples* test,
                                const TrainConfig& config, const ProgressFn& progress = {});
 
