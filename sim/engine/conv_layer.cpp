@@ -111,9 +111,11 @@ void WeightedLayer::backward(const Blobs& top, const std::vector<bool>& propagat
   if (quant_) {  // gradients through the values the forward pass used (straight-through)
     in = quant_->used_input(in);
     w = quant_->used_weights(w);
+    quant_->clip_output_grad(top[0]->diff());
   }
   compute_backward(in, w, top[0]->diff(), propagate_down[0] ? bottom[0]->diff() : nullptr,
                    params_[0].blob->diff(), bias_term_ ? params_[1].blob->diff() : nullptr);
+  if (quant_ && propagate_down[0]) quant_->clip_input_grad(bottom[0]->diff());
 }
 
 // ---------------------------------------------------------------- Convolution

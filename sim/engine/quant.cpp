@@ -24,6 +24,31 @@ const char* to_string(NumberGroup g) {
   return "?";
 }
 
+const char* to_string(TrainActivations a) {
+  switch (a) {
+    case TrainActivations::float32: return "float";
+    case TrainActivations::ste: return "ste";
+    case TrainActivations::clipped_ste: return "clipped-ste";
+  }
+  return "?";
+}
+
+bool parse_train_activations(const std::string& s, TrainActivations* out) {
+  for (TrainActivations a : {TrainActivations::float32, TrainActivations::ste, TrainActivations::clipped_ste})
+    if (s == to_string(a)) return *out = a, true;
+  return false;
+}
+
+namespace {
+/// keep[i] = 1 where x[i] lies within the format's range (float: everywhere), NaN: 0.
+void range_mask(const config::NumberSpec& s, const float* x, std::size_t n, std::vector<uint8_t>* keep) {
+  keep->assign(n, 1);
+  if (s.is_float) return;
+  const double lo = numeric::min_value(s.quantizer.format), hi = numeric::max_value(s.quantizer.format);
+  for (std::size_t i = 0; i < n; ++i) (*keep)[i] = x[i] >= lo && x[i] <= hi;
+}
+}  // namespace
+
 int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule) {
   const bool param = group == NumberGroup::weights || group == NumberGroup::bias ||
                      rule == FlRule::no_saturation;
@@ -145,8 +170,10 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
     return q;
   };
 
+  masks_valid_ = false;
   if (layer.phase() == Phase::train && mode_ == QuantMode::quantize) {
-    // Ristretto training: stochastic weights from the shadow copy, float activations.
+    // Ristretto training: stochastic weights from the shadow copy; inputs and outputs float
+    // or quantized as at inference (TrainActivations).
     numeric::Quantizer qw = quantizer(formats_.weights, NumberGroup::weights);
     qw.rounding = numeric::Rounding::stochastic;
     qw.seed = derive_seed(seed, ++train_steps_);
@@ -156,10 +183,26 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
     numeric::Quantizer qb = qw;
     qb.stream = base + static_cast<uint64_t>(NumberGroup::bias);
     if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, false);
-    in_quantized_ = false;
     w_quantized_ = true;
     w_cache_valid_ = false;
-    layer.compute_forward(in, w_q_.data(), b ? b_q_.data() : nullptr, out);
+    const bool act = train_act_ != TrainActivations::float32;
+    const bool clip = train_act_ == TrainActivations::clipped_ste;
+    in_quantized_ = act;
+    if (act) {
+      if (clip) range_mask(formats_.activations, in, n_in, &in_keep_);
+      in_q_.resize(n_in);
+      quantize_tensor(formats_.activations, NumberGroup::inputs,
+                      quantizer(formats_.activations, NumberGroup::inputs), in, n_in, in_q_.data(),
+                      nullptr, false);
+    }
+    layer.compute_forward(act ? in_q_.data() : in, w_q_.data(), b ? b_q_.data() : nullptr, out);
+    if (act) {
+      if (clip) range_mask(formats_.outputs, out, n_out, &out_keep_);
+      quantize_tensor(formats_.outputs, NumberGroup::outputs,
+                      quantizer(formats_.outputs, NumberGroup::outputs), out, n_out, out, nullptr,
+                      false);
+    }
+    masks_valid_ = clip;
     return;
   }
 
@@ -275,6 +318,18 @@ const float* LayerQuant::used_weights(const float* w) const {
   return w_quantized_ ? w_q_.data() : w;
 }
 
+void LayerQuant::clip_output_grad(float* top_diff) const {
+  if (!masks_valid_) return;
+  for (std::size_t i = 0; i < out_keep_.size(); ++i)
+    if (!out_keep_[i]) top_diff[i] = 0;
+}
+
+void LayerQuant::clip_input_grad(float* bottom_diff) const {
+  if (!masks_valid_) return;
+  for (std::size_t i = 0; i < in_keep_.size(); ++i)
+    if (!in_keep_[i]) bottom_diff[i] = 0;
+}
+
 bool exact_datapath_available() {
 #ifdef RISTSIM_HAVE_EXACT_CPU
   return true;
@@ -297,6 +352,11 @@ void attach_arch(Net& net, const config::Arch& arch) {
     q->reset_stats();
     l->set_quant(q);
   }
+}
+
+void set_train_activations(Net& net, TrainActivations a) {
+  for (WeightedLayer* l : net.weighted_layers())
+    if (l->quant()) l->quant()->set_train_activations(a);
 }
 
 void detach_quantization(Net& net) {

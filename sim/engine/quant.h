@@ -8,9 +8,11 @@
 //                      the outputs quantized.
 //                      Training (phase train): weights and bias quantized every
 //                      batch from the full-precision shadow weights with
-//                      stochastic rounding (seed from the arch seed and the step),
-//                      activations float; gradients flow straight through to the
-//                      shadow weights.
+//                      stochastic rounding (seed from the arch seed and the train
+//                      step, which engine::train sets to the solver iteration);
+//                      gradients flow straight through to the shadow weights.
+//                      Inputs and outputs stay float (Ristretto) or are quantized
+//                      as at inference (TrainActivations below).
 //   exact (hardware)   inputs, weights and bias become integer codes, the layer
 //                      runs on kernels::exact_conv_cpu (docs/datapath.md), the
 //                      output codes are decoded.
@@ -75,6 +77,20 @@ struct LayerStats {
 
 enum class QuantMode { measure, quantize };
 
+/// What the train phase does with a layer's inputs and outputs (the weights are quantized with
+/// stochastic rounding in every case):
+///   float32      they stay float (Ristretto's fine-tuning; the default).
+///   ste          quantized as at inference (the arch's formats and rounding); the backward pass
+///                takes the quantizer as the identity (plain straight-through estimator).
+///   clipped_ste  quantized the same way; the gradient passes where the value lay within the
+///                format's range [min_value, max_value] and is zero where it was clipped
+///                (example, fixed<4,2>, range [-2, 1.75]: x = 1.6 -> 1.5, gradient passed;
+///                x = 2.3 -> 1.75, gradient 0).
+enum class TrainActivations { float32, ste, clipped_ste };
+const char* to_string(TrainActivations a);
+/// Parses "float", "ste", "clipped-ste"; false if none.
+bool parse_train_activations(const std::string& s, TrainActivations* out);
+
 /// The quantization of one WeightedLayer.
 class LayerQuant {
  public:
@@ -92,11 +108,22 @@ class LayerQuant {
   /// Replaces the statistics (e.g. with a measurement run's, before resolve_dynamic).
   void set_stats(const LayerStats& s) { stats_ = s; }
 
+  void set_train_activations(TrainActivations a) { train_act_ = a; }
+  TrainActivations train_activations() const { return train_act_; }
+  /// The train step the next train-phase forward pass counts from: its stochastic rounding
+  /// uses the seed derive_seed(arch seed, step + 1).
+  void set_train_step(uint64_t step) { train_steps_ = step; }
+
   /// The quantized forward pass (called by WeightedLayer::forward).
   void forward(WeightedLayer& layer, const float* in, const float* w, const float* b, float* out);
   /// The operands the last forward pass used (for the backward pass).
   const float* used_input(const float* in) const;
   const float* used_weights(const float* w) const;
+  /// TrainActivations::clipped_ste after a train-phase forward pass: zeroes the gradient of
+  /// every output (before the layer's backward pass) and of every input (after it) that was
+  /// outside its format's range. No-op otherwise.
+  void clip_output_grad(float* top_diff) const;
+  void clip_input_grad(float* bottom_diff) const;
 
   /// The integer codes of the last exact-datapath forward pass, whole batch,
   /// NCHW (inputs, outputs) and OIHW (weights); the bias has one code per
@@ -121,6 +148,9 @@ class LayerQuant {
   QuantMode mode_ = QuantMode::quantize;
   LayerStats stats_;
   uint64_t train_steps_ = 0;
+  TrainActivations train_act_ = TrainActivations::float32;
+  bool masks_valid_ = false;
+  std::vector<uint8_t> in_keep_, out_keep_;  ///< clipped_ste: 1 where the value was in range
   bool in_quantized_ = false, w_quantized_ = false;
   std::vector<float> in_q_, w_q_, b_q_, w_cache_src_;
   bool w_cache_valid_ = false;
@@ -134,6 +164,8 @@ void attach_measurement(Net& net);
 /// (call that first and run some forward passes), else from the format's fl,
 /// by the arch's range_rule (to compare rules, change arch.range_rule).
 void attach_arch(Net& net, const config::Arch& arch);
+/// Sets the train-phase treatment of inputs and outputs of every attached LayerQuant.
+void set_train_activations(Net& net, TrainActivations a);
 /// Removes all quantization.
 void detach_quantization(Net& net);
 /// Statistics of every quantized layer, in layer order.

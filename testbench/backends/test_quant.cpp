@@ -207,6 +207,96 @@ layers:
     }
 }
 
+// Training with quantized activations (TrainActivations): inputs and outputs quantized as at
+// inference (nearest), and the backward pass straight through (ste) or masked where a value was
+// outside its format's range (clipped_ste).
+TEST(QuantizedConv, training_with_quantized_activations_ste_and_clipped_ste) {
+  const char* text = R"(
+name: q
+input_shape: [1, 4, 4]
+layers:
+  - {name: ip1, type: InnerProduct, bottom: data, top: ip1, num_output: 6, weight_filler: {type: uniform, min: -1, max: 1}}
+  - {name: ip2, type: InnerProduct, bottom: ip1, top: ip2, num_output: 3, weight_filler: {type: uniform, min: -1, max: 1}}
+)";
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(4, 3, false);  // [-1, 0.875]: inputs in [-1.5, 1.5] clip
+  arch.formats.weights = fixed_spec(6, 4, false);
+  arch.formats.bias = fixed_spec(6, 4, false);
+  arch.formats.outputs = fixed_spec(6, 3, false);      // [-4, 3.875]
+  arch.overrides.push_back({});
+  arch.overrides[0].layer = "ip2";
+  arch.overrides[0].has_outputs = true;
+  arch.overrides[0].formats.outputs.is_float = true;   // the loss sees float scores
+  arch.seed = 5;
+  auto run = [&](TrainActivations mode, std::vector<float>* ip1_out, std::vector<float>* ip1_diff,
+                 std::vector<float>* w1_diff, std::vector<float>* used_in1, std::vector<float>* used_in2) {
+    NetOptions o;
+    o.batch = 4;
+    o.with_loss = true;
+    o.phase = Phase::train;
+    o.seed = 3;
+    Net net(parse_net_spec(text, "q.yaml"), o);
+    fill_uniform(net.input(), -1.5f, 1.5f, 8);
+    for (int n = 0; n < 4; ++n) net.label().data()[n] = float(n % 3);
+    attach_arch(net, arch);
+    set_train_activations(net, mode);
+    net.forward();
+    net.backward();
+    const Blob& y1 = *net.blob("ip1");
+    ip1_out->assign(y1.data(), y1.data() + y1.count());
+    ip1_diff->assign(y1.diff(), y1.diff() + y1.count());
+    const Blob& w1 = net.weighted_layers()[0]->weights();
+    w1_diff->assign(w1.diff(), w1.diff() + w1.count());
+    const float* u1 = net.weighted_layers()[0]->quant()->used_input(net.input().data());
+    used_in1->assign(u1, u1 + net.input().count());
+    const float* u2 = net.weighted_layers()[1]->quant()->used_input(y1.data());
+    used_in2->assign(u2, u2 + y1.count());
+    return std::vector<float>(net.input().data(), net.input().data() + net.input().count());
+  };
+  std::vector<float> out_s, diff_s, wd_s, in1_s, in2_s, out_c, diff_c, wd_c, in1_c, in2_c;
+  const std::vector<float> x = run(TrainActivations::ste, &out_s, &diff_s, &wd_s, &in1_s, &in2_s);
+  run(TrainActivations::clipped_ste, &out_c, &diff_c, &wd_c, &in1_c, &in2_c);
+  auto q = [](const config::NumberSpec& s, float v) {
+    return float(numeric::quantize(s.quantizer, double(v), 0).value);
+  };
+  // Inputs of ip1: the images quantized to fixed<4,3>, nearest.
+  int clipped_in = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(in1_s[i], q(arch.formats.activations, x[i])) << i;
+    clipped_in += x[i] > 0.875f || x[i] < -1.0f;
+  }
+  EXPECT_GT(clipped_in, 0);
+  // Outputs of ip1 on the 2^-3 grid within fixed<6,3>; ip2 reads them quantized to fixed<4,3>.
+  int kept = 0, masked = 0;
+  for (std::size_t i = 0; i < out_s.size(); ++i) {
+    EXPECT_EQ(out_s[i] * 8, std::round(out_s[i] * 8)) << i;
+    EXPECT_TRUE(out_s[i] >= -4 && out_s[i] <= 3.875f) << i;
+    ASSERT_EQ(in2_s[i], q(arch.formats.activations, out_s[i])) << i;
+    // The forward pass is the same in both modes; the clipped gradient is the plain one where
+    // ip2's input was in [-1, 0.875] (so ip1's output was in its own range too) and 0 elsewhere.
+    ASSERT_EQ(out_c[i], out_s[i]) << i;
+    const bool in_range = out_s[i] >= -1 && out_s[i] <= 0.875f;
+    if (in_range) {
+      EXPECT_EQ(diff_c[i], diff_s[i]) << i;
+      kept += diff_s[i] != 0;
+    } else {
+      EXPECT_EQ(diff_c[i], 0.0f) << i;
+      masked += diff_s[i] != 0;
+    }
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(masked, 0);
+  // Straight-through weight gradient of ip1: dW = dY^T Xq with the quantized inputs.
+  for (int k = 0; k < 6; ++k)
+    for (int j = 0; j < 16; ++j) {
+      double g = 0;
+      for (int n = 0; n < 4; ++n) g += double(diff_s[n * 6 + k]) * in1_s[n * 16 + j];
+      EXPECT_NEAR(wd_s[k * 16 + j], g, 1e-6);  // float GEMM against a double sum of 4 products
+    }
+  EXPECT_NE(wd_c, wd_s);
+}
+
 TEST(QuantizedConv, exact_datapath_without_kernels_is_a_clear_error) {
   if (exact_datapath_available()) GTEST_SKIP() << "kernels/cpu is built in";
   const char* text = "name: q\ninput_shape: [1, 3, 3]\nlayers:\n  - {name: ip, type: InnerProduct, bottom: data, top: ip, num_output: 2}\n";
