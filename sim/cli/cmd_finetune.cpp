@@ -1,7 +1,8 @@
 // `ristsim finetune`: Ristretto's fine-tuning of a quantized model (sim/flow/finetune.h):
 // full-precision shadow weights, weights quantized every batch with stochastic rounding
-// (reproducible from --seed), straight-through gradients, float activations, scoring with
-// nearest rounding; a checkpoint after every epoch (temporary file + rename) and --resume.
+// (reproducible from --seed), straight-through gradients, float activations (or quantized ones
+// with --train-activations), scoring with nearest rounding; checkpoints of the shadow weights
+// and the solver state (temporary file + rename) and --resume.
 // The final model is written with its weights on the grid and their integer codes.
 #include <chrono>
 #include <cstdio>
@@ -27,10 +28,12 @@ int cmd_finetune(const std::vector<std::string>& args) {
                  "Fine-tunes a quantized model (from 'ristsim quantize') as Ristretto does: the\n"
                  "weights are kept in full precision and quantized every batch with stochastic\n"
                  "rounding (reproducible from --seed); gradients update the full-precision weights\n"
-                 "(straight-through); activations stay float while training; the network is scored\n"
-                 "with nearest rounding. The formats come from the model's 'ristsim.arch' metadata or\n"
-                 "--arch. A checkpoint is written after every epoch (DIR2/checkpoints); --resume\n"
-                 "continues a killed run with the same bits. Writes DIR2/finetuned.onnx (weights on the\n"
+                 "(straight-through); activations stay float while training unless\n"
+                 "--train-activations quantizes them; the network is scored with nearest rounding.\n"
+                 "The formats come from the model's 'ristsim.arch' metadata or --arch. Checkpoints\n"
+                 "(weights and solver state) go to DIR2/checkpoints after every epoch and every\n"
+                 "--checkpoint-every batches; --resume continues a killed run with the same bits.\n"
+                 "Writes DIR2/finetuned.onnx (weights on the\n"
                  "grid; fixed point also as integer codes + DequantizeLinear), DIR2/codes.bin (the\n"
                  "integer codes of every format), DIR2/arch.yaml and DIR2/report.json / report.md.");
   cl.options()
@@ -45,8 +48,12 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("batch", po::value<int>()->default_value(64), "batch size")
       ("weight-decay", po::value<float>()->default_value(5e-4f), "L2 weight decay")
       ("calib", po::value<int>()->default_value(1000), "an arch with dynamic fixed point: images for its range analysis")
+      ("train-activations", po::value<std::string>()->default_value("float"),
+       "layer inputs and outputs while training: float (Ristretto), ste (quantized, gradient passed "
+       "straight through) or clipped-ste (quantized, no gradient where clipped)")
+      ("checkpoint-every", po::value<int64_t>()->default_value(0), "batches between checkpoints within an epoch (0: after each epoch only)")
       ("resume", po::bool_switch(), "continue from DIR2/checkpoints when it holds a checkpoint")
-      ("stop-after", po::value<int>(), "stop after this many epochs of this run (to test --resume)")
+      ("stop-after", po::value<int>(), "stop after this many checkpoints of this run (to test --resume)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   if (!cl.parse(args)) return kExitOk;
@@ -59,6 +66,11 @@ int cmd_finetune(const std::vector<std::string>& args) {
   fc.seed = cl.get<uint64_t>("seed");
   fc.weight_decay = cl.get<float>("weight-decay");
   fc.resume = cl.get<bool>("resume");
+  if (!engine::parse_train_activations(cl.get<std::string>("train-activations"), &fc.activations))
+    throw UsageError("--train-activations must be float, ste or clipped-ste, not '" +
+                     cl.get<std::string>("train-activations") + "'");
+  fc.checkpoint_every = cl.get<int64_t>("checkpoint-every");
+  if (fc.checkpoint_every < 0) throw UsageError("--checkpoint-every must not be negative");
   if (cl.has("stop-after")) fc.stop_after = cl.get<int>("stop-after");
   if (fc.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (fc.batch < 1) throw UsageError("--batch must be at least 1");
@@ -112,13 +124,14 @@ int cmd_finetune(const std::vector<std::string>& args) {
   std::filesystem::create_directories(out);
   fc.checkpoint_dir = out + "/checkpoints";
   say("fine-tuning " + net->spec().name + " (" + arch.name + ") on " + train_set.source + ": " +
-      std::to_string(fc.epochs) + " epochs, " + cl.get<std::string>("solver") + " lr " +
+      std::to_string(fc.epochs) + " epochs, training activations " + engine::to_string(fc.activations) +
+      ", " + cl.get<std::string>("solver") + " lr " +
       std::to_string(fc.lr) + " (" + lr_source + "), seed " + std::to_string(fc.seed));
   const flow::FinetuneResult r =
       flow::finetune(*net, arch, train, &test, fc, [&](const std::string& s) { say(s); });
   if (!r.finished) {
-    say("stopped after " + std::to_string(r.resumed_from + static_cast<int>(r.epochs.size())) +
-        " epochs (--stop-after); continue with --resume");
+    say("stopped after " + std::to_string(cl.get<int>("stop-after")) +
+        " checkpoints (--stop-after); continue with --resume");
     return kExitOk;
   }
 
@@ -141,6 +154,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   std::ostringstream js, md;
   js << "{\n  \"model\": " << engine::json_string(model) << ",\n  \"data\": " << engine::json_string(data)
      << ",\n  \"solver\": " << engine::json_string(cl.get<std::string>("solver")) << ",\n  \"lr\": " << fc.lr
+     << ",\n  \"train_activations\": " << engine::json_string(engine::to_string(fc.activations))
      << ",\n  \"epochs\": " << fc.epochs << ",\n  \"seed\": " << fc.seed << ",\n  \"baseline_top1\": " << baseline
      << ",\n  \"before_top1\": " << r.before_top1 << ",\n  \"after_top1\": " << r.after_top1
      << ",\n  \"resumed_from\": " << r.resumed_from << ",\n  \"seconds\": " << seconds << ",\n  \"per_epoch\": [";
@@ -150,8 +164,9 @@ int cmd_finetune(const std::vector<std::string>& args) {
   js << "]\n}\n";
   char line[256];
   md << "# ristsim finetune: " << model << "\n\n";
-  std::snprintf(line, sizeof line, "%s, lr %g (%s), %d epochs, batch %d, seed %llu.\n\n",
+  std::snprintf(line, sizeof line, "%s, lr %g (%s), %d epochs, batch %d, training activations %s, seed %llu.\n\n",
                 cl.get<std::string>("solver").c_str(), double(fc.lr), lr_source.c_str(), fc.epochs, fc.batch,
+                engine::to_string(fc.activations),
                 static_cast<unsigned long long>(fc.seed));
   md << line << "| | top-1 (test split) |\n|---|---|\n";
   if (baseline >= 0) md << "| fp32 baseline | " << std::to_string(100 * baseline).substr(0, 5) << " % |\n";

@@ -32,41 +32,38 @@ void write_file_atomic(const std::string& path, const std::string& text) {
 
 namespace {
 
-struct State {
-  int epoch = 0;
+/// The index of a checkpoint directory, "key value" lines written last: the files it names
+/// are complete.
+struct Checkpoint {
+  int64_t iter = -1;    ///< -1: none
   uint64_t seed = 0;
-  std::string weights;  ///< file name inside the checkpoint directory
+  std::string activations;
+  std::string weights, train_state;  ///< file names inside the checkpoint directory
 };
 
-std::string state_path(const std::string& dir) { return dir + "/state.txt"; }
+std::string index_path(const std::string& dir) { return dir + "/state.txt"; }
 
-/// The checkpoint state, a few "key value" lines; epoch 0 when there is none.
-State read_state(const std::string& dir) {
-  State s;
-  std::ifstream f(state_path(dir));
-  if (!f) return s;
+Checkpoint read_index(const std::string& dir) {
+  Checkpoint c;
+  std::ifstream f(index_path(dir));
+  if (!f) return c;
   std::string k;
   while (f >> k) {
-    if (k == "epoch") f >> s.epoch;
-    else if (k == "seed") f >> s.seed;
-    else if (k == "weights") f >> s.weights;
-    else throw FlowError(state_path(dir) + ": unknown key '" + k + "'");
+    if (k == "iter") f >> c.iter;
+    else if (k == "seed") f >> c.seed;
+    else if (k == "activations") f >> c.activations;
+    else if (k == "weights") f >> c.weights;
+    else if (k == "train_state") f >> c.train_state;
+    else if (k == "epoch" || k == "batch") f >> k;  // informative
+    else throw FlowError(index_path(dir) + ": unknown key '" + k + "'");
   }
-  return s;
+  if (c.iter < 0 || c.weights.empty() || c.train_state.empty())
+    throw FlowError(index_path(dir) + ": incomplete (needs iter, weights and train_state)");
+  return c;
 }
 
-void checkpoint(engine::Net& net, const std::string& dir, int epoch, uint64_t seed) {
-  const std::string name = "epoch-" + std::to_string(epoch) + ".rstw";
-  engine::save_weights(net, dir + "/" + name);  // temporary file + rename
-  std::ostringstream o;
-  o << "epoch " << epoch << "\nseed " << seed << "\nweights " << name << "\n";
-  write_file_atomic(state_path(dir), o.str());
-  // The previous epoch's weights are no longer referenced.
-  if (epoch > 1) {
-    std::error_code ec;
-    fs::remove(dir + "/epoch-" + std::to_string(epoch - 1) + ".rstw", ec);
-  }
-}
+/// Raised by the checkpoint callback to end a run after FinetuneConfig::stop_after checkpoints.
+struct StopRun {};
 
 double quantized_top1(engine::Net& net, const config::Arch& arch, const engine::Samples& test,
                       int batch) {
@@ -85,24 +82,35 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
                     "' has dynamic fixed-point groups; freeze them first (freeze_arch)");
   if (cfg.epochs < 1) throw FlowError("finetune: at least one epoch");
   if (!net.has_loss()) throw std::logic_error("finetune: the net needs a loss");
+  const std::string& dir = cfg.checkpoint_dir;
   FinetuneResult res;
-  int start = 1;
-  if (!cfg.checkpoint_dir.empty()) {
-    fs::create_directories(cfg.checkpoint_dir);
-    if (cfg.resume) {
-      const State s = read_state(cfg.checkpoint_dir);
-      if (s.epoch > 0) {
-        if (s.seed != cfg.seed)
-          throw FlowError(state_path(cfg.checkpoint_dir) + ": the checkpoint was made with seed " +
-                          std::to_string(s.seed) + ", this run has seed " + std::to_string(cfg.seed));
-        engine::load_weights(net, cfg.checkpoint_dir + "/" + s.weights);
-        start = s.epoch + 1;
-        res.resumed_from = s.epoch;
-        if (log) log("resuming after epoch " + std::to_string(s.epoch) + " from " + cfg.checkpoint_dir);
+  engine::TrainState resume;
+  bool resuming = false;
+  if (!dir.empty()) {
+    fs::create_directories(dir);
+    const Checkpoint c = cfg.resume ? read_index(dir) : Checkpoint{};
+    if (c.iter >= 0) {
+      if (c.seed != cfg.seed)
+        throw FlowError(index_path(dir) + ": the checkpoint was made with seed " + std::to_string(c.seed) +
+                        ", this run has seed " + std::to_string(cfg.seed));
+      if (c.activations != engine::to_string(cfg.activations))
+        throw FlowError(index_path(dir) + ": the checkpoint was made with --train-activations " +
+                        c.activations + ", this run has " + engine::to_string(cfg.activations));
+      engine::load_weights(net, dir + "/" + c.weights);
+      try {
+        resume = engine::load_train_state(dir + "/" + c.train_state);
+      } catch (const std::runtime_error& e) {
+        throw FlowError(e.what());
       }
+      resuming = true;
+      res.resumed_from = resume.epoch - 1;
+      res.resumed_batch = resume.batch;
+      if (log)
+        log("resuming at epoch " + std::to_string(resume.epoch) + ", batch " + std::to_string(resume.batch) +
+            " from " + dir);
     }
   }
-  if (test && start == 1) {
+  if (test && !resuming) {
     res.before_top1 = quantized_top1(net, arch, *test, cfg.eval_batch);
     if (log) {
       char b[96];
@@ -111,46 +119,65 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
     }
   }
 
-  config::Arch epoch_arch = arch;  // must outlive the attached LayerQuants of each epoch
-  int done = 0;
-  for (int e = start; e <= cfg.epochs; ++e) {
-    if (cfg.stop_after >= 0 && done >= cfg.stop_after) return res;
-    epoch_arch = arch;
-    epoch_arch.seed = engine::derive_seed(cfg.seed, 0xf17e0000ull + uint64_t(e));
-    engine::detach_quantization(net);
-    engine::attach_arch(net, epoch_arch);
-    engine::TrainConfig tc;
-    tc.epochs = 1;
-    tc.batch = cfg.batch;
-    tc.seed = engine::derive_seed(cfg.seed, 0x5ef10000ull + uint64_t(e));
-    tc.solver.type = cfg.solver;
-    tc.solver.base_lr = cfg.lr;
-    tc.solver.momentum = cfg.momentum;
-    tc.solver.weight_decay = cfg.weight_decay;
-    tc.solver.policy = engine::LrPolicy::fixed;
-    const std::vector<engine::EpochResult> er = engine::train(net, train, nullptr, tc);
-    FinetuneEpoch fe;
-    fe.epoch = e;
-    fe.train_loss = er.empty() ? 0 : er[0].train_loss;
-    fe.seconds = er.empty() ? 0 : er[0].seconds;
-    if (!cfg.checkpoint_dir.empty()) {
-      engine::detach_quantization(net);
-      checkpoint(net, cfg.checkpoint_dir, e, cfg.seed);
-    }
-    if (test) fe.test_top1 = quantized_top1(net, arch, *test, cfg.eval_batch);
-    res.epochs.push_back(fe);
-    ++done;
-    if (log) {
-      char b[160];
-      std::snprintf(b, sizeof b, "epoch %d/%d: loss %.4f, %.1f s, quantized test top-1 %.2f %%", e,
-                    cfg.epochs, fe.train_loss, fe.seconds, 100 * fe.test_top1);
-      log(b);
-    }
+  config::Arch train_arch = arch;  // outlives the attached LayerQuants
+  train_arch.seed = engine::derive_seed(cfg.seed, 0xf17e0000ull);
+  engine::detach_quantization(net);
+  engine::attach_arch(net, train_arch);
+  engine::set_train_activations(net, cfg.activations);
+  engine::TrainConfig tc;
+  tc.epochs = cfg.epochs;
+  tc.batch = cfg.batch;
+  tc.seed = engine::derive_seed(cfg.seed, 0x5ef10000ull);
+  tc.solver.type = cfg.solver;
+  tc.solver.base_lr = cfg.lr;
+  tc.solver.momentum = cfg.momentum;
+  tc.solver.weight_decay = cfg.weight_decay;
+  tc.solver.policy = engine::LrPolicy::fixed;
+  tc.resume = resuming ? &resume : nullptr;
+  int written = 0;
+  if (!dir.empty()) {
+    tc.checkpoint_every = cfg.checkpoint_every;
+    tc.checkpoint = [&](const engine::TrainState& st) {
+      const std::string stem = "ckpt-" + std::to_string(st.solver.iter);
+      engine::save_weights(net, dir + "/" + stem + ".rstw");  // temporary file + rename
+      engine::save_train_state(st, dir + "/" + stem + ".state");
+      const Checkpoint old = fs::exists(index_path(dir)) ? read_index(dir) : Checkpoint{};
+      std::ostringstream o;
+      o << "iter " << st.solver.iter << "\nepoch " << st.epoch << "\nbatch " << st.batch << "\nseed "
+        << cfg.seed << "\nactivations " << engine::to_string(cfg.activations) << "\nweights " << stem
+        << ".rstw\ntrain_state " << stem << ".state\n";
+      write_file_atomic(index_path(dir), o.str());
+      if (old.iter >= 0 && old.weights != stem + ".rstw") {  // no longer referenced
+        std::error_code ec;
+        fs::remove(dir + "/" + old.weights, ec);
+        fs::remove(dir + "/" + old.train_state, ec);
+      }
+      if (cfg.stop_after >= 0 && ++written >= cfg.stop_after) throw StopRun{};
+    };
+  }
+  try {
+    engine::train(net, train, test, tc, [&](const engine::Progress& p) {
+      if (!p.epoch_done) return;
+      FinetuneEpoch fe;
+      fe.epoch = p.epoch;
+      fe.train_loss = p.loss;
+      fe.seconds = p.seconds;
+      fe.test_top1 = p.test_top1;
+      res.epochs.push_back(fe);
+      if (log) {
+        char b[160];
+        std::snprintf(b, sizeof b, "epoch %d/%d: loss %.4f, %.1f s, quantized test top-1 %.2f %%", p.epoch,
+                      cfg.epochs, fe.train_loss, fe.seconds, 100 * fe.test_top1);
+        log(b);
+      }
+    });
+  } catch (const StopRun&) {
+    return res;
   }
   engine::detach_quantization(net);
   engine::attach_arch(net, arch);
   net.set_phase(engine::Phase::test);
-  if (test) res.after_top1 = res.epochs.empty() ? quantized_top1(net, arch, *test, cfg.eval_batch)
+  if (test) res.after_top1 = res.epochs.empty() ? engine::evaluate(net, *test, cfg.eval_batch).top1
                                                 : res.epochs.back().test_top1;
   res.finished = true;
   return res;

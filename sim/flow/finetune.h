@@ -1,15 +1,17 @@
 // Fine-tuning a quantized network (Ristretto's, thesis section 9.3), reproducible and resumable.
 //
-// The net keeps full-precision shadow weights. Each epoch attaches the arch anew with the seed
-// derive_seed(seed, epoch): in the train phase engine::LayerQuant quantizes the weights every
-// batch from the shadow weights with stochastic rounding (its own per-batch seed from the
-// arch seed and its step count, which restarts with each attachment), activations stay float,
-// and the gradients reach the shadow weights straight through (engine/quant.h: this file adds
-// no quantization of its own). Each epoch is one engine::train call with a fresh solver (its
-// shuffle seed derived from the seed and the epoch), so an epoch depends only on the shadow
-// weights at its start, the seed and the epoch number: a checkpoint after every epoch (the
-// shadow weights, written to a temporary file and renamed, then a state file the same way)
-// lets a killed run resume and produce the same bits as an uninterrupted one.
+// The net keeps full-precision shadow weights. The arch is attached once with the seed
+// derive_seed(seed, 0xf17e0000); in the train phase engine::LayerQuant quantizes the weights
+// every batch from the shadow weights with stochastic rounding (keyed by the solver iteration),
+// activations stay float (Ristretto) or are quantized as at inference with a straight-through
+// gradient (FinetuneConfig::activations, engine::TrainActivations), and the gradients reach the
+// shadow weights straight through (engine/quant.h: this file adds no quantization of its own).
+// The epochs are one engine::train run (one solver, so Adam's moments carry over). Checkpoints
+// (engine::TrainState: epoch, batch, shuffle Rng position, solver iteration, learning rate and
+// moments, with the shadow weights) go to checkpoint_dir every `checkpoint_every` batches and
+// after every epoch, each file through a temporary file and a rename, the index file
+// state.txt last: a killed run loses only the batches after its last checkpoint, and a resumed
+// run gives the same bits as an uninterrupted one.
 // Scoring attaches the arch with its own rounding (nearest) in the test phase.
 #pragma once
 
@@ -33,9 +35,13 @@ struct FinetuneConfig {
   int epochs = 2;
   int batch = 64;
   uint64_t seed = 1;
+  /// Train-phase inputs and outputs: float (Ristretto), or quantized with a straight-through
+  /// gradient (plain or clipped).
+  engine::TrainActivations activations = engine::TrainActivations::float32;
   std::string checkpoint_dir;  ///< empty: no checkpoints
+  int64_t checkpoint_every = 0;  ///< batches between checkpoints within an epoch (0: per epoch only)
   bool resume = false;         ///< continue from checkpoint_dir's state when there is one
-  int stop_after = -1;         ///< >= 0: return after this many epochs of this run (tests)
+  int stop_after = -1;         ///< >= 0: return after this many checkpoints of this run (tests)
   int eval_batch = 100;
 };
 
@@ -49,7 +55,8 @@ struct FinetuneResult {
   double before_top1 = -1;  ///< quantized top-1 before fine-tuning (nearest rounding)
   double after_top1 = -1;
   int resumed_from = 0;     ///< epochs already done by an earlier run
-  std::vector<FinetuneEpoch> epochs;
+  int64_t resumed_batch = 0;  ///< and batches of the next one
+  std::vector<FinetuneEpoch> epochs;  ///< the epochs this run finished
   bool finished = false;    ///< all epochs done (false after stop_after)
 };
 

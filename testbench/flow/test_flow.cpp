@@ -13,6 +13,7 @@
 #include "engine/math.h"
 #include "engine/spec.h"
 #include "engine/quant.h"
+#include "engine/train.h"
 #include "flow/finetune.h"
 #include "flow/flow.h"
 
@@ -287,65 +288,158 @@ std::vector<float> params_of(engine::Net& net) {
 }
 }  // namespace
 
-TEST(FlowFinetune, resume_gives_the_same_bits_as_an_uninterrupted_run) {
-  const Data train = conv_data(96, 11), test = conv_data(30, 12);
-  auto probe = make_net(kTinyConv, 16, true);
-  const std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*probe, train.s, 32, 16);
-  const config::Arch arch =
-      flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 0), ranges, "t", 3);
-  const fs::path root = fs::temp_directory_path() / ("ristsim_flow_test_" + std::to_string(::getpid()));
-  fs::remove_all(root);
+namespace {
+/// The fine-tuning case of the resume tests: tiny conv net, 4-bit weights, 8-bit activations
+/// quantized while training (clipped straight-through), Adam, 6 batches per epoch.
+struct FinetuneCase {
+  Data train = conv_data(96, 11), test = conv_data(30, 12);
+  config::Arch arch;
   flow::FinetuneConfig fc;
-  fc.solver = engine::SolverType::adam;
-  fc.lr = 1e-2f;
-  fc.epochs = 3;
-  fc.batch = 16;
-  fc.seed = 5;
+  fs::path root;
+  FinetuneCase() {
+    auto probe = make_net(kTinyConv, 16, true);
+    const std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*probe, train.s, 32, 16);
+    arch = flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 8), ranges, "t", 3);
+    root = fs::temp_directory_path() / ("ristsim_flow_test_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fc.solver = engine::SolverType::adam;
+    fc.lr = 1e-2f;
+    fc.epochs = 3;
+    fc.batch = 16;
+    fc.seed = 5;
+    fc.activations = engine::TrainActivations::clipped_ste;
+    fc.checkpoint_every = 2;  // checkpoints after batches 2 and 4 and at every epoch's end
+  }
+  ~FinetuneCase() { fs::remove_all(root); }
+  /// A fresh net (a new process) fine-tuned with `c`.
+  std::vector<float> run(const flow::FinetuneConfig& c, flow::FinetuneResult* r) {
+    auto net = make_net(kTinyConv, 16, true);
+    *r = flow::finetune(*net, arch, train.s, &test.s, c);
+    return params_of(*net);
+  }
+};
+}  // namespace
 
-  auto a = make_net(kTinyConv, 16, true);
-  const std::vector<float> initial = params_of(*a);
-  fc.checkpoint_dir = (root / "a").string();
-  const flow::FinetuneResult ra = flow::finetune(*a, arch, train.s, &test.s, fc);
+TEST(FlowFinetune, resume_gives_the_same_bits_as_an_uninterrupted_run) {
+  FinetuneCase t;
+  flow::FinetuneConfig fc = t.fc;
+  flow::FinetuneResult ra, rb1, rb2, rc;
+  fc.checkpoint_dir = (t.root / "a").string();
+  const std::vector<float> initial = params_of(*make_net(kTinyConv, 16, true));
+  const std::vector<float> pa = t.run(fc, &ra);
   EXPECT_TRUE(ra.finished);
   ASSERT_EQ(ra.epochs.size(), 3u);
-  const std::vector<float> pa = params_of(*a);
   EXPECT_NE(pa, initial);
 
-  // Killed after one epoch, then resumed by a new process (a fresh net).
-  auto b1 = make_net(kTinyConv, 16, true);
-  fc.checkpoint_dir = (root / "b").string();
-  fc.stop_after = 1;
-  const flow::FinetuneResult rb1 = flow::finetune(*b1, arch, train.s, &test.s, fc);
+  // Stopped after its second checkpoint (epoch 1, batch 4 of 6: mid-epoch, Adam's moments and
+  // the shuffle position in the state), then resumed by a fresh net. A killed write leaves a
+  // temporary file behind, which the resume ignores.
+  fc.checkpoint_dir = (t.root / "b").string();
+  fc.stop_after = 2;
+  t.run(fc, &rb1);
   EXPECT_FALSE(rb1.finished);
-  EXPECT_TRUE(fs::exists(root / "b" / "state.txt"));
-  EXPECT_FALSE(fs::exists(root / "b" / "state.txt.tmp"));
-  auto b2 = make_net(kTinyConv, 16, true);
+  EXPECT_TRUE(rb1.epochs.empty());
+  EXPECT_TRUE(fs::exists(t.root / "b" / "state.txt"));
+  EXPECT_FALSE(fs::exists(t.root / "b" / "state.txt.tmp"));
+  EXPECT_TRUE(fs::exists(t.root / "b" / "ckpt-4.state"));
+  EXPECT_FALSE(fs::exists(t.root / "b" / "ckpt-2.state"));  // the older one is removed
+  std::ofstream(t.root / "b" / "ckpt-6.rstw.tmp") << "half a weight file";
   fc.stop_after = -1;
   fc.resume = true;
-  const flow::FinetuneResult rb2 = flow::finetune(*b2, arch, train.s, &test.s, fc);
-  EXPECT_EQ(rb2.resumed_from, 1);
+  const std::vector<float> pb = t.run(fc, &rb2);
+  EXPECT_EQ(rb2.resumed_from, 0);
+  EXPECT_EQ(rb2.resumed_batch, 4);
   EXPECT_TRUE(rb2.finished);
-  const std::vector<float> pb = params_of(*b2);
   ASSERT_EQ(pa.size(), pb.size());
   EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
   EXPECT_EQ(ra.after_top1, rb2.after_top1);
+  ASSERT_EQ(rb2.epochs.size(), 3u);  // the resumed epoch 1, then 2 and 3
+  EXPECT_EQ(ra.epochs[0].train_loss, rb2.epochs[0].train_loss);
 
-  // A different seed gives different bits.
-  auto c = make_net(kTinyConv, 16, true);
+  // Resuming at an epoch's end (after epoch 2) gives the same bits too.
+  fc.checkpoint_dir = (t.root / "d").string();
+  fc.resume = false;
+  fc.stop_after = 6;  // checkpoints 2, 4, end of 1, 8, 10, end of 2
+  t.run(fc, &rc);
+  fc.resume = true;
+  fc.stop_after = -1;
+  EXPECT_EQ(t.run(fc, &rc), pa);
+  EXPECT_EQ(rc.resumed_from, 2);
+  EXPECT_EQ(rc.resumed_batch, 0);
+
+  // A different seed gives different bits; so do float activations.
   fc.checkpoint_dir.clear();
   fc.resume = false;
   fc.seed = 6;
-  flow::finetune(*c, arch, train.s, &test.s, fc);
-  EXPECT_NE(params_of(*c), pa);
+  EXPECT_NE(t.run(fc, &rc), pa);
+  fc.seed = t.fc.seed;
+  fc.activations = engine::TrainActivations::float32;
+  EXPECT_NE(t.run(fc, &rc), pa);
 
   // The integer codes: 4-bit weights of conv and ip (and their bias in the weights' format).
-  const std::string codes = (root / "codes.bin").string();
-  EXPECT_EQ(flow::write_codes(*a, arch, codes), 4);
+  auto a = make_net(kTinyConv, 16, true);
+  const std::string codes = (t.root / "codes.bin").string();
+  EXPECT_EQ(flow::write_codes(*a, t.arch, codes), 4);
   std::ifstream f(codes, std::ios::binary);
   char magic[8];
   f.read(magic, 8);
   EXPECT_EQ(std::string(magic, 8), "RSTCODE1");
-  fs::remove_all(root);
+}
+
+// The planted bug the test above must catch: a resume that loses Adam's moments (what a
+// checkpoint of the weights alone would do) gives other bits.
+TEST(FlowFinetune, resume_without_solver_moments_differs_bad) {
+  FinetuneCase t;
+  flow::FinetuneConfig fc = t.fc;
+  flow::FinetuneResult r;
+  const std::vector<float> pa = t.run(fc, &r);
+  fc.checkpoint_dir = (t.root / "b").string();
+  fc.stop_after = 2;
+  t.run(fc, &r);
+  const std::string state = (t.root / "b" / "ckpt-4.state").string();
+  engine::TrainState st = engine::load_train_state(state);
+  ASSERT_EQ(st.solver.iter, 4);
+  ASSERT_FALSE(st.solver.m.empty());
+  for (auto* moments : {&st.solver.m, &st.solver.v})
+    for (std::vector<float>& v : *moments) std::fill(v.begin(), v.end(), 0.0f);
+  engine::save_train_state(st, state);
+  fc.stop_after = -1;
+  fc.resume = true;
+  EXPECT_NE(t.run(fc, &r), pa);
+}
+
+TEST(FlowFinetune, resume_checks_seed_options_and_files) {
+  FinetuneCase t;
+  flow::FinetuneConfig fc = t.fc;
+  flow::FinetuneResult r;
+  fc.checkpoint_dir = (t.root / "b").string();
+  fc.stop_after = 1;
+  t.run(fc, &r);
+  fc.stop_after = -1;
+  fc.resume = true;
+  auto message = [&](const flow::FinetuneConfig& c) -> std::string {
+    try {
+      t.run(c, &r);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  flow::FinetuneConfig other = fc;
+  other.seed = 9;
+  EXPECT_NE(message(other).find("seed 5"), std::string::npos) << message(other);
+  other = fc;
+  other.lr = 5e-3f;  // another learning rate: other bits, refused
+  EXPECT_NE(message(other).find("learning rate"), std::string::npos) << message(other);
+  other = fc;
+  other.activations = engine::TrainActivations::ste;
+  EXPECT_NE(message(other).find("clipped-ste"), std::string::npos) << message(other);
+  // A truncated state file is named.
+  const std::string state = (t.root / "b" / "ckpt-2.state").string();
+  fs::resize_file(state, 20);
+  const std::string m = message(fc);
+  EXPECT_NE(m.find(state), std::string::npos) << m;
+  EXPECT_NE(m.find("truncated"), std::string::npos) << m;
 }
 
 TEST(FlowErrors, missing_model_file_names_it) {
