@@ -113,7 +113,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   else if (meta.count("ristsim.arch")) arch = config::parse_arch(meta.at("ristsim.arch"), model + " (ristsim.arch)");
   else
     throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
-  arch = flow::match_layer_names(arch, *net);
+  flow::check_layer_names(arch, *net);
   if (engine::has_dynamic_groups(arch)) {
     engine::quantize_net(*net, arch, train, cl.get<int>("calib"), 100);
     arch = flow::freeze_arch(*net, arch);

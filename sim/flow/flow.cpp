@@ -79,37 +79,15 @@ std::unique_ptr<engine::Net> load_model(const std::string& path, const engine::N
   return engine::load_model(path, options);
 }
 
-config::Arch match_layer_names(const config::Arch& arch, engine::Net& net) {
-  config::Arch a = arch;
-  std::vector<std::string> names;
-  for (engine::WeightedLayer* l : net.weighted_layers()) names.push_back(l->name());
-  std::vector<bool> taken(names.size(), false);
-  auto find = [&](const std::string& n) {
-    for (std::size_t i = 0; i < names.size(); ++i)
-      if (names[i] == n) return static_cast<int>(i);
-    return -1;
-  };
-  for (const config::LayerOverride& o : a.overrides)
-    if (int i = find(o.layer); i >= 0) taken[i] = true;
-  for (config::LayerOverride& o : a.overrides) {
-    if (find(o.layer) >= 0) continue;
-    int match = -1;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      const std::string& n = names[i];
-      if (taken[i] || n.size() <= o.layer.size() + 1 || n.compare(0, o.layer.size(), o.layer) != 0 ||
-          n[o.layer.size()] != '_' ||
-          n.find_first_not_of("0123456789", o.layer.size() + 1) != std::string::npos)
-        continue;
-      match = static_cast<int>(i);
-      break;
-    }
-    if (match < 0)
-      throw FlowError("arch '" + arch.name + "': layer '" + o.layer + "' is not a weighted layer of network '" +
-                      net.spec().name + "'");
-    taken[match] = true;
-    o.layer = names[match];
+void check_layer_names(const config::Arch& arch, engine::Net& net) {
+  const std::vector<engine::WeightedLayer*> layers = net.weighted_layers();
+  for (const config::LayerOverride& o : arch.overrides) {
+    const bool found = std::any_of(layers.begin(), layers.end(),
+                                   [&](const engine::WeightedLayer* l) { return l->name() == o.layer; });
+    if (!found)
+      throw FlowError("arch '" + arch.name + "': layer '" + o.layer +
+                      "' is not a weighted layer of network '" + net.spec().name + "'");
   }
-  return a;
 }
 
 std::map<std::string, std::string> model_metadata(const std::string& path) {

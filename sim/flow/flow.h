@@ -50,11 +50,9 @@ engine::Samples slice(const engine::Samples& s, int first, int count);
 std::unique_ptr<engine::Net> load_model(const std::string& path, const engine::NetOptions& options);
 /// Throws FlowError "PATH: no such model file" unless PATH is a regular file.
 void check_model_file(const std::string& path);
-/// The arch with each per-layer override renamed to the net's layer of that name, or, when
-/// there is none, to the one unmatched weighted layer named NAME_k (sim/io's export gives a node
-/// the name NAME_1 when the value NAME already exists, and the import names layers by node).
-/// Throws FlowError naming an override that matches no layer.
-config::Arch match_layer_names(const config::Arch& arch, engine::Net& net);
+/// Throws FlowError naming the first per-layer override of the arch that is not a weighted
+/// layer of the net (an arch made for another network would otherwise apply nothing).
+void check_layer_names(const config::Arch& arch, engine::Net& net);
 /// The metadata_props of an ONNX file (empty for other files).
 std::map<std::string, std::string> model_metadata(const std::string& path);
 

@@ -76,10 +76,16 @@ class Exporter {
   }
 
  private:
-  std::string unique(const std::string& want) {
+  // A value name (graph inputs and outputs, initializers, node outputs) not used yet. Node
+  // names are a namespace of their own in ONNX (unique_node), so a Conv node keeps its layer's
+  // name even though its output value has the same one, and the import gets the layer names
+  // back.
+  std::string unique(const std::string& want) { return unique_in(want, &used_); }
+  std::string unique_node(const std::string& want) { return unique_in(want, &used_nodes_); }
+  static std::string unique_in(const std::string& want, std::set<std::string>* used) {
     std::string n = want.empty() ? "v" : want;
-    for (int k = 1; used_.count(n); ++k) n = want + "_" + std::to_string(k);
-    used_.insert(n);
+    for (int k = 1; used->count(n); ++k) n = want + "_" + std::to_string(k);
+    used->insert(n);
     return n;
   }
 
@@ -102,7 +108,7 @@ class Exporter {
             std::vector<std::string> outs, const std::string& suffix = "") {
     Node n;
     n.op_type = op;
-    n.name = unique(l.name() + suffix);
+    n.name = unique_node(l.name() + suffix);
     n.inputs = std::move(ins);
     n.outputs = std::move(outs);
     return n;
@@ -465,7 +471,7 @@ class Exporter {
   Graph* g_ = nullptr;
   std::map<std::string, std::string>* meta_ = nullptr;
   std::map<const Blob*, std::string> names_;
-  std::set<std::string> used_;
+  std::set<std::string> used_, used_nodes_;
 
  public:
   uint64_t arch_seed_ = 0;

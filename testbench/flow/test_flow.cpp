@@ -16,6 +16,7 @@
 #include "engine/train.h"
 #include "flow/finetune.h"
 #include "flow/flow.h"
+#include "io/onnx_export.h"
 
 namespace fs = std::filesystem;
 using namespace ristsim;
@@ -452,21 +453,44 @@ TEST(FlowErrors, missing_model_file_names_it) {
   }
 }
 
-TEST(FlowArch, layer_names_of_an_imported_net_are_matched) {
-  // sim/io's export names a Conv node "conv_1" when the value "conv" exists; the importer names
-  // layers by node. The arch made for "conv" must reach the layer "conv_1".
-  std::string yaml = kTinyConv;
-  yaml.replace(yaml.find("  - name: conv\n"), 15, "  - name: conv_1\n");
-  auto net = make_net(yaml.c_str(), 2, false);
+TEST(FlowArch, arch_layer_names_must_name_weighted_layers) {
+  auto net = make_net(kTinyConv, 2, false);
   std::vector<flow::LayerRange> ranges(2);
   ranges[0] = {"conv", false, 0.5, 0.1, 1, 2, 36, 4, 64, 144};
   ranges[1] = {"ip", true, 0.5, 0.1, 2, 4, 432, 3, 144, 3};
   const config::Arch a = flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 8),
                                          ranges, "t", 1);
-  const config::Arch m = flow::match_layer_names(a, *net);
-  EXPECT_EQ(m.overrides[0].layer, "conv_1");
-  EXPECT_EQ(m.overrides[1].layer, "ip");
+  EXPECT_NO_THROW(flow::check_layer_names(a, *net));
   config::Arch bad = a;
   bad.overrides[1].layer = "fc9";
-  EXPECT_THROW(flow::match_layer_names(bad, *net), flow::FlowError);
+  try {
+    flow::check_layer_names(bad, *net);
+    FAIL() << "no exception";
+  } catch (const flow::FlowError& e) {
+    EXPECT_NE(std::string(e.what()).find("'fc9'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FlowArch, quantized_export_keeps_layer_names_for_finetune) {
+  // quantize writes quantized.onnx (weights as codes + DequantizeLinear) and an arch keyed by
+  // layer name; finetune imports the ONNX and applies that arch: the names must round-trip.
+  auto net = make_net(kTinyConv, 2, false);
+  const Data d = conv_data(8, 3);
+  const std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, d.s, 8, 4);
+  const config::Arch a = flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 8),
+                                         ranges, "t", 1);
+  engine::attach_arch(*net, a);
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &a;
+  const fs::path path = fs::temp_directory_path() / ("ristsim_flow_names_" + std::to_string(::getpid()) + ".onnx");
+  io::export_onnx(*net, path.string(), eo);
+  engine::NetOptions o;
+  o.batch = 2;
+  auto back = flow::load_model(path.string(), o);
+  fs::remove(path);
+  std::vector<std::string> names;
+  for (engine::WeightedLayer* l : back->weighted_layers()) names.push_back(l->name());
+  EXPECT_EQ(names, (std::vector<std::string>{"conv", "ip"}));
+  EXPECT_NO_THROW(flow::check_layer_names(a, *back));
 }

@@ -333,6 +333,13 @@ static int round_trip_models(bool imagenet) {
       auto net2 = io::build_net(io::import_net(m), opt);
       std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
       EXPECT_TRUE(same_bits(output_of(*net2), want));
+      // Layer names round-trip: a node keeps its layer's name although its output value has the
+      // same one (node and value names are separate namespaces in ONNX).
+      std::vector<std::string> names, names2;
+      for (engine::WeightedLayer* l : net.weighted_layers()) names.push_back(l->name());
+      for (engine::WeightedLayer* l : net2->weighted_layers()) names2.push_back(l->name());
+      EXPECT_FALSE(names.empty());
+      EXPECT_EQ(names2, names);
       ++checked;
     }
   }
