@@ -51,6 +51,9 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("train-activations", po::value<std::string>()->default_value("float"),
        "layer inputs and outputs while training: float (Ristretto), ste (quantized, gradient passed "
        "straight through) or clipped-ste (quantized, no gradient where clipped)")
+      ("train-weights", po::value<std::string>()->default_value("stochastic"),
+       "weights while training: stochastic (Ristretto: stochastic rounding every batch) or nearest "
+       "(the values the scored network uses)")
       ("checkpoint-every", po::value<int64_t>()->default_value(0), "batches between checkpoints within an epoch (0: after each epoch only)")
       ("resume", po::bool_switch(), "continue from DIR2/checkpoints when it holds a checkpoint")
       ("stop-after", po::value<int>(), "stop after this many checkpoints of this run (to test --resume)")
@@ -69,6 +72,10 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (!engine::parse_train_activations(cl.get<std::string>("train-activations"), &fc.activations))
     throw UsageError("--train-activations must be float, ste or clipped-ste, not '" +
                      cl.get<std::string>("train-activations") + "'");
+  const std::string tw = cl.get<std::string>("train-weights");
+  if (tw != "stochastic" && tw != "nearest")
+    throw UsageError("--train-weights must be stochastic or nearest, not '" + tw + "'");
+  fc.stochastic_weights = tw == "stochastic";
   fc.checkpoint_every = cl.get<int64_t>("checkpoint-every");
   if (fc.checkpoint_every < 0) throw UsageError("--checkpoint-every must not be negative");
   if (cl.has("stop-after")) fc.stop_after = cl.get<int>("stop-after");
@@ -125,6 +132,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   fc.checkpoint_dir = out + "/checkpoints";
   say("fine-tuning " + net->spec().name + " (" + arch.name + ") on " + train_set.source + ": " +
       std::to_string(fc.epochs) + " epochs, training activations " + engine::to_string(fc.activations) +
+      ", weights " + tw +
       ", " + cl.get<std::string>("solver") + " lr " +
       std::to_string(fc.lr) + " (" + lr_source + "), seed " + std::to_string(fc.seed));
   const flow::FinetuneResult r =
@@ -155,6 +163,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   js << "{\n  \"model\": " << engine::json_string(model) << ",\n  \"data\": " << engine::json_string(data)
      << ",\n  \"solver\": " << engine::json_string(cl.get<std::string>("solver")) << ",\n  \"lr\": " << fc.lr
      << ",\n  \"train_activations\": " << engine::json_string(engine::to_string(fc.activations))
+     << ",\n  \"train_weights\": " << engine::json_string(tw)
      << ",\n  \"epochs\": " << fc.epochs << ",\n  \"seed\": " << fc.seed << ",\n  \"baseline_top1\": " << baseline
      << ",\n  \"before_top1\": " << r.before_top1 << ",\n  \"after_top1\": " << r.after_top1
      << ",\n  \"resumed_from\": " << r.resumed_from << ",\n  \"seconds\": " << seconds << ",\n  \"per_epoch\": [";
@@ -164,9 +173,9 @@ int cmd_finetune(const std::vector<std::string>& args) {
   js << "]\n}\n";
   char line[256];
   md << "# ristsim finetune: " << model << "\n\n";
-  std::snprintf(line, sizeof line, "%s, lr %g (%s), %d epochs, batch %d, training activations %s, seed %llu.\n\n",
+  std::snprintf(line, sizeof line, "%s, lr %g (%s), %d epochs, batch %d, training activations %s, weights %s, seed %llu.\n\n",
                 cl.get<std::string>("solver").c_str(), double(fc.lr), lr_source.c_str(), fc.epochs, fc.batch,
-                engine::to_string(fc.activations),
+                engine::to_string(fc.activations), tw.c_str(),
                 static_cast<unsigned long long>(fc.seed));
   md << line << "| | top-1 (test split) |\n|---|---|\n";
   if (baseline >= 0) md << "| fp32 baseline | " << std::to_string(100 * baseline).substr(0, 5) << " % |\n";

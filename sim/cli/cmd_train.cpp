@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,13 +51,16 @@ std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engi
 /// Writes .onnx through sim/io's exporter (quantized when `arch` is given:
 /// weights on their grid, formats in the metadata), anything else as the
 /// engine's weight file.
+/// `metadata` goes into the ONNX file's metadata_props (the weight file has none).
 void save_model_file(engine::Net& net, const std::string& path, const config::Arch* arch,
-                     const std::string& command) {
+                     const std::string& command,
+                     const std::map<std::string, std::string>& metadata = {}) {
   if (is_onnx(path)) {
 #ifdef RISTSIM_HAVE_ONNX_ENGINE
     io::ExportOptions eo;
     eo.quantized = arch != nullptr;
     eo.arch = arch;
+    eo.metadata = metadata;
     eo.metadata["ristsim.command"] = command;
     io::export_onnx(net, path, eo);
     return;
@@ -167,7 +171,19 @@ int cmd_train(const std::vector<std::string>& args) {
                                      });
   printer.finish();
   net->set_phase(engine::Phase::test);
-  save_model_file(*net, cl.get<std::string>("out"), cl.has("arch") ? &arch : nullptr, command);
+  // The solver and the learning rate of the last update, for `ristsim finetune`'s default rate
+  // (a tenth of it, docs/quantize.md). A cosine schedule ends close to 0.
+  std::map<std::string, std::string> meta;
+  if (!results.empty()) {
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%.9g", double(results.back().last_lr));
+    meta["ristsim.train.final_lr"] = lr;
+    std::snprintf(lr, sizeof lr, "%.9g", double(so.base_lr));
+    meta["ristsim.train.base_lr"] = lr;
+    meta["ristsim.train.solver"] = cl.get<std::string>("solver");
+    meta["ristsim.train.lr_policy"] = cl.get<std::string>("lr-policy");
+  }
+  save_model_file(*net, cl.get<std::string>("out"), cl.has("arch") ? &arch : nullptr, command, meta);
   if (!quiet) {
     double total = 0;
     for (const auto& r : results) total += r.seconds;

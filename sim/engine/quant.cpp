@@ -172,10 +172,10 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
 
   masks_valid_ = false;
   if (layer.phase() == Phase::train && mode_ == QuantMode::quantize) {
-    // Ristretto training: stochastic weights from the shadow copy; inputs and outputs float
-    // or quantized as at inference (TrainActivations).
+    // Ristretto training: stochastic weights from the shadow copy (or nearest, TrainQuant);
+    // inputs and outputs float or quantized as at inference (TrainActivations).
     numeric::Quantizer qw = quantizer(formats_.weights, NumberGroup::weights);
-    qw.rounding = numeric::Rounding::stochastic;
+    if (train_.stochastic_weights) qw.rounding = numeric::Rounding::stochastic;
     qw.seed = derive_seed(seed, ++train_steps_);
     w_q_.resize(n_w);
     b_q_.resize(n_b);
@@ -185,8 +185,8 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
     if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, false);
     w_quantized_ = true;
     w_cache_valid_ = false;
-    const bool act = train_act_ != TrainActivations::float32;
-    const bool clip = train_act_ == TrainActivations::clipped_ste;
+    const bool act = train_.activations != TrainActivations::float32;
+    const bool clip = train_.activations == TrainActivations::clipped_ste;
     in_quantized_ = act;
     if (act) {
       if (clip) range_mask(formats_.activations, in, n_in, &in_keep_);
@@ -354,9 +354,9 @@ void attach_arch(Net& net, const config::Arch& arch) {
   }
 }
 
-void set_train_activations(Net& net, TrainActivations a) {
+void set_train_quant(Net& net, const TrainQuant& t) {
   for (WeightedLayer* l : net.weighted_layers())
-    if (l->quant()) l->quant()->set_train_activations(a);
+    if (l->quant()) l->quant()->set_train_quant(t);
 }
 
 void detach_quantization(Net& net) {

@@ -91,6 +91,14 @@ const char* to_string(TrainActivations a);
 /// Parses "float", "ste", "clipped-ste"; false if none.
 bool parse_train_activations(const std::string& s, TrainActivations* out);
 
+/// How the train phase quantizes a layer. Ristretto: stochastic weights, float activations.
+struct TrainQuant {
+  TrainActivations activations = TrainActivations::float32;
+  /// Weights and bias: stochastic rounding every batch from the shadow weights (Ristretto), or
+  /// false: the arch's own rounding (nearest), the values the scored network uses.
+  bool stochastic_weights = true;
+};
+
 /// The quantization of one WeightedLayer.
 class LayerQuant {
  public:
@@ -108,8 +116,8 @@ class LayerQuant {
   /// Replaces the statistics (e.g. with a measurement run's, before resolve_dynamic).
   void set_stats(const LayerStats& s) { stats_ = s; }
 
-  void set_train_activations(TrainActivations a) { train_act_ = a; }
-  TrainActivations train_activations() const { return train_act_; }
+  void set_train_quant(const TrainQuant& t) { train_ = t; }
+  const TrainQuant& train_quant() const { return train_; }
   /// The train step the next train-phase forward pass counts from: its stochastic rounding
   /// uses the seed derive_seed(arch seed, step + 1).
   void set_train_step(uint64_t step) { train_steps_ = step; }
@@ -148,7 +156,7 @@ class LayerQuant {
   QuantMode mode_ = QuantMode::quantize;
   LayerStats stats_;
   uint64_t train_steps_ = 0;
-  TrainActivations train_act_ = TrainActivations::float32;
+  TrainQuant train_;
   bool masks_valid_ = false;
   std::vector<uint8_t> in_keep_, out_keep_;  ///< clipped_ste: 1 where the value was in range
   bool in_quantized_ = false, w_quantized_ = false;
@@ -164,8 +172,8 @@ void attach_measurement(Net& net);
 /// (call that first and run some forward passes), else from the format's fl,
 /// by the arch's range_rule (to compare rules, change arch.range_rule).
 void attach_arch(Net& net, const config::Arch& arch);
-/// Sets the train-phase treatment of inputs and outputs of every attached LayerQuant.
-void set_train_activations(Net& net, TrainActivations a);
+/// Sets the train-phase quantization of every attached LayerQuant.
+void set_train_quant(Net& net, const TrainQuant& t);
 /// Removes all quantization.
 void detach_quantization(Net& net);
 /// Statistics of every quantized layer, in layer order.

@@ -108,6 +108,7 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
       loss_sum = cfg.resume->loss_sum;
     }
     const double t0 = now_s();
+    float last_lr = 0;
     net.set_phase(Phase::train);
     net.reshape(cfg.batch);
     for (int64_t b = b0; b < batches; ++b) {
@@ -124,7 +125,7 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
         copy_image(data, idx, in + std::size_t(i) * data.image_size(), mirror, dy, dx);
         lab[i] = static_cast<float>(data.labels[idx]);
       }
-      const float lr = solver.learning_rate(solver.iter());
+      const float lr = last_lr = solver.learning_rate(solver.iter());
       // Stochastic rounding of quantized layers: keyed by the iteration (resumable).
       for (WeightedLayer* l : weighted)
         if (l->quant()) l->quant()->set_train_step(uint64_t(solver.iter()));
@@ -148,6 +149,7 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
     r.epoch = epoch;
     r.seconds = now_s() - t0;
     r.train_loss = loss_sum / double(batches);
+    r.last_lr = last_lr;
     r.images_per_s = double(batches - b0) * cfg.batch / std::max(r.seconds, 1e-9);
     if (test) {
       const EvalResult e = evaluate(net, *test, std::max(cfg.batch, 100));

@@ -85,6 +85,7 @@ struct EpochResult {
   int epoch = 0;
   double train_loss = 0, seconds = 0, images_per_s = 0;
   double test_top1 = -1, test_loss = -1;
+  float last_lr = 0;  ///< learning rate of the epoch's last update
 };
 
 struct EvalResult {

@@ -37,7 +37,7 @@ namespace {
 struct Checkpoint {
   int64_t iter = -1;    ///< -1: none
   uint64_t seed = 0;
-  std::string activations;
+  std::string activations, weight_rounding;
   std::string weights, train_state;  ///< file names inside the checkpoint directory
 };
 
@@ -52,6 +52,7 @@ Checkpoint read_index(const std::string& dir) {
     if (k == "iter") f >> c.iter;
     else if (k == "seed") f >> c.seed;
     else if (k == "activations") f >> c.activations;
+    else if (k == "weight_rounding") f >> c.weight_rounding;
     else if (k == "weights") f >> c.weights;
     else if (k == "train_state") f >> c.train_state;
     else if (k == "epoch" || k == "batch") f >> k;  // informative
@@ -61,6 +62,8 @@ Checkpoint read_index(const std::string& dir) {
     throw FlowError(index_path(dir) + ": incomplete (needs iter, weights and train_state)");
   return c;
 }
+
+const char* weight_rounding(const FinetuneConfig& c) { return c.stochastic_weights ? "stochastic" : "nearest"; }
 
 /// Raised by the checkpoint callback to end a run after FinetuneConfig::stop_after checkpoints.
 struct StopRun {};
@@ -96,6 +99,9 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       if (c.activations != engine::to_string(cfg.activations))
         throw FlowError(index_path(dir) + ": the checkpoint was made with --train-activations " +
                         c.activations + ", this run has " + engine::to_string(cfg.activations));
+      if (c.weight_rounding != weight_rounding(cfg))
+        throw FlowError(index_path(dir) + ": the checkpoint was made with --train-weights " +
+                        c.weight_rounding + ", this run has " + weight_rounding(cfg));
       engine::load_weights(net, dir + "/" + c.weights);
       try {
         resume = engine::load_train_state(dir + "/" + c.train_state);
@@ -123,7 +129,10 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
   train_arch.seed = engine::derive_seed(cfg.seed, 0xf17e0000ull);
   engine::detach_quantization(net);
   engine::attach_arch(net, train_arch);
-  engine::set_train_activations(net, cfg.activations);
+  engine::TrainQuant tq;
+  tq.activations = cfg.activations;
+  tq.stochastic_weights = cfg.stochastic_weights;
+  engine::set_train_quant(net, tq);
   engine::TrainConfig tc;
   tc.epochs = cfg.epochs;
   tc.batch = cfg.batch;
@@ -144,7 +153,8 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       const Checkpoint old = fs::exists(index_path(dir)) ? read_index(dir) : Checkpoint{};
       std::ostringstream o;
       o << "iter " << st.solver.iter << "\nepoch " << st.epoch << "\nbatch " << st.batch << "\nseed "
-        << cfg.seed << "\nactivations " << engine::to_string(cfg.activations) << "\nweights " << stem
+        << cfg.seed << "\nactivations " << engine::to_string(cfg.activations) << "\nweight_rounding "
+        << weight_rounding(cfg) << "\nweights " << stem
         << ".rstw\ntrain_state " << stem << ".state\n";
       write_file_atomic(index_path(dir), o.str());
       if (old.iter >= 0 && old.weights != stem + ".rstw") {  // no longer referenced
@@ -156,8 +166,18 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
     };
   }
   try {
+    tc.progress_every = 100;
     engine::train(net, train, test, tc, [&](const engine::Progress& p) {
-      if (!p.epoch_done) return;
+      if (!p.epoch_done) {
+        if (log) {
+          char b[160];
+          std::snprintf(b, sizeof b, "  epoch %d batch %lld/%lld: loss %.4f, %.0f images/s", p.epoch,
+                        static_cast<long long>(p.batch), static_cast<long long>(p.batches), p.loss,
+                        p.images_per_s);
+          log(b);
+        }
+        return;
+      }
       FinetuneEpoch fe;
       fe.epoch = p.epoch;
       fe.train_loss = p.loss;

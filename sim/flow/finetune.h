@@ -38,6 +38,8 @@ struct FinetuneConfig {
   /// Train-phase inputs and outputs: float (Ristretto), or quantized with a straight-through
   /// gradient (plain or clipped).
   engine::TrainActivations activations = engine::TrainActivations::float32;
+  /// Weights while training: stochastic rounding (Ristretto) or false: nearest, as scored.
+  bool stochastic_weights = true;
   std::string checkpoint_dir;  ///< empty: no checkpoints
   int64_t checkpoint_every = 0;  ///< batches between checkpoints within an epoch (0: per epoch only)
   bool resume = false;         ///< continue from checkpoint_dir's state when there is one

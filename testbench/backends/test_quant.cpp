@@ -240,7 +240,9 @@ layers:
     fill_uniform(net.input(), -1.5f, 1.5f, 8);
     for (int n = 0; n < 4; ++n) net.label().data()[n] = float(n % 3);
     attach_arch(net, arch);
-    set_train_activations(net, mode);
+    TrainQuant tq;
+    tq.activations = mode;
+    set_train_quant(net, tq);
     net.forward();
     net.backward();
     const Blob& y1 = *net.blob("ip1");
