@@ -17,10 +17,18 @@
 #
 # usage: scripts/reproduce_thesis.sh [--nets "lenet cifar10_full"] [--quick] [--work DIR]
 #                                    [--activation-il ristretto|no-saturation] [--ft-epochs N]
-#   --quick   fewer images (search 500, test 2000 for the figures) and 1 fine-tuning epoch
+#                                    [--only "CASE..."] [--tables-only]
+#   --quick        fewer images (search 500, test 2000 for the figures) and 1 fine-tuning epoch
+#   --only         run only these cases (fixed8 fixed16 dfp_search dfp_444 dfp_422 dfp_888
+#                  minifloat8 pow2_4 fig); the tables take every report already in the work dir
+#   --tables-only  run nothing, write the tables from the reports in the work directory
+# Fine-tuning: Ristretto's (stochastic weights, float activations, Adam, lr 1e-4) for the
+# 8-bit and power-of-two cases; the 4-bit dynamic fixed point cases (4/4/4, 4/2/2) train with
+# quantized activations (straight-through) and nearest weights, lr 1e-3 (docs/quantize.md,
+# docs/results.md say why), $FT4_EPOCHS epochs.
 # Environment: BUILD (build directory, default build), RISTSIM (the binary).
-# Models: models/<net>.onnx or models/<net>.rstw when present; otherwise the script trains
-# them first (seed 1) into the work directory.
+# Models: models/<net>_fmnist.onnx (committed, trained) or models/<net>.onnx / .rstw when
+# present; otherwise the script trains them first (seed 1) into the work directory.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +39,9 @@ NETS="lenet cifar10_full"
 QUICK=0
 ACT_IL=ristretto
 FT_EPOCHS=2
+FT4_EPOCHS=4
+ONLY=""
+TABLES_ONLY=0
 DATA=fashion-mnist
 
 while [ $# -gt 0 ]; do
@@ -40,21 +51,24 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --activation-il) ACT_IL=$2; shift 2 ;;
     --ft-epochs) FT_EPOCHS=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --ft4-epochs) FT4_EPOCHS=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --tables-only) TABLES_ONLY=1; shift ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "reproduce_thesis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [ -x "$RISTSIM" ] || { echo "reproduce_thesis.sh: $RISTSIM not built (set BUILD or RISTSIM)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "reproduce_thesis.sh: needs python3 (tables)" >&2; exit 1; }
 SEARCH_IMAGES=2000 FIG_TEST=0
-if [ $QUICK = 1 ]; then SEARCH_IMAGES=500 FIG_TEST=2000 FT_EPOCHS=1; fi
+if [ $QUICK = 1 ]; then SEARCH_IMAGES=500 FIG_TEST=2000 FT_EPOCHS=1 FT4_EPOCHS=1; fi
 mkdir -p "$WORK"
 T0=$(date +%s)
 log() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
 
 model_of() {  # the trained model of a net, trained first when missing
   local net=$1
-  for f in "$ROOT/models/$net.onnx" "$ROOT/models/$net.rstw"; do
+  for f in "$ROOT/models/${net}_fmnist.onnx" "$ROOT/models/$net.onnx" "$ROOT/models/$net.rstw"; do
     [ -f "$f" ] && { echo "$f"; return; }
   done
   local w="$WORK/$net.rstw"
@@ -68,44 +82,61 @@ model_of() {  # the trained model of a net, trained first when missing
   echo "$w"
 }
 
+wanted() {  # wanted CASE: with --only, only the cases listed (fig_* counts as fig)
+  [ $TABLES_ONLY = 1 ] && return 1
+  [ -z "$ONLY" ] && return 0
+  local c=$1
+  case $c in fig_*) c=fig ;; esac
+  case " $ONLY " in *" $c "*) return 0 ;; esac
+  return 1
+}
+
 quantize() {  # quantize NET NAME [options]: skipped when its report exists
   local net=$1 name=$2; shift 2
   local out="$WORK/$net/$name"
   [ -f "$out/report.json" ] && return
+  wanted $name || return 0
   log "quantize $net $name $*"
   "$RISTSIM" quantize --model "$MODEL" --data $DATA --out "$out" --search-images $SEARCH_IMAGES \
     --activation-il $ACT_IL --quiet "$@"
 }
 
-finetune() {  # finetune NET NAME: fine-tunes NAME's quantized model into NAME-ft
-  local net=$1 name=$2
-  local out="$WORK/$net/$name-ft"
+finetune() {  # finetune NET NAME [options]: fine-tunes NAME's quantized model into NAME-ft
+  local net=$1 name=$2; shift 2
+  local out="$WORK/$net/$name-ft" epochs=$FT_EPOCHS
   [ -f "$out/report.json" ] && return
-  log "finetune $net $name ($FT_EPOCHS epochs)"
+  [ -f "$WORK/$net/$name/quantized.onnx" ] || return 0
+  wanted $name || return 0
+  case " $* " in *" --train-activations ste "*) epochs=$FT4_EPOCHS ;; esac
+  log "finetune $net $name ($epochs epochs $*)"
   "$RISTSIM" finetune --model "$WORK/$net/$name/quantized.onnx" --data $DATA --out "$out" \
-    --epochs $FT_EPOCHS --seed 1 --resume --quiet
+    --epochs $epochs --seed 1 --resume --checkpoint-every 200 --quiet "$@"
 }
+
+# Ristretto's fine-tuning (8-bit and pow2 cases), and quantization-aware training for 4 bits.
+FT_RISTRETTO="--lr 1e-4"
+FT_QAT="--lr 1e-3 --train-activations ste --train-weights nearest"
 
 for net in $NETS; do
   MODEL=$(model_of $net)
   log "$net: model $MODEL"
   if [ $net = lenet ]; then static=8; else static=16; fi
   quantize $net fixed$static --format fixed --bits $static
-  finetune $net fixed$static
+  finetune $net fixed$static $FT_RISTRETTO
   quantize $net dfp_search --format dynamic_fixed --error-margin 1.0
   if [ $net = lenet ]; then
     quantize $net dfp_444 --format dynamic_fixed --act-bits 4 --conv-bits 4 --fc-bits 4
-    finetune $net dfp_444
+    finetune $net dfp_444 $FT_QAT
     quantize $net dfp_422 --format dynamic_fixed --act-bits 4 --conv-bits 2 --fc-bits 2
-    finetune $net dfp_422
+    finetune $net dfp_422 $FT_QAT
   else
     quantize $net dfp_888 --format dynamic_fixed --act-bits 8 --conv-bits 8 --fc-bits 8
-    finetune $net dfp_888
+    finetune $net dfp_888 $FT_RISTRETTO
   fi
   quantize $net minifloat8 --format minifloat --bits 8
-  finetune $net minifloat8
+  finetune $net minifloat8 $FT_RISTRETTO
   quantize $net pow2_4 --format pow2 --bits 4
-  finetune $net pow2_4
+  finetune $net pow2_4 $FT_RISTRETTO
   for f in fixed dynamic_fixed minifloat; do
     for b in 16 8 6 4 2; do
       [ $f = minifloat ] && [ $b -lt 4 ] && continue
@@ -136,12 +167,14 @@ out("## The thesis' experiments on Fashion-MNIST (scripts/reproduce_thesis.sh)")
 out("")
 out("Made by `scripts/reproduce_thesis.sh%s` with `ristsim quantize` / `ristsim finetune` "
     "(docs/quantize.md): datapath float (Ristretto's), dynamic fixed activations by the %s rule, "
-    "fine-tuning %s epoch(s) with Adam at the default rate, seed 1. Top-1 on the 10,000 Fashion-MNIST "
-    "test images (figures: %s). The thesis' own numbers are on MNIST and CIFAR-10 (Gysel, "
+    "seed 1; the fine-tuning of each row (epochs, solver, learning rate, training modes) is in its "
+    "own column. Top-1 on the 10,000 Fashion-MNIST "
+    "test images (figures: %s). A row or target marked *not run* was not run by this invocation "
+    "(or an earlier one in the same work directory). The thesis' own numbers are on MNIST and CIFAR-10 (Gysel, "
     "\"Ristretto: Hardware-Oriented Approximation of Convolutional Neural Networks\", MSc thesis, "
     "UC Davis 2016, arXiv:1605.06402); they are not repeated here because this reproduction could "
     "not check them against the text, and a different data set makes them a different experiment: "
-    "compare the drops, not the accuracies." % (" --quick" if quick else "", act_il, ft_epochs,
+    "compare the drops, not the accuracies." % (" --quick" if quick else "", act_il,
     "the first 2,000 test images" if quick else "all test images"))
 out("")
 
@@ -151,15 +184,21 @@ def base_of(net):
         if r: return r["baseline"]["test_top1"]
     return None
 
+def ft_how(f):
+    if not f: return "not run"
+    return "%d ep, %s lr %g, acts %s, weights %s" % (f["epochs"], f["solver"], f["lr"],
+        f.get("train_activations", "float"), f.get("train_weights", "stochastic"))
+
 def ft_row(net, label, name):
     q, f = rep(net, name), rep(net, name + "-ft")
-    if not q: return
+    if not q:
+        out("| %s | %s | not run | | | | |" % (net, label)); return
     b = q["baseline"]["test_top1"]
     after = f["after_top1"] if f else None
-    out("| %s | %s | %s | %s (%s) | %s (%s) | %.2f |" % (net, label, pct(b), pct(q["quantized"]["test_top1"]),
-        drop(b, q["quantized"]["test_top1"]), pct(after), drop(b, after), q["bits_per_param"]))
+    out("| %s | %s | %s | %s (%s) | %s (%s) | %s | %.2f |" % (net, label, pct(b), pct(q["quantized"]["test_top1"]),
+        drop(b, q["quantized"]["test_top1"]), pct(after), drop(b, after), ft_how(f), q["bits_per_param"]))
 
-head = "| net | formats | fp32 | quantized (drop, points) | fine-tuned (drop, points) | bits / parameter |\n|---|---|---|---|---|---|"
+head = "| net | formats | fp32 | quantized (drop, points) | fine-tuned (drop, points) | fine-tuning | bits / parameter |\n|---|---|---|---|---|---|---|"
 out("### Table 4.1: static fixed point"); out(""); out(head)
 for net in nets:
     ft_row(net, "fixed, 8 bits" if net == "lenet" else "fixed, 16 bits", "fixed8" if net == "lenet" else "fixed16")
