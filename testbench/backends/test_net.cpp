@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
 
 #include "engine/math.h"
 #include "engine/net.h"
@@ -290,6 +292,88 @@ TEST(Train, thread_count_does_not_change_bits) {
   const std::vector<float> b = train_lenet(7, 2, &a2);
   set_num_threads(2);
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+}
+
+// A checkpoint taken between two batches (TrainState + weights) resumes to the same bits as an
+// uninterrupted run: SGD momentum, cosine schedule, mirror + shift augmentation (the epoch's Rng
+// position matters), mid-epoch and at an epoch's end; the state survives its file.
+TEST(Train, resume_from_a_checkpoint_gives_the_same_bits) {
+  const char* text = R"(
+name: small
+input_shape: [1, 28, 28]
+layers:
+  - {name: conv, type: Convolution, bottom: data, top: conv, num_output: 4, kernel_size: 5, stride: 3}
+  - {name: relu, type: ReLU, bottom: conv, top: conv}
+  - {name: ip, type: InnerProduct, bottom: conv, top: ip, num_output: 10}
+)";
+  const Synthetic train(200, 8);
+  auto make = [&] {
+    NetOptions o;
+    o.batch = 20;
+    o.with_loss = true;
+    o.phase = Phase::train;
+    o.seed = 4;
+    return std::make_unique<Net>(parse_net_spec(text, "small.yaml"), o);
+  };
+  auto params = [](Net& net) {
+    std::vector<float> v;
+    for (const ParamRef& p : net.params()) v.insert(v.end(), p.param->blob->data(), p.param->blob->data() + p.param->blob->count());
+    return v;
+  };
+  TrainConfig cfg;
+  cfg.epochs = 3;
+  cfg.batch = 20;  // 10 batches per epoch
+  cfg.seed = 12;
+  cfg.solver.base_lr = 0.05f;
+  cfg.solver.policy = LrPolicy::cosine;
+  cfg.mirror = true;
+  cfg.shift = 2;
+  cfg.checkpoint_every = 4;
+  std::map<int64_t, std::pair<TrainState, std::vector<float>>> saved;  // by solver iteration
+  auto a = make();
+  cfg.checkpoint = [&](const TrainState& st) { saved[st.solver.iter] = {st, params(*a)}; };
+  const std::vector<EpochResult> ra = engine::train(*a, train.samples, nullptr, cfg);
+  const std::vector<float> want = params(*a);
+  // Checkpoints after batches 4 and 8 of each epoch and at its end (iterations 10, 20, 30).
+  std::vector<int64_t> iters;
+  for (const auto& [it, s] : saved) iters.push_back(it);
+  EXPECT_EQ(iters, (std::vector<int64_t>{4, 8, 10, 14, 18, 20, 24, 28, 30}));
+  EXPECT_EQ(saved[14].first.epoch, 2);
+  EXPECT_EQ(saved[14].first.batch, 4);
+  EXPECT_EQ(saved[20].first.epoch, 3);
+  EXPECT_EQ(saved[20].first.batch, 0);
+  // The learning rate of the last update: cosine at iteration 29 of 30.
+  Solver probe(*a, [&] { SolverOptions so = cfg.solver; so.max_iter = 30; return so; }());
+  EXPECT_EQ(ra.back().last_lr, probe.learning_rate(29));
+  EXPECT_GT(ra.back().last_lr, 0.0f);
+
+  const std::string path = ::testing::TempDir() + "ristsim_train_state.bin";
+  for (int64_t at : {int64_t(14), int64_t(20)}) {
+    SCOPED_TRACE("resumed at iteration " + std::to_string(at));
+    save_train_state(saved[at].first, path);
+    const TrainState st = load_train_state(path);
+    auto b = make();
+    std::size_t k = 0;
+    for (const ParamRef& p : b->params())
+      for (std::size_t i = 0; i < p.param->blob->count(); ++i) p.param->blob->data()[i] = saved[at].second[k++];
+    TrainConfig rc = cfg;
+    rc.checkpoint = nullptr;
+    rc.resume = &st;
+    const std::vector<EpochResult> rb = engine::train(*b, train.samples, nullptr, rc);
+    const std::vector<float> got = params(*b);
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0);
+    EXPECT_EQ(rb.front().train_loss, ra[st.epoch - 1].train_loss);  // the resumed epoch's loss
+  }
+  // A state file that is not one is named.
+  std::ofstream(path) << "not a state";
+  try {
+    load_train_state(path);
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
 }
 
 TEST(WeightsIo, round_trip_and_mismatch_errors) {
