@@ -22,6 +22,8 @@
 #   --only         run only these cases (fixed8 fixed16 dfp_search dfp_444 dfp_422 dfp_888
 #                  minifloat8 pow2_4 fig); the tables take every report already in the work dir
 #   --tables-only  run nothing, write the tables from the reports in the work directory
+#   --ft-data D    fine-tune on data set D instead (e.g. a directory with part of the training
+#                  split and the whole test split); the tables name it
 # Fine-tuning: Ristretto's (stochastic weights, float activations, Adam, lr 1e-4) for the
 # 8-bit and power-of-two cases; the 4-bit dynamic fixed point cases (4/4/4, 4/2/2) train with
 # quantized activations (clipped straight-through) and nearest weights, lr 1e-3, --ft4-epochs
@@ -44,6 +46,7 @@ FT4_EPOCHS=4
 ONLY=""
 TABLES_ONLY=0
 DATA=fashion-mnist
+FT_DATA=fashion-mnist
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,7 +58,8 @@ while [ $# -gt 0 ]; do
     --ft4-epochs) FT4_EPOCHS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --tables-only) TABLES_ONLY=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    --ft-data) FT_DATA=$2; shift 2 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "reproduce_thesis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -112,7 +116,7 @@ finetune() {  # finetune NET NAME [options]: fine-tunes NAME's quantized model i
   wanted $name || return 0
   case " $* " in *" --train-activations "*) epochs=$FT4_EPOCHS ;; esac
   log "finetune $net $name ($epochs epochs $*)"
-  "$RISTSIM" finetune --model "$WORK/$net/$name/quantized.onnx" --data $DATA --out "$out" \
+  "$RISTSIM" finetune --model "$WORK/$net/$name/quantized.onnx" --data "$FT_DATA" --out "$out" \
     --epochs $epochs --seed 1 --resume --checkpoint-every 200 --quiet "$@"
 }
 
@@ -193,8 +197,11 @@ def base_of(net):
 
 def ft_how(f):
     if not f: return "not run"
-    return "%d ep, %s lr %g, acts %s, weights %s" % (f["epochs"], f["solver"], f["lr"],
+    how = "%d ep, %s lr %g, acts %s, weights %s" % (f["epochs"], f["solver"], f["lr"],
         f.get("train_activations", "float"), f.get("train_weights", "stochastic"))
+    if f.get("data", "fashion-mnist") != "fashion-mnist":
+        how += ", on %s" % f["data"]
+    return how
 
 def ft_row(net, label, name):
     q, f = rep(net, name), rep(net, name + "-ft")
