@@ -221,7 +221,8 @@ out("### Table 5.1: dynamic fixed point, one category at a time (the others floa
 out("| net | category | 16 bits | 8 bits | 4 bits | 2 bits | 1 bit |\n|---|---|---|---|---|---|---|")
 for net in nets:
     r = rep(net, "dfp_search")
-    if not r: continue
+    if not r:
+        out("| %s | not run |  |  |  |  |  |" % net); continue
     for cat, label in (("act", "layer outputs"), ("conv", "conv weights"), ("fc", "FC weights")):
         cells = {p["bits"]: p["top1"] for p in r["sweep"] if p["what"] == cat}
         out("| %s | %s | %s |" % (net, label, " | ".join(pct(cells.get(b)) for b in (16, 8, 4, 2, 1))))
@@ -263,6 +264,9 @@ for net, name, t, label in targets:
 out("")
 for i, net in enumerate(nets):
     fig = "8.%d" % (i + 1)
+    if not any(rep(net, "fig_%s_%d" % (f, b)) for f in ("fixed", "dynamic_fixed", "minifloat") for b in (2, 4, 6, 8, 16)):
+        out("### Figure %s: %s, top-1 against bit-width without fine-tuning" % (fig, net)); out("")
+        out("Not run."); out(""); continue
     dat = os.path.join(work, net, "fig.dat")
     with open(dat, "w") as fdat:
         for f in ("fixed", "dynamic_fixed", "minifloat"):
