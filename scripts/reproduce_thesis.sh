@@ -238,6 +238,21 @@ for net in nets:
     else:
         ft_row(net, "8/8/8", "dfp_888")
 out("")
+def curve(net, name):  # quantized test top-1 after each fine-tuning epoch, over resumed runs too
+    d = os.path.join(work, net, name + "-ft")
+    per = {}
+    if os.path.isdir(d):
+        for fn in sorted(os.listdir(d)):
+            if fn.startswith("report") and fn.endswith(".json"):
+                for e in json.load(open(os.path.join(d, fn))).get("per_epoch", []):
+                    per[e["epoch"]] = e["test_top1"]
+    return ", ".join("%d: %s" % (k, pct(per[k])) for k in sorted(per))
+rows = [(net, n) for net in nets for n in (("dfp_444", "dfp_422") if net == "lenet" else ("dfp_888",))]
+curves = [(net, n, curve(net, n)) for net, n in rows if curve(net, n)]
+if curves:
+    out("Quantized test top-1 after each fine-tuning epoch (a run resumed from its checkpoint continues the count):"); out("")
+    for net, n, c in curves: out("- %s %s: %s" % (net, n, c))
+    out("")
 out("### Table 6.1: fine-tuned 8-bit minifloat"); out(""); out(head)
 for net in nets:
     r = rep(net, "minifloat8")
