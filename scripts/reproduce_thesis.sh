@@ -134,6 +134,7 @@ for net in $NETS; do
   quantize $net fixed$static --format fixed --bits $static
   finetune $net fixed$static $FT_RISTRETTO
   quantize $net dfp_search --format dynamic_fixed --error-margin 1.0
+  finetune $net dfp_search $FT_RISTRETTO  # with the search: the whole flow, timed below
   if [ $net = lenet ]; then
     quantize $net dfp_444 --format dynamic_fixed --act-bits 4 --conv-bits 4 --fc-bits 4 $Q4
     finetune $net dfp_444 $FT_QAT
@@ -263,6 +264,21 @@ out("")
 out("### Table 7.1: power-of-two weights (4 bits), 8-bit dynamic fixed activations"); out(""); out(head)
 for net in nets:
     ft_row(net, "pow2 weights, 4 bits", "pow2_4")
+out("")
+out("### The whole flow: search, then fine-tuning (1 point margin, dynamic fixed point)"); out("")
+out("| net | bits / parameter | fp32 | searched (drop) | fine-tuned (drop) | quantize + finetune time |\n|---|---|---|---|---|---|")
+for net in nets:
+    q, f = rep(net, "dfp_search"), rep(net, "dfp_search-ft")
+    if not q or not f:
+        out("| %s | not run | | | | |" % net); continue
+    b = q["baseline"]["test_top1"]
+    out("| %s | %.2f | %s | %s (%s) | %s (%s) | %.0f s + %.0f s = %.1f min (%s) |" % (net,
+        q["bits_per_param"], pct(b), pct(q["quantized"]["test_top1"]), drop(b, q["quantized"]["test_top1"]),
+        pct(f["after_top1"]), drop(b, f["after_top1"]), q["seconds"], f["seconds"],
+        (q["seconds"] + f["seconds"]) / 60, ft_how(f)))
+out("")
+out("Times are wall-clock on the shared 2-core build machine while other jobs ran; the formats of "
+    "each layer are in the run's report.md.")
 out("")
 targets = [("lenet", "dfp_444", 0.5, "lenet 4/4/4"), ("lenet", "dfp_422", 1.5, "lenet 4/2/2"),
            ("cifar10_full", "dfp_888", 0.5, "cifar10_full 8/8/8")]
