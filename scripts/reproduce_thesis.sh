@@ -22,8 +22,8 @@
 #   --only         run only these cases (fixed8 fixed16 dfp_search dfp_444 dfp_422 dfp_888
 #                  minifloat8 pow2_4 fig); the tables take every report already in the work dir
 #   --tables-only  run nothing, write the tables from the reports in the work directory
-#   --ft-data D    fine-tune on data set D instead (e.g. a directory with part of the training
-#                  split and the whole test split); the tables name it
+#   --ft-train-images N  fine-tune on the first N Fashion-MNIST training images (for time; the
+#                  test split stays whole); the tables say so
 # Fine-tuning: Ristretto's (stochastic weights, float activations, Adam, lr 1e-4) for the
 # 8-bit and power-of-two cases; the 4-bit dynamic fixed point cases (4/4/4, 4/2/2) train with
 # quantized activations (clipped straight-through) and nearest weights, lr 1e-3, --ft4-epochs
@@ -47,6 +47,7 @@ ONLY=""
 TABLES_ONLY=0
 DATA=fashion-mnist
 FT_DATA=fashion-mnist
+FT_N=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,7 +59,7 @@ while [ $# -gt 0 ]; do
     --ft4-epochs) FT4_EPOCHS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --tables-only) TABLES_ONLY=1; shift ;;
-    --ft-data) FT_DATA=$2; shift 2 ;;
+    --ft-train-images) FT_N=$2; shift 2 ;;
     -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "reproduce_thesis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -68,6 +69,25 @@ command -v python3 >/dev/null || { echo "reproduce_thesis.sh: needs python3 (tab
 SEARCH_IMAGES=2000 FIG_TEST=0
 if [ $QUICK = 1 ]; then SEARCH_IMAGES=500 FIG_TEST=2000 FT_EPOCHS=1 FT4_EPOCHS=1; fi
 mkdir -p "$WORK"
+if [ "$FT_N" -gt 0 ]; then  # the first N training images and the whole test split, as idx
+  FT_DATA="$WORK/fmnist-first-$FT_N"
+  python3 - "$FT_DATA" "$FT_N" <<'PY'
+import gzip, os, struct, sys
+out, n = sys.argv[1], int(sys.argv[2])
+src = "/usr/share/datasets/fashion-mnist"
+os.makedirs(out, exist_ok=True)
+for name, count in (("train-images-idx3-ubyte", n), ("train-labels-idx1-ubyte", n),
+                    ("t10k-images-idx3-ubyte", None), ("t10k-labels-idx1-ubyte", None)):
+    b = gzip.open(os.path.join(src, name + ".gz")).read()
+    magic, total = struct.unpack(">II", b[:8])
+    k = total if count is None else min(count, total)
+    if magic == 0x803:
+        hdr, body = struct.pack(">IIII", magic, k, 28, 28), b[16:16 + k * 784]
+    else:
+        hdr, body = struct.pack(">II", magic, k), b[8:8 + k]
+    open(os.path.join(out, name), "wb").write(hdr + body)
+PY
+fi
 T0=$(date +%s)
 log() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
 
@@ -182,7 +202,8 @@ out("Made by `scripts/reproduce_thesis.sh%s` with `ristsim quantize` / `ristsim 
     "seed 1; the fine-tuning of each row (epochs, solver, learning rate, training modes) is in its "
     "own column. Top-1 on the 10,000 Fashion-MNIST "
     "test images (figures: %s). A row or target marked *not run* was not run by this invocation "
-    "(or an earlier one in the same work directory). The thesis' own numbers are on MNIST and CIFAR-10 (Gysel, "
+    "or an earlier one in the same work directory (the tables gather every report there, so "
+    "they may come from several invocations with --only). The thesis' own numbers are on MNIST and CIFAR-10 (Gysel, "
     "\"Ristretto: Hardware-Oriented Approximation of Convolutional Neural Networks\", MSc thesis, "
     "UC Davis 2016, arXiv:1605.06402); they are not repeated here because this reproduction could "
     "not check them against the text, and a different data set makes them a different experiment: "
@@ -200,8 +221,11 @@ def ft_how(f):
     if not f: return "not run"
     how = "%d ep, %s lr %g, acts %s, weights %s" % (f["epochs"], f["solver"], f["lr"],
         f.get("train_activations", "float"), f.get("train_weights", "stochastic"))
-    if f.get("data", "fashion-mnist") != "fashion-mnist":
-        how += ", on %s" % f["data"]
+    d = os.path.basename(f.get("data", "fashion-mnist").rstrip("/"))
+    if d.startswith("fmnist-first-"):
+        how += ", on the first %s training images" % d[len("fmnist-first-"):]
+    elif d != "fashion-mnist":
+        how += ", on %s" % d
     return how
 
 def ft_row(net, label, name):
