@@ -93,11 +93,32 @@ void PoolingLayer::forward(const Blobs& bottom, const Blobs& top) {
   const int NC = b.shape(0) * b.shape(1), H = b.shape(2), W = b.shape(3);
   const float* x = b.data();
   float* y = top[0]->data();
+  // Max pooling whose windows all lie inside the input (LeNet's): the same
+  // scan (first element, then strictly larger ones, row by row) without the
+  // bounds and the per-element test of the first.
+  const bool inside = max_ && ph_ == 0 && pw_ == 0 && (oh_ - 1) * sh_ + kh_ <= H &&
+                      (ow_ - 1) * sw_ + kw_ <= W;
   parallel_for(NC, 16, [&](std::size_t c0, std::size_t c1) {
     for (std::size_t nc = c0; nc < c1; ++nc) {
       const float* xi = x + nc * H * W;
       float* yo = y + nc * oh_ * ow_;
       int32_t* am = max_ ? argmax_.data() + nc * oh_ * ow_ : nullptr;
+      if (inside) {
+        for (int oy = 0; oy < oh_; ++oy)
+          for (int ox = 0; ox < ow_; ++ox) {
+            const int start = oy * sh_ * W + ox * sw_;
+            float m = xi[start];
+            int32_t arg = start;
+            for (int yy = 0; yy < kh_; ++yy)
+              for (int xx = 0; xx < kw_; ++xx) {
+                const int at = start + yy * W + xx;
+                if (xi[at] > m) m = xi[at], arg = at;
+              }
+            yo[oy * ow_ + ox] = m;
+            am[oy * ow_ + ox] = arg;
+          }
+        continue;
+      }
       for (int oy = 0; oy < oh_; ++oy)
         for (int ox = 0; ox < ow_; ++ox) {
           int hs = oy * sh_ - ph_, ws = ox * sw_ - pw_;
