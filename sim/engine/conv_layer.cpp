@@ -19,11 +19,41 @@ constexpr std::size_t kColLimit = std::size_t{1} << 24;
 // The forward pass's chunks: an im2col buffer that stays in the L2 cache (2 MB).
 constexpr std::size_t kColCache = std::size_t{1} << 19;
 
+/// dst[0, n) = src[0, n) for the short rows of im2col (8 to 24 floats in
+/// LeNet): fixed-size copies the compiler turns into vector moves, no call.
+inline void copy_row(float* __restrict dst, const float* __restrict src, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
+  for (; i + 4 <= n; i += 4) std::memcpy(dst + i, src + i, 4 * sizeof(float));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+/// dst[0, n) += src[0, n) (col2im's rows).
+inline void add_row(float* __restrict dst, const float* __restrict src, int n) {
+  for (int i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+/// Stride 1, no padding, no dilation: every window lies inside the image and
+/// the rows of a window are contiguous.
+bool dense_windows(const ConvGeometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0 && g.dil_h == 1 &&
+         g.dil_w == 1;
+}
+
 /// col[r, col_off + p] for r = (c * kh + i) * kw + j over channels [0, cg) of
 /// one image (cg x h x w), p = oy * ow + ox; ld = row length of col.
 void im2col(const float* img, const ConvGeometry& g, int cg, float* col, std::size_t ld,
             std::size_t col_off) {
-  const int P = g.oh * g.ow;
+  if (dense_windows(g)) {
+    for (int c = 0; c < cg; ++c)
+      for (int i = 0; i < g.kh; ++i)
+        for (int j = 0; j < g.kw; ++j) {
+          float* row = col + (std::size_t(c * g.kh + i) * g.kw + j) * ld + col_off;
+          const float* src = img + (std::size_t(c) * g.h + i) * g.w + j;
+          for (int oy = 0; oy < g.oh; ++oy) copy_row(row + oy * g.ow, src + oy * g.w, g.ow);
+        }
+    return;
+  }
   for (int c = 0; c < cg; ++c) {
     const float* ch = img + std::size_t(c) * g.h * g.w;
     for (int i = 0; i < g.kh; ++i) {
@@ -39,9 +69,7 @@ void im2col(const float* img, const ConvGeometry& g, int cg, float* col, std::si
           const float* src = ch + std::size_t(y) * g.w;
           const int x0 = j * g.dil_w - g.pad_w;
           if (g.stride_w == 1 && x0 >= 0 && x0 + g.ow <= g.w) {
-            // Rows are short (LeNet: 8 to 24 floats): a loop, not a memcpy call per row.
-            const float* s = src + x0;
-            for (int ox = 0; ox < g.ow; ++ox) dst[ox] = s[ox];
+            copy_row(dst, src + x0, g.ow);
             continue;
           }
           for (int ox = 0; ox < g.ow; ++ox) {
@@ -52,12 +80,21 @@ void im2col(const float* img, const ConvGeometry& g, int cg, float* col, std::si
       }
     }
   }
-  (void)P;
 }
 
 /// The adjoint of im2col: adds col back into img (cg x h x w), which the caller zeroed.
 void col2im(const float* col, const ConvGeometry& g, int cg, std::size_t ld, std::size_t col_off,
             float* img) {
+  if (dense_windows(g)) {  // the same additions in the same order, without the bounds
+    for (int c = 0; c < cg; ++c)
+      for (int i = 0; i < g.kh; ++i)
+        for (int j = 0; j < g.kw; ++j) {
+          const float* row = col + (std::size_t(c * g.kh + i) * g.kw + j) * ld + col_off;
+          float* dst = img + (std::size_t(c) * g.h + i) * g.w + j;
+          for (int oy = 0; oy < g.oh; ++oy) add_row(dst + oy * g.w, row + oy * g.ow, g.ow);
+        }
+    return;
+  }
   for (int c = 0; c < cg; ++c) {
     float* ch = img + std::size_t(c) * g.h * g.w;
     for (int i = 0; i < g.kh; ++i) {

@@ -112,7 +112,9 @@ void PoolingLayer::forward(const Blobs& bottom, const Blobs& top) {
             for (int yy = 0; yy < kh_; ++yy)
               for (int xx = 0; xx < kw_; ++xx) {
                 const int at = start + yy * W + xx;
-                if (xi[at] > m) m = xi[at], arg = at;
+                const bool larger = xi[at] > m;  // selects, not a branch
+                m = larger ? xi[at] : m;
+                arg = larger ? at : arg;
               }
             yo[oy * ow_ + ox] = m;
             am[oy * ow_ + ox] = arg;

@@ -26,6 +26,7 @@ int default_threads() {
 namespace {
 constexpr int kTileN = 512;   // columns of C per tile
 constexpr int kTileM = 64;    // rows of C per tile (when N is narrow)
+constexpr int kTileNSmall = 128;  // columns per tile when M and N are both moderate
 constexpr int kSliceK = 8192; // inner-dimension slice of gemm_accumulate_k
 
 void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
@@ -65,6 +66,15 @@ void gemm_tiles(bool parallel, bool trans_a, bool trans_b, int m, int n, int k, 
         sgemm(trans_a, trans_b, mi, n, k, alpha, ai, lda, b, ldb, beta, c + std::size_t(i0) * n, n);
       }
     });
+  } else if (n >= 2 * kTileNSmall) {  // e.g. inner products and weight gradients of small batches
+    const int tiles = (n + kTileNSmall - 1) / kTileNSmall;
+    over(tiles, [&](std::size_t t0, std::size_t t1) {
+      for (std::size_t t = t0; t < t1; ++t) {
+        const int j0 = static_cast<int>(t) * kTileNSmall, nj = std::min(kTileNSmall, n - j0);
+        const float* bj = trans_b ? b + std::size_t(j0) * ldb : b + j0;
+        sgemm(trans_a, trans_b, m, nj, k, alpha, a, lda, bj, ldb, beta, c + j0, n);
+      }
+    });
   } else {
     sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
   }
@@ -88,8 +98,8 @@ void gemm_accumulate_k(bool trans_a, bool trans_b, int m, int n, int k, const fl
   const int lda = trans_a ? m : k;
   const int ldb = trans_b ? k : n;
   const int slices = (k + kSliceK - 1) / kSliceK;
-  if (slices == 1) {
-    sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c, n);
+  if (slices == 1) {  // gemm()'s tiles of C, each with the whole K
+    gemm(trans_a, trans_b, m, n, k, 1.0f, a, b, 1.0f, c);
     return;
   }
   std::vector<float> partial(std::size_t(slices) * m * n);

@@ -17,7 +17,9 @@ namespace ristsim::engine {
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major.
 /// op(A) is M x K (A is K x M when trans_a), op(B) is K x N (B is N x K when trans_b).
-/// Large products are cut into fixed tiles of C (by columns, else by rows),
+/// Large products are cut into fixed tiles of C (512 columns, else 64 rows,
+/// else 128 columns; OpenBLAS's bits depend on the shape of a call, so the
+/// tiles depend only on M, N and K),
 /// each computed by a single-threaded OpenBLAS call, the tiles spread over the
 /// engine's threads: the bits do not depend on the thread count.
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
