@@ -48,15 +48,17 @@ void gemm_tiles(bool parallel, bool trans_a, bool trans_b, int m, int n, int k, 
     if (parallel) parallel_for(tiles, 1, fn);
     else fn(0, tiles);
   };
-  if (n >= 2 * kTileN) {
-    const int tiles = (n + kTileN - 1) / kTileN;
-    over(tiles, [&](std::size_t t0, std::size_t t1) {
+  auto column_tiles = [&](int width) {
+    over((n + width - 1) / width, [&](std::size_t t0, std::size_t t1) {
       for (std::size_t t = t0; t < t1; ++t) {
-        const int j0 = static_cast<int>(t) * kTileN, nj = std::min(kTileN, n - j0);
+        const int j0 = static_cast<int>(t) * width, nj = std::min(width, n - j0);
         const float* bj = trans_b ? b + std::size_t(j0) * ldb : b + j0;
         sgemm(trans_a, trans_b, m, nj, k, alpha, a, lda, bj, ldb, beta, c + j0, n);
       }
     });
+  };
+  if (n >= 2 * kTileN) {
+    column_tiles(kTileN);
   } else if (m >= 2 * kTileM) {
     const int tiles = (m + kTileM - 1) / kTileM;
     over(tiles, [&](std::size_t t0, std::size_t t1) {
@@ -67,14 +69,7 @@ void gemm_tiles(bool parallel, bool trans_a, bool trans_b, int m, int n, int k, 
       }
     });
   } else if (n >= 2 * kTileNSmall) {  // e.g. inner products and weight gradients of small batches
-    const int tiles = (n + kTileNSmall - 1) / kTileNSmall;
-    over(tiles, [&](std::size_t t0, std::size_t t1) {
-      for (std::size_t t = t0; t < t1; ++t) {
-        const int j0 = static_cast<int>(t) * kTileNSmall, nj = std::min(kTileNSmall, n - j0);
-        const float* bj = trans_b ? b + std::size_t(j0) * ldb : b + j0;
-        sgemm(trans_a, trans_b, m, nj, k, alpha, a, lda, bj, ldb, beta, c + j0, n);
-      }
-    });
+    column_tiles(kTileNSmall);
   } else {
     sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
   }
