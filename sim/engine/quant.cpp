@@ -261,11 +261,14 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   const numeric::Format& of = spec.out.format;
   over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {
     if (of.kind == numeric::FormatKind::fixed && of.bits <= 32) {
-      // decode(): the code's two's complement value times 2^-FL, exact in a double.
+      // decode(): the code's two's complement value (sign-extended in 32 bits)
+      // times 2^-FL, exact in a double.
       const double quantum = std::ldexp(1.0, -of.fl);
+      const int up = 32 - of.bits;
+      const uint32_t* codes = out_codes_.data();
       for (std::size_t i = b; i < e; ++i)
         out[i] = static_cast<float>(
-            static_cast<double>(numeric::sign_extend(out_codes_[i], of.bits)) * quantum);
+            static_cast<double>(static_cast<int32_t>(codes[i] << up) >> up) * quantum);
     } else {
       for (std::size_t i = b; i < e; ++i)
         out[i] = static_cast<float>(numeric::decode(of, out_codes_[i]));
