@@ -194,6 +194,8 @@ TEST(Pooling, dilated_max_forward_and_gradients) {
   LayerSpec ave = spec("Pooling");
   ave.set("pool", "ave").set("kernel_size", 2).set("dilation", 2);
   EXPECT_THROW(make_layer(ave, {&in}, {&out}), engine::NetSpecError);  // max pooling only
+}
+
 TEST(Pooling, max_inside_windows_equal_the_plain_scan) {
   // Windows inside the input take max_pool_inside (vector code for 2x2 stride 2):
   // the first element of a window, then strictly larger ones row by row, a NaN
