@@ -11,6 +11,10 @@
 #include "engine/math.h"
 #include "numeric/random.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ristsim::engine {
 
 // ---------------------------------------------------------------- ReLU
@@ -88,16 +92,80 @@ void PoolingLayer::reshape(const Blobs& bottom, const Blobs& top) {
   if (max_) argmax_.resize(top[0]->count());
 }
 
+namespace {
+/// Max pooling of one channel whose windows all lie inside it: each window
+/// scanned row by row from its first element, a strictly larger one taking
+/// over (as the general loop does; a NaN never does), by selects.
+void max_pool_inside(const float* __restrict x, int w, int oh, int ow, int kh, int kw, int sh,
+                     int sw, float* __restrict y, int32_t* __restrict arg) {
+  int ox0 = 0;
+#if defined(__SSE2__)
+  // 2x2 windows, stride 2 (LeNet, most CNNs): four outputs at a time, the
+  // same scan as four vector compares and bitwise selects.
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2) {
+    ox0 = ow - ow % 4;
+    for (int oy = 0; oy < oh; ++oy) {
+      const int r0 = 2 * oy * w, r1 = r0 + w;
+      for (int ox = 0; ox < ox0; ox += 4) {
+        const __m128 a0 = _mm_loadu_ps(x + r0 + 2 * ox), a1 = _mm_loadu_ps(x + r0 + 2 * ox + 4);
+        const __m128 b0 = _mm_loadu_ps(x + r1 + 2 * ox), b1 = _mm_loadu_ps(x + r1 + 2 * ox + 4);
+        const __m128 v[4] = {_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0)),   // (0, 0)
+                             _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)),   // (0, 1)
+                             _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)),   // (1, 0)
+                             _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1))};  // (1, 1)
+        const __m128i even = _mm_add_epi32(_mm_set1_epi32(r0 + 2 * ox), _mm_setr_epi32(0, 2, 4, 6));
+        const __m128i at[4] = {even, _mm_add_epi32(even, _mm_set1_epi32(1)),
+                               _mm_add_epi32(even, _mm_set1_epi32(w)),
+                               _mm_add_epi32(even, _mm_set1_epi32(w + 1))};
+        __m128 m = v[0];
+        __m128i a = at[0];
+        for (int k = 1; k < 4; ++k) {
+          const __m128 larger = _mm_cmpgt_ps(v[k], m);
+          m = _mm_or_ps(_mm_and_ps(larger, v[k]), _mm_andnot_ps(larger, m));
+          const __m128i li = _mm_castps_si128(larger);
+          a = _mm_or_si128(_mm_and_si128(li, at[k]), _mm_andnot_si128(li, a));
+        }
+        _mm_storeu_ps(y + oy * ow + ox, m);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(arg + oy * ow + ox), a);
+      }
+    }
+  }
+#endif
+  for (int oy = 0; oy < oh; ++oy)
+    for (int ox = ox0; ox < ow; ++ox) {
+      const int start = oy * sh * w + ox * sw;
+      float m = x[start];
+      int32_t a = start;
+      for (int yy = 0; yy < kh; ++yy)
+        for (int xx = 0; xx < kw; ++xx) {
+          const int at = start + yy * w + xx;
+          const bool larger = x[at] > m;
+          m = larger ? x[at] : m;
+          a = larger ? at : a;
+        }
+      y[oy * ow + ox] = m;
+      arg[oy * ow + ox] = a;
+    }
+}
+}  // namespace
+
 void PoolingLayer::forward(const Blobs& bottom, const Blobs& top) {
   const Blob& b = *bottom[0];
   const int NC = b.shape(0) * b.shape(1), H = b.shape(2), W = b.shape(3);
   const float* x = b.data();
   float* y = top[0]->data();
+  // Undilated max pooling whose windows all lie inside the input (LeNet's): max_pool_inside.
+  const bool inside = max_ && dh_ == 1 && dw_ == 1 && ph_ == 0 && pw_ == 0 &&
+                      (oh_ - 1) * sh_ + kh_ <= H && (ow_ - 1) * sw_ + kw_ <= W;
   parallel_for(NC, 16, [&](std::size_t c0, std::size_t c1) {
     for (std::size_t nc = c0; nc < c1; ++nc) {
       const float* xi = x + nc * H * W;
       float* yo = y + nc * oh_ * ow_;
       int32_t* am = max_ ? argmax_.data() + nc * oh_ * ow_ : nullptr;
+      if (inside) {
+        max_pool_inside(xi, W, oh_, ow_, kh_, kw_, sh_, sw_, yo, am);
+        continue;
+      }
       for (int oy = 0; oy < oh_; ++oy)
         for (int ox = 0; ox < ow_; ++ox) {
           int hs = oy * sh_ - ph_, ws = ox * sw_ - pw_;

@@ -67,6 +67,7 @@ class ConvolutionLayer : public WeightedLayer {
 
  private:
   int images_per_chunk() const;
+  int images_per_forward_chunk() const;
   std::vector<float> col_, buf_;
 };
 

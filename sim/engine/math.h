@@ -3,7 +3,7 @@
 //
 // Determinism: parallel_for splits [0, n) into fixed contiguous pieces and each
 // index is computed by exactly one thread, so results never depend on the
-// thread count. OpenBLAS always runs single-threaded; gemm() cuts large
+// thread count. Its threads are a pool started once (math.cpp). OpenBLAS always runs single-threaded; gemm() cuts large
 // products into fixed tiles (independent of the thread count) and spreads the
 // tiles over the threads, and gemm_accumulate_k adds its fixed K slices in
 // order. So a build gives the same bits for any thread count.
@@ -17,11 +17,18 @@ namespace ristsim::engine {
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major.
 /// op(A) is M x K (A is K x M when trans_a), op(B) is K x N (B is N x K when trans_b).
-/// Large products are cut into fixed tiles of C (by columns, else by rows),
+/// Large products are cut into fixed tiles of C (512 columns, else 64 rows,
+/// else 128 columns; OpenBLAS's bits depend on the shape of a call, so the
+/// tiles depend only on M, N and K),
 /// each computed by a single-threaded OpenBLAS call, the tiles spread over the
 /// engine's threads: the bits do not depend on the thread count.
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
           const float* b, float beta, float* c);
+
+/// gemm() on the calling thread only, with the same tiles (so the same bits):
+/// for callers that are already spread over the threads.
+void gemm_serial(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                 const float* b, float beta, float* c);
 
 /// C[M,N] += op(A) * op(B) for a long inner dimension K with small M and N
 /// (weight gradients): K is cut into fixed slices whose partial products are

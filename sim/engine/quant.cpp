@@ -10,6 +10,7 @@
 
 #ifdef RISTSIM_HAVE_EXACT_CPU
 #include "kernels/cpu/exact_layer_cpu.h"
+#include "kernels/cpu/quantize_cpu.h"
 #endif
 
 namespace ristsim::engine {
@@ -58,28 +59,49 @@ int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule) {
   return bits - il;
 }
 
-void GroupStats::add(float x) {
-  ++count;
-  if (std::isnan(x)) return;  // NaN inputs are counted by the quantizer (nans)
-  const double a = std::fabs(static_cast<double>(x));
-  if (a == 0) {
-    ++zeros;
-    return;
-  }
-  max_abs = std::max(max_abs, a);
-  int e = std::isinf(a) ? 1000 : std::ilogb(a);
-  const int bin = std::clamp(e - kMinExp, 0, kBins - 1);
-  ++hist[bin];
+namespace {
+
+/// numeric::quantize_array() (x[i] has element index index0 + i), built for
+/// the best instruction set where kernels/cpu is (quantize_cpu.h).
+void quantize_span(const numeric::Quantizer& q, const float* x, std::size_t n, uint64_t index0,
+                   float* y, uint32_t* codes, GroupStats* st) {
+#ifdef RISTSIM_HAVE_EXACT_CPU
+  kernels::quantize_array_cpu(q, x, n, index0, y, codes, st);
+#else
+  numeric::quantize_array(q, x, n, index0, y, codes, st);
+#endif
 }
 
-void GroupStats::merge(const GroupStats& o) {
-  max_abs = std::max(max_abs, o.max_abs);
-  count += o.count;
-  zeros += o.zeros;
-  saturations += o.saturations;
-  nans += o.nans;
-  for (int i = 0; i < kBins; ++i) hist[i] += o.hist[i];
+void stats_span(const float* x, std::size_t n, GroupStats* st) {
+#ifdef RISTSIM_HAVE_EXACT_CPU
+  kernels::array_stats_cpu(x, n, st);
+#else
+  numeric::array_stats(x, n, st);
+#endif
 }
+
+/// Splits [0, n) into at most num_threads() pieces of at least `grain`
+/// elements and runs fn(begin, end, stats of the piece) on them in parallel;
+/// the pieces' statistics are merged into *st (sums and maxima: the order
+/// does not matter).
+template <class Fn>
+void over_pieces(std::size_t n, GroupStats* st, const Fn& fn) {
+  constexpr std::size_t kGrain = 16384;
+  const std::size_t pieces =
+      std::min<std::size_t>(num_threads(), std::max<std::size_t>(1, n / kGrain));
+  const std::size_t len = (n + pieces - 1) / pieces;
+  std::vector<GroupStats> part(pieces);
+  parallel_for(pieces, 1, [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t p = p0; p < p1; ++p) {
+      const std::size_t b = p * len, e = std::min(n, b + len);
+      if (b < e) fn(b, e, st ? &part[p] : nullptr);
+    }
+  });
+  if (st)
+    for (const GroupStats& p : part) st->merge(p);
+}
+
+}  // namespace
 
 LayerQuant::LayerQuant(const config::Arch* arch, const WeightedLayer& layer)
     : arch_(arch), index_(layer.index()) {
@@ -127,31 +149,16 @@ void LayerQuant::quantize_tensor(const config::NumberSpec& spec, NumberGroup gro
                                  const numeric::Quantizer& q, const float* x, std::size_t n,
                                  float* y, uint32_t* codes, bool count_stats) {
   const bool pass = spec.is_float || mode_ == QuantMode::measure;
-  const std::size_t pieces = std::min<std::size_t>(num_threads(), std::max<std::size_t>(1, n / 4096));
-  std::vector<GroupStats> part(pieces);
-  const std::size_t len = (n + pieces - 1) / pieces;
-  parallel_for(pieces, 1, [&](std::size_t p0, std::size_t p1) {
-    for (std::size_t p = p0; p < p1; ++p) {
-      GroupStats& st = part[p];
-      const std::size_t b = p * len, e = std::min(n, b + len);
-      for (std::size_t i = b; i < e; ++i) {
-        if (count_stats) st.add(x[i]);
-        if (pass) {
-          if (y && y != x) y[i] = x[i];
-          continue;
-        }
-        const numeric::Quantized r = numeric::quantize(q, static_cast<double>(x[i]), i);
-        if (y) y[i] = static_cast<float>(r.value);
-        if (codes) codes[i] = static_cast<uint32_t>(r.code);
-        if (count_stats) {
-          st.saturations += r.saturated;
-          st.nans += r.nan;
-        }
-      }
-    }
-  });
-  if (count_stats)
-    for (const GroupStats& p : part) stats_[group].merge(p);
+  over_pieces(n, count_stats ? &stats_[group] : nullptr,
+              [&](std::size_t b, std::size_t e, GroupStats* st) {
+                if (!pass) {
+                  quantize_span(q, x + b, e - b, b, y ? y + b : nullptr,
+                                codes ? codes + b : nullptr, st);
+                  return;
+                }
+                if (st) stats_span(x + b, e - b, st);
+                if (y && y != x) std::memcpy(y + b, x + b, sizeof(float) * (e - b));
+              });
 }
 
 void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, const float* b,
@@ -294,10 +301,23 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   kernels::exact_conv_cpu(shape, spec, in_codes_.data(), w_codes_.data(), b_codes_.data(),
                           out_codes_.data(), &es);
   GroupStats& os = stats_[NumberGroup::outputs];
-  for (std::size_t i = 0; i < n_out; ++i) {
-    out[i] = static_cast<float>(numeric::decode(spec.out.format, out_codes_[i]));
-    os.add(out[i]);
-  }
+  const numeric::Format& of = spec.out.format;
+  over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {
+    if (of.kind == numeric::FormatKind::fixed && of.bits <= 32) {
+      // decode(): the code's two's complement value (sign-extended in 32 bits)
+      // times 2^-FL, exact in a double.
+      const double quantum = std::ldexp(1.0, -of.fl);
+      const int up = 32 - of.bits;
+      const uint32_t* codes = out_codes_.data();
+      for (std::size_t i = b; i < e; ++i)
+        out[i] = static_cast<float>(
+            static_cast<double>(static_cast<int32_t>(codes[i] << up) >> up) * quantum);
+    } else {
+      for (std::size_t i = b; i < e; ++i)
+        out[i] = static_cast<float>(numeric::decode(of, out_codes_[i]));
+    }
+    stats_span(out + b, e - b, st);
+  });
   os.saturations += es.out_saturations;
   os.nans += es.out_nans;
   stats_.acc_overflows += es.acc_overflows;

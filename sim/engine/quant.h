@@ -35,6 +35,7 @@
 
 #include "config/arch.h"
 #include "engine/layers.h"
+#include "numeric/quantize_array.h"
 
 namespace ristsim::engine {
 
@@ -56,16 +57,10 @@ const char* to_string(NumberGroup g);
 using FlRule = config::RangeRule;
 int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto);
 
-/// Statistics of one number group of one layer.
-struct GroupStats {
-  static constexpr int kMinExp = -40;  ///< histogram bin 0: |x| in [2^-40, 2^-39) (and below)
-  static constexpr int kBins = 64;     ///< last bin: |x| >= 2^23
-  double max_abs = 0;
-  uint64_t count = 0, zeros = 0, saturations = 0, nans = 0;
-  std::array<uint64_t, kBins> hist{};  ///< bin i: floor(log2 |x|) == kMinExp + i (nonzero x)
-  void add(float x);
-  void merge(const GroupStats& o);
-};
+/// Statistics of one number group of one layer: numeric::ArrayStats (max |x|,
+/// log2 histogram, element, zero, saturation and NaN counts), gathered in the
+/// quantizer's own pass over the tensor (numeric/quantize_array.h).
+using GroupStats = numeric::ArrayStats;
 
 struct LayerStats {
   std::string layer;

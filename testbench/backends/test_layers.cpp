@@ -196,6 +196,49 @@ TEST(Pooling, dilated_max_forward_and_gradients) {
   EXPECT_THROW(make_layer(ave, {&in}, {&out}), engine::NetSpecError);  // max pooling only
 }
 
+TEST(Pooling, max_inside_windows_equal_the_plain_scan) {
+  // Windows inside the input take max_pool_inside (vector code for 2x2 stride 2):
+  // the first element of a window, then strictly larger ones row by row, a NaN
+  // never taking over; ties keep the earlier element (checked through the
+  // gradient, which goes to the arg max). Widths with and without a tail of 4.
+  for (int k : {2, 3})
+    for (int width : {8, 10, 14, 24}) {
+      LayerSpec s = spec("Pooling");
+      s.set("pool", "max").set("kernel_size", k).set("stride", 2).set("round", "floor");
+      Blob in({2, 3, 6, width}), out;
+      engine::Rng rng(width * 10 + k);
+      for (std::size_t i = 0; i < in.count(); ++i) {
+        const uint64_t r = rng.below(8);  // few values: many ties
+        in.data()[i] = r == 7 ? NAN : float(r) - 3.0f;
+      }
+      auto l = make_layer(s, {&in}, {&out});
+      l->forward({&in}, {&out});
+      for (std::size_t i = 0; i < out.count(); ++i) out.diff()[i] = float(i + 1);
+      std::fill(in.diff(), in.diff() + in.count(), 0.0f);
+      l->backward({&out}, {true}, {&in});
+      const int H = 6, W = width, oh = out.shape(2), ow = out.shape(3);
+      std::vector<float> grad(in.count(), 0.0f);
+      for (int nc = 0; nc < 6; ++nc)
+        for (int oy = 0; oy < oh; ++oy)
+          for (int ox = 0; ox < ow; ++ox) {
+            const float* x = in.data() + nc * H * W;
+            int best = (2 * oy) * W + 2 * ox;
+            for (int yy = 0; yy < k; ++yy)
+              for (int xx = 0; xx < k; ++xx) {
+                const int at = (2 * oy + yy) * W + 2 * ox + xx;
+                if (x[at] > x[best]) best = at;
+              }
+            const std::size_t o = (std::size_t(nc) * oh + oy) * ow + ox;
+            const float want = x[best], got = out.data()[o];
+            EXPECT_TRUE(want == got || (std::isnan(want) && std::isnan(got)))
+                << "k " << k << " width " << width << " output " << o;
+            grad[nc * H * W + best] += out.diff()[o];
+          }
+      for (std::size_t i = 0; i < in.count(); ++i)
+        ASSERT_EQ(in.diff()[i], grad[i]) << "k " << k << " width " << width << " input " << i;
+    }
+}
+
 TEST(Pooling, gradients) {
   struct Case { const char* pool; int k, s, p; bool global; };
   for (Case c : {Case{"max", 3, 2, 0, false}, Case{"max", 3, 2, 1, false}, Case{"ave", 3, 2, 0, false},
