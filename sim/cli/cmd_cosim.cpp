@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/cli.h"
-#include "cli/real_layer.h"
+#include "cli/model_data.h"
 #include "cycle/cosim.h"
 
 // libsystemc's main() calls sc_main; ristsim has its own main(), which wins at

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/model_data.h"
 #include "engine/math.h"
 #include "engine/net.h"
 #include "engine/quant.h"
@@ -19,14 +20,6 @@
 #include "io/dataset.h"
 
 namespace ristsim::cli {
-
-std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o);  // cmd_train.cpp
-
-namespace {
-engine::Samples samples_of(const io::Dataset& d) {
-  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
-}
-}  // namespace
 
 int cmd_eval(const std::vector<std::string>& args) {
   CommandLine cl("eval", "--model W --data D [--arch A.yaml] [--json] [options]",

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "cli/cli.h"
-#include "cli/real_layer.h"
+#include "cli/model_data.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
 #include "cost/rtl_check.h"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/model_data.h"
 #include "engine/math.h"
 #include "engine/net.h"
 #include "engine/report.h"
@@ -25,28 +26,6 @@
 #endif
 
 namespace ristsim::cli {
-
-namespace {
-engine::Samples samples_of(const io::Dataset& d) {
-  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
-}
-bool is_onnx(const std::string& path) {
-  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-}
-}  // namespace
-
-/// A model file: .onnx (sim/io's import), a weight file, or a .yaml description.
-/// Shared with cmd_eval.cpp.
-std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o) {
-  if (is_onnx(path)) {
-#ifdef RISTSIM_HAVE_ONNX_ENGINE
-    return io::build_net(io::import_net(io::read_onnx(path)), o);
-#else
-    throw JobError(path + ": reading ONNX needs sim/io's ONNX bridge (ristsim_io_engine), which this build lacks");
-#endif
-  }
-  return engine::load_model(path, o);
-}
 
 /// Writes .onnx through sim/io's exporter (quantized when `arch` is given:
 /// weights on their grid, formats in the metadata), anything else as the

@@ -24,7 +24,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
-#include "cli/real_layer.h"
+#include "cli/model_data.h"
 #include "config/describe.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"

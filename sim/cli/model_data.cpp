@@ -1,13 +1,34 @@
-// Real layers for co-simulation (real_layer.h).
-#include "cli/real_layer.h"
+// Models, data and real layers as the commands use them (model_data.h).
+#include "cli/model_data.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "cli/cli.h"
 #include "engine/quant.h"
+#include "engine/weights_io.h"
+#ifdef RISTSIM_HAVE_ONNX_ENGINE
+#include "io/onnx.h"
+#include "io/onnx_import.h"
+#endif
 
 namespace ristsim::cli {
+
+bool is_onnx(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
+
+std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o) {
+  if (is_onnx(path)) {
+#ifdef RISTSIM_HAVE_ONNX_ENGINE
+    return io::build_net(io::import_net(io::read_onnx(path)), o);
+#else
+    throw JobError(path + ": reading ONNX needs sim/io's ONNX bridge (ristsim_io_engine), which " +
+                   "this build lacks");
+#endif
+  }
+  return engine::load_model(path, o);
+}
 
 engine::Samples samples_of(const io::Dataset& d) {
   return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};

@@ -1,6 +1,8 @@
-// A real layer of a trained network, as the hardware sees it: the engine runs
-// one image through the network quantized by the arch on the exact datapath,
-// and the layer's operand codes, formats and output codes come out of that run
+// Models and data as the commands use them: model files, data sets as the
+// engine's Samples, quantizing by an arch, and real layers. A real layer of a
+// trained network is what the hardware sees: the engine runs one image through
+// the network quantized by the arch on the exact datapath, and the layer's
+// operand codes, formats and output codes come out of that run
 // (engine::LayerQuant). `ristsim cosim --model --layer` and the main job stream
 // them through the co-simulation.
 #pragma once
@@ -24,8 +26,10 @@ inline constexpr const char* kTrafficNote =
 /// A data set's images as the engine's Samples (not owned).
 engine::Samples samples_of(const io::Dataset& d);
 
-/// A model file: .onnx (sim/io's import), a weight file, or a .yaml
-/// description (cmd_train.cpp).
+/// True for a path ending in .onnx.
+bool is_onnx(const std::string& path);
+
+/// A model file: .onnx (sim/io's import), a weight file, or a .yaml description.
 std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o);
 
 /// Quantizes `net` by `arch` (the range analysis of dynamic fixed point over
