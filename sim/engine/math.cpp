@@ -199,6 +199,11 @@ void set_num_threads(int n) {
   openblas_set_num_threads(1);  // parallelism comes from the fixed tiles of gemm()
 }
 
+std::string blas_core() {
+  const char* name = openblas_get_corename();
+  return name ? name : "";
+}
+
 int num_threads() {
   if (g_threads == 0) set_num_threads(default_threads());
   return g_threads;

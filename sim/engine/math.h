@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace ristsim::engine {
 
@@ -39,6 +40,9 @@ void gemm_accumulate_k(bool trans_a, bool trans_b, int m, int n, int k, const fl
 /// Threads used by the engine (parallel_for, GEMM tiles). Default: hardware threads.
 void set_num_threads(int n);
 int num_threads();
+/// The kernel family the BLAS chose for this CPU (OpenBLAS's core name, e.g.
+/// "SkylakeX", "Haswell", or "Prescott" when it did not recognise the CPU).
+std::string blas_core();
 
 /// Calls fn(begin, end) on contiguous pieces of [0, n) in parallel. Each index
 /// is in exactly one piece; `grain` is the smallest piece worth a thread.
