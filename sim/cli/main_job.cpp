@@ -120,8 +120,9 @@ uint64_t saturations(engine::Net& net) {
 std::string cosim_json(const config::Arch& arch, const std::string& model, int image,
                        const cycle::LayerData& d, const cycle::CosimResult& r) {
   std::ostringstream js;
-  js << "{\"arch\": \"" << arch.name << "\", \"model\": " << engine::json_string(model)
-     << ", \"layer\": \"" << d.name << "\", \"image\": " << image << ", \"cycles\": " << r.cycles
+  js << "{\"arch\": " << engine::json_string(arch.name)
+     << ", \"model\": " << engine::json_string(model)
+     << ", \"layer\": " << engine::json_string(d.name) << ", \"image\": " << image << ", \"cycles\": " << r.cycles
      << ", \"outputs_checked\": " << r.outputs
      << ", \"functional_checked\": " << r.functional_checked
      << ", \"mismatches\": " << r.mismatches
@@ -210,7 +211,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
                   return a.macs < b.macs;
                 })->name;
   // Every layer's real operand stream on the image gives its switching
-  //    activity, which scales its dynamic compute energy in the report.
+  // activity, which scales its dynamic compute energy in the report.
   cycle::CosimOptions co;
   std::string activities;
   for (cost::LayerWork& w : work) {
@@ -229,9 +230,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
   cycle::CosimResult cr;
   try {
     cr = cycle::run_cosim(hw_arch, co);
-  } catch (const rtlgen::Unsupported& e) {
-    throw JobError(std::string("co-simulation: ") + e.what());
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // rtlgen::Unsupported, a failed Verilation
     throw JobError(std::string("co-simulation: ") + e.what());
   }
   write_text(stage.path("cosim.json"), cosim_json(hw_arch, opt.model, opt.image, *co.real, cr));
