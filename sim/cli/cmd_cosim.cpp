@@ -74,6 +74,7 @@ int cmd_cosim(const std::vector<std::string>& args) {
     throw UsageError("--model and --layer go together (a real layer is a layer of a model)");
   if (cl.has("model") && (cl.has("conv") || !cl.vm()["vectors"].defaulted()))
     throw UsageError("--model/--layer streams a real layer: --conv and --vectors do not apply");
+  if (cl.has("model") && cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
   config::Arch arch = load_arch(cl.get<std::string>("arch"));
   cycle::CosimOptions o;
   if (cl.has("model")) {
