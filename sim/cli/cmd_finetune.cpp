@@ -43,6 +43,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("arch", po::value<std::string>(), "formats (default: the model's ristsim.arch metadata)")
       ("solver", po::value<std::string>()->default_value("adam"), "adam or sgd")
       ("lr", po::value<float>(), "learning rate (default: a tenth of the baseline's final one, see docs/quantize.md)")
+      ("lr-policy", po::value<std::string>()->default_value("fixed"),
+       "fixed (Ristretto) or cosine (decays from --lr to 0 over all epochs of the run)")
       ("epochs", po::value<int>()->default_value(2), "epochs")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of shuffling and stochastic rounding")
       ("batch", po::value<int>()->default_value(64), "batch size")
@@ -64,6 +66,10 @@ int cmd_finetune(const std::vector<std::string>& args) {
   flow::FinetuneConfig fc;
   if (!engine::parse_solver_type(cl.get<std::string>("solver"), &fc.solver))
     throw UsageError("--solver must be sgd or adam, not '" + cl.get<std::string>("solver") + "'");
+  if (!engine::parse_lr_policy(cl.get<std::string>("lr-policy"), &fc.lr_policy) ||
+      fc.lr_policy == engine::LrPolicy::step)
+    throw UsageError("--lr-policy must be fixed or cosine, not '" +
+                     cl.get<std::string>("lr-policy") + "'");
   fc.epochs = cl.get<int>("epochs");
   fc.batch = cl.get<int>("batch");
   fc.seed = cl.get<uint64_t>("seed");
@@ -103,6 +109,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
     lr_source = "a tenth of the engine's default base rate (the model records no final rate)";
   }
   if (!(fc.lr > 0)) throw UsageError("--lr must be positive");
+  if (fc.lr_policy == engine::LrPolicy::cosine) lr_source += "; cosine decay to 0 over the run";
 
   const io::Dataset train_set = io::load_dataset(data, true);
   const io::Dataset test_set = io::load_dataset(data, false);

@@ -141,7 +141,7 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
   tc.solver.base_lr = cfg.lr;
   tc.solver.momentum = cfg.momentum;
   tc.solver.weight_decay = cfg.weight_decay;
-  tc.solver.policy = engine::LrPolicy::fixed;
+  tc.solver.policy = cfg.lr_policy;
   tc.resume = resuming ? &resume : nullptr;
   int written = 0;
   if (!dir.empty()) {

@@ -29,7 +29,8 @@ namespace ristsim::flow {
 
 struct FinetuneConfig {
   engine::SolverType solver = engine::SolverType::adam;
-  float lr = 1e-4f;          ///< fixed learning rate
+  float lr = 1e-4f;          ///< learning rate (the start of a cosine decay)
+  engine::LrPolicy lr_policy = engine::LrPolicy::fixed;  ///< fixed or cosine over all epochs
   float weight_decay = 5e-4f;
   float momentum = 0.9f;
   int epochs = 2;
