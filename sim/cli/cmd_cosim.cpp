@@ -85,9 +85,9 @@ int cmd_cosim(const std::vector<std::string>& args) {
     engine::NetOptions no;
     no.batch = 100;
     no.input_shape = {test_set.c, test_set.h, test_set.w};
-    std::unique_ptr<engine::Net> net = load_model_file(cl.get<std::string>("model"), no);
+    std::unique_ptr<engine::Net> net = flow::load_model(cl.get<std::string>("model"), no);
     quantize_with(*net, arch, data, cl.get<int>("calib"), no.batch);
-    o.real = real_layer(*net, cl.get<std::string>("layer"), samples_of(test_set),
+    o.real = real_layer(*net, cl.get<std::string>("layer"), flow::samples_of(test_set),
                         cl.get<int>("image"));
   }
   if (cl.has("rtl")) o.rtl_dir = cl.get<std::string>("rtl");

@@ -56,7 +56,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   io::Dataset test_set = io::load_dataset(data, false);
   const int limit = cl.get<int>("limit");
   if (limit < 0) throw UsageError("--limit must not be negative");
-  engine::Samples test = samples_of(test_set);
+  engine::Samples test = flow::samples_of(test_set);
   if (limit > 0) test.n = std::min(test.n, limit);
 
   engine::NetOptions no;
@@ -66,7 +66,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   no.phase = engine::Phase::test;
   no.seed = cl.get<uint64_t>("seed");
   const std::string model = cl.get<std::string>("model");
-  std::unique_ptr<engine::Net> net = load_model_file(model, no);
+  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
   if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
 
   config::Arch arch;
@@ -83,7 +83,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     engine::Samples calib;
     if (engine::has_dynamic_groups(arch)) {
       calib_set = io::load_dataset(data, true);
-      calib = samples_of(calib_set);
+      calib = flow::samples_of(calib_set);
     }
     if (cl.has("fl-rule")) {
       const std::string rule = cl.get<std::string>("fl-rule");

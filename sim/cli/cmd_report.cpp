@@ -168,7 +168,7 @@ int cmd_report(const std::vector<std::string>& args) {
     in.data_name = test_set.source;
   }
   {
-    std::unique_ptr<engine::Net> net = load_model_file(model_path, no);
+    std::unique_ptr<engine::Net> net = flow::load_model(model_path, no);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.model_name = net->spec().name.empty() ? model_path : net->spec().name;
     if (!cl.has("weights") && !engine::is_weights_file(model_path) &&
@@ -190,12 +190,12 @@ int cmd_report(const std::vector<std::string>& args) {
 
   // Accuracy: measured on --data, or given.
   if (cl.has("data")) {
-    engine::Samples test = samples_of(test_set);
+    engine::Samples test = flow::samples_of(test_set);
     if (limit > 0) test.n = std::min(test.n, limit);
     engine::NetOptions eo = no;
     eo.batch = batch;
     eo.with_loss = true;
-    std::unique_ptr<engine::Net> net = load_model_file(model_path, eo);
+    std::unique_ptr<engine::Net> net = flow::load_model(model_path, eo);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
     quantize_with(*net, arch, cl.get<std::string>("data"), cl.get<int>("calib"), batch);
@@ -211,7 +211,7 @@ int cmd_report(const std::vector<std::string>& args) {
     // model, and its quantized top-1 on the test split (DIR/report.json).
     engine::NetOptions one = no;
     one.batch = 1;
-    std::unique_ptr<engine::Net> net = load_model_file(model_path, one);
+    std::unique_ptr<engine::Net> net = flow::load_model(model_path, one);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     for (const std::string& dir : cl.get<std::vector<std::string>>("search")) {
       const double top1 = search_top1(dir + "/report.json");

@@ -34,7 +34,7 @@ namespace ristsim::cli {
 void save_model_file(engine::Net& net, const std::string& path, const config::Arch* arch,
                      const std::string& command,
                      const std::map<std::string, std::string>& metadata = {}) {
-  if (is_onnx(path)) {
+  if (flow::is_onnx(path)) {
 #ifdef RISTSIM_HAVE_ONNX_ENGINE
     io::ExportOptions eo;
     eo.quantized = arch != nullptr;
@@ -108,7 +108,7 @@ int cmd_train(const std::vector<std::string>& args) {
   no.with_loss = true;
   no.phase = engine::Phase::train;
   no.seed = cl.get<uint64_t>("seed");
-  std::unique_ptr<engine::Net> net = load_model_file(cl.get<std::string>("model"), no);
+  std::unique_ptr<engine::Net> net = flow::load_model(cl.get<std::string>("model"), no);
 
   engine::TrainConfig tc;
   tc.epochs = epochs;
@@ -123,7 +123,7 @@ int cmd_train(const std::vector<std::string>& args) {
   config::Arch arch;
   if (cl.has("arch")) {
     arch = load_arch(cl.get<std::string>("arch"));
-    engine::quantize_net(*net, arch, samples_of(train_set), cl.get<int>("calib"), 100);
+    engine::quantize_net(*net, arch, flow::samples_of(train_set), cl.get<int>("calib"), 100);
   }
 
   if (!quiet)
@@ -133,11 +133,11 @@ int cmd_train(const std::vector<std::string>& args) {
                 cl.get<std::string>("lr-policy").c_str(), static_cast<unsigned long long>(no.seed),
                 engine::num_threads());
   engine::ProgressPrinter printer(stdout, tty, quiet);
-  const engine::Samples test_samples = samples_of(test_set);
+  const engine::Samples test_samples = flow::samples_of(test_set);
   std::string command = "ristsim train";
   for (const std::string& a : args) command += " " + a;
   const bool checkpoint = cl.get<bool>("checkpoint");
-  const auto results = engine::train(*net, samples_of(train_set), test ? &test_samples : nullptr, tc,
+  const auto results = engine::train(*net, flow::samples_of(train_set), test ? &test_samples : nullptr, tc,
                                      [&](const engine::Progress& p) {
                                        printer.train(p);
                                        if (checkpoint && p.epoch_done && p.epoch < p.epochs) {

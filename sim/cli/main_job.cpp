@@ -151,14 +151,14 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
     }
   }();
   const io::Dataset test_set = io::load_dataset(opt.data, false);
-  engine::Samples test = samples_of(test_set);
+  engine::Samples test = flow::samples_of(test_set);
   if (opt.limit > 0) test.n = std::min(test.n, opt.limit);
   engine::NetOptions no;
   no.batch = opt.batch;
   no.input_shape = {test_set.c, test_set.h, test_set.w};
   no.with_loss = true;
   no.phase = engine::Phase::test;
-  std::unique_ptr<engine::Net> net = load_model_file(opt.model, no);
+  std::unique_ptr<engine::Net> net = flow::load_model(opt.model, no);
   engine::check_samples(*net, test, "evaluation");
   if (opt.image < 0 || opt.image >= test.n)
     throw UsageError("--image " + std::to_string(opt.image) + ": the test split has images 0.." +
@@ -199,7 +199,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
   config::Arch hw_arch = arch;
   if (arch.datapath != config::Datapath::exact) {
     hw_arch.datapath = config::Datapath::exact;
-    exact_net = load_model_file(opt.model, no);
+    exact_net = flow::load_model(opt.model, no);
     quantize_with(*exact_net, hw_arch, opt.data, opt.calib, opt.batch);
     hw = exact_net.get();
   }

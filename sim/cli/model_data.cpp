@@ -6,33 +6,8 @@
 
 #include "cli/cli.h"
 #include "engine/quant.h"
-#include "engine/weights_io.h"
-#ifdef RISTSIM_HAVE_ONNX_ENGINE
-#include "io/onnx.h"
-#include "io/onnx_import.h"
-#endif
 
 namespace ristsim::cli {
-
-bool is_onnx(const std::string& path) {
-  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-}
-
-std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o) {
-  if (is_onnx(path)) {
-#ifdef RISTSIM_HAVE_ONNX_ENGINE
-    return io::build_net(io::import_net(io::read_onnx(path)), o);
-#else
-    throw JobError(path + ": reading ONNX needs sim/io's ONNX bridge (ristsim_io_engine), which " +
-                   "this build lacks");
-#endif
-  }
-  return engine::load_model(path, o);
-}
-
-engine::Samples samples_of(const io::Dataset& d) {
-  return engine::Samples{d.n, d.c, d.h, d.w, d.classes, d.images.data(), d.labels.data()};
-}
 
 void quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
                    int calib_images, int batch) {
@@ -40,7 +15,7 @@ void quantize_with(engine::Net& net, const config::Arch& arch, const std::string
   engine::Samples calib;
   if (engine::has_dynamic_groups(arch)) {
     calib_set = io::load_dataset(data, true);
-    calib = samples_of(calib_set);
+    calib = flow::samples_of(calib_set);
   }
   engine::quantize_net(net, arch, calib, calib_images, batch);
 }

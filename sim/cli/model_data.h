@@ -1,5 +1,5 @@
-// Models and data as the commands use them: model files, data sets as the
-// engine's Samples, quantizing by an arch, and real layers. A real layer of a
+// Models and data as the commands use them: quantizing by an arch, and real
+// layers. A real layer of a
 // trained network is what the hardware sees: the engine runs one image through
 // the network quantized by the arch on the exact datapath, and the layer's
 // operand codes, formats and output codes come out of that run
@@ -14,6 +14,7 @@
 #include "cycle/cosim.h"
 #include "engine/net.h"
 #include "engine/train.h"
+#include "flow/flow.h"
 #include "io/dataset.h"
 
 namespace ristsim::cli {
@@ -23,14 +24,8 @@ inline constexpr const char* kTrafficNote =
     "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs and "
     "outputs cross DRAM once.";
 
-/// A data set's images as the engine's Samples (not owned).
-engine::Samples samples_of(const io::Dataset& d);
-
-/// True for a path ending in .onnx.
-bool is_onnx(const std::string& path);
-
-/// A model file: .onnx (sim/io's import), a weight file, or a .yaml description.
-std::unique_ptr<engine::Net> load_model_file(const std::string& path, const engine::NetOptions& o);
+// Model files and data sets come through sim/flow: flow::load_model (ONNX, weight
+// file or description), flow::samples_of, flow::is_onnx.
 
 /// Quantizes `net` by `arch` (the range analysis of dynamic fixed point over
 /// the first `calib_images` training images of `data`, loaded only when the

@@ -58,10 +58,11 @@ engine::Samples slice(const engine::Samples& s, int first, int count) {
 }
 
 namespace {
+}  // namespace
+
 bool is_onnx(const std::string& path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
 }
-}  // namespace
 
 void check_model_file(const std::string& path) {
   std::error_code ec;

@@ -44,6 +44,8 @@ engine::Samples samples_of(const io::Dataset& d);
 /// The `count` samples starting at `first` (clamped to the set).
 engine::Samples slice(const engine::Samples& s, int first, int count);
 
+/// True for a path ending in .onnx.
+bool is_onnx(const std::string& path);
 /// A model from a file: ONNX (.onnx, through sim/io's importer; DequantizeLinear weights
 /// fold to their grid values) or the engine's weight file / network description. Throws
 /// FlowError naming the file when it does not exist.
