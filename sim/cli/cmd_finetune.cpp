@@ -49,6 +49,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("seed", po::value<uint64_t>()->default_value(1), "seed of shuffling and stochastic rounding")
       ("batch", po::value<int>()->default_value(64), "batch size")
       ("weight-decay", po::value<float>()->default_value(5e-4f), "L2 weight decay")
+      ("mirror", po::bool_switch(), "augment with random horizontal flips (as the baseline's training may have)")
       ("calib", po::value<int>()->default_value(1000), "an arch with dynamic fixed point: images for its range analysis")
       ("train-activations", po::value<std::string>()->default_value("float"),
        "layer inputs and outputs while training: float (Ristretto), ste (quantized, gradient passed "
@@ -74,6 +75,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   fc.batch = cl.get<int>("batch");
   fc.seed = cl.get<uint64_t>("seed");
   fc.weight_decay = cl.get<float>("weight-decay");
+  fc.mirror = cl.get<bool>("mirror");
   fc.resume = cl.get<bool>("resume");
   if (!engine::parse_train_activations(cl.get<std::string>("train-activations"), &fc.activations))
     throw UsageError("--train-activations must be float, ste or clipped-ste, not '" +
@@ -171,6 +173,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
      << ",\n  \"solver\": " << engine::json_string(cl.get<std::string>("solver")) << ",\n  \"lr\": " << fc.lr
      << ",\n  \"train_activations\": " << engine::json_string(engine::to_string(fc.activations))
      << ",\n  \"train_weights\": " << engine::json_string(tw)
+     << ",\n  \"lr_policy\": " << engine::json_string(cl.get<std::string>("lr-policy"))
+     << ",\n  \"weight_decay\": " << fc.weight_decay << ",\n  \"mirror\": " << (fc.mirror ? "true" : "false")
      << ",\n  \"epochs\": " << fc.epochs << ",\n  \"seed\": " << fc.seed << ",\n  \"baseline_top1\": " << baseline
      << ",\n  \"before_top1\": " << r.before_top1 << ",\n  \"after_top1\": " << r.after_top1
      << ",\n  \"resumed_from\": " << r.resumed_from << ",\n  \"seconds\": " << seconds << ",\n  \"per_epoch\": [";
@@ -180,8 +184,10 @@ int cmd_finetune(const std::vector<std::string>& args) {
   js << "]\n}\n";
   char line[256];
   md << "# ristsim finetune: " << model << "\n\n";
-  std::snprintf(line, sizeof line, "%s, lr %g (%s), %d epochs, batch %d, training activations %s, weights %s, seed %llu.\n\n",
-                cl.get<std::string>("solver").c_str(), double(fc.lr), lr_source.c_str(), fc.epochs, fc.batch,
+  std::snprintf(line, sizeof line,
+                "%s, lr %g (%s), weight decay %g, %d epochs, batch %d%s, training activations %s, weights %s, seed %llu.\n\n",
+                cl.get<std::string>("solver").c_str(), double(fc.lr), lr_source.c_str(), double(fc.weight_decay),
+                fc.epochs, fc.batch, fc.mirror ? ", random horizontal flips" : "",
                 engine::to_string(fc.activations), tw.c_str(),
                 static_cast<unsigned long long>(fc.seed));
   md << line << "| | top-1 (test split) |\n|---|---|\n";

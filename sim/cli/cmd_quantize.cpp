@@ -77,6 +77,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("activation-il", po::value<std::string>()->default_value("ristretto"),
        "dynamic fixed activations: ristretto (IL = ceil(log2 max), saturates the top of the range) "
        "or no-saturation (IL = ceil(log2 max + 1), the weights' rule)")
+      ("fl-search", po::bool_switch(),
+       "dynamic fixed point: after the widths are chosen, search every group's fractional "
+       "length (the rule's FL -2..+3, coordinate descent) on the search set")
       ("widths", po::value<std::string>(), "candidate widths, e.g. 16,8,4,2,1 (default per format)")
       ("bits", po::value<int>(), "no search: every category at this width")
       ("conv-bits", po::value<int>(), "conv weights at this width, not searched (0: float)")
@@ -102,6 +105,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (act_il != "ristretto" && act_il != "no-saturation")
     throw UsageError("--activation-il must be ristretto or no-saturation, not '" + act_il + "'");
   so.act_headroom = act_il == "no-saturation";
+  so.fl_search = cl.get<bool>("fl-search");
   if (cl.has("widths")) so.widths = parse_widths(cl.get<std::string>("widths"));
   auto width_opt = [&](const char* name, int* dst) {
     if (!cl.has(name)) return;
@@ -230,7 +234,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
     eo.metadata["ristsim.quantized_top1"] = std::to_string(res.quantized_test);
     eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
                                               std::string(flow::to_string(so.family)) +
-                                              " --granularity " + gran + " --activation-il " + act_il;
+                                              " --granularity " + gran + " --activation-il " + act_il +
+                                              (so.fl_search ? " --fl-search" : "");
     io::export_onnx(*net, tmp + "/quantized.onnx", eo);
     flow::write_file_atomic(tmp + "/arch.yaml", arch_text);
     flow::write_file_atomic(tmp + "/report.json", flow::report_json(rep));

@@ -38,6 +38,7 @@ struct Checkpoint {
   int64_t iter = -1;    ///< -1: none
   uint64_t seed = 0;
   std::string activations, weight_rounding;
+  int mirror = 0;       ///< absent in indexes written before the option: no flips
   std::string weights, train_state;  ///< file names inside the checkpoint directory
 };
 
@@ -53,6 +54,7 @@ Checkpoint read_index(const std::string& dir) {
     else if (k == "seed") f >> c.seed;
     else if (k == "activations") f >> c.activations;
     else if (k == "weight_rounding") f >> c.weight_rounding;
+    else if (k == "mirror") f >> c.mirror;
     else if (k == "weights") f >> c.weights;
     else if (k == "train_state") f >> c.train_state;
     else if (k == "epoch" || k == "batch") f >> k;  // informative
@@ -102,6 +104,9 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       if (c.weight_rounding != weight_rounding(cfg))
         throw FlowError(index_path(dir) + ": the checkpoint was made with --train-weights " +
                         c.weight_rounding + ", this run has " + weight_rounding(cfg));
+      if (c.mirror != int(cfg.mirror))
+        throw FlowError(index_path(dir) + ": the checkpoint was made " + (c.mirror ? "with" : "without") +
+                        " --mirror, this run " + (cfg.mirror ? "has it" : "has not"));
       engine::load_weights(net, dir + "/" + c.weights);
       try {
         resume = engine::load_train_state(dir + "/" + c.train_state);
@@ -137,6 +142,7 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
   tc.epochs = cfg.epochs;
   tc.batch = cfg.batch;
   tc.seed = engine::derive_seed(cfg.seed, 0x5ef10000ull);
+  tc.mirror = cfg.mirror;
   tc.solver.type = cfg.solver;
   tc.solver.base_lr = cfg.lr;
   tc.solver.momentum = cfg.momentum;
@@ -154,7 +160,7 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       std::ostringstream o;
       o << "iter " << st.solver.iter << "\nepoch " << st.epoch << "\nbatch " << st.batch << "\nseed "
         << cfg.seed << "\nactivations " << engine::to_string(cfg.activations) << "\nweight_rounding "
-        << weight_rounding(cfg) << "\nweights " << stem
+        << weight_rounding(cfg) << "\nmirror " << int(cfg.mirror) << "\nweights " << stem
         << ".rstw\ntrain_state " << stem << ".state\n";
       write_file_atomic(index_path(dir), o.str());
       if (old.iter >= 0 && old.weights != stem + ".rstw") {  // no longer referenced

@@ -41,6 +41,9 @@ struct FinetuneConfig {
   engine::TrainActivations activations = engine::TrainActivations::float32;
   /// Weights while training: stochastic rounding (Ristretto) or false: nearest, as scored.
   bool stochastic_weights = true;
+  /// Augment with random horizontal flips (engine::TrainConfig::mirror), as the baseline may
+  /// have been trained (models/README.md: LeNet was).
+  bool mirror = false;
   std::string checkpoint_dir;  ///< empty: no checkpoints
   int64_t checkpoint_every = 0;  ///< batches between checkpoints within an epoch (0: per epoch only)
   bool resume = false;         ///< continue from checkpoint_dir's state when there is one

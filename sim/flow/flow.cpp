@@ -213,10 +213,15 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
     config::LayerOverride o;
     o.layer = r.name;
     o.has_activations = o.has_weights = o.has_bias = o.has_outputs = true;
-    auto act = [&](double max_abs) -> config::NumberSpec {
+    // Dynamic fixed point: the range rule's FL plus the plan's refinement.
+    auto dyn = [&](int bits, double max_abs, bool is_param, int shift) {
+      numeric::Format f = dynamic_fixed_format(bits, max_abs, is_param);
+      return spec_of(numeric::Format::fixed_point(bits, f.fl + shift));
+    };
+    auto act = [&](double max_abs, int shift) -> config::NumberSpec {
       switch (plan.family) {
         case Family::dynamic_fixed:
-          return b.act ? spec_of(dynamic_fixed_format(b.act, max_abs, plan.act_headroom)) : float_spec();
+          return b.act ? dyn(b.act, max_abs, plan.act_headroom, shift) : float_spec();
         case Family::fixed:
           return b.act ? spec_of(numeric::Format::fixed_point(b.act, b.act - plan.static_il))
                        : float_spec();
@@ -224,7 +229,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
           return b.act ? spec_of(minifloat_format(b.act, amax, max_abs)) : float_spec();
         case Family::pow2: {
           const int bits = b.act ? b.act : plan.pow2_act_bits;
-          return bits ? spec_of(dynamic_fixed_format(bits, max_abs, plan.act_headroom)) : float_spec();
+          return bits ? dyn(bits, max_abs, plan.act_headroom, shift) : float_spec();
         }
       }
       return float_spec();
@@ -232,7 +237,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
     config::NumberSpec w = float_spec();
     if (b.weights) {
       switch (plan.family) {
-        case Family::dynamic_fixed: w = spec_of(dynamic_fixed_format(b.weights, r.w_max, true)); break;
+        case Family::dynamic_fixed: w = dyn(b.weights, r.w_max, true, b.fl_w); break;
         case Family::fixed:
           w = spec_of(numeric::Format::fixed_point(b.weights, b.weights - plan.static_il));
           break;
@@ -240,8 +245,8 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
         case Family::pow2: w = spec_of(pow2_format(b.weights, r.w_max)); break;
       }
     }
-    o.formats.activations = act(r.in_max);
-    o.formats.outputs = act(r.out_max);
+    o.formats.activations = act(r.in_max, b.fl_in);
+    o.formats.outputs = act(r.out_max, b.fl_out);
     o.formats.weights = w;
     // The float datapath quantizes the bias in the weights' format (Ristretto); the arch
     // says so explicitly so that the file reads the way the datapath computes.

@@ -101,6 +101,10 @@ numeric::Format pow2_format(int bits, double w_max);
 struct LayerBits {
   int weights = 0;  ///< 0: float
   int act = 0;      ///< inputs and outputs; 0: float
+  /// Dynamic fixed point: fractional bits added to the range rule's FL of the weights (and
+  /// the bias, which shares their format), of the inputs and of the outputs (> 0: a finer step
+  /// and a lower saturation point). Set by refine_fl; 0 is the rule itself.
+  int fl_w = 0, fl_in = 0, fl_out = 0;
 };
 
 struct Plan {
@@ -186,6 +190,9 @@ struct SearchOptions {
   std::vector<int> widths;           ///< candidate widths, widest first (empty: per family)
   int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
   bool act_headroom = false;         ///< Plan::act_headroom
+  /// Dynamic fixed point (and pow2's fixed activations): after the widths are chosen, search
+  /// every group's fractional length on the search set (refine_fl) before the test check.
+  bool fl_search = false;
   /// The hardware cost the layer search minimises; empty: plan_cost's bits
   /// stored and moved (param_bits + act_bits). `ristsim quantize` passes the
   /// cost model's energy per inference (sim/cost). `cost_name` names it in notes.
@@ -199,6 +206,7 @@ struct SearchResult {
   double baseline_search = 0, quantized_search = 0;
   double baseline_test = 0, quantized_test = 0;
   bool met = false;                 ///< the final plan meets the margin on the test split
+  bool fl_searched = false;         ///< refine_fl ran (SearchOptions::fl_search)
   std::vector<std::string> notes;   ///< back-offs and what was not met, for the report
 };
 
@@ -216,6 +224,14 @@ SearchResult search_category(Scorer& scorer, const engine::Samples& test, const 
 /// moved) per point of accuracy lost, while the whole net stays within the margin on the
 /// search set; then the same test-split check and back-off as search_category.
 SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+
+/// Fractional-length search (an extension of Ristretto, whose FLs come from the range rule
+/// alone): coordinate descent over every layer's groups (dynamic fixed weights, inputs,
+/// outputs), each tried at FL - 2 .. FL + 3 of its current value with the others held; a
+/// change is kept when it raises top-1 on the search set. Rounds repeat until one changes
+/// nothing (at most 3). Appends one note per group whose FL moved; returns the search-set
+/// top-1 of the refined plan.
+double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r);
 
 /// Category widths given by the user for all three categories: score them, no search.
 SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);

@@ -51,6 +51,7 @@ std::string report_json(const QuantizeReport& r) {
     o << (i ? ", " : "") << js(r.result.notes[i]);
   o << "],\n";
   o << "  \"activation_il\": " << js(r.result.plan.act_headroom ? "no-saturation" : "ristretto") << ",\n";
+  o << "  \"fl_search\": " << (r.result.fl_searched ? "true" : "false") << ",\n";
   o << "  \"static_il\": " << r.result.plan.static_il << ",\n";
   o << "  \"bits_per_param\": " << num(q.bits_per_param()) << ",\n";
   o << "  \"param_bytes\": " << num(q.param_bits / 8, "%.0f") << ",\n  \"param_bytes_fp32\": "
@@ -96,6 +97,9 @@ std::string report_md(const QuantizeReport& r) {
     << "`; dynamic fixed activations by the "
     << (r.result.plan.act_headroom ? "no-saturation rule (IL = ceil(log2 max + 1))"
                                    : "Ristretto rule (IL = ceil(log2 max))")
+    << (r.result.fl_searched ? ", then every group's fractional length searched on the search set "
+                               "(the notes list the moves)"
+                             : "")
     << ".\nRange analysis over the first " << r.range_images
     << " training images; the search scored on " << r.search_images
     << " training images held apart from them; the final plan on the " << r.test_images

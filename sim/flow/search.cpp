@@ -50,7 +50,11 @@ std::string pct(double x) {
 template <class Raise>
 void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOptions& o,
                    SearchResult* r, Raise raise) {
-  r->quantized_search = scorer.score(&r->plan, true);
+  auto search_score = [&] {
+    r->quantized_search = scorer.score(&r->plan, true);
+    if (o.fl_search) r->quantized_search = refine_fl(scorer, &r->plan, r);
+  };
+  search_score();
   r->quantized_test = scorer.score_on(r->plan, test);
   while (r->baseline_test - r->quantized_test > o.margin) {
     const std::string before = pct(r->quantized_test);
@@ -60,7 +64,7 @@ void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOpti
       r->met = false;
       return;
     }
-    r->quantized_search = scorer.score(&r->plan, true);
+    search_score();
     r->quantized_test = scorer.score_on(r->plan, test);
     r->notes.back() += ": test top-1 " + before + " -> " + pct(r->quantized_test);
   }
@@ -68,6 +72,56 @@ void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOpti
 }
 
 }  // namespace
+
+double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r) {
+  const std::vector<LayerRange>& ranges = scorer.ranges();
+  // The searchable groups: (layer, which) with which 0 = weights, 1 = inputs, 2 = outputs.
+  struct Unit {
+    std::size_t layer;
+    int which;
+  };
+  std::vector<Unit> units;
+  const bool fixed_acts = plan->family == Family::dynamic_fixed || plan->family == Family::pow2;
+  for (std::size_t i = 0; i < plan->layers.size(); ++i) {
+    const LayerBits& b = plan->layers[i];
+    const int act = plan->family == Family::pow2 && !b.act ? plan->pow2_act_bits : b.act;
+    if (plan->family == Family::dynamic_fixed && b.weights) units.push_back({i, 0});
+    if (fixed_acts && act) units.push_back({i, 1}), units.push_back({i, 2});
+  }
+  auto shift = [&](Plan& p, const Unit& u) -> int& {
+    LayerBits& b = p.layers[u.layer];
+    return u.which == 0 ? b.fl_w : u.which == 1 ? b.fl_in : b.fl_out;
+  };
+  r->fl_searched = true;
+  Plan start = *plan;
+  double best = scorer.score(plan, false);
+  for (int round = 0; round < 3; ++round) {
+    bool changed = false;
+    for (const Unit& u : units) {
+      const int cur = shift(*plan, u);
+      Plan trial = *plan;
+      for (int d = -2; d <= 3; ++d) {
+        if (d == 0) continue;
+        shift(trial, u) = cur + d;
+        const double t = scorer.score(&trial, false);
+        if (t > best) best = t, shift(*plan, u) = cur + d, changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const char* group[3] = {"weights and bias", "inputs", "outputs"};
+  const config::Arch a0 = plan_arch(start, ranges, "start", 1), a1 = plan_arch(*plan, ranges, "refined", 1);
+  for (const Unit& u : units) {
+    if (shift(*plan, u) == shift(start, u)) continue;
+    auto spec = [&](const config::Arch& a) {
+      const config::LayerFormats& f = a.overrides[u.layer].formats;
+      return spec_string(u.which == 0 ? f.weights : u.which == 1 ? f.activations : f.outputs);
+    };
+    r->notes.push_back("FL search: " + ranges[u.layer].name + " " + group[u.which] + " " + spec(a0) +
+                       " -> " + spec(a1));
+  }
+  return best;
+}
 
 SearchResult search_category(Scorer& scorer, const engine::Samples& test, const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
@@ -218,6 +272,7 @@ SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const S
   r.plan = category_plan(o.family, ranges, std::max(0, o.fixed_conv), std::max(0, o.fixed_fc),
                          std::max(0, o.fixed_act), o.act_headroom);
   r.quantized_search = scorer.score(&r.plan, true);
+  if (o.fl_search) r.quantized_search = refine_fl(scorer, &r.plan, &r);
   r.quantized_test = scorer.score_on(r.plan, test);
   r.met = r.baseline_test - r.quantized_test <= o.margin;
   if (!r.met)

@@ -264,6 +264,54 @@ TEST(FlowSearch, category_picks_the_smallest_width_within_the_margin) {
   EXPECT_EQ(wc.notes.front(), "the layer search minimised weight bits");
 }
 
+TEST(FlowSearch, fl_search_moves_the_fractional_length_that_separates_the_classes) {
+  // The identity classifier of the test above with 2-bit activations: Ristretto's rule gives
+  // the inputs (max 0.6, IL 0) fixed<2,2>, whose largest value is 0.25: 0.6 and 0.4 both
+  // saturate there, a tie that costs half the images. FL 0 (values -2..1) rounds 0.6 to 1 and
+  // 0.4 to 0: the classes separate again. The outputs (the inputs passed through) keep their
+  // FL: 1 and 0 saturate to 0.25 and 0, still apart.
+  auto net = make_net(kTinyFc, 10, false);
+  engine::WeightedLayer* ip = net->weighted_layers().at(0);
+  const float w[4] = {1, 0, 0, 1};
+  std::memcpy(ip->weights().data(), w, sizeof w);
+  ip->bias()->data()[0] = ip->bias()->data()[1] = 0;
+  Data d;
+  for (int i = 0; i < 20; ++i) {
+    const bool one = i % 2;
+    d.images.push_back(one ? 0.4f : 0.6f);
+    d.images.push_back(one ? 0.6f : 0.4f);
+    d.labels.push_back(one);
+  }
+  d.s = {20, 2, 1, 1, 2, d.images.data(), d.labels.data()};
+  flow::Scorer scorer(*net, flow::analyze_ranges(*net, d.s, 20, 10), d.s, 10, 1);
+  flow::SearchOptions o;
+  o.fixed_conv = 0, o.fixed_fc = 8, o.fixed_act = 2;
+  const flow::SearchResult rule = flow::evaluate_fixed(scorer, d.s, o);
+  EXPECT_EQ(rule.quantized_test, 0.5);
+  EXPECT_FALSE(rule.fl_searched);
+  o.fl_search = true;
+  const flow::SearchResult r = flow::evaluate_fixed(scorer, d.s, o);
+  EXPECT_TRUE(r.fl_searched);
+  EXPECT_EQ(r.quantized_search, 1.0);
+  EXPECT_EQ(r.quantized_test, 1.0);
+  EXPECT_TRUE(r.met);
+  ASSERT_EQ(r.plan.layers.size(), 1u);
+  EXPECT_EQ(r.plan.layers[0].fl_in, -2);
+  EXPECT_EQ(r.plan.layers[0].fl_out, 0);
+  EXPECT_EQ(r.plan.layers[0].fl_w, 0);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0], "FL search: ip inputs fixed<2,2> -> fixed<2,0>");
+  const config::Arch a = flow::plan_arch(r.plan, scorer.ranges(), "t", 1);
+  EXPECT_EQ(flow::spec_string(config::formats_for(a, "ip").activations), "fixed<2,0>");
+  EXPECT_EQ(flow::spec_string(config::formats_for(a, "ip").outputs), "fixed<2,2>");
+  // A weight shift moves the bias with the weights (they share a format on the float datapath).
+  flow::Plan p = r.plan;
+  p.layers[0].fl_w = 1;
+  const config::Arch b = flow::plan_arch(p, scorer.ranges(), "t", 1);
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "ip").weights), "fixed<8,8>");  // IL 1: 7, +1
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "ip").bias), "fixed<8,8>");
+}
+
 namespace {
 Data conv_data(int n, uint64_t seed) {
   Data d;
