@@ -49,6 +49,12 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("seed", po::value<uint64_t>()->default_value(1), "seed of shuffling and stochastic rounding")
       ("batch", po::value<int>()->default_value(64), "batch size")
       ("weight-decay", po::value<float>()->default_value(5e-4f), "L2 weight decay")
+      ("teacher", po::value<std::string>(),
+       "knowledge distillation from this float model (e.g. the fp32 model that was quantized)")
+      ("distill-weight", po::value<float>()->default_value(0.5f),
+       "with --teacher: weight of the distillation term (0..1; the rest is cross-entropy)")
+      ("distill-temperature", po::value<float>()->default_value(4.0f),
+       "with --teacher: softmax temperature of teacher and student")
       ("mirror", po::bool_switch(), "augment with random horizontal flips (as the baseline's training may have)")
       ("calib", po::value<int>()->default_value(1000), "an arch with dynamic fixed point: images for its range analysis")
       ("train-activations", po::value<std::string>()->default_value("float"),
@@ -76,6 +82,12 @@ int cmd_finetune(const std::vector<std::string>& args) {
   fc.seed = cl.get<uint64_t>("seed");
   fc.weight_decay = cl.get<float>("weight-decay");
   fc.mirror = cl.get<bool>("mirror");
+  fc.distill_weight = cl.get<float>("distill-weight");
+  fc.distill_temperature = cl.get<float>("distill-temperature");
+  if (!(fc.distill_weight >= 0 && fc.distill_weight <= 1))
+    throw UsageError("--distill-weight must be in 0..1");
+  if (!(fc.distill_temperature > 0)) throw UsageError("--distill-temperature must be positive");
+  if (cl.has("teacher")) flow::check_model_file(cl.get<std::string>("teacher"));
   fc.resume = cl.get<bool>("resume");
   if (!engine::parse_train_activations(cl.get<std::string>("train-activations"), &fc.activations))
     throw UsageError("--train-activations must be float, ste or clipped-ste, not '" +
@@ -123,6 +135,18 @@ int cmd_finetune(const std::vector<std::string>& args) {
   no.seed = fc.seed;
   std::unique_ptr<engine::Net> net = flow::load_model(model, no);
   const engine::Samples train = flow::samples_of(train_set), test = flow::samples_of(test_set);
+  std::unique_ptr<engine::Net> teacher;
+  if (cl.has("teacher")) {
+    engine::NetOptions to = no;
+    to.with_loss = false;
+    to.phase = engine::Phase::test;
+    teacher = flow::load_model(cl.get<std::string>("teacher"), to);
+    if (teacher->output().count(1) != net->output().count(1))
+      throw JobError(cl.get<std::string>("teacher") + ": the teacher has " +
+                     std::to_string(teacher->output().count(1)) + " class scores, the model " +
+                     std::to_string(net->output().count(1)));
+    fc.teacher = teacher.get();
+  }
 
   config::Arch arch;
   if (cl.has("arch")) arch = load_arch(cl.get<std::string>("arch"));
@@ -175,6 +199,9 @@ int cmd_finetune(const std::vector<std::string>& args) {
      << ",\n  \"train_weights\": " << engine::json_string(tw)
      << ",\n  \"lr_policy\": " << engine::json_string(cl.get<std::string>("lr-policy"))
      << ",\n  \"weight_decay\": " << fc.weight_decay << ",\n  \"mirror\": " << (fc.mirror ? "true" : "false")
+     << ",\n  \"teacher\": " << (teacher ? engine::json_string(cl.get<std::string>("teacher")) : "null")
+     << ",\n  \"distill_weight\": " << (teacher ? fc.distill_weight : 0)
+     << ",\n  \"distill_temperature\": " << fc.distill_temperature
      << ",\n  \"epochs\": " << fc.epochs << ",\n  \"seed\": " << fc.seed << ",\n  \"baseline_top1\": " << baseline
      << ",\n  \"before_top1\": " << r.before_top1 << ",\n  \"after_top1\": " << r.after_top1
      << ",\n  \"resumed_from\": " << r.resumed_from << ",\n  \"seconds\": " << seconds << ",\n  \"per_epoch\": [";
@@ -182,12 +209,22 @@ int cmd_finetune(const std::vector<std::string>& args) {
     js << (i ? ", " : "") << "{\"epoch\": " << r.epochs[i].epoch << ", \"loss\": " << r.epochs[i].train_loss
        << ", \"test_top1\": " << r.epochs[i].test_top1 << ", \"seconds\": " << r.epochs[i].seconds << "}";
   js << "]\n}\n";
-  char line[256];
+  char line[1024];
+  auto fmt_g = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
   md << "# ristsim finetune: " << model << "\n\n";
   std::snprintf(line, sizeof line,
                 "%s, lr %g (%s), weight decay %g, %d epochs, batch %d%s, training activations %s, weights %s, seed %llu.\n\n",
                 cl.get<std::string>("solver").c_str(), double(fc.lr), lr_source.c_str(), double(fc.weight_decay),
-                fc.epochs, fc.batch, fc.mirror ? ", random horizontal flips" : "",
+                fc.epochs, fc.batch,
+                ((fc.mirror ? std::string(", random horizontal flips") : std::string()) +
+                 (teacher ? ", distilled from " + cl.get<std::string>("teacher") + " (weight " +
+                                fmt_g(fc.distill_weight) + ", temperature " + fmt_g(fc.distill_temperature) + ")"
+                          : std::string()))
+                    .c_str(),
                 engine::to_string(fc.activations), tw.c_str(),
                 static_cast<unsigned long long>(fc.seed));
   md << line << "| | top-1 (test split) |\n|---|---|\n";

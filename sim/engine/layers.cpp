@@ -707,8 +707,7 @@ void ReshapeLayer::backward(const Blobs& top, const std::vector<bool>& pd, const
 
 // ---------------------------------------------------------------- Softmax
 
-namespace {
-void softmax(const float* x, float* y, std::size_t outer, int C, std::size_t inner) {
+void softmax(const float* x, float* y, std::size_t outer, int C, std::size_t inner, float temperature) {
   for (std::size_t o = 0; o < outer; ++o)
     for (std::size_t s = 0; s < inner; ++s) {
       const float* xo = x + o * C * inner + s;
@@ -716,11 +715,10 @@ void softmax(const float* x, float* y, std::size_t outer, int C, std::size_t inn
       float m = -FLT_MAX;
       for (int c = 0; c < C; ++c) m = std::max(m, xo[c * inner]);
       float sum = 0;
-      for (int c = 0; c < C; ++c) sum += yo[c * inner] = std::exp(xo[c * inner] - m);
+      for (int c = 0; c < C; ++c) sum += yo[c * inner] = std::exp((xo[c * inner] - m) / temperature);
       for (int c = 0; c < C; ++c) yo[c * inner] /= sum;
     }
 }
-}  // namespace
 
 SoftmaxLayer::SoftmaxLayer(const LayerSpec& spec) : Layer(spec) {}
 
@@ -763,6 +761,14 @@ void SoftmaxWithLossLayer::reshape(const Blobs& bottom, const Blobs& top) {
     fail("labels " + bottom[1]->shape_string() + " do not match scores " + b.shape_string());
   top[0]->reshape({1});
   prob_.resize(b.count());
+  if (soft_) soft_prob_.resize(b.count());
+}
+
+void SoftmaxWithLossLayer::set_soft_targets(const float* targets, float weight, float temperature) {
+  if (targets && !(weight >= 0 && weight <= 1 && temperature > 0))
+    fail("distillation needs a weight in [0, 1] and a positive temperature");
+  soft_ = targets, soft_weight_ = weight, temperature_ = temperature;
+  if (soft_) soft_prob_.resize(prob_.size());
 }
 
 void SoftmaxWithLossLayer::forward(const Blobs& bottom, const Blobs& top) {
@@ -780,6 +786,16 @@ void SoftmaxWithLossLayer::forward(const Blobs& bottom, const Blobs& top) {
                                  std::to_string(C) + ")");
       loss -= std::log(std::max(prob_[o * C * inner + l * inner + s], FLT_MIN));
     }
+  if (soft_) {
+    // (1 - w) * cross-entropy + w * T^2 * KL(targets || softmax(x / T)).
+    softmax(b.data(), soft_prob_.data(), outer, C, inner, temperature_);
+    double kl = 0;
+    for (std::size_t i = 0; i < b.count(); ++i)
+      if (soft_[i] > 0)
+        kl += double(soft_[i]) * (std::log(double(soft_[i])) - std::log(std::max(double(soft_prob_[i]), 1e-300)));
+    const double T = temperature_;
+    loss = (1 - soft_weight_) * loss + soft_weight_ * T * T * kl;
+  }
   top[0]->data()[0] = static_cast<float>(loss / double(outer * inner));
 }
 
@@ -798,6 +814,12 @@ void SoftmaxWithLossLayer::backward(const Blobs& top, const std::vector<bool>& p
       const int l = static_cast<int>(label[o * inner + s]);
       dx[o * C * inner + l * inner + s] -= scale;
     }
+  if (soft_) {
+    // d/dx of T^2 * KL(t || softmax(x / T)) is T * (softmax(x / T) - t).
+    const float hard = 1 - soft_weight_, soft = soft_weight_ * temperature_;
+    for (std::size_t i = 0; i < b.count(); ++i)
+      dx[i] = hard * dx[i] + soft * scale * (soft_prob_[i] - soft_[i]);
+  }
 }
 
 // ---------------------------------------------------------------- Split

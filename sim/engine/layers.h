@@ -258,10 +258,22 @@ class SoftmaxWithLossLayer : public Layer {
   void forward(const Blobs& bottom, const Blobs& top) override;
   void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
   const std::vector<float>& probabilities() const { return prob_; }
+  /// Knowledge distillation (Hinton, Vinyals, Dean 2015, "Distilling the Knowledge in a Neural
+  /// Network"): with `targets` (a teacher's probabilities at `temperature`, laid out as the
+  /// scores; not owned, read by forward and backward) the loss becomes
+  /// (1 - weight) * cross-entropy(label) + weight * T^2 * KL(targets || softmax(scores / T)).
+  /// nullptr: the plain loss again.
+  void set_soft_targets(const float* targets, float weight, float temperature);
 
  private:
   std::vector<float> prob_;
+  const float* soft_ = nullptr;
+  float soft_weight_ = 0, temperature_ = 1;
+  std::vector<float> soft_prob_;
 };
+
+/// Softmax over axis 1 of [outer, C, inner] scores divided by `temperature`.
+void softmax(const float* x, float* y, std::size_t outer, int C, std::size_t inner, float temperature = 1);
 
 /// Copies one bottom to several tops and sums their diffs (inserted by Net).
 class SplitLayer : public Layer {

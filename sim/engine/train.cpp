@@ -8,6 +8,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "engine/layers.h"
 #include "engine/math.h"
 #include "engine/quant.h"
 
@@ -91,6 +92,12 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
     return s;
   };
   const std::vector<WeightedLayer*> weighted = net.weighted_layers();
+  SoftmaxWithLossLayer* loss_layer = nullptr;
+  std::vector<float> soft_targets;
+  if (cfg.teacher) {
+    loss_layer = dynamic_cast<SoftmaxWithLossLayer*>(net.layer("loss"));
+    if (!loss_layer) throw std::runtime_error("distillation needs the net's SoftmaxWithLoss layer");
+  }
   net.set_phase(Phase::train);
   net.reshape(cfg.batch);
   net.zero_param_diffs();
@@ -129,8 +136,16 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
       // Stochastic rounding of quantized layers: keyed by the iteration (resumable).
       for (WeightedLayer* l : weighted)
         if (l->quant()) l->quant()->set_train_step(uint64_t(solver.iter()));
+      if (loss_layer) {
+        cfg.teacher(net.input(), &soft_targets);
+        if (soft_targets.size() != net.output().count())
+          throw std::runtime_error("distillation: the teacher gave " + std::to_string(soft_targets.size()) +
+                                   " probabilities for " + std::to_string(net.output().count()) + " scores");
+        loss_layer->set_soft_targets(soft_targets.data(), cfg.distill_weight, cfg.distill_temperature);
+      }
       loss_sum += net.forward();
       net.backward();
+      if (loss_layer) loss_layer->set_soft_targets(nullptr, 0, 1);  // evaluations use the plain loss
       solver.update();
       if (progress && ((b + 1) % std::max(1, cfg.progress_every) == 0 || b + 1 == batches)) {
         Progress p;

@@ -68,6 +68,12 @@ struct TrainConfig {
   /// Continue from this state (the net must hold its weights already): epochs before
   /// resume->epoch are skipped, and so are the done batches of that epoch.
   const TrainState* resume = nullptr;
+  /// Knowledge distillation: called for every batch with the net's input (after augmentation);
+  /// fills `targets` (batch x classes, as the scores) with a teacher's probabilities at
+  /// `distill_temperature`. The loss layer then mixes them in with `distill_weight`
+  /// (SoftmaxWithLossLayer::set_soft_targets). Empty: plain cross-entropy.
+  std::function<void(const Blob& input, std::vector<float>* targets)> teacher;
+  float distill_weight = 0.5f, distill_temperature = 4.0f;
 };
 
 struct Progress {

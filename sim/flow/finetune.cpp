@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/layers.h"
 #include "engine/math.h"
 #include "engine/quant.h"
 #include "engine/weights_io.h"
@@ -39,6 +40,7 @@ struct Checkpoint {
   uint64_t seed = 0;
   std::string activations, weight_rounding;
   int mirror = 0;       ///< absent in indexes written before the option: no flips
+  std::string distill = "none";  ///< "none" or "<weight>,<temperature>" (absent: none)
   std::string weights, train_state;  ///< file names inside the checkpoint directory
 };
 
@@ -55,6 +57,7 @@ Checkpoint read_index(const std::string& dir) {
     else if (k == "activations") f >> c.activations;
     else if (k == "weight_rounding") f >> c.weight_rounding;
     else if (k == "mirror") f >> c.mirror;
+    else if (k == "distill") f >> c.distill;
     else if (k == "weights") f >> c.weights;
     else if (k == "train_state") f >> c.train_state;
     else if (k == "epoch" || k == "batch") f >> k;  // informative
@@ -66,6 +69,12 @@ Checkpoint read_index(const std::string& dir) {
 }
 
 const char* weight_rounding(const FinetuneConfig& c) { return c.stochastic_weights ? "stochastic" : "nearest"; }
+std::string distill_key(const FinetuneConfig& c) {
+  if (!c.teacher) return "none";
+  std::ostringstream o;
+  o << c.distill_weight << "," << c.distill_temperature;
+  return o.str();
+}
 
 /// Raised by the checkpoint callback to end a run after FinetuneConfig::stop_after checkpoints.
 struct StopRun {};
@@ -104,6 +113,9 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       if (c.weight_rounding != weight_rounding(cfg))
         throw FlowError(index_path(dir) + ": the checkpoint was made with --train-weights " +
                         c.weight_rounding + ", this run has " + weight_rounding(cfg));
+      if (c.distill != distill_key(cfg))
+        throw FlowError(index_path(dir) + ": the checkpoint was made with distillation " + c.distill +
+                        ", this run has " + distill_key(cfg));
       if (c.mirror != int(cfg.mirror))
         throw FlowError(index_path(dir) + ": the checkpoint was made " + (c.mirror ? "with" : "without") +
                         " --mirror, this run " + (cfg.mirror ? "has it" : "has not"));
@@ -143,6 +155,24 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
   tc.batch = cfg.batch;
   tc.seed = engine::derive_seed(cfg.seed, 0x5ef10000ull);
   tc.mirror = cfg.mirror;
+  if (cfg.teacher) {
+    engine::Net& teacher = *cfg.teacher;
+    engine::detach_quantization(teacher);
+    teacher.set_phase(engine::Phase::test);
+    tc.distill_weight = cfg.distill_weight;
+    tc.distill_temperature = cfg.distill_temperature;
+    tc.teacher = [&teacher, T = cfg.distill_temperature](const engine::Blob& in, std::vector<float>* t) {
+      if (teacher.batch() != in.shape(0)) teacher.reshape(in.shape(0));
+      if (teacher.input().count() != in.count())
+        throw FlowError("distillation: the teacher's input " + teacher.input().shape_string() +
+                        " does not match the student's " + in.shape_string());
+      std::copy(in.data(), in.data() + in.count(), teacher.input().data());
+      teacher.forward();
+      const engine::Blob& out = teacher.output();
+      t->resize(out.count());
+      engine::softmax(out.data(), t->data(), out.shape(0), out.shape(1), out.count(2), T);
+    };
+  }
   tc.solver.type = cfg.solver;
   tc.solver.base_lr = cfg.lr;
   tc.solver.momentum = cfg.momentum;
@@ -160,7 +190,7 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       std::ostringstream o;
       o << "iter " << st.solver.iter << "\nepoch " << st.epoch << "\nbatch " << st.batch << "\nseed "
         << cfg.seed << "\nactivations " << engine::to_string(cfg.activations) << "\nweight_rounding "
-        << weight_rounding(cfg) << "\nmirror " << int(cfg.mirror) << "\nweights " << stem
+        << weight_rounding(cfg) << "\nmirror " << int(cfg.mirror) << "\ndistill " << distill_key(cfg) << "\nweights " << stem
         << ".rstw\ntrain_state " << stem << ".state\n";
       write_file_atomic(index_path(dir), o.str());
       if (old.iter >= 0 && old.weights != stem + ".rstw") {  // no longer referenced

@@ -44,6 +44,11 @@ struct FinetuneConfig {
   /// Augment with random horizontal flips (engine::TrainConfig::mirror), as the baseline may
   /// have been trained (models/README.md: LeNet was).
   bool mirror = false;
+  /// Knowledge distillation from a float teacher (not owned; its batch must be `batch`, test
+  /// phase, no loss layer): every batch the loss mixes in the teacher's probabilities at
+  /// `distill_temperature` with `distill_weight` (engine::TrainConfig::teacher). nullptr: none.
+  engine::Net* teacher = nullptr;
+  float distill_weight = 0.5f, distill_temperature = 4.0f;
   std::string checkpoint_dir;  ///< empty: no checkpoints
   int64_t checkpoint_every = 0;  ///< batches between checkpoints within an epoch (0: per epoch only)
   bool resume = false;         ///< continue from checkpoint_dir's state when there is one

@@ -461,6 +461,55 @@ TEST(SoftmaxWithLoss, value_and_gradients) {
   EXPECT_THROW(l->forward({&in, &label}, {&out}), std::runtime_error);
 }
 
+TEST(SoftmaxWithLoss, distillation_value_and_gradients) {
+  // Loss = (1 - w) * CE + w * T^2 * KL(t || softmax(x / T)), computed here in double.
+  Blob in({4, 5}), label({4}), out;
+  fill_uniform(in, -2, 2, 6);
+  const float labels[4] = {2, 0, 1, 4};
+  std::copy(labels, labels + 4, label.data());
+  std::vector<float> teacher(20);
+  for (int n = 0; n < 4; ++n) {  // a teacher's probabilities: softmax of other scores
+    double z = 0;
+    for (int c = 0; c < 5; ++c) z += std::exp(0.3 * (c - n));
+    for (int c = 0; c < 5; ++c) teacher[n * 5 + c] = float(std::exp(0.3 * (c - n)) / z);
+  }
+  const float w = 0.7f, T = 3.0f;
+  auto l = make_layer(spec("SoftmaxWithLoss"), {&in, &label}, {&out});
+  auto* sl = dynamic_cast<engine::SoftmaxWithLossLayer*>(l.get());
+  ASSERT_NE(sl, nullptr);
+  sl->set_soft_targets(teacher.data(), w, T);
+  l->forward({&in, &label}, {&out});
+  double ce = 0, kl = 0;
+  for (int n = 0; n < 4; ++n) {
+    double z = 0, zt = 0;
+    for (int c = 0; c < 5; ++c) z += std::exp(double(in.data()[n * 5 + c])), zt += std::exp(in.data()[n * 5 + c] / T);
+    ce -= std::log(std::exp(double(in.data()[n * 5 + int(labels[n])])) / z);
+    for (int c = 0; c < 5; ++c) {
+      const double q = std::exp(in.data()[n * 5 + c] / T) / zt, t = teacher[n * 5 + c];
+      kl += t * (std::log(t) - std::log(q));
+    }
+  }
+  EXPECT_NEAR(out.data()[0], ((1 - w) * ce + w * T * T * kl) / 4, 1e-5);
+  GradCheckOptions opt;
+  opt.check_bottom = {true, false};
+  check_gradients(*l, {&in, &label}, {&out}, opt);
+  // Targets equal to the student's own softmax at T: the KL term and its gradient vanish, so
+  // with w = 1 the loss is 0 and so is every gradient.
+  std::vector<float> own(20);
+  engine::softmax(in.data(), own.data(), 4, 5, 1, T);
+  sl->set_soft_targets(own.data(), 1.0f, T);
+  l->forward({&in, &label}, {&out});
+  EXPECT_NEAR(out.data()[0], 0.0, 1e-6);
+  out.diff()[0] = 1;
+  l->backward({&out}, {true, false}, {&in, &label});
+  for (int i = 0; i < 20; ++i) EXPECT_NEAR(in.diff()[i], 0.0, 1e-6) << i;
+  // Cleared: the plain cross-entropy again, bit for bit.
+  sl->set_soft_targets(nullptr, 0, 1);
+  l->forward({&in, &label}, {&out});
+  EXPECT_NEAR(out.data()[0], ce / 4, 1e-6);
+  EXPECT_THROW(sl->set_soft_targets(teacher.data(), 1.5f, T), std::runtime_error);
+}
+
 TEST(Split, copies_and_sums) {
   Blob in({2, 3}), a, b;
   fill_uniform(in, -1, 1, 1);

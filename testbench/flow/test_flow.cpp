@@ -483,12 +483,35 @@ TEST(FlowFinetune, resume_checks_seed_options_and_files) {
   other = fc;
   other.activations = engine::TrainActivations::ste;
   EXPECT_NE(message(other).find("clipped-ste"), std::string::npos) << message(other);
+  other = fc;
+  other.mirror = true;
+  EXPECT_NE(message(other).find("--mirror"), std::string::npos) << message(other);
+  auto teacher = make_net(kTinyConv, 16, false, 2);
+  other = fc;
+  other.teacher = teacher.get();
+  EXPECT_NE(message(other).find("distillation none"), std::string::npos) << message(other);
   // A truncated state file is named.
   const std::string state = (t.root / "b" / "ckpt-2.state").string();
   fs::resize_file(state, 20);
   const std::string m = message(fc);
   EXPECT_NE(m.find(state), std::string::npos) << m;
   EXPECT_NE(m.find("truncated"), std::string::npos) << m;
+}
+
+TEST(FlowFinetune, distillation_trains_towards_the_teacher_reproducibly) {
+  FinetuneCase t;
+  flow::FinetuneResult r;
+  const std::vector<float> plain = t.run(t.fc, &r);
+  auto teacher = make_net(kTinyConv, 16, false, 2);  // another float net
+  flow::FinetuneConfig fc = t.fc;
+  fc.teacher = teacher.get();
+  fc.distill_weight = 0;  // weight 0: the plain loss and gradient, bit for bit
+  EXPECT_EQ(t.run(fc, &r), plain);
+  fc.distill_weight = 0.8f;
+  fc.distill_temperature = 2;
+  const std::vector<float> a = t.run(fc, &r), b = t.run(fc, &r);
+  EXPECT_EQ(a, b);       // same seed, same teacher: same bits
+  EXPECT_NE(a, plain);   // the teacher's targets changed the updates
 }
 
 TEST(FlowErrors, missing_model_file_names_it) {
