@@ -116,15 +116,17 @@ wanted() {  # wanted CASE: with --only, only the cases listed (fig_* counts as f
   return 1
 }
 
-quantize() {  # quantize NET NAME [options]: skipped when its report exists
+quantize() {  # quantize NET NAME [--from MODEL] [options]: skipped when its report exists
   local net=$1 name=$2; shift 2
-  local out="$WORK/$net/$name"
+  local out="$WORK/$net/$name" from="$MODEL"
+  if [ "${1:-}" = --from ]; then from=$2; shift 2; fi
   [ -f "$out/report.json" ] && return
   wanted $name || return 0
+  [ -f "$from" ] || { log "skip $net $name: $from is missing"; return 0; }
   local il="--activation-il $ACT_IL"
   case " $* " in *" --activation-il "*) il="" ;; esac  # the case's own rule
-  log "quantize $net $name $il $*"
-  "$RISTSIM" quantize --model "$MODEL" --data $DATA --out "$out" --search-images $SEARCH_IMAGES \
+  log "quantize $net $name (from $from) $il $*"
+  "$RISTSIM" quantize --model "$from" --data $DATA --out "$out" --search-images $SEARCH_IMAGES \
     --quiet $il "$@"
 }
 
@@ -158,7 +160,9 @@ for net in $NETS; do
   if [ $net = lenet ]; then
     quantize $net dfp_444 --format dynamic_fixed --act-bits 4 --conv-bits 4 --fc-bits 4 $Q4
     finetune $net dfp_444 $FT_QAT
-    quantize $net dfp_422 --format dynamic_fixed --act-bits 4 --conv-bits 2 --fc-bits 2 $Q4
+    # 4/2/2 starts from the fine-tuned 4/4/4 net (its weights already on a 4-bit grid).
+    quantize $net dfp_422 --from "$WORK/$net/dfp_444-ft/finetuned.onnx" \
+      --format dynamic_fixed --act-bits 4 --conv-bits 2 --fc-bits 2 $Q4
     finetune $net dfp_422 $FT_QAT
   else
     quantize $net dfp_888 --format dynamic_fixed --act-bits 8 --conv-bits 8 --fc-bits 8
@@ -219,8 +223,12 @@ def base_of(net):
 
 def ft_how(f):
     if not f: return "not run"
-    how = "%d ep, %s lr %g, acts %s, weights %s" % (f["epochs"], f["solver"], f["lr"],
+    how = "%d ep, %s lr %g%s, acts %s, weights %s" % (f["epochs"], f["solver"], f["lr"],
+        " cosine" if f.get("lr_policy") == "cosine" else "",
         f.get("train_activations", "float"), f.get("train_weights", "stochastic"))
+    if f.get("mirror"): how += ", flips"
+    if f.get("teacher"):
+        how += ", distilled from %s (w %g, T %g)" % (os.path.basename(f["teacher"]), f["distill_weight"], f["distill_temperature"])
     d = os.path.basename(f.get("data", "fashion-mnist").rstrip("/"))
     if d.startswith("fmnist-first-"):
         how += ", on the first %s training images" % d[len("fmnist-first-"):]
@@ -232,7 +240,7 @@ def ft_row(net, label, name):
     q, f = rep(net, name), rep(net, name + "-ft")
     if not q:
         out("| %s | %s | not run | | | | |" % (net, label)); return
-    b = q["baseline"]["test_top1"]
+    b = base_of(net) or q["baseline"]["test_top1"]  # the fp32 model's, also for 4/2/2 (from 4/4/4)
     after = f["after_top1"] if f else None
     out("| %s | %s | %s | %s (%s) | %s (%s) | %s | %.2f |" % (net, label, pct(b), pct(q["quantized"]["test_top1"]),
         drop(b, q["quantized"]["test_top1"]), pct(after), drop(b, after), ft_how(f), q["bits_per_param"]))
@@ -314,7 +322,7 @@ for net, name, t, label in targets:
     if net not in nets: continue
     q, f = rep(net, name), rep(net, name + "-ft")
     if not q or not f: out("| %s | <= %.1f | not run | |" % (label, t)); continue
-    d = 100 * (q["baseline"]["test_top1"] - f["after_top1"])
+    d = 100 * ((base_of(net) or q["baseline"]["test_top1"]) - f["after_top1"])
     out("| %s | <= %.1f | %.2f | %s |" % (label, t, d, "yes" if d <= t else "**no**"))
 out("")
 for i, net in enumerate(nets):
