@@ -106,6 +106,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
     throw UsageError("--activation-il must be ristretto or no-saturation, not '" + act_il + "'");
   so.act_headroom = act_il == "no-saturation";
   so.fl_search = cl.get<bool>("fl-search");
+  if (so.fl_search && so.family != flow::Family::dynamic_fixed && so.family != flow::Family::pow2)
+    throw UsageError("--fl-search applies to dynamic_fixed and to pow2's fixed-point activations, not to " +
+                     std::string(flow::to_string(so.family)));
   if (cl.has("widths")) so.widths = parse_widths(cl.get<std::string>("widths"));
   auto width_opt = [&](const char* name, int* dst) {
     if (!cl.has(name)) return;

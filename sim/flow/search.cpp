@@ -92,6 +92,7 @@ double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r) {
     LayerBits& b = p.layers[u.layer];
     return u.which == 0 ? b.fl_w : u.which == 1 ? b.fl_in : b.fl_out;
   };
+  if (units.empty()) return scorer.score(plan, false);
   r->fl_searched = true;
   Plan start = *plan;
   double best = scorer.score(plan, false);
