@@ -196,25 +196,34 @@ TEST(FlowArch, plan_arch_reads_back_through_the_loader) {
   }
 }
 
+namespace {
+/// kTinyFc as the identity classifier (weights the unit matrix, no bias) of 20 images,
+/// (0.6, 0.4) as class 0 and (0.4, 0.6) as class 1.
+std::unique_ptr<engine::Net> identity_classifier(Data* d) {
+  auto net = make_net(kTinyFc, 10, false);
+  engine::WeightedLayer* ip = net->weighted_layers().at(0);
+  const float w[4] = {1, 0, 0, 1};
+  std::memcpy(ip->weights().data(), w, sizeof w);
+  ip->bias()->data()[0] = ip->bias()->data()[1] = 0;
+  for (int i = 0; i < 20; ++i) {
+    const bool one = i % 2;
+    d->images.push_back(one ? 0.4f : 0.6f);
+    d->images.push_back(one ? 0.6f : 0.4f);
+    d->labels.push_back(one);
+  }
+  d->s = {20, 2, 1, 1, 2, d->images.data(), d->labels.data()};
+  return net;
+}
+}  // namespace
+
 TEST(FlowSearch, category_picks_the_smallest_width_within_the_margin) {
   // Identity classifier of (0.5 + d, 0.5 - d) against its mirror, d = 0.1. Activations
   // (inputs max 0.6: IL 0, FL = bits): at 4 bits 0.6 -> 0.625 and 0.4 -> 0.375 stay apart;
   // at 2 bits both become 0.5, a tie that goes to class 0: half the images are wrong. FC
   // weights 1.0 (IL 1): at 2 bits 1 saturates to 0.5, still a perfect classifier; at 1 bit
   // the only values are -1 and 0: every score is 0.
-  auto net = make_net(kTinyFc, 10, false);
-  engine::WeightedLayer* ip = net->weighted_layers().at(0);
-  const float w[4] = {1, 0, 0, 1};
-  std::memcpy(ip->weights().data(), w, sizeof w);
-  ip->bias()->data()[0] = ip->bias()->data()[1] = 0;
   Data d;
-  for (int i = 0; i < 20; ++i) {
-    const bool one = i % 2;
-    d.images.push_back(one ? 0.4f : 0.6f);
-    d.images.push_back(one ? 0.6f : 0.4f);
-    d.labels.push_back(one);
-  }
-  d.s = {20, 2, 1, 1, 2, d.images.data(), d.labels.data()};
+  auto net = identity_classifier(&d);
   flow::Scorer scorer(*net, flow::analyze_ranges(*net, d.s, 20, 10), d.s, 10, 1);
   flow::SearchOptions o;
   o.margin = 0.01;
@@ -270,19 +279,8 @@ TEST(FlowSearch, fl_search_moves_the_fractional_length_that_separates_the_classe
   // saturate there, a tie that costs half the images. FL 0 (values -2..1) rounds 0.6 to 1 and
   // 0.4 to 0: the classes separate again. The outputs (the inputs passed through) keep their
   // FL: 1 and 0 saturate to 0.25 and 0, still apart.
-  auto net = make_net(kTinyFc, 10, false);
-  engine::WeightedLayer* ip = net->weighted_layers().at(0);
-  const float w[4] = {1, 0, 0, 1};
-  std::memcpy(ip->weights().data(), w, sizeof w);
-  ip->bias()->data()[0] = ip->bias()->data()[1] = 0;
   Data d;
-  for (int i = 0; i < 20; ++i) {
-    const bool one = i % 2;
-    d.images.push_back(one ? 0.4f : 0.6f);
-    d.images.push_back(one ? 0.6f : 0.4f);
-    d.labels.push_back(one);
-  }
-  d.s = {20, 2, 1, 1, 2, d.images.data(), d.labels.data()};
+  auto net = identity_classifier(&d);
   flow::Scorer scorer(*net, flow::analyze_ranges(*net, d.s, 20, 10), d.s, 10, 1);
   flow::SearchOptions o;
   o.fixed_conv = 0, o.fixed_fc = 8, o.fixed_act = 2;
