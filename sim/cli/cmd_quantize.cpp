@@ -80,6 +80,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("fl-search", po::bool_switch(),
        "dynamic fixed point: after the widths are chosen, search every group's fractional "
        "length (the rule's FL -2..+3, coordinate descent) on the search set")
+      ("set-fl", po::value<std::string>(),
+       "dynamic fixed point: these groups' fractional lengths, e.g. ip2.outputs=1,conv1.inputs=3 "
+       "(GROUP weights, inputs or outputs); --fl-search leaves them")
       ("widths", po::value<std::string>(), "candidate widths, e.g. 16,8,4,2,1 (default per format)")
       ("bits", po::value<int>(), "no search: every category at this width")
       ("conv-bits", po::value<int>(), "conv weights at this width, not searched (0: float)")
@@ -106,6 +109,18 @@ int cmd_quantize(const std::vector<std::string>& args) {
     throw UsageError("--activation-il must be ristretto or no-saturation, not '" + act_il + "'");
   so.act_headroom = act_il == "no-saturation";
   so.fl_search = cl.get<bool>("fl-search");
+  if (cl.has("set-fl")) {
+    std::stringstream ss(cl.get<std::string>("set-fl"));
+    for (std::string item; std::getline(ss, item, ',');) {
+      try {
+        so.set_fl.push_back(flow::parse_fl_setting(item));
+      } catch (const flow::FlowError& e) {
+        throw UsageError(std::string("--set-fl: ") + e.what());
+      }
+    }
+    if (so.family != flow::Family::dynamic_fixed && so.family != flow::Family::pow2)
+      throw UsageError("--set-fl applies to dynamic_fixed and to pow2's fixed-point activations");
+  }
   if (so.fl_search && so.family != flow::Family::dynamic_fixed && so.family != flow::Family::pow2)
     throw UsageError("--fl-search applies to dynamic_fixed and to pow2's fixed-point activations, not to " +
                      std::string(flow::to_string(so.family)));
@@ -238,7 +253,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
     eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
                                               std::string(flow::to_string(so.family)) +
                                               " --granularity " + gran + " --activation-il " + act_il +
-                                              (so.fl_search ? " --fl-search" : "");
+                                              (so.fl_search ? " --fl-search" : "") +
+                                              (cl.has("set-fl") ? " --set-fl " + cl.get<std::string>("set-fl") : "");
     io::export_onnx(*net, tmp + "/quantized.onnx", eo);
     flow::write_file_atomic(tmp + "/arch.yaml", arch_text);
     flow::write_file_atomic(tmp + "/report.json", flow::report_json(rep));

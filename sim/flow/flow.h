@@ -184,12 +184,25 @@ struct SweepPoint {
   bool ok = false;   ///< within the margin
 };
 
+/// One group's fractional length, given: `layer`'s weights (and bias), inputs or outputs.
+struct FlSetting {
+  std::string layer;
+  int which = 0;  ///< 0 weights (and bias), 1 inputs, 2 outputs
+  int fl = 0;
+};
+/// Parses "LAYER.GROUP=FL" (GROUP weights, inputs or outputs; FL an integer); throws FlowError
+/// naming the text otherwise.
+FlSetting parse_fl_setting(const std::string& text);
+
 struct SearchOptions {
   Family family = Family::dynamic_fixed;
   double margin = 0.01;              ///< allowed top-1 drop (fraction, 0.01 = 1 point)
   std::vector<int> widths;           ///< candidate widths, widest first (empty: per family)
   int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
   bool act_headroom = false;         ///< Plan::act_headroom
+  /// Fractional lengths given by the user (quantize --set-fl ip2.outputs=1): set on the final
+  /// plan (dynamic fixed point, pow2's activations) before the FL search, which leaves them.
+  std::vector<FlSetting> set_fl;
   /// Dynamic fixed point (and pow2's fixed activations): after the widths are chosen, search
   /// every group's fractional length on the search set (refine_fl) before the test check.
   bool fl_search = false;
@@ -231,7 +244,12 @@ SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const Sea
 /// change is kept when it raises top-1 on the search set. Rounds repeat until one changes
 /// nothing (at most 3). Appends one note per group whose FL moved; returns the search-set
 /// top-1 of the refined plan.
-double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r);
+double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<FlSetting>& fixed = {});
+/// Sets the given fractional lengths in the plan (as shifts on the range rule; one note each);
+/// throws FlowError for a layer that is not in the ranges or a group that is float or not
+/// fixed point in the plan.
+void apply_fl_settings(const std::vector<LayerRange>& ranges, const std::vector<FlSetting>& set,
+                       Plan* plan, SearchResult* r);
 
 /// Category widths given by the user for all three categories: score them, no search.
 SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);

@@ -4,6 +4,7 @@
 // test split is backed off one width at a time, and the result says so.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "flow/flow.h"
@@ -51,8 +52,9 @@ template <class Raise>
 void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOptions& o,
                    SearchResult* r, Raise raise) {
   auto search_score = [&] {
+    apply_fl_settings(scorer.ranges(), o.set_fl, &r->plan, r);
     r->quantized_search = scorer.score(&r->plan, true);
-    if (o.fl_search) r->quantized_search = refine_fl(scorer, &r->plan, r);
+    if (o.fl_search) r->quantized_search = refine_fl(scorer, &r->plan, r, o.set_fl);
   };
   search_score();
   r->quantized_test = scorer.score_on(r->plan, test);
@@ -73,25 +75,83 @@ void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOpti
 
 }  // namespace
 
-double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r) {
-  const std::vector<LayerRange>& ranges = scorer.ranges();
-  // The searchable groups: (layer, which) with which 0 = weights, 1 = inputs, 2 = outputs.
-  struct Unit {
-    std::size_t layer;
-    int which;
-  };
+namespace {
+const char* const kGroupNames[3] = {"weights", "inputs", "outputs"};
+
+/// The groups of a plan whose FL can move: (layer, which), which 0 = weights (dynamic fixed
+/// point only), 1 = inputs, 2 = outputs (fixed-point activations).
+struct Unit {
+  std::size_t layer;
+  int which;
+};
+std::vector<Unit> fl_units(const Plan& plan) {
   std::vector<Unit> units;
-  const bool fixed_acts = plan->family == Family::dynamic_fixed || plan->family == Family::pow2;
-  for (std::size_t i = 0; i < plan->layers.size(); ++i) {
-    const LayerBits& b = plan->layers[i];
-    const int act = plan->family == Family::pow2 && !b.act ? plan->pow2_act_bits : b.act;
-    if (plan->family == Family::dynamic_fixed && b.weights) units.push_back({i, 0});
+  const bool fixed_acts = plan.family == Family::dynamic_fixed || plan.family == Family::pow2;
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    const LayerBits& b = plan.layers[i];
+    const int act = plan.family == Family::pow2 && !b.act ? plan.pow2_act_bits : b.act;
+    if (plan.family == Family::dynamic_fixed && b.weights) units.push_back({i, 0});
     if (fixed_acts && act) units.push_back({i, 1}), units.push_back({i, 2});
   }
-  auto shift = [&](Plan& p, const Unit& u) -> int& {
-    LayerBits& b = p.layers[u.layer];
-    return u.which == 0 ? b.fl_w : u.which == 1 ? b.fl_in : b.fl_out;
-  };
+  return units;
+}
+int& fl_shift(Plan& p, const Unit& u) {
+  LayerBits& b = p.layers[u.layer];
+  return u.which == 0 ? b.fl_w : u.which == 1 ? b.fl_in : b.fl_out;
+}
+const config::NumberSpec& group_spec(const config::Arch& a, const Unit& u) {
+  const config::LayerFormats& f = a.overrides[u.layer].formats;
+  return u.which == 0 ? f.weights : u.which == 1 ? f.activations : f.outputs;
+}
+}  // namespace
+
+FlSetting parse_fl_setting(const std::string& text) {
+  const std::size_t dot = text.rfind('.', text.find('=')), eq = text.find('=');
+  FlSetting s;
+  if (dot != std::string::npos && eq != std::string::npos && dot > 0 && eq > dot) {
+    s.layer = text.substr(0, dot);
+    const std::string group = text.substr(dot + 1, eq - dot - 1), value = text.substr(eq + 1);
+    s.which = -1;
+    for (int w = 0; w < 3; ++w)
+      if (group == kGroupNames[w]) s.which = w;
+    try {
+      std::size_t used = 0;
+      s.fl = std::stoi(value, &used);
+      if (used == value.size() && s.which >= 0 && std::abs(s.fl) <= 64) return s;
+    } catch (const std::exception&) {
+    }
+  }
+  throw FlowError("'" + text + "' is not LAYER.GROUP=FL (GROUP weights, inputs or outputs; FL an integer, e.g. ip2.outputs=1)");
+}
+
+void apply_fl_settings(const std::vector<LayerRange>& ranges, const std::vector<FlSetting>& set,
+                       Plan* plan, SearchResult* r) {
+  if (set.empty()) return;
+  const std::vector<Unit> units = fl_units(*plan);
+  for (const FlSetting& s : set) {
+    const auto l = std::find_if(ranges.begin(), ranges.end(), [&](const LayerRange& x) { return x.name == s.layer; });
+    if (l == ranges.end()) throw FlowError("--set-fl: '" + s.layer + "' is not a weighted layer of the net");
+    const Unit u{std::size_t(l - ranges.begin()), s.which};
+    if (std::none_of(units.begin(), units.end(), [&](const Unit& x) { return x.layer == u.layer && x.which == u.which; }))
+      throw FlowError("--set-fl: " + s.layer + " " + kGroupNames[s.which] + " is not dynamic fixed point in this plan");
+    fl_shift(*plan, u) = 0;
+    const config::NumberSpec rule = group_spec(plan_arch(*plan, ranges, "rule", 1), u);
+    fl_shift(*plan, u) = s.fl - rule.quantizer.format.fl;
+    const std::string note = "FL given: " + s.layer + " " + kGroupNames[s.which] + " " + spec_string(rule) +
+                             " -> " + spec_string(group_spec(plan_arch(*plan, ranges, "set", 1), u));
+    if (std::find(r->notes.begin(), r->notes.end(), note) == r->notes.end()) r->notes.push_back(note);
+  }
+}
+
+double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<FlSetting>& fixed) {
+  const std::vector<LayerRange>& ranges = scorer.ranges();
+  std::vector<Unit> units;
+  for (const Unit& u : fl_units(*plan))
+    if (std::none_of(fixed.begin(), fixed.end(), [&](const FlSetting& s) {
+          return s.which == u.which && s.layer == ranges[u.layer].name;
+        }))
+      units.push_back(u);
+  auto shift = [](Plan& p, const Unit& u) -> int& { return fl_shift(p, u); };
   if (units.empty()) return scorer.score(plan, false);
   r->fl_searched = true;
   Plan start = *plan;
@@ -110,16 +170,11 @@ double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r) {
     }
     if (!changed) break;
   }
-  const char* group[3] = {"weights and bias", "inputs", "outputs"};
   const config::Arch a0 = plan_arch(start, ranges, "start", 1), a1 = plan_arch(*plan, ranges, "refined", 1);
   for (const Unit& u : units) {
     if (shift(*plan, u) == shift(start, u)) continue;
-    auto spec = [&](const config::Arch& a) {
-      const config::LayerFormats& f = a.overrides[u.layer].formats;
-      return spec_string(u.which == 0 ? f.weights : u.which == 1 ? f.activations : f.outputs);
-    };
-    r->notes.push_back("FL search: " + ranges[u.layer].name + " " + group[u.which] + " " + spec(a0) +
-                       " -> " + spec(a1));
+    r->notes.push_back("FL search: " + ranges[u.layer].name + " " + (u.which ? kGroupNames[u.which] : "weights and bias") +
+                       " " + spec_string(group_spec(a0, u)) + " -> " + spec_string(group_spec(a1, u)));
   }
   return best;
 }
@@ -272,8 +327,9 @@ SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const S
   r.baseline_test = scorer.baseline(&test);
   r.plan = category_plan(o.family, ranges, std::max(0, o.fixed_conv), std::max(0, o.fixed_fc),
                          std::max(0, o.fixed_act), o.act_headroom);
+  apply_fl_settings(ranges, o.set_fl, &r.plan, &r);
   r.quantized_search = scorer.score(&r.plan, true);
-  if (o.fl_search) r.quantized_search = refine_fl(scorer, &r.plan, &r);
+  if (o.fl_search) r.quantized_search = refine_fl(scorer, &r.plan, &r, o.set_fl);
   r.quantized_test = scorer.score_on(r.plan, test);
   r.met = r.baseline_test - r.quantized_test <= o.margin;
   if (!r.met)

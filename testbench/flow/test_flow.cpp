@@ -302,6 +302,22 @@ TEST(FlowSearch, fl_search_moves_the_fractional_length_that_separates_the_classe
   const config::Arch a = flow::plan_arch(r.plan, scorer.ranges(), "t", 1);
   EXPECT_EQ(flow::spec_string(config::formats_for(a, "ip").activations), "fixed<2,0>");
   EXPECT_EQ(flow::spec_string(config::formats_for(a, "ip").outputs), "fixed<2,2>");
+  // A given FL is kept: the search leaves ip's inputs at fixed<2,1>, where 0.6 and 0.4 both
+  // round to 0.5 and tie again.
+  o.set_fl = {flow::parse_fl_setting("ip.inputs=1")};
+  const flow::SearchResult g = flow::evaluate_fixed(scorer, d.s, o);
+  EXPECT_EQ(g.plan.layers[0].fl_in, -1);
+  EXPECT_EQ(g.quantized_test, 0.5);
+  ASSERT_FALSE(g.notes.empty());
+  EXPECT_EQ(g.notes[0], "FL given: ip inputs fixed<2,2> -> fixed<2,1>");
+  o.set_fl = {flow::parse_fl_setting("nope.outputs=1")};
+  EXPECT_THROW(flow::evaluate_fixed(scorer, d.s, o), flow::FlowError);
+  for (const char* bad : {"ip.bias=1", "ip.inputs=x", "ip.inputs=1x", "inputs=1", "ip.inputs", ".inputs=2"})
+    EXPECT_THROW(flow::parse_fl_setting(bad), flow::FlowError) << bad;
+  const flow::FlSetting fs = flow::parse_fl_setting("conv.2.weights=-3");  // dots in layer names
+  EXPECT_EQ(fs.layer, "conv.2");
+  EXPECT_EQ(fs.which, 0);
+  EXPECT_EQ(fs.fl, -3);
   // A weight shift moves the bias with the weights (they share a format on the float datapath).
   flow::Plan p = r.plan;
   p.layers[0].fl_w = 1;
