@@ -73,9 +73,6 @@ void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOpti
   r->met = true;
 }
 
-}  // namespace
-
-namespace {
 const char* const kGroupNames[3] = {"weights", "inputs", "outputs"};
 
 /// The groups of a plan whose FL can move: (layer, which), which 0 = weights (dynamic fixed
@@ -151,7 +148,6 @@ double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<
           return s.which == u.which && s.layer == ranges[u.layer].name;
         }))
       units.push_back(u);
-  auto shift = [](Plan& p, const Unit& u) -> int& { return fl_shift(p, u); };
   if (units.empty()) return scorer.score(plan, false);
   r->fl_searched = true;
   Plan start = *plan;
@@ -159,20 +155,20 @@ double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<
   for (int round = 0; round < 3; ++round) {
     bool changed = false;
     for (const Unit& u : units) {
-      const int cur = shift(*plan, u);
+      const int cur = fl_shift(*plan, u);
       Plan trial = *plan;
       for (int d = -2; d <= 3; ++d) {
         if (d == 0) continue;
-        shift(trial, u) = cur + d;
+        fl_shift(trial, u) = cur + d;
         const double t = scorer.score(&trial, false);
-        if (t > best) best = t, shift(*plan, u) = cur + d, changed = true;
+        if (t > best) best = t, fl_shift(*plan, u) = cur + d, changed = true;
       }
     }
     if (!changed) break;
   }
   const config::Arch a0 = plan_arch(start, ranges, "start", 1), a1 = plan_arch(*plan, ranges, "refined", 1);
   for (const Unit& u : units) {
-    if (shift(*plan, u) == shift(start, u)) continue;
+    if (fl_shift(*plan, u) == fl_shift(start, u)) continue;
     r->notes.push_back("FL search: " + ranges[u.layer].name + " " + (u.which ? kGroupNames[u.which] : "weights and bias") +
                        " " + spec_string(group_spec(a0, u)) + " -> " + spec_string(group_spec(a1, u)));
   }
