@@ -228,7 +228,7 @@ out("Made by `scripts/reproduce_thesis.sh%s` with `ristsim quantize` / `ristsim 
 out("")
 
 def base_of(net):
-    for name in ("dfp_search", "fixed8", "fixed16", "minifloat8"):
+    for name in ("dfp_search", "fixed8", "fixed16", "minifloat8", "pow2_4", "dfp_444", "dfp_888"):  # not dfp_422
         r = rep(net, name)
         if r: return r["baseline"]["test_top1"]
     return None
