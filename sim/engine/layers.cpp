@@ -761,14 +761,12 @@ void SoftmaxWithLossLayer::reshape(const Blobs& bottom, const Blobs& top) {
     fail("labels " + bottom[1]->shape_string() + " do not match scores " + b.shape_string());
   top[0]->reshape({1});
   prob_.resize(b.count());
-  if (soft_) soft_prob_.resize(b.count());
 }
 
 void SoftmaxWithLossLayer::set_soft_targets(const float* targets, float weight, float temperature) {
   if (targets && !(weight >= 0 && weight <= 1 && temperature > 0))
     fail("distillation needs a weight in [0, 1] and a positive temperature");
   soft_ = targets, soft_weight_ = weight, temperature_ = temperature;
-  if (soft_) soft_prob_.resize(prob_.size());
 }
 
 void SoftmaxWithLossLayer::forward(const Blobs& bottom, const Blobs& top) {
@@ -788,6 +786,7 @@ void SoftmaxWithLossLayer::forward(const Blobs& bottom, const Blobs& top) {
     }
   if (soft_) {
     // (1 - w) * cross-entropy + w * T^2 * KL(targets || softmax(x / T)).
+    soft_prob_.resize(b.count());
     softmax(b.data(), soft_prob_.data(), outer, C, inner, temperature_);
     double kl = 0;
     for (std::size_t i = 0; i < b.count(); ++i)

@@ -242,9 +242,11 @@ SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const Sea
 /// alone): coordinate descent over every layer's groups (dynamic fixed weights, inputs,
 /// outputs), each tried at FL - 2 .. FL + 3 of its current value with the others held; a
 /// change is kept when it raises top-1 on the search set. Rounds repeat until one changes
-/// nothing (at most 3). Appends one note per group whose FL moved; returns the search-set
-/// top-1 of the refined plan.
-double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<FlSetting>& fixed = {});
+/// nothing (at most 3). `top1` is the plan's search-set top-1 as it comes in (already scored);
+/// groups in `fixed` are left alone. Appends one note per group whose FL moved; returns the
+/// search-set top-1 of the refined plan.
+double refine_fl(Scorer& scorer, Plan* plan, double top1, SearchResult* r,
+                 const std::vector<FlSetting>& fixed = {});
 /// Sets the given fractional lengths in the plan (as shifts on the range rule; one note each);
 /// throws FlowError for a layer that is not in the ranges or a group that is float or not
 /// fixed point in the plan.

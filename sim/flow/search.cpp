@@ -54,7 +54,7 @@ void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOpti
   auto search_score = [&] {
     apply_fl_settings(scorer.ranges(), o.set_fl, &r->plan, r);
     r->quantized_search = scorer.score(&r->plan, true);
-    if (o.fl_search) r->quantized_search = refine_fl(scorer, &r->plan, r, o.set_fl);
+    if (o.fl_search) r->quantized_search = refine_fl(scorer, &r->plan, r->quantized_search, r, o.set_fl);
   };
   search_score();
   r->quantized_test = scorer.score_on(r->plan, test);
@@ -140,7 +140,7 @@ void apply_fl_settings(const std::vector<LayerRange>& ranges, const std::vector<
   }
 }
 
-double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<FlSetting>& fixed) {
+double refine_fl(Scorer& scorer, Plan* plan, double top1, SearchResult* r, const std::vector<FlSetting>& fixed) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   std::vector<Unit> units;
   for (const Unit& u : fl_units(*plan))
@@ -148,10 +148,10 @@ double refine_fl(Scorer& scorer, Plan* plan, SearchResult* r, const std::vector<
           return s.which == u.which && s.layer == ranges[u.layer].name;
         }))
       units.push_back(u);
-  if (units.empty()) return scorer.score(plan, false);
+  if (units.empty()) return top1;
   r->fl_searched = true;
   Plan start = *plan;
-  double best = scorer.score(plan, false);
+  double best = top1;
   for (int round = 0; round < 3; ++round) {
     bool changed = false;
     for (const Unit& u : units) {
@@ -325,7 +325,7 @@ SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const S
                          std::max(0, o.fixed_act), o.act_headroom);
   apply_fl_settings(ranges, o.set_fl, &r.plan, &r);
   r.quantized_search = scorer.score(&r.plan, true);
-  if (o.fl_search) r.quantized_search = refine_fl(scorer, &r.plan, &r, o.set_fl);
+  if (o.fl_search) r.quantized_search = refine_fl(scorer, &r.plan, r.quantized_search, &r, o.set_fl);
   r.quantized_test = scorer.score_on(r.plan, test);
   r.met = r.baseline_test - r.quantized_test <= o.margin;
   if (!r.met)
