@@ -22,6 +22,10 @@ namespace {
 std::string json_escape(const std::string& s) {
   std::string r;
   for (char c : s) {
+    if (c == '\n') {
+      r += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') r += '\\';
     if (static_cast<unsigned char>(c) < 0x20) continue;
     r += c;
@@ -29,12 +33,18 @@ std::string json_escape(const std::string& s) {
   return r;
 }
 
+std::string json_list(const std::vector<std::string>& v) {
+  std::string r = "[";
+  for (size_t i = 0; i < v.size(); ++i) r += (i ? ", \"" : "\"") + json_escape(v[i]) + "\"";
+  return r + "]";
+}
+
 }  // namespace
 
 int cmd_cosim(const std::vector<std::string>& args) {
   CommandLine cl("cosim",
                  "--arch A.yaml [--rtl DIR] [--model W.onnx --layer NAME | --vectors N] [--seed S]\n"
-                 "       [--json] [--vcd FILE]",
+                 "       [--idle-rate R] [--reset-rate R] [--require-coverage] [--json] [--vcd FILE]",
                  "Co-simulates one processing element of the arch: the SystemC cycle model and\n"
                  "the Verilated RTL (DIR, default: generated from the arch) run in lockstep on\n"
                  "the same stimuli, corner-weighted random vectors or a real layer; every output\n"
@@ -43,15 +53,29 @@ int cmd_cosim(const std::vector<std::string>& args) {
                  "the network quantized by the arch (exact datapath; dynamic fixed point ranged\n"
                  "over --calib training images) on test image --image of --data; its results are\n"
                  "also compared with the functional model's own output codes for that image.\n"
+                 "Idle cycles (valid_i low, garbage inputs) fall between elements and between the\n"
+                 "chunks of one element; reset pulses interrupt elements, outputs compared during\n"
+                 "and after them. Coverage (saturation, accumulator overflow, rounding ties, idle\n"
+                 "cycles) is printed; a mode the arch enables that was never exercised is a WARN\n"
+                 "line, a failure with --require-coverage. With --rtl, the dynamic fractional\n"
+                 "lengths are the ones its header records, unless --dynamic-fl says otherwise\n"
+                 "(an RTL generated for another PE is an error, exit 2).\n"
                  "Exit 1 on the first divergence, printed with its layer, output index, cycle,\n"
-                 "port, expected and actual bits. Verilated builds are cached ($RISTSIM_CACHE).");
+                 "port, expected and actual bits, or when the RTL stops the simulation (a failed\n"
+                 "assertion). Verilated builds are cached ($RISTSIM_CACHE).");
   cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
       "rtl", po::value<std::string>(), "RTL directory with files.f (top ristsim_pe, docs/rtl.md)")(
       "vectors", po::value<int>()->default_value(200), "output elements to stream")(
       "seed", po::value<uint64_t>()->default_value(1), "stimulus seed")(
       "stream", po::value<uint64_t>()->default_value(0), "stochastic stream (layer index)")(
-      "dynamic-fl", po::value<std::string>()->default_value("auto"),
-      "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
+      "dynamic-fl", po::value<std::string>(),
+      "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O (default: what\n"
+      "the --rtl header records; arch for --rtl without one; auto for generated RTL)")(
+      "idle-rate", po::value<double>()->default_value(0.1),
+      "probability of an idle cycle before each chunk (0 <= R < 1)")(
+      "reset-rate", po::value<double>()->default_value(0.01),
+      "probability that a reset pulse interrupts an element (0 <= R <= 1)")(
+      "require-coverage", "fail (exit 1) when a mode the arch enables was never exercised")(
       "model", po::value<std::string>(), "trained network (.onnx or weight file) for a real layer")(
       "layer", po::value<std::string>(), "convolution or inner-product layer of --model")(
       "data", po::value<std::string>()->default_value("fashion-mnist"),
@@ -95,7 +119,12 @@ int cmd_cosim(const std::vector<std::string>& args) {
   if (o.vectors < 1) throw UsageError("--vectors must be at least 1");
   o.seed = cl.get<uint64_t>("seed");
   o.stream = cl.get<uint64_t>("stream");
-  o.dynamic_fl = cl.get<std::string>("dynamic-fl");
+  if (cl.has("dynamic-fl")) o.dynamic_fl = cl.get<std::string>("dynamic-fl");
+  o.idle_rate = cl.get<double>("idle-rate");
+  if (!(o.idle_rate >= 0 && o.idle_rate < 1)) throw UsageError("--idle-rate must be in [0, 1)");
+  o.reset_rate = cl.get<double>("reset-rate");
+  if (!(o.reset_rate >= 0 && o.reset_rate <= 1)) throw UsageError("--reset-rate must be in [0, 1]");
+  o.require_coverage = cl.has("require-coverage");
   if (cl.has("vcd")) o.vcd = cl.get<std::string>("vcd");
   if (cl.has("conv")) {
     o.conv = cl.get<std::string>("conv");
@@ -131,7 +160,19 @@ int cmd_cosim(const std::vector<std::string>& args) {
        << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
        << ", \"cover_saturated\": " << r.cover_saturated
        << ", \"cover_acc_ovf\": " << r.cover_acc_ovf << ", \"cover_ties\": " << r.cover_ties
+       << ", \"cover_idle_elements\": " << r.cover_idle_elements
+       << ", \"cover_idle_inside\": " << r.cover_idle_inside
+       << ", \"cover_idle_between\": " << r.cover_idle_between
+       << ", \"cover_resets\": " << r.cover_resets
+       << ", \"cover_reset_cycles\": " << r.cover_reset_cycles
+       << ", \"coverage_warnings\": " << json_list(r.coverage_warnings)
+       << ", \"coverage_notes\": " << json_list(r.coverage_notes)
+       << ", \"coverage_required\": " << (r.coverage_required ? "true" : "false")
+       << ", \"dynamic_fl\": \"" << json_escape(r.dynamic_fl) << "\""
        << ", \"build_s\": " << r.build_seconds << ", \"ok\": " << (r.ok() ? "true" : "false");
+    if (!r.rtl_stop.empty())
+      js << ", \"rtl_stopped\": {\"cycle\": " << r.rtl_stop_cycle << ", \"message\": \""
+         << json_escape(r.rtl_stop) << "\"}";
     if (d.found)
       js << ", \"first_divergence\": {\"layer\": \"" << json_escape(d.layer)
          << "\", \"output_index\": " << d.output_index << ", \"cycle\": " << d.cycle
@@ -141,6 +182,12 @@ int cmd_cosim(const std::vector<std::string>& args) {
     js << "}\n";
     std::cout << js.str();
   } else {
+    if (!r.rtl_stop.empty())
+      std::cout << "RTL STOPPED the simulation"
+                << (r.rtl_stop_cycle ? " in cycle " + std::to_string(r.rtl_stop_cycle)
+                                     : std::string(" while the model was built"))
+                << " (a failed assertion, $fatal, $stop or $finish):\n"
+                << r.rtl_stop << "\n";
     if (d.found) {
       std::cout << "FIRST DIVERGENCE (" << d.against << "): layer " << d.layer << ", output index "
                 << d.output_index << ", cycle " << d.cycle << ", port " << d.port << ": expected "
@@ -148,6 +195,7 @@ int cmd_cosim(const std::vector<std::string>& args) {
                 << cycle::bits_text(d.actual, d.width) << "\n";
     }
     std::printf("arch %s, rtl %s\n", arch.name.c_str(), r.rtl_dir.c_str());
+    if (!r.dynamic_fl.empty()) std::printf("dynamic fractional lengths: %s\n", r.dynamic_fl.c_str());
     if (o.real) {
       const kernels::ConvShape& c = o.real->conv;
       std::printf(
@@ -161,11 +209,7 @@ int cmd_cosim(const std::vector<std::string>& args) {
         "cycles simulated: %llu, vectors: %llu, outputs checked: %llu, mismatches = %llu\n",
         static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.vectors),
         static_cast<unsigned long long>(r.outputs), static_cast<unsigned long long>(r.mismatches));
-    std::printf(
-        "coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
-        static_cast<unsigned long long>(r.cover_saturated),
-        static_cast<unsigned long long>(r.cover_acc_ovf),
-        static_cast<unsigned long long>(r.cover_ties));
+    std::cout << cycle::coverage_text(r);
     std::printf(
         "SystemC model: %.3g cycles/s (lockstep), Verilated RTL: %.3g cycles/s (lockstep)\n",
         r.systemc_cycles_per_s, r.rtl_cycles_per_s);

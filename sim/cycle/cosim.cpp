@@ -1,10 +1,16 @@
 // Lockstep co-simulation of the SystemC PE model and the Verilated RTL (cosim.h).
 #include "cycle/cosim.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <stdexcept>
 
 #include "config/describe.h"
 #include "cycle/pe_model.h"
@@ -25,13 +31,100 @@ std::string bits_text(uint32_t v, int width) {
 namespace {
 
 /// The PE of the co-simulation: a real layer's formats, or the arch's with
-/// the dynamic fractional lengths of options.dynamic_fl.
+/// the dynamic fractional lengths of options.dynamic_fl (resolved).
 rtlgen::PeShape cosim_shape(const config::Arch& arch, const CosimOptions& o) {
   if (o.real) return rtlgen::make_pe_shape(arch, &o.real->formats, "arch");
-  return rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+  return rtlgen::make_pe_shape(arch, nullptr, resolve_dynamic_fl(o));
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream is(path, std::ios::binary);
+  if (!is) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << is.rdbuf();
+  return ss.str();
+}
+
+/// The "// PE: ..." line of a text, or "".
+std::string pe_line_of(const std::string& text) {
+  const std::string tag = "// PE: ";
+  size_t at = text.rfind("\n" + tag, std::string::npos);
+  at = text.compare(0, tag.size(), tag) == 0 ? 0 : (at == std::string::npos ? at : at + 1);
+  if (at == std::string::npos) return "";
+  const size_t end = text.find('\n', at);
+  return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+/// The PE line rtlgen writes for this shape.
+std::string expected_pe_line(const rtlgen::PeShape& shape) {
+  for (const rtlgen::RtlFile& f : rtlgen::generate_pe_rtl(shape, rtlgen::RtlOptions{}))
+    if (f.name == std::string(rtlgen::kPeTop) + ".sv") return pe_line_of(f.text);
+  return "";
+}
+
+/// The fractional length of `group`'s "fixed<B,FL>" in a PE line; false if not fixed.
+bool header_fl(const std::string& line, const std::string& group, int* fl) {
+  const size_t at = line.find(" " + group + " fixed<");
+  int bits = 0;
+  return at != std::string::npos &&
+         std::sscanf(line.c_str() + at + group.size() + 2, "fixed<%d,%d>", &bits, fl) == 2;
 }
 
 }  // namespace
+
+std::string rtl_header_pe_line(const std::string& rtl_dir) {
+  std::istringstream list(slurp(rtl_dir + "/files.f"));
+  std::string name;
+  while (std::getline(list, name)) {
+    if (name.empty() || name[0] == '#') continue;
+    const std::string line = pe_line_of(slurp((std::filesystem::path(rtl_dir) / name).string()));
+    if (!line.empty()) return line;
+  }
+  return "";
+}
+
+std::string resolve_dynamic_fl(const CosimOptions& o, std::string* source) {
+  std::string src, fl;
+  if (!o.dynamic_fl.empty()) {
+    fl = o.dynamic_fl;
+    src = "--dynamic-fl";
+  } else if (!o.rtl_dir.empty()) {
+    const std::string line = rtl_header_pe_line(o.rtl_dir);
+    if (line.empty()) {
+      fl = "arch";
+      src = "the arch: the RTL has no ristsim header";
+    } else {
+      int v[4] = {0, 0, 0, 0};
+      const char* groups[4] = {"activations", "weights", "bias", "outputs"};
+      for (int i = 0; i < 4; ++i) header_fl(line, groups[i], &v[i]);
+      fl = std::to_string(v[0]) + "," + std::to_string(v[1]) + "," + std::to_string(v[2]) + "," +
+           std::to_string(v[3]);
+      src = "the RTL's header";
+    }
+  } else {
+    fl = "auto";
+    src = "generated RTL: every rounding and saturation path reachable";
+  }
+  if (source) *source = src;
+  return fl;
+}
+
+void check_rtl_header(const config::Arch& arch, const CosimOptions& o) {
+  if (o.rtl_dir.empty()) return;
+  const std::string theirs = rtl_header_pe_line(o.rtl_dir);
+  if (theirs.empty()) return;  // hand-written: the port widths are all we can check
+  std::string source;
+  const std::string fl = resolve_dynamic_fl(o, &source);
+  const std::string ours = expected_pe_line(cosim_shape(arch, o));
+  if (theirs == ours) return;
+  const std::string what =
+      o.real ? "layer '" + o.real->name + "' of arch '" + arch.name + "' (its ranged formats)"
+             : "arch '" + arch.name + "' with dynamic fractional lengths " + fl + " (" + source + ")";
+  throw std::invalid_argument("RTL/arch mismatch: the RTL in " + o.rtl_dir +
+                              " was generated for another PE than the one co-simulated:\n  RTL header: " +
+                              theirs + "\n  " + what + ": " + ours +
+                              "\n  (regenerate the RTL, or pass --dynamic-fl A,W,B,O to match it)");
+}
 
 std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::string* rtl_dir) {
   const rtlgen::PeShape shape = cosim_shape(arch, o);
@@ -53,8 +146,70 @@ std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::st
   return rtlgen::build_verilated_pe(dir, shape, !o.vcd.empty(), cache);
 }
 
-CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
+namespace {
+
+/// What the run's coverage means for this PE: the modes the arch enables that
+/// no output exercised become warnings, the ones that cannot occur notes.
+void judge_coverage(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs,
+                    const CosimOptions& o, CosimResult* r) {
+  auto warn = [&](const std::string& s) { r->coverage_warnings.push_back(s); };
+  auto note = [&](const std::string& s) { r->coverage_notes.push_back(s); };
+  const int k = shape.lanes;
+  const long double acc_max = std::ldexp(1.0L, shape.acc_bits - 1 - shape.frac_bits);
+  // Output saturation: possible iff the accumulator reaches beyond the output's range.
+  const double out_max = numeric::max_value(shape.fmt.out.format);
+  if (!(acc_max > out_max))
+    note("output saturation cannot occur: the accumulator's range is within the output's");
+  else if (r->cover_saturated == 0)
+    warn(std::string("no output saturated: the output overflow mode (") +
+         numeric::to_string(shape.fmt.out.overflow) + ") was never exercised");
+  // Accumulator overflow: possible iff the longest element can reach it.
+  size_t longest = 0;
+  for (const DotJob& j : jobs) longest = std::max(longest, j.terms.size());
+  const uint64_t need = acc_overflow_terms(shape);
+  if (need == 0 || longest + 1 < need)  // (the bias adds less than one product)
+    note("accumulator overflow cannot occur: the longest element has " + std::to_string(longest) +
+         " terms, overflowing " + std::to_string(shape.acc_bits) + " bits takes about " +
+         std::to_string(need) + (need > kMaxOverflowChunks * k ? " (too many to stream)" : ""));
+  else if (r->cover_acc_ovf == 0)
+    warn(std::string("the accumulator never overflowed: its overflow mode (") +
+         numeric::to_string(shape.fmt.acc.overflow) + ") was never exercised");
+  // Rounding ties: a rule of the nearest modes, reachable iff the output drops bits.
+  const numeric::Rounding rm = shape.fmt.out.rounding;
+  const bool nearest =
+      rm == numeric::Rounding::nearest_even || rm == numeric::Rounding::nearest_away;
+  const bool drops = shape.fmt.out.format.kind != numeric::FormatKind::fixed ||
+                     shape.frac_bits > shape.fmt.out.format.fl;
+  if (!nearest)
+    note(std::string("rounding ties: the output rounding ") + numeric::to_string(rm) +
+         " has no tie rule");
+  else if (!drops)
+    note("rounding ties cannot occur: the output keeps every fractional bit of the accumulator "
+         "(F = " + std::to_string(shape.frac_bits) + ", output FL = " +
+         std::to_string(shape.fmt.out.format.fl) + ")");
+  else if (r->cover_ties == 0)
+    warn(std::string("no output was a rounding tie: ") + numeric::to_string(rm) +
+         "'s tie rule was never exercised");
+  // valid_i low inside an element.
+  if (o.idle_rate <= 0)
+    note("idle cycles: none requested (idle rate 0)");
+  else if (longest <= static_cast<size_t>(k))
+    note("idle cycles inside elements cannot occur: every element is one chunk");
+  else if (r->cover_idle_elements == 0)
+    warn("no element had an idle cycle between its chunks: valid_i low inside an element was "
+         "never exercised");
+}
+
+}  // namespace
+
+CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
   CosimResult r;
+  CosimOptions o = options;
+  std::string fl_source;
+  o.dynamic_fl = resolve_dynamic_fl(options, &fl_source);
+  if (!o.real) r.dynamic_fl = o.dynamic_fl + " (" + fl_source + ")";
+  r.coverage_required = o.require_coverage;
+  check_rtl_header(arch, o);
   const rtlgen::PeShape shape = cosim_shape(arch, o);
   const uint64_t layer_stream = o.real ? o.real->stream : o.stream;
   const auto t0 = Clock::now();
@@ -62,7 +217,6 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   r.build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   rtlgen::VerilatedPe rtl(r.library, shape, o.vcd);
-  PeHarness model(shape, "pe");
 
   const kernels::ExactLayerSpec spec = exact_spec(shape, layer_stream);
   std::vector<DotJob> jobs;
@@ -93,14 +247,30 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
   }
   std::vector<Golden> gold;
   gold.reserve(jobs.size());
+  kernels::ExactDotTrace trace;
   for (const DotJob& j : jobs) {
-    gold.push_back(golden(spec, j));
+    gold.push_back(golden(spec, j, &trace));
     r.cover_saturated += gold.back().sat;
     r.cover_acc_ovf += gold.back().acc_ovf;
-    r.cover_ties += std::string(j.kind) == "tie";
+    r.cover_ties += is_tie(spec, trace);
   }
-  const PeStream stream = stream_jobs(shape, jobs, layer_stream, o.seed);
+  StreamOptions so;
+  so.idle_rate = o.idle_rate;
+  so.reset_rate = o.reset_rate;
+  const PeStream stream = stream_jobs(shape, jobs, layer_stream, o.seed, so);
   r.vectors = jobs.size();
+  r.cover_idle_elements = stream.idle_elements;
+  r.cover_idle_inside = stream.idle_inside;
+  r.cover_idle_between = stream.idle_between;
+  r.cover_resets = stream.resets;
+  r.cover_reset_cycles = stream.reset_cycles;
+  r.cover_restreamed = stream.restreamed;
+  judge_coverage(shape, jobs, o, &r);
+  if (rtl.stopped()) {  // a parameter assertion fired while the model was built
+    r.rtl_stop = rtl.stop_message();
+    return r;
+  }
+  PeHarness model(shape, "pe");
 
   // The SystemC side's waveform next to the RTL's: FILE.systemc.vcd.
   sc_core::sc_trace_file* tf = nullptr;
@@ -119,8 +289,6 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
     sc_core::sc_trace(tf, model.sat_o, "sat_o");
     sc_core::sc_trace(tf, model.acc_ovf_o, "acc_ovf_o");
   }
-  rtl.reset();
-  model.reset();
   double sc_s = 0, rtl_s = 0;
   uint64_t next_job = 0;  // the job whose result is due next
   auto diverge = [&](uint64_t cycle, const char* port, const char* against, int width,
@@ -148,10 +316,24 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
     sc_s += std::chrono::duration<double>(b - a).count();
     rtl_s += std::chrono::duration<double>(e - b).count();
     ++r.cycles;
+    if (rtl.stopped()) {  // an assertion fired: the RTL's simulation is over
+      r.rtl_stop = rtl.stop_message();
+      r.rtl_stop_cycle = c;
+      break;
+    }
     // Every port, every cycle: the SystemC model is the expectation.
     for (int p = 0; p < 4; ++p) {
       const uint32_t x = rtlgen::output_port(ms, p), y = rtlgen::output_port(mr, p);
       if (x != y) diverge(c, rtlgen::kPeOutputPorts[p], "rtl vs systemc", widths[p], x, y);
+    }
+    if (in.reset) {  // in reset every output is 0 (docs/rtl.md), in both simulators
+      const PeOutputs* sims[2] = {&ms, &mr};
+      const char* names[2] = {"systemc vs reset (all outputs 0)", "rtl vs reset (all outputs 0)"};
+      for (int k = 0; k < 2; ++k)
+        for (int p = 0; p < 4; ++p)
+          if (const uint32_t y = rtlgen::output_port(*sims[k], p); y != 0)
+            diverge(c, rtlgen::kPeOutputPorts[p], names[k], widths[p], 0, y);
+      continue;
     }
     // Streamed results against the golden model.
     if (ms.valid || mr.valid) {
@@ -182,13 +364,35 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& o) {
       ++next_job;
     }
   }
-  if (next_job != gold.size() && !r.first.found) {
+  if (next_job != gold.size() && !r.first.found && r.rtl_stop.empty()) {
     diverge(r.cycles, "valid_o", "systemc vs golden (results missing)", 1, 1, 0);
   }
   if (tf) sc_core::sc_close_vcd_trace_file(tf);
   r.systemc_cycles_per_s = sc_s > 0 ? r.cycles / sc_s : 0;
   r.rtl_cycles_per_s = rtl_s > 0 ? r.cycles / rtl_s : 0;
   return r;
+}
+
+std::string coverage_text(const CosimResult& r) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties; "
+                "idle cycles: %llu inside elements (in %llu elements), %llu between; resets: %llu "
+                "in mid-stream (%llu cycles in reset in all, %llu elements streamed again)\n",
+                static_cast<unsigned long long>(r.cover_saturated),
+                static_cast<unsigned long long>(r.cover_acc_ovf),
+                static_cast<unsigned long long>(r.cover_ties),
+                static_cast<unsigned long long>(r.cover_idle_inside),
+                static_cast<unsigned long long>(r.cover_idle_elements),
+                static_cast<unsigned long long>(r.cover_idle_between),
+                static_cast<unsigned long long>(r.cover_resets),
+                static_cast<unsigned long long>(r.cover_reset_cycles),
+                static_cast<unsigned long long>(r.cover_restreamed));
+  std::string t = buf;
+  for (const std::string& n : r.coverage_notes) t += "coverage note: " + n + "\n";
+  for (const std::string& w : r.coverage_warnings)
+    t += std::string(r.coverage_required ? "COVERAGE FAIL" : "WARN") + " coverage: " + w + "\n";
+  return t;
 }
 
 }  // namespace ristsim::cycle

@@ -344,6 +344,7 @@ PeHarness::PeHarness(const PeShape& shape, const char* name)
 }
 
 void PeHarness::drive(const PeInputs& in) {
+  rst_n.write(!in.reset);
   valid.write(in.valid);
   ChunkTag t;
   t.first = in.first;

@@ -53,7 +53,8 @@ uint32_t zero_code(const Format& f) {
   return 0;
 }
 
-/// Whether the job's final accumulator lies exactly halfway between two output values.
+}  // namespace
+
 bool is_tie(const kernels::ExactLayerSpec& spec, const kernels::ExactDotTrace& t) {
   const int f = kernels::accumulator_frac_bits(spec);
   const double v = std::ldexp(static_cast<double>(t.acc_final), -f);
@@ -67,7 +68,47 @@ bool is_tie(const kernels::ExactLayerSpec& spec, const kernels::ExactDotTrace& t
   return std::isfinite(hi) && (v - lo) == (hi - v);
 }
 
+namespace {
+
+/// The largest product magnitude of one sign (positive: sign > 0) on the
+/// accumulator grid, and the operand codes that give it.
+int64_t extreme_product(const PeShape& shape, const kernels::ExactLayerSpec& spec, int sign,
+                        kernels::ExactTerm* best) {
+  const Format& fa = shape.fmt.act;
+  const Format& fw = shape.fmt.wt;
+  const uint32_t as[2] = {static_cast<uint32_t>(numeric::min_code(fa)),
+                          static_cast<uint32_t>(numeric::max_code(fa))};
+  const uint32_t ws[2] = {static_cast<uint32_t>(numeric::min_code(fw)),
+                          static_cast<uint32_t>(numeric::max_code(fw))};
+  int64_t top = 0;
+  for (uint32_t a : as)
+    for (uint32_t w : ws) {
+      DotJob j;
+      kernels::ExactTerm t;
+      t.act_code = a;
+      t.wt_code = w;
+      j.terms.push_back(t);
+      kernels::ExactDotTrace tr;
+      golden(spec, j, &tr);
+      const int64_t p = tr.aligned.empty() ? 0 : tr.aligned[0] * sign;
+      if (p > top) {
+        top = p;
+        if (best) *best = t;
+      }
+    }
+  return top;
+}
+
 }  // namespace
+
+uint64_t acc_overflow_terms(const PeShape& shape) {
+  const kernels::ExactLayerSpec spec = exact_spec(shape, 0);
+  const int64_t p = std::min(extreme_product(shape, spec, 1, nullptr),
+                             extreme_product(shape, spec, -1, nullptr));
+  if (p <= 0) return 0;
+  const long double need = std::ldexp(1.0L, shape.acc_bits - 1) / static_cast<long double>(p);
+  return static_cast<uint64_t>(std::min(need, 1e18L)) + 1;
+}
 
 std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpec& spec, int count,
                               uint64_t seed) {
@@ -167,6 +208,22 @@ std::vector<DotJob> make_jobs(const PeShape& shape, const kernels::ExactLayerSpe
     }
     jobs.push_back(std::move(j));
   }
+  // Two elements long enough to overflow the accumulator, one per sign, where
+  // that takes at most kMaxOverflowChunks chunks (otherwise the coverage report
+  // says the accumulator cannot overflow in this stimulus).
+  const uint64_t need = acc_overflow_terms(shape);
+  if (count >= 20 && need > 0 && need <= kMaxOverflowChunks * static_cast<uint64_t>(k) - k) {
+    for (int sign : {1, -1}) {
+      kernels::ExactTerm t;
+      extreme_product(shape, spec, sign, &t);
+      DotJob j;
+      j.kind = "acc_overflow";
+      j.terms.assign(static_cast<size_t>(need + static_cast<uint64_t>(k)), t);
+      j.bias = random_finite_code(fb, rng);
+      j.index = rng() % 100000;
+      jobs[static_cast<size_t>(sign > 0 ? count / 3 : 2 * count / 3)] = std::move(j);
+    }
+  }
   return jobs;
 }
 
@@ -230,7 +287,7 @@ OperandActivity operand_activity(const PeShape& shape, const std::vector<DotJob>
 }
 
 PeStream stream_jobs(const PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
-                     uint64_t seed, double idle_probability) {
+                     uint64_t seed, const StreamOptions& opt) {
   std::mt19937_64 rng(seed ^ 0x5eedull);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const int k = shape.lanes;
@@ -253,34 +310,95 @@ PeStream stream_jobs(const PeShape& shape, const std::vector<DotJob>& jobs, uint
     in.stream = stream;
     return in;
   };
-  for (const DotJob& j : jobs) {
-    while (u(rng) < idle_probability) s.cycles.push_back(garbage());
-    s.job_first_cycle.push_back(s.cycles.size());
-    const size_t t = j.terms.size();
-    for (size_t start = 0; start < t || start == 0; start += static_cast<size_t>(k)) {
+  auto reset_pulse = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      PeInputs in = garbage();
+      in.reset = true;
+      in.valid = rng() & 1;  // ignored in reset, like everything else
+      s.cycles.push_back(in);
+      ++s.reset_cycles;
+    }
+  };
+  reset_pulse(2);
+  s.job_first_cycle.assign(jobs.size(), 0);
+  std::vector<uint8_t> interrupted(jobs.size(), 0), idle_inside(jobs.size(), 0);
+  // Jobs whose last chunk went in, with its cycle: their results are due
+  // `latency` - 1 cycles later, unless a reset flushes them first.
+  std::vector<std::pair<size_t, uint64_t>> in_flight;
+  const uint64_t latency = static_cast<uint64_t>(shape.latency());
+  size_t j = 0;
+  while (j < jobs.size()) {
+    const DotJob& job = jobs[j];
+    while (u(rng) < opt.idle_rate) {
+      s.cycles.push_back(garbage());
+      ++s.idle_between;
+    }
+    s.job_first_cycle[j] = s.cycles.size();
+    const size_t t = job.terms.size();
+    const size_t chunks = t == 0 ? 1 : (t + static_cast<size_t>(k) - 1) / static_cast<size_t>(k);
+    size_t interrupt_after = chunks;  // none
+    if (!interrupted[j] && opt.reset_rate > 0 && u(rng) < opt.reset_rate) {
+      interrupted[j] = 1;
+      interrupt_after = static_cast<size_t>(rng() % chunks);
+    }
+    bool had_idle = false;
+    bool restarted = false;
+    for (size_t c = 0; c < chunks; ++c) {
+      if (c > 0)
+        while (u(rng) < opt.idle_rate) {
+          s.cycles.push_back(garbage());
+          ++s.idle_inside;
+          had_idle = true;
+        }
+      const size_t start = c * static_cast<size_t>(k);
       PeInputs in = garbage();
       in.valid = true;
-      in.first = start == 0;
-      in.last = start + static_cast<size_t>(k) >= t;
+      in.first = c == 0;
+      in.last = c + 1 == chunks;
       for (int i = 0; i < k; ++i) {
         const size_t idx = start + static_cast<size_t>(i);
         if (idx < t) {
-          in.act[i] = j.terms[idx].act_code;
-          in.wgt[i] = j.terms[idx].wt_code;
-          in.lane_en[i] = !j.terms[idx].padding;
+          in.act[i] = job.terms[idx].act_code;
+          in.wgt[i] = job.terms[idx].wt_code;
+          in.lane_en[i] = !job.terms[idx].padding;
         } else {
           in.lane_en[i] = 0;  // the last chunk's padding lanes (codes stay garbage)
         }
       }
       if (in.last) {
-        in.bias = j.bias;
-        in.index = j.index;
+        in.bias = job.bias;
+        in.index = job.index;
+        in_flight.emplace_back(j, s.cycles.size());
       }
       s.cycles.push_back(in);
-      if (t == 0) break;
+      if (c == interrupt_after) {
+        // A reset now flushes every result not yet out: stream those again.
+        const uint64_t r = s.cycles.size();
+        reset_pulse(1 + static_cast<int>(rng() & 1));
+        ++s.resets;
+        size_t restart = j;
+        for (const auto& [jj, last_cycle] : in_flight)
+          if (last_cycle + latency - 1 >= r) restart = std::min(restart, jj);
+        in_flight.clear();
+        s.restreamed += j - restart + 1;
+        j = restart;
+        restarted = true;
+        break;
+      }
     }
+    if (restarted) continue;
+    idle_inside[j] = had_idle;
+    // Forget jobs whose results are out.
+    const uint64_t now = s.cycles.size();
+    while (!in_flight.empty() && in_flight.front().second + latency <= now)
+      in_flight.erase(in_flight.begin());
+    ++j;
   }
-  for (int i = 0; i < shape.latency() + 3; ++i) s.cycles.push_back(garbage());
+  for (uint8_t x : idle_inside) s.idle_elements += x;
+  for (uint64_t i = 0; i < latency + 3; ++i) {
+    s.cycles.push_back(garbage());
+    ++s.idle_between;
+  }
   return s;
 }
 

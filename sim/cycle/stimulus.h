@@ -43,7 +43,9 @@ Golden golden(const kernels::ExactLayerSpec& spec, const DotJob& job,
               kernels::ExactDotTrace* trace = nullptr);
 
 /// `count` jobs, corner-weighted, reproducible from `seed`. Operand codes are
-/// always finite (no inf/NaN codes: the PE has no special-value path).
+/// always finite (no inf/NaN codes: the PE has no special-value path). With
+/// 20 jobs or more, two of them (one per sign) are long enough to overflow
+/// the accumulator, when that takes at most kMaxOverflowChunks chunks.
 std::vector<DotJob> make_jobs(const rtlgen::PeShape& shape, const kernels::ExactLayerSpec& spec,
                               int count, uint64_t seed);
 
@@ -58,16 +60,46 @@ std::vector<DotJob> layer_jobs(const kernels::ConvShape& conv, const uint32_t* i
 /// Throws std::invalid_argument.
 kernels::ConvShape parse_conv_shape(const std::string& text);
 
-/// The cycle-by-cycle inputs of a job stream: each job as ceil(T/K) chunks
-/// back to back (first/last marked), random idle cycles between jobs (inputs
-/// then random garbage with valid low), and enough idle cycles at the end to
-/// drain the pipeline. `seed` randomizes idle cycles and garbage.
+/// How a job stream is laid out in time.
+struct StreamOptions {
+  /// Probability of an idle cycle (valid low, every other input random
+  /// garbage) before each chunk: between output elements and between the
+  /// chunks of one element alike; repeated, so idle runs are geometric.
+  double idle_rate = 0.1;
+  /// Probability that a reset pulse (rst_ni low for 1 or 2 cycles) interrupts
+  /// an output element after one of its chunks. The pipeline is flushed; every
+  /// element whose result had not come out is streamed again from its first
+  /// chunk, so each element's result still appears exactly once, in order.
+  double reset_rate = 0.0;
+};
+
+/// The cycle-by-cycle inputs of a job stream: a 2-cycle reset, then each job
+/// as ceil(T/K) chunks (first/last marked) with idle cycles and reset pulses
+/// as StreamOptions says, then enough idle cycles to drain the pipeline.
+/// `seed` randomizes idle cycles, resets and garbage.
 struct PeStream {
   std::vector<rtlgen::PeInputs> cycles;
-  std::vector<uint64_t> job_first_cycle;  ///< the cycle of each job's first chunk
+  std::vector<uint64_t> job_first_cycle;  ///< the cycle of each job's (final) first chunk
+  uint64_t idle_inside = 0;    ///< idle cycles between the chunks of an element
+  uint64_t idle_between = 0;   ///< idle cycles between elements
+  uint64_t idle_elements = 0;  ///< elements with an idle cycle between their chunks
+  uint64_t resets = 0;         ///< reset pulses after the initial reset
+  uint64_t reset_cycles = 0;   ///< cycles with rst_ni low (the initial reset included)
+  uint64_t restreamed = 0;     ///< elements streamed again after a reset flushed them
 };
 PeStream stream_jobs(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
-                     uint64_t seed, double idle_probability = 0.1);
+                     uint64_t seed, const StreamOptions& options = {});
+
+/// Whether a job's final accumulator (its trace) lies exactly halfway between
+/// two output values: a rounding tie of the output conversion.
+bool is_tie(const kernels::ExactLayerSpec& spec, const kernels::ExactDotTrace& trace);
+
+/// Terms needed for one element to overflow the accumulator with the largest
+/// products of one sign (0: the formats have no nonzero product).
+uint64_t acc_overflow_terms(const rtlgen::PeShape& shape);
+/// Chunks of the longest element make_jobs() streams to overflow the
+/// accumulator; beyond that it does not try (the coverage report says so).
+inline constexpr uint64_t kMaxOverflowChunks = 16384;
 
 /// Switching activity of the PE's operand buses (activation and weight codes,
 /// every lane) when `jobs` stream back to back, one chunk of K terms per cycle:

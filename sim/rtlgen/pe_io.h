@@ -13,6 +13,7 @@ namespace ristsim::rtlgen {
 
 /// Inputs sampled at a rising clock edge.
 struct PeInputs {
+  bool reset = false;            ///< rst_ni low this cycle (every register cleared, outputs 0)
   bool valid = false;
   bool first = false;            ///< the chunk starts an output element (acc := chunk sum)
   bool last = false;             ///< the chunk ends it (bias added, output converted)

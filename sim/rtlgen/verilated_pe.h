@@ -17,9 +17,20 @@
 
 namespace ristsim::rtlgen {
 
-/// The C++ wrapper compiled into librtl.so (extern "C" rtl_open, rtl_close,
-/// rtl_reset, rtl_cycle) for the PE of this shape.
+/// Version of the librtl.so interface (rtl_cycle's input words, its return value).
+inline constexpr int kRtlAbiVersion = 2;
+/// The header force-included into every Verilated translation unit.
+inline constexpr const char* kHooksHeader = "ristsim_vl_hooks.h";
+
+/// The C++ wrapper compiled into librtl.so (extern "C" rtl_open, rtl_error,
+/// rtl_close, rtl_reset, rtl_cycle) for the PE of this shape. The Verilated
+/// context runs with fatalOnError(false): a failed assertion, $fatal or $stop
+/// in the RTL ends the simulation (rtl_cycle returns 1, rtl_error() says why)
+/// instead of calling abort().
 std::string verilator_wrapper_source(const PeShape& shape, bool trace);
+/// The text of kHooksHeader: routes Verilator's printing (VL_PRINTF) into the
+/// wrapper, so that assertion messages reach rtl_error(), not stdout.
+std::string verilator_hooks_header();
 
 /// Verilates the RTL in `rtl_dir` (files listed in files.f, top ristsim_pe)
 /// and builds librtl.so under `cache_root`/<hash>. Reuses a cached build of
@@ -46,21 +57,30 @@ class VerilatedPe {
 
   /// Holds rst_ni low for two cycles (outputs then all zero).
   void reset();
-  /// Applies `in`, clocks one rising edge, returns the outputs.
+  /// Applies `in` (rst_ni low if in.reset), clocks one rising edge, returns the
+  /// outputs. Once stopped(), the RTL no longer advances.
   PeOutputs cycle(const PeInputs& in);
   /// The input words of rtl_cycle for `in` (to pre-pack a stimulus).
   void pack(const PeInputs& in, std::vector<uint32_t>* words) const;
   /// One cycle on pre-packed inputs.
   PeOutputs cycle_packed(const uint32_t* words);
+  /// True once the RTL stopped the simulation: a failed assertion (a parameter
+  /// assertion fires when the model is built), $fatal, $stop or $finish.
+  bool stopped() const { return !stop_message_.empty(); }
+  /// What the RTL printed when it stopped (Verilator's messages).
+  const std::string& stop_message() const { return stop_message_; }
 
  private:
   void pack(const PeInputs& in);
+  void poll(int status);
   PeShape shape_;
   void* lib_ = nullptr;
   void* handle_ = nullptr;
   void (*close_)(void*) = nullptr;
-  void (*reset_)(void*) = nullptr;
-  void (*cycle_)(void*, const uint32_t*, uint32_t*) = nullptr;
+  int (*reset_)(void*) = nullptr;
+  int (*cycle_)(void*, const uint32_t*, uint32_t*) = nullptr;
+  const char* (*error_)(void*) = nullptr;
+  std::string stop_message_;
   std::vector<uint32_t> in_words_, out_words_;
 };
 

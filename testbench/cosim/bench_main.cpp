@@ -49,10 +49,12 @@ extern "C" int sc_main(int argc, char** argv) {
   const config::Arch arch = config::load_arch(argv[1]);
   const uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 2000000;
   cycle::CosimOptions o;
-  const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, o.dynamic_fl);
+  const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, cycle::resolve_dynamic_fl(o));
   const kernels::ExactLayerSpec spec = cycle::exact_spec(shape, 0);
   const std::vector<cycle::DotJob> jobs = cycle::make_jobs(shape, spec, 2000, 1);
-  const cycle::PeStream st = cycle::stream_jobs(shape, jobs, 0, 1, 0.0);
+  cycle::StreamOptions so;
+  so.idle_rate = 0;  // back-to-back chunks: the throughput of a busy PE
+  const cycle::PeStream st = cycle::stream_jobs(shape, jobs, 0, 1, so);
   std::printf("arch %s: K = %d lanes, activations %d bits, weights %d bits, latency %d cycles\n",
               arch.name.c_str(), shape.lanes, shape.act_bits, shape.wt_bits, shape.latency());
 

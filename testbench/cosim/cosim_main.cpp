@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
     }
     const cycle::CosimResult r = cycle::run_cosim(arch, o);
     const cycle::Divergence& d = r.first;
+    if (!r.rtl_stop.empty())
+      std::printf("RTL STOPPED (cycle %llu): %s\n",
+                  static_cast<unsigned long long>(r.rtl_stop_cycle), r.rtl_stop.c_str());
     if (d.found)
       std::printf(
           "FIRST DIVERGENCE (%s): layer %s, output index %llu, cycle %llu, port %s: "
@@ -59,11 +62,7 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.vectors),
         static_cast<unsigned long long>(r.outputs), static_cast<unsigned long long>(r.mismatches),
         r.build_seconds);
-    std::printf(
-        "coverage: %llu saturated outputs, %llu accumulator overflows, %llu rounding ties\n",
-        static_cast<unsigned long long>(r.cover_saturated),
-        static_cast<unsigned long long>(r.cover_acc_ovf),
-        static_cast<unsigned long long>(r.cover_ties));
+    std::printf("%s", cycle::coverage_text(r).c_str());
     std::printf("%s\n", r.ok() ? "COSIM PASS" : "COSIM FAIL");
     return r.ok() ? 0 : 1;
   } catch (const std::exception& e) {
