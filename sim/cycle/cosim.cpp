@@ -245,6 +245,11 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
     for (uint32_t& x : b) x = random_finite_code(shape.fmt.bias, rng);
     jobs = layer_jobs(c, in.data(), w.data(), b.data());
   }
+  r.vectors = jobs.size();
+  if (rtl.stopped()) {  // a parameter assertion fired while the model was built: nothing ran
+    r.rtl_stop = rtl.stop_message();
+    return r;
+  }
   std::vector<Golden> gold;
   gold.reserve(jobs.size());
   kernels::ExactDotTrace trace;
@@ -266,10 +271,6 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
   r.cover_reset_cycles = stream.reset_cycles;
   r.cover_restreamed = stream.restreamed;
   judge_coverage(shape, jobs, o, &r);
-  if (rtl.stopped()) {  // a parameter assertion fired while the model was built
-    r.rtl_stop = rtl.stop_message();
-    return r;
-  }
   PeHarness model(shape, "pe");
 
   // The SystemC side's waveform next to the RTL's: FILE.systemc.vcd.

@@ -3,7 +3,10 @@
 // with a driver process feeding back-to-back chunks, and the Verilated RTL
 // clocked in a loop on pre-packed inputs. scripts/bench_cosim.sh runs it.
 //
-//   cosim_bench ARCH.yaml [CYCLES]
+//   cosim_bench ARCH.yaml [CYCLES] [LIBRTL.so]
+//
+// LIBRTL.so: a librtl.so of the same PE built some other way (to measure
+// Verilator or compiler options); default: the one cosim builds and caches.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -43,7 +46,7 @@ SC_MODULE(Driver) {
 
 extern "C" int sc_main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: cosim_bench ARCH.yaml [CYCLES]\n");
+    std::fprintf(stderr, "usage: cosim_bench ARCH.yaml [CYCLES] [LIBRTL.so]\n");
     return 2;
   }
   const config::Arch arch = config::load_arch(argv[1]);
@@ -59,7 +62,7 @@ extern "C" int sc_main(int argc, char** argv) {
               arch.name.c_str(), shape.lanes, shape.act_bits, shape.wt_bits, shape.latency());
 
   // Verilated RTL.
-  const std::string lib = cycle::prepare_rtl(arch, o);
+  const std::string lib = argc > 3 ? std::string(argv[3]) : cycle::prepare_rtl(arch, o);
   rtlgen::VerilatedPe rtl(lib, shape);
   std::vector<std::vector<uint32_t>> packed(st.cycles.size());
   for (size_t i = 0; i < st.cycles.size(); ++i) rtl.pack(st.cycles[i], &packed[i]);
