@@ -42,27 +42,28 @@ std::string json_list(const std::vector<std::string>& v) {
 }  // namespace
 
 int cmd_cosim(const std::vector<std::string>& args) {
-  CommandLine cl("cosim",
-                 "--arch A.yaml [--rtl DIR] [--model W.onnx --layer NAME | --vectors N] [--seed S]\n"
-                 "       [--idle-rate R] [--reset-rate R] [--require-coverage] [--json] [--vcd FILE]",
-                 "Co-simulates one processing element of the arch: the SystemC cycle model and\n"
-                 "the Verilated RTL (DIR, default: generated from the arch) run in lockstep on\n"
-                 "the same stimuli, corner-weighted random vectors or a real layer; every output\n"
-                 "port is compared every cycle and every result against the golden model\n"
-                 "(kernels/reference exact_dot). A real layer (--model, --layer) is layer NAME of\n"
-                 "the network quantized by the arch (exact datapath; dynamic fixed point ranged\n"
-                 "over --calib training images) on test image --image of --data; its results are\n"
-                 "also compared with the functional model's own output codes for that image.\n"
-                 "Idle cycles (valid_i low, garbage inputs) fall between elements and between the\n"
-                 "chunks of one element; reset pulses interrupt elements, outputs compared during\n"
-                 "and after them. Coverage (saturation, accumulator overflow, rounding ties, idle\n"
-                 "cycles) is printed; a mode the arch enables that was never exercised is a WARN\n"
-                 "line, a failure with --require-coverage. With --rtl, the dynamic fractional\n"
-                 "lengths are the ones its header records, unless --dynamic-fl says otherwise\n"
-                 "(an RTL generated for another PE is an error, exit 2).\n"
-                 "Exit 1 on the first divergence, printed with its layer, output index, cycle,\n"
-                 "port, expected and actual bits, or when the RTL stops the simulation (a failed\n"
-                 "assertion). Verilated builds are cached ($RISTSIM_CACHE).");
+  CommandLine cl(
+      "cosim",
+      "--arch A.yaml [--rtl DIR] [--model W.onnx --layer NAME | --vectors N] [--seed S]\n"
+      "       [--idle-rate R] [--reset-rate R] [--require-coverage] [--json] [--vcd FILE]",
+      "Co-simulates one processing element of the arch: the SystemC cycle model and\n"
+      "the Verilated RTL (DIR, default: generated from the arch) run in lockstep on\n"
+      "the same stimuli, corner-weighted random vectors or a real layer; every output\n"
+      "port is compared every cycle and every result against the golden model\n"
+      "(kernels/reference exact_dot). A real layer (--model, --layer) is layer NAME of\n"
+      "the network quantized by the arch (exact datapath; dynamic fixed point ranged\n"
+      "over --calib training images) on test image --image of --data; its results are\n"
+      "also compared with the functional model's own output codes for that image.\n"
+      "Idle cycles (valid_i low, garbage inputs) fall between elements and between the\n"
+      "chunks of one element; reset pulses interrupt elements, outputs compared during\n"
+      "and after them. Coverage (saturation, accumulator overflow, rounding ties, idle\n"
+      "cycles) is printed; a mode the arch enables that was never exercised is a WARN\n"
+      "line, a failure with --require-coverage. With --rtl, the dynamic fractional\n"
+      "lengths are the ones its header records, unless --dynamic-fl says otherwise\n"
+      "(an RTL generated for another PE is an error, exit 2).\n"
+      "Exit 1 on the first divergence, printed with its layer, output index, cycle,\n"
+      "port, expected and actual bits, or when the RTL stops the simulation (a failed\n"
+      "assertion). Verilated builds are cached ($RISTSIM_CACHE).");
   cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
       "rtl", po::value<std::string>(), "RTL directory with files.f (top ristsim_pe, docs/rtl.md)")(
       "vectors", po::value<int>()->default_value(200), "output elements to stream")(
@@ -151,8 +152,8 @@ int cmd_cosim(const std::vector<std::string>& args) {
   if (cl.has("json")) {
     std::ostringstream js;
     js << "{\"arch\": \"" << json_escape(arch.name) << "\", \"rtl\": \"" << json_escape(r.rtl_dir)
-       << "\", \"seed\": " << o.seed << ", \"cycles\": " << r.cycles
-       << ", \"layer\": \"" << json_escape(o.real ? o.real->name : o.layer) << "\""
+       << "\", \"seed\": " << o.seed << ", \"cycles\": " << r.cycles << ", \"layer\": \""
+       << json_escape(o.real ? o.real->name : o.layer) << "\""
        << ", \"vectors\": " << r.vectors << ", \"outputs_checked\": " << r.outputs
        << ", \"functional_checked\": " << r.functional_checked
        << ", \"mismatches\": " << r.mismatches
@@ -195,7 +196,8 @@ int cmd_cosim(const std::vector<std::string>& args) {
                 << cycle::bits_text(d.actual, d.width) << "\n";
     }
     std::printf("arch %s, rtl %s\n", arch.name.c_str(), r.rtl_dir.c_str());
-    if (!r.dynamic_fl.empty()) std::printf("dynamic fractional lengths: %s\n", r.dynamic_fl.c_str());
+    if (!r.dynamic_fl.empty())
+      std::printf("dynamic fractional lengths: %s\n", r.dynamic_fl.c_str());
     if (o.real) {
       const kernels::ConvShape& c = o.real->conv;
       std::printf(

@@ -128,8 +128,14 @@ std::string cosim_json(const config::Arch& arch, const std::string& model, int i
      << ", \"mismatches\": " << r.mismatches
      << ", \"systemc_cycles_per_s\": " << static_cast<uint64_t>(r.systemc_cycles_per_s)
      << ", \"rtl_cycles_per_s\": " << static_cast<uint64_t>(r.rtl_cycles_per_s)
-     << ", \"rtl\": " << engine::json_string(r.rtl_dir) << ", \"ok\": " << (r.ok() ? "true" : "false")
-     << "}\n";
+     << ", \"cover_saturated\": " << r.cover_saturated << ", \"cover_acc_ovf\": " << r.cover_acc_ovf
+     << ", \"cover_ties\": " << r.cover_ties << ", \"cover_idle_elements\": " << r.cover_idle_elements
+     << ", \"cover_resets\": " << r.cover_resets << ", \"coverage_warnings\": [";
+  for (size_t i = 0; i < r.coverage_warnings.size(); ++i)
+    js << (i ? ", " : "") << engine::json_string(r.coverage_warnings[i]);
+  js << "], \"rtl\": " << engine::json_string(r.rtl_dir) << ", \"ok\": " << (r.ok() ? "true" : "false");
+  if (!r.rtl_stop.empty()) js << ", \"rtl_stopped\": " << engine::json_string(r.rtl_stop);
+  js << "}\n";
   return js.str();
 }
 
@@ -243,10 +249,12 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
                 static_cast<unsigned long long>(cr.cycles),
                 static_cast<unsigned long long>(cr.mismatches));
   say(buf);
+  for (const std::string& w : cr.coverage_warnings) say("[cosim]     WARN coverage: " + w);
   const cycle::Divergence& d = cr.first;
   if (!cr.ok()) {
     std::ostringstream m;
     m << "co-simulation of layer " << opt.layer << " failed";
+    if (!cr.rtl_stop.empty()) m << ": the RTL stopped the simulation: " << cr.rtl_stop;
     if (d.found)
       m << ": first divergence (" << d.against << ") at output index " << d.output_index
         << ", cycle " << d.cycle << ", port " << d.port << ": expected "

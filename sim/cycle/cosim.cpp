@@ -118,12 +118,13 @@ void check_rtl_header(const config::Arch& arch, const CosimOptions& o) {
   const std::string ours = expected_pe_line(cosim_shape(arch, o));
   if (theirs == ours) return;
   const std::string what =
-      o.real ? "layer '" + o.real->name + "' of arch '" + arch.name + "' (its ranged formats)"
-             : "arch '" + arch.name + "' with dynamic fractional lengths " + fl + " (" + source + ")";
-  throw std::invalid_argument("RTL/arch mismatch: the RTL in " + o.rtl_dir +
-                              " was generated for another PE than the one co-simulated:\n  RTL header: " +
-                              theirs + "\n  " + what + ": " + ours +
-                              "\n  (regenerate the RTL, or pass --dynamic-fl A,W,B,O to match it)");
+      o.real
+          ? "layer '" + o.real->name + "' of arch '" + arch.name + "' (its ranged formats)"
+          : "arch '" + arch.name + "' with dynamic fractional lengths " + fl + " (" + source + ")";
+  throw std::invalid_argument(
+      "RTL/arch mismatch: the RTL in " + o.rtl_dir +
+      " was generated for another PE than the one co-simulated:\n  RTL header: " + theirs + "\n  " +
+      what + ": " + ours + "\n  (regenerate the RTL, or pass --dynamic-fl A,W,B,O to match it)");
 }
 
 std::string prepare_rtl(const config::Arch& arch, const CosimOptions& o, std::string* rtl_dir) {
@@ -184,9 +185,11 @@ void judge_coverage(const rtlgen::PeShape& shape, const std::vector<DotJob>& job
     note(std::string("rounding ties: the output rounding ") + numeric::to_string(rm) +
          " has no tie rule");
   else if (!drops)
-    note("rounding ties cannot occur: the output keeps every fractional bit of the accumulator "
-         "(F = " + std::to_string(shape.frac_bits) + ", output FL = " +
-         std::to_string(shape.fmt.out.format.fl) + ")");
+    note(
+        "rounding ties cannot occur: the output keeps every fractional bit of the accumulator "
+        "(F = " +
+        std::to_string(shape.frac_bits) +
+        ", output FL = " + std::to_string(shape.fmt.out.format.fl) + ")");
   else if (r->cover_ties == 0)
     warn(std::string("no output was a rounding tie: ") + numeric::to_string(rm) +
          "'s tie rule was never exercised");
@@ -196,8 +199,9 @@ void judge_coverage(const rtlgen::PeShape& shape, const std::vector<DotJob>& job
   else if (longest <= static_cast<size_t>(k))
     note("idle cycles inside elements cannot occur: every element is one chunk");
   else if (r->cover_idle_elements == 0)
-    warn("no element had an idle cycle between its chunks: valid_i low inside an element was "
-         "never exercised");
+    warn(
+        "no element had an idle cycle between its chunks: valid_i low inside an element was "
+        "never exercised");
 }
 
 }  // namespace

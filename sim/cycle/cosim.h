@@ -30,10 +30,10 @@ struct LayerData {
 };
 
 struct CosimOptions {
-  std::string rtl_dir;              ///< RTL to Verilate; empty: generate it from the arch
-  int vectors = 200;                ///< output elements (jobs) to stream
-  uint64_t seed = 1;                ///< stimulus seed
-  uint64_t stream = 0;              ///< stochastic stream (the layer's index)
+  std::string rtl_dir;  ///< RTL to Verilate; empty: generate it from the arch
+  int vectors = 200;    ///< output elements (jobs) to stream
+  uint64_t seed = 1;    ///< stimulus seed
+  uint64_t stream = 0;  ///< stochastic stream (the layer's index)
   /// Fractional lengths of the dynamic fixed-point groups (rtlgen::pe_formats()):
   /// "arch", "auto" or "A,W,B,O"; empty: what the RTL's header says it was
   /// generated for (see resolve_dynamic_fl()).
@@ -68,15 +68,15 @@ struct Divergence {
 };
 
 struct CosimResult {
-  uint64_t cycles = 0;      ///< clock cycles simulated (each simulator)
-  uint64_t vectors = 0;     ///< output elements streamed
-  uint64_t outputs = 0;     ///< results checked against the golden model
+  uint64_t cycles = 0;              ///< clock cycles simulated (each simulator)
+  uint64_t vectors = 0;             ///< output elements streamed
+  uint64_t outputs = 0;             ///< results checked against the golden model
   uint64_t functional_checked = 0;  ///< results also checked against LayerData::functional
-  uint64_t mismatches = 0;  ///< cycles x ports that disagreed, plus golden disagreements
+  uint64_t mismatches = 0;          ///< cycles x ports that disagreed, plus golden disagreements
   // Coverage: how many corners the stimulus reached (golden results and the stream).
-  uint64_t cover_saturated = 0;  ///< outputs the output overflow mode acted on
-  uint64_t cover_acc_ovf = 0;    ///< outputs whose accumulator overflowed
-  uint64_t cover_ties = 0;       ///< outputs exactly halfway between two output values
+  uint64_t cover_saturated = 0;      ///< outputs the output overflow mode acted on
+  uint64_t cover_acc_ovf = 0;        ///< outputs whose accumulator overflowed
+  uint64_t cover_ties = 0;           ///< outputs exactly halfway between two output values
   uint64_t cover_idle_elements = 0;  ///< outputs with an idle cycle between their chunks
   uint64_t cover_idle_inside = 0;    ///< idle cycles between the chunks of an element
   uint64_t cover_idle_between = 0;   ///< idle cycles between elements

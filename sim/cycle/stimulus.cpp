@@ -103,8 +103,8 @@ int64_t extreme_product(const PeShape& shape, const kernels::ExactLayerSpec& spe
 
 uint64_t acc_overflow_terms(const PeShape& shape) {
   const kernels::ExactLayerSpec spec = exact_spec(shape, 0);
-  const int64_t p = std::min(extreme_product(shape, spec, 1, nullptr),
-                             extreme_product(shape, spec, -1, nullptr));
+  const int64_t p =
+      std::min(extreme_product(shape, spec, 1, nullptr), extreme_product(shape, spec, -1, nullptr));
   if (p <= 0) return 0;
   const long double need = std::ldexp(1.0L, shape.acc_bits - 1) / static_cast<long double>(p);
   return static_cast<uint64_t>(std::min(need, 1e18L)) + 1;
@@ -275,8 +275,8 @@ OperandActivity operand_activity(const PeShape& shape, const std::vector<DotJob>
         if (idx >= j.terms.size() || j.terms[idx].padding) continue;  // gated: holds
         const uint32_t x = j.terms[idx].act_code & act_mask, w = j.terms[idx].wt_code & wt_mask;
         if (started)
-          a.toggles += static_cast<uint64_t>(__builtin_popcount(x ^ act[i]) +
-                                             __builtin_popcount(w ^ wt[i]));
+          a.toggles +=
+              static_cast<uint64_t>(__builtin_popcount(x ^ act[i]) + __builtin_popcount(w ^ wt[i]));
         act[i] = x;
         wt[i] = w;
       }

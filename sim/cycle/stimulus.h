@@ -80,12 +80,12 @@ struct StreamOptions {
 struct PeStream {
   std::vector<rtlgen::PeInputs> cycles;
   std::vector<uint64_t> job_first_cycle;  ///< the cycle of each job's (final) first chunk
-  uint64_t idle_inside = 0;    ///< idle cycles between the chunks of an element
-  uint64_t idle_between = 0;   ///< idle cycles between elements
-  uint64_t idle_elements = 0;  ///< elements with an idle cycle between their chunks
-  uint64_t resets = 0;         ///< reset pulses after the initial reset
-  uint64_t reset_cycles = 0;   ///< cycles with rst_ni low (the initial reset included)
-  uint64_t restreamed = 0;     ///< elements streamed again after a reset flushed them
+  uint64_t idle_inside = 0;               ///< idle cycles between the chunks of an element
+  uint64_t idle_between = 0;              ///< idle cycles between elements
+  uint64_t idle_elements = 0;             ///< elements with an idle cycle between their chunks
+  uint64_t resets = 0;                    ///< reset pulses after the initial reset
+  uint64_t reset_cycles = 0;              ///< cycles with rst_ni low (the initial reset included)
+  uint64_t restreamed = 0;                ///< elements streamed again after a reset flushed them
 };
 PeStream stream_jobs(const rtlgen::PeShape& shape, const std::vector<DotJob>& jobs, uint64_t stream,
                      uint64_t seed, const StreamOptions& options = {});

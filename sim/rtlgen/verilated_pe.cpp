@@ -81,8 +81,7 @@ std::string verilator_wrapper_source(const PeShape& s, bool trace) {
     << "#include <string>\n#include \"Vristsim_pe.h\"\n#include \"verilated.h\"\n";
   if (trace) o << "#include \"verilated_vcd_c.h\"\n";
   o << "// Everything Verilator prints (assertion messages, $display, $stop) comes here:\n"
-    << "// verilated.cpp is compiled with VL_PRINTF = ristsim_vl_printf (" << kHooksHeader
-    << ").\n"
+    << "// verilated.cpp is compiled with VL_PRINTF = ristsim_vl_printf (" << kHooksHeader << ").\n"
     << "static std::string g_text;\n"
     << "int ristsim_vl_printf(const char* fmt, ...) {\n"
     << "  char buf[2048]; va_list ap; va_start(ap, fmt);\n"
@@ -246,12 +245,11 @@ std::string build_verilated_pe(const std::string& rtl_dir, const PeShape& shape,
   // verilated.o is the same for every design: ccache, where there is one, compiles it once.
   if (std::string where; run("command -v ccache", &where) == 0) make += " OBJCACHE=ccache";
   if (run(make, &out) != 0) throw std::runtime_error("make of the Verilated model failed:\n" + out);
-  std::string link = "g++ -std=c++17 -shared -fPIC -O2 -include " + quote(hooks) + " -I" +
-                     quote(tmp + "/obj") +
-                     " -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd " +
-                     quote(tmp + "/wrapper.cpp") + " " + quote(tmp + "/obj/Vristsim_pe__ALL.a") +
-                     " " + quote(tmp + "/obj/verilated.o") + " " +
-                     quote(tmp + "/obj/verilated_threads.o");
+  std::string link =
+      "g++ -std=c++17 -shared -fPIC -O2 -include " + quote(hooks) + " -I" + quote(tmp + "/obj") +
+      " -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd " +
+      quote(tmp + "/wrapper.cpp") + " " + quote(tmp + "/obj/Vristsim_pe__ALL.a") + " " +
+      quote(tmp + "/obj/verilated.o") + " " + quote(tmp + "/obj/verilated_threads.o");
   if (trace) link += " " + quote(tmp + "/obj/verilated_vcd_c.o");
   link += " -o " + quote(tmp + "/librtl.so") + " -pthread";
   if (run(link, &out) != 0) throw std::runtime_error("linking librtl.so failed:\n" + out);
