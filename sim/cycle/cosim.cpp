@@ -171,7 +171,8 @@ void judge_coverage(const rtlgen::PeShape& shape, const std::vector<DotJob>& job
   if (need == 0 || longest + 1 < need)  // (the bias adds less than one product)
     note("accumulator overflow cannot occur: the longest element has " + std::to_string(longest) +
          " terms, overflowing " + std::to_string(shape.acc_bits) + " bits takes about " +
-         std::to_string(need) + (need > kMaxOverflowChunks * k ? " (too many to stream)" : ""));
+         std::to_string(need) + " terms" +
+         (need > kMaxOverflowChunks * k ? " (too many to stream)" : ""));
   else if (r->cover_acc_ovf == 0)
     warn(std::string("the accumulator never overflowed: its overflow mode (") +
          numeric::to_string(shape.fmt.acc.overflow) + ") was never exercised");
