@@ -14,7 +14,7 @@ jobs=${RISTSIM_JOBS:-$(nproc)}
 say() { echo "setup: $*" >&2; }
 
 packages=(
-  cmake g++ pkg-config python3
+  cmake g++ pkg-config python3 ccache
   libsystemc-dev verilator yosys
   libyaml-cpp-dev libboost-program-options-dev libgtest-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
