@@ -109,12 +109,13 @@ std::string verilator_wrapper_source(const PeShape& s, bool trace) {
     << "  }\n"
     << "  // One cycle: the falling edge (nothing is sensitive to it: cheap), then the\n"
     << "  // new inputs and the rising edge in one eval().\n"
+    << "  // Simulation time (for $time in messages): 2 units a cycle, the rising edge odd.\n"
     << "  void fall() {\n"
-    << "    top->clk_i = 0; top->eval();\n";
+    << "    ctx->time(time); top->clk_i = 0; top->eval();\n";
   if (trace) o << "    if (vcd) vcd->dump(time);\n";
   o << "  }\n"
     << "  void rise() {\n"
-    << "    top->clk_i = 1; top->eval();\n";
+    << "    ctx->time(time + 1); top->clk_i = 1; top->eval();\n";
   if (trace) o << "    if (vcd) vcd->dump(time + 1);\n";
   o << "    time += 2;\n  }\n};\n}  // namespace\n"
     << "extern \"C\" {\n"
