@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/model_data.h"
 #include "cycle/cosim.h"
+#include "util/output.h"
 
 // libsystemc's main() calls sc_main; ristsim has its own main(), which wins at
 // link time, but the linker still wants the symbol. It is never called.
@@ -96,7 +97,11 @@ int cmd_cosim(const std::vector<std::string>& args) {
   o.seed = cl.get<uint64_t>("seed");
   o.stream = cl.get<uint64_t>("stream");
   o.dynamic_fl = cl.get<std::string>("dynamic-fl");
-  if (cl.has("vcd")) o.vcd = cl.get<std::string>("vcd");
+  if (cl.has("vcd")) {
+    o.vcd = cl.get<std::string>("vcd");
+    util::check_output_file(o.vcd, "--vcd");  // before the run, like every output
+    util::check_output_file(o.vcd + ".systemc.vcd", "--vcd");
+  }
   if (cl.has("conv")) {
     o.conv = cl.get<std::string>("conv");
     o.layer = "conv(" + o.conv + ")";
