@@ -209,11 +209,11 @@ TEST(OutputDir, staged_commit_and_the_rules_for_an_existing_folder) {
   EXPECT_EQ(read(t.root / "empty" / "c.txt"), "c");
 
   // Not committed (the job failed): nothing is left, the previous output is untouched.
+  fs::remove(fs::path(out) / "notes.txt");
   {
     util::OutputDir d(out, util::Existing::replace, "ristsim test");
     util::write_file(d.path("half.txt"), "h");
   }
-  fs::remove(fs::path(out) / "notes.txt");
   EXPECT_EQ(names(out), (std::vector<std::string>{".ristsim-output", "b.txt"}));
   EXPECT_EQ(names(t.root), (std::vector<std::string>{"empty", "q", "user"}));
 
@@ -277,7 +277,6 @@ TEST(OutputDir, sigint_removes_the_staging_folder) {
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::signal(SIGINT, SIG_DFL);
     util::OutputDir d(out, util::Existing::refuse, "t");
     fs::create_directories(d.path("plots"));
     util::write_file(d.path("plots/a.svg"), std::string(5000, 'a'));
