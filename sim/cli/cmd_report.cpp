@@ -235,7 +235,6 @@ int cmd_report(const std::vector<std::string>& args) {
     in.pareto.push_back({arch.name, cost::summarize(in, model).energy_pj, *in.accuracy_quantized});
 
   // Yosys cross-check.
-  const std::string out = cl.get<std::string>("out");
   if (cl.get<bool>("yosys") || cl.has("rtl")) {
     const std::string yosys = cost::find_yosys();
     if (yosys.empty()) {
@@ -244,6 +243,7 @@ int cmd_report(const std::vector<std::string>& args) {
       namespace fs = std::filesystem;
       const fs::path work =
           fs::temp_directory_path() / ("ristsim-report-yosys-" + std::to_string(::getpid()));
+      const int cleanup = util::register_cleanup(work.string());  // also on SIGINT/SIGTERM
       try {
         in.cross_checks = cl.has("rtl")
                               ? cost::cross_check_dir(arch, model, yosys,
@@ -254,6 +254,7 @@ int cmd_report(const std::vector<std::string>& args) {
       }
       std::error_code ec;
       fs::remove_all(work, ec);
+      util::unregister_cleanup(cleanup);
       for (const cost::CrossCheck& c : in.cross_checks)
         if (!c.error.empty())
           std::cerr << "ristsim report: yosys could not synthesize " << c.top << ": " << c.error

@@ -174,6 +174,11 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
     return plots;
   }
   const fs::path dir(dir_c);
+  // Removed on SIGINT/SIGTERM too (the scope below removes it otherwise).
+  struct Cleanup {
+    int slot;
+    ~Cleanup() { util::unregister_cleanup(slot); }
+  } cleanup{util::register_cleanup(dir.string())};
   const std::string node = std::to_string(m.node_nm()) + " nm";
   const std::string term =
       "set encoding utf8\nset terminal svg size 640,400 font 'sans,11' background rgb 'white'\nset "

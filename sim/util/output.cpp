@@ -222,7 +222,7 @@ int remove_stale(const std::string& path) {
     const std::string f = e.path().filename().string();
     std::string_view rest;
     for (const std::string& prefix :
-         {"." + name + ".partial-", "." + name + ".old-", "." + name + ".tmp-", name + ".partial-"})
+         {"." + name + ".partial-", "." + name + ".old-", "." + name + ".tmp-"})
       if (f.size() > prefix.size() && f.compare(0, prefix.size(), prefix) == 0)
         rest = std::string_view(f).substr(prefix.size());
     if (!all_digits(rest) || rest.size() > 9) continue;
@@ -301,6 +301,8 @@ OutputDir::OutputDir(const std::string& path, Existing existing, const std::stri
     : out_(trim_slashes(path)), command_(command), mode_(mode) {
   const std::string what = "--out";
   if (out_.empty()) throw BadOutput(what + ": empty path");
+  if (fs::path(out_).filename() == "." || fs::path(out_).filename() == "..")
+    out_ = fs::weakly_canonical(fs::absolute(out_)).string();  // a name to stage next to
   const fs::path p(out_);
   check_parent(p, what);
   remove_stale(out_);
