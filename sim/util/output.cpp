@@ -404,10 +404,12 @@ void OutputDir::discard_if_new() {
 }
 
 void check_stdout() {
-  std::cout.flush();
+  errno = 0;
+  std::cout.flush();  // synced with stdio: this already flushes stdout, and records the reason
+  int err = errno;
   errno = 0;
   const bool flush_failed = std::fflush(stdout) != 0;
-  const int err = errno;
+  if (!err) err = errno;
   if (flush_failed || std::ferror(stdout) || !std::cout)
     throw WriteError(std::string("standard output: cannot write: ") +
                      (err ? reason(err) : std::string("output error")));
