@@ -221,14 +221,23 @@ int remove_stale(const std::string& path) {
   for (const fs::directory_entry& e : fs::directory_iterator(parent_of(p), ec)) {
     const std::string f = e.path().filename().string();
     std::string_view rest;
+    bool old = false;
     for (const std::string& prefix :
          {"." + name + ".partial-", "." + name + ".old-", "." + name + ".tmp-"})
-      if (f.size() > prefix.size() && f.compare(0, prefix.size(), prefix) == 0)
+      if (f.size() > prefix.size() && f.compare(0, prefix.size(), prefix) == 0) {
         rest = std::string_view(f).substr(prefix.size());
+        old = prefix == "." + name + ".old-";
+      }
     if (!all_digits(rest) || rest.size() > 9) continue;
     const long pid = std::stol(std::string(rest));
     if (pid == static_cast<long>(::getpid()) || pid_alive(pid)) continue;
     std::error_code rec;
+    // A previous output set aside by a commit that was killed before the new one moved in:
+    // it is the output, put it back.
+    if (old && !fs::exists(fs::symlink_status(p, rec)) && ::rename(e.path().c_str(), p.c_str()) == 0) {
+      ++removed;
+      continue;
+    }
     if (fs::remove_all(e.path(), rec) > 0 && !rec) ++removed;
   }
   return removed;

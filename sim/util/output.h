@@ -102,7 +102,8 @@ class OutputDir {
 std::vector<std::string> marked_entries(const std::string& dir);
 
 /// Removes the leftovers of killed runs next to `path`: ".NAME.partial-PID", ".NAME.old-PID"
-/// and ".NAME.tmp-PID" whose PID no longer runs. Returns how many were removed.
+/// and ".NAME.tmp-PID" whose PID no longer runs (an ".old" folder is put back as `path` when
+/// `path` is missing: a commit was killed between its two renames). Returns how many.
 int remove_stale(const std::string& path);
 
 /// True when a process with this id runs (or exists under another user).

@@ -53,8 +53,8 @@ full_disk_train)
   for out in w.onnx w.rstw; do
     mkdir -p "$work/o"
     run 1 100 -- train --model $model --data "$data" --epochs 0 --no-test --out "$work/o/$out"
-    expect "error: .*o/$out: cannot write .*File too large"
     only "$work/o"
+    expect "error: .*o/$out: cannot write .*File too large"
     # An existing model keeps its bytes.
     echo "the previous model" > "$work/o/$out"
     run 1 100 -- train --model $model --data "$data" --epochs 0 --no-test --out "$work/o/$out"
@@ -65,25 +65,25 @@ full_disk_train)
 full_disk_quantize)
   data=$(tiny_data)
   run 1 100 -- quantize --model $model --data "$data" --bits 8 --images 64 --search-images 64 --out "$work/q"
-  expect "error: .*/quantized\.onnx: cannot write .*File too large"
-  only "$work" log tiny ;;
+  only "$work" log tiny
+  expect "error: .*/quantized\.onnx: cannot write .*File too large" ;;
 full_disk_finetune)
   data=$(tiny_data)
   run 1 100 -- finetune --model $model --arch configs/fixed16.yaml --data "$data" --epochs 1 --batch 32 --out "$work/ft"
-  expect "error: .*/ckpt-[0-9]+\.rstw: cannot write .*File too large"
-  only "$work" log tiny ;;
+  only "$work" log tiny
+  expect "error: .*/ckpt-[0-9]+\.rstw: cannot write .*File too large" ;;
 full_disk_rtl)
   run 1 2 -- rtl --arch $arch --out "$work/rtl"
-  expect "error: .*\.sv: cannot write .*File too large"
-  only "$work" log ;;
+  only "$work" log
+  expect "error: .*\.sv: cannot write .*File too large" ;;
 full_disk_report)
   run 1 8 -- report --arch $arch --model $model --accuracy-quantized 0.9 --out "$work/rep"
-  expect "error: .*: cannot write .*File too large"
-  only "$work" log ;;
+  only "$work" log
+  expect "error: .*: cannot write .*File too large" ;;
 full_disk_main_job)  # the arguments of e2e.arch_dynfixed8, whose Verilated PE is cached
   run 1 16 -- --arch $arch --out "$work/main" --limit 300 --calib 300 --layer ip2 --quiet
-  expect "error: .*File too large"
-  only "$work" log ;;
+  only "$work" log
+  expect "error: .*File too large" ;;
 full_disk_stdout)  # cosim --json to a full disk: the result is lost, so the job failed
   ( "$ristsim" cosim --arch $arch --vectors 20 --json > /dev/full ) 2> "$work/log"
   rc=$?

@@ -260,7 +260,7 @@ TEST(OutputDir, leftovers_of_killed_runs_are_removed) {
   ::waitpid(dead, nullptr, 0);
   ASSERT_FALSE(util::pid_alive(dead));
   const std::string d = std::to_string(dead), live = std::to_string(::getppid());
-  for (const std::string& n : {".out.partial-" + d, ".out.old-" + d, ".out.partial-" + live})
+  for (const std::string& n : {".out.partial-" + d, ".out.partial-" + live})
     fs::create_directories(t.root / n / "plots");
   std::ofstream(t.root / (".out.tmp-" + d)) << "half";
   std::ofstream(t.root / (".other.partial-" + d)) << "another output's";
@@ -268,6 +268,17 @@ TEST(OutputDir, leftovers_of_killed_runs_are_removed) {
     util::OutputDir o((t.root / "out").string(), util::Existing::refuse, "t");
   }
   EXPECT_EQ(names(t.root), (std::vector<std::string>{".other.partial-" + d, ".out.partial-" + live}));
+  // A commit killed between setting the previous output aside and moving the new one in: the
+  // previous output is put back, not deleted.
+  fs::create_directories(t.root / (".prev.old-" + d));
+  std::ofstream(t.root / (".prev.old-" + d) / "report.md") << "the previous report";
+  EXPECT_EQ(util::remove_stale((t.root / "prev").string()), 1);
+  EXPECT_EQ(read(t.root / "prev" / "report.md"), "the previous report");
+  // When the new output did move in, the set-aside one is removed.
+  fs::create_directories(t.root / (".prev.old-" + d));
+  EXPECT_EQ(util::remove_stale((t.root / "prev").string()), 1);
+  EXPECT_FALSE(fs::exists(t.root / (".prev.old-" + d)));
+  EXPECT_TRUE(fs::exists(t.root / "prev" / "report.md"));
 }
 
 TEST(OutputDir, sigint_removes_the_staging_folder) {
