@@ -25,9 +25,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string reason(int err) { return std::strerror(err); }
+std::string reason(int err) {
+  return std::strerror(err);
+}
 
-std::string pid_suffix() { return std::to_string(static_cast<long>(::getpid())); }
+std::string pid_suffix() {
+  return std::to_string(static_cast<long>(::getpid()));
+}
 
 /// `path` without trailing slashes (but "/" stays "/").
 std::string trim_slashes(std::string p) {
@@ -41,7 +45,9 @@ fs::path parent_of(const fs::path& p) {
 }
 
 /// `name` next to `p` (in its folder; no "./" for a relative path without one).
-fs::path sibling(const fs::path& p, const std::string& name) { return p.parent_path() / name; }
+fs::path sibling(const fs::path& p, const std::string& name) {
+  return p.parent_path() / name;
+}
 
 void fsync_dir(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -162,9 +168,10 @@ std::vector<std::string> check_ours(const fs::path& dir, const std::string& what
   const std::set<std::string> ours(listed.begin(), listed.end());
   for (const std::string& e : entries)
     if (e != kMarkerName && !ours.count(e))
-      throw BadOutput(what + " '" + dir.string() + "': it holds '" + e +
-                      "', which ristsim did not write; ristsim does not replace the folder: move '" +
-                      e + "' away or choose another folder");
+      throw BadOutput(
+          what + " '" + dir.string() + "': it holds '" + e +
+          "', which ristsim did not write; ristsim does not replace the folder: move '" + e +
+          "' away or choose another folder");
   return entries;
 }
 
@@ -234,7 +241,8 @@ int remove_stale(const std::string& path) {
     std::error_code rec;
     // A previous output set aside by a commit that was killed before the new one moved in:
     // it is the output, put it back.
-    if (old && !fs::exists(fs::symlink_status(p, rec)) && ::rename(e.path().c_str(), p.c_str()) == 0) {
+    if (old && !fs::exists(fs::symlink_status(p, rec)) &&
+        ::rename(e.path().c_str(), p.c_str()) == 0) {
       ++removed;
       continue;
     }
@@ -362,7 +370,9 @@ OutputDir::~OutputDir() {
   unregister_cleanup(slot_);
 }
 
-std::string OutputDir::path(const std::string& name) const { return (fs::path(work_) / name).string(); }
+std::string OutputDir::path(const std::string& name) const {
+  return (fs::path(work_) / name).string();
+}
 
 void OutputDir::commit(const std::vector<std::string>& entries) {
   const fs::path p(out_);

@@ -27,8 +27,9 @@ namespace {
 struct TempDir {
   fs::path root;
   TempDir() {
-    root = fs::temp_directory_path() / ("ristsim_output_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root = fs::temp_directory_path() /
+           ("ristsim_output_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root);
     fs::create_directories(root);
   }
@@ -55,7 +56,9 @@ int with_file_limit(rlim_t limit, const std::function<bool()>& body) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit rl {limit, limit};
+    struct rlimit rl {
+      limit, limit
+    };
     ::setrlimit(RLIMIT_FSIZE, &rl);
     bool ok = false;
     try {
@@ -71,7 +74,8 @@ int with_file_limit(rlim_t limit, const std::function<bool()>& body) {
 
 /// The check of a writer on a full disk: the old file keeps its bytes and the folder holds
 /// nothing else. Returns "" when the writer passed, else what went wrong.
-std::string full_disk_check(const std::function<void(const std::string&, const std::string&)>& writer) {
+std::string full_disk_check(
+    const std::function<void(const std::string&, const std::string&)>& writer) {
   TempDir t;
   const fs::path file = t.root / "w.onnx";
   std::ofstream(file) << "the previous model";
@@ -85,8 +89,10 @@ std::string full_disk_check(const std::function<void(const std::string&, const s
     return false;
   });
   std::string why;
-  if (rc != 0) why += "the write did not fail with an exception (status " + std::to_string(rc) + "); ";
-  if (read(file) != "the previous model") why += "w.onnx was changed (" + std::to_string(fs::file_size(file)) + " bytes); ";
+  if (rc != 0)
+    why += "the write did not fail with an exception (status " + std::to_string(rc) + "); ";
+  if (read(file) != "the previous model")
+    why += "w.onnx was changed (" + std::to_string(fs::file_size(file)) + " bytes); ";
   if (names(t.root) != std::vector<std::string>{"w.onnx"}) why += "something was left next to it; ";
   return why;
 }
@@ -103,7 +109,9 @@ TEST(OutputFile, writes_and_replaces) {
 }
 
 TEST(OutputFile, full_disk_keeps_the_old_file_and_leaves_nothing) {
-  EXPECT_EQ(full_disk_check([](const std::string& p, const std::string& b) { util::write_file(p, b); }), "");
+  EXPECT_EQ(
+      full_disk_check([](const std::string& p, const std::string& b) { util::write_file(p, b); }),
+      "");
   // The message names the file and the OS reason.
   TempDir t;
   const std::string p = (t.root / "w.rstw").string();
@@ -198,7 +206,8 @@ TEST(OutputDir, staged_commit_and_the_rules_for_an_existing_folder) {
   const fs::path user = t.root / "user";
   fs::create_directories(user);
   std::ofstream(user / "precious.txt") << "keep";
-  EXPECT_THROW(util::OutputDir(user.string(), util::Existing::replace, "ristsim test"), util::BadOutput);
+  EXPECT_THROW(util::OutputDir(user.string(), util::Existing::replace, "ristsim test"),
+               util::BadOutput);
   EXPECT_EQ(read(user / "precious.txt"), "keep");
   fs::create_directories(t.root / "empty");
   {
@@ -218,15 +227,18 @@ TEST(OutputDir, staged_commit_and_the_rules_for_an_existing_folder) {
   EXPECT_EQ(names(t.root), (std::vector<std::string>{"empty", "q", "user"}));
 
   // Bad locations, found at once.
-  EXPECT_THROW(util::OutputDir((t.root / "no" / "x").string(), util::Existing::refuse, "t"), util::BadOutput);
-  EXPECT_THROW(util::OutputDir((user / "precious.txt").string(), util::Existing::replace, "t"), util::BadOutput);
+  EXPECT_THROW(util::OutputDir((t.root / "no" / "x").string(), util::Existing::refuse, "t"),
+               util::BadOutput);
+  EXPECT_THROW(util::OutputDir((user / "precious.txt").string(), util::Existing::replace, "t"),
+               util::BadOutput);
 }
 
 TEST(OutputDir, in_place_keeps_a_previous_output_for_resume) {
   TempDir t;
   const std::string out = (t.root / "ft").string();
   {
-    util::OutputDir d(out, util::Existing::refuse, "ristsim finetune", util::OutputDir::Mode::in_place);
+    util::OutputDir d(out, util::Existing::refuse, "ristsim finetune",
+                      util::OutputDir::Mode::in_place);
     EXPECT_TRUE(fs::exists(fs::path(out) / ".ristsim-output"));
     d.commit({"checkpoints", "report.json"});
     fs::create_directories(fs::path(out) / "checkpoints");
@@ -264,10 +276,9 @@ TEST(OutputDir, leftovers_of_killed_runs_are_removed) {
     fs::create_directories(t.root / n / "plots");
   std::ofstream(t.root / (".out.tmp-" + d)) << "half";
   std::ofstream(t.root / (".other.partial-" + d)) << "another output's";
-  {
-    util::OutputDir o((t.root / "out").string(), util::Existing::refuse, "t");
-  }
-  EXPECT_EQ(names(t.root), (std::vector<std::string>{".other.partial-" + d, ".out.partial-" + live}));
+  { util::OutputDir o((t.root / "out").string(), util::Existing::refuse, "t"); }
+  EXPECT_EQ(names(t.root),
+            (std::vector<std::string>{".other.partial-" + d, ".out.partial-" + live}));
   // A commit killed between setting the previous output aside and moving the new one in: the
   // previous output is put back, not deleted.
   fs::create_directories(t.root / (".prev.old-" + d));
