@@ -15,7 +15,7 @@ extra=""
 printf '%-12s %12s %14s %10s %10s  %s\n' arch "area (mm^2)" "energy (uJ)" "pJ/MAC" "TOPS/W" "claims (8-bit mult, lane, bandwidth)"
 for arch in configs/*.yaml; do
   name=$(basename "$arch" .yaml)
-  "$ristsim" report --arch "$arch" --model "$model" --out "$out/$name" $extra > "$out/$name.log" 2>&1 ||
+  "$ristsim" report --arch "$arch" --model "$model" --out "$out/$name" --force $extra > "$out/$name.log" 2>&1 ||
     { echo "$name: failed, see $out/$name.log"; continue; }
   python3 - "$out/$name/report.json" "$name" <<'PY'
 import json, sys

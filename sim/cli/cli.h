@@ -7,7 +7,13 @@
 // CMake picks up cmd_*.cpp by itself.
 //
 // Commands report problems by throwing: UsageError (or any Boost.Program_options
-// error) and config::ConfigError give exit code 2, everything else exit code 1.
+// error), config::ConfigError and util::BadOutput (an output location that cannot be used)
+// give exit code 2, everything else exit code 1 (util::WriteError: a write failed).
+//
+// Outputs (sim/util/output.h): every command checks its output locations before any work
+// (util::check_output_file, util::OutputDir), writes every file through util::write_file and
+// every folder through a util::OutputDir (staged, moved into place at the end), and never
+// replaces a folder ristsim did not write; --force replaces a previous ristsim output.
 // main.cpp does the mapping and prints the message; commands never call exit().
 #pragma once
 

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/model_data.h"
 #include "cycle/cosim.h"
+#include "util/output.h"
 
 // libsystemc's main() calls sc_main; ristsim has its own main(), which wins at
 // link time, but the linker still wants the symbol. It is never called.
@@ -126,7 +127,11 @@ int cmd_cosim(const std::vector<std::string>& args) {
   o.reset_rate = cl.get<double>("reset-rate");
   if (!(o.reset_rate >= 0 && o.reset_rate <= 1)) throw UsageError("--reset-rate must be in [0, 1]");
   o.require_coverage = cl.has("require-coverage");
-  if (cl.has("vcd")) o.vcd = cl.get<std::string>("vcd");
+  if (cl.has("vcd")) {
+    o.vcd = cl.get<std::string>("vcd");
+    util::check_output_file(o.vcd, "--vcd");  // before the run, like every output
+    util::check_output_file(o.vcd + ".systemc.vcd", "--vcd");
+  }
   if (cl.has("conv")) {
     o.conv = cl.get<std::string>("conv");
     o.layer = "conv(" + o.conv + ")";

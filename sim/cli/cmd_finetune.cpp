@@ -7,12 +7,16 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
 #include "config/arch_yaml.h"
+#include "config/describe.h"
 #include "engine/math.h"
 #include "engine/quant.h"
 #include "engine/report.h"
@@ -20,8 +24,16 @@
 #include "flow/finetune.h"
 #include "flow/flow.h"
 #include "io/onnx_export.h"
+#include "util/output.h"
 
 namespace ristsim::cli {
+
+namespace {
+int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::FinetuneConfig& fc,
+                  const std::string& model, const std::string& data,
+                  std::chrono::steady_clock::time_point t0,
+                  const std::function<void(const std::string&)>& say);
+}  // namespace
 
 int cmd_finetune(const std::vector<std::string>& args) {
   CommandLine cl("finetune", "--model DIR/quantized.onnx --data D --out DIR2 [options]",
@@ -65,6 +77,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
        "(the values the scored network uses)")
       ("checkpoint-every", po::value<int64_t>()->default_value(0), "batches between checkpoints within an epoch (0: after each epoch only)")
       ("resume", po::bool_switch(), "continue from DIR2/checkpoints when it holds a checkpoint")
+      ("force", po::bool_switch(), "replace a previous ristsim output in DIR2 (without --resume)")
       ("stop-after", po::value<int>(), "stop after this many checkpoints of this run (to test --resume)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
@@ -103,12 +116,46 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (fc.batch < 1) throw UsageError("--batch must be at least 1");
   if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
   const bool quiet = cl.get<bool>("quiet");
-  auto say = [&](const std::string& s) {
+  const std::function<void(const std::string&)> say = [quiet](const std::string& s) {
     if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);
   };
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
   flow::check_model_file(model);  // before the data: a typo fails fast
+  // The output folder, checked (and created) before any work. In place: the checkpoints in it
+  // must survive a killed run for --resume; the final files are each written atomically.
+  const std::string out = cl.get<std::string>("out");
+  util::OutputDir out_dir(out,
+                          fc.resume                ? util::Existing::reuse
+                          : cl.get<bool>("force") ? util::Existing::replace
+                                                   : util::Existing::refuse,
+                          "ristsim finetune", util::OutputDir::Mode::in_place);
+  out_dir.commit({"checkpoints", "finetuned.onnx", "codes.bin", "arch.yaml", "report.json",
+                  "report.md"});
+  try {
+    return finetune_into(out_dir, cl, fc, model, data, t0, say);
+  } catch (...) {
+    // A failed run that left no checkpoint to resume from leaves no folder either.
+    if (!std::filesystem::exists(out + "/checkpoints/state.txt")) out_dir.discard_if_new();
+    throw;
+  }
+}
+
+namespace {
+
+/// The hash of a file's bytes: what a resume checks of --model and --teacher.
+std::string file_hash(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return config::hex64(config::fnv1a64(bytes)) + " (" + std::to_string(bytes.size()) + " bytes)";
+}
+
+int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::FinetuneConfig& fc,
+                  const std::string& model, const std::string& data,
+                  std::chrono::steady_clock::time_point t0,
+                  const std::function<void(const std::string&)>& say) {
+  const std::string& out = out_dir.out();
+  const std::string tw = cl.get<std::string>("train-weights");
   const std::map<std::string, std::string> meta = flow::model_metadata(model);
   // Default learning rate: a tenth of the baseline's final one when the model records it.
   std::string lr_source;
@@ -160,8 +207,11 @@ int cmd_finetune(const std::vector<std::string>& args) {
     engine::detach_quantization(*net);
   }
 
-  const std::string out = cl.get<std::string>("out");
-  std::filesystem::create_directories(out);
+  fc.identity = {{"--model", file_hash(model)},
+                 {"--data", train_set.source + " (" + std::to_string(train_set.n) + " images " +
+                                std::to_string(train_set.c) + "x" + std::to_string(train_set.h) +
+                                "x" + std::to_string(train_set.w) + ")"}};
+  if (teacher) fc.identity.push_back({"--teacher", file_hash(cl.get<std::string>("teacher"))});
   fc.checkpoint_dir = out + "/checkpoints";
   say("fine-tuning " + net->spec().name + " (" + arch.name + ") on " + train_set.source + ": " +
       std::to_string(fc.epochs) + " epochs, training activations " + engine::to_string(fc.activations) +
@@ -186,9 +236,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   const std::string arch_text = flow::arch_yaml(arch, "Formats of " + out + "/finetuned.onnx (ristsim finetune).");
   eo.metadata["ristsim.arch"] = arch_text;
   eo.metadata["ristsim.finetuned_top1"] = std::to_string(r.after_top1);
-  const std::string tmp_onnx = out + "/finetuned.partial.onnx";
-  io::export_onnx(*net, tmp_onnx, eo);
-  std::filesystem::rename(tmp_onnx, out + "/finetuned.onnx");
+  io::export_onnx(*net, out + "/finetuned.onnx", eo);
   const int tensors = flow::write_codes(*net, arch, out + "/codes.bin");
   flow::write_file_atomic(out + "/arch.yaml", arch_text);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -242,5 +290,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
       " tensors), arch.yaml, report.md, report.json}");
   return kExitOk;
 }
+
+}  // namespace
 
 }  // namespace ristsim::cli

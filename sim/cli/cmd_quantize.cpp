@@ -1,8 +1,9 @@
 // `ristsim quantize`: Ristretto's quantization flow (sim/flow): range analysis, formats from
 // the ranges, a bit-width search under an error margin (per category as Ristretto, or per
 // layer), and the outputs: the quantized ONNX model, an arch file with the chosen formats and
-// report.md / report.json. Everything is written to DIR.partial-PID first and renamed to DIR
-// at the end, so a failed run leaves nothing behind.
+// report.md / report.json. DIR is checked before any work and staged (util::OutputDir): a
+// failed or interrupted run leaves nothing behind, and a folder ristsim did not write is never
+// replaced.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include "flow/flow.h"
 #include "flow/report.h"
 #include "io/onnx_export.h"
+#include "util/output.h"
 
 namespace ristsim::cli {
 
@@ -64,7 +66,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
   cl.options()
       ("model", po::value<std::string>()->required(), "trained model: .onnx, or an engine weight file")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
-      ("out", po::value<std::string>()->required(), "output directory (replaced when it exists)")
+      ("out", po::value<std::string>()->required(),
+       "output directory (must not exist, be empty, or hold a previous ristsim output with --force)")
+      ("force", po::bool_switch(), "replace a previous ristsim output in --out")
       ("format", po::value<std::string>()->default_value("dynamic_fixed"), "dynamic_fixed, fixed, minifloat or pow2")
       ("error-margin", po::value<double>()->default_value(1.0), "allowed top-1 drop in percentage points")
       ("granularity", po::value<std::string>()->default_value("category"), "category (Ristretto) or layer")
@@ -154,6 +158,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
   flow::check_model_file(model);  // before the data: a typo fails fast
+  const std::string out = cl.get<std::string>("out");
+  util::OutputDir out_dir(out, cl.get<bool>("force") ? util::Existing::replace : util::Existing::refuse,
+                          "ristsim quantize");
   const io::Dataset train_set = io::load_dataset(data, true);
   const io::Dataset test_set = io::load_dataset(data, false);
   engine::NetOptions no;
@@ -237,9 +244,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   // The arch must parse back: the same loader users run it through.
   config::parse_arch(arch_text, "arch.yaml (generated)");
 
-  const std::string out = cl.get<std::string>("out");
-  const std::string tmp = flow::make_temp_dir(out);
-  try {
+  {
     engine::detach_quantization(*net);
     engine::attach_arch(*net, rep.arch);
     io::ExportOptions eo;
@@ -255,15 +260,11 @@ int cmd_quantize(const std::vector<std::string>& args) {
                                               " --granularity " + gran + " --activation-il " + act_il +
                                               (so.fl_search ? " --fl-search" : "") +
                                               (cl.has("set-fl") ? " --set-fl " + cl.get<std::string>("set-fl") : "");
-    io::export_onnx(*net, tmp + "/quantized.onnx", eo);
-    flow::write_file_atomic(tmp + "/arch.yaml", arch_text);
-    flow::write_file_atomic(tmp + "/report.json", flow::report_json(rep));
-    flow::write_file_atomic(tmp + "/report.md", flow::report_md(rep));
-    flow::publish_dir(tmp, out);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove_all(tmp, ec);
-    throw;
+    io::export_onnx(*net, out_dir.path("quantized.onnx"), eo);
+    util::write_file(out_dir.path("arch.yaml"), arch_text);
+    util::write_file(out_dir.path("report.json"), flow::report_json(rep));
+    util::write_file(out_dir.path("report.md"), flow::report_md(rep));
+    out_dir.commit();
   }
   say(summary);
   for (const std::string& n : res.notes) say("note: " + n);

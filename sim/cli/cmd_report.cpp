@@ -24,6 +24,7 @@
 #include "engine/train.h"
 #include "engine/weights_io.h"
 #include "io/dataset.h"
+#include "util/output.h"
 
 namespace ristsim::cli {
 
@@ -103,7 +104,9 @@ int cmd_report(const std::vector<std::string>& args) {
       "weights", po::value<std::string>(), "weight file for a .yaml --model")(
       "data", po::value<std::string>(),
       "data set (fashion-mnist, or a directory): measure accuracy")(
-      "out", po::value<std::string>()->default_value("out"), "output directory (created)")(
+      "out", po::value<std::string>()->default_value("out"),
+      "output directory (created; a previous ristsim output is replaced only with --force)")(
+      "force", po::bool_switch(), "replace a previous ristsim output in --out")(
       "tech", po::value<std::string>(), "technology table (default: the arch's technology.table)")(
       "sram-kib", po::value<double>(), "on-chip buffer size in KiB (default: the table's)")(
       "dram", po::value<std::string>(), "DRAM type of the table (default: the table's)")(
@@ -130,6 +133,10 @@ int cmd_report(const std::vector<std::string>& args) {
   if (!cl.parse(args)) return kExitOk;
 
   const config::Arch arch = load_arch(cl.get<std::string>("arch"));
+  // Checked before any work; staged: a failed run leaves nothing.
+  util::OutputDir out_dir(cl.get<std::string>("out"),
+                          cl.get<bool>("force") ? util::Existing::replace : util::Existing::refuse,
+                          "ristsim report");
   const cost::TechModel model = [&] {
     try {
       return cost::tech_model_for(arch, cl.has("tech") ? cl.get<std::string>("tech") : "");
@@ -228,7 +235,6 @@ int cmd_report(const std::vector<std::string>& args) {
     in.pareto.push_back({arch.name, cost::summarize(in, model).energy_pj, *in.accuracy_quantized});
 
   // Yosys cross-check.
-  const std::string out = cl.get<std::string>("out");
   if (cl.get<bool>("yosys") || cl.has("rtl")) {
     const std::string yosys = cost::find_yosys();
     if (yosys.empty()) {
@@ -237,6 +243,7 @@ int cmd_report(const std::vector<std::string>& args) {
       namespace fs = std::filesystem;
       const fs::path work =
           fs::temp_directory_path() / ("ristsim-report-yosys-" + std::to_string(::getpid()));
+      const int cleanup = util::register_cleanup(work.string());  // also on SIGINT/SIGTERM
       try {
         in.cross_checks = cl.has("rtl")
                               ? cost::cross_check_dir(arch, model, yosys,
@@ -247,6 +254,7 @@ int cmd_report(const std::vector<std::string>& args) {
       }
       std::error_code ec;
       fs::remove_all(work, ec);
+      util::unregister_cleanup(cleanup);
       for (const cost::CrossCheck& c : in.cross_checks)
         if (!c.error.empty())
           std::cerr << "ristsim report: yosys could not synthesize " << c.top << ": " << c.error
@@ -258,7 +266,13 @@ int cmd_report(const std::vector<std::string>& args) {
     }
   }
 
-  const cost::ReportFiles files = cost::write_report(in, model, out);
+  const std::string staged = out_dir.dir();
+  cost::ReportFiles files = cost::write_report(in, model, staged);
+  out_dir.commit();
+  // The paths the user sees: in --out, not in the staging folder.
+  auto final_path = [&](std::string& p) { p = out_dir.out() + p.substr(staged.size()); };
+  final_path(files.md), final_path(files.html), final_path(files.json);
+  for (std::string& p : files.plots) final_path(p);
   const cost::Summary s = cost::summarize(in, model);
   std::printf(
       "%s on %s at %d nm, %.0f MHz: %.4g mm^2 logic (%.4g GE), %.4g uJ per inference "

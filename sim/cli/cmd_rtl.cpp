@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "rtlgen/rtlgen.h"
+#include "util/output.h"
 
 namespace ristsim::cli {
 
@@ -18,7 +19,9 @@ int cmd_rtl(const std::vector<std::string>& args) {
                  "deterministic and its headers record the arch and the hash of its file.\n"
                  "The port interface is documented in docs/rtl.md.");
   cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
-      "out", po::value<std::string>()->required(), "output directory (created)")(
+      "out", po::value<std::string>()->required(),
+      "output directory (created; a previous ristsim output is replaced only with --force)")(
+      "force", "replace a previous ristsim output in --out")(
       "dynamic-fl", po::value<std::string>()->default_value("arch"),
       "fractional lengths of dynamic fixed-point groups: arch, auto or A,W,B,O")(
       "lint", "run verilator --lint-only -Wall on the result (exit 1 on warnings)")(
@@ -26,6 +29,9 @@ int cmd_rtl(const std::vector<std::string>& args) {
       "TESTS ONLY: none, tree_narrow, truncate, no_saturate, drop_lane");
   if (!cl.parse(args)) return kExitOk;
   const config::Arch arch = load_arch(cl.get<std::string>("arch"));
+  const std::string out = cl.get<std::string>("out");
+  util::OutputDir out_dir(out, cl.has("force") ? util::Existing::replace : util::Existing::refuse,
+                          "ristsim rtl");
   rtlgen::PlantedBug bug;
   if (!rtlgen::parse_planted_bug(cl.get<std::string>("plant-bug"), &bug))
     throw UsageError("unknown --plant-bug '" + cl.get<std::string>("plant-bug") + "'");
@@ -35,8 +41,8 @@ int cmd_rtl(const std::vector<std::string>& args) {
   } catch (const rtlgen::Unsupported& e) {
     throw UsageError(e.what());
   }
-  const std::string out = cl.get<std::string>("out");
-  rtlgen::write_rtl(out, files);
+  rtlgen::write_rtl(out_dir.dir(), files);
+  out_dir.commit();
   std::cout << "wrote " << files.size() - 1 << " modules of ristsim_pe for arch '" << arch.name
             << "' to " << out << " (file list: " << out << "/files.f)\n";
   if (cl.has("lint")) {

@@ -19,6 +19,7 @@
 #include "engine/train.h"
 #include "engine/weights_io.h"
 #include "io/dataset.h"
+#include "util/output.h"
 #ifdef RISTSIM_HAVE_ONNX_ENGINE
 #include "io/onnx.h"
 #include "io/onnx_export.h"
@@ -93,6 +94,8 @@ int cmd_train(const std::vector<std::string>& args) {
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (so.base_lr <= 0) throw UsageError("--lr must be positive");
   if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  // Before any work: an --out that cannot be written is found now, not after the training.
+  util::check_output_file(cl.get<std::string>("out"));
 
   const bool quiet = cl.get<bool>("quiet");
   const bool tty = isatty(fileno(stdout)) != 0;

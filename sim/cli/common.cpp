@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "config/arch_yaml.h"
+#include "util/output.h"
 
 #ifndef RISTSIM_VERSION
 #define RISTSIM_VERSION "unknown"
@@ -75,8 +76,13 @@ int run_guarded(const std::string& command, CommandFn fn, const std::vector<std:
   const std::string who = command.empty() ? "ristsim" : "ristsim " + command;
   const std::string help = who + " --help";
   try {
-    return fn(args);
+    const int rc = fn(args);
+    util::check_stdout();  // output lost behind a full disk or a closed pipe: the job failed
+    return rc;
   } catch (const UsageError& e) {
+    std::cerr << who << ": error: " << e.what() << "\n(see '" << help << "')\n";
+    return kExitUsage;
+  } catch (const util::BadOutput& e) {  // an --out that cannot be used: found before any work
     std::cerr << who << ": error: " << e.what() << "\n(see '" << help << "')\n";
     return kExitUsage;
   } catch (const po::error& e) {

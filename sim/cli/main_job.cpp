@@ -11,8 +11,11 @@
 //   5. the area and energy report (DIR/report.md, .html, .json, plots/), the
 //      dynamic compute energy of each layer scaled by the switching activity
 //      of its real operand stream on that image (cycle::operand_activity).
-// Everything is written into a staging folder next to DIR and moved in at the
-// end, so a failed job leaves no partial results.
+// DIR is checked before any work and staged (util::OutputDir): everything is
+// written into ".DIR.partial-PID" next to DIR and moved in at the end, so a failed
+// or interrupted job leaves no partial results (and the next run removes what a
+// killed one left). A folder ristsim did not write is never replaced; a previous
+// output is replaced only with --force.
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +35,7 @@
 #include "cycle/stimulus.h"
 #include "engine/quant.h"
 #include "engine/report.h"
+#include "util/output.h"
 
 namespace ristsim::cli {
 
@@ -58,52 +62,6 @@ std::string resolve_model(const std::string& path, bool is_default) {
   if (fs::exists(p)) return p.string();
 #endif
   return path;
-}
-
-/// The output folder's staging twin: filled by the job, moved into place by
-/// commit(), removed if the job fails before that.
-class Staging {
- public:
-  explicit Staging(const std::string& out) : out_(out) {
-    const fs::path o = fs::absolute(out);
-    dir_ = o.parent_path() / ("." + o.filename().string() + ".partial-" + std::to_string(::getpid()));
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-    fs::create_directories(dir_, ec);
-    if (ec)
-      throw JobError("cannot create output folder '" + out + "' (its staging folder '" +
-                     dir_.string() + "': " + ec.message() + ")");
-  }
-  ~Staging() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string dir() const { return dir_.string(); }
-  /// Moves every staged entry into the output folder (replacing older ones).
-  void commit() {
-    std::error_code ec;
-    fs::create_directories(out_, ec);
-    if (ec) throw JobError("cannot create output folder '" + out_ + "': " + ec.message());
-    for (const fs::directory_entry& e : fs::directory_iterator(dir_)) {
-      const fs::path target = fs::path(out_) / e.path().filename();
-      fs::remove_all(target, ec);
-      fs::rename(e.path(), target, ec);
-      if (ec) throw JobError("cannot move '" + e.path().string() + "' to '" + target.string() +
-                             "': " + ec.message());
-    }
-  }
-
- private:
-  std::string out_;
-  fs::path dir_;
-};
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream os(path);
-  os << text;
-  os.close();
-  if (!os) throw JobError("cannot write '" + path + "'");
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -139,8 +97,8 @@ std::string cosim_json(const config::Arch& arch, const std::string& model, int i
   return js.str();
 }
 
-/// The job itself, on a loaded and validated arch.
-int run_main_job(config::Arch arch, MainJobOptions opt) {
+/// The job itself, on a loaded and validated arch, writing into `stage`.
+int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) {
   using Clock = std::chrono::steady_clock;
   const auto t_job = Clock::now();
   auto say = [&](const std::string& line) {
@@ -171,11 +129,10 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
                      std::to_string(test.n - 1));
   if (!opt.layer.empty()) weighted_layer(*net, opt.layer);
   const std::string net_name = net->spec().name.empty() ? opt.model : net->spec().name;
-  Staging stage(opt.out_dir);
 
   // 1. The arch.
   const std::string arch_text = config::describe(arch);
-  write_text(stage.path("arch.txt"), arch_text);
+  util::write_file(stage.path("arch.txt"), arch_text);
   if (!opt.quiet) std::cout << arch_text;
 
   // 2. Float32.
@@ -239,7 +196,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt) {
   } catch (const std::exception& e) {  // rtlgen::Unsupported, a failed Verilation
     throw JobError(std::string("co-simulation: ") + e.what());
   }
-  write_text(stage.path("cosim.json"), cosim_json(hw_arch, opt.model, opt.image, *co.real, cr));
+  util::write_file(stage.path("cosim.json"), cosim_json(hw_arch, opt.model, opt.image, *co.real, cr));
   const kernels::ConvShape& c = co.real->conv;
   std::snprintf(buf, sizeof buf,
                 "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d: %llu outputs, %llu "
@@ -335,6 +292,7 @@ int main_job(const std::vector<std::string>& args) {
        "training images for the dynamic fixed-point range analysis")
       ("anchor-activity", "dynamic energy at the anchors' activity (random data), not the\n"
        "switching activity measured on the real layers")
+      ("force", "replace a previous ristsim output in DIR")
       ("quiet", po::bool_switch(&opt.quiet), "print only the summary")
       ("version", "print the version and exit");
   // clang-format on
@@ -350,7 +308,9 @@ int main_job(const std::vector<std::string>& args) {
   opt.measured_activity = !cl.has("anchor-activity");
   opt.model = resolve_model(opt.model, cl.vm()["model"].defaulted());
   const config::Arch arch = load_arch(opt.arch_path);
-  return run_main_job(arch, opt);
+  util::OutputDir stage(opt.out_dir, cl.has("force") ? util::Existing::replace : util::Existing::refuse,
+                        "ristsim --arch " + opt.arch_path);
+  return run_main_job(arch, opt, stage);
 }
 
 }  // namespace ristsim::cli

@@ -17,6 +17,7 @@
 #include "config/describe.h"
 #include "cost/json.h"
 #include "rtlgen/pe_shape.h"
+#include "util/output.h"
 
 namespace ristsim::cost {
 
@@ -173,6 +174,11 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
     return plots;
   }
   const fs::path dir(dir_c);
+  // Removed on SIGINT/SIGTERM too (the scope below removes it otherwise).
+  struct Cleanup {
+    int slot;
+    ~Cleanup() { util::unregister_cleanup(slot); }
+  } cleanup{util::register_cleanup(dir.string())};
   const std::string node = std::to_string(m.node_nm()) + " nm";
   const std::string term =
       "set encoding utf8\nset terminal svg size 640,400 font 'sans,11' background rgb 'white'\nset "
@@ -773,28 +779,6 @@ Summary summarize(const ReportInput& in, const TechModel& m) {
   return s;
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const fs::path p(path);
-  const fs::path tmp =
-      p.parent_path() / ("." + p.filename().string() + ".tmp." + std::to_string(getpid()));
-  {
-    std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-    os << text;
-    os.close();
-    if (!os) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error("cannot write " + tmp.string());
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, p, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot rename into " + path + ": " + ec.message());
-  }
-}
-
 ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::string& out_dir) {
   // Everything is computed before the first file is touched.
   const Summary s = summarize(in, m);
@@ -807,35 +791,15 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
 
   std::error_code ec;
   fs::create_directories(fs::path(out_dir) / "plots", ec);
-  if (ec) throw std::runtime_error("cannot create '" + out_dir + "/plots': " + ec.message());
-  // Write every file next to its destination first, then rename them all.
+  if (ec) throw util::WriteError(out_dir + "/plots: cannot create the folder: " + ec.message());
+  // Every file through the one output writer (temporary file, fsync, rename). The commands
+  // write into a staged folder (util::OutputDir), so a failure leaves no partial report.
   std::vector<std::pair<fs::path, std::string>> outputs = {
       {fs::path(out_dir) / "report.md", md},
       {fs::path(out_dir) / "report.html", html},
       {fs::path(out_dir) / "report.json", json}};
   for (const Plot& p : plots) outputs.push_back({fs::path(out_dir) / "plots" / p.file, p.svg});
-  std::vector<fs::path> temps;
-  const std::string suffix = ".tmp." + std::to_string(getpid());
-  try {
-    for (const auto& [path, text] : outputs) {
-      const fs::path tmp = path.parent_path() / ("." + path.filename().string() + suffix);
-      temps.push_back(tmp);
-      std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-      os << text;
-      os.close();
-      if (!os) throw std::runtime_error("cannot write " + tmp.string());
-    }
-  } catch (...) {
-    for (const fs::path& t : temps) fs::remove(t, ec);
-    throw;
-  }
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    fs::rename(temps[i], outputs[i].first, ec);
-    if (ec) {
-      for (size_t k = i; k < temps.size(); ++k) fs::remove(temps[k], ec);
-      throw std::runtime_error("cannot rename into " + outputs[i].first.string());
-    }
-  }
+  for (const auto& [path, text] : outputs) util::write_file(path.string(), text);
   files.md = outputs[0].first.string();
   files.html = outputs[1].first.string();
   files.json = outputs[2].first.string();

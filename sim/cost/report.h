@@ -2,8 +2,9 @@
 // numbers, report.md, report.html (self-contained: CSS and SVG plots inline, no
 // network) and report.json, plus the plots as SVG files under plots/.
 //
-// Every file is built in memory first and then written as a temporary file and
-// renamed into place, so a failed run leaves no partial report.
+// Every file is built in memory first and then written through util::write_file
+// (temporary file, fsync, rename); the commands write into a staged folder
+// (util::OutputDir), so a failed run leaves no partial report.
 #pragma once
 
 #include <cstdint>
@@ -74,11 +75,8 @@ struct ReportFiles {
 };
 
 /// Writes report.md, report.html, report.json and plots/*.svg into `out_dir`
-/// (created if needed). Throws std::runtime_error on failure, leaving no partial
-/// files behind.
+/// (created if needed). Throws util::WriteError on failure; no file is ever half
+/// written (write into a util::OutputDir's staging folder for all-or-nothing).
 ReportFiles write_report(const ReportInput& in, const TechModel& model, const std::string& out_dir);
-
-/// Writes `text` to `path` through a temporary file in the same folder and a rename.
-void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace ristsim::cost

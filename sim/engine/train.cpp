@@ -11,6 +11,7 @@
 #include "engine/layers.h"
 #include "engine/math.h"
 #include "engine/quant.h"
+#include "util/output.h"
 
 namespace ristsim::engine {
 
@@ -72,6 +73,12 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
       throw std::runtime_error("resume: the checkpoint is at epoch " + std::to_string(r->epoch) +
                                ", batch " + std::to_string(r->batch) + ", but an epoch has " +
                                std::to_string(batches) + " batches");
+    // Checked first: within the first epoch another batch size still gives a consistent
+    // iteration count below, but other bits.
+    if (r->batch_size > 0 && r->batch_size != cfg.batch)
+      throw std::runtime_error("resume: the checkpoint was made with batch size " +
+                               std::to_string(r->batch_size) + ", this run has " +
+                               std::to_string(cfg.batch));
     solver.set_state(r->solver);
     if (solver.iter() != int64_t(r->epoch - 1) * batches + r->batch)
       throw std::runtime_error("resume: the checkpoint's solver is at iteration " +
@@ -88,6 +95,7 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
     TrainState s;
     s.epoch = epoch, s.batch = batch, s.rng = batch ? rng.position() : 0, s.loss_sum = loss_sum;
     s.lr = solver.learning_rate(solver.iter());
+    s.batch_size = cfg.batch;
     s.solver = solver.state();
     return s;
   };
@@ -191,7 +199,8 @@ std::vector<EpochResult> train(Net& net, const Samples& data, const Samples* tes
 }
 
 namespace {
-constexpr char kStateMagic[8] = {'R', 'S', 'T', 'T', 'R', 'N', '0', '1'};
+constexpr char kStateMagic[8] = {'R', 'S', 'T', 'T', 'R', 'N', '0', '2'};
+constexpr char kStateMagicV1[8] = {'R', 'S', 'T', 'T', 'R', 'N', '0', '1'};  // no batch_size
 }  // namespace
 
 void save_train_state(const TrainState& s, const std::string& path) {
@@ -204,6 +213,7 @@ void save_train_state(const TrainState& s, const std::string& path) {
   };
   const int32_t epoch = s.epoch;
   put(&epoch, 4), put(&s.batch, 8), put(&s.rng, 8), put(&s.loss_sum, 8), put(&s.lr, 4);
+  put(&s.batch_size, 8);
   put(&s.solver.iter, 8);
   const uint32_t P = static_cast<uint32_t>(s.solver.m.size());
   put(&P, 4);
@@ -211,16 +221,7 @@ void save_train_state(const TrainState& s, const std::string& path) {
     floats(s.solver.m[i]);
     floats(i < s.solver.v.size() ? s.solver.v[i] : std::vector<float>{});
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error(path + ": cannot write the training state");
-    f.write(b.data(), static_cast<std::streamsize>(b.size()));
-    f.flush();
-    if (!f) throw std::runtime_error(path + ": error while writing the training state");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(path + ": cannot move the training state into place");
+  util::write_file(path, b);
 }
 
 TrainState load_train_state(const std::string& path) {
@@ -242,13 +243,15 @@ TrainState load_train_state(const std::string& path) {
     get(v.data(), std::size_t(n) * sizeof(float));
     return v;
   };
-  if (b.size() < 8 || b.compare(0, 8, kStateMagic, 8) != 0)
-    throw std::runtime_error(path + ": not a training state (magic RSTTRN01 missing)");
+  const bool v1 = b.size() >= 8 && b.compare(0, 8, kStateMagicV1, 8) == 0;
+  if (b.size() < 8 || (!v1 && b.compare(0, 8, kStateMagic, 8) != 0))
+    throw std::runtime_error(path + ": not a training state (magic RSTTRN02 missing)");
   at = 8;
   TrainState s;
   int32_t epoch = 0;
   uint32_t P = 0;
   get(&epoch, 4), get(&s.batch, 8), get(&s.rng, 8), get(&s.loss_sum, 8), get(&s.lr, 4);
+  if (!v1) get(&s.batch_size, 8);
   get(&s.solver.iter, 8);
   get(&P, 4);
   s.epoch = epoch;

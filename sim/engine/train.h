@@ -41,12 +41,14 @@ struct TrainState {
   uint64_t rng = 0;     ///< Rng::position() of the epoch's Rng after those batches (batch > 0)
   double loss_sum = 0;  ///< training loss summed over those batches
   float lr = 0;         ///< learning rate of the next update (checked on resume)
+  int64_t batch_size = 0;  ///< images per batch of the run (checked on resume; 0: not recorded)
   SolverState solver;
 };
 
-/// Writes the state to `path` through a temporary file and a rename. Layout, little-endian:
-/// "RSTTRN01", i32 epoch, i64 batch, u64 rng, f64 loss_sum, f32 lr, i64 iter, u32 P, then P
-/// times: u32 n + n f32 (m), u32 n + n f32 (v).
+/// Writes the state to `path` (util::write_file: temporary file, fsync, rename). Layout,
+/// little-endian: "RSTTRN02", i32 epoch, i64 batch, u64 rng, f64 loss_sum, f32 lr,
+/// i64 batch_size, i64 iter, u32 P, then P times: u32 n + n f32 (m), u32 n + n f32 (v).
+/// "RSTTRN01" files (no batch_size) still load, with batch_size 0.
 void save_train_state(const TrainState& s, const std::string& path);
 /// Reads a state written by save_train_state; throws std::runtime_error naming the file and
 /// what is wrong (missing, bad magic, truncated).

@@ -1,6 +1,7 @@
 #include "engine/weights_io.h"
 
 #include "engine/spec.h"
+#include "util/output.h"
 
 #include <cstdint>
 #include <cstring>
@@ -13,9 +14,10 @@ namespace ristsim::engine {
 namespace {
 constexpr char kMagic[8] = {'R', 'S', 'T', 'W', 'G', 'T', '0', '1'};
 
-void put_u32(std::ofstream& f, uint32_t v) {
-  unsigned char b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
-  f.write(reinterpret_cast<char*>(b), 4);
+void put_u32(std::string& f, uint32_t v) {
+  const char b[4] = {char(uint8_t(v)), char(uint8_t(v >> 8)), char(uint8_t(v >> 16)),
+                     char(uint8_t(v >> 24))};
+  f.append(b, 4);
 }
 
 struct Reader {
@@ -42,28 +44,21 @@ bool little_endian() {
 
 void save_weights(Net& net, const std::string& path) {
   if (!little_endian()) throw std::runtime_error("save_weights: big-endian hosts are not supported");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error(path + ": cannot write the weight file");
-    const std::vector<ParamRef> params = net.params();
-    f.write(kMagic, 8);
-    const std::string& desc = net.spec().text;
-    put_u32(f, static_cast<uint32_t>(desc.size()));
-    f.write(desc.data(), static_cast<std::streamsize>(desc.size()));
-    put_u32(f, static_cast<uint32_t>(params.size()));
-    for (const ParamRef& p : params) {
-      put_u32(f, static_cast<uint32_t>(p.name.size()));
-      f.write(p.name.data(), static_cast<std::streamsize>(p.name.size()));
-      const Blob& b = *p.param->blob;
-      put_u32(f, static_cast<uint32_t>(b.num_axes()));
-      for (int s : b.shape()) put_u32(f, static_cast<uint32_t>(s));
-      f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.count() * 4));
-    }
-    if (!f) throw std::runtime_error(path + ": error while writing the weight file");
+  std::string f(kMagic, 8);
+  const std::vector<ParamRef> params = net.params();
+  const std::string& desc = net.spec().text;
+  put_u32(f, static_cast<uint32_t>(desc.size()));
+  f += desc;
+  put_u32(f, static_cast<uint32_t>(params.size()));
+  for (const ParamRef& p : params) {
+    put_u32(f, static_cast<uint32_t>(p.name.size()));
+    f += p.name;
+    const Blob& b = *p.param->blob;
+    put_u32(f, static_cast<uint32_t>(b.num_axes()));
+    for (int s : b.shape()) put_u32(f, static_cast<uint32_t>(s));
+    f.append(reinterpret_cast<const char*>(b.data()), b.count() * 4);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(path + ": cannot move the weight file into place");
+  util::write_file(path, f);  // temporary file, fsync, rename: never a truncated weight file
 }
 
 namespace {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <map>
 #include <sstream>
 
 #include "engine/layers.h"
@@ -12,36 +14,27 @@
 #include "engine/quant.h"
 #include "engine/weights_io.h"
 #include "flow/flow.h"
+#include "config/describe.h"
+#include "util/output.h"
 
 namespace ristsim::flow {
 
 namespace fs = std::filesystem;
 
 void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw FlowError(path + ": cannot write");
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) throw FlowError(path + ": error while writing");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw FlowError(path + ": cannot move into place: " + ec.message());
+  util::write_file(path, text);
 }
 
 namespace {
 
-/// The index of a checkpoint directory, "key value" lines written last: the files it names
-/// are complete.
+/// The index of a checkpoint directory, "key value" lines (the value is the rest of the line),
+/// written last: the files it names are complete. Keys: iter, epoch, batch, weights,
+/// train_state, before_top1, and every setting of run_settings.
 struct Checkpoint {
   int64_t iter = -1;    ///< -1: none
-  uint64_t seed = 0;
-  std::string activations, weight_rounding;
-  int mirror = 0;       ///< absent in indexes written before the option: no flips
-  std::string distill = "none";  ///< "none" or "<weight>,<temperature>" (absent: none)
   std::string weights, train_state;  ///< file names inside the checkpoint directory
+  double before_top1 = -1;           ///< the quantized top-1 before fine-tuning (-1: unknown)
+  std::map<std::string, std::string> settings;
 };
 
 std::string index_path(const std::string& dir) { return dir + "/state.txt"; }
@@ -50,18 +43,22 @@ Checkpoint read_index(const std::string& dir) {
   Checkpoint c;
   std::ifstream f(index_path(dir));
   if (!f) return c;
-  std::string k;
-  while (f >> k) {
-    if (k == "iter") f >> c.iter;
-    else if (k == "seed") f >> c.seed;
-    else if (k == "activations") f >> c.activations;
-    else if (k == "weight_rounding") f >> c.weight_rounding;
-    else if (k == "mirror") f >> c.mirror;
-    else if (k == "distill") f >> c.distill;
-    else if (k == "weights") f >> c.weights;
-    else if (k == "train_state") f >> c.train_state;
-    else if (k == "epoch" || k == "batch") f >> k;  // informative
-    else throw FlowError(index_path(dir) + ": unknown key '" + k + "'");
+  int n = 0;
+  for (std::string line; std::getline(f, line);) {
+    ++n;
+    if (line.empty()) continue;
+    const std::size_t sp = line.find(' ');
+    const std::string k = line.substr(0, sp), v = sp == std::string::npos ? "" : line.substr(sp + 1);
+    try {
+      if (k == "iter") c.iter = std::stoll(v);
+      else if (k == "weights") c.weights = v;
+      else if (k == "train_state") c.train_state = v;
+      else if (k == "before_top1") c.before_top1 = std::stod(v);
+      else if (k == "epoch" || k == "batch") continue;  // informative
+      else c.settings[k] = v;
+    } catch (const std::exception&) {
+      throw FlowError(index_path(dir) + ":" + std::to_string(n) + ": bad value '" + v + "' of " + k);
+    }
   }
   if (c.iter < 0 || c.weights.empty() || c.train_state.empty())
     throw FlowError(index_path(dir) + ": incomplete (needs iter, weights and train_state)");
@@ -74,6 +71,48 @@ std::string distill_key(const FinetuneConfig& c) {
   std::ostringstream o;
   o << c.distill_weight << "," << c.distill_temperature;
   return o.str();
+}
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.9g", v);
+  return b;
+}
+
+/// One setting of a run: a resume must match it, since another value gives other bits.
+struct Setting {
+  std::string key, label, value;
+};
+
+/// Every setting of the run that changes its bits (the one list a checkpoint records and a
+/// resume checks): the options, the frozen formats, and what the caller adds (the model, the
+/// data set, the teacher: FinetuneConfig::identity). Not here: --epochs of a fixed learning
+/// rate (more epochs continue the same run), --checkpoint-every, --threads.
+std::vector<Setting> run_settings(const FinetuneConfig& c, const config::Arch& arch) {
+  std::vector<Setting> s = {
+      {"seed", "seed", std::to_string(c.seed)},
+      {"activations", "--train-activations", engine::to_string(c.activations)},
+      {"weight_rounding", "--train-weights", weight_rounding(c)},
+      {"mirror", "--mirror", std::to_string(int(c.mirror))},
+      {"distill", "distillation", distill_key(c)},
+      {"batch_size", "--batch", std::to_string(c.batch)},
+      {"solver", "--solver", c.solver == engine::SolverType::adam ? "adam" : "sgd"},
+      {"lr", "learning rate (--lr)", num(c.lr)},
+      {"lr_policy", "--lr-policy", c.lr_policy == engine::LrPolicy::cosine ? "cosine"
+                                   : c.lr_policy == engine::LrPolicy::step ? "step"
+                                                                           : "fixed"},
+      {"weight_decay", "--weight-decay", num(c.weight_decay)},
+      {"momentum", "momentum", num(c.momentum)},
+      {"formats", "formats (the arch, frozen; hash of its YAML)",
+       config::hex64(config::fnv1a64(arch_yaml(arch, "")))},
+  };
+  // A cosine schedule spans all epochs: another count changes every learning rate.
+  if (c.lr_policy == engine::LrPolicy::cosine)
+    s.push_back({"epochs", "--epochs (the cosine schedule spans them)", std::to_string(c.epochs)});
+  for (const auto& [k, v] : c.identity) s.push_back({"identity." + k, k, v});
+  for (Setting& x : s)  // one line each in the index
+    std::replace(x.value.begin(), x.value.end(), '\n', ' ');
+  return s;
 }
 
 /// Raised by the checkpoint callback to end a run after FinetuneConfig::stop_after checkpoints.
@@ -100,25 +139,21 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
   FinetuneResult res;
   engine::TrainState resume;
   bool resuming = false;
+  const std::vector<Setting> settings = run_settings(cfg, arch);
   if (!dir.empty()) {
     fs::create_directories(dir);
     const Checkpoint c = cfg.resume ? read_index(dir) : Checkpoint{};
     if (c.iter >= 0) {
-      if (c.seed != cfg.seed)
-        throw FlowError(index_path(dir) + ": the checkpoint was made with seed " + std::to_string(c.seed) +
-                        ", this run has seed " + std::to_string(cfg.seed));
-      if (c.activations != engine::to_string(cfg.activations))
-        throw FlowError(index_path(dir) + ": the checkpoint was made with --train-activations " +
-                        c.activations + ", this run has " + engine::to_string(cfg.activations));
-      if (c.weight_rounding != weight_rounding(cfg))
-        throw FlowError(index_path(dir) + ": the checkpoint was made with --train-weights " +
-                        c.weight_rounding + ", this run has " + weight_rounding(cfg));
-      if (c.distill != distill_key(cfg))
-        throw FlowError(index_path(dir) + ": the checkpoint was made with distillation " + c.distill +
-                        ", this run has " + distill_key(cfg));
-      if (c.mirror != int(cfg.mirror))
-        throw FlowError(index_path(dir) + ": the checkpoint was made " + (c.mirror ? "with" : "without") +
-                        " --mirror, this run " + (cfg.mirror ? "has it" : "has not"));
+      for (const Setting& s : settings) {
+        const auto it = c.settings.find(s.key);
+        if (it == c.settings.end())
+          throw FlowError(index_path(dir) + ": the checkpoint does not record its " + s.label +
+                          " (made by an older ristsim): it cannot be resumed safely; start afresh");
+        if (it->second != s.value)
+          throw FlowError(index_path(dir) + ": the checkpoint was made with " + s.label + " " +
+                          it->second + ", this run has " + s.value + " (a resume must not change it)");
+      }
+      res.before_top1 = c.before_top1;
       engine::load_weights(net, dir + "/" + c.weights);
       try {
         resume = engine::load_train_state(dir + "/" + c.train_state);
@@ -188,9 +223,9 @@ FinetuneResult finetune(engine::Net& net, const config::Arch& arch, const engine
       engine::save_train_state(st, dir + "/" + stem + ".state");
       const Checkpoint old = fs::exists(index_path(dir)) ? read_index(dir) : Checkpoint{};
       std::ostringstream o;
-      o << "iter " << st.solver.iter << "\nepoch " << st.epoch << "\nbatch " << st.batch << "\nseed "
-        << cfg.seed << "\nactivations " << engine::to_string(cfg.activations) << "\nweight_rounding "
-        << weight_rounding(cfg) << "\nmirror " << int(cfg.mirror) << "\ndistill " << distill_key(cfg) << "\nweights " << stem
+      o << "iter " << st.solver.iter << "\nepoch " << st.epoch << "\nbatch " << st.batch << "\n";
+      for (const Setting& s : settings) o << s.key << " " << s.value << "\n";
+      o << "before_top1 " << std::setprecision(17) << res.before_top1 << "\nweights " << stem
         << ".rstw\ntrain_state " << stem << ".state\n";
       write_file_atomic(index_path(dir), o.str());
       if (old.iter >= 0 && old.weights != stem + ".rstw") {  // no longer referenced

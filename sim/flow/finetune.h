@@ -49,6 +49,10 @@ struct FinetuneConfig {
   /// `distill_temperature` with `distill_weight` (engine::TrainConfig::teacher). nullptr: none.
   engine::Net* teacher = nullptr;
   float distill_weight = 0.5f, distill_temperature = 4.0f;
+  /// More settings a resume must match, from the caller (name, value), e.g. {"--model",
+  /// "<hash of the file>"}, {"--data", "fashion-mnist (60000 images)"}: a checkpoint records
+  /// them with the options, and a resume with another value is refused.
+  std::vector<std::pair<std::string, std::string>> identity;
   std::string checkpoint_dir;  ///< empty: no checkpoints
   int64_t checkpoint_every = 0;  ///< batches between checkpoints within an epoch (0: per epoch only)
   bool resume = false;         ///< continue from checkpoint_dir's state when there is one
@@ -92,7 +96,7 @@ config::Arch freeze_arch(engine::Net& net, const config::Arch& arch);
 /// Returns the number of tensors.
 int write_codes(engine::Net& net, const config::Arch& arch, const std::string& path);
 
-/// Writes `text` to path through a temporary file and a rename.
+/// Writes `text` to path through util::write_file (temporary file, fsync, rename).
 void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace ristsim::flow

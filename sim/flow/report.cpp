@@ -137,31 +137,4 @@ std::string report_md(const QuantizeReport& r) {
   return o.str();
 }
 
-std::string make_temp_dir(const std::string& dir) {
-  std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  const std::string tmp = d + ".partial-" + std::to_string(::getpid());
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) throw FlowError(tmp + ": cannot create the output directory: " + ec.message());
-  return tmp;
-}
-
-void publish_dir(const std::string& tmp, const std::string& dir) {
-  std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  std::error_code ec;
-  std::string old;
-  if (fs::exists(d, ec)) {
-    if (!fs::is_directory(d, ec)) throw FlowError(d + ": exists and is not a directory");
-    old = d + ".old-" + std::to_string(::getpid());
-    fs::rename(d, old, ec);
-    if (ec) throw FlowError(d + ": cannot replace: " + ec.message());
-  }
-  fs::rename(tmp, d, ec);
-  if (ec) throw FlowError(d + ": cannot move the results into place: " + ec.message());
-  if (!old.empty()) fs::remove_all(old, ec);
-}
-
 }  // namespace ristsim::flow

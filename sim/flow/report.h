@@ -25,9 +25,4 @@ struct QuantizeReport {
 std::string report_json(const QuantizeReport& r);
 std::string report_md(const QuantizeReport& r);
 
-/// A temporary directory next to `dir` ("DIR.partial-PID"), created empty.
-std::string make_temp_dir(const std::string& dir);
-/// Moves the finished temporary directory to `dir`, replacing an existing `dir`.
-void publish_dir(const std::string& tmp, const std::string& dir);
-
 }  // namespace ristsim::flow

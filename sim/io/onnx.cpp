@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/output.h"
+
 namespace ristsim::io {
 namespace fs = std::filesystem;
 
@@ -564,13 +566,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) fail(path, "cannot open for writing");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) fail(path, "write error");
-}
+/// Every file goes through the one output writer: temporary file, fsync, rename (a full disk
+/// leaves the destination as it was and no temporary file).
+void write_file(const std::string& path, const std::string& bytes) { util::write_file(path, bytes); }
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "config/describe.h"
+#include "util/output.h"
 
 namespace ristsim::rtlgen {
 
@@ -1203,12 +1204,7 @@ std::vector<RtlFile> generate_pe_rtl(const config::Arch& arch, PlantedBug bug,
 
 void write_rtl(const std::string& dir, const std::vector<RtlFile>& files) {
   std::filesystem::create_directories(dir);
-  for (const RtlFile& f : files) {
-    const std::string path = dir + "/" + f.name;
-    std::ofstream os(path, std::ios::binary);
-    os << f.text;
-    if (!os) throw std::runtime_error("cannot write " + path);
-  }
+  for (const RtlFile& f : files) util::write_file(dir + "/" + f.name, f.text);  // atomic each
 }
 
 }  // namespace ristsim::rtlgen

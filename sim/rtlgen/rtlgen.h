@@ -52,7 +52,8 @@ std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& opt
 std::vector<RtlFile> generate_pe_rtl(const config::Arch& arch, PlantedBug bug = PlantedBug::none,
                                      const std::string& dynamic_fl = "arch");
 
-/// Writes the files into `dir` (created if missing). Throws std::runtime_error.
+/// Writes the files into `dir` (created if missing), each through util::write_file (throws
+/// util::WriteError). Commands write into a util::OutputDir staging folder.
 void write_rtl(const std::string& dir, const std::vector<RtlFile>& files);
 
 }  // namespace ristsim::rtlgen

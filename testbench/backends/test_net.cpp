@@ -365,6 +365,24 @@ layers:
     EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0);
     EXPECT_EQ(rb.front().train_loss, ra[st.epoch - 1].train_loss);  // the resumed epoch's loss
   }
+  // Another batch size is refused, in the first epoch too (where the iteration count alone
+  // cannot tell: 4 batches of 20 or of 10 are both iteration 4).
+  {
+    save_train_state(saved[4].first, path);
+    const TrainState st = load_train_state(path);
+    EXPECT_EQ(st.batch_size, 20);
+    auto b = make();
+    TrainConfig rc = cfg;
+    rc.checkpoint = nullptr;
+    rc.resume = &st;
+    rc.batch = 10;
+    try {
+      engine::train(*b, train.samples, nullptr, rc);
+      ADD_FAILURE() << "a resume with another batch size was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("batch size 20"), std::string::npos) << e.what();
+    }
+  }
   // A state file that is not one is named.
   std::ofstream(path) << "not a state";
   try {

@@ -413,6 +413,9 @@ TEST(FlowFinetune, resume_gives_the_same_bits_as_an_uninterrupted_run) {
   EXPECT_EQ(rb2.resumed_from, 0);
   EXPECT_EQ(rb2.resumed_batch, 4);
   EXPECT_TRUE(rb2.finished);
+  // The quantized top-1 before fine-tuning comes with the checkpoint (the report needs it).
+  EXPECT_GT(ra.before_top1, 0);
+  EXPECT_EQ(rb2.before_top1, ra.before_top1);
   ASSERT_EQ(pa.size(), pb.size());
   EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
   EXPECT_EQ(ra.after_top1, rb2.after_top1);
@@ -500,6 +503,29 @@ TEST(FlowFinetune, resume_checks_seed_options_and_files) {
   other = fc;
   other.mirror = true;
   EXPECT_NE(message(other).find("--mirror"), std::string::npos) << message(other);
+  // Every setting that changes the bits, not only those above: the batch size (the checkpoint
+  // is in the first epoch, where the iteration count cannot tell), the formats (another
+  // --arch), the solver, the caller's identity of the model and the data.
+  other = fc;
+  other.batch = 8;
+  EXPECT_NE(message(other).find("--batch 16, this run has 8"), std::string::npos) << message(other);
+  other = fc;
+  other.solver = engine::SolverType::sgd;
+  EXPECT_NE(message(other).find("--solver adam"), std::string::npos) << message(other);
+  other = fc;
+  other.weight_decay = 0;
+  EXPECT_NE(message(other).find("--weight-decay"), std::string::npos) << message(other);
+  other = fc;
+  other.identity = {{"--data", "another data set"}};
+  EXPECT_NE(message(other).find("--data"), std::string::npos) << message(other);
+  {
+    const config::Arch kept = t.arch;
+    auto probe = make_net(kTinyConv, 16, true);
+    const auto ranges = flow::analyze_ranges(*probe, t.train.s, 32, 16);
+    t.arch = flow::plan_arch(flow::category_plan(flow::Family::dynamic_fixed, ranges, 8, 8, 8), ranges, "t", 3);
+    EXPECT_NE(message(fc).find("formats"), std::string::npos) << message(fc);
+    t.arch = kept;
+  }
   auto teacher = make_net(kTinyConv, 16, false, 2);
   other = fc;
   other.teacher = teacher.get();
