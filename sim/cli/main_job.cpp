@@ -15,7 +15,7 @@
 // written into ".DIR.partial-PID" next to DIR and moved in at the end, so a failed
 // or interrupted job leaves no partial results (and the next run removes what a
 // killed one left). A folder ristsim did not write is never replaced; a previous
-// output is replaced only with --force.
+// output is replaced only with --force, or when DIR is the default `out/`.
 #include <unistd.h>
 
 #include <algorithm>
@@ -292,7 +292,8 @@ int main_job(const std::vector<std::string>& args) {
        "training images for the dynamic fixed-point range analysis")
       ("anchor-activity", "dynamic energy at the anchors' activity (random data), not the\n"
        "switching activity measured on the real layers")
-      ("force", "replace a previous ristsim output in DIR")
+      ("force", "replace a previous ristsim output in DIR (the default out/ is replaced\n"
+       "without it)")
       ("quiet", po::bool_switch(&opt.quiet), "print only the summary")
       ("version", "print the version and exit");
   // clang-format on
@@ -308,7 +309,11 @@ int main_job(const std::vector<std::string>& args) {
   opt.measured_activity = !cl.has("anchor-activity");
   opt.model = resolve_model(opt.model, cl.vm()["model"].defaulted());
   const config::Arch arch = load_arch(opt.arch_path);
-  util::OutputDir stage(opt.out_dir, cl.has("force") ? util::Existing::replace : util::Existing::refuse,
+  // The default folder `out/` is the job's own: a previous ristsim output there is replaced
+  // without --force, so the README's command can be run again. A folder the user names, and
+  // anything ristsim did not write, keep the rule of every command.
+  const bool replace = cl.has("force") || cl.vm()["out"].defaulted();
+  util::OutputDir stage(opt.out_dir, replace ? util::Existing::replace : util::Existing::refuse,
                         "ristsim --arch " + opt.arch_path);
   return run_main_job(arch, opt, stage);
 }
