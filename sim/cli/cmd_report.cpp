@@ -24,6 +24,7 @@
 #include "engine/train.h"
 #include "engine/weights_io.h"
 #include "io/dataset.h"
+#include "sweep/report.h"
 
 namespace ristsim::cli {
 
@@ -89,16 +90,21 @@ double fraction(const CommandLine& cl, const char* name) {
 
 int cmd_report(const std::vector<std::string>& args) {
   CommandLine cl(
-      "report", "--arch A.yaml --model W [--data D] [--out DIR] [options]",
+      "report", "--arch A.yaml --model W [--data D] [--out DIR] [options]\n"
+      "       ristsim report --sweep DIR [--out DIR2]",
       "Writes the area and energy report of the arch running the model: report.md,\n"
       "report.html (self-contained) and report.json, with SVG plots (gnuplot). Area and\n"
       "energy come from the cost model calibrated to the technology table (default\n"
       "configs/tech/45nm.yaml: Horowitz, ISSCC 2014; node scaling Stillmaker and Baas\n"
       "2017); layer shapes from the model's network; accuracy from --data (float32 and\n"
       "quantized top-1 on the test split) or from --accuracy-fp32/--accuracy-quantized.\n"
-      "See docs/cost.md.");
-  cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
-      "model", po::value<std::string>()->required(),
+      "See docs/cost.md. With --sweep: the Pareto fronts of a 'ristsim sweep' results folder\n"
+      "(top-1 against energy per inference, logic area and cycles, per model), written to\n"
+      "--out (default DIR/report) as sweep_report.md, .html, .json and plots (docs/sweep.md).");
+  cl.options()("sweep", po::value<std::string>()->value_name("DIR"),
+               "report the Pareto fronts of the sweep results in DIR")(
+      "arch", po::value<std::string>(), "arch YAML file")(
+      "model", po::value<std::string>(),
       "model: .onnx, weight file, or network description (.yaml)")(
       "weights", po::value<std::string>(), "weight file for a .yaml --model")(
       "data", po::value<std::string>(),
@@ -128,6 +134,27 @@ int cmd_report(const std::vector<std::string>& args) {
       "seed", po::value<uint64_t>()->default_value(1),
       "seed of random weights (.yaml without --weights)");
   if (!cl.parse(args)) return kExitOk;
+  if (cl.has("sweep")) {
+    for (const char* o : {"arch", "model", "data", "search", "pareto", "yosys", "rtl"})
+      if (cl.has(o) && !cl.vm()[o].defaulted())
+        throw UsageError(std::string("--sweep takes no --") + o);
+    const std::string dir = cl.get<std::string>("sweep");
+    const std::string out =
+        cl.vm()["out"].defaulted() ? (std::filesystem::path(dir) / "report").string()
+                                   : cl.get<std::string>("out");
+    sweep::SweepReportFiles f;
+    try {
+      f = sweep::write_sweep_report(dir, out);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+    if (!f.plot_note.empty()) std::printf("plots: %s\n", f.plot_note.c_str());
+    std::printf("wrote %s, %s, %s (%zu plots)\n", f.md.c_str(), f.html.c_str(), f.json.c_str(),
+                f.plots.size());
+    return kExitOk;
+  }
+  if (!cl.has("arch")) throw UsageError("missing --arch FILE (or --sweep DIR)");
+  if (!cl.has("model")) throw UsageError("missing --model FILE");
 
   const config::Arch arch = load_arch(cl.get<std::string>("arch"));
   const cost::TechModel model = [&] {
