@@ -140,6 +140,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
        "restarts of a task that died (default: the sweep file's slurm.max_retries)")
       ("dry-run", po::bool_switch(), "slurm: print the generated batch script, submit nothing")
       ("threads", po::value<int>(&threads)->default_value(1), "threads of each worker")
+      ("partition", po::value<std::string>(), "slurm: partition (overrides the sweep file's)")
+      ("account", po::value<std::string>(), "slurm: account (overrides the sweep file's)")
+      ("time", po::value<std::string>(), "slurm: time limit of a task, e.g. 00:30:00")
+      ("mem", po::value<std::string>(), "slurm: memory of a task, e.g. 2G")
       ("quiet", po::bool_switch(), "no progress bar");
   // clang-format on
   cl.positional("sweep", po::value<std::string>()->required(), 1);
@@ -156,7 +160,17 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const bool dry_run = cl.vm()["dry-run"].as<bool>();
   if (dry_run && backend != "slurm") throw UsageError("--dry-run applies to --backend slurm");
 
-  const config::Sweep sw = config::load_sweep(cl.get<std::string>("sweep"));
+  config::Sweep sw = config::load_sweep(cl.get<std::string>("sweep"));
+  const std::pair<const char*, std::string*> overrides[] = {{"partition", &sw.slurm.partition},
+                                                           {"account", &sw.slurm.account},
+                                                           {"time", &sw.slurm.time},
+                                                           {"mem", &sw.slurm.mem}};
+  for (const auto& [name, field] : overrides)
+    if (cl.has(name)) {
+      *field = cl.get<std::string>(name);
+      if (field->empty() || field->find_first_of(" \t\n\r'\"") != std::string::npos)
+        throw UsageError(std::string("--") + name + " must be one word");
+    }
   engine::set_num_threads(threads);
 
   if (!worker.empty()) {

@@ -462,15 +462,16 @@ int run_worker(const config::Sweep& sw, const std::string& out_dir, const std::s
                              std::to_string(tasks.size()) + ")");
   std::map<std::string, const config::SweepPoint*> by_id;
   for (const config::SweepPoint& p : sw.points) by_id[p.id] = &p;
-  const std::map<std::string, Row> old = read_row_files(out_dir);
   int failed = 0;
   for (const std::string& id : tasks[task]) {
     auto it = by_id.find(id);
     if (it == by_id.end())
       throw std::runtime_error("point " + id + " of " + task_file +
                                " is not in the sweep file (was it changed since the submission?)");
-    auto o = old.find(id);
-    if (o != old.end() && o->second.get("status") == "ok") continue;  // an earlier attempt did it
+    // An earlier attempt of this task may have done the point (only its own rows are read).
+    const fs::path done = fs::path(rows_dir(out_dir)) / (id + ".row");
+    std::error_code ec;
+    if (fs::exists(done, ec) && read_row_file(done.string()).get("status") == "ok") continue;
     const config::SweepPoint& p = *it->second;
     Row row;
     row.set("point_id", p.id);
