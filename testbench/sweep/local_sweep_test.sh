@@ -6,13 +6,44 @@
 # refused at load time (exit 2, FILE:LINE:COLUMN, no output folder); `ristsim
 # report --sweep` writes the Pareto fronts.
 #
-# usage: local_sweep_test.sh RISTSIM SOURCE_DIR
+# With a third argument `cosim` (ctest sweep.cosim) it checks `measure.cosim`
+# instead: one point whose conv2 is co-simulated (SystemC model, Verilated RTL,
+# golden model) with 0 mismatches, and the load-time error of cosim with more
+# than one point per task.
+#
+# usage: local_sweep_test.sh RISTSIM SOURCE_DIR [cosim]
 set -euo pipefail
 ristsim=$1
 src=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ristsim-sweep-local.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+if [[ ${3:-} == cosim ]]; then
+  cat >"$tmp/c.yaml" <<EOF
+name: cosim1
+arch: $src/configs/dynfixed8.yaml
+models: [{name: lenet, model: $src/models/lenet_fmnist.onnx, data: fashion-mnist}]
+axes: {array.lanes: [16]}
+measure: {images: 100, calib: 100, cosim: conv2}
+EOF
+  out=$("$ristsim" sweep "$tmp/c.yaml" --out "$tmp/c" --quiet) || fail "the cosim sweep failed: $out"
+  python3 - "$tmp/c" <<'EOF' || fail "the co-simulation row"
+import sqlite3, sys
+r = sqlite3.connect(sys.argv[1] + "/results.sqlite").execute(
+    "SELECT status, cosim_layer, cosim_outputs, cosim_mismatches FROM points").fetchall()
+assert r == [("ok", "conv2", 3200, 0)], r
+EOF
+  printf 'slurm: {points_per_task: 2}\n' >>"$tmp/c.yaml"
+  set +e
+  out=$("$ristsim" sweep "$tmp/c.yaml" --out "$tmp/c2" 2>&1)
+  rc=$?
+  set -e
+  [[ $rc -eq 2 ]] && grep -q "c.yaml:6:26: slurm.points_per_task must be 1 with measure.cosim" \
+    <<<"$out" || fail "cosim with 2 points per task: exit $rc: $out"
+  echo "PASS"
+  exit 0
+fi
 
 cat >"$tmp/s.yaml" <<EOF
 name: local4
