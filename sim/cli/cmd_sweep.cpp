@@ -36,7 +36,8 @@ namespace {
 const io::Dataset& dataset(const std::string& data, bool train) {
   static std::map<std::pair<std::string, bool>, io::Dataset> cache;
   auto it = cache.find({data, train});
-  if (it == cache.end()) it = cache.emplace(std::make_pair(data, train), io::load_dataset(data, train)).first;
+  if (it == cache.end())
+    it = cache.emplace(std::make_pair(data, train), io::load_dataset(data, train)).first;
   return it->second;
 }
 
@@ -149,8 +150,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   cl.positional("sweep", po::value<std::string>()->required(), 1);
   // The worker side of a task (started by the backends, not by hand).
   cl.options()("worker", po::value<std::string>(&worker), "(internal) task file of a worker")(
-      "task", po::value<int>(&task), "(internal) task index")(
-      "attempt", po::value<int>(&attempt), "(internal) attempt number");
+      "task", po::value<int>(&task), "(internal) task index")("attempt", po::value<int>(&attempt),
+                                                              "(internal) attempt number");
   if (!cl.parse(args)) return kExitOk;
   if (backend != "local" && backend != "slurm")
     throw UsageError("--backend must be local or slurm, not '" + backend + "'");
@@ -162,9 +163,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
 
   config::Sweep sw = config::load_sweep(cl.get<std::string>("sweep"));
   const std::pair<const char*, std::string*> overrides[] = {{"partition", &sw.slurm.partition},
-                                                           {"account", &sw.slurm.account},
-                                                           {"time", &sw.slurm.time},
-                                                           {"mem", &sw.slurm.mem}};
+                                                            {"account", &sw.slurm.account},
+                                                            {"time", &sw.slurm.time},
+                                                            {"mem", &sw.slurm.mem}};
   for (const auto& [name, field] : overrides)
     if (cl.has(name)) {
       *field = cl.get<std::string>(name);
@@ -195,16 +196,19 @@ int cmd_sweep(const std::vector<std::string>& args) {
     fs::create_directories(out, ec);
     if (ec) throw JobError("cannot create output folder '" + out + "': " + ec.message());
   }
-  if (opt.backend == sweep::Backend::slurm && !dry_run && system("command -v sbatch >/dev/null 2>&1") != 0)
-    throw UsageError("--backend slurm: sbatch is not on the PATH (install slurm-wlm, or see "
-                     "docs/sweep.md)");
+  if (opt.backend == sweep::Backend::slurm && !dry_run &&
+      system("command -v sbatch >/dev/null 2>&1") != 0)
+    throw UsageError(
+        "--backend slurm: sbatch is not on the PATH (install slurm-wlm, or see "
+        "docs/sweep.md)");
   const sweep::RunSummary s = sweep::run_sweep(sw, opt);
   if (dry_run) return kExitOk;
-  std::printf("sweep %s: %d points, %d done before, %d run now: %d ok, %d failed, %d missing "
-              "(%d task restarts%s%s); %.1f s; %s\n",
-              sw.name.c_str(), s.points, s.skipped, s.ok + s.failed + s.missing, s.ok, s.failed,
-              s.missing, s.task_restarts, s.job_ids.empty() ? "" : "; slurm jobs ",
-              s.job_ids.c_str(), s.seconds, sweep::database_path(out).c_str());
+  std::printf(
+      "sweep %s: %d points, %d done before, %d run now: %d ok, %d failed, %d missing "
+      "(%d task restarts%s%s); %.1f s; %s\n",
+      sw.name.c_str(), s.points, s.skipped, s.ok + s.failed + s.missing, s.ok, s.failed, s.missing,
+      s.task_restarts, s.job_ids.empty() ? "" : "; slurm jobs ", s.job_ids.c_str(), s.seconds,
+      sweep::database_path(out).c_str());
   if (s.failed || s.missing)
     throw JobError(std::to_string(s.failed) + " points failed and " + std::to_string(s.missing) +
                    " have no result (see the error column of " + sweep::csv_path(out) +

@@ -127,10 +127,9 @@ SweepMeasure read_measure(const Reader& r, const YAML::Node& n) {
 }
 
 SweepSlurm read_slurm(const Reader& r, const YAML::Node& n) {
-  const std::vector<std::string> keys = {"partition",     "account",         "qos",
-                                         "time",          "mem",             "cpus_per_task",
-                                         "points_per_task", "max_retries",   "max_running",
-                                         "extra"};
+  const std::vector<std::string> keys = {
+      "partition",     "account",         "qos",         "time",        "mem",
+      "cpus_per_task", "points_per_task", "max_retries", "max_running", "extra"};
   const MapView m(r, n, "slurm", join(keys));
   m.allow_only(keys);
   SweepSlurm s;
@@ -186,9 +185,11 @@ std::string set_arch_key(const std::string& arch_text, const std::string& path,
 Sweep parse_sweep(const std::string& text, const std::string& path) {
   const Reader r(path);
   const YAML::Node root = r.load(text);
-  const std::vector<std::string> top = {"name", "arch", "models", "axes", "sample", "measure", "slurm"};
+  const std::vector<std::string> top = {"name",   "arch",    "models", "axes",
+                                        "sample", "measure", "slurm"};
   if (root.IsNull())
-    throw ConfigError(path, 1, 1, "the file is empty (expected a map with keys: " + join(top) + ")");
+    throw ConfigError(path, 1, 1,
+                      "the file is empty (expected a map with keys: " + join(top) + ")");
   const MapView m(r, root, "the sweep", join(top));
   m.allow_only(top);
 
@@ -280,8 +281,8 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
       const MapView sm(r, *x, "sample", "random, seed");
       sm.allow_only({"random", "seed"});
       sw.random = true;
-      sw.samples = static_cast<int>(r.integer(sm.need("random", "the number of points"),
-                                              "sample.random", 1, kMaxPoints));
+      sw.samples = static_cast<int>(
+          r.integer(sm.need("random", "the number of points"), "sample.random", 1, kMaxPoints));
       if (const YAML::Node* s = sm.find("seed")) sw.seed = r.unsigned64(*s, "sample.seed");
       if (sw.samples > grid)
         r.fail(sm.need("random"), "sample.random is " + std::to_string(sw.samples) +
@@ -364,8 +365,8 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
     const auto [it, fresh] = ids.emplace(p.id, p.index);
     if (!fresh)
       throw ConfigError(path, 0, 0,
-                        "points " + std::to_string(it->second) + " and " +
-                            std::to_string(p.index) + " (" + sw.label(p) +
+                        "points " + std::to_string(it->second) + " and " + std::to_string(p.index) +
+                            " (" + sw.label(p) +
                             ") are the same arch on the same model (an axis value repeats "
                             "another one in other words)");
     sw.points.push_back(std::move(p));

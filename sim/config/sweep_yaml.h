@@ -33,43 +33,43 @@ struct SweepModel {
 
 /// What every point measures.
 struct SweepMeasure {
-  int images = 1000;       ///< top-1 on the first N test images (0: all)
-  int calib = 1000;        ///< training images of the dynamic fixed-point range analysis
-  int batch = 100;         ///< evaluation batch size
-  bool fp32 = false;       ///< also the float32 top-1 of the model (once per point)
-  bool cost = true;        ///< area and energy per inference (sim/cost)
-  bool cycles = true;      ///< cycles per inference (the cycle model's schedule)
-  std::string cosim;       ///< layer to co-simulate (empty: none)
+  int images = 1000;   ///< top-1 on the first N test images (0: all)
+  int calib = 1000;    ///< training images of the dynamic fixed-point range analysis
+  int batch = 100;     ///< evaluation batch size
+  bool fp32 = false;   ///< also the float32 top-1 of the model (once per point)
+  bool cost = true;    ///< area and energy per inference (sim/cost)
+  bool cycles = true;  ///< cycles per inference (the cycle model's schedule)
+  std::string cosim;   ///< layer to co-simulate (empty: none)
 };
 
 /// Resources of the Slurm backend (sbatch options; empty: the cluster's default).
 struct SweepSlurm {
   std::string partition, account, qos, time = "00:30:00", mem = "2G";
   int cpus_per_task = 1;
-  int points_per_task = 1;  ///< points evaluated by one array task
-  int max_retries = 2;      ///< resubmissions of a failed or preempted task
-  int max_running = 0;      ///< array throttle (%N); 0: no limit
+  int points_per_task = 1;         ///< points evaluated by one array task
+  int max_retries = 2;             ///< resubmissions of a failed or preempted task
+  int max_running = 0;             ///< array throttle (%N); 0: no limit
   std::vector<std::string> extra;  ///< more `#SBATCH` options, verbatim
 };
 
 /// One point: a model and one value index per axis, with its validated arch.
 struct SweepPoint {
-  int index = 0;               ///< position in the sweep (0-based)
-  int model = 0;               ///< index into Sweep::models
-  std::vector<int> value;      ///< value index per axis
-  Arch arch;                   ///< validated; arch.text is the point's arch YAML
-  std::string id;              ///< 16 hex digits: hash of the arch text, model, data, measure
+  int index = 0;           ///< position in the sweep (0-based)
+  int model = 0;           ///< index into Sweep::models
+  std::vector<int> value;  ///< value index per axis
+  Arch arch;               ///< validated; arch.text is the point's arch YAML
+  std::string id;          ///< 16 hex digits: hash of the arch text, model, data, measure
 };
 
 struct Sweep {
-  std::string path;       ///< the sweep file
-  std::string text;       ///< its bytes
+  std::string path;  ///< the sweep file
+  std::string text;  ///< its bytes
   std::string name;
   std::string base_arch;  ///< the base arch file (resolved), or "" when inline
   std::vector<SweepModel> models;
   std::vector<SweepAxis> axes;
-  bool random = false;    ///< a seeded random sample of the grid instead of the grid
-  int samples = 0;        ///< points of the random sample
+  bool random = false;  ///< a seeded random sample of the grid instead of the grid
+  int samples = 0;      ///< points of the random sample
   uint64_t seed = 1;
   SweepMeasure measure;
   SweepSlurm slurm;

@@ -157,8 +157,7 @@ SweepReportFiles write_sweep_report(const std::string& dir, const std::string& o
       {
         std::ofstream all(tmp / "all.dat"), front(tmp / "front.dat");
         for (const Row& r : f.points)
-          all << r.number(f.axis->column) * f.axis->scale << "\t" << 100 * r.number("top1")
-              << "\n";
+          all << r.number(f.axis->column) * f.axis->scale << "\t" << 100 * r.number("top1") << "\n";
         for (const Row& r : f.front)
           front << r.number(f.axis->column) * f.axis->scale << "\t" << 100 * r.number("top1")
                 << "\t" << r.get("idx") << "\n";
@@ -173,14 +172,13 @@ SweepReportFiles write_sweep_report(const std::string& dir, const std::string& o
           << "lc rgb '#c03020' title 'Pareto front', '' using 1:2:3 with labels offset 0.8,0.6 "
              "font 'sans,9' notitle\n";
       }
-      const std::string cmd = "cd '" + tmp.string() + "' && '" + gnuplot +
-                              "' plot.gp > plot.log 2>&1";
-      if (std::system(cmd.c_str()) == 0 && fs::exists(tmp / file) &&
-          fs::file_size(tmp / file) > 0)
+      const std::string cmd =
+          "cd '" + tmp.string() + "' && '" + gnuplot + "' plot.gp > plot.log 2>&1";
+      if (std::system(cmd.c_str()) == 0 && fs::exists(tmp / file) && fs::file_size(tmp / file) > 0)
         plots.push_back({file, read_text(tmp / file)});
       else
-        files.plot_note += "gnuplot failed on " + file + ": " +
-                           read_text(tmp / "plot.log").substr(0, 300) + " ";
+        files.plot_note +=
+            "gnuplot failed on " + file + ": " + read_text(tmp / "plot.log").substr(0, 300) + " ";
     }
     std::error_code ec;
     fs::remove_all(tmp, ec);
@@ -258,8 +256,8 @@ SweepReportFiles write_sweep_report(const std::string& dir, const std::string& o
           for (size_t k = s.find(id); k != std::string::npos; k = s.find(id, k + tag.size() + 1))
             s.insert(k, tag);
         const size_t at = s.find("<svg");
-        html << "<figure>\n" << (at == std::string::npos ? std::string() : s.substr(at))
-             << "\n</figure>\n";
+        html << "<figure>\n"
+             << (at == std::string::npos ? std::string() : s.substr(at)) << "\n</figure>\n";
       }
     js.begin_object().value("model", f.model).value("cost", f.axis->column);
     js.value("points", static_cast<int>(f.points.size()));

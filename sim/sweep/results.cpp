@@ -116,19 +116,32 @@ void Row::set(const std::string& k, double v) {
 
 const std::vector<Column>& fixed_columns() {
   static const std::vector<Column> cols = {
-      {"point_id", Kind::text, false},        {"idx", Kind::integer, false},
-      {"model", Kind::text, false},           {"arch_name", Kind::text, false},
-      {"arch_hash", Kind::text, false},       {"status", Kind::text, false},
-      {"error", Kind::text, false},           {"top1", Kind::real, false},
-      {"top1_fp32", Kind::real, false},       {"images", Kind::integer, false},
-      {"energy_pj", Kind::real, false},       {"energy_per_mac_pj", Kind::real, false},
-      {"area_um2", Kind::real, false},        {"macs", Kind::integer, false},
-      {"cycles", Kind::integer, false},       {"inferences_per_s", Kind::real, false},
-      {"cosim_layer", Kind::text, false},     {"cosim_outputs", Kind::integer, false},
-      {"cosim_mismatches", Kind::integer, false}, {"version", Kind::text, false},
-      {"seconds", Kind::real, true},          {"started_at", Kind::text, true},
-      {"finished_at", Kind::text, true},      {"host", Kind::text, true},
-      {"backend", Kind::text, true},          {"task", Kind::integer, true},
+      {"point_id", Kind::text, false},
+      {"idx", Kind::integer, false},
+      {"model", Kind::text, false},
+      {"arch_name", Kind::text, false},
+      {"arch_hash", Kind::text, false},
+      {"status", Kind::text, false},
+      {"error", Kind::text, false},
+      {"top1", Kind::real, false},
+      {"top1_fp32", Kind::real, false},
+      {"images", Kind::integer, false},
+      {"energy_pj", Kind::real, false},
+      {"energy_per_mac_pj", Kind::real, false},
+      {"area_um2", Kind::real, false},
+      {"macs", Kind::integer, false},
+      {"cycles", Kind::integer, false},
+      {"inferences_per_s", Kind::real, false},
+      {"cosim_layer", Kind::text, false},
+      {"cosim_outputs", Kind::integer, false},
+      {"cosim_mismatches", Kind::integer, false},
+      {"version", Kind::text, false},
+      {"seconds", Kind::real, true},
+      {"started_at", Kind::text, true},
+      {"finished_at", Kind::text, true},
+      {"host", Kind::text, true},
+      {"backend", Kind::text, true},
+      {"task", Kind::integer, true},
       {"attempt", Kind::integer, true},
   };
   return cols;
@@ -144,11 +157,15 @@ std::vector<Column> columns_for(const std::vector<std::string>& axes) {
   return cols;
 }
 
-std::string rows_dir(const std::string& dir) { return (fs::path(dir) / "rows").string(); }
+std::string rows_dir(const std::string& dir) {
+  return (fs::path(dir) / "rows").string();
+}
 std::string database_path(const std::string& dir) {
   return (fs::path(dir) / "results.sqlite").string();
 }
-std::string csv_path(const std::string& dir) { return (fs::path(dir) / "results.csv").string(); }
+std::string csv_path(const std::string& dir) {
+  return (fs::path(dir) / "results.csv").string();
+}
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -255,8 +272,8 @@ struct Database::Impl {
 Database::Database(const std::string& dir, const std::vector<std::string>& axes) {
   impl_ = new Impl;
   impl_->path = database_path(dir);
-  if (sqlite3_open_v2(impl_->path.c_str(), &impl_->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(impl_->path.c_str(), &impl_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
     const std::string m = impl_->db ? sqlite3_errmsg(impl_->db) : "out of memory";
     sqlite3_close(impl_->db);
     delete impl_;
@@ -315,7 +332,9 @@ Database::~Database() {
   }
 }
 
-Database::Database(Database&& o) noexcept : impl_(o.impl_) { o.impl_ = nullptr; }
+Database::Database(Database&& o) noexcept : impl_(o.impl_) {
+  o.impl_ = nullptr;
+}
 
 void Database::set_meta(const std::string& key, const std::string& value) {
   sqlite3_stmt* st = nullptr;

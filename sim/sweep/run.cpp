@@ -164,7 +164,8 @@ class Progress {
     const int fill = total_ ? done * width / total_ : width;
     const double el = since(t0_);
     const std::string eta = done > 0 && done < total_ ? duration_text(el / done * (total_ - done))
-                                                      : done >= total_ ? "0:00" : "?";
+                            : done >= total_          ? "0:00"
+                                                      : "?";
     std::fprintf(stderr, "\r%s [%s%s] %d/%d done, %d failed, %d running, %s elapsed, ETA %s  ",
                  name_.c_str(), std::string(fill, '#').c_str(),
                  std::string(width - fill, '.').c_str(), done, total_, failed, running,
@@ -275,9 +276,8 @@ std::string run_slurm(const config::Sweep& sw, const RunOptions& opt, const std:
   std::string spec = array_spec(tasks);
   if (sw.slurm.max_running > 0) spec += "%" + std::to_string(sw.slurm.max_running);
   int rc = 0;
-  const std::string out = trim(capture("sbatch --parsable --array=" + shell_quote(spec) + " " +
-                                           shell_quote(script_path),
-                                       &rc));
+  const std::string out = trim(capture(
+      "sbatch --parsable --array=" + shell_quote(spec) + " " + shell_quote(script_path), &rc));
   if (rc != 0) throw std::runtime_error("sbatch refused the sweep's job array: " + out);
   std::string job = out.substr(0, out.find(';'));
   if (job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
@@ -286,7 +286,8 @@ std::string run_slurm(const config::Sweep& sw, const RunOptions& opt, const std:
   // Poll squeue until none of the array's tasks is left in the queue.
   int errors = 0;
   while (true) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(opt.poll_seconds * 1000)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(static_cast<int>(opt.poll_seconds * 1000)));
     const std::string q = capture("squeue -h -r -j " + job + " -o '%i %T'", &rc);
     col.ingest();
     int in_queue = 0, running = 0;
@@ -343,7 +344,8 @@ std::string slurm_script(const config::Sweep& sw, const RunOptions& opt,
      << s.points_per_task << " points (generated; " << sw.points.size()
      << " points in the sweep).\n"
      << "# One array task evaluates one line of the task file and writes one row file per point.\n"
-     << "#SBATCH --job-name=" << "ristsim-sweep-" << sw.name << "\n"
+     << "#SBATCH --job-name="
+     << "ristsim-sweep-" << sw.name << "\n"
      << "#SBATCH --array=0-" << tasks - 1 << "\n"
      << "#SBATCH --output=" << logs << "/slurm-%A_%a.out\n"
      << "#SBATCH --ntasks=1\n"
@@ -398,8 +400,8 @@ RunSummary run_sweep(const config::Sweep& sw, const RunOptions& opt) {
   for (size_t i = 0; i < todo.size(); i += per)
     tasks.emplace_back(todo.begin() + i, todo.begin() + std::min(todo.size(), i + per));
 
-  const std::string tag = "run-" + std::to_string(std::time(nullptr)) + "-" +
-                          std::to_string(getpid());
+  const std::string tag =
+      "run-" + std::to_string(std::time(nullptr)) + "-" + std::to_string(getpid());
   const std::string task_file = (fs::path(opt.out_dir) / "tasks" / (tag + ".tasks")).string();
   if (opt.dry_run) {
     std::printf("%s", slurm_script(sw, opt, task_file, static_cast<int>(tasks.size())).c_str());
@@ -458,8 +460,8 @@ int run_worker(const config::Sweep& sw, const std::string& out_dir, const std::s
                const PointEvaluator& evaluate) {
   const std::vector<std::vector<std::string>> tasks = read_task_file(task_file);
   if (task < 0 || task >= static_cast<int>(tasks.size()))
-    throw std::runtime_error(task_file + ": there is no task " + std::to_string(task) + " (it has " +
-                             std::to_string(tasks.size()) + ")");
+    throw std::runtime_error(task_file + ": there is no task " + std::to_string(task) +
+                             " (it has " + std::to_string(tasks.size()) + ")");
   std::map<std::string, const config::SweepPoint*> by_id;
   for (const config::SweepPoint& p : sw.points) by_id[p.id] = &p;
   int failed = 0;
@@ -482,7 +484,8 @@ int run_worker(const config::Sweep& sw, const std::string& out_dir, const std::s
     std::snprintf(hash, sizeof hash, "%016llx",
                   static_cast<unsigned long long>(config::fnv1a64(p.arch.text)));
     row.set("arch_hash", hash);
-    for (size_t a = 0; a < sw.axes.size(); ++a) row.set(sw.axes[a].path, sw.axes[a].values[p.value[a]]);
+    for (size_t a = 0; a < sw.axes.size(); ++a)
+      row.set(sw.axes[a].path, sw.axes[a].values[p.value[a]]);
     row.set("version", version);
     row.set("host", hostname());
     row.set("backend", backend);

@@ -29,19 +29,19 @@ enum class Backend { local, slurm };
 struct RunOptions {
   std::string out_dir;
   Backend backend = Backend::local;
-  int jobs = 1;              ///< local: worker processes at once
-  int retries = -1;          ///< -1: the sweep file's slurm.max_retries
-  bool dry_run = false;      ///< slurm: print the batch script, submit nothing
-  bool progress = false;     ///< draw a progress bar on stderr (a terminal)
-  std::string exe;           ///< the ristsim executable the tasks run
-  std::string version;       ///< recorded in every row
-  double poll_seconds = 1;   ///< squeue / row-file polling interval
+  int jobs = 1;                          ///< local: worker processes at once
+  int retries = -1;                      ///< -1: the sweep file's slurm.max_retries
+  bool dry_run = false;                  ///< slurm: print the batch script, submit nothing
+  bool progress = false;                 ///< draw a progress bar on stderr (a terminal)
+  std::string exe;                       ///< the ristsim executable the tasks run
+  std::string version;                   ///< recorded in every row
+  double poll_seconds = 1;               ///< squeue / row-file polling interval
   std::vector<std::string> worker_args;  ///< extra arguments of every worker (e.g. --threads 1)
 };
 
 struct RunSummary {
-  int points = 0;   ///< in the sweep
-  int skipped = 0;  ///< already done by an earlier run
+  int points = 0;                       ///< in the sweep
+  int skipped = 0;                      ///< already done by an earlier run
   int ok = 0, failed = 0, missing = 0;  ///< of the points run now
   int task_restarts = 0;
   double seconds = 0;
@@ -59,8 +59,7 @@ std::string slurm_script(const config::Sweep& sw, const RunOptions& opt,
 
 /// Fills a row's metric cells for one point; throws on failure (the message
 /// goes into the row's `error`).
-using PointEvaluator =
-    std::function<void(const config::Sweep&, const config::SweepPoint&, Row&)>;
+using PointEvaluator = std::function<void(const config::Sweep&, const config::SweepPoint&, Row&)>;
 
 /// A worker: evaluates task `task` of `task_file` (the points without an ok row
 /// yet) and writes their rows. Returns the number of failed points.

@@ -111,7 +111,16 @@ grep -q "bad.yaml:5:29: point 2 (formats.weights.bits=40 array.lanes=8) is not a
   <<<"$out" || fail "the message does not name the value: $out"
 [[ ! -e $tmp/bad ]] || fail "an invalid sweep left an output folder"
 
-# 5. The report: fronts of top-1 against energy, area and cycles.
+# 5. --dry-run prints the Slurm batch script (flags override the file) and writes nothing.
+out=$("$ristsim" sweep "$tmp/s.yaml" --out "$tmp/dry" --backend slurm --dry-run --partition p1 \
+  --time 00:02:00) || fail "--dry-run failed: $out"
+for want in '^#SBATCH --array=0-1$' '^#SBATCH --partition=p1$' '^#SBATCH --time=00:02:00$' \
+  "^exec '.*ristsim' 'sweep' '$tmp/s.yaml' '--out' '$tmp/dry' '--worker' .* \"\\\$\\{SLURM_ARRAY_TASK_ID\\}\""; do
+  grep -Eq -- "$want" <<<"$out" || fail "--dry-run: no line matching $want in: $out"
+done
+[[ ! -e $tmp/dry ]] || fail "--dry-run created the output folder"
+
+# 6. The report: fronts of top-1 against energy, area and cycles.
 out=$("$ristsim" report --sweep "$tmp/a") || fail "report --sweep failed: $out"
 echo "$out"
 for f in sweep_report.md sweep_report.html sweep_report.json; do

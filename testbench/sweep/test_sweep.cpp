@@ -88,10 +88,9 @@ TEST_F(SweepFile, grid_order_values_and_ids) {
   EXPECT_EQ(ids.size(), 6u);
   EXPECT_EQ(sw.label(sw.points[3]), "formats.weights.bits=6 array.lanes=32");
   // The same file gives the same ids (they name the points across runs).
-  EXPECT_EQ(parse(kHead +
-                  "axes:\n"
-                  "  formats.weights.bits: [4, 6, 8]\n"
-                  "  array.lanes: [8, 32]\n")
+  EXPECT_EQ(parse(kHead + "axes:\n"
+                          "  formats.weights.bits: [4, 6, 8]\n"
+                          "  array.lanes: [8, 32]\n")
                 .points[3]
                 .id,
             sw.points[3].id);
