@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # e2e test of `ristsim sweep` through the local backend (ctest sweep.local):
 # a 4-point LeNet sweep runs on 2 worker processes into SQLite and CSV with the
-# expected values; a re-run skips the points done; a point that fails gets a
+# expected values; a re-run skips the points done; compare_db.py passes a copy
+# and catches a changed cell (compare_db_bad); a worker killed with SIGKILL is
+# restarted; a point that fails gets a
 # `failed` row with its error and exit 1; a sweep with an invalid point is
 # refused at load time (exit 2, FILE:LINE:COLUMN, no output folder); `ristsim
 # report --sweep` writes the Pareto fronts.
@@ -83,6 +85,36 @@ EOF
 # 2. A re-run does nothing (the points are done).
 out=$("$ristsim" sweep "$tmp/s.yaml" --out "$tmp/a" --jobs 2) || fail "the re-run failed: $out"
 grep -q "4 points, 4 done before, 0 run now" <<<"$out" || fail "the re-run redid points: $out"
+
+# compare_db_bad: the checker of the Slurm test passes a copy and catches one changed cell.
+cp "$tmp/a/results.sqlite" "$tmp/copy.sqlite"
+"$src/testbench/sweep/compare_db.py" "$tmp/a/results.sqlite" "$tmp/copy.sqlite" \
+  --expect-points 4 || fail "compare_db: a copy differs"
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('UPDATE points SET cycles=cycles+1 WHERE idx=2'); d.commit()" \
+  "$tmp/copy.sqlite"
+if "$src/testbench/sweep/compare_db.py" "$tmp/a/results.sqlite" "$tmp/copy.sqlite" \
+  --expect-points 4; then
+  fail "compare_db_bad: a changed cell went unnoticed"
+fi
+
+# 2b. A worker killed mid-run is restarted; its task's points all get rows.
+sed -e 's/\[4, 8\]/[6]/' "$tmp/s.yaml" >"$tmp/k.yaml"   # 2 points, one task
+"$ristsim" sweep "$tmp/k.yaml" --out "$tmp/k" --jobs 1 --quiet >"$tmp/k.out" 2>&1 &
+collector=$!
+killed=
+for _ in $(seq 300); do
+  worker=$(ps -o pid= --ppid "$collector" 2>/dev/null | head -n1 | tr -d " " || true)
+  if [[ -n $worker ]]; then kill -9 "$worker" && killed=$worker && break; fi
+  sleep 0.02
+done
+rc=0
+wait "$collector" || rc=$?
+cat "$tmp/k.out"
+[[ -n $killed ]] || fail "no worker process to kill"
+[[ $rc -eq 0 ]] || fail "the sweep with a killed worker failed (exit $rc)"
+grep -q "2 points, 0 done before, 2 run now: 2 ok, 0 failed, 0 missing (1 task restarts)" \
+  "$tmp/k.out" || fail "the killed worker's task was not restarted"
+[[ -s $tmp/k/logs/local-task0-attempt2.log ]] || fail "no log of the second attempt"
 
 # 3. A point that fails (no such model file): a failed row with the error, exit 1.
 sed -e "s|$src/models/lenet_fmnist.onnx|$tmp/none.onnx|" -e 's/\[4, 8\]/[4]/' \
