@@ -10,7 +10,8 @@
 #
 # DIR (default ${TMPDIR:-/tmp}/ristsim-slurm) holds everything: slurm.conf, state,
 # spool, logs and pid files; no system configuration is edited. Environment:
-# RISTSIM_SLURM_PORT (default 6817): slurmctld's port, slurmd listens on the next one.
+# RISTSIM_SLURM_PORT (default 6817): slurmctld's port, slurmd listens on the next one;
+# RISTSIM_SLURM_MAX_ARRAY (default 1001, Slurm's): MaxArraySize.
 # Needs root (the daemons run as root, as in the packages' single-node recipe)
 # and Debian's slurm-wlm and munge (scripts/setup.sh installs them).
 set -euo pipefail
@@ -18,6 +19,7 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-${TMPDIR:-/tmp}/ristsim-slurm}
 port=${RISTSIM_SLURM_PORT:-6817}
+max_array=${RISTSIM_SLURM_MAX_ARRAY:-1001}
 say() { echo "slurm_local: $*" >&2; }
 
 usage() {
@@ -87,6 +89,7 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MinJobAge=30
+MaxArraySize=$max_array
 SchedulerParameters=sched_interval=1
 NodeName=$host CPUs=$cpus RealMemory=4000 State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP

@@ -260,35 +260,62 @@ void run_local(const config::Sweep& sw, const RunOptions& opt, const std::string
 
 // ---------------------------------------------------------------- slurm backend
 
-/// Submits the array and waits for it to leave the queue.
+/// The cluster's MaxArraySize (array indices must be below it); 1001, Slurm's
+/// default, when scontrol does not say.
+int max_array_size() {
+  int rc = 0;
+  const std::string out = capture("scontrol show config", &rc);
+  const size_t at = out.find("MaxArraySize");
+  int v = 0;
+  if (rc == 0 && at != std::string::npos && std::sscanf(out.c_str() + at, "MaxArraySize = %d", &v) == 1 &&
+      v > 1)
+    return v;
+  return 1001;
+}
+
+/// Submits the tasks as job arrays (one per block of MaxArraySize task indices:
+/// index i of the array with offset o is task o + i) and waits for
+/// them to leave the queue. Returns the job ids, comma-separated.
 std::string run_slurm(const config::Sweep& sw, const RunOptions& opt, const std::string& task_file,
                       const std::vector<int>& tasks, int attempt, Collector& col, Progress& bar) {
   const fs::path sdir = fs::path(opt.out_dir) / "slurm";
   fs::create_directories(sdir);
   fs::create_directories(fs::path(opt.out_dir) / "logs");
-  const int all = static_cast<int>(read_task_file(task_file).size());
-  const std::string script_path =
-      (sdir / (fs::path(task_file).stem().string() + "-attempt" + std::to_string(attempt) + ".sh"))
-          .string();
-  cost::write_file_atomic(script_path, slurm_script(sw, opt, task_file, all));
-  fs::permissions(script_path, fs::perms::owner_all, fs::perm_options::add);
-  // The script's --array covers every task; a retry names only the tasks to redo.
-  std::string spec = array_spec(tasks);
-  if (sw.slurm.max_running > 0) spec += "%" + std::to_string(sw.slurm.max_running);
-  int rc = 0;
-  const std::string out = trim(capture(
-      "sbatch --parsable --array=" + shell_quote(spec) + " " + shell_quote(script_path), &rc));
-  if (rc != 0) throw std::runtime_error("sbatch refused the sweep's job array: " + out);
-  std::string job = out.substr(0, out.find(';'));
-  if (job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
-    throw std::runtime_error("sbatch printed no job id (got '" + out + "')");
+  const int block = max_array_size();
+  std::map<int, std::vector<int>> by_offset;
+  for (int t : tasks) by_offset[t / block * block].push_back(t - t / block * block);
+  std::vector<std::string> jobs;
+  for (const auto& [offset, indices] : by_offset) {
+    const std::string script_path =
+        (sdir / (fs::path(task_file).stem().string() + "-attempt" + std::to_string(attempt) +
+                 (offset ? "-offset" + std::to_string(offset) : std::string()) + ".sh"))
+            .string();
+    const int last = *std::max_element(indices.begin(), indices.end());
+    cost::write_file_atomic(script_path,
+                            slurm_script(sw, opt, task_file, last + 1, attempt, offset));
+    fs::permissions(script_path, fs::perms::owner_all, fs::perm_options::add);
+    // The script's --array covers the block; a retry names only the tasks to redo.
+    std::string spec = array_spec(indices);
+    if (sw.slurm.max_running > 0) spec += "%" + std::to_string(sw.slurm.max_running);
+    int rc = 0;
+    const std::string out = trim(capture(
+        "sbatch --parsable --array=" + shell_quote(spec) + " " + shell_quote(script_path), &rc));
+    if (rc != 0) throw std::runtime_error("sbatch refused the sweep's job array: " + out);
+    const std::string job = out.substr(0, out.find(';'));
+    if (job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
+      throw std::runtime_error("sbatch printed no job id (got '" + out + "')");
+    jobs.push_back(job);
+  }
+  std::string ids;
+  for (const std::string& j : jobs) ids += (ids.empty() ? "" : ",") + j;
 
-  // Poll squeue until none of the array's tasks is left in the queue.
+  // Poll squeue until none of the arrays' tasks is left in the queue.
   int errors = 0;
   while (true) {
     std::this_thread::sleep_for(
         std::chrono::milliseconds(static_cast<int>(opt.poll_seconds * 1000)));
-    const std::string q = capture("squeue -h -r -j " + job + " -o '%i %T'", &rc);
+    int rc = 0;
+    const std::string q = capture("squeue -h -r -j " + ids + " -o '%i %T'", &rc);
     col.ingest();
     int in_queue = 0, running = 0;
     if (rc == 0) {
@@ -300,7 +327,7 @@ std::string run_slurm(const config::Sweep& sw, const RunOptions& opt, const std:
         running += state == "RUNNING" || state == "COMPLETING" ? 1 : 0;
       }
     } else if (q.find("Invalid job id") != std::string::npos) {
-      in_queue = 0;  // the controller has already forgotten the finished job
+      in_queue = 0;  // the controller has already forgotten the finished jobs
     } else if (++errors > 30) {
       throw std::runtime_error("squeue keeps failing: " + trim(q));
     } else {
@@ -309,7 +336,7 @@ std::string run_slurm(const config::Sweep& sw, const RunOptions& opt, const std:
     bar.draw(col.done(), col.count("failed"), running);
     if (in_queue == 0) break;
   }
-  return job;
+  return ids;
 }
 
 }  // namespace
@@ -335,7 +362,7 @@ std::string array_spec(const std::vector<int>& tasks) {
 }
 
 std::string slurm_script(const config::Sweep& sw, const RunOptions& opt,
-                         const std::string& task_file, int tasks) {
+                         const std::string& task_file, int tasks, int attempt, int offset) {
   const config::SweepSlurm& s = sw.slurm;
   const std::string logs = (fs::absolute(opt.out_dir) / "logs").string();
   std::ostringstream os;
@@ -343,7 +370,9 @@ std::string slurm_script(const config::Sweep& sw, const RunOptions& opt,
      << "# ristsim sweep '" << sw.name << "': " << tasks << " tasks of at most "
      << s.points_per_task << " points (generated; " << sw.points.size()
      << " points in the sweep).\n"
-     << "# One array task evaluates one line of the task file and writes one row file per point.\n"
+     << "# Array task i evaluates task " << offset
+     << " + i, a line of the task file, and writes one row file per point (attempt " << attempt
+     << ").\n"
      << "#SBATCH --job-name="
      << "ristsim-sweep-" << sw.name << "\n"
      << "#SBATCH --array=0-" << tasks - 1 << "\n"
@@ -357,15 +386,12 @@ std::string slurm_script(const config::Sweep& sw, const RunOptions& opt,
   if (!s.qos.empty()) os << "#SBATCH --qos=" << s.qos << "\n";
   for (const std::string& e : s.extra) os << "#SBATCH " << e << "\n";
   os << "set -eu\n";
-  std::vector<std::string> argv =
-      worker_argv(sw, opt, task_file, "${SLURM_ARRAY_TASK_ID}", 0, "slurm");
-  // The attempt is the job's restart count plus the collector's attempt (set below).
+  const std::vector<std::string> argv = worker_argv(sw, opt, task_file, "", attempt, "slurm");
   os << "exec";
   for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i] == "${SLURM_ARRAY_TASK_ID}")
-      os << " \"${SLURM_ARRAY_TASK_ID}\"";
-    else if (i > 0 && argv[i - 1] == "--attempt")
-      os << " \"${RISTSIM_SWEEP_ATTEMPT:-1}\"";
+    if (i > 0 && argv[i - 1] == "--task")
+      os << (offset ? " \"$((SLURM_ARRAY_TASK_ID + " + std::to_string(offset) + "))\""
+                    : std::string(" \"${SLURM_ARRAY_TASK_ID}\""));
     else
       os << " " << shell_quote(argv[i]);
   }
@@ -404,7 +430,12 @@ RunSummary run_sweep(const config::Sweep& sw, const RunOptions& opt) {
       "run-" + std::to_string(std::time(nullptr)) + "-" + std::to_string(getpid());
   const std::string task_file = (fs::path(opt.out_dir) / "tasks" / (tag + ".tasks")).string();
   if (opt.dry_run) {
-    std::printf("%s", slurm_script(sw, opt, task_file, static_cast<int>(tasks.size())).c_str());
+    // The first array of the submission (a sweep of more tasks than the
+    // cluster's MaxArraySize is submitted as several, with offsets).
+    std::printf("%s",
+                slurm_script(sw, opt, task_file, std::min<int>(static_cast<int>(tasks.size()), 1001),
+                             1, 0)
+                    .c_str());
     return sum;
   }
   fs::create_directories(fs::path(task_file).parent_path());
@@ -427,7 +458,6 @@ RunSummary run_sweep(const config::Sweep& sw, const RunOptions& opt) {
     if (opt.backend == Backend::local) {
       run_local(sw, opt, task_file, pending, attempt, col, bar);
     } else {
-      setenv("RISTSIM_SWEEP_ATTEMPT", std::to_string(attempt).c_str(), 1);
       const std::string job = run_slurm(sw, opt, task_file, pending, attempt, col, bar);
       sum.job_ids += (sum.job_ids.empty() ? "" : ",") + job;
     }

@@ -53,9 +53,11 @@ struct RunSummary {
 /// at all (no sbatch, a submission refused).
 RunSummary run_sweep(const config::Sweep& sw, const RunOptions& opt);
 
-/// The slurm batch script of a submission (what --dry-run prints).
+/// The slurm batch script of one job array: array index i runs task `offset` + i
+/// of `task_file` (`tasks` indices, 0..tasks-1), as attempt `attempt` (what
+/// --dry-run prints, for attempt 1 and offset 0).
 std::string slurm_script(const config::Sweep& sw, const RunOptions& opt,
-                         const std::string& task_file, int tasks);
+                         const std::string& task_file, int tasks, int attempt, int offset);
 
 /// Fills a row's metric cells for one point; throws on failure (the message
 /// goes into the row's `error`).

@@ -4,7 +4,8 @@
 # scripts/setup.sh does), starts munged, slurmctld and slurmd with a generated
 # slurm.conf in a temporary folder (scripts/slurm_local.sh), runs the 12-point
 # LeNet sweep of testbench/sweep/lenet12.yaml (500 images a point) through the
-# local backend and through Slurm, cancels one array task while it runs to check
+# local backend and through Slurm (MaxArraySize 8: two arrays, the second with
+# an offset), cancels one array task while it runs to check
 # that it is retried, compares the two databases point for point (compare_db.py,
 # timing columns aside; its _bad twin must catch one changed cell), re-runs the
 # Slurm sweep to check that nothing is redone, and stops the daemons by their
@@ -31,6 +32,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ristsim-sweep-slurm.XXXXXX")
 cluster=$tmp/cluster
 # A port of its own, so that a developer's cluster (6817) is left alone.
 export RISTSIM_SLURM_PORT=$((20000 + $$ % 20000))
+# Array indices 0..7 only: the 12 tasks go as two arrays (tasks 0-7, and 8-11 at offset 8).
+export RISTSIM_SLURM_MAX_ARRAY=8
 cleanup() {
   [[ -n ${sweep_pid:-} ]] && kill "$sweep_pid" 2>/dev/null || true
   "$src/scripts/slurm_local.sh" stop "$cluster" || true
@@ -51,9 +54,11 @@ t1=$(date +%s.%N)
 sweep_pid=$!
 cancelled=
 for _ in $(seq 600); do
-  # A running task whose point has no row yet (its row is written at the end).
+  # A running task of the first array (offset 0) whose point has no row yet
+  # (its row is written at the end).
+  first=$(squeue -h -o '%F' 2>/dev/null | sort -n | head -n1 || true)
   while read -r id state; do
-    [[ $state == RUNNING ]] || continue
+    [[ $state == RUNNING && ${id%_*} == "$first" ]] || continue
     task=${id#*_}
     [[ $task =~ ^[0-9]+$ ]] || continue
     ids=$(sed -n "$((task + 2))p" "$tmp"/slurm/tasks/*.tasks)
@@ -74,6 +79,7 @@ cat "$tmp/slurm.out"
 [[ $rc -eq 0 ]] || fail "the slurm sweep failed (exit $rc)"
 grep -Eq "12 points, 0 done before, 12 run now: 12 ok, 0 failed, 0 missing \(([1-9]) task restart" \
   "$tmp/slurm.out" || fail "the cancelled task was not restarted"
+ls "$tmp"/slurm/slurm/*-attempt1-offset8.sh >/dev/null || fail "no second array at offset 8"
 python3 - "$tmp/slurm/results.sqlite" <<'EOF' || fail "no row of a second attempt"
 import sqlite3, sys
 n = sqlite3.connect(sys.argv[1]).execute(
