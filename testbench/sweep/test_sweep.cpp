@@ -295,6 +295,31 @@ TEST(SweepPareto, fronts_per_model_and_cost) {
   EXPECT_EQ(ids(fronts[3].front), (std::vector<std::string>{"q0"}));
 }
 
+TEST_F(SweepFile, slurm_script_resources_offset_and_attempt) {
+  const Sweep sw = parse(kHead +
+                         "axes: {array.lanes: [8, 16]}\n"
+                         "slurm: {partition: short, account: hw, time: '00:02:00', mem: 1G,\n"
+                         "        cpus_per_task: 2, extra: ['--constraint=avx2']}\n");
+  ristsim::sweep::RunOptions opt;
+  opt.out_dir = "/o";
+  opt.exe = "/bin/ristsim";
+  const std::string first = ristsim::sweep::slurm_script(sw, opt, "/o/tasks/r.tasks", 2, 1, 0);
+  for (const char* line :
+       {"#SBATCH --array=0-1\n", "#SBATCH --output=/o/logs/slurm-%A_%a.out\n",
+        "#SBATCH --cpus-per-task=2\n", "#SBATCH --mem=1G\n", "#SBATCH --time=00:02:00\n",
+        "#SBATCH --partition=short\n", "#SBATCH --account=hw\n",
+        "#SBATCH --constraint=avx2\n",
+        "'--worker' '/o/tasks/r.tasks' '--task' \"${SLURM_ARRAY_TASK_ID}\" '--attempt' '1' "
+        "'--backend' 'slurm'"})
+    EXPECT_NE(first.find(line), std::string::npos) << line << " not in:\n" << first;
+  // A later block of tasks (beyond MaxArraySize) in a retry.
+  const std::string later = ristsim::sweep::slurm_script(sw, opt, "/o/tasks/r.tasks", 3, 2, 1001);
+  EXPECT_NE(later.find("#SBATCH --array=0-2\n"), std::string::npos) << later;
+  EXPECT_NE(later.find("'--task' \"$((SLURM_ARRAY_TASK_ID + 1001))\" '--attempt' '2'"),
+            std::string::npos)
+      << later;
+}
+
 TEST(SweepSlurm, array_spec_and_quoting) {
   EXPECT_EQ(ristsim::sweep::array_spec({0, 1, 2, 3}), "0-3");
   EXPECT_EQ(ristsim::sweep::array_spec({7, 3, 9, 10}), "3,7,9-10");
