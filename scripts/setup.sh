@@ -20,6 +20,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopenblas-dev zlib1g-dev libjpeg-dev libpng-dev gnuplot-nox
   dataset-fashion-mnist libonnx-testdata
+  libsqlite3-dev slurm-wlm munge
 )
 
 missing=()

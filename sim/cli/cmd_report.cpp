@@ -25,6 +25,7 @@
 #include "engine/weights_io.h"
 #include "io/dataset.h"
 #include "util/output.h"
+#include "sweep/report.h"
 
 namespace ristsim::cli {
 
@@ -90,16 +91,21 @@ double fraction(const CommandLine& cl, const char* name) {
 
 int cmd_report(const std::vector<std::string>& args) {
   CommandLine cl(
-      "report", "--arch A.yaml --model W [--data D] [--out DIR] [options]",
+      "report", "--arch A.yaml --model W [--data D] [--out DIR] [options]\n"
+      "       ristsim report --sweep DIR [--out DIR2]",
       "Writes the area and energy report of the arch running the model: report.md,\n"
       "report.html (self-contained) and report.json, with SVG plots (gnuplot). Area and\n"
       "energy come from the cost model calibrated to the technology table (default\n"
       "configs/tech/45nm.yaml: Horowitz, ISSCC 2014; node scaling Stillmaker and Baas\n"
       "2017); layer shapes from the model's network; accuracy from --data (float32 and\n"
       "quantized top-1 on the test split) or from --accuracy-fp32/--accuracy-quantized.\n"
-      "See docs/cost.md.");
-  cl.options()("arch", po::value<std::string>()->required(), "arch YAML file")(
-      "model", po::value<std::string>()->required(),
+      "See docs/cost.md. With --sweep: the Pareto fronts of a 'ristsim sweep' results folder\n"
+      "(top-1 against energy per inference, logic area and cycles, per model), written to\n"
+      "--out (default DIR/report) as sweep_report.md, .html, .json and plots (docs/sweep.md).");
+  cl.options()("sweep", po::value<std::string>()->value_name("DIR"),
+               "report the Pareto fronts of the sweep results in DIR")(
+      "arch", po::value<std::string>(), "arch YAML file")(
+      "model", po::value<std::string>(),
       "model: .onnx, weight file, or network description (.yaml)")(
       "weights", po::value<std::string>(), "weight file for a .yaml --model")(
       "data", po::value<std::string>(),
@@ -131,6 +137,37 @@ int cmd_report(const std::vector<std::string>& args) {
       "seed", po::value<uint64_t>()->default_value(1),
       "seed of random weights (.yaml without --weights)");
   if (!cl.parse(args)) return kExitOk;
+  if (cl.has("sweep")) {
+    for (const char* o : {"arch", "model", "data", "search", "pareto", "yosys", "rtl"})
+      if (cl.has(o) && !cl.vm()[o].defaulted())
+        throw UsageError(std::string("--sweep takes no --") + o);
+    const std::string dir = cl.get<std::string>("sweep");
+    const std::string out =
+        cl.vm()["out"].defaulted() ? (std::filesystem::path(dir) / "report").string()
+                                   : cl.get<std::string>("out");
+    // Checked before any work and staged, like every output folder (README "Outputs").
+    util::OutputDir out_dir(out,
+                            cl.get<bool>("force") ? util::Existing::replace : util::Existing::refuse,
+                            "ristsim report --sweep");
+    sweep::SweepReportFiles f;
+    try {
+      f = sweep::write_sweep_report(dir, out_dir.dir());
+    } catch (const util::WriteError&) {
+      throw;
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+    out_dir.commit();
+    const auto final_path = [&](const std::string& p) {
+      return (std::filesystem::path(out_dir.out()) / std::filesystem::path(p).filename()).string();
+    };
+    if (!f.plot_note.empty()) std::printf("plots: %s\n", f.plot_note.c_str());
+    std::printf("wrote %s, %s, %s (%zu plots)\n", final_path(f.md).c_str(),
+                final_path(f.html).c_str(), final_path(f.json).c_str(), f.plots.size());
+    return kExitOk;
+  }
+  if (!cl.has("arch")) throw UsageError("missing --arch FILE (or --sweep DIR)");
+  if (!cl.has("model")) throw UsageError("missing --model FILE");
 
   const config::Arch arch = load_arch(cl.get<std::string>("arch"));
   // Checked before any work; staged: a failed run leaves nothing.
