@@ -145,6 +145,11 @@ int cmd_report(const std::vector<std::string>& args) {
     const std::string out =
         cl.vm()["out"].defaulted() ? (std::filesystem::path(dir) / "report").string()
                                    : cl.get<std::string>("out");
+    try {
+      sweep::Database::open_read_only(dir);  // a folder without results is named as such first
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
     // Checked before any work and staged, like every output folder (README "Outputs").
     util::OutputDir out_dir(out,
                             cl.get<bool>("force") ? util::Existing::replace : util::Existing::refuse,
