@@ -17,6 +17,7 @@ while [[ $# -gt 0 && $1 != "--" ]]; do checks+=("$1"); shift; done
 [[ $# -gt 0 ]] && shift
 here="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$dir"
+mkdir -p "$(dirname "$dir")"  # ristsim creates the output folder, never its parent
 echo "\$ $ristsim rtl --arch $arch --out $dir"
 "$ristsim" rtl --arch "$arch" --out "$dir" || { echo "FAIL: ristsim rtl failed"; exit 1; }
 if [[ $file != "-" ]]; then
