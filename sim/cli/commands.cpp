@@ -12,6 +12,7 @@ int cmd_format(const std::vector<std::string>& args);
 int cmd_quantize(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
+int cmd_synth_images(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands() {
@@ -27,6 +28,8 @@ const std::vector<Command>& commands() {
       {"report", "area and energy report of an arch running a model (md, html, json, plots)",
        cmd_report},
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},
+      {"synth-images", "write a synthetic ImageNet-shaped image folder (tests, data-path measurements)",
+       cmd_synth_images},
       {"train", "train a network description on a data set (SGD / Adam)", cmd_train},
   };
   return table;
