@@ -2,6 +2,7 @@
 #include "cli/data_options.h"
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -71,7 +72,11 @@ DataOptions data_options(const CommandLine& cl, const std::string& data) {
   const char* image_only[] = {"preprocess", "resize", "crop", "mean", "scale", "channels", "order"};
   bool image_given = false;
   for (const char* name : image_only) image_given = image_given || cl.has(name);
-  if (image_given && !io::is_image_folder_dataset(data)) {
+  std::error_code ec;
+  const bool exists = data == "fashion-mnist" || data == "fashion_mnist" ||
+                      std::filesystem::is_directory(data, ec);
+  // (A data set that does not exist is reported by the reader, with its reason.)
+  if (image_given && exists && !io::is_image_folder_dataset(data)) {
     std::string given;
     for (const char* name : image_only)
       if (cl.has(name)) given += (given.empty() ? "--" : ", --") + std::string(name);
