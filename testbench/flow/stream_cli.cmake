@@ -55,4 +55,18 @@ if(EXISTS /usr/share/datasets/fashion-mnist)
     message(FATAL_ERROR "eval --crop on a non-folder: exit ${rc}, ${err}")
   endif()
 endif()
+# 4. Bad values of the data options: exit 2, the option named, before any model is read.
+foreach(case "--resize;0;--resize: '0' is not a size" "--preprocess;caffe;--preprocess must be"
+             "--mean;1,2;--mean takes one value or three" "--crop;300;--crop 300 is larger than the resize"
+             "--order;random;--order must be" "--max-images;-1;--max-images must not be negative"
+             "--data-load;disk;--data-load must be stream or memory")
+  list(GET case 0 opt)
+  list(GET case 1 val)
+  list(GET case 2 want)
+  execute_process(COMMAND ${RISTSIM} eval --model ${W}/no-model.onnx --data ${W}/imagenet ${opt} ${val}
+                  RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "${want}")
+    message(FATAL_ERROR "eval ${opt} ${val}: exit ${rc}, expected 2 and '${want}': ${err}")
+  endif()
+endforeach()
 file(REMOVE_RECURSE ${W})
