@@ -29,6 +29,7 @@ trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$dir"; rm -rf "$log"' EXIT
 
 rss_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"; }
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1"; }
+cpu() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%.0f", s}' "$1"; }
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 
 if [ ! -d "$dir" ]; then
@@ -52,7 +53,8 @@ nice /usr/bin/time -v "$ristsim" eval --model "$log/probe.yaml" --data "$dir" \
   --preprocess caffe_imagenet --batch 100 --json > "$log/eval.json" 2> "$log/eval"
 ips=$(sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p' "$log/eval.json")
 n=$(sed -n 's/.*"images": \([0-9]*\).*/\1/p' "$log/eval.json")
-echo "loader: $n images, $ips images/s, max RSS $(rss_mib "$log/eval") MiB, wall $(wall "$log/eval")"
+echo "loader: $n images, $ips images/s, max RSS $(rss_mib "$log/eval") MiB, wall $(wall "$log/eval")," \
+     "CPU $(cpu "$log/eval") s"
 echo "load average after the loader run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 3. quantize CaffeNet, streamed.
@@ -61,7 +63,7 @@ nice /usr/bin/time -v "$ristsim" quantize --model models/caffenet.yaml --data "$
   --test-images "$quant_test" --batch "$batch" --out "$log/q" --quiet 2> "$log/quant" || {
   cat "$log/quant"; exit 1; }
 echo "quantize caffenet (streamed, $quant_images range + $quant_images search + $quant_test test" \
-     "images of a 50,000-image split): max RSS $(rss_mib "$log/quant") MiB, wall $(wall "$log/quant")," \
+     "images of a 50,000-image split): max RSS $(rss_mib "$log/quant") MiB, wall $(wall "$log/quant"), CPU $(cpu "$log/quant") s," \
      "$(sed -n 's/.*"evaluations": \([0-9]*\).*/\1/p' "$log/q/report.json") evaluations"
 echo "load average after quantize: $(cut -d' ' -f1-3 /proc/loadavg)"
 
