@@ -12,26 +12,26 @@ namespace ristsim::cli {
 void add_data_options(CommandLine& cl, bool streaming) {
   cl.options()
       ("preprocess", po::value<std::string>(),
-       "image folders: default (256x256, crop 224, RGB, x/255), caffe_imagenet (Caffe's\n"
-       "ImageNet models: 256x256, crop 227, BGR, mean 104,117,123, scale 1) or none (as stored,\n"
+       "image folders: default (256x256, crop 224, RGB, x/255), caffe_imagenet (Caffe's "
+       "ImageNet models: 256x256, crop 227, BGR, mean 104,117,123, scale 1) or none (as stored, "
        "RGB, x/255; all images the same size)")
       ("resize", po::value<std::string>(),
-       "image folders: N or HxW (both sides), shorter=N (shorter side to N, aspect kept; needs a\n"
+       "image folders: N or HxW (both sides), shorter=N (shorter side to N, aspect kept; needs a "
        "crop) or none")
       ("crop", po::value<int>(), "image folders: center crop to NxN (0: none; caffe_imagenet: 227)")
       ("mean", po::value<std::string>(),
-       "image folders: per-channel mean subtracted from 0..255 pixels, one value or three in the\n"
+       "image folders: per-channel mean subtracted from 0..255 pixels, one value or three in the "
        "stored channel order (B,G,R with caffe_imagenet)")
       ("scale", po::value<float>(), "image folders: factor after the mean (default 1/255; caffe_imagenet 1)")
       ("channels", po::value<int>(), "image folders: 3 (color) or 1 (gray)")
       ("order", po::value<std::string>(),
-       "image folders: interleaved (default: image k of every class before image k+1, so that\n"
+       "image folders: interleaved (default: image k of every class before image k+1, so that "
        "the first N images cover the classes) or class (class by class)")
       ("max-images", po::value<int>(), "read at most the first N images of each split (0: all)")
       ("data-threads", po::value<int>()->default_value(0), "image decoding threads (0: all cores)");
   if (streaming)
     cl.options()("data-load", po::value<std::string>()->default_value("stream"),
-                 "stream (batch by batch, bounded memory, decoded ahead) or memory (each split\n"
+                 "stream (batch by batch, bounded memory, decoded ahead) or memory (each split "
                  "read whole first)");
 }
 
