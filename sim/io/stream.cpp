@@ -164,7 +164,7 @@ Dataset read_dataset(DataSource& src, int first, int count) {
                     std::to_string(src.w) + " floats need " +
                     std::to_string(int64_t(need / (1 << 20))) + " MiB, more than this machine's " +
                     std::to_string(int64_t(double(pages) * page / (1 << 20))) +
-                    " MiB of memory; set max_images");
+                    " MiB of memory; set max_images (--max-images)");
   Dataset ds;
   ds.n = count, ds.c = src.c, ds.h = src.h, ds.w = src.w, ds.classes = src.classes;
   ds.source = src.source;
