@@ -28,7 +28,8 @@ int cmd_synth_images(const std::vector<std::string>& args) {
       ("val", po::value<int>()->default_value(5), "validation images per class (ImageNet: 50)")
       ("size", po::value<int>()->default_value(256), "typical side in pixels")
       ("jitter", po::value<int>()->default_value(64), "each side varies by up to this much")
-      ("format", po::value<std::string>()->default_value("jpeg"), "jpeg, png or mixed (every fifth PNG)")
+      ("format", po::value<std::string>()->default_value("jpeg"),
+       "jpeg, png or mixed (every fifth PNG)")
       ("quality", po::value<int>()->default_value(90), "JPEG quality 1..100")
       ("seed", po::value<uint64_t>()->default_value(1), "seed")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)");

@@ -28,7 +28,7 @@ const std::vector<Command>& commands() {
       {"report", "area and energy report of an arch running a model (md, html, json, plots)",
        cmd_report},
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},
-      {"synth-images", "write a synthetic ImageNet-shaped image folder (tests, data-path measurements)",
+      {"synth-images", "write a synthetic ImageNet-shaped image folder (tests, data measurements)",
        cmd_synth_images},
       {"train", "train a network description on a data set (SGD / Adam)", cmd_train},
   };

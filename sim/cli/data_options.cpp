@@ -22,7 +22,8 @@ void add_data_options(CommandLine& cl, bool streaming) {
       ("mean", po::value<std::string>(),
        "image folders: per-channel mean subtracted from 0..255 pixels, one value or three in the "
        "stored channel order (B,G,R with caffe_imagenet)")
-      ("scale", po::value<float>(), "image folders: factor after the mean (default 1/255; caffe_imagenet 1)")
+      ("scale", po::value<float>(),
+       "image folders: factor after the mean (default 1/255; caffe_imagenet 1)")
       ("channels", po::value<int>(), "image folders: 3 (color) or 1 (gray)")
       ("order", po::value<std::string>(),
        "image folders: interleaved (default: image k of every class before image k+1, so that "
@@ -132,9 +133,10 @@ DataOptions data_options(const CommandLine& cl, const std::string& data) {
     if (m.size() == 1) im.mean = {m[0], m[0], m[0]};
     else if (m.size() == 3 && im.channels == 3) im.mean = {m[0], m[1], m[2]};
     else
-      throw UsageError("--mean takes one value" +
-                       std::string(im.channels == 3 ? " or three (one per channel)" : " (gray images)") +
-                       ", got " + std::to_string(m.size()));
+      throw UsageError(
+          "--mean takes one value" +
+          std::string(im.channels == 3 ? " or three (one per channel)" : " (gray images)") +
+          ", got " + std::to_string(m.size()));
   }
   if (cl.has("scale")) {
     const float s = cl.get<float>("scale");

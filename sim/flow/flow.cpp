@@ -115,8 +115,8 @@ std::map<std::string, std::string> model_metadata(const std::string& path) {
 
 // ---------------------------------------------------------------------------------------------
 
-std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStream& data, int images,
-                                       int batch) {
+std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStream& data,
+                                       int images, int batch) {
   if (images <= 0) throw FlowError("range analysis needs at least one image");
   engine::detach_quantization(net);
   engine::attach_measurement(net);

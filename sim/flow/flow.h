@@ -79,8 +79,8 @@ struct LayerRange {
 
 /// Runs `images` samples of `data` through the net in float (test phase) and returns the
 /// ranges of every weighted layer, in layer order. Leaves the net without quantization.
-std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStream& data, int images,
-                                       int batch);
+std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStream& data,
+                                       int images, int batch);
 
 // ---------------------------------------------------------------------------------------------
 // Format rules (each a pure function of the measured maxima)

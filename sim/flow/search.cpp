@@ -175,7 +175,8 @@ double refine_fl(Scorer& scorer, Plan* plan, double top1, SearchResult* r, const
   return best;
 }
 
-SearchResult search_category(Scorer& scorer, const engine::SampleStream& test, const SearchOptions& o) {
+SearchResult search_category(Scorer& scorer, const engine::SampleStream& test,
+                             const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   SearchResult r;
   r.baseline_search = scorer.baseline();
@@ -234,7 +235,8 @@ SearchResult search_category(Scorer& scorer, const engine::SampleStream& test, c
   return r;
 }
 
-SearchResult search_layer(Scorer& scorer, const engine::SampleStream& test, const SearchOptions& o) {
+SearchResult search_layer(Scorer& scorer, const engine::SampleStream& test,
+                          const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   SearchResult r;
   r.baseline_search = scorer.baseline();
@@ -316,7 +318,8 @@ SearchResult search_layer(Scorer& scorer, const engine::SampleStream& test, cons
   return r;
 }
 
-SearchResult evaluate_fixed(Scorer& scorer, const engine::SampleStream& test, const SearchOptions& o) {
+SearchResult evaluate_fixed(Scorer& scorer, const engine::SampleStream& test,
+                            const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   SearchResult r;
   r.baseline_search = scorer.baseline();

@@ -65,7 +65,8 @@ Image synthetic_image(const SyntheticFolderOptions& o, int split, int cls, int i
       }
   }
   // Mild noise (+-8 levels), as a camera's.
-  for (uint8_t& p : img.pixels) p = static_cast<uint8_t>(std::clamp(int(p) + r.below(17) - 8, 0, 255));
+  for (uint8_t& p : img.pixels)
+    p = static_cast<uint8_t>(std::clamp(int(p) + r.below(17) - 8, 0, 255));
   return img;
 }
 

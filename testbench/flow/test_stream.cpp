@@ -271,6 +271,7 @@ TEST(StreamVsMemory, lenet_fashion_mnist_off_by_one_bad) {
       quantize_report(flow::samples_of(fmnist(true)), flow::samples_of(fmnist(false)));
   auto train_src = fmnist_stream(true), test_src = fmnist_stream(false);
   OffByOne bad_train(*train_src), bad_test(*test_src);
-  const std::string streamed = quantize_report(flow::stream_of(bad_train), flow::stream_of(bad_test));
+  const std::string streamed =
+      quantize_report(flow::stream_of(bad_train), flow::stream_of(bad_test));
   EXPECT_NE(streamed, in_memory);
 }
