@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/data_options.h"
 #include "cli/model_data.h"
 #include "engine/math.h"
 #include "engine/net.h"
@@ -44,6 +45,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("json", po::bool_switch(), "print one JSON object")
       ("quiet", po::bool_switch(), "no progress output");
+  add_data_options(cl, true);
   if (!cl.parse(args)) return kExitOk;
   if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
   const int batch = cl.get<int>("batch");
@@ -53,15 +55,17 @@ int cmd_eval(const std::vector<std::string>& args) {
   const bool tty = isatty(fileno(stdout)) != 0;
 
   const std::string data = cl.get<std::string>("data");
-  io::Dataset test_set = io::load_dataset(data, false);
   const int limit = cl.get<int>("limit");
   if (limit < 0) throw UsageError("--limit must not be negative");
-  engine::Samples test = flow::samples_of(test_set);
-  if (limit > 0) test.n = std::min(test.n, limit);
+  const DataOptions data_opts = data_options(cl, data);
+  // The test split is streamed batch by batch (an image folder is decoded on demand).
+  const std::unique_ptr<io::DataSource> test_set = open_data(data, false, data_opts);
+  engine::SampleStream test = flow::stream_of(*test_set);
+  if (limit > 0) test = flow::slice(test, 0, limit);
 
   engine::NetOptions no;
   no.batch = batch;
-  no.input_shape = {test_set.c, test_set.h, test_set.w};
+  no.input_shape = {test_set->c, test_set->h, test_set->w};
   no.with_loss = true;
   no.phase = engine::Phase::test;
   no.seed = cl.get<uint64_t>("seed");
@@ -79,11 +83,12 @@ int cmd_eval(const std::vector<std::string>& args) {
       else if (d == "exact") arch.datapath = config::Datapath::exact;
       else throw UsageError("--datapath must be float or exact, not '" + d + "'");
     }
-    io::Dataset calib_set;
-    engine::Samples calib;
+    // The range analysis reads only the first --calib images of the training split.
+    std::unique_ptr<io::DataSource> calib_set;
+    engine::SampleStream calib;
     if (engine::has_dynamic_groups(arch)) {
-      calib_set = io::load_dataset(data, true);
-      calib = flow::samples_of(calib_set);
+      calib_set = open_data(data, true, data_opts);
+      calib = flow::stream_of(*calib_set);
     }
     if (cl.has("fl-rule")) {
       const std::string rule = cl.get<std::string>("fl-rule");
@@ -115,7 +120,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (json) {
     std::printf("{\n  \"model\": %s,\n  \"network\": %s,\n  \"data\": %s,\n  \"arch\": %s,\n  \"datapath\": \"%s\",\n",
                 engine::json_string(model).c_str(), engine::json_string(net->spec().name).c_str(),
-                engine::json_string(test_set.source).c_str(),
+                engine::json_string(test_set->source).c_str(),
                 quantized ? engine::json_string(arch.name.empty() ? arch.path : arch.name).c_str() : "null", datapath);
     std::printf("  \"images\": %lld,\n  \"top1\": %.6f,\n  \"top5\": %.6f,\n  \"loss\": %.6f,\n  \"seconds\": %.4f,\n"
                 "  \"images_per_s\": %.1f,\n  \"threads\": %d,\n  \"saturations\": %llu,\n  \"nans\": %llu,\n"
@@ -126,7 +131,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     return kExitOk;
   }
   std::printf("%s on %s: %lld images, top-1 %.2f %%, top-5 %.2f %%, loss %.4f, %.2f s (%.0f images/s), %s",
-              net->spec().name.c_str(), test_set.source.c_str(), static_cast<long long>(r.images), 100 * r.top1,
+              net->spec().name.c_str(), test_set->source.c_str(), static_cast<long long>(r.images), 100 * r.top1,
               100 * r.top5, r.loss, r.seconds, r.images / std::max(r.seconds, 1e-9), datapath);
   if (quantized) std::printf(" (arch %s)", arch.name.c_str());
   std::printf("\n");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/data_options.h"
 #include "config/arch_yaml.h"
 #include "config/describe.h"
 #include "engine/math.h"
@@ -81,6 +82,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("stop-after", po::value<int>(), "stop after this many checkpoints of this run (to test --resume)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
+  add_data_options(cl, false);
   if (!cl.parse(args)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
   flow::FinetuneConfig fc;
@@ -172,8 +174,10 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   if (!(fc.lr > 0)) throw UsageError("--lr must be positive");
   if (fc.lr_policy == engine::LrPolicy::cosine) lr_source += "; cosine decay to 0 over the run";
 
-  const io::Dataset train_set = io::load_dataset(data, true);
-  const io::Dataset test_set = io::load_dataset(data, false);
+  // Training shuffles the whole split: both splits are read into memory (--max-images bounds them).
+  const DataOptions data_opts = data_options(cl, data);
+  const io::Dataset train_set = load_data(data, true, data_opts);
+  const io::Dataset test_set = load_data(data, false, data_opts);
   engine::NetOptions no;
   no.batch = fc.batch;
   no.input_shape = {train_set.c, train_set.h, train_set.w};

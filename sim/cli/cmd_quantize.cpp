@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/data_options.h"
 #include "config/arch_yaml.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
@@ -96,6 +97,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("seed", po::value<uint64_t>()->default_value(1), "arch seed (stochastic rounding, if ever used)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
+  add_data_options(cl, true);
   if (!cl.parse(args)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -161,17 +163,20 @@ int cmd_quantize(const std::vector<std::string>& args) {
   const std::string out = cl.get<std::string>("out");
   util::OutputDir out_dir(out, cl.get<bool>("force") ? util::Existing::replace : util::Existing::refuse,
                           "ristsim quantize");
-  const io::Dataset train_set = io::load_dataset(data, true);
-  const io::Dataset test_set = io::load_dataset(data, false);
+  // Both splits are streamed: every evaluation reads its images batch by batch (image folders
+  // are decoded on demand and read ahead), so memory does not grow with the data set.
+  const DataOptions data_opts = data_options(cl, data);
+  const std::unique_ptr<io::DataSource> train_set = open_data(data, true, data_opts);
+  const std::unique_ptr<io::DataSource> test_set = open_data(data, false, data_opts);
   engine::NetOptions no;
   no.batch = batch;
-  no.input_shape = {train_set.c, train_set.h, train_set.w};
+  no.input_shape = {train_set->c, train_set->h, train_set->w};
   no.with_loss = true;
   no.phase = engine::Phase::test;
   std::unique_ptr<engine::Net> net = flow::load_model(model, no);
   const std::map<std::string, std::string> source_meta = flow::model_metadata(model);
-  const engine::Samples train = flow::samples_of(train_set);
-  engine::Samples test = flow::samples_of(test_set);
+  const engine::SampleStream train = flow::stream_of(*train_set);
+  engine::SampleStream test = flow::stream_of(*test_set);
   if (cl.get<int>("test-images") > 0) test = flow::slice(test, 0, cl.get<int>("test-images"));
   engine::check_samples(*net, train, "training");
   engine::check_samples(*net, test, "test");
@@ -180,7 +185,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, train, range_n, batch);
   if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
   const int search_n = std::min(search_images, train.n);
-  const engine::Samples search = flow::slice(train, train.n - search_n, search_n);
+  const engine::SampleStream search = flow::slice(train, train.n - search_n, search_n);
   say("range analysis over " + std::to_string(range_n) + " images: " + std::to_string(ranges.size()) +
       " layers; searching (" + std::string(flow::to_string(so.family)) + ", " + gran + ") on " +
       std::to_string(search_n) + " images");

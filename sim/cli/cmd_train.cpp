@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/data_options.h"
 #include "cli/model_data.h"
 #include "engine/math.h"
 #include "engine/net.h"
@@ -78,6 +79,7 @@ int cmd_train(const std::vector<std::string>& args) {
       ("checkpoint", po::bool_switch(), "also write --out after every epoch (the last write is the final model)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
+  add_data_options(cl, false);
   if (!cl.parse(args)) return kExitOk;
 
   engine::SolverOptions so;
@@ -100,10 +102,12 @@ int cmd_train(const std::vector<std::string>& args) {
   const bool quiet = cl.get<bool>("quiet");
   const bool tty = isatty(fileno(stdout)) != 0;
   const std::string data = cl.get<std::string>("data");
-  const io::Dataset train_set = io::load_dataset(data, true);
+  // Training shuffles the whole split: it is read into memory (--max-images bounds it).
+  const DataOptions data_opts = data_options(cl, data);
+  const io::Dataset train_set = load_data(data, true, data_opts);
   io::Dataset test_set;
   const bool test = !cl.get<bool>("no-test");
-  if (test) test_set = io::load_dataset(data, false);
+  if (test) test_set = load_data(data, false, data_opts);
 
   engine::NetOptions no;
   no.batch = batch;

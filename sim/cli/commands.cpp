@@ -13,6 +13,7 @@ int cmd_quantize(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
+int cmd_synth_images(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands() {
@@ -30,6 +31,8 @@ const std::vector<Command>& commands() {
       {"rtl", "generate the SystemVerilog of the arch's processing element", cmd_rtl},
       {"sweep", "design-space sweep of arch keys over models, locally or on Slurm (SQLite results)",
        cmd_sweep},
+      {"synth-images", "write a synthetic ImageNet-shaped image folder (tests, data measurements)",
+       cmd_synth_images},
       {"train", "train a network description on a data set (SGD / Adam)", cmd_train},
   };
   return table;

@@ -11,11 +11,12 @@ namespace ristsim::cli {
 
 void quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
                    int calib_images, int batch) {
-  io::Dataset calib_set;
-  engine::Samples calib;
+  // Streamed: only the first calib_images of the training split are read.
+  std::unique_ptr<io::DataSource> calib_set;
+  engine::SampleStream calib;
   if (engine::has_dynamic_groups(arch)) {
-    calib_set = io::load_dataset(data, true);
-    calib = flow::samples_of(calib_set);
+    calib_set = io::open_dataset(data, true);
+    calib = flow::stream_of(*calib_set);
   }
   engine::quantize_net(net, arch, calib, calib_images, batch);
 }

@@ -263,7 +263,24 @@ TrainState load_train_state(const std::string& path) {
   return s;
 }
 
-EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& progress) {
+SampleStream::SampleStream(const Samples& s)
+    : n(s.n), c(s.c), h(s.h), w(s.w), classes(s.classes) {
+  read = [s](int first, int count, float* images, int32_t* labels) {
+    if (count <= 0) return;
+    std::memcpy(images, s.images + std::size_t(first) * s.image_size(),
+                sizeof(float) * s.image_size() * count);
+    std::memcpy(labels, s.labels + first, sizeof(int32_t) * count);
+  };
+}
+
+void check_samples(const Net& net, const SampleStream& data, const char* what) {
+  Samples shape;
+  shape.n = data.n, shape.c = data.c, shape.h = data.h, shape.w = data.w;
+  shape.classes = data.classes;
+  check_samples(net, shape, what);
+}
+
+EvalResult evaluate(Net& net, const SampleStream& data, int batch, const ProgressFn& progress) {
   check_samples(net, data, "evaluation");
   const Phase old_phase = net.phase();
   const int old_batch = net.batch();
@@ -272,19 +289,19 @@ EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& 
   EvalResult r;
   double loss = 0;
   int64_t correct1 = 0, correct5 = 0;
+  std::vector<int32_t> labels(std::size_t(std::max(1, std::min(batch, data.n))));
   for (int start = 0; start < data.n; start += batch) {
     const int nb = std::min(batch, data.n - start);
     if (net.batch() != nb) net.reshape(nb);
-    std::memcpy(net.input().data(), data.images + std::size_t(start) * data.image_size(),
-                sizeof(float) * data.image_size() * nb);
+    data.read(start, nb, net.input().data(), labels.data());
     if (net.has_loss())
-      for (int i = 0; i < nb; ++i) net.label().data()[i] = static_cast<float>(data.labels[start + i]);
+      for (int i = 0; i < nb; ++i) net.label().data()[i] = static_cast<float>(labels[i]);
     loss += double(net.forward()) * nb;
     const Blob& out = net.output();
     const int C = static_cast<int>(out.count(1));
     for (int i = 0; i < nb; ++i) {
       const float* s = out.data() + std::size_t(i) * C;
-      const int label = data.labels[start + i];
+      const int label = labels[i];
       int rank = 0;  // classes scoring above the label (ties: lower index first)
       for (int c = 0; c < C; ++c)
         if (s[c] > s[label] || (s[c] == s[label] && c < label)) ++rank;
@@ -310,14 +327,14 @@ EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& 
   return r;
 }
 
-void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
+void quantize_net(Net& net, const config::Arch& arch, const SampleStream& calib, int calib_images,
                   int batch) {
   detach_quantization(net);
   if (has_dynamic_groups(arch)) {
     if (calib_images <= 0 || calib.n <= 0)
       throw std::runtime_error("arch '" + arch.name +
                                "' has dynamic fixed point: a range analysis needs calibration images");
-    Samples first = calib;
+    SampleStream first = calib;
     first.n = std::min(calib.n, calib_images);
     attach_measurement(net);
     evaluate(net, first, batch);

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "config/arch.h"
@@ -30,6 +31,20 @@ struct Samples {
   int n = 0, c = 0, h = 0, w = 0, classes = 0;
   const float* images = nullptr;
   const int32_t* labels = nullptr;
+  std::size_t image_size() const { return std::size_t(c) * h * w; }
+};
+
+/// Labelled images handed over in pieces, for sets too large to hold in memory (an ImageNet
+/// folder streamed from disk, sim/io's DataSource through flow::stream_of). `read(first, count,
+/// images, labels)` writes samples [first, first + count) as count NCHW images and count labels.
+/// A Samples converts to a stream that copies from its memory, so every evaluation runs one
+/// loop, whichever way its data comes.
+struct SampleStream {
+  int n = 0, c = 0, h = 0, w = 0, classes = 0;
+  std::function<void(int first, int count, float* images, int32_t* labels)> read;
+
+  SampleStream() = default;
+  SampleStream(const Samples& s);  // NOLINT(google-explicit-constructor): a Samples is a stream
   std::size_t image_size() const { return std::size_t(c) * h * w; }
 };
 
@@ -111,19 +126,21 @@ std::vector<EpochResult> train(Net& net, const Samples& train, const Samples* te
 /// top-5 accuracy of the output scores (ties go to the lower class index), and
 /// the mean cross-entropy when the net has a loss. Restores the net's phase
 /// and batch size.
-EvalResult evaluate(Net& net, const Samples& data, int batch, const ProgressFn& progress = {});
+/// `data` is read batch by batch, in order.
+EvalResult evaluate(Net& net, const SampleStream& data, int batch, const ProgressFn& progress = {});
 
 /// Attaches the arch's quantization to the net's Convolution / InnerProduct
 /// layers. When the arch has dynamic fixed-point groups, their fractional
 /// lengths come from a range analysis first: a float forward pass (test phase)
 /// over the first `calib_images` images of `calib`, then engine::dynamic_fl
 /// with the arch's range_rule. Statistics are reset afterwards.
-void quantize_net(Net& net, const config::Arch& arch, const Samples& calib, int calib_images,
+void quantize_net(Net& net, const config::Arch& arch, const SampleStream& calib, int calib_images,
                   int batch);
 /// True when some number group of the arch (or an override) is dynamic.
 using config::has_dynamic_groups;
 
 /// Checks that the data fits the net (image shape, class count).
 void check_samples(const Net& net, const Samples& data, const char* what);
+void check_samples(const Net& net, const SampleStream& data, const char* what);
 
 }  // namespace ristsim::engine

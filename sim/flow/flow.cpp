@@ -57,8 +57,25 @@ engine::Samples slice(const engine::Samples& s, int first, int count) {
   return r;
 }
 
-namespace {
-}  // namespace
+engine::SampleStream slice(const engine::SampleStream& s, int first, int count) {
+  first = std::clamp(first, 0, s.n);
+  count = std::clamp(count, 0, s.n - first);
+  engine::SampleStream r = s;
+  r.n = count;
+  r.read = [read = s.read, first](int i, int k, float* images, int32_t* labels) {
+    read(first + i, k, images, labels);
+  };
+  return r;
+}
+
+engine::SampleStream stream_of(io::DataSource& src) {
+  engine::SampleStream s;
+  s.n = src.n, s.c = src.c, s.h = src.h, s.w = src.w, s.classes = src.classes;
+  s.read = [&src](int first, int count, float* images, int32_t* labels) {
+    src.read(first, count, images, labels);
+  };
+  return s;
+}
 
 bool is_onnx(const std::string& path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
@@ -98,8 +115,8 @@ std::map<std::string, std::string> model_metadata(const std::string& path) {
 
 // ---------------------------------------------------------------------------------------------
 
-std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::Samples& data, int images,
-                                       int batch) {
+std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStream& data,
+                                       int images, int batch) {
   if (images <= 0) throw FlowError("range analysis needs at least one image");
   engine::detach_quantization(net);
   engine::attach_measurement(net);
@@ -339,11 +356,11 @@ Cost plan_cost(const Plan& plan, const std::vector<LayerRange>& ranges) {
 
 // ---------------------------------------------------------------------------------------------
 
-Scorer::Scorer(engine::Net& net, std::vector<LayerRange> ranges, const engine::Samples& data,
+Scorer::Scorer(engine::Net& net, std::vector<LayerRange> ranges, const engine::SampleStream& data,
                int batch, uint64_t seed)
     : net_(net), ranges_(std::move(ranges)), data_(data), batch_(batch), seed_(seed) {}
 
-double Scorer::baseline(const engine::Samples* other) {
+double Scorer::baseline(const engine::SampleStream* other) {
   engine::detach_quantization(net_);
   ++evaluations_;
   return engine::evaluate(net_, other ? *other : data_, batch_).top1;
@@ -356,7 +373,7 @@ const config::Arch& Scorer::attach(const Plan& plan) {
   return *arch_;
 }
 
-double Scorer::score_on(const Plan& plan, const engine::Samples& data) {
+double Scorer::score_on(const Plan& plan, const engine::SampleStream& data) {
   attach(plan);
   ++evaluations_;
   const double t = engine::evaluate(net_, data, batch_).top1;

@@ -43,6 +43,12 @@ bool parse_family(const std::string& s, Family* out);
 engine::Samples samples_of(const io::Dataset& d);
 /// The `count` samples starting at `first` (clamped to the set).
 engine::Samples slice(const engine::Samples& s, int first, int count);
+/// The same for a stream: samples [first, first + count) of `s` (clamped), read through it.
+engine::SampleStream slice(const engine::SampleStream& s, int first, int count);
+/// A streamed data set as the engine reads it (`src` not owned; it must outlive the stream).
+/// Reads go to src.read in the engine's order (batch by batch), so a prefetching source reads
+/// ahead while the net runs.
+engine::SampleStream stream_of(io::DataSource& src);
 
 /// True for a path ending in .onnx.
 bool is_onnx(const std::string& path);
@@ -73,8 +79,8 @@ struct LayerRange {
 
 /// Runs `images` samples of `data` through the net in float (test phase) and returns the
 /// ranges of every weighted layer, in layer order. Leaves the net without quantization.
-std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::Samples& data, int images,
-                                       int batch);
+std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStream& data,
+                                       int images, int batch);
 
 // ---------------------------------------------------------------------------------------------
 // Format rules (each a pure function of the measured maxima)
@@ -150,15 +156,15 @@ Cost plan_cost(const Plan& plan, const std::vector<LayerRange>& ranges);
 /// Scores plans: attaches the plan's arch to the net and evaluates top-1 on a fixed set.
 class Scorer {
  public:
-  Scorer(engine::Net& net, std::vector<LayerRange> ranges, const engine::Samples& data, int batch,
-         uint64_t seed);
+  Scorer(engine::Net& net, std::vector<LayerRange> ranges, const engine::SampleStream& data,
+         int batch, uint64_t seed);
   /// Float top-1 on the scorer's set, or on `other`.
-  double baseline(const engine::Samples* other = nullptr);
+  double baseline(const engine::SampleStream* other = nullptr);
   /// Quantized top-1 on the set. Family::fixed with `search_split`: tries every IL and keeps
   /// the best into plan->static_il.
   double score(Plan* plan, bool search_split);
   /// top-1 of the plan on another set.
-  double score_on(const Plan& plan, const engine::Samples& data);
+  double score_on(const Plan& plan, const engine::SampleStream& data);
   int evaluations() const { return evaluations_; }
   const std::vector<LayerRange>& ranges() const { return ranges_; }
   /// Attaches the plan's arch (kept alive by the scorer) and returns it.
@@ -167,7 +173,7 @@ class Scorer {
  private:
   engine::Net& net_;
   std::vector<LayerRange> ranges_;
-  engine::Samples data_;
+  engine::SampleStream data_;
   int batch_;
   uint64_t seed_;
   std::unique_ptr<config::Arch> arch_;
@@ -230,13 +236,15 @@ std::vector<int> default_widths(Family f);
 /// search-set top-1 is within the margin; then combined, scored on `test`, and backed off
 /// (the category with the largest drop at its width goes one width up) until it meets the
 /// margin on the test split or every category is at its widest width.
-SearchResult search_category(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+SearchResult search_category(Scorer& scorer, const engine::SampleStream& test,
+                               const SearchOptions& o);
 
 /// Per-layer search: starts from every unit (each layer's weights and activations) at the
 /// widest width and, greedily, lowers the unit whose next width saves the most bits (stored +
 /// moved) per point of accuracy lost, while the whole net stays within the margin on the
 /// search set; then the same test-split check and back-off as search_category.
-SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+SearchResult search_layer(Scorer& scorer, const engine::SampleStream& test,
+                               const SearchOptions& o);
 
 /// Fractional-length search (an extension of Ristretto, whose FLs come from the range rule
 /// alone): coordinate descent over every layer's groups (dynamic fixed weights, inputs,
@@ -254,6 +262,7 @@ void apply_fl_settings(const std::vector<LayerRange>& ranges, const std::vector<
                        Plan* plan, SearchResult* r);
 
 /// Category widths given by the user for all three categories: score them, no search.
-SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const SearchOptions& o);
+SearchResult evaluate_fixed(Scorer& scorer, const engine::SampleStream& test,
+                               const SearchOptions& o);
 
 }  // namespace ristsim::flow

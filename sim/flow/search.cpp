@@ -49,7 +49,7 @@ std::string pct(double x) {
 /// Final check on the test split, shared by both searches. `raise` moves the plan one step
 /// back towards wider widths and returns false when nothing can be raised.
 template <class Raise>
-void check_on_test(Scorer& scorer, const engine::Samples& test, const SearchOptions& o,
+void check_on_test(Scorer& scorer, const engine::SampleStream& test, const SearchOptions& o,
                    SearchResult* r, Raise raise) {
   auto search_score = [&] {
     apply_fl_settings(scorer.ranges(), o.set_fl, &r->plan, r);
@@ -175,7 +175,8 @@ double refine_fl(Scorer& scorer, Plan* plan, double top1, SearchResult* r, const
   return best;
 }
 
-SearchResult search_category(Scorer& scorer, const engine::Samples& test, const SearchOptions& o) {
+SearchResult search_category(Scorer& scorer, const engine::SampleStream& test,
+                             const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   SearchResult r;
   r.baseline_search = scorer.baseline();
@@ -234,7 +235,8 @@ SearchResult search_category(Scorer& scorer, const engine::Samples& test, const 
   return r;
 }
 
-SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const SearchOptions& o) {
+SearchResult search_layer(Scorer& scorer, const engine::SampleStream& test,
+                          const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   SearchResult r;
   r.baseline_search = scorer.baseline();
@@ -316,7 +318,8 @@ SearchResult search_layer(Scorer& scorer, const engine::Samples& test, const Sea
   return r;
 }
 
-SearchResult evaluate_fixed(Scorer& scorer, const engine::Samples& test, const SearchOptions& o) {
+SearchResult evaluate_fixed(Scorer& scorer, const engine::SampleStream& test,
+                            const SearchOptions& o) {
   const std::vector<LayerRange>& ranges = scorer.ranges();
   SearchResult r;
   r.baseline_search = scorer.baseline();

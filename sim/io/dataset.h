@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -61,7 +62,12 @@ struct ImageFolderOptions {
   std::array<float, 3> mean = {0.f, 0.f, 0.f};
   float scale = 1.f / 255.f;
   bool bgr = false;
-  int max_images = 0;  ///< 0 = all; otherwise the first max_images in (class, file) order
+  int max_images = 0;  ///< 0 = all; otherwise the first max_images in the order below
+  /// The order of the images: false = by class, then by file name (class 0's files first);
+  /// true = interleaved, file k of every class before file k + 1 of any (class order within a
+  /// round), so that the first N images (max_images, a range analysis over the first images)
+  /// cover the classes evenly.
+  bool interleave = false;
 
   /// Caffe's ImageNet preparation (CaffeNet / GoogLeNet / SqueezeNet): 256x256, crop
   /// `crop_size`, BGR, mean (104, 117, 123), scale 1.
@@ -89,6 +95,75 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& opts
 /// train picks the training split (train / data_batch_*), otherwise the test split.
 Dataset load_dataset(const std::string& name_or_dir, bool train,
                      const ImageFolderOptions& image_opts = {});
+
+// ---------------------------------------------------------------------------------------------
+// Streaming: data sets read piece by piece, so that memory stays bounded (ImageNet's 50,000
+// validation images at 3x227x227 are 31 GB of floats).
+
+/// How a streamed data set is read.
+struct StreamOptions {
+  int threads = 0;       ///< image decoding threads (0: all cores, at most 16)
+  bool prefetch = true;  ///< after each read, read the next piece of the same size ahead, in
+                         ///< the background (one piece of memory more)
+};
+
+/// A labelled data set read in pieces. The labels (known without decoding) and the shape are
+/// there from the start; images come from read(). An image folder holds only its file list and
+/// decodes on demand (in parallel, plus the prefetched piece); idx and CIFAR-10 sets, at most
+/// 200 MB of floats, are read whole into memory and handed out from there. The pixels are
+/// exactly those load_dataset gives.
+class DataSource {
+ public:
+  virtual ~DataSource() = default;
+  int n = 0, c = 0, h = 0, w = 0, classes = 0;
+  std::string source;                    ///< as Dataset::source
+  std::vector<std::string> class_names;  ///< as Dataset::class_names
+  std::vector<int32_t> labels;           ///< all n labels, in [0, classes)
+  std::string path;                      ///< the folder or file that messages name
+
+  std::size_t image_size() const { return std::size_t(c) * h * w; }
+  /// Writes images [first, first + count) as NCHW floats to `images` (count * image_size()
+  /// floats) and, when `labels_out` is not null, their labels. Throws DataError naming the
+  /// file (of several bad files, the first in order) or the range when it is outside [0, n).
+  /// Not for concurrent calls on one source.
+  virtual void read(int first, int count, float* images, int32_t* labels_out) = 0;
+
+ protected:
+  /// Checks [first, first + count) against [0, n); throws DataError naming `source`.
+  void check_range(int first, int count) const;
+};
+
+/// A source over a data set in memory (moved in).
+std::unique_ptr<DataSource> memory_source(Dataset ds);
+
+/// Wraps a source so that each read(first, count) is followed by a background read of the
+/// next `count` images (up to n) into a buffer, which the next read takes when it asks for
+/// exactly that piece (sequential evaluation); any other read goes to the source directly.
+/// An error of a read ahead is thrown by the read that asks for its piece, not before.
+std::unique_ptr<DataSource> prefetching(std::unique_ptr<DataSource> src);
+
+/// An image folder as a stream (the same file list, order, checks and pixels as
+/// load_image_folder, which reads it whole). Lists the files and decodes the first image (its
+/// size fixes h and w when there is no crop) before it returns.
+std::unique_ptr<DataSource> open_image_folder(const std::string& dir,
+                                              const ImageFolderOptions& opts = {},
+                                              const StreamOptions& stream = {});
+
+/// load_dataset's resolution (same names and folder layouts), streamed: image folders are
+/// decoded on demand, other formats are read whole (memory_source); image_opts.max_images
+/// limits every format to its first images. With
+/// stream.prefetch the source reads ahead in the background.
+std::unique_ptr<DataSource> open_dataset(const std::string& name_or_dir, bool train,
+                                         const ImageFolderOptions& image_opts = {},
+                                         const StreamOptions& stream = {});
+
+/// True when load_dataset / open_dataset would read `name_or_dir` as an image folder (the
+/// preprocessing options apply to it only).
+bool is_image_folder_dataset(const std::string& name_or_dir);
+
+/// Images [first, first + count) of a source as a Dataset in memory. Throws DataError (naming
+/// the source) when they would need more than this machine's memory.
+Dataset read_dataset(DataSource& src, int first, int count);
 
 /// The whole file, gunzipped when it starts with 1f 8b. Throws DataError.
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);
