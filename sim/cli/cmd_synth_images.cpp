@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "util/output.h"
 #include "io/dataset.h"
 #include "io/image.h"
 
@@ -32,7 +33,8 @@ int cmd_synth_images(const std::vector<std::string>& args) {
        "jpeg, png or mixed (every fifth PNG)")
       ("quality", po::value<int>()->default_value(90), "JPEG quality 1..100")
       ("seed", po::value<uint64_t>()->default_value(1), "seed")
-      ("threads", po::value<int>()->default_value(0), "threads (0: all cores)");
+      ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("force", "replace a previous ristsim output in DIR");
   if (!cl.parse(args)) return kExitOk;
   io::SyntheticFolderOptions o;
   o.classes = cl.get<int>("classes");
@@ -46,10 +48,14 @@ int cmd_synth_images(const std::vector<std::string>& args) {
   o.threads = cl.get<int>("threads");
   if (o.threads < 0) throw UsageError("--threads must not be negative");
   const std::string out = cl.get<std::string>("out");
+  // Checked before any work and staged, like every output folder (README "Outputs").
+  util::OutputDir out_dir(out, cl.has("force") ? util::Existing::replace : util::Existing::refuse,
+                          "ristsim synth-images");
   const auto t0 = std::chrono::steady_clock::now();
   int64_t n = 0;
   try {
-    n = io::write_synthetic_folder(out, o);
+    n = io::write_synthetic_folder(out_dir.dir(), o);
+    out_dir.commit();
   } catch (const io::DataError& e) {
     // Options and an existing folder are usage errors; a failed write is the job's.
     const std::string msg = e.what();

@@ -49,8 +49,8 @@ struct SyntheticFolderOptions {
   int threads = 0;   ///< 0: all cores
 };
 
-/// Writes the folder into `dir`, which must not exist, through DIR.partial-PID renamed at the
-/// end (nothing is left behind on failure). Returns the number of images written. Throws
+/// Writes the folder's train/ and val/ into `dir`, an empty folder that the caller stages
+/// (util::OutputDir: nothing is left behind on failure). Returns the number of images written. Throws
 /// DataError naming the folder for bad options or a failed write.
 int64_t write_synthetic_folder(const std::string& dir, const SyntheticFolderOptions& o);
 

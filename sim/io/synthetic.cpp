@@ -84,10 +84,7 @@ int64_t write_synthetic_folder(const std::string& dir, const SyntheticFolderOpti
   if (o.format != "jpeg" && o.format != "png" && o.format != "mixed")
     bad("format must be jpeg, png or mixed, not '" + o.format + "'");
   if (o.quality < 1 || o.quality > 100) bad("quality must be in 1..100");
-  std::error_code ec;
-  if (fs::exists(dir, ec)) bad("exists already (the generator writes a new folder)");
-  const fs::path tmp = dir + ".partial-" + std::to_string(getpid());
-  fs::remove_all(tmp, ec);
+  const fs::path tmp = dir;  // an empty folder: the caller stages it (util::OutputDir)
 
   struct Job {
     int split, cls, index;
@@ -131,13 +128,8 @@ int64_t write_synthetic_folder(const std::string& dir, const SyntheticFolderOpti
     for (auto& t : pool) t.join();
     for (const std::string& e : errors)
       if (!e.empty()) throw DataError(e);
-    fs::rename(tmp, dir);
   } catch (const fs::filesystem_error& e) {
-    fs::remove_all(tmp, ec);
     bad(std::string("cannot write: ") + e.code().message());
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
   }
   return static_cast<int64_t>(jobs.size());
 }
