@@ -95,6 +95,15 @@ std::string cast(int width, const std::string& expr) {
   return std::to_string(width) + "'(" + expr + ")";
 }
 
+/// `to` bits of `operand` (`width` bits) shifted right by `shift` (">> n"):
+/// the operand is resized first when it is narrower (a size cast gives its
+/// width to the whole expression inside it, which lint reports), the result
+/// after the shift when it is wider.
+std::string cast_shift(int to, const std::string& operand, int width, const std::string& shift) {
+  if (width < to) return cast(to, operand) + " " + shift;
+  return cast(to, operand + " " + shift);
+}
+
 std::string format_text(const Format& f) {
   char buf[160];
   switch (f.kind) {
@@ -340,13 +349,22 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
   Text t;
   switch (mode) {
     case Rounding::nearest_even:
-      t << ind << "// nearest_even: above half up; a tie goes to the even neighbour\n";
-      t << ind << "assign up = (rem > half) | ((rem == half) & floor_q[0]);\n";
+    case Rounding::nearest_away: {
+      const bool even = mode == Rounding::nearest_even;
+      const std::string tie = even ? "floor_q[0]" : "~neg";
+      t << ind << "// " << numeric::to_string(mode) << ": above half up; a tie goes "
+        << (even ? "to the even neighbour" : "away from zero") << "\n";
+      // With one dropped bit, rem is the half bit: rem > half cannot happen (a
+      // comparison with a constant result, which lint rejects).
+      t << ind << "if (" << shift << " == 1) begin : g_half_bit\n"
+        << ind << "  assign up = rem[0] & " << tie << ";\n"
+        << ind << "end else begin : g_half\n"
+        << ind << "  logic [" << shift << "-1:0] half;\n"
+        << ind << "  assign half = " << shift << "'(1) << (" << shift << " - 1);\n"
+        << ind << "  assign up = (rem > half) | ((rem == half) & " << tie << ");\n"
+        << ind << "end\n";
       break;
-    case Rounding::nearest_away:
-      t << ind << "// nearest_away: above half up; a tie goes away from zero\n";
-      t << ind << "assign up = (rem > half) | ((rem == half) & ~neg);\n";
-      break;
+    }
     case Rounding::toward_zero:
       t << ind << "// toward_zero: negative inexact values move up\n";
       t << ind << "assign up = neg & (rem != '0);\n";
@@ -379,9 +397,6 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
   return t.str();
 }
 
-bool uses_half(Rounding m) {
-  return m == Rounding::nearest_even || m == Rounding::nearest_away;
-}
 bool uses_rem(Rounding m) {
   return m != Rounding::down;
 }
@@ -443,10 +458,6 @@ std::string emit_align(const Ctx& c) {
   if (uses_rem(mode)) {
     t << "    logic [Shift-1:0] rem;\n"
       << "    assign rem = val_ext[Shift-1:0];\n";
-  }
-  if (uses_half(mode)) {
-    t << "    logic [Shift-1:0] half;\n"
-      << "    assign half = Shift'(1) << (Shift - 1);\n";
   }
   if (uses_neg(mode)) {
     t << "    logic neg;\n"
@@ -751,8 +762,6 @@ std::string emit_convert_fixed(const Ctx& c) {
     t << "  assign acc_ext = " << cast(ext, "$signed(acc_b)") << ";\n";
     t << "  assign floor_q = $signed(acc_ext) >>> Shift;\n";
     if (uses_rem(mode)) t << "  logic [Shift-1:0] rem;\n  assign rem = acc_ext[Shift-1:0];\n";
-    if (uses_half(mode))
-      t << "  logic [Shift-1:0] half;\n  assign half = Shift'(1) << (Shift - 1);\n";
     if (uses_neg(mode)) t << "  logic neg;\n  assign neg = acc_ext[" << ext - 1 << "];\n";
     if (mode == Rounding::stochastic) {
       t << "  logic [" << s.fmt.out.random_bits - 1 << ":0] rand_i;\n  assign rand_i = rand_v;\n";
@@ -890,7 +899,7 @@ std::string emit_convert_minifloat(const Ctx& c) {
       t << "  assign rem_low = mag;\n";
       t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(ss)) << ";\n";
     } else if (ss > 0) {
-      t << "  assign lo_low  = " << cast(mw, "mag >> " + std::to_string(ss)) << ";\n";
+      t << "  assign lo_low  = " << cast_shift(mw, "mag", a, ">> " + std::to_string(ss)) << ";\n";
       t << "  assign rem_low = mag & " << lit(a, numeric::low_mask(ss), Radix::hex) << ";\n";
       t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(ss)) << ";\n";
     } else {
@@ -954,9 +963,11 @@ std::string emit_convert_minifloat(const Ctx& c) {
         << "      f_pos = " << cast(r + 1, "rem") << " << (" << rk << " - k);\n"
         << "      f_neg = one_r - f_pos;\n"
         << "    end else begin\n"
-        << "      f_pos = " << cast(r + 1, "rem >> (k - " + rk + ")") << ";\n"
+        << "      f_pos = " << cast_shift(r + 1, "rem", a, ">> (k - " + rk + ")") << ";\n"
         << "      f_neg = one_r - " << lit(r + 1, 1) << " - "
-        << cast(r + 1, "(rem - " + lit(a, 1) + ") >> (k - " + rk + ")") << ";\n"
+        << (a < r + 1 ? "((" + cast(r + 1, "rem") + " - " + lit(r + 1, 1) + ") >> (k - " + rk + "))"
+                      : cast(r + 1, "(rem - " + lit(a, 1) + ") >> (k - " + rk + ")"))
+        << ";\n"
         << "    end\n  end\n"
         << "  assign sum_pos = f_pos + " << cast(r + 1, "rand_v") << ";\n"
         << "  assign sum_neg = f_neg + " << cast(r + 1, "rand_v") << ";\n"
