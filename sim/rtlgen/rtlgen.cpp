@@ -46,6 +46,19 @@ bool parse_planted_bug(const std::string& s, PlantedBug* out) {
   return false;
 }
 
+std::string verilog_literal(int width, uint64_t value, bool hex) {
+  if (width < 1 || width > 64 || (width < 64 && (value >> width) != 0))
+    throw std::logic_error("rtlgen: literal " + std::to_string(value) + " does not fit " +
+                           std::to_string(width) + " bits");
+  if (width == 1) return value ? "1'b1" : "1'b0";
+  char buf[40];
+  if (hex)
+    std::snprintf(buf, sizeof buf, "%d'h%llx", width, static_cast<unsigned long long>(value));
+  else
+    std::snprintf(buf, sizeof buf, "%d'd%llu", width, static_cast<unsigned long long>(value));
+  return buf;
+}
+
 namespace {
 
 /// A tiny text builder: `w << "x" << 3;` and `w.line("...")`.
@@ -71,22 +84,8 @@ int bits_for(uint64_t max_value) {  // bits of an unsigned number up to max_valu
 /// How lit() writes a value: decimal for numbers, hex for masks and bit patterns.
 enum class Radix { dec, hex };
 
-/// The one printer of Verilog literals: every sized constant of the generated
-/// RTL is written here, as lowRISC wants it: an explicit decimal width, then
-/// the value in decimal (W'dV) or hex (W'hV); width 1 is 1'b0 / 1'b1. A value
-/// that does not fit its width is a generator bug (Verilog would silently drop
-/// the top bits), so it throws instead of printing a truncated constant.
 std::string lit(int width, uint64_t value, Radix radix = Radix::dec) {
-  if (width < 1 || width > 64 || (width < 64 && (value >> width) != 0))
-    throw std::logic_error("rtlgen: literal " + std::to_string(value) + " does not fit " +
-                           std::to_string(width) + " bits");
-  if (width == 1) return value ? "1'b1" : "1'b0";
-  char buf[40];
-  if (radix == Radix::hex)
-    std::snprintf(buf, sizeof buf, "%d'h%llx", width, static_cast<unsigned long long>(value));
-  else
-    std::snprintf(buf, sizeof buf, "%d'd%llu", width, static_cast<unsigned long long>(value));
-  return buf;
+  return verilog_literal(width, value, radix == Radix::hex);
 }
 
 /// A size cast W'(expr), the width in decimal.
