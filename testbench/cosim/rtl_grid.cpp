@@ -16,7 +16,8 @@
 //
 //   rtl_grid list  [SEED]                  the points
 //   rtl_grid lint  SHARD NSHARDS [SEED]    lint points i with i % NSHARDS == SHARD
-//   rtl_grid cosim INDEX [SEED]            co-simulate cosim point INDEX (0..kCosimPoints-1)
+//   rtl_grid cosim INDEX [SEED]            co-simulate cosim point INDEX
+//   rtl_grid check_bad                     the two checks fail on planted defects
 // SEED defaults to $RISTSIM_GRID_SEED, else 15; every failure prints it.
 #include <algorithm>
 #include <cctype>
@@ -27,6 +28,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/arch_yaml.h"
@@ -282,14 +284,23 @@ std::vector<Point> edge_points() {
     p.out = fixed(8, 6);
     return p;
   };
-  // binary16 outputs exactly as docs/arch.md writes them, overflow to infinity.
+  // binary16 outputs exactly as docs/arch.md writes them, overflow to infinity:
+  // integer operands, so that sums reach binary16's maximum 65504.
   Point p = base("edge_binary16_special");
+  p.act = fixed(8, 0);
+  p.wt = fixed(8, 0);
+  p.bias = fixed(16, 0);
   p.out = mini(5, 10, "ieee", true, "special", "nearest_even");
   p.acc_bits = 24;
   v.push_back(p);
-  // E8M8 with NaN-only specials, overflow special.
+  // E8M8 with NaN-only specials, overflow special; bias 240 puts its maximum
+  // (about 2^15) within the accumulator's reach.
   p = base("edge_e8m8_fn_special");
+  p.act = fixed(8, 0);
+  p.wt = fixed(8, 0);
+  p.bias = fixed(16, 0);
   p.out = mini(8, 8, "fn", false, "special", "nearest_away");
+  p.out.bias = 240;
   p.acc_bits = 32;
   v.push_back(p);
   // E5M10 outputs from accumulators narrower than the mantissa (8 and 10 bits) and wider (16).
@@ -433,6 +444,58 @@ std::string check_literals(const std::vector<rtlgen::RtlFile>& files) {
   return "";
 }
 
+/// Lints one PE's files with -Wall in `dir`: 0 when clean.
+int lint_files(const std::string& dir, const std::vector<rtlgen::RtlFile>& files) {
+  std::filesystem::remove_all(dir);
+  rtlgen::write_rtl(dir, files);
+  std::string cmd = "cd '" + dir + "' && verilator --lint-only -Wall --top-module ristsim_pe";
+  for (const rtlgen::RtlFile& f : files)
+    if (f.name != "files.f") cmd += " " + f.name;
+  cmd += " > lint.log 2>&1";
+  return std::system(cmd.c_str());
+}
+
+/// The two checks must fail on planted defects: a width printed in hex, a
+/// value wider than its width, and a width mismatch that only lint sees.
+int check_bad() {
+  const std::vector<rtlgen::RtlFile> good = rtlgen::generate_pe_rtl(load_point(edge_points()[0]));
+  int failed = 0;
+  const std::pair<std::string, std::string> plants[] = {
+      {"15'h7bff", "f'h7bff"},  // the defect
+      {"15'h7bff", "4'd23"},    // a constant truncated by its width
+  };
+  for (const auto& [from, to] : plants) {
+    std::vector<rtlgen::RtlFile> files = good;
+    bool planted = false;
+    for (rtlgen::RtlFile& f : files) {
+      const size_t at = f.text.find(from);
+      if (at != std::string::npos && !planted) {
+        f.text.replace(at, from.size(), to);
+        planted = true;
+      }
+    }
+    if (!planted || check_literals(files).empty()) {
+      std::printf("FAIL: the literal check missed '%s'\n", to.c_str());
+      ++failed;
+    } else {
+      std::printf("literal check caught '%s': %s\n", to.c_str(), check_literals(files).c_str());
+    }
+  }
+  std::vector<rtlgen::RtlFile> files = good;
+  for (rtlgen::RtlFile& f : files)
+    if (f.name == "ristsim_accumulator.sv") {
+      const std::string from = "assign ovf_o   = ovf_q;";
+      const size_t at = f.text.find(from);
+      if (at != std::string::npos) f.text.replace(at, from.size(), "assign ovf_o   = acc_q;");
+    }
+  if (lint_files(grid_dir() + "/check_bad", files) == 0) {
+    std::printf("FAIL: lint missed a width mismatch\n");
+    ++failed;
+  }
+  std::printf("%s\n", failed ? "CHECK_BAD FAIL" : "CHECK_BAD PASS");
+  return failed ? 1 : 0;
+}
+
 int lint_point(const Point& p, uint64_t seed) {
   const config::Arch arch = load_point(p);
   std::vector<rtlgen::RtlFile> files;
@@ -449,13 +512,7 @@ int lint_point(const Point& p, uint64_t seed) {
     return 1;
   }
   const std::string dir = grid_dir() + "/" + p.name;
-  std::filesystem::remove_all(dir);
-  rtlgen::write_rtl(dir, files);
-  std::string cmd = "cd '" + dir + "' && verilator --lint-only -Wall --top-module ristsim_pe";
-  for (const rtlgen::RtlFile& f : files)
-    if (f.name != "files.f") cmd += " " + f.name;
-  cmd += " > lint.log 2>&1";
-  if (std::system(cmd.c_str()) != 0) {
+  if (lint_files(dir, files) != 0) {
     std::printf("FAIL %s (seed %llu): verilator --lint-only -Wall: see %s/lint.log (arch %s.yaml)\n",
                 p.name.c_str(), (unsigned long long)seed, dir.c_str(),
                 (grid_dir() + "/" + p.name).c_str());
@@ -481,6 +538,7 @@ int main(int argc, char** argv) {
                 cosim_points(seed).size(), (unsigned long long)seed);
     return 0;
   }
+  if (mode == "check_bad") return check_bad();
   if (mode == "lint" && argc >= 4) {
     const int shard = std::atoi(argv[2]), shards = std::atoi(argv[3]);
     const uint64_t seed = seed_arg(4);
