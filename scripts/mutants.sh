@@ -24,11 +24,13 @@
 # seconds, so it stays bounded.
 #
 #   scripts/mutants.sh [BUILD_DIR] [MUTANTS_PER_CONFIG] [BUDGET_S] [SEED]
-# Prints one line per mutant, then "mutants: killed K / total T (...)"; the
-# survivors also go to BUILD_DIR/mutants/survivors.txt with their diffs.
+# Checks first that the unmutated RTL passes. Prints one line per mutant, then
+# "mutants: killed K / total T (...)"; the survivors also go to
+# BUILD_DIR/mutants/survivors.txt with their diffs, each co-simulation's output
+# to BUILD_DIR/mutants/mN.log.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${1:-$root/build}"
+build="$(cd "${1:-$root/build}" && pwd)"
 per_config="${2:-12}"
 budget="${3:-600}"
 seed="${4:-1}"
@@ -108,6 +110,16 @@ for c in configs:
     print("#sites\t%s\t%d" % (c, len(sites)))
 EOF
 
+# The unmutated RTL must pass, or every mutant would look killed.
+for c in $configs; do
+  if ! nice "$ristsim" cosim --arch "$root/configs/$c.yaml" --rtl "$work/$c/orig" \
+         --vectors "$vectors" --seed 1 --cache "$work/cache" > "$work/$c/orig.log" 2>&1; then
+    echo "mutants.sh: the unmutated RTL of $c does not pass co-simulation: $work/$c/orig.log" >&2
+    exit 1
+  fi
+  rm -rf "$work/cache"
+done
+
 start=$(date +%s)
 killed=0 survived=0 stillborn=0 skipped=0 i=0
 : > "$work/survivors.txt"
@@ -134,13 +146,14 @@ EOF
   rc=0
   out=$(nice timeout 300 "$ristsim" cosim --arch "$root/configs/$c.yaml" --rtl "$m" \
         --vectors "$vectors" --seed 1 --cache "$work/cache" 2>&1) || rc=$?
+  echo "$out" > "$work/m$i.log"
   rm -rf "$work/cache"
   if [ $rc -eq 0 ]; then
     verdict=SURVIVED
     survived=$((survived + 1))
     printf '%s %s:%s %s\n  - %s\n  + %s\n' "$c" "$file" "$((line + 1))" "$op" "$before" "$after" \
       >> "$work/survivors.txt"
-  elif echo "$out" | grep -q "verilator failed"; then
+  elif echo "$out" | grep -Eq "verilator failed|make of the Verilated model failed|linking librtl.so failed"; then
     verdict=STILLBORN
     stillborn=$((stillborn + 1))
   else
