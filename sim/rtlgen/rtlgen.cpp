@@ -844,8 +844,8 @@ std::string emit_convert_minifloat(const Ctx& c) {
   else
     t << "  assign normal = (msb >= " << lit(pw, static_cast<uint64_t>(pn)) << ");\n";
   // Normal path: t_norm = mag shifted so that its leading one is at bit M.
-  t << "  // normal: the leading one moved to bit M (k = msb - M bits dropped), field = msb - "
-    << pn << " + 1\n";
+  t << "  // normal: the leading one moved to bit M (k = msb - M bits dropped), field = msb "
+    << (pn <= 1 ? "+ " : "- ") << std::abs(1 - pn) << "\n";
   t << "  logic [" << a - 1 << ":0] rem_norm;\n";
   t << "  logic [" << kw - 1 << ":0] k_norm;\n";
   t << "  logic [" << mw - 1 << ":0] lo_norm;\n";
