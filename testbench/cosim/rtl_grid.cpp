@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include "config/arch_yaml.h"
 #include "numeric/numeric.h"
 #include "rtlgen/rtlgen.h"
@@ -219,16 +221,23 @@ Point random_point(Draw& d, const std::string& name) {
 
 std::string grid_dir() { return std::string(RISTSIM_BINARY_DIR) + "/rtl_grid_out"; }
 
-/// Loads a point as an arch (schema-checked), or throws.
-config::Arch load_point(const Point& p) {
+std::string point_path(const Point& p) { return grid_dir() + "/" + p.name + ".yaml"; }
+
+/// Writes the point's arch file (for cosim_check, and for whoever reads a
+/// failure). Atomically: ctest runs the shards and co-simulations in
+/// parallel, and one may read a file another writes.
+void write_point(const Point& p) {
   std::filesystem::create_directories(grid_dir());
-  const std::string path = grid_dir() + "/" + p.name + ".yaml";
+  const std::string tmp = point_path(p) + ".tmp" + std::to_string(::getpid());
   {
-    std::ofstream os(path);
+    std::ofstream os(tmp);
     os << p.yaml();
   }
-  return config::load_arch(path);
+  std::filesystem::rename(tmp, point_path(p));
 }
+
+/// A point as an arch (schema-checked by the arch reader), or throws.
+config::Arch load_point(const Point& p) { return config::parse_arch(p.yaml(), point_path(p)); }
 
 /// True if the point has a PE (a valid arch the hardware implements).
 bool has_pe(const Point& p) {
@@ -497,6 +506,7 @@ int check_bad() {
 }
 
 int lint_point(const Point& p, uint64_t seed) {
+  write_point(p);
   const config::Arch arch = load_point(p);
   std::vector<rtlgen::RtlFile> files;
   try {
@@ -513,9 +523,8 @@ int lint_point(const Point& p, uint64_t seed) {
   }
   const std::string dir = grid_dir() + "/" + p.name;
   if (lint_files(dir, files) != 0) {
-    std::printf("FAIL %s (seed %llu): verilator --lint-only -Wall: see %s/lint.log (arch %s.yaml)\n",
-                p.name.c_str(), (unsigned long long)seed, dir.c_str(),
-                (grid_dir() + "/" + p.name).c_str());
+    std::printf("FAIL %s (seed %llu): verilator --lint-only -Wall: see %s/lint.log (arch %s)\n",
+                p.name.c_str(), (unsigned long long)seed, dir.c_str(), point_path(p).c_str());
     return 1;
   }
   return 0;
@@ -581,8 +590,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     const Point& p = c[index];
-    load_point(p);
-    const std::string path = grid_dir() + "/" + p.name + ".yaml";
+    write_point(p);
+    const std::string path = point_path(p);
     std::printf("rtl_grid cosim point %d: %s (seed %llu), %s\n", index, p.name.c_str(),
                 (unsigned long long)seed, path.c_str());
     std::fflush(stdout);
