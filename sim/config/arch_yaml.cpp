@@ -195,7 +195,9 @@ ArraySpec read_array(const Reader& r, const YAML::Node& n) {
   if (const YAML::Node* x = m.find("pes"))
     a.pes = static_cast<int>(r.integer(*x, m.sub("pes"), 1, 65536));
   if (const YAML::Node* x = m.find("lanes"))
-    a.lanes = static_cast<int>(r.integer(*x, m.sub("lanes"), 1, 65536));
+    // 1..256: what the PE's RTL, its co-simulation and the main job's co-simulated
+    // layer implement (rtlgen::check_supported); refused here, before any work.
+    a.lanes = static_cast<int>(r.integer(*x, m.sub("lanes"), 1, 256));
   if (const YAML::Node* x = m.find("pipeline_every"))
     a.pipeline_every = static_cast<int>(r.integer(*x, m.sub("pipeline_every"), 0, 64));
   return a;

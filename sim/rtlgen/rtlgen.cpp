@@ -7,7 +7,9 @@
 // casts, no packed 2-D arrays (the adder tree's levels are flat vectors).
 #include "rtlgen/rtlgen.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,6 +47,19 @@ bool parse_planted_bug(const std::string& s, PlantedBug* out) {
   return false;
 }
 
+std::string verilog_literal(int width, uint64_t value, bool hex) {
+  if (width < 1 || width > 64 || (width < 64 && (value >> width) != 0))
+    throw std::logic_error("rtlgen: literal " + std::to_string(value) + " does not fit " +
+                           std::to_string(width) + " bits");
+  if (width == 1) return value ? "1'b1" : "1'b0";
+  char buf[40];
+  if (hex)
+    std::snprintf(buf, sizeof buf, "%d'h%llx", width, static_cast<unsigned long long>(value));
+  else
+    std::snprintf(buf, sizeof buf, "%d'd%llu", width, static_cast<unsigned long long>(value));
+  return buf;
+}
+
 namespace {
 
 /// A tiny text builder: `w << "x" << 3;` and `w.line("...")`.
@@ -65,6 +80,28 @@ int bits_for(uint64_t max_value) {  // bits of an unsigned number up to max_valu
   int b = 1;
   while (b < 64 && (uint64_t{1} << b) <= max_value) ++b;
   return b;
+}
+
+/// How lit() writes a value: decimal for numbers, hex for masks and bit patterns.
+enum class Radix { dec, hex };
+
+std::string lit(int width, uint64_t value, Radix radix = Radix::dec) {
+  return verilog_literal(width, value, radix == Radix::hex);
+}
+
+/// A size cast W'(expr), the width in decimal.
+std::string cast(int width, const std::string& expr) {
+  if (width < 1) throw std::logic_error("rtlgen: cast to " + std::to_string(width) + " bits");
+  return std::to_string(width) + "'(" + expr + ")";
+}
+
+/// `to` bits of `operand` (`width` bits) shifted right by `shift` (">> n"):
+/// the operand is resized first when it is narrower (a size cast gives its
+/// width to the whole expression inside it, which lint reports), the result
+/// after the shift when it is wider.
+std::string cast_shift(int to, const std::string& operand, int width, const std::string& shift) {
+  if (width < to) return cast(to, operand) + " " + shift;
+  return cast(to, operand + " " + shift);
 }
 
 std::string format_text(const Format& f) {
@@ -163,17 +200,17 @@ std::string emit_sig_decode(const Format& f, const std::string& p, const std::st
       t << ind << "logic [" << si.sh_bits - 1 << ":0] " << p << "_sh;\n";
       t << ind << "assign " << p << "_neg    = " << src << "[" << e + m << "];\n";
       t << ind << "assign " << p << "_field  = " << src << "[" << e + m - 1 << ":" << m << "];\n";
-      t << ind << "assign " << p << "_normal = (" << p << "_field != " << e << "'d0);\n";
+      t << ind << "assign " << p << "_normal = (" << p << "_field != " << lit(e, 0) << ");\n";
       const std::string mant = m > 0 ? ", " + src + "[" + std::to_string(m - 1) + ":0]" : "";
       if (f.subnormals) {
         t << ind << "assign " << p << "_sig    = {" << p << "_normal" << mant
           << "};  // field 0: subnormal\n";
       } else {
         t << ind << "assign " << p << "_sig    = " << p << "_normal ? {1'b1" << mant
-          << "} : " << si.sig_bits << "'d0;  // field 0: zero (no subnormals)\n";
+          << "} : " << lit(si.sig_bits, 0) << ";  // field 0: zero (no subnormals)\n";
       }
-      t << ind << "assign " << p << "_sh     = " << p << "_normal ? " << p << "_field - " << e
-        << "'d1 : " << e << "'d0;\n";
+      t << ind << "assign " << p << "_sh     = " << p << "_normal ? " << p << "_field - "
+        << lit(e, 1) << " : " << lit(e, 0) << ";\n";
       break;
     }
     case FormatKind::pow2: {
@@ -183,12 +220,12 @@ std::string emit_sig_decode(const Format& f, const std::string& p, const std::st
       t << ind << "logic [" << fb - 1 << ":0] " << p << "_sh;\n";
       if (f.zero_code) {
         t << ind << "logic         " << p << "_zero;\n";
-        t << ind << "assign " << p << "_zero = (" << src << "[" << fb - 1 << ":0] == " << fb
-          << "'d0);\n";
+        t << ind << "assign " << p << "_zero = (" << src << "[" << fb - 1 << ":0] == " << lit(fb, 0)
+          << ");\n";
         t << ind << "assign " << p << "_neg  = " << src << "[" << fb << "] & ~" << p << "_zero;\n";
         t << ind << "assign " << p << "_sig  = ~" << p << "_zero;\n";
-        t << ind << "assign " << p << "_sh   = " << p << "_zero ? " << fb << "'d0 : " << src << "["
-          << fb - 1 << ":0] - " << fb << "'d1;\n";
+        t << ind << "assign " << p << "_sh   = " << p << "_zero ? " << lit(fb, 0) << " : " << src
+          << "[" << fb - 1 << ":0] - " << lit(fb, 1) << ";\n";
       } else {
         t << ind << "assign " << p << "_neg  = " << src << "[" << fb << "];\n";
         t << ind << "assign " << p << "_sig  = 1'b1;\n";
@@ -312,13 +349,22 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
   Text t;
   switch (mode) {
     case Rounding::nearest_even:
-      t << ind << "// nearest_even: above half up; a tie goes to the even neighbour\n";
-      t << ind << "assign up = (rem > half) | ((rem == half) & floor_q[0]);\n";
+    case Rounding::nearest_away: {
+      const bool even = mode == Rounding::nearest_even;
+      const std::string tie = even ? "floor_q[0]" : "~neg";
+      t << ind << "// " << numeric::to_string(mode) << ": above half up; a tie goes "
+        << (even ? "to the even neighbour" : "away from zero") << "\n";
+      // With one dropped bit, rem is the half bit: rem > half cannot happen (a
+      // comparison with a constant result, which lint rejects).
+      t << ind << "if (" << shift << " == 1) begin : g_half_bit\n"
+        << ind << "  assign up = rem[0] & " << tie << ";\n"
+        << ind << "end else begin : g_half\n"
+        << ind << "  logic [" << shift << "-1:0] half;\n"
+        << ind << "  assign half = " << shift << "'(1) << (" << shift << " - 1);\n"
+        << ind << "  assign up = (rem > half) | ((rem == half) & " << tie << ");\n"
+        << ind << "end\n";
       break;
-    case Rounding::nearest_away:
-      t << ind << "// nearest_away: above half up; a tie goes away from zero\n";
-      t << ind << "assign up = (rem > half) | ((rem == half) & ~neg);\n";
-      break;
+    }
     case Rounding::toward_zero:
       t << ind << "// toward_zero: negative inexact values move up\n";
       t << ind << "assign up = neg & (rem != '0);\n";
@@ -339,9 +385,10 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
       t << ind << "logic [" << r - 1 << ":0] frac;\n";
       t << ind << "logic [" << r - 1 << ":0] unused_frac_sum;  // only the carry matters\n";
       t << ind << "if (" << shift << " >= " << r << ") begin : g_frac_shr\n"
-        << ind << "  assign frac = " << r << "'(rem >> (" << shift << " - " << r << "));\n"
+        << ind << "  assign frac = " << cast(r, "rem >> (" + shift + " - " + std::to_string(r) + ")")
+        << ";\n"
         << ind << "end else begin : g_frac_shl\n"
-        << ind << "  assign frac = " << r << "'(rem) << (" << r << " - " << shift << ");\n"
+        << ind << "  assign frac = " << cast(r, "rem") << " << (" << r << " - " << shift << ");\n"
         << ind << "end\n";
       t << ind << "assign {up, unused_frac_sum} = {1'b0, frac} + {1'b0, rand_i};\n";
       break;
@@ -350,9 +397,6 @@ std::string emit_round_up(Rounding mode, const std::string& ind, const std::stri
   return t.str();
 }
 
-bool uses_half(Rounding m) {
-  return m == Rounding::nearest_even || m == Rounding::nearest_away;
-}
 bool uses_rem(Rounding m) {
   return m != Rounding::down;
 }
@@ -414,10 +458,6 @@ std::string emit_align(const Ctx& c) {
   if (uses_rem(mode)) {
     t << "    logic [Shift-1:0] rem;\n"
       << "    assign rem = val_ext[Shift-1:0];\n";
-  }
-  if (uses_half(mode)) {
-    t << "    logic [Shift-1:0] half;\n"
-      << "    assign half = Shift'(1) << (Shift - 1);\n";
   }
   if (uses_neg(mode)) {
     t << "    logic neg;\n"
@@ -594,7 +634,7 @@ std::string emit_accumulator(const Ctx& c) {
   t << "module ristsim_accumulator #(\n"
     << "  parameter int unsigned SumWidth = " << s.tree_sum.bits << ",\n"
     << "  parameter int unsigned AccWidth = " << s.acc_bits << ",\n"
-    << "  parameter bit          Saturate = 1'b" << (sat ? 1 : 0) << ",\n"
+    << "  parameter bit          Saturate = " << lit(1, sat) << ",\n"
     << "  parameter int unsigned TagWidth = 1\n"
     << ") (\n"
     << "  input  logic                clk_i,\n"
@@ -670,11 +710,12 @@ std::string emit_splitmix(const Ctx& c) {
     << "      else $fatal(1, \"ristsim_splitmix: RandWidth must be 1..32\");\n"
     << "  end\n`endif\n\n"
     << "  logic [63:0] z0, z1, z2, z3, z4, z5;\n"
-    << "  assign z0 = key_i + (index_i + 64'd1) * 64'h9e3779b97f4a7c15;\n"
+    << "  assign z0 = key_i + (index_i + " << lit(64, 1) << ") * "
+    << lit(64, 0x9e3779b97f4a7c15ull, Radix::hex) << ";\n"
     << "  assign z1 = z0 ^ (z0 >> 30);\n"
-    << "  assign z2 = z1 * 64'hbf58476d1ce4e5b9;\n"
+    << "  assign z2 = z1 * " << lit(64, 0xbf58476d1ce4e5b9ull, Radix::hex) << ";\n"
     << "  assign z3 = z2 ^ (z2 >> 27);\n"
-    << "  assign z4 = z3 * 64'h94d049bb133111eb;\n"
+    << "  assign z4 = z3 * " << lit(64, 0x94d049bb133111ebull, Radix::hex) << ";\n"
     << "  assign z5 = z4 ^ (z4 >> 31);\n"
     << "  assign rand_o = z5[63 -: RandWidth];\n";
   if (r < 64) t << "\n  logic unused_low;\n  assign unused_low = ^z5[63-RandWidth:0];\n";
@@ -710,7 +751,7 @@ std::string emit_convert_fixed(const Ctx& c) {
   if (shift <= 0) {
     rw = a - shift;
     t << "  logic [" << rw - 1 << ":0] rounded;\n";
-    t << "  assign rounded = " << rw << "'($signed(acc_b)) <<< " << -shift << ";\n";
+    t << "  assign rounded = " << cast(rw, "$signed(acc_b)") << " <<< " << -shift << ";\n";
     t << "  logic unused_rand;\n  assign unused_rand = ^rand_v;\n";
   } else {
     const int ext = a > shift ? a : shift + 1;
@@ -718,11 +759,9 @@ std::string emit_convert_fixed(const Ctx& c) {
     t << "  localparam int unsigned Shift = " << shift << ";\n";
     t << "  logic [" << ext - 1 << ":0] acc_ext, floor_q, rounded;\n";
     t << "  logic up;\n";
-    t << "  assign acc_ext = " << ext << "'($signed(acc_b));\n";
+    t << "  assign acc_ext = " << cast(ext, "$signed(acc_b)") << ";\n";
     t << "  assign floor_q = $signed(acc_ext) >>> Shift;\n";
     if (uses_rem(mode)) t << "  logic [Shift-1:0] rem;\n  assign rem = acc_ext[Shift-1:0];\n";
-    if (uses_half(mode))
-      t << "  logic [Shift-1:0] half;\n  assign half = Shift'(1) << (Shift - 1);\n";
     if (uses_neg(mode)) t << "  logic neg;\n  assign neg = acc_ext[" << ext - 1 << "];\n";
     if (mode == Rounding::stochastic) {
       t << "  logic [" << s.fmt.out.random_bits - 1 << ":0] rand_i;\n  assign rand_i = rand_v;\n";
@@ -730,11 +769,11 @@ std::string emit_convert_fixed(const Ctx& c) {
       t << "  logic unused_rand;\n  assign unused_rand = ^rand_v;\n";
     }
     t << emit_round_up(mode, "  ", "Shift", s.fmt.out.random_bits);
-    t << "  assign rounded = floor_q + " << ext << "'(up);\n";
+    t << "  assign rounded = floor_q + " << cast(ext, "up") << ";\n";
   }
   // Overflow to B bits: fits iff bits rw-1 .. b-1 agree.
   if (rw <= b) {
-    t << "  assign out_d = " << b << "'($signed(rounded));\n  assign sat_d = 1'b0;\n";
+    t << "  assign out_d = " << cast(b, "$signed(rounded)") << ";\n  assign sat_d = 1'b0;\n";
   } else {
     t << "  logic fits;\n";
     t << "  assign fits = (rounded[" << rw - 1 << ":" << b - 1 << "] == '0) | (rounded[" << rw - 1
@@ -757,14 +796,28 @@ std::string emit_convert_minifloat(const Ctx& c) {
   const Rounding mode = out_rounding(c);
   const int a = s.acc_bits;
   const int e = fo.exp_bits, m = fo.mant_bits, em = e + m;
-  const int pn = fo.emin() + s.frac_bits;             // msb position of the smallest normal
-  const int pw = bits_for(static_cast<uint64_t>(a));  // msb index width
-  const int max_field = (a - 1) - (pn < 0 ? pn : 0) + 1 + (pn < 0 ? 0 : 0);
-  const int mw = bits_for(static_cast<uint64_t>(max_field + 2)) + m + 1;  // magnitude-code width
-  const int kw = bits_for(static_cast<uint64_t>(a + (pn > 0 ? pn : 0) + m + 2)) + 1;
   const int r = s.fmt.out.random_bits;
   const bool no_sat = c.o.bug == PlantedBug::no_saturate;
   const uint64_t max_mag = fo.max_mag_code();
+  // Every width below is the bits of the range its signal can take:
+  //   mag in 0 .. 2^(A-1)             A bits (|most negative| as unsigned)
+  //   msb in 0 .. A-1                 pw bits
+  //   t_norm: mag with its leading one moved to bit M: M + 1 bits (wider than
+  //   the accumulator when M >= A)
+  //   k (dropped bits) in 0 .. kmax   kw bits (also holds A and R: compared with them)
+  //   half = 2^(k-1)                  hw = max(A, kmax) + 1 bits, so rem < 2^A compares right
+  //   field in 1 .. max_field, magnitude code (field << M | mantissa) + 1
+  //                                   mw bits, at least E + M + 1 (the code, its carry)
+  const int pn = fo.emin() + s.frac_bits;  // msb position of the smallest normal
+  const int ss = pn - m;                   // subnormal shift
+  const int pw = bits_for(static_cast<uint64_t>(a - 1));
+  int kmax = a - 1 - m > 0 ? a - 1 - m : 0;
+  if (fo.subnormals && ss > kmax) kmax = ss;
+  if (!fo.subnormals && pn > kmax) kmax = pn;
+  const int kw = bits_for(static_cast<uint64_t>(std::max({kmax, a, r}))) + 1;
+  const int hw = std::max(a, kmax) + 1;
+  const int max_field = a - (pn < 0 ? pn : 0);
+  const int mw = std::max(bits_for(static_cast<uint64_t>(max_field) + 1) + m, em) + 1;
   Text t;
   t << "  // Conversion to " << format_text(fo) << ", rounding " << numeric::to_string(mode)
     << ", overflow "
@@ -781,7 +834,7 @@ std::string emit_convert_minifloat(const Ctx& c) {
     << "  always_comb begin : p_leading_one\n"
     << "    msb = '0;\n"
     << "    for (int unsigned i = 0; i < " << a << "; i++) begin\n"
-    << "      if (mag[i]) msb = " << pw << "'(i);\n"
+    << "      if (mag[i]) msb = " << cast(pw, "i") << ";\n"
     << "    end\n  end\n\n";
   // Region selection.
   t << "  logic normal;\n";
@@ -790,65 +843,75 @@ std::string emit_convert_minifloat(const Ctx& c) {
   else if (pn > a - 1)
     t << "  assign normal = 1'b0;\n";
   else
-    t << "  assign normal = (msb >= " << pw << "'d" << pn << ");\n";
-  // Normal path: sh = msb - M.
-  t << "  // normal: t = mag >> (msb - M), field = msb - " << pn << " + 1\n";
-  t << "  logic [" << a - 1 << ":0] t_norm, rem_norm;\n";
+    t << "  assign normal = (msb >= " << lit(pw, static_cast<uint64_t>(pn)) << ");\n";
+  // Normal path: t_norm = mag shifted so that its leading one is at bit M.
+  t << "  // normal: the leading one moved to bit M (k = msb - M bits dropped), field = msb "
+    << (pn <= 1 ? "+ " : "- ") << std::abs(1 - pn) << "\n";
+  t << "  logic [" << a - 1 << ":0] rem_norm;\n";
   t << "  logic [" << kw - 1 << ":0] k_norm;\n";
   t << "  logic [" << mw - 1 << ":0] lo_norm;\n";
-  if (m > 0) {
+  if (m > 0) t << "  logic [" << m << ":0] t_norm;\n";
+  if (m == 0) {
+    t << "  assign k_norm   = " << cast(kw, "msb") << ";\n"
+      << "  assign rem_norm = mag & ~({" << a << "{1'b1}} << k_norm);\n";
+  } else if (m > a - 1) {
+    // The leading one is always below bit M: shift left, nothing dropped.
+    const int sw = bits_for(static_cast<uint64_t>(m));
+    t << "  // M = " << m << " >= A: the mantissa is wider than the accumulator, nothing is "
+      << "dropped\n"
+      << "  assign t_norm   = " << cast(m + 1, "mag") << " << (" << lit(sw, static_cast<uint64_t>(m))
+      << " - " << cast(sw, "msb") << ");\n"
+      << "  assign k_norm   = '0;\n"
+      << "  assign rem_norm = '0;\n";
+  } else {
+    const std::string mp = lit(pw, static_cast<uint64_t>(m));
     t << "  always_comb begin : p_normal\n"
-      << "    if (msb >= " << pw << "'d" << m << ") begin\n"
-      << "      t_norm   = mag >> (msb - " << pw << "'d" << m << ");\n"
-      << "      k_norm   = " << kw << "'(msb) - " << kw << "'d" << m << ";\n"
+      << "    if (msb >= " << mp << ") begin\n"
+      << "      t_norm   = " << cast(m + 1, "mag >> (msb - " + mp + ")") << ";\n"
+      << "      k_norm   = " << cast(kw, "msb") << " - " << lit(kw, static_cast<uint64_t>(m))
+      << ";\n"
       << "      rem_norm = mag & ~({" << a << "{1'b1}} << k_norm);\n"
       << "    end else begin\n"
-      << "      t_norm   = mag << (" << pw << "'d" << m << " - msb);\n"
+      << "      t_norm   = " << cast(m + 1, "mag << (" + mp + " - msb)") << ";\n"
       << "      k_norm   = '0;\n"
       << "      rem_norm = '0;\n"
       << "    end\n  end\n";
-  } else {
-    t << "  assign t_norm   = mag >> msb;\n"
-      << "  assign k_norm   = " << kw << "'(msb);\n"
-      << "  assign rem_norm = mag & ~({" << a << "{1'b1}} << k_norm);\n";
   }
   {
     // field = msb - pn + 1 as an mw-bit number (pn may be negative).
-    std::string field;
     const int off = 1 - pn;  // field = msb + off
-    if (off >= 0)
-      field = std::to_string(mw) + "'(msb) + " + std::to_string(mw) + "'d" + std::to_string(off);
-    else
-      field = std::to_string(mw) + "'(msb) - " + std::to_string(mw) + "'d" + std::to_string(-off);
+    const std::string field =
+        cast(mw, "msb") + (off >= 0 ? " + " : " - ") + lit(mw, static_cast<uint64_t>(std::abs(off)));
     t << "  assign lo_norm = ((" << field << ") << " << m << ")";
-    if (m > 0) t << " | " << mw << "'(t_norm[" << m - 1 << ":0])";
+    if (m > 0) t << " | " << cast(mw, "t_norm[" + std::to_string(m - 1) + ":0]");
     t << ";\n";
-    if (m == 0)
-      t << "  logic unused_t_norm;\n  assign unused_t_norm = ^t_norm;\n";
-    else if (a > m)
-      t << "  logic unused_t_norm;\n  assign unused_t_norm = ^t_norm[" << a - 1 << ":" << m
-        << "];\n";
+    if (m > 0)
+      t << "  logic unused_t_norm;\n  assign unused_t_norm = t_norm[" << m
+        << "];  // the leading one\n";
   }
   // Below the normal range.
-  const int ss = pn - m;  // subnormal shift
   t << "  logic [" << a - 1 << ":0] rem_low;\n  logic [" << kw - 1 << ":0] k_low;\n"
     << "  logic [" << mw - 1 << ":0] lo_low;\n";
   if (fo.subnormals) {
     t << "  // subnormal: quantum 2^(emin - M), mag >> " << ss << "\n";
-    if (ss > 0) {
-      t << "  assign lo_low  = " << mw << "'(mag >> " << ss << ");\n";
-      t << "  assign rem_low = mag & " << a << "'h" << std::hex
-        << (ss >= 64 ? ~uint64_t{0} : ((uint64_t{1} << ss) - 1)) << std::dec << ";\n";
-      t << "  assign k_low   = " << kw << "'d" << ss << ";\n";
+    if (ss >= a) {
+      t << "  assign lo_low  = '0;  // every accumulator value is below the quantum\n";
+      t << "  assign rem_low = mag;\n";
+      t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(ss)) << ";\n";
+    } else if (ss > 0) {
+      t << "  assign lo_low  = " << cast_shift(mw, "mag", a, ">> " + std::to_string(ss)) << ";\n";
+      t << "  assign rem_low = mag & " << lit(a, numeric::low_mask(ss), Radix::hex) << ";\n";
+      t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(ss)) << ";\n";
     } else {
-      t << "  assign lo_low  = " << mw << "'(mag << " << -ss << ");\n";
+      // Below the normal range mag < 2^pn <= 2^M: the cast drops zeros only.
+      t << "  assign lo_low  = " << cast(mw, "mag") << " << " << -ss << ";\n";
       t << "  assign rem_low = '0;\n  assign k_low = '0;\n";
     }
   } else {
     t << "  // no subnormals: between 0 and the smallest normal 2^emin (split at 2^emin)\n";
     t << "  assign lo_low  = '0;\n";
     t << "  assign rem_low = mag;\n";
-    t << "  assign k_low   = " << kw << "'d" << (pn > 0 ? pn : 0) << ";\n";
+    t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(pn > 0 ? pn : 0)) << ";\n";
   }
   t << "  logic [" << a - 1 << ":0] rem;\n  logic [" << kw - 1 << ":0] k;\n"
     << "  logic [" << mw - 1 << ":0] lo;\n  logic nz, up;\n"
@@ -860,17 +923,20 @@ std::string emit_convert_minifloat(const Ctx& c) {
   switch (mode) {
     case Rounding::nearest_even:
     case Rounding::nearest_away: {
-      t << "  logic [" << a << ":0] half;\n"
-        << "  assign half = (k == '0) ? '0 : " << a + 1 << "'d1 << (k - " << kw << "'d1);\n";
+      t << "  logic [" << hw - 1 << ":0] half;  // 2^(k-1), 0 when k = 0\n"
+        << "  assign half = (k == '0) ? '0 : " << lit(hw, 1) << " << (k - " << lit(kw, 1)
+        << ");\n";
+      const std::string rem_w = cast(hw, "rem");
       if (mode == Rounding::nearest_even) {
         t << "  logic lo_odd;  // the lower neighbour's code is odd (0 has an even code)\n";
         if (fo.subnormals)
           t << "  assign lo_odd = lo[0];\n";
         else
           t << "  assign lo_odd = normal & lo[0];\n";
-        t << "  assign up = nz & (({1'b0, rem} > half) | (({1'b0, rem} == half) & lo_odd));\n";
+        t << "  assign up = nz & ((" << rem_w << " > half) | ((" << rem_w
+          << " == half) & lo_odd));\n";
       } else {
-        t << "  assign up = nz & ({1'b0, rem} >= half);\n";
+        t << "  assign up = nz & (" << rem_w << " >= half);\n";
       }
       t << "  logic unused_rand;\n  assign unused_rand = ^rand_v;\n";
       break;
@@ -886,34 +952,37 @@ std::string emit_convert_minifloat(const Ctx& c) {
       t << "  assign up = nz & ~neg;\n  logic unused_rand;\n  assign unused_rand = ^{rand_v, k};\n";
       break;
     case Rounding::stochastic: {
+      const std::string rk = lit(kw, static_cast<uint64_t>(r));
       t << "  // stochastic: positive: f = first R bits of rem / 2^k; up iff f + rand >= 2^R.\n"
         << "  // negative: g = first R bits of 1 - rem / 2^k; the smaller magnitude iff g + rand "
            ">= 2^R.\n";
       t << "  logic [" << r << ":0] one_r, f_pos, f_neg, sum_pos, sum_neg;\n"
-        << "  assign one_r = " << r + 1 << "'d1 << " << r << ";\n"
+        << "  assign one_r = " << lit(r + 1, uint64_t{1} << r) << ";\n"
         << "  always_comb begin : p_stochastic\n"
-        << "    if (k <= " << kw << "'d" << r << ") begin\n"
-        << "      f_pos = " << r + 1 << "'(rem) << (" << kw << "'d" << r << " - k);\n"
+        << "    if (k <= " << rk << ") begin\n"
+        << "      f_pos = " << cast(r + 1, "rem") << " << (" << rk << " - k);\n"
         << "      f_neg = one_r - f_pos;\n"
         << "    end else begin\n"
-        << "      f_pos = " << r + 1 << "'(rem >> (k - " << kw << "'d" << r << "));\n"
-        << "      f_neg = one_r - " << r + 1 << "'d1 - " << r + 1 << "'((rem - " << a
-        << "'d1) >> (k - " << kw << "'d" << r << "));\n"
+        << "      f_pos = " << cast_shift(r + 1, "rem", a, ">> (k - " + rk + ")") << ";\n"
+        << "      f_neg = one_r - " << lit(r + 1, 1) << " - "
+        << (a < r + 1 ? "((" + cast(r + 1, "rem") + " - " + lit(r + 1, 1) + ") >> (k - " + rk + "))"
+                      : cast(r + 1, "(rem - " + lit(a, 1) + ") >> (k - " + rk + ")"))
+        << ";\n"
         << "    end\n  end\n"
-        << "  assign sum_pos = f_pos + " << r + 1 << "'(rand_v);\n"
-        << "  assign sum_neg = f_neg + " << r + 1 << "'(rand_v);\n"
+        << "  assign sum_pos = f_pos + " << cast(r + 1, "rand_v") << ";\n"
+        << "  assign sum_neg = f_neg + " << cast(r + 1, "rand_v") << ";\n"
         << "  assign up = nz & (neg ? ~(sum_neg >= one_r) : (sum_pos >= one_r));\n";
       break;
     }
   }
   t << "  logic [" << mw - 1 << ":0] mcode;\n";
   if (fo.subnormals)
-    t << "  assign mcode = lo + " << mw << "'(up);\n";
+    t << "  assign mcode = lo + " << cast(mw, "up") << ";\n";
   else
-    t << "  assign mcode = normal ? lo + " << mw << "'(up) : (up ? " << mw << "'d"
-      << (uint64_t{1} << m) << " : '0);\n";
+    t << "  assign mcode = normal ? lo + " << cast(mw, "up") << " : (up ? "
+      << lit(mw, uint64_t{1} << m) << " : '0);\n";
   // Overflow.
-  t << "  logic ovf;\n  assign ovf = (mcode > " << mw << "'d" << max_mag << ");\n";
+  t << "  logic ovf;\n  assign ovf = (mcode > " << lit(mw, max_mag) << ");\n";
   t << "  logic [" << em - 1 << ":0] mfinal;\n";
   if (no_sat) {
     t << "  assign mfinal = mcode[" << em - 1 << ":0];  // PLANTED BUG: no saturation\n";
@@ -927,14 +996,13 @@ std::string emit_convert_minifloat(const Ctx& c) {
       case Rounding::up: away = "~neg"; break;
       default: away = "1'b1"; break;
     }
-    t << "  assign mfinal = !ovf ? mcode[" << em - 1 << ":0] : (" << away << " ? " << em << "'h"
-      << std::hex << special_mag << " : " << em << "'h" << max_mag << std::dec << ");\n";
+    t << "  assign mfinal = !ovf ? mcode[" << em - 1 << ":0] : (" << away << " ? "
+      << lit(em, special_mag, Radix::hex) << " : " << lit(em, max_mag, Radix::hex) << ");\n";
   } else {
-    t << "  assign mfinal = ovf ? " << em << "'h" << std::hex << max_mag << std::dec << " : mcode["
-      << em - 1 << ":0];\n";
+    t << "  assign mfinal = ovf ? " << lit(em, max_mag, Radix::hex) << " : mcode[" << em - 1
+      << ":0];\n";
   }
-  if (mw > em)
-    t << "  logic unused_mcode;\n  assign unused_mcode = ^mcode[" << mw - 1 << ":" << em << "];\n";
+  t << "  logic unused_mcode;\n  assign unused_mcode = ^mcode[" << mw - 1 << ":" << em << "];\n";
   const bool keep_sign = fo.specials == Specials::ieee;
   t << "  logic zero;\n  assign zero = (mag == '0);\n";
   t << "  assign out_d = zero ? '0 : {neg & " << (keep_sign ? "1'b1" : "(mfinal != '0)")
@@ -1138,8 +1206,8 @@ std::string emit_pe(const Ctx& c) {
     << "  logic                   acc_valid, acc_ovf;\n  logic [AccWidth-1:0]    acc;\n"
     << "  logic [AccTagWidth-1:0] acc_tag;\n"
     << "  ristsim_accumulator #(\n"
-    << "    .SumWidth(SumWidth),\n    .AccWidth(AccWidth),\n    .Saturate(1'b"
-    << (s.fmt.acc.overflow == numeric::Overflow::saturate ? 1 : 0) << "),\n"
+    << "    .SumWidth(SumWidth),\n    .AccWidth(AccWidth),\n    .Saturate("
+    << lit(1, s.fmt.acc.overflow == numeric::Overflow::saturate) << "),\n"
     << "    .TagWidth(AccTagWidth)\n"
     << "  ) u_accumulator (\n"
     << "    .clk_i  (clk_i),\n    .rst_ni (rst_ni),\n    .valid_i(tree_valid),\n"

@@ -5,6 +5,7 @@
 // decision, bit for bit. Plain C++: no SystemC, no Verilator.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ struct RtlFile {
   std::string name;
   std::string text;
 };
+
+/// The one printer of the generated RTL's sized literals, as lowRISC writes
+/// them: the width in decimal, then the value in decimal (W'dV) or hex (W'hV);
+/// one bit is 1'b0 / 1'b1. A value that does not fit its width is a generator
+/// bug (Verilog would drop the top bits): throws std::logic_error.
+/// verilog_literal(15, 0x7bff, true) is "15'h7bff".
+std::string verilog_literal(int width, uint64_t value, bool hex = false);
 
 /// Name of the PE's top module.
 inline const char* kPeTop = "ristsim_pe";

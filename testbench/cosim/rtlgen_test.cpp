@@ -186,3 +186,75 @@ TEST(RtlGen, refuses_what_has_no_hardware) {
   a.datapath = config::Datapath::float32;
   EXPECT_THROW(rtlgen::generate_pe_rtl(a), rtlgen::Unsupported);
 }
+
+// Issue 15: every sized literal comes from verilog_literal(): a decimal width,
+// and a value that fits it (a truncated constant throws instead of printing).
+TEST(RtlGen, literal_printer) {
+  EXPECT_EQ(rtlgen::verilog_literal(15, 0x7bff, true), "15'h7bff");
+  EXPECT_EQ(rtlgen::verilog_literal(16, 0xfeff, true), "16'hfeff");
+  EXPECT_EQ(rtlgen::verilog_literal(10, 1023), "10'd1023");
+  EXPECT_EQ(rtlgen::verilog_literal(1, 0), "1'b0");
+  EXPECT_EQ(rtlgen::verilog_literal(64, ~uint64_t{0}, true), "64'hffffffffffffffff");
+  EXPECT_THROW(rtlgen::verilog_literal(4, 23), std::logic_error);
+  EXPECT_THROW(rtlgen::verilog_literal(10, 1024), std::logic_error);
+  EXPECT_THROW(rtlgen::verilog_literal(0, 0), std::logic_error);
+}
+
+namespace {
+
+/// dynfixed8 with its outputs replaced by a minifloat, on an accumulator of `acc_bits`.
+config::Arch minifloat_out(int e, int m, numeric::Specials sp, numeric::Overflow ovf,
+                           int acc_bits) {
+  config::Arch a = load("dynfixed8");
+  a.formats.outputs.quantizer.format = numeric::Format::minifloat(e, m, sp, true);
+  a.formats.outputs.quantizer.overflow = ovf;
+  a.formats.outputs.dynamic = false;
+  a.accumulator.bits = acc_bits;
+  return a;
+}
+
+std::string file_text(const std::vector<rtlgen::RtlFile>& files, const std::string& name) {
+  for (const rtlgen::RtlFile& f : files)
+    if (f.name == name) return f.text;
+  return "";
+}
+
+}  // namespace
+
+// Issue 15: binary16 (as docs/arch.md writes it) and E8M8 outputs with
+// overflow special printed the width of the overflow constants in hex
+// (`f'h7bff`, `10'hfeff`), which does not compile.
+TEST(RtlGen, minifloat_special_outputs_compile) {
+  struct Case {
+    int e, m;
+    const char* inf;
+    const char* max;
+  } cases[] = {{5, 10, "15'h7c00", "15'h7bff"}, {8, 8, "16'hff00", "16'hfeff"}};
+  for (const Case& k : cases) {
+    const auto files = rtlgen::generate_pe_rtl(
+        minifloat_out(k.e, k.m, numeric::Specials::ieee, numeric::Overflow::special, 32));
+    const std::string out = file_text(files, "ristsim_output_stage.sv");
+    EXPECT_NE(out.find(std::string("(1'b1 ? ") + k.inf + " : " + k.max + ")"), std::string::npos)
+        << "E" << k.e << "M" << k.m;
+    const std::string dir = tmpdir("special_e" + std::to_string(k.e) + "m" + std::to_string(k.m));
+    rtlgen::write_rtl(dir, files);
+    EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
+  }
+}
+
+// Issue 15: an output mantissa wider than the accumulator kept the normalized
+// significand in an accumulator-wide register and lost its top bit (E5M10 from
+// an 8-bit accumulator differed from SystemC); it is M + 1 bits wide now.
+// (The co-simulation of this case: rtlgen_grid_cosim_* edge_e5m10_acc8.)
+TEST(RtlGen, mantissa_wider_than_the_accumulator) {
+  for (int acc : {8, 10, 16}) {
+    const auto files = rtlgen::generate_pe_rtl(
+        minifloat_out(5, 10, numeric::Specials::ieee, numeric::Overflow::saturate, acc));
+    EXPECT_NE(file_text(files, "ristsim_output_stage.sv").find("logic [10:0] t_norm;"),
+              std::string::npos)
+        << acc;
+    const std::string dir = tmpdir("e5m10_acc" + std::to_string(acc));
+    rtlgen::write_rtl(dir, files);
+    EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
+  }
+}

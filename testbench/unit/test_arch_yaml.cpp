@@ -301,7 +301,10 @@ TEST(ArchYaml, bad_values) {
   expect_error(replace_line(8, "accumulator: {align_rounding: stochastic}"), 8, "stochastic",
                "cannot be stochastic");
   expect_error(replace_line(9, "array: {lanes: 0}"), 9, "0",
-               "array.lanes is 0, expected an integer in 1..65536");
+               "array.lanes is 0, expected an integer in 1..256");
+  // Issue 15: the widest PE the RTL generator and the co-simulation implement.
+  expect_error(replace_line(9, "array: {lanes: 257}"), 9, "257",
+               "array.lanes is 257, expected an integer in 1..256");
   expect_error(replace_line(10, "technology: {frequency_mhz: -5}"), 10, "-5",
                "expected a number above 0");
   expect_error(replace_line(11, "seed: -1"), 11, "-1", "expected a non-negative integer");
