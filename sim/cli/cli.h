@@ -7,7 +7,8 @@
 // CMake picks up cmd_*.cpp by itself.
 //
 // Commands report problems by throwing: UsageError (or any Boost.Program_options
-// error) and config::ConfigError give exit code 2, everything else exit code 1.
+// error) and InputError (numeric/checked.h: the base of every reader's error, a bad
+// config, model, weight or data file) give exit code 2, everything else exit code 1.
 // main.cpp does the mapping and prints the message; commands never call exit().
 #pragma once
 

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -45,13 +46,39 @@ class Reader {
   }
   [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { fail(n.Mark(), msg); }
 
-  /// Parses YAML text; a syntax error is "malformed YAML: " with yaml-cpp's mark.
+  /// Parses YAML text holding exactly one document (a null node for an empty file); a syntax
+  /// error is "malformed YAML: " with yaml-cpp's mark, and anything after the document (a
+  /// second document after `---` or `...`, even one that is not YAML) is an error.
   YAML::Node load(const std::string& text) const {
+    std::vector<YAML::Node> docs;
     try {
-      return YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
+      docs = YAML::LoadAll(text);
+    } catch (const YAML::Exception& e) {
       fail(e.mark, "malformed YAML: " + e.msg);
     }
+    if (docs.size() > 1) {
+      YAML::Mark m = docs[1].Mark();
+      if (m.is_null()) m = last_marker(text);
+      fail(m, "a second YAML document: the file must hold one document (remove what follows "
+              "the '---' or '...' marker)");
+    }
+    return docs.empty() ? YAML::Node() : docs[0];
+  }
+
+  /// The position of the last line that starts with a document marker (--- or ...).
+  static YAML::Mark last_marker(const std::string& text) {
+    YAML::Mark m = YAML::Mark::null_mark();
+    int line = 0;
+    for (std::size_t i = 0; i < text.size(); ++line) {
+      const std::size_t e = std::min(text.find('\n', i), text.size());
+      if (text.compare(i, 3, "---") == 0 || text.compare(i, 3, "...") == 0) {
+        m.line = line;
+        m.column = 0;
+        m.pos = static_cast<int>(i);
+      }
+      i = e + 1;
+    }
+    return m;
   }
 
   std::string scalar(const YAML::Node& n, const std::string& where,
