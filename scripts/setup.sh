@@ -20,6 +20,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopenblas-dev zlib1g-dev libjpeg-dev libpng-dev gnuplot-nox
   dataset-fashion-mnist libonnx-testdata
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -186,6 +186,13 @@ std::string read_external(const onnx::TensorProto& p, const std::string& what,
       length = number("length", kv.value());
   }
   if (location.empty()) fail(what, tensor_label(p) + ": external data without a location");
+  // The location is a file next to the model: relative, without a ".." component.
+  const fs::path rel(location);
+  bool escapes = rel.is_absolute() || rel.has_root_name() || rel.has_root_directory();
+  for (const fs::path& part : rel) escapes = escapes || part == "..";
+  if (escapes)
+    fail(what, tensor_label(p) + ": external data location '" + location +
+                   "' is not a relative path inside the model's folder");
   const fs::path file = fs::path(base_dir) / location;
   std::ifstream in(file, std::ios::binary);
   if (!in) fail(what, tensor_label(p) + ": external data file " + file.string() + " not found");
