@@ -208,6 +208,14 @@ std::string read_external(const onnx::TensorProto& p, const std::string& what,
     fail(file.string(), "truncated: " + tensor_label(p) + " needs " + std::to_string(length) +
                             " bytes from byte " + std::to_string(offset) + ", file has " +
                             std::to_string(size));
+  // The tensor's own size bounds what is read (before the buffer is allocated).
+  const std::optional<int64_t> n = checked::product(p.dims(), checked::kMaxFileElements);
+  const int64_t esize = static_cast<int64_t>(element_size(static_cast<DataType>(p.data_type())));
+  if (!n || esize == 0 || length != *n * esize)
+    fail(what, tensor_label(p) + ": " + std::to_string(length) + " bytes of external data for " +
+                   (n ? std::to_string(*n) + " values" : "dims " + dims_str({p.dims().begin(),
+                                                                            p.dims().end()})) +
+                   " of type " + data_type_name(static_cast<DataType>(p.data_type())));
   std::string bytes(static_cast<std::size_t>(length), '\0');
   in.seekg(offset);
   in.read(bytes.data(), length);
@@ -614,6 +622,15 @@ Model parse_onnx(const std::string& bytes, const std::string& what, bool check_i
         if (!mp.ParseFromString(bytes))
           fail(what, "not an ONNX model (protobuf parse failed on " +
                          std::to_string(bytes.size()) + " bytes)");
+        // External initializers are read here (bounded, inside base_dir) and held as raw data:
+        // the checker would look for their files relative to the working directory.
+        for (onnx::TensorProto& t : *mp.mutable_graph()->mutable_initializer()) {
+          if (t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) continue;
+          std::string raw = read_external(t, what, base_dir);
+          t.clear_external_data();
+          t.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
+          t.set_raw_data(std::move(raw));
+        }
         if (check_it) check(mp, what, "invalid ONNX model: ");
         return from_proto(mp, what, base_dir);
       },

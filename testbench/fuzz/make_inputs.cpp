@@ -117,7 +117,7 @@ io::Tensor weights(std::vector<int64_t> dims) {
   return io::Tensor::from_floats("W", dims, std::vector<float>(n, 0.5f));
 }
 
-void onnx(const std::string& rel, const io::Model& m) {
+void put_onnx(const std::string& rel, const io::Model& m) {
   put(rel, io::serialize_onnx(m));
 }
 
@@ -134,23 +134,23 @@ int main(int argc, char** argv) {
   // ---- seeds
   const engine::NetSpec spec = engine::parse_net_spec(kTinyNet, "tiny.yaml");
   engine::Net net(spec, engine::NetOptions{});
-  onnx("corpus/onnx/tiny_cnn.onnx", io::export_model(net));
+  put_onnx("corpus/onnx/tiny_cnn.onnx", io::export_model(net));
   const fs::path tmp = fs::temp_directory_path() / "ristsim_make_inputs.rstw";
   engine::save_weights(net, tmp.string());
   std::ifstream wf(tmp, std::ios::binary);
   const Bytes rstw((std::istreambuf_iterator<char>(wf)), std::istreambuf_iterator<char>());
   fs::remove(tmp);
   put("corpus/rstw/tiny.rstw", rstw);
-  onnx("corpus/onnx/conv_same_upper.onnx",
+  put_onnx("corpus/onnx/conv_same_upper.onnx",
        one_node_model(node("Conv", {Attribute::make_ints("strides", {2, 2}),
                                     Attribute::make_string("auto_pad", "SAME_UPPER")}),
                       {1, 1, 7, 7}, {weights({2, 1, 3, 3})}));
-  onnx("corpus/onnx/avgpool_pads.onnx",
+  put_onnx("corpus/onnx/avgpool_pads.onnx",
        one_node_model(node("AveragePool", {Attribute::make_ints("kernel_shape", {3, 3}),
                                            Attribute::make_ints("pads", {1, 1, 1, 1}),
                                            Attribute::make_int("ceil_mode", 1)}),
                       {1, 2, 6, 6}, {}));
-  onnx("corpus/onnx/gemm.onnx",
+  put_onnx("corpus/onnx/gemm.onnx",
        one_node_model(node("Gemm", {Attribute::make_int("transB", 1)}), {2, 4},
                       {weights({3, 4})}));
   put("corpus/idx/tiny.bin", idx_input(idx_images(3, 2, 2), idx_labels(3)));
@@ -165,25 +165,25 @@ int main(int argc, char** argv) {
 
   // ---- reproducers (expected messages: regressions/expect.txt)
   const io::Tensor w3 = weights({1, 1, 3, 3});
-  onnx("regressions/onnx/conv_strides0_same_upper.onnx",
+  put_onnx("regressions/onnx/conv_strides0_same_upper.onnx",
        one_node_model(node("Conv", {Attribute::make_ints("strides", {0, 0}),
                                     Attribute::make_string("auto_pad", "SAME_UPPER")}),
                       {1, 1, 8, 8}, {w3}));
-  onnx("regressions/onnx/conv_group_2pow62.onnx",
+  put_onnx("regressions/onnx/conv_group_2pow62.onnx",
        one_node_model(node("Conv", {Attribute::make_int("group", int64_t(1) << 62)}),
                       {1, 1, 8, 8}, {w3}));
-  onnx("regressions/onnx/maxpool_kernel_2pow31.onnx",
+  put_onnx("regressions/onnx/maxpool_kernel_2pow31.onnx",
        one_node_model(node("MaxPool", {Attribute::make_ints("kernel_shape",
                                                             {int64_t(1) << 31, 2})}),
                       {1, 1, 8, 8}, {}));
-  onnx("regressions/onnx/maxpool_dilated_huge_kernel.onnx",
+  put_onnx("regressions/onnx/maxpool_dilated_huge_kernel.onnx",
        one_node_model(node("MaxPool", {Attribute::make_ints("kernel_shape", {2, 1 << 30}),
                                        Attribute::make_ints("dilations", {1, 4})}),
                       {1, 1, 8, 8}, {}));
   const int64_t big = (int64_t(1) << 31) - 1;
-  onnx("regressions/onnx/input_dims_product_overflow.onnx",
+  put_onnx("regressions/onnx/input_dims_product_overflow.onnx",
        one_node_model(node("Relu", {}), {1, big, big, big}, {}));
-  onnx("regressions/onnx/input_dim_2pow31m1.onnx",
+  put_onnx("regressions/onnx/input_dim_2pow31m1.onnx",
        one_node_model(node("Relu", {}), {1, 1, 1, big}, {}));
   // External data (the fuzz entry's folder holds external.bin, 64 bytes): the initializer W
   // rewritten as external data by hand (the IR has no external tensors).
