@@ -52,8 +52,8 @@ build_fuzzers() {
     say "error: cmake configuration failed (log: $log)"
     exit 1
   fi
-  local tgts=()
-  for t in "${targets[@]}"; do tgts+=(--target "fuzz_$t"); done
+  local tgts=() x
+  for x in "${targets[@]}"; do tgts+=(--target "fuzz_$x"); done
   if ! cmake --build "$build" -j "$jobs" "${tgts[@]}" >>"$log" 2>&1; then
     grep -E -A6 'error' "$log" | tail -n 40 >&2 || tail -n 40 "$log" >&2
     say "error: the build failed (log: $log)"
@@ -101,8 +101,8 @@ case $1 in
     say "built the fuzzers in $(($(date +%s) - start)) s ($build)"
     passed=0
     failed=0
-    for t in "${targets[@]}"; do
-      if run_one "$t" "$secs"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    for target in "${targets[@]}"; do
+      if run_one "$target" "$secs"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     done
     say "total wall time $(($(date +%s) - start)) s"
     echo "fuzz: $passed passed, $failed failed"
@@ -113,13 +113,13 @@ case $1 in
     ;;
   -h | --help) usage ;;
   *)
-    t=$1
+    target=$1
     secs=${2:-300}
-    if [[ ! " ${targets[*]} " == *" $t "* ]]; then
-      say "error: unknown target '$t' (targets: ${targets[*]})"
+    if [[ ! " ${targets[*]} " == *" $target "* ]]; then
+      say "error: unknown target '$target' (targets: ${targets[*]})"
       exit 2
     fi
     build_fuzzers
-    run_one "$t" "$secs"
+    run_one "$target" "$secs"
     ;;
 esac
