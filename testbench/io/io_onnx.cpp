@@ -260,11 +260,17 @@ TEST(OnnxRead, typed_fields) {
   p.clear_dims();
   p.add_dims(int64_t(1) << 30);
   p.add_dims(int64_t(1) << 30);
-  EXPECT_NE(error_of([&] { write(p); }).find("hold more than 2^40 values"), std::string::npos);
+  EXPECT_NE(error_of([&] { write(p); }).find("hold more than 268435456 values"),
+            std::string::npos);  // checked::kMaxFileElements
   p.clear_dims();
   p.add_dims(int64_t(1) << 20);
-  p.add_dims(int64_t(1) << 10);  // 2^30 floats (4 GiB) declared, 8 bytes present
-  EXPECT_NE(error_of([&] { write(p); }).find("8 bytes of raw data for 1073741824 float values"),
+  p.add_dims(int64_t(1) << 7);  // 2^27 floats (512 MiB) declared, 8 bytes present
+  EXPECT_NE(error_of([&] { write(p); }).find("8 bytes of raw data for 134217728 float values"),
+            std::string::npos);
+  p.clear_dims();
+  p.add_dims(int64_t(1) << 31);  // one dimension past an int
+  p.add_dims(0);
+  EXPECT_NE(error_of([&] { write(p); }).find("dimension 2147483648 in [2147483648,0] is larger"),
             std::string::npos);
   p.clear_dims();
   p.add_dims(3);
