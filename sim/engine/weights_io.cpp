@@ -104,6 +104,11 @@ std::string open_weights(Reader& r, const std::string& path) {
 }
 }  // namespace
 
+namespace {
+NetSpec read_weights_spec_file(const std::string& path);
+void load_weights_file(Net& net, const std::string& path);
+}  // namespace
+
 bool is_weights_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   char magic[8] = {};
@@ -112,11 +117,25 @@ bool is_weights_file(const std::string& path) {
 }
 
 NetSpec read_weights_spec(const std::string& path) {
+  return checked::with_input_errors(
+      "the weight file", [&] { return read_weights_spec_file(path); },
+      [&](const std::string& m) { return WeightsError(path + ": " + m); });
+}
+
+void load_weights(Net& net, const std::string& path) {
+  checked::with_input_errors(
+      "the weight file", [&] { load_weights_file(net, path); },
+      [&](const std::string& m) { return WeightsError(path + ": " + m); });
+}
+
+namespace {
+NetSpec read_weights_spec_file(const std::string& path) {
   Reader r;
   const std::string desc = open_weights(r, path);
   if (desc.empty()) r.fail("the weight file carries no network description");
   return parse_net_spec(desc, path + " (embedded description)");
 }
+}  // namespace
 
 std::unique_ptr<Net> load_model(const std::string& path, const NetOptions& options) {
   if (is_weights_file(path)) {
@@ -127,7 +146,8 @@ std::unique_ptr<Net> load_model(const std::string& path, const NetOptions& optio
   return std::make_unique<Net>(load_net_spec(path), options);
 }
 
-void load_weights(Net& net, const std::string& path) {
+namespace {
+void load_weights_file(Net& net, const std::string& path) {
   Reader r;
   open_weights(r, path);
   std::map<std::string, ParamRef> by_name;
@@ -167,5 +187,6 @@ void load_weights(Net& net, const std::string& path) {
     r.fail("trailing data: " + std::to_string(r.left()) + " bytes after the last blob (offset " +
            std::to_string(r.pos) + ")");
 }
+}  // namespace
 
 }  // namespace ristsim::engine

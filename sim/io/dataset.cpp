@@ -218,7 +218,9 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   return raw;
 }
 
-Dataset load_idx(const std::string& images_path, const std::string& labels_path, int classes) {
+namespace {
+Dataset load_idx_files(const std::string& images_path, const std::string& labels_path,
+                       int classes) {
   IdxFile im = read_idx(images_path, 0x00000803, "images: unsigned bytes, 3 dimensions");
   IdxFile lb = read_idx(labels_path, 0x00000801, "labels: unsigned bytes, 1 dimension");
   if (im.dims[0] != lb.dims[0])
@@ -241,8 +243,16 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   ds.source = "idx:" + images_path;
   return ds;
 }
+}  // namespace
 
-Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
+Dataset load_idx(const std::string& images_path, const std::string& labels_path, int classes) {
+  return checked::with_input_errors(
+      "the idx files", [&] { return load_idx_files(images_path, labels_path, classes); },
+      [&](const std::string& m) { return DataError(images_path + ": " + m); });
+}
+
+namespace {
+Dataset load_cifar10_files(const std::vector<std::string>& batch_paths) {
   constexpr std::size_t kPixels = 3 * 32 * 32, kRecord = 1 + kPixels;
   if (batch_paths.empty()) throw DataError("load_cifar10: no batch files given");
   Dataset ds;
@@ -278,6 +288,16 @@ Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
       "cifar10:" + batch_paths.front() +
       (batch_paths.size() > 1 ? " (+" + std::to_string(batch_paths.size() - 1) + " more)" : "");
   return ds;
+}
+}  // namespace
+
+Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
+  return checked::with_input_errors(
+      "the CIFAR-10 batches", [&] { return load_cifar10_files(batch_paths); },
+      [&](const std::string& m) {
+        return DataError((batch_paths.empty() ? std::string("cifar10") : batch_paths.front()) +
+                         ": " + m);
+      });
 }
 
 ImageFolderOptions ImageFolderOptions::caffe_imagenet(int crop_size) {
