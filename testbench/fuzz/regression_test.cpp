@@ -13,7 +13,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/blob.h"
 #include "fuzz_entries.h"
+#include "numeric/checked.h"
 
 namespace fs = std::filesystem;
 using namespace ristsim;
@@ -107,6 +109,20 @@ TEST_F(FuzzInputs, reproducers_are_rejected_with_a_clear_message) {
       ++n;
     }
   EXPECT_EQ(n, static_cast<int>(expect.size())) << "expect.txt names files that do not exist";
+}
+
+// The fuzz entries lower the blob limit; the huge-allocation reproducers are refused at the
+// production limit (checked::kMaxElements) too, before anything is allocated.
+TEST_F(FuzzInputs, huge_shapes_are_refused_at_the_default_blob_limit) {
+  engine::Blob::set_element_limit(checked::kMaxElements);
+  const fuzz::Target& net = *fuzz::find_target("net_yaml");
+  for (const char* f : {"num_output_1e9.yaml", "kernel_65537.yaml", "pad_1e9.yaml"}) {
+    const std::optional<std::string> r = run(net, read_bytes(kDir / "regressions/net_yaml" / f));
+    ASSERT_TRUE(r.has_value()) << f;
+    EXPECT_NE(r->find("elements (the limit of one blob)"), std::string::npos) << *r;
+    EXPECT_NE(r->find(std::to_string(checked::kMaxElements)), std::string::npos) << *r;
+  }
+  fuzz::init();
 }
 
 // The checks above must fail on a planted bug: a reader that leaks an internal message, one
