@@ -113,9 +113,9 @@ std::optional<std::string> cifar(const uint8_t* d, std::size_t n) {
 }  // namespace
 
 const std::vector<Target>& targets() {
-  static const std::vector<Target> t = {{"arch_yaml", arch_yaml}, {"net_yaml", net_yaml},
-                                        {"onnx", onnx},           {"rstw", rstw},
-                                        {"idx", idx},             {"cifar", cifar}};
+  static const std::vector<Target> t = {
+      {"arch_yaml", arch_yaml}, {"net_yaml", net_yaml}, {"onnx", onnx},
+      {"rstw", rstw},           {"idx", idx},           {"cifar", cifar}};
   return t;
 }
 

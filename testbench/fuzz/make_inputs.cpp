@@ -142,17 +142,16 @@ int main(int argc, char** argv) {
   fs::remove(tmp);
   put("corpus/rstw/tiny.rstw", rstw);
   put_onnx("corpus/onnx/conv_same_upper.onnx",
-       one_node_model(node("Conv", {Attribute::make_ints("strides", {2, 2}),
-                                    Attribute::make_string("auto_pad", "SAME_UPPER")}),
-                      {1, 1, 7, 7}, {weights({2, 1, 3, 3})}));
+           one_node_model(node("Conv", {Attribute::make_ints("strides", {2, 2}),
+                                        Attribute::make_string("auto_pad", "SAME_UPPER")}),
+                          {1, 1, 7, 7}, {weights({2, 1, 3, 3})}));
   put_onnx("corpus/onnx/avgpool_pads.onnx",
-       one_node_model(node("AveragePool", {Attribute::make_ints("kernel_shape", {3, 3}),
-                                           Attribute::make_ints("pads", {1, 1, 1, 1}),
-                                           Attribute::make_int("ceil_mode", 1)}),
-                      {1, 2, 6, 6}, {}));
-  put_onnx("corpus/onnx/gemm.onnx",
-       one_node_model(node("Gemm", {Attribute::make_int("transB", 1)}), {2, 4},
-                      {weights({3, 4})}));
+           one_node_model(node("AveragePool", {Attribute::make_ints("kernel_shape", {3, 3}),
+                                               Attribute::make_ints("pads", {1, 1, 1, 1}),
+                                               Attribute::make_int("ceil_mode", 1)}),
+                          {1, 2, 6, 6}, {}));
+  put_onnx("corpus/onnx/gemm.onnx", one_node_model(node("Gemm", {Attribute::make_int("transB", 1)}),
+                                                   {2, 4}, {weights({3, 4})}));
   put("corpus/idx/tiny.bin", idx_input(idx_images(3, 2, 2), idx_labels(3)));
   put("corpus/idx/tiny_gz.bin", idx_input(gzip(idx_images(3, 2, 2)), gzip(idx_labels(3))));
   Bytes cifar;
@@ -166,29 +165,29 @@ int main(int argc, char** argv) {
   // ---- reproducers (expected messages: regressions/expect.txt)
   const io::Tensor w3 = weights({1, 1, 3, 3});
   put_onnx("regressions/onnx/conv_strides0_same_upper.onnx",
-       one_node_model(node("Conv", {Attribute::make_ints("strides", {0, 0}),
-                                    Attribute::make_string("auto_pad", "SAME_UPPER")}),
-                      {1, 1, 8, 8}, {w3}));
+           one_node_model(node("Conv", {Attribute::make_ints("strides", {0, 0}),
+                                        Attribute::make_string("auto_pad", "SAME_UPPER")}),
+                          {1, 1, 8, 8}, {w3}));
   put_onnx("regressions/onnx/conv_group_2pow62.onnx",
-       one_node_model(node("Conv", {Attribute::make_int("group", int64_t(1) << 62)}),
-                      {1, 1, 8, 8}, {w3}));
-  put_onnx("regressions/onnx/maxpool_kernel_2pow31.onnx",
-       one_node_model(node("MaxPool", {Attribute::make_ints("kernel_shape",
-                                                            {int64_t(1) << 31, 2})}),
-                      {1, 1, 8, 8}, {}));
+           one_node_model(node("Conv", {Attribute::make_int("group", int64_t(1) << 62)}),
+                          {1, 1, 8, 8}, {w3}));
+  put_onnx(
+      "regressions/onnx/maxpool_kernel_2pow31.onnx",
+      one_node_model(node("MaxPool", {Attribute::make_ints("kernel_shape", {int64_t(1) << 31, 2})}),
+                     {1, 1, 8, 8}, {}));
   put_onnx("regressions/onnx/maxpool_dilated_huge_kernel.onnx",
-       one_node_model(node("MaxPool", {Attribute::make_ints("kernel_shape", {2, 1 << 30}),
-                                       Attribute::make_ints("dilations", {1, 4})}),
-                      {1, 1, 8, 8}, {}));
+           one_node_model(node("MaxPool", {Attribute::make_ints("kernel_shape", {2, 1 << 30}),
+                                           Attribute::make_ints("dilations", {1, 4})}),
+                          {1, 1, 8, 8}, {}));
   const int64_t big = (int64_t(1) << 31) - 1;
   put_onnx("regressions/onnx/input_dims_product_overflow.onnx",
-       one_node_model(node("Relu", {}), {1, big, big, big}, {}));
+           one_node_model(node("Relu", {}), {1, big, big, big}, {}));
   put_onnx("regressions/onnx/input_dim_2pow31m1.onnx",
-       one_node_model(node("Relu", {}), {1, 1, 1, big}, {}));
+           one_node_model(node("Relu", {}), {1, 1, 1, big}, {}));
   // External data (the fuzz entry's folder holds external.bin, 64 bytes): the initializer W
   // rewritten as external data by hand (the IR has no external tensors).
-  auto external = [&](const std::string& file, const std::string& offset,
-                      const std::string& length, const std::string& location) {
+  auto external = [&](const std::string& file, const std::string& offset, const std::string& length,
+                      const std::string& location) {
     onnx::ModelProto mp;
     mp.ParseFromString(io::serialize_onnx(one_node_model(node("Conv", {}), {1, 1, 8, 8}, {w3})));
     onnx::TensorProto* t = mp.mutable_graph()->mutable_initializer(0);

@@ -133,8 +133,8 @@ TEST(FuzzInputs_bad, the_checks_catch_planted_bugs) {
   EXPECT_NE(check_rejected(std::string("f.yaml:3:9: kernel_size is -2147483648"), "kernel_size"),
             "");
   EXPECT_NE(check_rejected(std::string("f.idx: truncated"), "trailing data"), "");
-  const fuzz::Target escaping = {"planted", [](const uint8_t*, std::size_t)
-                                                -> std::optional<std::string> {
+  const fuzz::Target escaping = {"planted",
+                                 [](const uint8_t*, std::size_t) -> std::optional<std::string> {
                                    throw std::out_of_range("vector::_M_range_check");
                                  }};
   EXPECT_NE(check_no_escape(escaping, "x"), "");
