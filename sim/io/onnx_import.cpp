@@ -878,14 +878,14 @@ ImportedNet import_net(const Model& model) {
     throw ModelError(src + ": input '" + x.name +
                      "' needs a known shape [N, C, H, W] (N may be symbolic)");
   // Translate with real shapes by running the graph once on zeros (batch 1). One sample must
-  // hold at most checked::kMaxFileElements values (checked before it is allocated).
+  // hold at most checked::kMaxFileElements values and fit one blob (checked before it is
+  // allocated).
+  const int64_t limit = std::min(checked::kMaxFileElements, engine::Blob::element_limit());
   const std::optional<int64_t> sample =
-      checked::product(std::vector<int64_t>{x.shape[1], x.shape[2], x.shape[3]},
-                       checked::kMaxFileElements);
+      checked::product(std::vector<int64_t>{x.shape[1], x.shape[2], x.shape[3]}, limit);
   if (!sample)
     throw ModelError(src + ": input '" + x.name + "' of shape " + ints_str(x.shape) +
-                     " holds more than " + std::to_string(checked::kMaxFileElements) +
-                     " values per sample");
+                     " holds more than " + std::to_string(limit) + " values per sample");
   GraphRunner runner(folded);
   Tensor zeros = Tensor::from_floats(x.name, {1, x.shape[1], x.shape[2], x.shape[3]},
                                      std::vector<float>(static_cast<std::size_t>(*sample)));
