@@ -21,6 +21,7 @@ packages=(
   libopenblas-dev zlib1g-dev libjpeg-dev libpng-dev gnuplot-nox
   dataset-fashion-mnist libonnx-testdata
   libsqlite3-dev slurm-wlm munge
+  clang libclang-rt-14-dev
 )
 
 missing=()

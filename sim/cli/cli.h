@@ -7,8 +7,10 @@
 // CMake picks up cmd_*.cpp by itself.
 //
 // Commands report problems by throwing: UsageError (or any Boost.Program_options
-// error), config::ConfigError and util::BadOutput (an output location that cannot be used)
-// give exit code 2, everything else exit code 1 (util::WriteError: a write failed).
+// error), config::ConfigError, InputError (numeric/checked.h: the base of every reader's
+// error, a bad config, model, weight or data file) and util::BadOutput (an output location
+// that cannot be used) give exit code 2, everything else exit code 1 (util::WriteError: a
+// write failed).
 //
 // Outputs (sim/util/output.h): every command checks its output locations before any work
 // (util::check_output_file, util::OutputDir), writes every file through util::write_file and

@@ -88,7 +88,7 @@ int run_guarded(const std::string& command, CommandFn fn, const std::vector<std:
   } catch (const po::error& e) {
     std::cerr << who << ": error: " << e.what() << "\n(see '" << help << "')\n";
     return kExitUsage;
-  } catch (const config::ConfigError& e) {
+  } catch (const InputError& e) {  // a bad config, model, weight or data file (every reader's)
     std::cerr << who << ": error: " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {

@@ -77,7 +77,8 @@ struct ArraySpec {
 };
 
 struct TechSpec {
-  std::string node = "45nm";
+  std::string node = "45nm";  ///< "<N>nm", N in 1..1000; the table must have node N
+  int node_line = 0, node_column = 0;  ///< 1-based position of `node` in the arch file (0: default)
   double frequency_mhz = 500.0;
   std::string table;  ///< path of a configs/tech/*.yaml table; empty: the default
 };

@@ -16,7 +16,7 @@
 namespace ristsim::config {
 
 ConfigError::ConfigError(const std::string& file, int line, int column, const std::string& message)
-    : std::runtime_error(line > 0 ? file + ":" + std::to_string(line) + ":" +
+    : InputError(line > 0 ? file + ":" + std::to_string(line) + ":" +
                                         std::to_string(column) + ": " + message
                                   : file + ": " + message),
       file_(file),
@@ -207,17 +207,28 @@ TechSpec read_tech(const Reader& r, const YAML::Node& n) {
   const MapView m(r, n, "technology", "node, frequency_mhz, table");
   m.allow_only({"node", "frequency_mhz", "table"});
   TechSpec t;
-  if (const YAML::Node* x = m.find("node"))
+  if (const YAML::Node* x = m.find("node")) {
     t.node = r.scalar(*x, m.sub("node"), "a process node such as 45nm");
+    // "<N>nm" or "<N>" with N in 1..1000 (whether the table has N is checked where the table
+    // is read; the position is kept for that message).
+    const std::size_t digits = std::min(t.node.find_first_not_of("0123456789"), t.node.size());
+    std::size_t u = digits;
+    while (u < t.node.size() && t.node[u] == ' ') ++u;
+    const bool ok = digits >= 1 && digits <= 4 && (u == t.node.size() || t.node.substr(u) == "nm");
+    const int nm = ok ? std::stoi(t.node.substr(0, digits)) : 0;
+    if (nm < 1 || nm > 1000)
+      r.fail(*x, "technology.node is '" + t.node +
+                     "', expected a process node from 1nm to 1000nm such as 45nm");
+    t.node_line = x->Mark().line + 1;
+    t.node_column = x->Mark().column + 1;
+  }
   if (const YAML::Node* x = m.find("frequency_mhz"))
     t.frequency_mhz = r.real(*x, m.sub("frequency_mhz"), 0.0);
   if (const YAML::Node* x = m.find("table")) t.table = r.scalar(*x, m.sub("table"), "a file path");
   return t;
 }
 
-}  // namespace
-
-Arch parse_arch(const std::string& text, const std::string& path) {
+Arch parse_arch_yaml(const std::string& text, const std::string& path) {
   const Reader r(path);
   const YAML::Node root = r.load(text);
   const std::vector<std::string> top = {"name",  "datapath",    "range_rule", "formats",
@@ -289,6 +300,14 @@ Arch parse_arch(const std::string& text, const std::string& path) {
   if (const YAML::Node* x = m.find("technology")) a.tech = read_tech(r, *x);
   if (const YAML::Node* x = m.find("seed")) a.seed = r.unsigned64(*x, "seed");
   return a;
+}
+
+}  // namespace
+
+Arch parse_arch(const std::string& text, const std::string& path) {
+  return checked::with_input_errors(
+      "the arch file", [&] { return parse_arch_yaml(text, path); },
+      [&](const std::string& m) { return ConfigError(path, 0, 0, m); });
 }
 
 Arch load_arch(const std::string& path) {

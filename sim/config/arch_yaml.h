@@ -7,12 +7,13 @@
 #include <string>
 
 #include "config/arch.h"
+#include "numeric/checked.h"  // InputError
 
 namespace ristsim::config {
 
 /// A bad arch file. what() is "FILE:LINE:COLUMN: what is wrong (what was expected)",
 /// with LINE and COLUMN counted from 1.
-class ConfigError : public std::runtime_error {
+class ConfigError : public InputError {
  public:
   ConfigError(const std::string& file, int line, int column, const std::string& message);
   const std::string& file() const { return file_; }

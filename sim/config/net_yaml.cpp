@@ -101,9 +101,7 @@ LayerDesc read_layer(const Reader& r, const YAML::Node& n, std::size_t index) {
   return l;
 }
 
-}  // namespace
-
-NetDesc parse_net_desc(const std::string& text, const std::string& file) {
+NetDesc parse_net_yaml(const std::string& text, const std::string& file) {
   const Reader r(file);
   const YAML::Node root = r.load(text);
   if (root.IsNull())
@@ -143,6 +141,14 @@ NetDesc parse_net_desc(const std::string& text, const std::string& file) {
     d.layers.push_back(std::move(l));
   }
   return d;
+}
+
+}  // namespace
+
+NetDesc parse_net_desc(const std::string& text, const std::string& file) {
+  return checked::with_input_errors(
+      "the network description", [&] { return parse_net_yaml(text, file); },
+      [&](const std::string& m) { return ConfigError(file, 0, 0, m); });
 }
 
 NetDesc load_net_desc(const std::string& path) {

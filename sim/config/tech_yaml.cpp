@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/arch_yaml.h"  // ConfigError
+#include "config/yaml_reader.h"
 
 namespace ristsim::config {
 namespace {
@@ -89,17 +90,9 @@ class TechReader {
   std::string file_;
 };
 
-}  // namespace
-
-TechTable parse_tech(const std::string& text, const std::string& path) {
+TechTable parse_tech_yaml(const std::string& text, const std::string& path) {
   const TechReader r(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(path, e.mark.is_null() ? 0 : e.mark.line + 1,
-                      e.mark.is_null() ? 0 : e.mark.column + 1, e.msg);
-  }
+  const YAML::Node root = detail::Reader(path).load(text);
   r.map(root, "the technology table",
         {"name", "node_nm", "sources", "gates", "operations", "sram", "dram", "scaling"});
   TechTable t;
@@ -221,6 +214,14 @@ TechTable parse_tech(const std::string& text, const std::string& path) {
   }
   if (!own) r.fail(nodes, "scaling.nodes must include the table's own node_nm");
   return t;
+}
+
+}  // namespace
+
+TechTable parse_tech(const std::string& text, const std::string& path) {
+  return checked::with_input_errors(
+      "the technology table", [&] { return parse_tech_yaml(text, path); },
+      [&](const std::string& m) { return ConfigError(path, 0, 0, m); });
 }
 
 TechTable load_tech(const std::string& path) {

@@ -4,9 +4,11 @@
 // node (yaml-cpp's mark) and what was expected.
 #pragma once
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -45,13 +47,63 @@ class Reader {
   }
   [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { fail(n.Mark(), msg); }
 
-  /// Parses YAML text; a syntax error is "malformed YAML: " with yaml-cpp's mark.
+  /// Parses YAML text holding exactly one document (a null node for an empty file); a syntax
+  /// error is "malformed YAML: " with yaml-cpp's mark, and anything after the document (a
+  /// second document after `---` or `...`, even one that is not YAML) is an error.
+  ///
+  /// (Not YAML::LoadAll: yaml-cpp 0.7's LoadAll loops forever on some malformed input, found by
+  /// fuzzing. The parser is asked for exactly two documents instead.)
   YAML::Node load(const std::string& text) const {
+    YAML::Node root;
     try {
-      return YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
+      root = YAML::Load(text);
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      DocumentStart first, second;
+      parser.HandleNextDocument(first);
+      if (parser.HandleNextDocument(second)) {
+        YAML::Mark m = second.mark;
+        if (m.is_null() || m.line <= 0) m = last_marker(text);
+        fail(m, "a second YAML document: the file must hold one document (remove what follows "
+                "the '---' or '...' marker)");
+      }
+    } catch (const YAML::Exception& e) {
       fail(e.mark, "malformed YAML: " + e.msg);
     }
+    return root;
+  }
+
+  /// Records where a document starts and ignores its content.
+  struct DocumentStart : YAML::EventHandler {
+    YAML::Mark mark = YAML::Mark::null_mark();
+    void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  };
+
+  /// The position of the last line that starts with a document marker (--- or ...).
+  static YAML::Mark last_marker(const std::string& text) {
+    YAML::Mark m = YAML::Mark::null_mark();
+    int line = 0;
+    for (std::size_t i = 0; i < text.size(); ++line) {
+      const std::size_t e = std::min(text.find('\n', i), text.size());
+      if (text.compare(i, 3, "---") == 0 || text.compare(i, 3, "...") == 0) {
+        m.line = line;
+        m.column = 0;
+        m.pos = static_cast<int>(i);
+      }
+      i = e + 1;
+    }
+    return m;
   }
 
   std::string scalar(const YAML::Node& n, const std::string& where,

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "config/arch_yaml.h"  // ConfigError
 #include "config/tech_yaml.h"
 
 namespace ristsim::cost {
@@ -28,9 +29,19 @@ std::string tech_table_path(const config::Arch& arch, const std::string& overrid
 TechModel tech_model_for(const config::Arch& arch, const std::string& override_path) {
   config::TechTable t = config::load_tech(tech_table_path(arch, override_path));
   const int nm = parse_node_nm(arch.tech.node);
-  if (nm <= 0)
-    throw std::invalid_argument("technology.node '" + arch.tech.node +
-                                "' is not a node such as 45nm");
+  // A node the arch names must be in the table: a config error at technology.node's position.
+  std::string have;
+  bool found = false;
+  for (const config::NodeScaling& n : t.nodes) {
+    found = found || n.nm == nm;
+    have += (have.empty() ? "" : ", ") + std::to_string(n.nm) + "nm";
+  }
+  if (nm <= 0 || !found)
+    throw config::ConfigError(arch.path.empty() ? "<arch>" : arch.path, arch.tech.node_line,
+                              arch.tech.node_column,
+                              "technology.node '" + arch.tech.node +
+                                  "' is not a node of the technology table " + t.path +
+                                  " (its nodes: " + have + ")");
   return TechModel(std::move(t), nm);
 }
 

@@ -1,16 +1,28 @@
 #include "engine/blob.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
+
+#include "numeric/checked.h"
 
 namespace ristsim::engine {
 
+namespace {
+int64_t g_element_limit = checked::kMaxElements;
+}
+
+int64_t Blob::element_limit() { return g_element_limit; }
+void Blob::set_element_limit(int64_t n) { g_element_limit = n; }
+
 void Blob::reshape(std::vector<int> shape) {
-  std::size_t n = 1;
-  for (int s : shape) {
-    if (s < 0) throw std::invalid_argument("Blob::reshape: negative size in " + engine::shape_string(shape));
-    n *= static_cast<std::size_t>(s);
-  }
+  for (int s : shape)
+    if (s < 0) throw BlobSizeError("negative size in the blob shape " + engine::shape_string(shape));
+  const std::optional<int64_t> count = checked::product(shape, g_element_limit);
+  if (!count)
+    throw BlobSizeError("the blob shape " + engine::shape_string(shape) + " has more than " +
+                        std::to_string(g_element_limit) + " elements (the limit of one blob)");
+  const std::size_t n = static_cast<std::size_t>(*count);
   shape_ = std::move(shape);
   data_.resize(n);
   diff_.resize(n);

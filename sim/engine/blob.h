@@ -5,18 +5,33 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace ristsim::engine {
 
+/// A shape whose element count is negative, overflows or exceeds Blob::element_limit(),
+/// thrown by Blob::reshape before anything is allocated. Net and the ONNX importer add the
+/// layer (and file) it comes from.
+struct BlobSizeError : std::length_error {
+  using std::length_error::length_error;
+};
+
 class Blob {
  public:
+  /// The most elements one blob may hold: checked::kMaxElements (2^29) by default. Tests and
+  /// fuzz targets lower it to keep hostile models within their memory.
+  static int64_t element_limit();
+  static void set_element_limit(int64_t n);
+
   Blob() = default;
   explicit Blob(std::vector<int> shape) { reshape(std::move(shape)); }
 
   /// Sets the shape; storage grows or shrinks to count() (values are kept up
-  /// to the new count, new elements are zero).
+  /// to the new count, new elements are zero). BlobSizeError (nothing changed) for a
+  /// negative size or more than element_limit() elements.
   void reshape(std::vector<int> shape);
   void reshape_like(const Blob& other) { reshape(other.shape_); }
 

@@ -9,6 +9,7 @@
 #include "engine/layers.h"
 #include "engine/math.h"
 #include "engine/quant.h"
+#include "numeric/checked.h"
 
 namespace ristsim::engine {
 
@@ -187,8 +188,15 @@ void ConvolutionLayer::setup(const Blobs& bottom, const Blobs&) {
   if (g_.c % g_.groups)
     fail("input channels (" + std::to_string(g_.c) + ") must be a multiple of group (" +
          std::to_string(g_.groups) + ")");
-  // Parameters exist once; re-running setup (a new Net phase) keeps them.
-  if (params_.empty()) create_params(g_.c / g_.groups * g_.kh * g_.kw);
+  // Parameters exist once; re-running setup (a new Net phase) keeps them. The weight count
+  // is checked before anything is allocated (kernel 65537 x 65537 overflows an int).
+  const int64_t per_output[3] = {g_.c / g_.groups, g_.kh, g_.kw};
+  const auto fan_in = checked::product(per_output, Blob::element_limit());
+  if (!fan_in || !checked::mul(*fan_in, g_.k) || *checked::mul(*fan_in, g_.k) > Blob::element_limit())
+    fail("the weights [" + std::to_string(g_.k) + ", " + std::to_string(g_.c / g_.groups) + ", " +
+         std::to_string(g_.kh) + ", " + std::to_string(g_.kw) + "] have more than " +
+         std::to_string(Blob::element_limit()) + " elements (the limit of one blob)");
+  if (params_.empty()) create_params(static_cast<int>(*fan_in));
 }
 
 void ConvolutionLayer::reshape(const Blobs& bottom, const Blobs& top) {
@@ -199,12 +207,18 @@ void ConvolutionLayer::reshape(const Blobs& bottom, const Blobs& top) {
   g_.n = b.shape(0);
   g_.h = b.shape(2);
   g_.w = b.shape(3);
-  const int ekh = g_.dil_h * (g_.kh - 1) + 1, ekw = g_.dil_w * (g_.kw - 1) + 1;
-  g_.oh = (g_.h + 2 * g_.pad_h - ekh) / g_.stride_h + 1;
-  g_.ow = (g_.w + 2 * g_.pad_w - ekw) / g_.stride_w + 1;
-  if (g_.h + 2 * g_.pad_h < ekh || g_.w + 2 * g_.pad_w < ekw)
+  // In 64 bits: each factor is at most 2^31 - 1, so no product or sum below overflows. The
+  // padded input and the dilated kernel must each fit an int (the kernels index in int).
+  const int64_t ekh = int64_t(g_.dil_h) * (g_.kh - 1) + 1, ekw = int64_t(g_.dil_w) * (g_.kw - 1) + 1;
+  const int64_t ph = int64_t(g_.h) + 2 * int64_t(g_.pad_h), pw = int64_t(g_.w) + 2 * int64_t(g_.pad_w);
+  if (ph > checked::kMaxDim || pw > checked::kMaxDim)
+    fail("the padded input (" + std::to_string(ph) + "x" + std::to_string(pw) + ") is larger than " +
+         std::to_string(checked::kMaxDim));
+  if (ph < ekh || pw < ekw)
     fail("kernel " + std::to_string(ekh) + "x" + std::to_string(ekw) + " is larger than the padded input " +
          b.shape_string());
+  g_.oh = static_cast<int>((ph - ekh) / g_.stride_h + 1);
+  g_.ow = static_cast<int>((pw - ekw) / g_.stride_w + 1);
   top[0]->reshape({g_.n, g_.k, g_.oh, g_.ow});
 }
 

@@ -9,6 +9,7 @@
 #include "engine/filler.h"
 #include "engine/layers.h"
 #include "engine/math.h"
+#include "numeric/checked.h"
 #include "numeric/random.h"
 
 #if defined(__SSE2__)
@@ -66,7 +67,8 @@ PoolingLayer::PoolingLayer(const LayerSpec& spec) : Layer(spec) {
   if (dh_ <= 0 || dw_ <= 0) fail("dilation must be positive");
   if ((dh_ != 1 || dw_ != 1) && (!max_ || global_))
     fail("dilation is supported for max pooling with a kernel_size only");
-  if (ph_ >= std::max((kh_ - 1) * dh_ + 1, 1) && !global_)
+  if (!global_ && (ph_ >= std::max<int64_t>(int64_t(kh_ - 1) * dh_ + 1, 1) ||
+                   pw_ >= std::max<int64_t>(int64_t(kw_ - 1) * dw_ + 1, 1)))
     fail("pad must be smaller than the (dilated) kernel");
 }
 
@@ -77,14 +79,19 @@ void PoolingLayer::reshape(const Blobs& bottom, const Blobs& top) {
   if (global_) {
     kh_ = H, kw_ = W, sh_ = sw_ = 1, ph_ = pw_ = 0;
   }
-  const int ekh = (kh_ - 1) * dh_ + 1, ekw = (kw_ - 1) * dw_ + 1;  // the dilated window
-  if (H + 2 * ph_ < ekh || W + 2 * pw_ < ekw)
+  // In 64 bits (each factor is at most 2^31 - 1); the padded input must fit an int.
+  const int64_t ekh = int64_t(kh_ - 1) * dh_ + 1, ekw = int64_t(kw_ - 1) * dw_ + 1;  // dilated
+  const int64_t PH = int64_t(H) + 2 * int64_t(ph_), PW = int64_t(W) + 2 * int64_t(pw_);
+  if (PH > checked::kMaxDim || PW > checked::kMaxDim)
+    fail("the padded input (" + std::to_string(PH) + "x" + std::to_string(PW) + ") is larger than " +
+         std::to_string(checked::kMaxDim));
+  if (PH < ekh || PW < ekw)
     fail("kernel is larger than the padded input " + b.shape_string());
-  auto out = [&](int in, int k, int s, int p) {
-    const int span = in + 2 * p - k;
-    int o = (ceil_ ? (span + s - 1) / s : span / s) + 1;
+  auto out = [&](int64_t in, int64_t k, int64_t s, int64_t p) {
+    const int64_t span = in + 2 * p - k;
+    int64_t o = (ceil_ ? (span + s - 1) / s : span / s) + 1;
     if (p > 0 && (o - 1) * s >= in + p) --o;  // the last window must start inside the input
-    return o;
+    return static_cast<int>(o);
   };
   oh_ = out(H, ekh, sh_, ph_);
   ow_ = out(W, ekw, sw_, pw_);

@@ -31,7 +31,12 @@ Net::Net(const NetSpec& spec, const NetOptions& opt) : spec_(spec), phase_(opt.p
   std::vector<LayerSpec> specs = spec.layers;
   std::string output = spec.output.empty() ? specs.back().tops.at(0) : spec.output;
   input_id_ = new_blob(spec.input);
-  blobs_[input_id_]->reshape({opt.batch, shape[0], shape[1], shape[2]});
+  try {
+    blobs_[input_id_]->reshape({opt.batch, shape[0], shape[1], shape[2]});
+  } catch (const BlobSizeError& e) {
+    throw NetSpecError(file_prefix + "the input of batch " + std::to_string(opt.batch) + ": " +
+                       e.what());
+  }
   if (opt.with_loss) {
     label_id_ = new_blob("label");
     blobs_[label_id_]->reshape({opt.batch});
@@ -128,9 +133,13 @@ Net::Net(const NetSpec& spec, const NetOptions& opt) : spec_(spec), phase_(opt.p
     Blobs bottoms, tops;
     for (int b : p.bottoms) bottoms.push_back(blobs_[b].get());
     for (int t : p.tops) tops.push_back(blobs_[t].get());
-    layer->setup(bottoms, tops);
-    layer->spec().check_all_used();
-    layer->reshape(bottoms, tops);
+    try {
+      layer->setup(bottoms, tops);
+      layer->spec().check_all_used();
+      layer->reshape(bottoms, tops);
+    } catch (const BlobSizeError& e) {  // a shape too large for memory: name the layer
+      throw NetSpecError(spec_where(p.spec) + e.what());
+    }
     bool has_learnable = false;
     for (const Param& pr : layer->params()) has_learnable |= pr.learnable;
     std::vector<bool> pd;

@@ -1,6 +1,10 @@
 #include "engine/spec.h"
 
 #include <cmath>
+#include <optional>
+#include <sstream>
+
+#include "numeric/checked.h"
 
 #include "config/net_yaml.h"
 
@@ -37,11 +41,23 @@ double LayerSpec::get_double(const std::string& key, double def) const {
   return v->nums[0];
 }
 
+namespace {
+/// A parameter's number as an int of magnitude at most checked::kMaxDim (the one conversion
+/// of every integer parameter: no out-of-range float-to-int conversion).
+int to_int(const LayerSpec& s, const std::string& key, double d, const std::string& text) {
+  const std::optional<int> v = checked::narrow<int>(d);
+  if (!v || *v < -checked::kMaxDim)
+    throw NetSpecError(s.where(key) + "expected an integer of magnitude at most " +
+                       std::to_string(checked::kMaxDim) + ", got " + text);
+  return *v;
+}
+}  // namespace
+
 int LayerSpec::get_int(const std::string& key, int def) const {
+  const ParamValue* v = find(key);
+  if (!v) return def;
   const double d = get_double(key, def);
-  if (d != std::floor(d) || std::fabs(d) > 1e9)
-    throw NetSpecError(where(key) + "expected an integer, got " + std::to_string(d));
-  return static_cast<int>(d);
+  return to_int(*this, key, d, "'" + v->str + "'");
 }
 
 bool LayerSpec::get_bool(const std::string& key, bool def) const {
@@ -71,12 +87,13 @@ void LayerSpec::get_hw(const std::string& key, int def, int* h, int* w) const {
   const std::vector<double> l = get_list(key, {double(def)});
   if (l.size() != 1 && l.size() != 2)
     throw NetSpecError(where(key) + "expected one number or [h, w]");
-  auto to_int = [&](double d) {
-    if (d != std::floor(d)) throw NetSpecError(where(key) + "expected integers");
-    return static_cast<int>(d);
+  auto as_int = [&](double d) {
+    std::ostringstream os;
+    os << d;
+    return to_int(*this, key, d, os.str());
   };
-  *h = to_int(l[0]);
-  *w = to_int(l.size() == 2 ? l[1] : l[0]);
+  *h = as_int(l[0]);
+  *w = as_int(l.size() == 2 ? l[1] : l[0]);
   // Caffe spells the per-axis values kernel_h / kernel_w, stride_h, pad_h.
   std::string base = key;
   const std::string suffix = "_size";

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "numeric/checked.h"  // InputError
+
 namespace ristsim::config {
 struct NetDesc;
 }
@@ -19,9 +21,9 @@ namespace ristsim::engine {
 
 /// A bad network description or a layer that cannot be built. The message
 /// starts with "file:line:column: " when the description came from a file.
-class NetSpecError : public std::runtime_error {
+class NetSpecError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 /// One parameter value: a string, a number, or a list of numbers.

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -20,12 +22,21 @@ void put_u32(std::string& f, uint32_t v) {
   f.append(b, 4);
 }
 
+/// Reads a weight file front to back; every size is checked against the bytes left in the
+/// file before anything is allocated.
 struct Reader {
   std::ifstream f;
   std::string path;
+  uint64_t size = 0, pos = 0;
+  [[noreturn]] void fail(const std::string& what) const { throw WeightsError(path + ": " + what); }
+  uint64_t left() const { return size - pos; }
   void read(void* p, std::size_t n, const char* what) {
+    if (n > left())
+      fail("truncated weight file (" + std::string(what) + " needs " + std::to_string(n) +
+           " bytes at offset " + std::to_string(pos) + ", " + std::to_string(left()) + " left)");
     f.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
-    if (!f) throw std::runtime_error(path + ": truncated weight file (while reading " + what + ")");
+    if (!f) fail("read error (while reading " + std::string(what) + ")");
+    pos += n;
   }
   uint32_t u32(const char* what) {
     unsigned char b[4];
@@ -66,18 +77,31 @@ namespace {
 std::string open_weights(Reader& r, const std::string& path) {
   if (!little_endian()) throw std::runtime_error("weight files: big-endian hosts are not supported");
   r.path = path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) r.fail("is a directory, expected a weight file");
   r.f.open(path, std::ios::binary);
-  if (!r.f) throw std::runtime_error(path + ": cannot open the weight file");
+  if (!r.f) r.fail("cannot open the weight file");
+  r.f.seekg(0, std::ios::end);
+  const std::streamoff end = r.f.tellg();
+  r.f.seekg(0);
+  if (end < 0 || !r.f) r.fail("cannot read the weight file (not a regular file?)");
+  r.size = static_cast<uint64_t>(end);
   char magic[8];
   r.read(magic, 8, "the magic number");
-  if (std::memcmp(magic, kMagic, 8) != 0)
-    throw std::runtime_error(path + ": not a ristsim weight file (bad magic number)");
+  if (std::memcmp(magic, kMagic, 8) != 0) r.fail("not a ristsim weight file (bad magic number)");
   const uint32_t dlen = r.u32("the description length");
-  if (dlen > (64u << 20)) throw std::runtime_error(path + ": corrupt weight file (description length)");
+  if (dlen > r.left())
+    r.fail("corrupt weight file (description length " + std::to_string(dlen) + ", " +
+           std::to_string(r.left()) + " bytes left)");
   std::string desc(dlen, '\0');
   r.read(desc.data(), dlen, "the network description");
   return desc;
 }
+}  // namespace
+
+namespace {
+NetSpec read_weights_spec_file(const std::string& path);
+void load_weights_file(Net& net, const std::string& path);
 }  // namespace
 
 bool is_weights_file(const std::string& path) {
@@ -88,11 +112,25 @@ bool is_weights_file(const std::string& path) {
 }
 
 NetSpec read_weights_spec(const std::string& path) {
+  return checked::with_input_errors(
+      "the weight file", [&] { return read_weights_spec_file(path); },
+      [&](const std::string& m) { return WeightsError(path + ": " + m); });
+}
+
+void load_weights(Net& net, const std::string& path) {
+  checked::with_input_errors(
+      "the weight file", [&] { load_weights_file(net, path); },
+      [&](const std::string& m) { return WeightsError(path + ": " + m); });
+}
+
+namespace {
+NetSpec read_weights_spec_file(const std::string& path) {
   Reader r;
   const std::string desc = open_weights(r, path);
-  if (desc.empty()) throw std::runtime_error(path + ": the weight file carries no network description");
+  if (desc.empty()) r.fail("the weight file carries no network description");
   return parse_net_spec(desc, path + " (embedded description)");
 }
+}  // namespace
 
 std::unique_ptr<Net> load_model(const std::string& path, const NetOptions& options) {
   if (is_weights_file(path)) {
@@ -103,7 +141,8 @@ std::unique_ptr<Net> load_model(const std::string& path, const NetOptions& optio
   return std::make_unique<Net>(load_net_spec(path), options);
 }
 
-void load_weights(Net& net, const std::string& path) {
+namespace {
+void load_weights_file(Net& net, const std::string& path) {
   Reader r;
   open_weights(r, path);
   std::map<std::string, ParamRef> by_name;
@@ -112,28 +151,37 @@ void load_weights(Net& net, const std::string& path) {
   std::map<std::string, bool> loaded;
   for (uint32_t i = 0; i < count; ++i) {
     const uint32_t len = r.u32("a name length");
-    if (len > 4096) throw std::runtime_error(path + ": corrupt weight file (name length " + std::to_string(len) + ")");
+    if (len > 4096) r.fail("corrupt weight file (name length " + std::to_string(len) + ")");
     std::string name(len, '\0');
     r.read(name.data(), len, "a blob name");
     const uint32_t axes = r.u32("an axis count");
-    if (axes > 8) throw std::runtime_error(path + ": corrupt weight file (blob '" + name + "' has " + std::to_string(axes) + " axes)");
+    if (axes > 8)
+      r.fail("corrupt weight file (blob '" + name + "' has " + std::to_string(axes) + " axes)");
     std::vector<int> shape;
-    for (uint32_t a = 0; a < axes; ++a) shape.push_back(static_cast<int>(r.u32("a blob shape")));
+    for (uint32_t a = 0; a < axes; ++a) {
+      const std::optional<int> s = checked::narrow<int>(r.u32("a blob shape"));
+      if (!s) r.fail("corrupt weight file (blob '" + name + "' has a size above 2^31 - 1)");
+      shape.push_back(*s);
+    }
+    if (loaded.count(name)) r.fail("blob '" + name + "' appears twice");
     auto it = by_name.find(name);
     if (it == by_name.end())
-      throw std::runtime_error(path + ": blob '" + name + "' has no parameter of that name in network '" +
-                               net.spec().name + "'");
+      r.fail("blob '" + name + "' has no parameter of that name in network '" + net.spec().name + "'");
     Blob& b = *it->second.param->blob;
     if (b.shape() != shape)
-      throw std::runtime_error(path + ": blob '" + name + "' has shape " + shape_string(shape) +
-                               ", the network expects " + b.shape_string());
+      r.fail("blob '" + name + "' has shape " + shape_string(shape) + ", the network expects " +
+             b.shape_string());
     r.read(b.data(), b.count() * 4, name.c_str());
     loaded[name] = true;
   }
   for (const auto& kv : by_name)
     if (!loaded.count(kv.first))
-      throw std::runtime_error(path + ": parameter '" + kv.first + "' of network '" + net.spec().name +
-                               "' is missing from the weight file");
+      r.fail("parameter '" + kv.first + "' of network '" + net.spec().name +
+             "' is missing from the weight file");
+  if (r.left() > 0)
+    r.fail("trailing data: " + std::to_string(r.left()) + " bytes after the last blob (offset " +
+           std::to_string(r.pos) + ")");
 }
+}  // namespace
 
 }  // namespace ristsim::engine

@@ -12,8 +12,8 @@
 //
 // All integers are little-endian. Every parameter of the net is written,
 // BatchNorm statistics included. load_weights requires every parameter of the
-// net to be present with the same shape and no extra blob, and throws
-// std::runtime_error naming the file and the blob otherwise.
+// net to be present once with the same shape, no extra blob and no byte after
+// the last blob, and throws WeightsError naming the file and the blob otherwise.
 #pragma once
 
 #include <memory>
@@ -22,6 +22,12 @@
 #include "engine/net.h"
 
 namespace ristsim::engine {
+
+/// A weight file that cannot be read: truncated, corrupt, trailing bytes, or blobs that do
+/// not match the network. The message starts with the file name. An InputError (exit 2).
+struct WeightsError : NetSpecError {
+  using NetSpecError::NetSpecError;
+};
 
 void save_weights(Net& net, const std::string& path);
 void load_weights(Net& net, const std::string& path);

@@ -9,11 +9,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <optional>
 
 namespace ristsim::io {
 namespace fs = std::filesystem;
 
 namespace {
+
+/// The most bytes a gzipped data file may decompress to (1 GiB).
+constexpr std::size_t kMaxGunzipBytes = std::size_t(1) << 30;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw DataError(path + ": " + what);
@@ -32,8 +37,10 @@ std::vector<uint8_t> read_raw(const std::string& path) {
 }
 
 std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>& z) {
+  if (z.size() > std::numeric_limits<uInt>::max())
+    fail(path, "compressed file of " + std::to_string(z.size()) + " bytes is larger than 4 GiB");
   std::vector<uint8_t> out;
-  out.resize(std::max<std::size_t>(z.size() * 4, 1 << 16));
+  out.resize(std::min<std::size_t>(std::max<std::size_t>(z.size() * 4, 1 << 16), kMaxGunzipBytes));
   z_stream s{};
   // 15 + 32: zlib or gzip header, detected automatically.
   if (inflateInit2(&s, 15 + 32) != Z_OK) fail(path, "zlib inflateInit failed");
@@ -42,16 +49,30 @@ std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>&
   std::size_t produced = 0;
   int rc = Z_OK;
   while (true) {
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced == out.size()) {
+      if (out.size() >= kMaxGunzipBytes) {
+        inflateEnd(&s);
+        fail(path, "decompresses to more than " + std::to_string(kMaxGunzipBytes) +
+                       " bytes (the limit of a gzipped data file)");
+      }
+      out.resize(std::min(out.size() * 2, kMaxGunzipBytes));
+    }
     s.next_out = out.data() + produced;
     s.avail_out = static_cast<uInt>(out.size() - produced);
     rc = inflate(&s, Z_NO_FLUSH);
     produced = out.size() - s.avail_out;
     if (rc == Z_STREAM_END) {
       // Concatenated gzip members (gzip allows them): continue with the next one.
-      if (s.avail_in > 0 && s.next_in[0] == 0x1f) {
+      if (s.avail_in >= 2 && s.next_in[0] == 0x1f && s.next_in[1] == 0x8b) {
         inflateReset(&s);
         continue;
+      }
+      if (s.avail_in > 0) {
+        const std::size_t at = z.size() - s.avail_in;
+        inflateEnd(&s);
+        fail(path, "trailing data: " + std::to_string(z.size() - at) +
+                       " bytes after the end of the gzip stream (at offset " + std::to_string(at) +
+                       ")");
       }
       break;
     }
@@ -81,6 +102,12 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
+std::string dims_string(const std::vector<uint32_t>& d) {
+  std::string s;
+  for (uint32_t x : d) s += (s.empty() ? "" : " x ") + std::to_string(x);
+  return s;
+}
+
 struct IdxFile {
   std::vector<uint32_t> dims;
   std::vector<uint8_t> bytes;  // whole file; data starts at offset
@@ -106,13 +133,20 @@ IdxFile read_idx(const std::string& path, uint32_t expected_magic, const char* k
   if (b.size() < 4 + 4 * ndims)
     fail(path, "truncated: header needs " + std::to_string(4 + 4 * ndims) + " bytes, file has " +
                    std::to_string(b.size()));
-  std::size_t count = 1;
   for (std::size_t i = 0; i < ndims; ++i) {
     f.dims.push_back(be32(b.data() + 4 + 4 * i));
-    count *= f.dims.back();
+    if (f.dims.back() > uint32_t(checked::kMaxDim))
+      fail(path, "dimension " + std::to_string(i) + " is " + std::to_string(f.dims.back()) +
+                     ", more than " + std::to_string(checked::kMaxDim));
   }
   f.offset = 4 + 4 * ndims;
   const std::size_t have = b.size() - f.offset;
+  // The element count, checked against the data actually present (so that it cannot wrap).
+  const std::optional<int64_t> n = checked::product(f.dims, checked::kMaxFileElements);
+  if (!n)
+    fail(path, "dimensions " + dims_string(f.dims) + " hold more than " +
+                   std::to_string(checked::kMaxFileElements) + " elements");
+  const std::size_t count = static_cast<std::size_t>(*n);
   if (have < count)
     fail(path, std::string("truncated: expected ") + std::to_string(count) + " bytes of " +
                    (ndims == 1 ? "labels" : "pixels") + ", got " + std::to_string(have));
@@ -184,14 +218,19 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   return raw;
 }
 
-Dataset load_idx(const std::string& images_path, const std::string& labels_path, int classes) {
+namespace {
+Dataset load_idx_files(const std::string& images_path, const std::string& labels_path,
+                       int classes) {
   IdxFile im = read_idx(images_path, 0x00000803, "images: unsigned bytes, 3 dimensions");
   IdxFile lb = read_idx(labels_path, 0x00000801, "labels: unsigned bytes, 1 dimension");
   if (im.dims[0] != lb.dims[0])
     fail(labels_path, "label count " + std::to_string(lb.dims[0]) + " does not match image count " +
                           std::to_string(im.dims[0]) + " of " + images_path);
+  if (im.dims[1] == 0 || im.dims[2] == 0)
+    fail(images_path, "images of " + std::to_string(im.dims[1]) + " x " +
+                          std::to_string(im.dims[2]) + " pixels");
   Dataset ds;
-  ds.n = static_cast<int>(im.dims[0]);
+  ds.n = static_cast<int>(im.dims[0]);  // each dim is at most checked::kMaxDim
   ds.c = 1;
   ds.h = static_cast<int>(im.dims[1]);
   ds.w = static_cast<int>(im.dims[2]);
@@ -204,8 +243,16 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   ds.source = "idx:" + images_path;
   return ds;
 }
+}  // namespace
 
-Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
+Dataset load_idx(const std::string& images_path, const std::string& labels_path, int classes) {
+  return checked::with_input_errors(
+      "the idx files", [&] { return load_idx_files(images_path, labels_path, classes); },
+      [&](const std::string& m) { return DataError(images_path + ": " + m); });
+}
+
+namespace {
+Dataset load_cifar10_files(const std::vector<std::string>& batch_paths) {
   constexpr std::size_t kPixels = 3 * 32 * 32, kRecord = 1 + kPixels;
   if (batch_paths.empty()) throw DataError("load_cifar10: no batch files given");
   Dataset ds;
@@ -222,6 +269,9 @@ Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
                      " records and " + std::to_string(b.size() % kRecord) + " bytes left over)");
     const std::size_t records = b.size() / kRecord;
     const std::size_t base = ds.images.size();
+    if (base + records * kPixels > std::size_t(checked::kMaxFileElements))
+      fail(path, "the batches hold more than " + std::to_string(checked::kMaxFileElements) +
+                     " pixels in all (the limit of a data set read into memory)");
     ds.images.resize(base + records * kPixels);
     for (std::size_t r = 0; r < records; ++r) {
       const uint8_t* rec = b.data() + r * kRecord;
@@ -238,6 +288,16 @@ Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
       "cifar10:" + batch_paths.front() +
       (batch_paths.size() > 1 ? " (+" + std::to_string(batch_paths.size() - 1) + " more)" : "");
   return ds;
+}
+}  // namespace
+
+Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
+  return checked::with_input_errors(
+      "the CIFAR-10 batches", [&] { return load_cifar10_files(batch_paths); },
+      [&](const std::string& m) {
+        return DataError((batch_paths.empty() ? std::string("cifar10") : batch_paths.front()) +
+                         ": " + m);
+      });
 }
 
 ImageFolderOptions ImageFolderOptions::caffe_imagenet(int crop_size) {

@@ -22,11 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "numeric/checked.h"  // InputError
+
 namespace ristsim::io {
 
 /// Thrown for every data problem; the message names the file and what is wrong with it.
-struct DataError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// An InputError: the command line exits with 2.
+struct DataError : InputError {
+  using InputError::InputError;
 };
 
 /// Labelled images. images holds n*c*h*w floats in NCHW order; labels holds n values in

@@ -4,7 +4,10 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -166,25 +169,55 @@ std::string read_external(const onnx::TensorProto& p, const std::string& what,
                           const std::string& base_dir) {
   std::string location;
   int64_t offset = 0, length = -1;
+  // offset and length: decimal integers in 0..2^63-1, the whole value.
+  auto number = [&](const std::string& key, const std::string& v) {
+    char* end = nullptr;
+    errno = 0;
+    const long long x = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || v[0] == '-' || v[0] == ' ' || *end != '\0' || errno == ERANGE)
+      fail(what, tensor_label(p) + ": external data " + key + " '" + v +
+                     "' is not a non-negative integer below 2^63");
+    return static_cast<int64_t>(x);
+  };
   for (const auto& kv : p.external_data()) {
     if (kv.key() == "location")
       location = kv.value();
     else if (kv.key() == "offset")
-      offset = std::stoll(kv.value());
+      offset = number("offset", kv.value());
     else if (kv.key() == "length")
-      length = std::stoll(kv.value());
+      length = number("length", kv.value());
   }
   if (location.empty()) fail(what, tensor_label(p) + ": external data without a location");
+  // The location is a file next to the model: relative, without a ".." component.
+  const fs::path rel(location);
+  bool escapes = rel.is_absolute() || rel.has_root_name() || rel.has_root_directory();
+  for (const fs::path& part : rel) escapes = escapes || part == "..";
+  if (escapes)
+    fail(what, tensor_label(p) + ": external data location '" + location +
+                   "' is not a relative path inside the model's folder");
   const fs::path file = fs::path(base_dir) / location;
   std::ifstream in(file, std::ios::binary);
   if (!in) fail(what, tensor_label(p) + ": external data file " + file.string() + " not found");
   in.seekg(0, std::ios::end);
   const int64_t size = in.tellg();
+  if (size < 0) fail(file.string(), "cannot read the external data (not a regular file?)");
+  if (offset > size)
+    fail(file.string(), "truncated: " + tensor_label(p) + " starts at byte " +
+                            std::to_string(offset) + ", file has " + std::to_string(size));
   if (length < 0) length = size - offset;
-  if (offset < 0 || offset + length > size)
-    fail(file.string(), "truncated: " + tensor_label(p) + " needs bytes " + std::to_string(offset) +
-                            ".." + std::to_string(offset + length) + ", file has " +
+  const std::optional<int64_t> stop = checked::add(offset, length);
+  if (!stop || *stop > size)
+    fail(file.string(), "truncated: " + tensor_label(p) + " needs " + std::to_string(length) +
+                            " bytes from byte " + std::to_string(offset) + ", file has " +
                             std::to_string(size));
+  // The tensor's own size bounds what is read (before the buffer is allocated).
+  const std::optional<int64_t> n = checked::product(p.dims(), checked::kMaxFileElements);
+  const int64_t esize = static_cast<int64_t>(element_size(static_cast<DataType>(p.data_type())));
+  if (!n || esize == 0 || length != *n * esize)
+    fail(what, tensor_label(p) + ": " + std::to_string(length) + " bytes of external data for " +
+                   (n ? std::to_string(*n) + " values" : "dims " + dims_str({p.dims().begin(),
+                                                                            p.dims().end()})) +
+                   " of type " + data_type_name(static_cast<DataType>(p.data_type())));
   std::string bytes(static_cast<std::size_t>(length), '\0');
   in.seekg(offset);
   in.read(bytes.data(), length);
@@ -205,14 +238,17 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
   if (esize == 0)
     fail(what, tensor_label(p) + ": element type " + data_type_name(t.type) + " (" +
                    std::to_string(p.data_type()) + ") is not supported (numeric types only)");
-  // Element count, guarded against overflow (and against a header that asks for more than
-  // any file could hold): nothing is allocated before the data is known to be there.
-  int64_t n = 1;
-  for (int64_t d : t.dims) {
-    if (d != 0 && n > (int64_t(1) << 40) / d)
-      fail(what, tensor_label(p) + ": dims " + dims_str(t.dims) + " hold more than 2^40 values");
-    n *= d;
-  }
+  // Element count, checked (each dim and the product within the documented limits): nothing
+  // is allocated before the data is known to be there.
+  for (int64_t d : t.dims)
+    if (d > checked::kMaxDim)
+      fail(what, tensor_label(p) + ": dimension " + std::to_string(d) + " in " + dims_str(t.dims) +
+                     " is larger than " + std::to_string(checked::kMaxDim));
+  const std::optional<int64_t> count_ok = checked::product(t.dims, checked::kMaxFileElements);
+  if (!count_ok)
+    fail(what, tensor_label(p) + ": dims " + dims_str(t.dims) + " hold more than " +
+                   std::to_string(checked::kMaxFileElements) + " values");
+  const int64_t n = *count_ok;
   auto reserve = [&] {
     t.data.reserve(static_cast<std::size_t>(n));
     if (is_integer_type(t.type)) t.int_data.reserve(static_cast<std::size_t>(n));
@@ -436,6 +472,9 @@ ValueInfo from_proto(const onnx::ValueInfoProto& v, const std::string& what) {
   r.has_shape = tt.has_shape();
   for (const auto& d : tt.shape().dim()) {
     if (d.has_dim_value()) {
+      if (d.dim_value() < 0 || d.dim_value() > checked::kMaxDim)
+        fail(what, "value '" + v.name() + "': dimension " + std::to_string(d.dim_value()) +
+                       " is not in 0.." + std::to_string(checked::kMaxDim));
       r.shape.push_back(d.dim_value());
       r.dim_params.emplace_back();
     } else {
@@ -574,12 +613,26 @@ void write_file(const std::string& path, const std::string& bytes) { util::write
 
 Model parse_onnx(const std::string& bytes, const std::string& what, bool check_it,
                  const std::string& base_dir) {
-  onnx::ModelProto mp;
-  if (!mp.ParseFromString(bytes))
-    fail(what,
-         "not an ONNX model (protobuf parse failed on " + std::to_string(bytes.size()) + " bytes)");
-  if (check_it) check(mp, what, "invalid ONNX model: ");
-  return from_proto(mp, what, base_dir);
+  return checked::with_input_errors(
+      "the ONNX model",
+      [&] {
+        onnx::ModelProto mp;
+        if (!mp.ParseFromString(bytes))
+          fail(what, "not an ONNX model (protobuf parse failed on " +
+                         std::to_string(bytes.size()) + " bytes)");
+        // External initializers are read here (bounded, inside base_dir) and held as raw data:
+        // the checker would look for their files relative to the working directory.
+        for (onnx::TensorProto& t : *mp.mutable_graph()->mutable_initializer()) {
+          if (t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) continue;
+          std::string raw = read_external(t, what, base_dir);
+          t.clear_external_data();
+          t.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
+          t.set_raw_data(std::move(raw));
+        }
+        if (check_it) check(mp, what, "invalid ONNX model: ");
+        return from_proto(mp, what, base_dir);
+      },
+      [&](const std::string& m) { return ModelError(what + ": " + m); });
 }
 
 Model read_onnx(const std::string& path, bool check_it) {
@@ -606,13 +659,18 @@ void write_onnx(const Model& m, const std::string& path) {
 }
 
 Tensor read_tensor_pb(const std::string& path) {
-  const std::string bytes = read_file(path);
-  onnx::TensorProto tp;
-  if (!tp.ParseFromString(bytes))
-    fail(path,
-         "not a TensorProto (protobuf parse failed on " + std::to_string(bytes.size()) + " bytes)");
-  const std::string dir = fs::path(path).parent_path().string();
-  return from_proto(tp, path, dir.empty() ? "." : dir);
+  return checked::with_input_errors(
+      "the tensor",
+      [&] {
+        const std::string bytes = read_file(path);
+        onnx::TensorProto tp;
+        if (!tp.ParseFromString(bytes))
+          fail(path, "not a TensorProto (protobuf parse failed on " +
+                         std::to_string(bytes.size()) + " bytes)");
+        const std::string dir = fs::path(path).parent_path().string();
+        return from_proto(tp, path, dir.empty() ? "." : dir);
+      },
+      [&](const std::string& m) { return ModelError(path + ": " + m); });
 }
 
 void write_tensor_pb(const Tensor& t, const std::string& path) {

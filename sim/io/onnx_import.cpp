@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "engine/layer.h"
+#include "numeric/checked.h"
 
 namespace ristsim::io {
 
@@ -29,6 +31,16 @@ std::string ints_str(const std::vector<int64_t>& v) {
   std::string r = "[";
   for (std::size_t i = 0; i < v.size(); ++i) r += (i ? ", " : "") + std::to_string(v[i]);
   return r + "]";
+}
+
+// An attribute value (or a size taken from one) as an int in [lo, hi]: the one conversion of
+// every integer attribute, so that no value outside an int reaches the engine's arithmetic.
+int attr_int(const Node& n, const std::string& name, int64_t v, int64_t lo,
+             int64_t hi = checked::kMaxDim) {
+  if (v < lo || v > hi)
+    unsupported(n, name + " " + std::to_string(v) + " is out of range " + std::to_string(lo) +
+                       ".." + std::to_string(hi));
+  return static_cast<int>(v);
 }
 
 bool engine_has(const std::string& type) {
@@ -112,10 +124,10 @@ Window window(const Node& n, const Shape& x, int kh, int kw) {
   const auto dil = n.get_ints("dilations", {1, 1});
   if (strides.size() != 2) unsupported(n, "strides " + ints_str(strides) + " are not 2-D");
   if (dil.size() != 2) unsupported(n, "dilations " + ints_str(dil) + " are not 2-D");
-  w.sh = static_cast<int>(strides[0]);
-  w.sw = static_cast<int>(strides[1]);
-  w.dh = static_cast<int>(dil[0]);
-  w.dw = static_cast<int>(dil[1]);
+  w.sh = attr_int(n, "strides", strides[0], 1);
+  w.sw = attr_int(n, "strides", strides[1], 1);
+  w.dh = attr_int(n, "dilations", dil[0], 1);
+  w.dw = attr_int(n, "dilations", dil[1], 1);
   const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
   if (auto_pad == "NOTSET") {
     const auto pads = n.get_ints("pads", {0, 0, 0, 0});
@@ -123,19 +135,20 @@ Window window(const Node& n, const Shape& x, int kh, int kw) {
     if (pads[0] != pads[2] || pads[1] != pads[3])
       unsupported(n, "asymmetric pads " + ints_str(pads) +
                          " (begin != end): the engine pads both sides equally");
-    w.ph = static_cast<int>(pads[0]);
-    w.pw = static_cast<int>(pads[1]);
+    w.ph = attr_int(n, "pads", pads[0], 0);
+    w.pw = attr_int(n, "pads", pads[1], 0);
   } else if (auto_pad == "VALID") {
     w.ph = w.pw = 0;
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    auto same = [&](int in, int k, int s, int d, const char* axis) {
-      const int out = (in + s - 1) / s;
-      const int total = std::max(0, (out - 1) * s + (k - 1) * d + 1 - in);
+    // In 64 bits: every factor is an int, so no product or sum overflows.
+    auto same = [&](int64_t in, int64_t k, int64_t s, int64_t d, const char* axis) {
+      const int64_t out = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s + (k - 1) * d + 1 - in);
       if (total % 2)
         unsupported(n, "auto_pad " + auto_pad + " needs " + std::to_string(total) +
                            " padding rows/cols on axis " + axis +
                            ", an odd total (asymmetric): the engine pads both sides equally");
-      return total / 2;
+      return attr_int(n, std::string("auto_pad ") + auto_pad + " padding", total / 2, 0);
     };
     w.ph = same(x[2], w.kh, w.sh, w.dh, "H");
     w.pw = same(x[3], w.kw, w.sw, w.dw, "W");
@@ -171,8 +184,9 @@ std::vector<ImportedLayer> conv(const Node& n, const std::vector<Shape>& in, con
   const auto ks = n.get_ints("kernel_shape", {W.dims[2], W.dims[3]});
   if (ks.size() != 2 || ks[0] != W.dims[2] || ks[1] != W.dims[3])
     unsupported(n, "kernel_shape " + ints_str(ks) + " does not match W " + ints_str(W.dims));
-  Window w = window(n, in[0], int(ks[0]), int(ks[1]));
-  const int64_t group = n.get_int("group", 1);
+  Window w = window(n, in[0], attr_int(n, "kernel_shape", ks[0], 1),
+                    attr_int(n, "kernel_shape", ks[1], 1));
+  const int64_t group = attr_int(n, "group", n.get_int("group", 1), 1);
   if (W.dims[1] * group != in[0][1])
     unsupported(n, "W " + ints_str(W.dims) + " with group " + std::to_string(group) +
                        " does not fit the input " + shape_str(in[0]));
@@ -277,11 +291,12 @@ std::vector<ImportedLayer> pool(const Node& n, const std::vector<Shape>& in, con
   require_outputs(n, 1, "the engine's Pooling has no argmax output");
   const auto ks = n.get_ints("kernel_shape", {});
   if (ks.size() != 2) unsupported(n, "kernel_shape " + ints_str(ks) + " is not 2-D");
-  Window w = window(n, in[0], int(ks[0]), int(ks[1]));
+  Window w = window(n, in[0], attr_int(n, "kernel_shape", ks[0], 1),
+                    attr_int(n, "kernel_shape", ks[1], 1));
   if (!max && (w.dh != 1 || w.dw != 1))
     unsupported(n, "dilations [" + std::to_string(w.dh) + ", " + std::to_string(w.dw) +
                        "]: the engine dilates max pooling only");
-  const int ekh = (w.kh - 1) * w.dh + 1, ekw = (w.kw - 1) * w.dw + 1;  // dilated window
+  const int64_t ekh = int64_t(w.kh - 1) * w.dh + 1, ekw = int64_t(w.kw - 1) * w.dw + 1;  // dilated
   if (w.ph >= ekh || w.pw >= ekw)
     unsupported(n, "pads [" + std::to_string(w.ph) + ", " + std::to_string(w.pw) +
                        "] not smaller than the kernel (Caffe's rule)");
@@ -289,8 +304,9 @@ std::vector<ImportedLayer> pool(const Node& n, const std::vector<Shape>& in, con
   if (ceil) {
     // ONNX keeps a last window that starts in the end padding; Caffe (the engine) drops it.
     for (int a = 0; a < 2; ++a) {
-      const int in_a = in[0][2 + a], k = a ? ekw : ekh, s = a ? w.sw : w.sh, p = a ? w.pw : w.ph;
-      const int out = (in_a + 2 * p - k + s - 1) / s + 1;
+      const int64_t in_a = in[0][2 + a], k = a ? ekw : ekh, s = a ? w.sw : w.sh,
+                    p = a ? w.pw : w.ph;
+      const int64_t out = (in_a + 2 * p - k + s - 1) / s + 1;
       if (p > 0 && (out - 1) * s >= in_a + p)
         unsupported(n,
                     "ceil_mode=1 where the last window starts in the padding: ONNX keeps it, "
@@ -433,7 +449,7 @@ std::vector<ImportedLayer> reshape(const Node& n, const std::vector<Shape>& in, 
   // Resolve 0 (copy) and -1 (infer) here, so that the engine sees plain sizes.
   const bool allowzero = n.get_int("allowzero", 0) != 0;
   int64_t known = 1, infer = -1, total = 1;
-  for (int d : in[0]) total *= d;
+  for (int d : in[0]) total *= d;  // a blob's shape: at most Blob::element_limit() elements
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == 0 && !allowzero) {
       if (i >= in[0].size())
@@ -444,13 +460,19 @@ std::vector<ImportedLayer> reshape(const Node& n, const std::vector<Shape>& in, 
       if (infer >= 0) unsupported(n, "shape " + ints_str(dims) + " has two -1");
       infer = static_cast<int64_t>(i);
     } else {
-      known *= dims[i];
+      if (dims[i] < 0 || dims[i] > checked::kMaxDim)
+        unsupported(n, "shape " + ints_str(dims) + ": size " + std::to_string(dims[i]) +
+                           " is not in -1.." + std::to_string(checked::kMaxDim));
+      const std::optional<int64_t> k = checked::mul(known, dims[i]);
+      if (!k || *k > total)
+        unsupported(n, "shape " + ints_str(dims) + " holds more than the " +
+                           std::to_string(total) + " elements of " + shape_str(in[0]));
+      known = *k;
     }
   }
   if (infer >= 0) dims[infer] = known ? total / known : 0;
-  int64_t count = 1;
-  for (int64_t d : dims) count *= d;
-  if (count != total)
+  const std::optional<int64_t> count = checked::product(dims, checked::kMaxElements);
+  if (!count || *count != total)
     unsupported(n, "shape " + ints_str(dims) + " does not hold the " + std::to_string(total) +
                        " elements of " + shape_str(in[0]));
   return reshape_to(n, n.inputs[0], n.outputs[0], in[0], dims, "Reshape");
@@ -729,8 +751,22 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
     if (t.type != DataType::kFloat)
       throw UnsupportedError(src + ": input '" + v->name + "' is " + data_type_name(t.type) +
                              ": the engine's layers compute in float32");
-    std::vector<int> shape(t.dims.begin(), t.dims.end());
-    auto b = std::make_unique<engine::Blob>(shape);
+    std::vector<int> shape;
+    for (int64_t d : t.dims) {
+      const std::optional<int> s = checked::narrow<int>(d);
+      if (!s || *s < 0)
+        throw ModelError(src + ": input '" + v->name + "' has the dimension " + std::to_string(d));
+      shape.push_back(*s);
+    }
+    std::unique_ptr<engine::Blob> b;
+    try {
+      b = std::make_unique<engine::Blob>(shape);
+    } catch (const engine::BlobSizeError& e) {
+      throw ModelError(src + ": input '" + v->name + "': " + e.what());
+    }
+    if (b->count() != t.data.size())
+      throw ModelError(src + ": input '" + v->name + "' has " + std::to_string(t.data.size()) +
+                       " values for the shape " + b->shape_string());
     std::copy(t.data.begin(), t.data.end(), b->data());
     st.blobs[v->name] = std::move(b);
   }
@@ -796,6 +832,8 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
         layer->forward(bottoms, tops);
       } catch (const engine::NetSpecError& e) {
         throw UnsupportedError(src + ": " + n.describe() + ": the engine rejects it: " + e.what());
+      } catch (const engine::BlobSizeError& e) {
+        throw UnsupportedError(src + ": " + n.describe() + ": " + e.what());
       }
       st.layers.push_back(std::move(layer));
       st.imported.push_back(std::move(il));
@@ -839,10 +877,18 @@ ImportedNet import_net(const Model& model) {
   if (!x.has_shape || x.shape.size() != 4 || x.shape[1] <= 0 || x.shape[2] <= 0 || x.shape[3] <= 0)
     throw ModelError(src + ": input '" + x.name +
                      "' needs a known shape [N, C, H, W] (N may be symbolic)");
-  // Translate with real shapes by running the graph once on zeros (batch 1).
+  // Translate with real shapes by running the graph once on zeros (batch 1). One sample must
+  // hold at most checked::kMaxFileElements values and fit one blob (checked before it is
+  // allocated).
+  const int64_t limit = std::min(checked::kMaxFileElements, engine::Blob::element_limit());
+  const std::optional<int64_t> sample =
+      checked::product(std::vector<int64_t>{x.shape[1], x.shape[2], x.shape[3]}, limit);
+  if (!sample)
+    throw ModelError(src + ": input '" + x.name + "' of shape " + ints_str(x.shape) +
+                     " holds more than " + std::to_string(limit) + " values per sample");
   GraphRunner runner(folded);
   Tensor zeros = Tensor::from_floats(x.name, {1, x.shape[1], x.shape[2], x.shape[3]},
-                                     std::vector<float>(x.shape[1] * x.shape[2] * x.shape[3]));
+                                     std::vector<float>(static_cast<std::size_t>(*sample)));
   runner.run({{x.name, zeros}});
   ImportedNet net;
   net.spec.name = model.graph.name;

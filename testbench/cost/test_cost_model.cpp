@@ -343,10 +343,21 @@ TEST(CostTable, arch_node_and_table_path) {
   const TechModel m = tech_model_for(a);
   EXPECT_EQ(m.node_nm(), 14);
   EXPECT_NEAR(m.int_multiplier(8, 8).area_um2, 282 * 0.17, 1e-9);
+  // A node the table lacks is a config error at technology.node's position in the arch file.
   a.tech.node = "28nm";  // not tabulated
-  EXPECT_THROW(tech_model_for(a), std::invalid_argument);
+  a.tech.node_line = 14;
+  a.tech.node_column = 20;
+  try {
+    tech_model_for(a);
+    ADD_FAILURE() << "no error for 28nm";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(e.line(), 14);
+    EXPECT_EQ(e.column(), 20);
+    EXPECT_NE(e.message().find("technology.node '28nm' is not a node of the technology table"),
+              std::string::npos);
+  }
   a.tech.node = "fast";
-  EXPECT_THROW(tech_model_for(a), std::invalid_argument);
+  EXPECT_THROW(tech_model_for(a), config::ConfigError);
 }
 
 }  // namespace

@@ -260,11 +260,17 @@ TEST(OnnxRead, typed_fields) {
   p.clear_dims();
   p.add_dims(int64_t(1) << 30);
   p.add_dims(int64_t(1) << 30);
-  EXPECT_NE(error_of([&] { write(p); }).find("hold more than 2^40 values"), std::string::npos);
+  EXPECT_NE(error_of([&] { write(p); }).find("hold more than 268435456 values"),
+            std::string::npos);  // checked::kMaxFileElements
   p.clear_dims();
   p.add_dims(int64_t(1) << 20);
-  p.add_dims(int64_t(1) << 10);  // 2^30 floats (4 GiB) declared, 8 bytes present
-  EXPECT_NE(error_of([&] { write(p); }).find("8 bytes of raw data for 1073741824 float values"),
+  p.add_dims(int64_t(1) << 7);  // 2^27 floats (512 MiB) declared, 8 bytes present
+  EXPECT_NE(error_of([&] { write(p); }).find("8 bytes of raw data for 134217728 float values"),
+            std::string::npos);
+  p.clear_dims();
+  p.add_dims(int64_t(1) << 31);  // one dimension past an int
+  p.add_dims(0);
+  EXPECT_NE(error_of([&] { write(p); }).find("dimension 2147483648 in [2147483648,0] is larger"),
             std::string::npos);
   p.clear_dims();
   p.add_dims(3);
@@ -305,8 +311,49 @@ TEST(OnnxRead, external_data) {
   std::ofstream(t / "w.pb", std::ios::binary | std::ios::trunc) << b;
   EXPECT_NE(error_of([&] {
               read_tensor_pb(t / "w.pb");
-            }).find("weights.bin: truncated: tensor 'w' needs bytes 8..20, file has 16"),
+            }).find("weights.bin: truncated: tensor 'w' needs 12 bytes from byte 8, file has 16"),
             std::string::npos);
+  // Hostile locations and numbers: no path out of the model's folder, no "stoll" message.
+  p.mutable_external_data(0)->set_value("../weights.bin");
+  p.SerializeToString(&b);
+  std::ofstream(t / "w.pb", std::ios::binary | std::ios::trunc) << b;
+  EXPECT_NE(error_of([&] { read_tensor_pb(t / "w.pb"); })
+                .find("external data location '../weights.bin' is not a relative path inside"),
+            std::string::npos);
+  p.mutable_external_data(0)->set_value("weights.bin");
+  p.mutable_external_data(1)->set_value("4x");
+  p.SerializeToString(&b);
+  std::ofstream(t / "w.pb", std::ios::binary | std::ios::trunc) << b;
+  EXPECT_NE(error_of([&] { read_tensor_pb(t / "w.pb"); })
+                .find("w.pb: tensor 'w': external data offset '4x' is not a non-negative integer"),
+            std::string::npos);
+}
+
+// A model whose initializer is external data next to it reads (and passes the checker) from
+// any working directory: the checker used to look for the file relative to the working
+// directory and reject the model.
+TEST(OnnxRead, external_initializer_of_a_model_in_another_folder) {
+  TempDir t;
+  const float vals[2] = {3.f, -1.f};
+  std::ofstream(t / "w.bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(vals), sizeof vals);
+  Model m = relu_model();
+  m.graph.initializers.push_back(Tensor::from_floats("w", {2}, {0.f, 0.f}));
+  onnx::ModelProto mp;
+  ASSERT_TRUE(mp.ParseFromString(serialize_onnx(m)));
+  onnx::TensorProto* w = mp.mutable_graph()->mutable_initializer(0);
+  w->clear_raw_data();
+  w->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+  auto* e = w->add_external_data();
+  e->set_key("location");
+  e->set_value("w.bin");
+  std::string b;
+  mp.SerializeToString(&b);
+  std::ofstream(t / "m.onnx", std::ios::binary) << b;
+  ASSERT_NE(std::filesystem::current_path(), std::filesystem::path(t / ""));
+  const Model r = read_onnx(t / "m.onnx");
+  ASSERT_EQ(r.graph.initializers.size(), 1u);
+  EXPECT_EQ(r.graph.initializers[0].data, (std::vector<float>{3.f, -1.f}));
 }
 
 TEST(OnnxWrite, written_model_runs_the_checker_and_keeps_opset) {
