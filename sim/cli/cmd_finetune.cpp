@@ -69,6 +69,10 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   if (!cl.parse(args)) return kExitOk;
+  check_inputs(cl, {{"model", InputKind::file},
+                    {"arch", InputKind::file},
+                    {"teacher", InputKind::file},
+                    {"data", InputKind::data_set}});
   const auto t0 = std::chrono::steady_clock::now();
   flow::FinetuneConfig fc;
   if (!engine::parse_solver_type(cl.get<std::string>("solver"), &fc.solver))
@@ -99,9 +103,12 @@ int cmd_finetune(const std::vector<std::string>& args) {
   fc.checkpoint_every = cl.get<int64_t>("checkpoint-every");
   if (fc.checkpoint_every < 0) throw UsageError("--checkpoint-every must not be negative");
   if (cl.has("stop-after")) fc.stop_after = cl.get<int>("stop-after");
+  if (cl.has("stop-after") && fc.stop_after < 1) throw UsageError("--stop-after must be at least 1");
   if (fc.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (fc.batch < 1) throw UsageError("--batch must be at least 1");
-  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  if (fc.weight_decay < 0) throw UsageError("--weight-decay must not be negative");
+  if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
+  apply_threads(cl);
   const bool quiet = cl.get<bool>("quiet");
   auto say = [&](const std::string& s) {
     if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);
@@ -127,6 +134,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
 
   const io::Dataset train_set = io::load_dataset(data, true);
   const io::Dataset test_set = io::load_dataset(data, false);
+  fc.batch = bounded_count("batch", fc.batch, train_set.n,
+                           "the images of the training split of " + train_set.source);
   engine::NetOptions no;
   no.batch = fc.batch;
   no.input_shape = {train_set.c, train_set.h, train_set.w};
@@ -153,9 +162,11 @@ int cmd_finetune(const std::vector<std::string>& args) {
   else if (meta.count("ristsim.arch")) arch = config::parse_arch(meta.at("ristsim.arch"), model + " (ristsim.arch)");
   else
     throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
-  flow::check_layer_names(arch, *net);
+  engine::check_overrides(*net, arch);  // an arch for another network: exit 2
   if (engine::has_dynamic_groups(arch)) {
-    engine::quantize_net(*net, arch, train, cl.get<int>("calib"), 100);
+    const int calib = bounded_count("calib", cl.get<int>("calib"), train.n,
+                                    "the images of the training split of " + train_set.source);
+    engine::quantize_net(*net, arch, train, calib, 100);
     arch = flow::freeze_arch(*net, arch);
     engine::detach_quantization(*net);
   }
