@@ -69,10 +69,6 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   if (!cl.parse(args)) return kExitOk;
-  check_inputs(cl, {{"model", InputKind::file},
-                    {"arch", InputKind::file},
-                    {"teacher", InputKind::file},
-                    {"data", InputKind::data_set}});
   const auto t0 = std::chrono::steady_clock::now();
   flow::FinetuneConfig fc;
   if (!engine::parse_solver_type(cl.get<std::string>("solver"), &fc.solver))
@@ -91,7 +87,6 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (!(fc.distill_weight >= 0 && fc.distill_weight <= 1))
     throw UsageError("--distill-weight must be in 0..1");
   if (!(fc.distill_temperature > 0)) throw UsageError("--distill-temperature must be positive");
-  if (cl.has("teacher")) flow::check_model_file(cl.get<std::string>("teacher"));
   fc.resume = cl.get<bool>("resume");
   if (!engine::parse_train_activations(cl.get<std::string>("train-activations"), &fc.activations))
     throw UsageError("--train-activations must be float, ste or clipped-ste, not '" +
@@ -115,7 +110,10 @@ int cmd_finetune(const std::vector<std::string>& args) {
   };
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
-  flow::check_model_file(model);  // before the data: a typo fails fast
+  check_inputs(cl, {{"model", InputKind::file},
+                    {"arch", InputKind::file},
+                    {"teacher", InputKind::file},
+                    {"data", InputKind::data_set}});  // before the data: a typo fails fast
   const std::map<std::string, std::string> meta = flow::model_metadata(model);
   // Default learning rate: a tenth of the baseline's final one when the model records it.
   std::string lr_source;
