@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every numeric option of every ristsim command, swept over zero, a negative, a
 # huge value in range, a value beyond its type, a non-number (and NaN / inf for
-# float options). The contract (docs/status.md, "Command-line options"):
+# float options). The contract (docs/engine.md, "Command line"):
 #   - a value the option does not allow: exit 2, and the message names the option;
 #   - a count of images beyond what the data has: clamped, exit 0, and a note
 #     on stderr names the option ("note: --calib ... using N");
