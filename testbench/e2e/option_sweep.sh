@@ -27,12 +27,17 @@ arch=configs/dynfixed8.yaml
 #   i64    a 64-bit integer: huge in range may be refused or accepted
 #   u64    unsigned 64-bit: negatives refused
 #   float  real number: NaN and inf refused
+#   bad    only the values that must be refused (-1, beyond the type, not a number): the
+#          main job and cosim run a Verilated co-simulation when a value is accepted
 table=(
   "eval|--model $onnx --data $tiny --arch $arch --quiet|calib:count batch:count limit:count seed:u64 threads:int"
   "train|--model models/lenet.yaml --data $tiny --arch $arch --epochs 1 --no-test --quiet --out $work/t.rstw|epochs:long batch:count calib:count shift:int step-size:i64 seed:u64 threads:int lr:float momentum:float weight-decay:float gamma:float"
   "finetune|--model $onnx --data $tiny --arch $arch --epochs 1 --quiet --out $work/ft|epochs:long batch:count calib:count checkpoint-every:i64 stop-after:long seed:u64 threads:int lr:float weight-decay:float distill-weight:float distill-temperature:float"
   "quantize|--model $onnx --data $tiny --bits 8 --cost bits --quiet --out $work/q|images:count search-images:count test-images:count batch:count bits:int conv-bits:int fc-bits:int act-bits:int seed:u64 threads:int error-margin:float"
   "report|--arch $arch --model $onnx --data $tiny --out $work/r|limit:count calib:count batch:count seed:u64 sram-kib:float activity:float accuracy-fp32:float accuracy-quantized:float"
+  "|--arch $arch --data $tiny --out $work/main --layer ip2|limit:bad calib:bad image:bad"
+  "cosim|--arch $arch --model $onnx --layer ip2 --data $tiny|calib:bad image:bad seed:bad stream:bad"
+  "cosim|--arch $arch|vectors:bad seed:bad stream:bad"
   "format|--type fixed --bits 8 1.5|bits:int fl:int random-bits:int"
   "format|--type minifloat --exp-bits 4 --mant-bits 3 1.5|exp-bits:int mant-bits:int bias:int"
   "format|--type pow2 --bits 4 0.3|exp-max:int"
@@ -51,7 +56,9 @@ run_case() {  # KIND OPTION VALUE COMMAND BASE...
   out=$(timeout 120 "$rs" $cmd "${args[@]}" "--$opt" "$value" 2>&1 </dev/null)
   rc=$?
   local why=""
-  if [[ $rc -eq 2 ]]; then
+  if [[ $kind == bad && $rc -ne 2 ]]; then
+    why="exit $rc, expected 2"
+  elif [[ $rc -eq 2 ]]; then
     grep -q -- "--$opt" <<<"$out" || why="exit 2 without naming --$opt"
   elif [[ $rc -eq 0 ]]; then
     case "$kind:$value" in
@@ -77,6 +84,7 @@ for row in "${table[@]}"; do
     opt=${spec%%:*} kind=${spec#*:}
     values=(0 -1 abc)
     case $kind in
+      bad) values=(-1 abc 99999999999999999999 1.5) ;;
       count|int) values+=(2147483647 99999999999 1.5) ;;
       long) values+=(99999999999 1.5) ;;
       i64) values+=(2147483647 99999999999999999999 1.5) ;;
