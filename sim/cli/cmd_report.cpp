@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/model_data.h"
+#include "config/arch_yaml.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
 #include "cost/rtl_check.h"
@@ -225,7 +226,8 @@ int cmd_report(const std::vector<std::string>& args) {
     for (const std::string& dir : cl.get<std::vector<std::string>>("search")) {
       const double top1 = search_top1(dir + "/report.json");
       cost::ReportInput point = in;
-      point.arch = load_arch(dir + "/arch.yaml");
+      check_input("search", dir + "/arch.yaml", InputKind::file);
+      point.arch = config::load_arch(dir + "/arch.yaml");
       point.layers = cost::layer_work_from_net(*net, point.arch);
       for (cost::LayerWork& w : point.layers) w.activity = activity;
       in.pareto.push_back(
