@@ -20,6 +20,8 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <initializer_list>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -92,7 +94,9 @@ class CommandLine {
   }
 
   /// Parses `args`. Returns false when --help was given (help printed to stdout;
-  /// the command should then return kExitOk). Throws on bad usage.
+  /// the command should then return kExitOk). Throws on bad usage, and for every
+  /// command alike: a negative value for an unsigned option (Boost would wrap
+  /// "-1" to 2^64-1) and a NaN or infinite value for a float option.
   bool parse(const std::vector<std::string>& args);
 
   const po::variables_map& vm() const { return vm_; }
@@ -112,7 +116,35 @@ class CommandLine {
   po::variables_map vm_;
 };
 
+/// What an input path option must name.
+enum class InputKind {
+  file,       ///< a readable regular file (--arch, --model, --weights, --tech, ...)
+  directory,  ///< an existing directory (--rtl, --search)
+  data_set,   ///< a known data set name (fashion-mnist) or an existing directory (--data)
+};
+
+/// The one check of every input path a command reads, before anything is read or
+/// written: throws UsageError (exit code 2) naming the option, the path and what is
+/// wrong with it ("--arch configs: is a directory, not a file").
+void check_input(const std::string& option, const std::string& path, InputKind kind);
+
+/// check_input for each of these options that was given, in order.
+void check_inputs(const CommandLine& cl,
+                  std::initializer_list<std::pair<const char*, InputKind>> options);
+
+/// A count option that reads "at most N" of something the data has (images, a batch):
+/// returns min(value, available). When it clamps, a note on stderr says so, e.g.
+/// "--calib 999999 is more than the images of the training split of fashion-mnist
+/// (60000); using 60000" (`what`: "the images of the training split of fashion-mnist").
+/// Every report of the count then shows the number used. `value` must already be >= 1.
+int bounded_count(const std::string& option, int value, int available, const std::string& what);
+
+/// --threads of every command: 0 (all cores) to kMaxThreads; sets the engine's thread count.
+inline constexpr int kMaxThreads = 1024;
+void apply_threads(const CommandLine& cl);
+
 /// Loads and validates an arch file (throws config::ConfigError: exit code 2).
+/// Checks the path with check_input("arch", ...) first.
 config::Arch load_arch(const std::string& path);
 
 /// Runs a command body and maps exceptions to exit codes, printing

@@ -96,6 +96,10 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane),\n"
       "or (functional) flip the low bit of the functional model's first output code");
   if (!cl.parse(args)) return kExitOk;
+  check_inputs(cl, {{"arch", InputKind::file},
+                    {"model", InputKind::file},
+                    {"rtl", InputKind::directory},
+                    {"data", InputKind::data_set}});
   if (cl.has("model") != cl.has("layer"))
     throw UsageError("--model and --layer go together (a real layer is a layer of a model)");
   if (cl.has("model") && (cl.has("conv") || !cl.vm()["vectors"].defaulted()))

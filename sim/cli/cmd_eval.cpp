@@ -47,9 +47,14 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, true);
   if (!cl.parse(args)) return kExitOk;
-  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
-  const int batch = cl.get<int>("batch");
+  check_inputs(cl, {{"model", InputKind::file},
+                    {"weights", InputKind::file},
+                    {"arch", InputKind::file},
+                    {"data", InputKind::data_set}});
+  apply_threads(cl);
+  int batch = cl.get<int>("batch");
   if (batch < 1) throw UsageError("--batch must be at least 1");
+  if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
   const bool json = cl.get<bool>("json");
   const bool quiet = cl.get<bool>("quiet") || json;
   const bool tty = isatty(fileno(stdout)) != 0;
@@ -61,7 +66,10 @@ int cmd_eval(const std::vector<std::string>& args) {
   // The test split is streamed batch by batch (an image folder is decoded on demand).
   const std::unique_ptr<io::DataSource> test_set = open_data(data, false, data_opts);
   engine::SampleStream test = flow::stream_of(*test_set);
-  if (limit > 0) test = flow::slice(test, 0, limit);
+  if (limit > 0)
+    test = flow::slice(test, 0, bounded_count("limit", limit, test.n,
+                                              "the images of the test split of " + test_set->source));
+  batch = bounded_count("batch", batch, std::max(test.n, 1), "the images evaluated");
 
   engine::NetOptions no;
   no.batch = batch;
@@ -72,6 +80,8 @@ int cmd_eval(const std::vector<std::string>& args) {
   const std::string model = cl.get<std::string>("model");
   std::unique_ptr<engine::Net> net = flow::load_model(model, no);
   if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+  const std::string untrained = untrained_note(model, cl.has("weights"), no.seed);
+  if (!untrained.empty()) std::cerr << "ristsim eval: warning: " << untrained << "\n";
 
   config::Arch arch;
   const bool quantized = cl.has("arch");
@@ -83,20 +93,13 @@ int cmd_eval(const std::vector<std::string>& args) {
       else if (d == "exact") arch.datapath = config::Datapath::exact;
       else throw UsageError("--datapath must be float or exact, not '" + d + "'");
     }
-    // The range analysis reads only the first --calib images of the training split.
-    std::unique_ptr<io::DataSource> calib_set;
-    engine::SampleStream calib;
-    if (engine::has_dynamic_groups(arch)) {
-      calib_set = open_data(data, true, data_opts);
-      calib = flow::stream_of(*calib_set);
-    }
     if (cl.has("fl-rule")) {
       const std::string rule = cl.get<std::string>("fl-rule");
       if (rule != "ristretto" && rule != "no-saturation")
         throw UsageError("--fl-rule must be ristretto or no-saturation, not '" + rule + "'");
       arch.range_rule = rule == "ristretto" ? config::RangeRule::ristretto : config::RangeRule::no_saturation;
     }
-    engine::quantize_net(*net, arch, calib, cl.get<int>("calib"), batch);
+    quantize_with(*net, arch, data, cl.get<int>("calib"), batch, data_opts);
   } else {
     if (cl.has("datapath")) throw UsageError("--datapath needs --arch");
     if (cl.has("fl-rule")) throw UsageError("--fl-rule needs --arch");
@@ -118,8 +121,9 @@ int cmd_eval(const std::vector<std::string>& args) {
   }
   const char* datapath = !quantized ? "fp32" : arch.datapath == config::Datapath::exact ? "exact" : "float";
   if (json) {
-    std::printf("{\n  \"model\": %s,\n  \"network\": %s,\n  \"data\": %s,\n  \"arch\": %s,\n  \"datapath\": \"%s\",\n",
-                engine::json_string(model).c_str(), engine::json_string(net->spec().name).c_str(),
+    std::printf("{\n  \"model\": %s,\n  \"trained\": %s,\n  \"network\": %s,\n  \"data\": %s,\n  \"arch\": %s,\n  \"datapath\": \"%s\",\n",
+                engine::json_string(model).c_str(), untrained.empty() ? "true" : "false",
+                engine::json_string(net->spec().name).c_str(),
                 engine::json_string(test_set->source).c_str(),
                 quantized ? engine::json_string(arch.name.empty() ? arch.path : arch.name).c_str() : "null", datapath);
     std::printf("  \"images\": %lld,\n  \"top1\": %.6f,\n  \"top5\": %.6f,\n  \"loss\": %.6f,\n  \"seconds\": %.4f,\n"

@@ -102,7 +102,6 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (!(fc.distill_weight >= 0 && fc.distill_weight <= 1))
     throw UsageError("--distill-weight must be in 0..1");
   if (!(fc.distill_temperature > 0)) throw UsageError("--distill-temperature must be positive");
-  if (cl.has("teacher")) flow::check_model_file(cl.get<std::string>("teacher"));
   fc.resume = cl.get<bool>("resume");
   if (!engine::parse_train_activations(cl.get<std::string>("train-activations"), &fc.activations))
     throw UsageError("--train-activations must be float, ste or clipped-ste, not '" +
@@ -114,16 +113,22 @@ int cmd_finetune(const std::vector<std::string>& args) {
   fc.checkpoint_every = cl.get<int64_t>("checkpoint-every");
   if (fc.checkpoint_every < 0) throw UsageError("--checkpoint-every must not be negative");
   if (cl.has("stop-after")) fc.stop_after = cl.get<int>("stop-after");
+  if (cl.has("stop-after") && fc.stop_after < 1) throw UsageError("--stop-after must be at least 1");
   if (fc.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (fc.batch < 1) throw UsageError("--batch must be at least 1");
-  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  if (fc.weight_decay < 0) throw UsageError("--weight-decay must not be negative");
+  if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
+  apply_threads(cl);
   const bool quiet = cl.get<bool>("quiet");
   const std::function<void(const std::string&)> say = [quiet](const std::string& s) {
     if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);
   };
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
-  flow::check_model_file(model);  // before the data: a typo fails fast
+  check_inputs(cl, {{"model", InputKind::file},
+                    {"arch", InputKind::file},
+                    {"teacher", InputKind::file},
+                    {"data", InputKind::data_set}});  // before the data: a typo fails fast
   // The output folder, checked (and created) before any work. In place: the checkpoints in it
   // must survive a killed run for --resume; the final files are each written atomically.
   const std::string out = cl.get<std::string>("out");
@@ -178,6 +183,8 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   const DataOptions data_opts = data_options(cl, data);
   const io::Dataset train_set = load_data(data, true, data_opts);
   const io::Dataset test_set = load_data(data, false, data_opts);
+  fc.batch = bounded_count("batch", fc.batch, train_set.n,
+                           "the images of the training split of " + train_set.source);
   engine::NetOptions no;
   no.batch = fc.batch;
   no.input_shape = {train_set.c, train_set.h, train_set.w};
@@ -204,9 +211,11 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   else if (meta.count("ristsim.arch")) arch = config::parse_arch(meta.at("ristsim.arch"), model + " (ristsim.arch)");
   else
     throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
-  flow::check_layer_names(arch, *net);
+  engine::check_overrides(*net, arch);  // an arch for another network: exit 2
   if (engine::has_dynamic_groups(arch)) {
-    engine::quantize_net(*net, arch, train, cl.get<int>("calib"), 100);
+    const int calib = bounded_count("calib", cl.get<int>("calib"), train.n,
+                                    "the images of the training split of " + train_set.source);
+    engine::quantize_net(*net, arch, train, calib, 100);
     arch = flow::freeze_arch(*net, arch);
     engine::detach_quantization(*net);
   }

@@ -165,7 +165,14 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
   q.seed = parse_u64("seed", cl.get<std::string>("seed"));
   q.stream = parse_u64("stream", cl.get<std::string>("stream"));
   q.random_bits = cl.get<int>("random-bits");
-  if (const char* err = nm::validate(q)) throw UsageError(std::string("invalid format: ") + err);
+  if (const char* err = nm::validate(q)) {
+    // The numeric core names the field; the user sees the options that set it.
+    std::string given;
+    for (const char* o : {"bits", "fl", "exp-bits", "mant-bits", "bias", "exp-max", "random-bits"})
+      if (cl.has(o) && !cl.vm()[o].defaulted())
+        given += std::string(given.empty() ? "" : " ") + "--" + o + " " + std::to_string(cl.get<int>(o));
+    throw UsageError(std::string("invalid format: ") + err + (given.empty() ? "" : " (" + given + ")"));
+  }
   return q;
 }
 

@@ -99,6 +99,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, true);
   if (!cl.parse(args)) return kExitOk;
+  check_inputs(cl, {{"model", InputKind::file}, {"data", InputKind::data_set}});
   const auto t0 = std::chrono::steady_clock::now();
 
   flow::SearchOptions so;
@@ -147,19 +148,18 @@ int cmd_quantize(const std::vector<std::string>& args) {
   width_opt("fc-bits", &so.fixed_fc);
   width_opt("act-bits", &so.fixed_act);
   const int images = cl.get<int>("images"), search_images = cl.get<int>("search-images");
-  const int batch = cl.get<int>("batch");
+  int batch = cl.get<int>("batch");
   if (images < 1) throw UsageError("--images must be at least 1");
   if (search_images < 1) throw UsageError("--search-images must be at least 1");
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (cl.get<int>("test-images") < 0) throw UsageError("--test-images must not be negative");
-  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  apply_threads(cl);
   const bool quiet = cl.get<bool>("quiet");
   auto say = [&](const std::string& s) {
     if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);
   };
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
-  flow::check_model_file(model);  // before the data: a typo fails fast
   const std::string out = cl.get<std::string>("out");
   util::OutputDir out_dir(out, cl.get<bool>("force") ? util::Existing::replace : util::Existing::refuse,
                           "ristsim quantize");
@@ -168,6 +168,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
   const DataOptions data_opts = data_options(cl, data);
   const std::unique_ptr<io::DataSource> train_set = open_data(data, true, data_opts);
   const std::unique_ptr<io::DataSource> test_set = open_data(data, false, data_opts);
+  const std::string train_what = "the images of the training split of " + train_set->source;
+  batch = bounded_count("batch", batch, train_set->n, train_what);
   engine::NetOptions no;
   no.batch = batch;
   no.input_shape = {train_set->c, train_set->h, train_set->w};
@@ -177,14 +179,16 @@ int cmd_quantize(const std::vector<std::string>& args) {
   const std::map<std::string, std::string> source_meta = flow::model_metadata(model);
   const engine::SampleStream train = flow::stream_of(*train_set);
   engine::SampleStream test = flow::stream_of(*test_set);
-  if (cl.get<int>("test-images") > 0) test = flow::slice(test, 0, cl.get<int>("test-images"));
+  if (cl.get<int>("test-images") > 0)
+    test = flow::slice(test, 0, bounded_count("test-images", cl.get<int>("test-images"), test.n,
+                                              "the images of the test split of " + test_set->source));
   engine::check_samples(*net, train, "training");
   engine::check_samples(*net, test, "test");
 
-  const int range_n = std::min(images, train.n);
+  const int range_n = bounded_count("images", images, train.n, train_what);
   std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, train, range_n, batch);
   if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
-  const int search_n = std::min(search_images, train.n);
+  const int search_n = bounded_count("search-images", search_images, train.n, train_what);
   const engine::SampleStream search = flow::slice(train, train.n - search_n, search_n);
   say("range analysis over " + std::to_string(range_n) + " images: " + std::to_string(ranges.size()) +
       " layers; searching (" + std::string(flow::to_string(so.family)) + ", " + gran + ") on " +

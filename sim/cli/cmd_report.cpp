@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/model_data.h"
+#include "config/arch_yaml.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
 #include "cost/rtl_check.h"
@@ -30,10 +31,6 @@
 namespace ristsim::cli {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 /// Quantization-search results: lines "label,energy_pj,accuracy" (accuracy a
 /// fraction 0..1); '#' comments and a non-numeric header line are skipped.
@@ -171,6 +168,16 @@ int cmd_report(const std::vector<std::string>& args) {
                 final_path(f.html).c_str(), final_path(f.json).c_str(), f.plots.size());
     return kExitOk;
   }
+  check_inputs(cl, {{"arch", InputKind::file},
+                    {"model", InputKind::file},
+                    {"weights", InputKind::file},
+                    {"tech", InputKind::file},
+                    {"pareto", InputKind::file},
+                    {"rtl", InputKind::directory},
+                    {"data", InputKind::data_set}});
+  if (cl.has("search"))
+    for (const std::string& dir : cl.get<std::vector<std::string>>("search"))
+      check_input("search", dir, InputKind::directory);
   if (!cl.has("arch")) throw UsageError("missing --arch FILE (or --sweep DIR)");
   if (!cl.has("model")) throw UsageError("missing --model FILE");
 
@@ -201,9 +208,11 @@ int cmd_report(const std::vector<std::string>& args) {
       throw UsageError(e.what());
     }
   }
-  const int batch = cl.get<int>("batch"), limit = cl.get<int>("limit");
+  int batch = cl.get<int>("batch");
+  const int limit = cl.get<int>("limit");
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (limit < 0) throw UsageError("--limit must not be negative");
+  if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
 
   // Layer shapes: the model's network at batch 1 (input shape of --data, if given).
   const std::string model_path = cl.get<std::string>("model");
@@ -220,12 +229,11 @@ int cmd_report(const std::vector<std::string>& args) {
     std::unique_ptr<engine::Net> net = flow::load_model(model_path, no);
     if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
     in.model_name = net->spec().name.empty() ? model_path : net->spec().name;
-    if (!cl.has("weights") && !engine::is_weights_file(model_path) &&
-        !ends_with(model_path, ".onnx"))
-      in.notes.push_back(
-          "the model is a network description without a weight file: its weights are "
-          "random (seed " +
-          std::to_string(no.seed) + "), so its accuracy means nothing.");
+    const std::string untrained = untrained_note(model_path, cl.has("weights"), no.seed);
+    if (!untrained.empty()) {
+      in.notes.push_back(untrained + ".");
+      if (cl.has("data")) std::cerr << "ristsim report: warning: " << untrained << "\n";
+    }
     in.layers = cost::layer_work_from_net(*net, arch);
   }
   const double activity = cl.get<double>("activity");
@@ -240,7 +248,9 @@ int cmd_report(const std::vector<std::string>& args) {
   // Accuracy: measured on --data, or given.
   if (cl.has("data")) {
     engine::Samples test = flow::samples_of(test_set);
-    if (limit > 0) test.n = std::min(test.n, limit);
+    if (limit > 0)
+      test.n = bounded_count("limit", limit, test.n, "the images of the test split of " + test_set.source);
+    batch = bounded_count("batch", batch, test.n, "the images evaluated");
     engine::NetOptions eo = no;
     eo.batch = batch;
     eo.with_loss = true;
@@ -265,7 +275,8 @@ int cmd_report(const std::vector<std::string>& args) {
     for (const std::string& dir : cl.get<std::vector<std::string>>("search")) {
       const double top1 = search_top1(dir + "/report.json");
       cost::ReportInput point = in;
-      point.arch = load_arch(dir + "/arch.yaml");
+      check_input("search", dir + "/arch.yaml", InputKind::file);
+      point.arch = config::load_arch(dir + "/arch.yaml");
       point.layers = cost::layer_work_from_net(*net, point.arch);
       for (cost::LayerWork& w : point.layers) w.activity = activity;
       in.pareto.push_back(

@@ -15,6 +15,7 @@
 #include "cli/model_data.h"
 #include "engine/math.h"
 #include "engine/net.h"
+#include "engine/quant.h"
 #include "engine/report.h"
 #include "engine/solver.h"
 #include "engine/train.h"
@@ -81,6 +82,7 @@ int cmd_train(const std::vector<std::string>& args) {
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, false);
   if (!cl.parse(args)) return kExitOk;
+  check_inputs(cl, {{"model", InputKind::file}, {"arch", InputKind::file}, {"data", InputKind::data_set}});
 
   engine::SolverOptions so;
   if (!engine::parse_solver_type(cl.get<std::string>("solver"), &so.type))
@@ -91,11 +93,18 @@ int cmd_train(const std::vector<std::string>& args) {
   so.momentum = cl.get<float>("momentum");
   so.weight_decay = cl.get<float>("weight-decay");
   so.gamma = cl.get<float>("gamma");
-  const int epochs = cl.get<int>("epochs"), batch = cl.get<int>("batch");
+  const int epochs = cl.get<int>("epochs");
+  int batch = cl.get<int>("batch");
   if (epochs < 0) throw UsageError("--epochs must not be negative (0: just write --out)");
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (so.base_lr <= 0) throw UsageError("--lr must be positive");
-  if (cl.get<int>("threads") > 0) engine::set_num_threads(cl.get<int>("threads"));
+  if (!(so.momentum >= 0 && so.momentum < 1)) throw UsageError("--momentum must be in [0, 1)");
+  if (so.weight_decay < 0) throw UsageError("--weight-decay must not be negative");
+  if (!(so.gamma > 0)) throw UsageError("--gamma must be positive");
+  if (cl.get<int64_t>("step-size") < 0) throw UsageError("--step-size must not be negative (0: one epoch)");
+  if (cl.get<int>("shift") < 0) throw UsageError("--shift must not be negative");
+  if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
+  apply_threads(cl);
   // Before any work: an --out that cannot be written is found now, not after the training.
   util::check_output_file(cl.get<std::string>("out"));
 
@@ -105,6 +114,7 @@ int cmd_train(const std::vector<std::string>& args) {
   // Training shuffles the whole split: it is read into memory (--max-images bounds it).
   const DataOptions data_opts = data_options(cl, data);
   const io::Dataset train_set = load_data(data, true, data_opts);
+  batch = bounded_count("batch", batch, train_set.n, "the images of the training split of " + train_set.source);
   io::Dataset test_set;
   const bool test = !cl.get<bool>("no-test");
   if (test) test_set = load_data(data, false, data_opts);
@@ -125,12 +135,17 @@ int cmd_train(const std::vector<std::string>& args) {
   tc.solver = so;
   tc.mirror = cl.get<bool>("mirror");
   tc.shift = cl.get<int>("shift");
-  if (tc.shift < 0) throw UsageError("--shift must not be negative");
+  if (tc.shift >= std::max(train_set.h, train_set.w))
+    throw UsageError("--shift " + std::to_string(tc.shift) + ": the images are " +
+                     std::to_string(train_set.h) + "x" + std::to_string(train_set.w) +
+                     " pixels; a shift must be smaller");
 
   config::Arch arch;
   if (cl.has("arch")) {
     arch = load_arch(cl.get<std::string>("arch"));
-    engine::quantize_net(*net, arch, flow::samples_of(train_set), cl.get<int>("calib"), 100);
+    const int calib = bounded_count("calib", cl.get<int>("calib"), train_set.n,
+                                    "the images of the training split of " + train_set.source);
+    engine::quantize_net(*net, arch, flow::samples_of(train_set), calib, 100);
   }
 
   if (!quiet)

@@ -116,7 +116,8 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
   }();
   const io::Dataset test_set = io::load_dataset(opt.data, false);
   engine::Samples test = flow::samples_of(test_set);
-  if (opt.limit > 0) test.n = std::min(test.n, opt.limit);
+  if (opt.limit > 0)
+    test.n = bounded_count("limit", opt.limit, test.n, "the images of the test split of " + test_set.source);
   engine::NetOptions no;
   no.batch = opt.batch;
   no.input_shape = {test_set.c, test_set.h, test_set.w};
@@ -128,6 +129,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
     throw UsageError("--image " + std::to_string(opt.image) + ": the test split has images 0.." +
                      std::to_string(test.n - 1));
   if (!opt.layer.empty()) weighted_layer(*net, opt.layer);
+  engine::check_overrides(*net, arch);  // a `layers:` entry the model does not have
   const std::string net_name = net->spec().name.empty() ? opt.model : net->spec().name;
 
   // 1. The arch.
@@ -144,7 +146,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
 
   // 3. Quantized by the arch.
   const auto t_q = Clock::now();
-  quantize_with(*net, arch, opt.data, opt.calib, opt.batch);
+  const int calib_used = quantize_with(*net, arch, opt.data, opt.calib, opt.batch);
   const engine::EvalResult q = engine::evaluate(*net, test, opt.batch);
   const char* datapath = arch.datapath == config::Datapath::exact ? "exact" : "float";
   std::snprintf(buf, sizeof buf,
@@ -152,7 +154,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
                 "values; %.1f s with the range analysis over %d training images)",
                 arch.name.c_str(), datapath, 100 * q.top1, 100 * (fp32.top1 - q.top1),
                 static_cast<unsigned long long>(saturations(*net)), seconds_since(t_q),
-                engine::has_dynamic_groups(arch) ? opt.calib : 0);
+                calib_used);
   say(buf);
 
   // 4. One real layer, co-simulated. The hardware is the exact datapath: a
@@ -163,7 +165,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
   if (arch.datapath != config::Datapath::exact) {
     hw_arch.datapath = config::Datapath::exact;
     exact_net = flow::load_model(opt.model, no);
-    quantize_with(*exact_net, hw_arch, opt.data, opt.calib, opt.batch);
+    quantize_with(*exact_net, hw_arch, opt.data, std::max(calib_used, 1), opt.batch);
     hw = exact_net.get();
   }
   hw->reshape(1);
@@ -308,6 +310,8 @@ int main_job(const std::vector<std::string>& args) {
   if (opt.calib < 1) throw UsageError("--calib must be at least 1");
   opt.measured_activity = !cl.has("anchor-activity");
   opt.model = resolve_model(opt.model, cl.vm()["model"].defaulted());
+  check_input("model", opt.model, InputKind::file);
+  check_input("data", opt.data, InputKind::data_set);
   const config::Arch arch = load_arch(opt.arch_path);
   // The default folder `out/` is the job's own: a previous ristsim output there is replaced
   // without --force, so the README's command can be run again. A folder the user names, and

@@ -6,19 +6,32 @@
 
 #include "cli/cli.h"
 #include "engine/quant.h"
+#include "engine/weights_io.h"
 
 namespace ristsim::cli {
 
-void quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
-                   int calib_images, int batch) {
+int quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
+                  int calib_images, int batch, const DataOptions& data_opts) {
+  engine::check_overrides(net, arch);  // before the training split is read
   // Streamed: only the first calib_images of the training split are read.
   std::unique_ptr<io::DataSource> calib_set;
   engine::SampleStream calib;
+  int used = 0;
   if (engine::has_dynamic_groups(arch)) {
-    calib_set = io::open_dataset(data, true);
+    if (calib_images < 1) throw UsageError("--calib must be at least 1");
+    calib_set = open_data(data, true, data_opts);
     calib = flow::stream_of(*calib_set);
+    used = bounded_count("calib", calib_images, calib.n,
+                         "the images of the training split of " + calib_set->source);
   }
-  engine::quantize_net(net, arch, calib, calib_images, batch);
+  engine::quantize_net(net, arch, calib, used, batch);
+  return used;
+}
+
+std::string untrained_note(const std::string& model, bool has_weights, uint64_t seed) {
+  if (has_weights || flow::is_onnx(model) || engine::is_weights_file(model)) return "";
+  return model + " is a network description without trained weights: its weights are random " +
+         "(seed " + std::to_string(seed) + "), so its accuracy means nothing (give --weights)";
 }
 
 std::string weighted_layer_names(engine::Net& net) {

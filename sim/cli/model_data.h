@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/data_options.h"
 #include "config/arch.h"
 #include "cycle/cosim.h"
 #include "engine/net.h"
@@ -29,9 +30,19 @@ inline constexpr const char* kTrafficNote =
 
 /// Quantizes `net` by `arch` (the range analysis of dynamic fixed point over
 /// the first `calib_images` training images of `data`, loaded only when the
-/// arch has dynamic groups).
-void quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
-                   int calib_images, int batch);
+/// arch has dynamic groups). Returns the number of images the range analysis
+/// used (0 without dynamic groups): --calib is bounded by the training split
+/// (bounded_count). Throws config::ConfigError for an override of the arch that
+/// names no layer of the net (engine::check_overrides). `data_opts`: the image
+/// preparation of the command's data options (cli/data_options.h).
+int quantize_with(engine::Net& net, const config::Arch& arch, const std::string& data,
+                  int calib_images, int batch, const DataOptions& data_opts = {});
+
+/// A model without trained weights is said: for a network description (.yaml)
+/// given without a weight file, the note "MODEL is a network description
+/// without trained weights: its weights are random (seed N), so its accuracy
+/// means nothing"; empty for a weight file or an ONNX model.
+std::string untrained_note(const std::string& model, bool has_weights, uint64_t seed);
 
 /// The Convolution or InnerProduct layer `name`; throws UsageError naming the
 /// layers there are.

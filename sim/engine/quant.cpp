@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "config/arch_yaml.h"
 #include "engine/math.h"
 #include "engine/net.h"
 
@@ -362,7 +363,24 @@ void attach_measurement(Net& net) {
   for (WeightedLayer* l : net.weighted_layers()) l->set_quant(std::make_shared<LayerQuant>(nullptr, *l));
 }
 
+void check_overrides(Net& net, const config::Arch& arch) {
+  const std::vector<WeightedLayer*> layers = net.weighted_layers();
+  for (const config::LayerOverride& o : arch.overrides) {
+    if (std::any_of(layers.begin(), layers.end(),
+                    [&](const WeightedLayer* l) { return l->name() == o.layer; }))
+      continue;
+    std::string names;
+    for (const WeightedLayer* l : layers) names += (names.empty() ? "" : ", ") + l->name();
+    const std::string net_name = net.spec().name.empty() ? "the model" : "network '" + net.spec().name + "'";
+    throw config::ConfigError(arch.path.empty() ? "arch '" + arch.name + "'" : arch.path, 0, 0,
+                              "layers." + o.layer + ": " + net_name +
+                                  " has no convolution or inner-product layer '" + o.layer +
+                                  "' (it has: " + (names.empty() ? "none" : names) + ")");
+  }
+}
+
 void attach_arch(Net& net, const config::Arch& arch) {
+  check_overrides(net, arch);
   for (WeightedLayer* l : net.weighted_layers()) {
     auto q = std::make_shared<LayerQuant>(&arch, *l);
     if (LayerQuant* old = l->quant()) {  // keep the measured ranges for dynamic FLs

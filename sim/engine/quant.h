@@ -166,7 +166,15 @@ void attach_measurement(Net& net);
 /// take their FL from the statistics of a previous attach_measurement run
 /// (call that first and run some forward passes), else from the format's fl,
 /// by the arch's range_rule (to compare rules, change arch.range_rule).
+/// Checks first (check_overrides) that every per-layer override of the arch names
+/// a weighted layer of the net.
 void attach_arch(Net& net, const config::Arch& arch);
+
+/// Where an arch meets a model: throws config::ConfigError naming the arch file
+/// when a per-layer override (`layers:` in the YAML) names no Convolution or
+/// InnerProduct layer of the net; the message lists the layers there are. An
+/// override that matches nothing would otherwise be ignored in silence.
+void check_overrides(Net& net, const config::Arch& arch);
 /// Sets the train-phase quantization of every attached LayerQuant.
 void set_train_quant(Net& net, const TrainQuant& t);
 /// Removes all quantization.

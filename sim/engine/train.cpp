@@ -231,7 +231,7 @@ TrainState load_train_state(const std::string& path) {
   std::size_t at = 0;
   auto get = [&](void* p, std::size_t n) {
     if (b.size() - at < n) throw std::runtime_error(path + ": training state truncated at byte " + std::to_string(at));
-    std::memcpy(p, b.data() + at, n);
+    if (n) std::memcpy(p, b.data() + at, n);  // an empty vector's data() may be null (SGD: no v)
     at += n;
   };
   auto floats = [&]() {

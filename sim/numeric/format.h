@@ -19,6 +19,7 @@
 //              code = sign << (B-1) | field.
 #pragma once
 
+#include <climits>
 #include <cmath>
 #include <cstdint>
 
@@ -81,7 +82,10 @@ struct Format {
     f.kind = FormatKind::minifloat;
     f.exp_bits = exp_bits;
     f.mant_bits = mant_bits;
-    f.bits = 1 + exp_bits + mant_bits;
+    // Sign + exponent + mantissa, saturated to int's range so that out-of-range field widths
+    // (a user's --mant-bits 2147483647) reach validate() instead of overflowing here.
+    const long long bits = 1LL + exp_bits + mant_bits;
+    f.bits = bits > INT_MAX ? INT_MAX : bits < INT_MIN ? INT_MIN : static_cast<int>(bits);
     f.bias = bias;
     f.subnormals = subnormals;
     f.specials = sp;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "config/arch_yaml.h"
 #include "engine/net.h"
 #include "engine/spec.h"
 #include "engine/quant.h"
@@ -40,6 +41,37 @@ config::NumberSpec fixed_spec(int bits, int fl, bool dynamic) {
   s.quantizer.format = Format::fixed_point(bits, fl);
   s.dynamic = dynamic;
   return s;
+}
+
+// Where an arch meets a model: an override naming no weighted layer is refused (it
+// used to be ignored in silence), with the file, the layer and the layers there are.
+TEST(QuantizedConv, attach_arch_refuses_an_override_for_no_layer) {
+  const char* text = R"(
+name: q
+input_shape: [2, 5, 5]
+layers:
+  - {name: conv, type: Convolution, bottom: data, top: conv, num_output: 3, kernel_size: 3}
+  - {name: ip, type: InnerProduct, bottom: conv, top: ip, num_output: 4}
+)";
+  NetOptions o;
+  Net net(parse_net_spec(text, "q.yaml"), o);
+  config::Arch arch;
+  arch.path = "a.yaml";
+  arch.formats.activations = arch.formats.weights = arch.formats.bias = arch.formats.outputs =
+      fixed_spec(8, 4, false);
+  arch.overrides.push_back({});
+  arch.overrides[0].layer = "ip";
+  EXPECT_NO_THROW(attach_arch(net, arch));
+  arch.overrides.push_back({});
+  arch.overrides[1].layer = "conv9";
+  try {
+    attach_arch(net, arch);
+    FAIL() << "no exception";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "a.yaml: layers.conv9: network 'q' has no convolution or inner-product layer "
+              "'conv9' (it has: conv, ip)");
+  }
 }
 
 TEST(QuantizedConv, float_datapath_matches_hand_quantization) {
