@@ -63,7 +63,7 @@ foreach(case "--resize;0;--resize: '0' is not a size" "--preprocess;caffe;--prep
   list(GET case 0 opt)
   list(GET case 1 val)
   list(GET case 2 want)
-  execute_process(COMMAND ${RISTSIM} eval --model ${W}/no-model.onnx --data ${W}/imagenet ${opt} ${val}
+  execute_process(COMMAND ${RISTSIM} eval --model ${SRC}/models/lenet_fmnist.onnx --data ${W}/imagenet ${opt} ${val}
                   RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
   if(NOT rc EQUAL 2 OR NOT err MATCHES "${want}")
     message(FATAL_ERROR "eval ${opt} ${val}: exit ${rc}, expected 2 and '${want}': ${err}")
