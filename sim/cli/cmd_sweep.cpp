@@ -155,8 +155,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (!cl.parse(args)) return kExitOk;
   if (backend != "local" && backend != "slurm")
     throw UsageError("--backend must be local or slurm, not '" + backend + "'");
-  if (jobs < 0) throw UsageError("--jobs must not be negative");
-  if (threads < 1) throw UsageError("--threads must be at least 1");
+  if (jobs < 0 || jobs > 1024) throw UsageError("--jobs must be in 0..1024 (0: one per core)");
+  if (threads < 1 || threads > 1024) throw UsageError("--threads must be in 1..1024");
   if (cl.has("retries") && retries < 0) throw UsageError("--retries must not be negative");
   const bool dry_run = cl.vm()["dry-run"].as<bool>();
   if (dry_run && backend != "slurm") throw UsageError("--dry-run applies to --backend slurm");
