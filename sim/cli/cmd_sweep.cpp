@@ -43,7 +43,8 @@ io::DataSource& data_source(const config::Sweep& sw, int model, bool train, int 
   if (!src) {
     const config::SweepModel& m = sw.models[model];
     io::ImageFolderOptions image = m.image;
-    if (count > 0) image.max_images = image.max_images > 0 ? std::min(image.max_images, count) : count;
+    if (count > 0)
+      image.max_images = image.max_images > 0 ? std::min(image.max_images, count) : count;
     io::StreamOptions stream;
     stream.threads = engine::num_threads();  // the worker's --threads (--jobs: the processes)
     src = io::open_dataset(m.data, train, image, stream);

@@ -7,12 +7,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -176,8 +177,16 @@ io::PrepSettings read_prep(const Reader& r, const MapView& m) {
     if (const YAML::Node* x = m.find(key)) *out = r.scalar(*x, m.sub(key), "a value");
   };
   auto integer = [&](const char* key, std::optional<int>* out) {
-    if (const YAML::Node* x = m.find(key))
-      *out = static_cast<int>(r.integer(*x, m.sub(key), INT32_MIN, INT32_MAX));
+    if (const YAML::Node* x = m.find(key)) {
+      // (The range is io::image_folder_options's to check, with the CLI's message.)
+      const std::string s = r.scalar(*x, m.sub(key), "an integer");
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(s.c_str(), &end, 10);
+      if (s.empty() || *end != '\0' || errno == ERANGE || v < INT32_MIN || v > INT32_MAX)
+        r.fail(*x, "expected an integer for " + m.sub(key) + ", got '" + s + "'");
+      *out = static_cast<int>(v);
+    }
   };
   text("preprocess", &p.preprocess);
   text("resize", &p.resize);
@@ -186,7 +195,8 @@ io::PrepSettings read_prep(const Reader& r, const MapView& m) {
     // One value, three as a list ([104, 117, 123]) or comma-separated, as the CLI's --mean.
     if (x->IsSequence()) {
       std::string v;
-      for (const YAML::Node& e : *x) v += (v.empty() ? "" : ",") + r.scalar(e, m.sub("mean"), "a number");
+      for (const YAML::Node& e : *x)
+        v += (v.empty() ? "" : ",") + r.scalar(e, m.sub("mean"), "a number");
       p.mean = v;
     } else {
       p.mean = r.scalar(*x, m.sub("mean"), "a number or a list of three");
@@ -196,7 +206,8 @@ io::PrepSettings read_prep(const Reader& r, const MapView& m) {
     const std::string s = r.scalar(*x, m.sub("scale"), "a number");
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0') r.fail(*x, "expected a number for " + m.sub("scale") + ", got '" + s + "'");
+    if (s.empty() || *end != '\0')
+      r.fail(*x, "expected a number for " + m.sub("scale") + ", got '" + s + "'");
     p.scale = v;
   }
   integer("channels", &p.channels);

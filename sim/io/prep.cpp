@@ -40,7 +40,7 @@ int parse_size(const std::string& key, const std::string& shown, const std::stri
 }  // namespace
 
 const std::vector<std::string>& prep_keys() {
-  static const std::vector<std::string> keys = {"preprocess", "resize", "crop",  "mean",
+  static const std::vector<std::string> keys = {"preprocess", "resize",   "crop",  "mean",
                                                 "scale",      "channels", "order", "max_images"};
   return keys;
 }
@@ -73,13 +73,14 @@ std::string PrepSettings::text() const {
   return s.str();
 }
 
-ImageFolderOptions image_folder_options(const PrepSettings& s, const std::string& data,
-                                        const std::function<std::string(const std::string&)>& name) {
+ImageFolderOptions image_folder_options(
+    const PrepSettings& s, const std::string& data,
+    const std::function<std::string(const std::string&)>& name) {
   ImageFolderOptions im;
   const std::vector<std::string> given = s.image_keys_given();
   std::error_code ec;
-  const bool exists = data == "fashion-mnist" || data == "fashion_mnist" ||
-                      std::filesystem::is_directory(data, ec);
+  const bool exists =
+      data == "fashion-mnist" || data == "fashion_mnist" || std::filesystem::is_directory(data, ec);
   // (A data set that does not exist is reported by the reader, with its reason.)
   if (!given.empty() && exists && !is_image_folder_dataset(data)) {
     std::string list;
@@ -96,8 +97,9 @@ ImageFolderOptions image_folder_options(const PrepSettings& s, const std::string
       im.resize_h = im.resize_w = 0;
       im.crop = 0;
     } else if (p != "default") {
-      throw PrepError("preprocess", name("preprocess") +
-                                        " must be default, caffe_imagenet or none, not '" + p + "'");
+      throw PrepError(
+          "preprocess",
+          name("preprocess") + " must be default, caffe_imagenet or none, not '" + p + "'");
     }
   }
   if (s.resize) {
@@ -117,7 +119,8 @@ ImageFolderOptions image_folder_options(const PrepSettings& s, const std::string
     }
   }
   if (s.crop) {
-    if (*s.crop < 0 || *s.crop > 16384) throw PrepError("crop", name("crop") + " must be in 0..16384");
+    if (*s.crop < 0 || *s.crop > 16384)
+      throw PrepError("crop", name("crop") + " must be in 0..16384");
     im.crop = *s.crop;
   }
   if (im.resize_shorter > 0 && im.crop == 0)
@@ -138,8 +141,10 @@ ImageFolderOptions image_folder_options(const PrepSettings& s, const std::string
   }
   if (s.mean) {
     const std::vector<float> m = parse_floats("mean", name("mean"), *s.mean);
-    if (m.size() == 1) im.mean = {m[0], m[0], m[0]};
-    else if (m.size() == 3 && im.channels == 3) im.mean = {m[0], m[1], m[2]};
+    if (m.size() == 1)
+      im.mean = {m[0], m[0], m[0]};
+    else if (m.size() == 3 && im.channels == 3)
+      im.mean = {m[0], m[1], m[2]};
     else
       throw PrepError("mean", name("mean") + " takes one value" +
                                   std::string(im.channels == 3 ? " or three (one per channel)"
@@ -156,7 +161,8 @@ ImageFolderOptions image_folder_options(const PrepSettings& s, const std::string
     throw PrepError("order", name("order") + " must be interleaved or class, not '" + order + "'");
   im.interleave = order == "interleaved";
   if (s.max_images) {
-    if (*s.max_images < 0) throw PrepError("max_images", name("max_images") + " must not be negative");
+    if (*s.max_images < 0)
+      throw PrepError("max_images", name("max_images") + " must not be negative");
     im.max_images = *s.max_images;
   }
   return im;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/dataset.h"
@@ -37,7 +38,8 @@ const std::vector<std::string>& prep_keys();
 
 /// A bad setting: `key` is the one to blame (a prep_keys() name), what() the message.
 struct PrepError : std::invalid_argument {
-  PrepError(std::string k, const std::string& msg) : std::invalid_argument(msg), key(std::move(k)) {}
+  PrepError(std::string k, const std::string& msg)
+      : std::invalid_argument(msg), key(std::move(k)) {}
   std::string key;
 };
 
