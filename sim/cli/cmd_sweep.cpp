@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <tuple>
 
 #include "cli/cli.h"
 #include "cli/model_data.h"
@@ -32,13 +34,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// The data sets of this process, loaded once (a task may evaluate many points).
-const io::Dataset& dataset(const std::string& data, bool train) {
-  static std::map<std::pair<std::string, bool>, io::Dataset> cache;
-  auto it = cache.find({data, train});
-  if (it == cache.end())
-    it = cache.emplace(std::make_pair(data, train), io::load_dataset(data, train)).first;
-  return it->second;
+/// A split of a model's data set, streamed with the model's preparation keys and opened once
+/// per process (a task may evaluate many points): only its first `count` images (0: all) are
+/// ever read, so memory does not grow with the folder.
+io::DataSource& data_source(const config::Sweep& sw, int model, bool train, int count) {
+  static std::map<std::tuple<int, bool, int>, std::unique_ptr<io::DataSource>> cache;
+  std::unique_ptr<io::DataSource>& src = cache[{model, train, count}];
+  if (!src) {
+    const config::SweepModel& m = sw.models[model];
+    io::ImageFolderOptions image = m.image;
+    if (count > 0)
+      image.max_images = image.max_images > 0 ? std::min(image.max_images, count) : count;
+    io::StreamOptions stream;
+    stream.threads = engine::num_threads();  // the worker's --threads (--jobs: the processes)
+    src = io::open_dataset(m.data, train, image, stream);
+  }
+  return *src;
 }
 
 /// One point: accuracy, cost, cycles, co-simulation (as the sweep's measure says).
@@ -46,9 +57,8 @@ void evaluate_point(const config::Sweep& sw, const config::SweepPoint& p, sweep:
   const config::SweepModel& m = sw.models[p.model];
   const config::SweepMeasure& ms = sw.measure;
   const config::Arch& arch = p.arch;
-  const io::Dataset& test_set = dataset(m.data, false);
-  engine::Samples test = flow::samples_of(test_set);
-  if (ms.images > 0) test.n = std::min(test.n, ms.images);
+  io::DataSource& test_set = data_source(sw, p.model, false, ms.images);
+  const engine::SampleStream test = flow::stream_of(test_set);
   engine::NetOptions no;
   no.batch = ms.batch;
   no.input_shape = {test_set.c, test_set.h, test_set.w};
@@ -59,9 +69,13 @@ void evaluate_point(const config::Sweep& sw, const config::SweepPoint& p, sweep:
   flow::check_layer_names(arch, *net);
   row.set_int("images", test.n);
   if (ms.fp32) row.set("top1_fp32", engine::evaluate(*net, test, ms.batch).top1);
-  engine::Samples calib;
-  if (engine::has_dynamic_groups(arch)) calib = flow::samples_of(dataset(m.data, true));
-  engine::quantize_net(*net, arch, calib, ms.calib, ms.batch);
+  engine::SampleStream calib;
+  int calib_n = 0;
+  if (engine::has_dynamic_groups(arch)) {
+    calib = flow::stream_of(data_source(sw, p.model, true, ms.calib));
+    calib_n = std::min(ms.calib, calib.n);
+  }
+  engine::quantize_net(*net, arch, calib, calib_n, ms.batch);
   row.set("top1", engine::evaluate(*net, test, ms.batch).top1);
 
   if (ms.cost || ms.cycles) {
@@ -95,11 +109,12 @@ void evaluate_point(const config::Sweep& sw, const config::SweepPoint& p, sweep:
     if (arch.datapath != config::Datapath::exact) {
       hw_arch.datapath = config::Datapath::exact;
       exact_net = flow::load_model(m.model, no);
-      engine::quantize_net(*exact_net, hw_arch, calib, ms.calib, ms.batch);
+      engine::quantize_net(*exact_net, hw_arch, calib, calib_n, ms.batch);
       hw = exact_net.get();
     }
     cycle::CosimOptions co;
-    co.real = real_layer(*hw, ms.cosim, test, 0);
+    const io::Dataset first = io::read_dataset(test_set, 0, 1);
+    co.real = real_layer(*hw, ms.cosim, flow::samples_of(first), 0);
     const cycle::CosimResult r = cycle::run_cosim(hw_arch, co);
     row.set("cosim_layer", ms.cosim);
     row.set_int("cosim_outputs", static_cast<int64_t>(r.outputs));

@@ -7,9 +7,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -165,6 +169,53 @@ SweepSlurm read_slurm(const Reader& r, const YAML::Node& n) {
   return s;
 }
 
+/// A model's image preparation keys (the CLI's data options, io/prep.h); their values are
+/// checked by io::image_folder_options, the types here.
+io::PrepSettings read_prep(const Reader& r, const MapView& m) {
+  io::PrepSettings p;
+  auto text = [&](const char* key, std::optional<std::string>* out) {
+    if (const YAML::Node* x = m.find(key)) *out = r.scalar(*x, m.sub(key), "a value");
+  };
+  auto integer = [&](const char* key, std::optional<int>* out) {
+    if (const YAML::Node* x = m.find(key)) {
+      // (The range is io::image_folder_options's to check, with the CLI's message.)
+      const std::string s = r.scalar(*x, m.sub(key), "an integer");
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(s.c_str(), &end, 10);
+      if (s.empty() || *end != '\0' || errno == ERANGE || v < INT32_MIN || v > INT32_MAX)
+        r.fail(*x, "expected an integer for " + m.sub(key) + ", got '" + s + "'");
+      *out = static_cast<int>(v);
+    }
+  };
+  text("preprocess", &p.preprocess);
+  text("resize", &p.resize);
+  integer("crop", &p.crop);
+  if (const YAML::Node* x = m.find("mean")) {
+    // One value, three as a list ([104, 117, 123]) or comma-separated, as the CLI's --mean.
+    if (x->IsSequence()) {
+      std::string v;
+      for (const YAML::Node& e : *x)
+        v += (v.empty() ? "" : ",") + r.scalar(e, m.sub("mean"), "a number");
+      p.mean = v;
+    } else {
+      p.mean = r.scalar(*x, m.sub("mean"), "a number or a list of three");
+    }
+  }
+  if (const YAML::Node* x = m.find("scale")) {
+    const std::string s = r.scalar(*x, m.sub("scale"), "a number");
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0')
+      r.fail(*x, "expected a number for " + m.sub("scale") + ", got '" + s + "'");
+    p.scale = v;
+  }
+  integer("channels", &p.channels);
+  text("order", &p.order);
+  integer("max_images", &p.max_images);
+  return p;
+}
+
 }  // namespace
 
 std::string Sweep::label(const SweepPoint& p) const {
@@ -227,11 +278,21 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   if (!mn.IsSequence() || mn.size() == 0)
     r.fail(mn, "expected a non-empty list of {model, data[, name]} for models");
   for (const YAML::Node& e : mn) {
-    const MapView em(r, e, "models[]", "model, data, name");
-    em.allow_only({"model", "data", "name"});
+    std::vector<std::string> model_keys = {"model", "data", "name"};
+    model_keys.insert(model_keys.end(), io::prep_keys().begin(), io::prep_keys().end());
+    const MapView em(r, e, "models[]", join(model_keys));
+    em.allow_only(model_keys);
     SweepModel sm;
     sm.model = resolve(path, r.scalar(em.need("model"), "models[].model", "a model file"), false);
     sm.data = resolve(path, r.scalar(em.need("data"), "models[].data", "a data set"), true);
+    sm.prep = read_prep(r, em);
+    try {
+      sm.image = io::image_folder_options(sm.prep, sm.data,
+                                          [](const std::string& key) { return "models[]." + key; });
+    } catch (const io::PrepError& x) {
+      const YAML::Node* blame = em.find(x.key);
+      r.fail(blame ? *blame : e, x.what());
+    }
     sm.name = em.find("name") ? r.scalar(*em.find("name"), "models[].name", "a name")
                               : fs::path(sm.model).stem().string();
     for (const SweepModel& o : sw.models)
@@ -360,8 +421,11 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
                         sw.axes[blame].columns[p.value[blame]], msg);
     }
     const SweepModel& sm = sw.models[p.model];
-    p.id = hex16(fnv1a64(arch_text + "\n#model " + sm.model + "\n#data " + sm.data + "\n#" +
-                         measure_key + " cosim=" + sw.measure.cosim));
+    // (The preparation joins the key only when given: the ids of sweeps without it stay.)
+    const std::string prep = sm.prep.text();
+    p.id = hex16(fnv1a64(arch_text + "\n#model " + sm.model + "\n#data " + sm.data +
+                         (prep.empty() ? "" : "\n#prep " + prep) + "\n#" + measure_key +
+                         " cosim=" + sw.measure.cosim));
     const auto [it, fresh] = ids.emplace(p.id, p.index);
     if (!fresh)
       throw ConfigError(path, 0, 0,

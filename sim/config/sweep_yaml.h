@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/arch.h"
+#include "io/prep.h"
 
 namespace ristsim::config {
 
@@ -29,6 +30,10 @@ struct SweepModel {
   std::string name;   ///< label in the results (default: the file's stem)
   std::string model;  ///< model file, resolved against the sweep file's folder
   std::string data;   ///< data set name or folder (folders resolved like model)
+  /// The image preparation keys given (preprocess, resize, crop, mean, scale, channels, order,
+  /// max_images: the CLI's data options, io/prep.h) and the options they make, validated.
+  io::PrepSettings prep;
+  io::ImageFolderOptions image;
 };
 
 /// What every point measures.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +159,40 @@ TEST_F(SweepFile, errors_name_file_line_and_column) {
                 .find(":2:7: arch: cannot open"),
             std::string::npos);
   EXPECT_NE(error(kHead + "measure: {images: -1}\n").find(":4:19: measure.images is -1"),
+            std::string::npos);
+}
+
+TEST_F(SweepFile, image_preparation_keys_are_the_cli_data_options) {
+  const Sweep sw = parse(
+      "name: t\narch: base.yaml\n"
+      "models: [{model: m.onnx, data: imgs, preprocess: caffe_imagenet, mean: [1, 2.5, 3],\n"
+      "          order: class, max_images: 50}]\n");
+  const ristsim::io::ImageFolderOptions& im = sw.models[0].image;
+  EXPECT_EQ(im.crop, 227);
+  EXPECT_EQ(im.resize_h, 256);
+  EXPECT_TRUE(im.bgr);
+  EXPECT_EQ(im.mean, (std::array<float, 3>{1.f, 2.5f, 3.f}));
+  EXPECT_EQ(im.scale, 1.f);
+  EXPECT_FALSE(im.interleave);
+  EXPECT_EQ(im.max_images, 50);
+  // Without keys: the CLI's defaults (224 crop of 256x256, x/255, interleaved), and a point id
+  // without the preparation (the ids of older sweep files stay); with keys the id changes.
+  const Sweep plain = parse("name: t\narch: base.yaml\nmodels: [{model: m.onnx, data: imgs}]\n");
+  EXPECT_EQ(plain.models[0].image.crop, 224);
+  EXPECT_FALSE(plain.models[0].image.bgr);
+  EXPECT_TRUE(plain.models[0].image.interleave);
+  EXPECT_NE(plain.points[0].id, sw.points[0].id);
+  const std::string h = "name: t\narch: base.yaml\nmodels: [{model: m.onnx, data: imgs, ";
+  EXPECT_NE(
+      error(h + "scale: 0}]\n").find(":3:45: models[].scale must be a finite non-zero number"),
+      std::string::npos);
+  EXPECT_NE(error(h + "resize: shorter=256, crop: 0}]\n")
+                .find(":3:46: models[].resize shorter=N gives images of different sizes: set "
+                      "models[].crop"),
+            std::string::npos);
+  EXPECT_NE(error(h + "channels: 2}]\n").find(":3:48: models[].channels must be 1 or 3"),
+            std::string::npos);
+  EXPECT_NE(error(h + "crop: x}]\n").find(":3:44: expected an integer for models[].crop, got 'x'"),
             std::string::npos);
 }
 
