@@ -54,7 +54,14 @@ cd "$root"
 mkdir -p "$build_dir"
 log="$build_dir/setup.log"
 say "configuring and building into $build_dir/ with $jobs jobs (log: $build_dir/setup.log)"
-if ! cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1; then
+# ccache (installed above) makes a rebuild in a fresh clone cheap: BASEDIR makes the
+# cached compilations independent of where the clone lies.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+fi
+if ! cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release ${launcher[@]+"${launcher[@]}"} >"$log" 2>&1; then
   cat "$log" >&2
   say "error: cmake configuration failed (full log: $log)"
   exit 1

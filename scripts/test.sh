@@ -67,8 +67,13 @@ sanitize() {
   local t0=$SECONDS log="$san_dir/build.log"
   mkdir -p "$san_dir"
   say "sanitizer build ($subset) into $san_dir/ with $jobs jobs (log: $log)"
+  local launcher=()  # as setup.sh: ccache where it is installed
+  if command -v ccache >/dev/null 2>&1; then
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+  fi
   if ! cmake -S . -B "$san_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRISTSIM_SANITIZE=ON \
-       -DRISTSIM_CUDA=OFF >"$log" 2>&1; then
+       -DRISTSIM_CUDA=OFF ${launcher[@]+"${launcher[@]}"} >"$log" 2>&1; then
     tail -n 40 "$log" >&2; say "error: sanitizer configuration failed"; passed=0 failed=1; return 1
   fi
   local targets=()
