@@ -16,6 +16,7 @@
 
 #include "config/describe.h"
 #include "cost/json.h"
+#include "cost/markup.h"
 #include "rtlgen/pe_shape.h"
 #include "util/output.h"
 
@@ -295,27 +296,6 @@ struct Block {
   std::vector<std::vector<std::string>> rows;
   const Plot* figure = nullptr;
 };
-
-std::string md_cell(const std::string& s) {
-  std::string r;
-  for (char c : s)
-    r += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
-  return r;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    switch (c) {
-      case '&': r += "&amp;"; break;
-      case '<': r += "&lt;"; break;
-      case '>': r += "&gt;"; break;
-      case '"': r += "&quot;"; break;
-      default: r += c;
-    }
-  }
-  return r;
-}
 
 std::string render_md(const std::vector<Block>& doc) {
   std::string out;

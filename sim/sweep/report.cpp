@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "cost/json.h"
+#include "cost/markup.h"
 #include "cost/report.h"
 #include "util/output.h"
 
@@ -21,31 +22,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using cost::html_escape;
+using cost::md_cell;
+
 std::string fmt(double v, int digits = 4) {
   if (!std::isfinite(v)) return "n/a";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    switch (c) {
-      case '&': r += "&amp;"; break;
-      case '<': r += "&lt;"; break;
-      case '>': r += "&gt;"; break;
-      case '"': r += "&quot;"; break;
-      default: r += c;
-    }
-  }
-  return r;
-}
-
-std::string md_cell(const std::string& s) {
-  std::string r;
-  for (char c : s) r += c == '|' ? std::string("\\|") : std::string(1, c);
-  return r;
 }
 
 std::string find_gnuplot() {
