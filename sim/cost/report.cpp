@@ -50,26 +50,6 @@ std::string group_name(const config::NumberSpec& s) {
   return config::format_name(s.quantizer.format);
 }
 
-std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  if (!path) return "";
-  std::stringstream ss(path);
-  std::string dir;
-  while (std::getline(ss, dir, ':')) {
-    const fs::path p = fs::path(dir.empty() ? "." : dir) / name;
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) return p.string();
-  }
-  return "";
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream is(p);
-  std::stringstream ss;
-  ss << is.rdbuf();
-  return ss.str();
-}
-
 // ---------------------------------------------------------------- claims
 
 std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const Summary& s) {

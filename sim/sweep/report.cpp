@@ -22,33 +22,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using cost::find_program;
 using cost::html_escape;
 using cost::md_cell;
+using cost::read_text;
 
 std::string fmt(double v, int digits = 4) {
   if (!std::isfinite(v)) return "n/a";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
-}
-
-std::string find_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::stringstream ss(path ? path : "");
-  std::string dir;
-  while (std::getline(ss, dir, ':')) {
-    const fs::path p = fs::path(dir.empty() ? "." : dir) / "gnuplot";
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) return p.string();
-  }
-  return "";
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream is(p);
-  std::stringstream ss;
-  ss << is.rdbuf();
-  return ss.str();
 }
 
 /// A file name piece: letters, digits, '-', '_' kept; the rest '_'.
@@ -129,7 +112,7 @@ SweepReportFiles write_sweep_report(const std::string& dir, const std::string& o
   // Plots: every point, the front as a line, its points labelled by index.
   SweepReportFiles files;
   std::vector<std::pair<std::string, std::string>> plots;  // file, svg
-  const std::string gnuplot = find_gnuplot();
+  const std::string gnuplot = find_program("gnuplot");
   if (gnuplot.empty()) {
     files.plot_note = "gnuplot is not installed: no plots (install gnuplot-nox).";
   } else {
