@@ -4,8 +4,9 @@
 # (testbench/fuzz/fuzz_entries.cpp; docs/data.md, "Hostile input").
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   build, then fuzz one target (default 300 s)
-#   scripts/fuzz.sh --ci [SECONDS]     build, then fuzz every target SECONDS each (default 20),
-#                                      print the executions per target and a last line
+#   scripts/fuzz.sh --ci [SECONDS]     build, then fuzz every target SECONDS each (default 20,
+#                                      RISTSIM_JOBS targets at a time, default nproc), print
+#                                      the executions per target and a last line
 #                                      "fuzz: N passed, N failed"; exit 1 on any finding
 #   scripts/fuzz.sh --build            build only
 #
@@ -24,7 +25,7 @@ targets=(arch_yaml net_yaml onnx rstw idx cifar)
 say() { echo "fuzz: $*" >&2; }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -100,10 +101,22 @@ case $1 in
     start=$(date +%s)
     build_fuzzers
     say "built the fuzzers in $(($(date +%s) - start)) s ($build)"
+    # The targets run $jobs at a time (one core each); their lines are printed in target order.
     passed=0
     failed=0
+    out="$build/logs/ci"
+    mkdir -p "$out"
+    pids=()
+    for i in "${!targets[@]}"; do
+      while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do wait -n || true; done
+      (rc=0; run_one "${targets[$i]}" "$secs" >"$out/${targets[$i]}.line" || rc=$?
+       echo "$rc" >"$out/${targets[$i]}.rc") &
+      pids+=($!)
+    done
+    wait "${pids[@]}" || true
     for target in "${targets[@]}"; do
-      if run_one "$target" "$secs"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+      cat "$out/$target.line"
+      if [[ $(cat "$out/$target.rc" 2>/dev/null) == 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     done
     say "total wall time $(($(date +%s) - start)) s"
     echo "fuzz: $passed passed, $failed failed"
