@@ -1,5 +1,5 @@
 // `ristsim report`: the area/energy report of an arch running a model
-// (docs/cost.md): report.md, report.html and report.json in --out, with plots.
+// (docs/cost.md): report.md, report.html, report.json and report.csv in --out, with plots.
 // Layer shapes come from the engine's Net of --model; accuracy from evaluating
 // it on --data (float32 and quantized) or from --accuracy-*; the yosys
 // cross-check of the arch's generated PE with --yosys (or of --rtl DIR).
@@ -324,7 +324,7 @@ int cmd_report(const std::vector<std::string>& args) {
   out_dir.commit();
   // The paths the user sees: in --out, not in the staging folder.
   auto final_path = [&](std::string& p) { p = out_dir.out() + p.substr(staged.size()); };
-  final_path(files.md), final_path(files.html), final_path(files.json);
+  final_path(files.md), final_path(files.html), final_path(files.json), final_path(files.csv);
   for (std::string& p : files.plots) final_path(p);
   const cost::Summary s = cost::summarize(in, model);
   std::printf(
@@ -337,7 +337,8 @@ int cmd_report(const std::vector<std::string>& args) {
     std::printf("claim: %s: %.3gx (%s): %s\n", c.claim.c_str(), c.value, c.expected.c_str(),
                 c.holds ? "holds" : "does not hold");
   if (!files.plot_note.empty()) std::printf("plots: %s\n", files.plot_note.c_str());
-  std::printf("wrote %s, %s, %s\n", files.md.c_str(), files.html.c_str(), files.json.c_str());
+  std::printf("wrote %s, %s, %s, %s\n", files.md.c_str(), files.html.c_str(), files.json.c_str(),
+              files.csv.c_str());
   return kExitOk;
 }
 

@@ -384,17 +384,22 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
         {{"logic area (all PEs, SRAM not included)", fmt(ac.area_um2 * 1e-6, 4), "mm^2"},
          {"logic area in gate equivalents", fmt(ac.ge, 6), "NAND2 GE"},
          {"energy per inference", fmt(s.energy_pj * 1e-6, 5), "uJ"},
-         {"  of which compute / SRAM / DRAM",
-          fmt(s.compute_pj * 1e-6, 4) + " / " + fmt(s.sram_pj * 1e-6, 4) + " / " +
-              fmt(s.dram_pj * 1e-6, 4),
-          "uJ"},
+         {"  of which compute / register files / buffers (SRAM) / DRAM",
+          fmt(s.compute_pj * 1e-6, 4) + " / " + fmt(s.rf_pj * 1e-6, 4) + " / " +
+              fmt(s.sram_pj * 1e-6, 4) + " / " + fmt(s.dram_pj * 1e-6, 4),
+          "µJ"},
+         {"energy per MAC by level: compute / register files / buffers / DRAM",
+          fmt(s.compute_pj / double(s.macs), 3) + " / " + fmt(s.rf_pj / double(s.macs), 3) +
+              " / " + fmt(s.sram_pj / double(s.macs), 3) + " / " +
+              fmt(s.dram_pj / double(s.macs), 3),
+          "pJ/MAC"},
          {"energy per MAC (everything)", fmt(s.energy_per_mac_pj), "pJ/MAC"},
          {"energy per MAC (PE compute only, all lanes busy)", fmt(ac.energy_per_mac_pj), "pJ/MAC"},
          {"efficiency", fmt(s.tops_per_w), "TOPS/W (2 ops per MAC)"},
          {"throughput", fmt(s.inferences_per_s, 6),
           "inferences/s at " + fmt(a.tech.frequency_mhz) + " MHz"},
          {"MACs per inference", u64(s.macs), "MAC"},
-         {"cycles per inference", u64(s.cycles), "cycles (cycle model)"},
+         {"cycles per inference", u64(s.cycles), "cycles (mapper: compute + stalls)"},
          {"stalls per inference", u64(s.stall_cycles), "PE-cycles waiting for operands"},
          {"utilisation", pct(s.utilisation), "MACs / (cycles x P x K)"},
          {"on-chip traffic (SRAM reads + writes)", fmt(double(s.sram_bits) / 8e3, 6),
@@ -403,11 +408,13 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
          {"accuracy, float32", acc(in.accuracy_fp32), "top-1"},
          {"accuracy, quantized", acc(in.accuracy_quantized), "top-1"}});
   for (const std::string& n : in.notes) p("Note: " + n);
-  p("Cycles, stalls and utilisation are the cycle model's (sim/cycle/schedule.h, the count the "
-    "SystemC layer scheduler gives): output-stationary, one chunk of K terms per PE per cycle, "
-    "each layer filling and draining the " +
+  p("Cycles, stalls, utilisation and memory accesses are the mapper's (sim/map, docs/cost.md "
+    "\"Mapping\"): each layer tiled onto the " + std::to_string(a.array.rows) + " x " +
+    std::to_string(a.array.cols) + " " + config::to_string(a.array.interconnect) + " array (" +
+    config::to_string(a.array.dataflow) + "), PEs of " +
     std::to_string(rtlgen::pe_latency(a.array.lanes, a.array.pipeline_every)) +
-    "-cycle PE pipeline; operands unlimited (the arch gives no fetch width), so no stalls. "
+    "-cycle latency; stalls where a buffer's width or the DRAM bandwidth cannot feed it. "
+    "For a broadcast array (array: {pes: P}) the compute cycles are the SystemC scheduler's. "
     "Cycles marked 'given' came with the layer.");
 
   h2("Thesis claims checked on this arch");
@@ -445,40 +452,92 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
                        group_name(f.outputs),
                    u64(e.cycles) + (e.cycles_given ? " (given)" : ""), u64(e.stall_cycles),
                    pct(e.utilisation),
-                   u64(w.sram_read_bits + w.sram_write_bits), u64(w.dram_bits),
+                   u64(uint64_t(e.sram_bits)), u64(uint64_t(e.dram_bits)),
                    fmt(e.multipliers * 1e-3), fmt(e.tree * 1e-3), fmt(e.shifters * 1e-3),
-                   fmt(e.accumulator * 1e-3), fmt(e.output_stage * 1e-3), fmt(e.sram * 1e-3),
+                   fmt(e.accumulator * 1e-3), fmt(e.output_stage * 1e-3), fmt(e.rf * 1e-3),
+                   fmt(e.sram * 1e-3),
                    fmt(e.dram * 1e-3), fmt(e.total() * 1e-3)});
     }
     table({"layer", "shape", "MACs", "formats", "cycles", "stall PE-cycles", "utilisation",
-           "SRAM bits", "DRAM bits",
-           "mult (nJ)", "tree (nJ)", "shift (nJ)", "acc (nJ)", "output (nJ)", "SRAM (nJ)",
+           "buffer bits", "DRAM bits",
+           "mult (nJ)", "tree (nJ)", "shift (nJ)", "acc (nJ)", "output (nJ)", "RF (nJ)",
+           "buffers (nJ)",
            "DRAM (nJ)", "total (nJ)"},
           r);
   }
 
-  h2("Memory");
+  h2("Memory hierarchy");
   {
-    const auto& dt = m.table().dram.at(ac.dram_type);
     std::string sram_src;
     for (const config::SramPoint& q : m.table().sram)
       sram_src += (sram_src.empty() ? "" : "; ") + fmt(q.bytes / 1024, 6) +
                   " KiB: " + fmt(q.read_pj) + " pJ (" + q.source + ")";
-    table({"quantity", "value", "unit", "source"},
-          {{"SRAM capacity", fmt(ac.sram_bytes / 1024, 6), "KiB",
-            "arch has no buffer size: table default (assumed)"},
-           {"SRAM read", fmt(ac.sram_read_pj_per_bit), "pJ/bit",
-            "log-log interpolation of " + std::to_string(m.table().sram_access_bits) +
-                "-bit reads: " + sram_src},
-           {"SRAM write", fmt(ac.sram_write_pj_per_bit), "pJ/bit",
-            "read x " + fmt(m.table().sram_write_to_read) + " (assumed)"},
-           {"DRAM (" + ac.dram_type + ")", fmt(ac.dram_pj_per_bit), "pJ/bit",
-            fmt(dt.energy_pj) + " pJ per " + std::to_string(dt.access_bits) + "-bit access (" +
-                dt.source + ")"}});
-    p("Traffic model unless the engine gives its own: weights, inputs and outputs cross DRAM once; "
-      "every MAC reads "
-      "its activation and weight from SRAM; SRAM is written once with inputs, weights and "
-      "outputs.");
+    std::vector<std::vector<std::string>> r;
+    for (size_t i = 0; i < ac.memory.levels.size(); ++i) {
+      const config::MemoryLevel& l = ac.memory.levels[i];
+      const map::LevelEnergy& le = ac.level_energy[i];
+      std::string size, src;
+      switch (l.kind) {
+        case config::MemoryKind::register_file:
+          size = fmt(l.capacity_bytes, 6) + " B per PE";
+          src = "derived: ceil(log2 words) MUX2 per bit read, one DFF per bit written (" +
+                m.table().gates_source + ")";
+          break;
+        case config::MemoryKind::sram:
+          size = fmt(l.capacity_bytes / 1024, 6) + " KiB, " + std::to_string(l.banks) + " bank" +
+                 (l.banks == 1 ? "" : "s") + ", " +
+                 (l.width_bits ? std::to_string(l.width_bits) + " bit/cycle per bank" : "unlimited width");
+          src = "log-log interpolation per bank capacity of " +
+                std::to_string(m.table().sram_access_bits) + "-bit reads: " + sram_src +
+                "; write = read x " + fmt(m.table().sram_write_to_read) + " (assumed)";
+          break;
+        case config::MemoryKind::dram: {
+          const auto& dt = m.table().dram.at(l.dram_type);
+          size = l.dram_type + ", " +
+                 (l.bandwidth_bytes_per_cycle > 0 ? fmt(l.bandwidth_bytes_per_cycle) + " B/cycle"
+                                                  : "unlimited bandwidth");
+          src = fmt(dt.energy_pj) + " pJ per " + std::to_string(dt.access_bits) + "-bit access (" +
+                dt.source + ")";
+          break;
+        }
+      }
+      r.push_back({l.name, config::to_string(l.kind), config::to_string(l.operand), size,
+                   fmt(le.read_pj_per_bit), fmt(le.write_pj_per_bit), src});
+    }
+    table({"level", "kind", "holds", "size", "read (pJ/bit)", "write (pJ/bit)", "source"}, r);
+    if (!ac.memory.given)
+      p("The arch has no memory key: one shared buffer of the table's default size and the "
+        "table's default DRAM, both without width limits (docs/arch.md).");
+  }
+
+  h2("Mapping and accesses per layer and level");
+  p("Timeloop-style breakdown: for every layer the mapper's choice (SCALE-Sim's Sr x Sc "
+    "operand matrix on the array, T in time, folds; buffer tiles of M, N, K and the DRAM-level "
+    "loop order, outer to inner), its cycles, and per memory level the words read and written "
+    "per operand (outputs include partial sums), the energy and the bandwidth the layer demands "
+    "against what the level supplies.");
+  for (const LayerEnergy& e : s.layers) {
+    const map::LayerMap& lm = e.map;
+    p("**" + e.name + "**: " + lm.mapping.text() + " (" + u64(lm.mapping.valid) + " of " +
+      u64(lm.mapping.candidates) + " mappings fit, " +
+      (lm.mapping.exhaustive ? "exhaustive" : "heuristic: powers of two beyond 64 tiles") +
+      "); cycles " + u64(lm.cycles) + " = compute " + u64(lm.compute_cycles) + " + fetch stalls " +
+      u64(lm.fetch_stall_cycles) + " + DRAM stalls " + u64(lm.dram_stall_cycles) +
+      ", utilisation " + pct(lm.utilisation) + ".");
+    std::vector<std::vector<std::string>> r;
+    for (const map::LevelCount& c : lm.levels) {
+      auto rw = [&](int op) {
+        return c.op[op].reads || c.op[op].writes
+                   ? fmt(c.op[op].reads, 6) + " / " + fmt(c.op[op].writes, 6)
+                   : std::string("-");
+      };
+      r.push_back({c.name, rw(map::kInputs), rw(map::kWeights), rw(map::kOutputs),
+                   fmt(c.energy_pj * 1e-3, 4), fmt(c.demand_bits_per_cycle, 4),
+                   c.supply_bits_per_cycle > 0 ? fmt(c.supply_bits_per_cycle, 4) : "unlimited"});
+    }
+    table({"level", "inputs (reads / writes)", "weights (reads / writes)",
+           "outputs (reads / writes)", "energy (nJ)", "demand (bit/cycle)", "supply (bit/cycle)"},
+          r);
   }
 
   h2("Yosys cross-check");
@@ -620,15 +679,33 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
         .value("stall_cycles", e.stall_cycles)
         .value("cycles_source", e.cycles_given ? "given" : "cycle model")
         .value("utilisation", e.utilisation)
-        .value("sram_read_bits", w.sram_read_bits)
-        .value("sram_write_bits", w.sram_write_bits)
-        .value("dram_bits", w.dram_bits);
+        .value("buffer_bits", e.sram_bits)
+        .value("dram_bits", e.dram_bits)
+        .value("mapping", e.map.mapping.text())
+        .value("compute_cycles", e.map.compute_cycles)
+        .value("fetch_stall_cycles", e.map.fetch_stall_cycles)
+        .value("dram_stall_cycles", e.map.dram_stall_cycles);
+    j.begin_array("levels");
+    for (const map::LevelCount& c : e.map.levels) {
+      j.begin_object().value("name", c.name);
+      for (int op = 0; op < 3; ++op)
+        j.value(std::string(map::operand_name(op)) + "_reads", c.op[op].reads)
+            .value(std::string(map::operand_name(op)) + "_writes", c.op[op].writes);
+      j.value("read_bits", c.read_bits)
+          .value("write_bits", c.write_bits)
+          .value("energy_pj", c.energy_pj)
+          .value("demand_bits_per_cycle", c.demand_bits_per_cycle)
+          .value("supply_bits_per_cycle", c.supply_bits_per_cycle)
+          .end_object();
+    }
+    j.end_array();
     j.begin_object("energy_pj")
         .value("multipliers", e.multipliers)
         .value("tree", e.tree)
         .value("shifters", e.shifters)
         .value("accumulator", e.accumulator)
         .value("output_stage", e.output_stage)
+        .value("register_files", e.rf)
         .value("sram", e.sram)
         .value("dram", e.dram)
         .value("total", e.total())
@@ -725,10 +802,11 @@ Summary summarize(const ReportInput& in, const TechModel& m) {
     s.stall_cycles += e.stall_cycles;
     s.energy_pj += e.total();
     s.compute_pj += e.compute();
+    s.rf_pj += e.rf;
     s.sram_pj += e.sram;
     s.dram_pj += e.dram;
-    s.sram_bits += w.sram_read_bits + w.sram_write_bits;
-    s.dram_bits += w.dram_bits;
+    s.sram_bits += uint64_t(e.sram_bits);
+    s.dram_bits += uint64_t(e.dram_bits);
   }
   const double lanes = double(in.arch.array.pes) * in.arch.array.lanes;
   s.energy_per_mac_pj = s.macs ? s.energy_pj / double(s.macs) : NAN;
@@ -739,6 +817,44 @@ Summary summarize(const ReportInput& in, const TechModel& m) {
   return s;
 }
 
+std::string render_csv(const ReportInput& in, const Summary& s) {
+  // SCALE-Sim's COMPUTE_REPORT columns first (layer, cycles, stalls, utilisation),
+  // then the mapping, SCALE-Sim's published formula on the same shape (one MAC
+  // per PE per cycle: K in terms), and the traffic and energy per level.
+  const config::ArraySpec& a = in.arch.array;
+  std::ostringstream o;
+  o << "LayerID,LayerName,Total Cycles,Compute Cycles,Stall Cycles,Fetch Stall Cycles,"
+       "DRAM Stall Cycles,Overall Util %,Dataflow,Array,Sr,Sc,T,Folds,Tile M,Tile N,Tile K,"
+       "Loop Order,SCALE-Sim Formula Cycles,MACs";
+  const std::vector<map::LevelCount>* first =
+      s.layers.empty() ? nullptr : &s.layers.front().map.levels;
+  if (first)
+    for (const map::LevelCount& c : *first)
+      o << "," << c.name << " Read Bytes," << c.name << " Write Bytes," << c.name << " Energy pJ";
+  o << "\n";
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    const LayerEnergy& e = s.layers[i];
+    const map::LayerMap& lm = e.map;
+    const map::LayerShape sh = layer_shape(in.arch, in.layers[i]);
+    const std::string formula =
+        a.interconnect == config::Interconnect::systolic
+            ? u64(map::scalesim_cycles(a.dataflow, sh.m, sh.n, sh.k, a.rows, a.cols))
+            : std::string("");
+    o << i << "," << e.name << "," << e.cycles << "," << lm.compute_cycles << ","
+      << lm.fetch_stall_cycles + lm.dram_stall_cycles << "," << lm.fetch_stall_cycles << ","
+      << lm.dram_stall_cycles << "," << JsonWriter::number(100 * e.utilisation) << ","
+      << config::to_string(a.dataflow) << "," << a.rows << "x" << a.cols << "," << lm.mapping.sr
+      << "," << lm.mapping.sc << "," << lm.mapping.t << "," << lm.mapping.folds << ","
+      << lm.mapping.tile[0] << "," << lm.mapping.tile[1] << "," << lm.mapping.tile[2] << ","
+      << lm.mapping.order << "," << formula << "," << lm.macs;
+    for (const map::LevelCount& c : lm.levels)
+      o << "," << JsonWriter::number(c.read_bits / 8) << "," << JsonWriter::number(c.write_bits / 8)
+        << "," << JsonWriter::number(c.energy_pj);
+    o << "\n";
+  }
+  return o.str();
+}
+
 ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::string& out_dir) {
   // Everything is computed before the first file is touched.
   const Summary s = summarize(in, m);
@@ -747,7 +863,7 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
   const std::vector<Block> doc = build_doc(in, m, s, plots, files.plot_note);
   const std::string title = "ristsim cost report: " + in.arch.name;
   const std::string md = render_md(doc), html = render_html(doc, title),
-                    json = render_json(in, m, s, plots);
+                    json = render_json(in, m, s, plots), csv = render_csv(in, s);
 
   std::error_code ec;
   fs::create_directories(fs::path(out_dir) / "plots", ec);
@@ -757,12 +873,14 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
   std::vector<std::pair<fs::path, std::string>> outputs = {
       {fs::path(out_dir) / "report.md", md},
       {fs::path(out_dir) / "report.html", html},
-      {fs::path(out_dir) / "report.json", json}};
+      {fs::path(out_dir) / "report.json", json},
+      {fs::path(out_dir) / "report.csv", csv}};
   for (const Plot& p : plots) outputs.push_back({fs::path(out_dir) / "plots" / p.file, p.svg});
   for (const auto& [path, text] : outputs) util::write_file(path.string(), text);
   files.md = outputs[0].first.string();
   files.html = outputs[1].first.string();
   files.json = outputs[2].first.string();
+  files.csv = outputs[3].first.string();
   for (const Plot& p : plots)
     files.plots.push_back((fs::path(out_dir) / "plots" / p.file).string());
   // Plots of an earlier report that this one does not have (e.g. no Pareto points now).

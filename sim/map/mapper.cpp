@@ -80,6 +80,9 @@ class Mapper {
       throw std::invalid_argument("layer " + l.name + ": empty matrix product");
     rho_ = l.input_elements ? double(l.input_elements) / (double(l.m) * double(l.k)) : 1.0;
     systolic_ = a.interconnect == Interconnect::systolic;
+    // A broadcast array is a column of `pes` PEs (code may set pes alone).
+    rows_ = systolic_ ? uint64_t(std::max(1, a.rows)) : uint64_t(std::max(1, a.pes));
+    cols_ = systolic_ ? uint64_t(std::max(1, a.cols)) : 1;
     for (size_t i = 0; i < h.levels.size(); ++i)
       if (h.levels[i].kind == MemoryKind::sram && !(h.levels[i].capacity_bytes > 0))
         throw std::invalid_argument("memory level " + h.levels[i].name +
@@ -89,7 +92,7 @@ class Mapper {
   /// Granule of each dimension (what one array row / column takes) and whether
   /// the dimension may be tiled at the DRAM level.
   void granules(uint64_t g[3], bool tiled[3]) const {
-    const uint64_t R = uint64_t(a_.rows), C = uint64_t(a_.cols), L = uint64_t(a_.lanes);
+    const uint64_t R = rows_, C = cols_, L = uint64_t(a_.lanes);
     g[0] = g[1] = 1;
     g[2] = L;
     tiled[0] = tiled[1] = true;
@@ -155,7 +158,7 @@ class Mapper {
 
   /// Compute cycles and folds of one tile of m x n x k.
   void tile_compute(uint64_t m, uint64_t n, uint64_t k, uint64_t* cycles, uint64_t* folds) const {
-    const uint64_t R = uint64_t(a_.rows), C = uint64_t(a_.cols);
+    const uint64_t R = rows_, C = cols_;
     const uint64_t kc = cdiv(k, uint64_t(a_.lanes));
     if (!systolic_) {
       *folds = cdiv(m * n, R);
@@ -171,7 +174,7 @@ class Mapper {
 
   /// Words the array reads from / writes to the buffers for one tile.
   void tile_array_access(uint64_t m, uint64_t n, uint64_t k, Access acc[3]) const {
-    const uint64_t R = uint64_t(a_.rows), C = uint64_t(a_.cols);
+    const uint64_t R = rows_, C = cols_;
     const uint64_t kc = cdiv(k, uint64_t(a_.lanes));
     if (!systolic_) {
       acc[kInputs].reads += double(m * n * k);
@@ -361,13 +364,13 @@ class Mapper {
     r.cycles = compute + fetch + dram;
     for (LevelCount& c : r.levels)
       c.demand_bits_per_cycle = r.cycles ? (c.read_bits + c.write_bits) / double(r.cycles) : 0;
-    r.utilisation = r.cycles ? macs / (double(r.cycles) * a_.pes * a_.lanes) : 0;
+    r.utilisation = r.cycles ? macs / (double(r.cycles) * double(rows_ * cols_) * a_.lanes) : 0;
 
     Mapping& mp = r.mapping;
     mp.dataflow = a_.dataflow;
     mp.interconnect = a_.interconnect;
-    mp.rows = a_.rows;
-    mp.cols = a_.cols;
+    mp.rows = int(rows_);
+    mp.cols = int(cols_);
     mp.lanes = a_.lanes;
     const uint64_t kc = cdiv(l_.k, uint64_t(a_.lanes));
     mp.sr = l_.m, mp.sc = l_.n, mp.t = kc;
@@ -401,6 +404,7 @@ class Mapper {
   double rho_ = 1;
   bool systolic_ = false;
   bool have_best_ = false;
+  uint64_t rows_ = 1, cols_ = 1;
 };
 
 }  // namespace
