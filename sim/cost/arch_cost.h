@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,10 @@ struct LayerWork {
   uint64_t terms = 0;    ///< dot-product length per output (0: macs / outputs)
   uint64_t weights = 0, inputs = 0, biases = 0;  ///< element counts (traffic, bandwidth claim)
   uint64_t sram_read_bits = 0, sram_write_bits = 0, dram_bits = 0;
-  uint64_t cycles = 0;  ///< measured elsewhere; 0: layer_energy counts them (cycle/schedule.h)
+  uint64_t cycles = 0;  ///< measured elsewhere; 0: layer_energy counts them (the mapper)
+  /// The layer's formats as quantized (dynamic fixed point with its actual
+  /// fractional lengths); unset: the arch's (config::formats_for).
+  std::optional<config::LayerFormats> formats;
   /// Scale of the dynamic compute energy, e.g. measured toggles / the anchors'
   /// activity from co-simulating real layer data; 1: the anchors as published.
   double activity = 1.0;

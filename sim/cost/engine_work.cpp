@@ -4,7 +4,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/layers.h"
 #include "engine/net.h"
+#include "engine/quant.h"
 
 namespace ristsim::cost {
 
@@ -34,6 +36,8 @@ std::vector<LayerWork> layer_work_from_net(engine::Net& net, const config::Arch&
         os(top.shape().begin() + 1, top.shape().end());
     w.shape = engine::shape_string(is) + " -> " + engine::shape_string(os) + ", weights " +
               wts.shape_string();
+    if (auto* wl = dynamic_cast<engine::WeightedLayer*>(&l); wl && wl->quant())
+      w.formats = wl->quant()->formats();
     fill_traffic(arch, &w);
     out.push_back(w);
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,22 @@ std::string group_name(const config::NumberSpec& s) {
   return config::format_name(s.quantizer.format);
 }
 
+/// A layer's formats: with the quantized network's own (dynamic fixed point
+/// with its actual FLs, "fixed<8,5>"), else the arch's.
+std::string layer_formats_text(const config::Arch& a, const LayerWork& w) {
+  if (w.formats) {
+    const config::LayerFormats& f = *w.formats;
+    auto name = [](const config::NumberSpec& g) {
+      return g.is_float ? std::string("float32") : config::format_name(g.quantizer.format);
+    };
+    return name(f.activations) + " x " + name(f.weights) + " + " + name(f.bias) + " -> " +
+           name(f.outputs);
+  }
+  const config::LayerFormats f = config::formats_for(a, w.name);
+  return group_name(f.activations) + " x " + group_name(f.weights) + " -> " +
+         group_name(f.outputs);
+}
+
 // ---------------------------------------------------------------- claims
 
 std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const Summary& s) {
@@ -62,7 +79,7 @@ std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const
     c.value = fp32 / int8;
     c.expected = "about an order of magnitude (10^0.5 to 10^1.5 = 3.2x to 31.6x)";
     c.holds = std::isfinite(c.value) && std::fabs(std::log10(c.value) - 1) <= 0.5;
-    c.how = "fp_mult 32-bit " + fmt(fp32) + " um^2 / int_mult 8x8 " + fmt(int8) + " um^2 at " +
+    c.how = "fp_mult 32-bit " + fmt(fp32) + " µm² / int_mult 8x8 " + fmt(int8) + " µm² at " +
             std::to_string(m.node_nm()) + " nm";
     claims.push_back(c);
   }
@@ -77,8 +94,8 @@ std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const
     c.value = lane_um2 > 0 ? fp32 / lane_um2 : NAN;
     c.expected = "at least about an order of magnitude smaller (>= 10^0.5 = 3.2x)";
     c.holds = std::isfinite(c.value) && std::log10(c.value) >= 0.5;
-    c.how = "fp_mult 32-bit " + fmt(fp32) + " um^2 / lane (" + ac.pe.lane_text + ") " +
-            fmt(lane_um2) + " um^2";
+    c.how = "fp_mult 32-bit " + fmt(fp32) + " µm² / lane (" + ac.pe.lane_text + ") " +
+            fmt(lane_um2) + " µm²";
     claims.push_back(c);
   }
   {
@@ -162,7 +179,7 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
   } cleanup{util::register_cleanup(dir.string())};
   const std::string node = std::to_string(m.node_nm()) + " nm";
   const std::string term =
-      "set encoding utf8\nset terminal svg size 640,400 font 'sans,11' background rgb 'white'\nset "
+      "set encoding utf8\nset terminal svg size 900,540 font 'sans,13' background rgb 'white'\nset "
       "grid\nset key top "
       "left\n";
 
@@ -218,16 +235,27 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
 
   // Accuracy against energy: the Pareto front.
   if (!in.pareto.empty()) {
-    std::ofstream d(dir / "pareto.dat"), f(dir / "front.dat");
+    std::ofstream d(dir / "pareto.dat"), f(dir / "front.dat"), self(dir / "self.dat");
     for (const ParetoPoint& p : in.pareto)
-      d << JsonWriter::number(p.energy_pj * 1e-6) << "\t" << 100 * p.accuracy << "\n";
+      d << JsonWriter::number(p.energy_pj * 1e-6) << "\t" << 100 * p.accuracy << "\t\""
+        << p.label << "\"\n";
+    // The arch's own point: its energy per inference and its measured accuracy.
+    const bool own = in.accuracy_quantized.has_value() && s.energy_pj > 0;
+    if (own)
+      self << JsonWriter::number(s.energy_pj * 1e-6) << "\t" << 100 * *in.accuracy_quantized
+           << "\t\"" << in.arch.name << "\"\n";
     for (const ParetoPoint& p : pareto_front(in.pareto))
       f << JsonWriter::number(p.energy_pj * 1e-6) << "\t" << 100 * p.accuracy << "\n";
     std::ofstream g(dir / "pareto.svg.gp");
     g << term << "set output 'pareto.svg'\nset title 'Accuracy against energy per inference'\n"
-      << "set xlabel 'energy per inference (uJ)'\nset ylabel 'accuracy (%)'\nset key bottom right\n"
+      << "set xlabel 'energy per inference (µJ)'\nset ylabel 'accuracy (%)'\nset key bottom right\n"
       << "plot 'pareto.dat' using 1:2 with points pt 7 title 'quantization search results', "
-      << "'front.dat' using 1:2 with linespoints lw 2 pt 6 ps 1.5 title 'Pareto front'\n";
+      << "'' using 1:2:3 with labels offset 0,1 font ',10' notitle, "
+      << "'front.dat' using 1:2 with linespoints lw 2 pt 6 ps 1.5 title 'Pareto front'"
+      << (own ? ", 'self.dat' using 1:2 with points pt 3 ps 2.5 lw 2 title 'this arch (" +
+                    in.arch.name + ")'"
+              : std::string())
+      << "\n";
     wanted.push_back({"pareto.svg", "Accuracy against energy: the Pareto front"});
   }
 
@@ -247,6 +275,71 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
       << "set key top left\nplot 'layers.dat' using 2:xtic(1) title 'compute', '' using 3 "
          "title 'memory (SRAM + DRAM)'\n";
     wanted.push_back({"layers_energy.svg", "Compute against memory energy per layer"});
+
+    // Energy by level, stacked per layer (the Timeloop-style breakdown as a picture).
+    std::ofstream lv(dir / "levels.dat");
+    lv << "layer\tcompute\tregister files\tbuffers\tDRAM\n";
+    for (const LayerEnergy& e : s.layers)
+      lv << e.name << "\t" << JsonWriter::number(e.compute() * 1e-3) << "\t"
+         << JsonWriter::number(e.rf * 1e-3) << "\t" << JsonWriter::number(e.sram * 1e-3) << "\t"
+         << JsonWriter::number(e.dram * 1e-3) << "\n";
+    std::ofstream gl(dir / "energy_by_level.svg.gp");
+    gl << term << "set output 'energy_by_level.svg'\nset title 'Energy per layer by level'\n"
+       << "set datafile separator '\\t'\nset style data histograms\n"
+       << "set style histogram rowstacked\nset style fill solid 0.85 border -1\nset boxwidth 0.6\n"
+       << "set ylabel 'energy per inference (nJ)'\nset key top right\n"
+       << "plot 'levels.dat' using 2:xtic(1) title columnheader(2), '' using 3 title "
+          "columnheader(3), '' using 4 title columnheader(4), '' using 5 title columnheader(5)\n";
+    wanted.push_back({"energy_by_level.svg", "Energy per layer by level: compute, register "
+                                             "files, buffers, DRAM"});
+
+    // Utilisation per layer.
+    std::ofstream ud(dir / "util.dat");
+    for (const LayerEnergy& e : s.layers)
+      ud << e.name << "\t" << JsonWriter::number(100 * e.utilisation) << "\n";
+    std::ofstream gu(dir / "utilisation.svg.gp");
+    gu << term << "set output 'utilisation.svg'\nset title 'PE utilisation per layer'\n"
+       << "set datafile separator '\\t'\nset style fill solid 0.85 border -1\nset boxwidth 0.6\n"
+       << "set yrange [0:105]\nset ylabel 'utilisation (%): MACs / (cycles x PEs x lanes)'\n"
+       << "unset key\nplot 'util.dat' using 0:2:xtic(1) with boxes, '' using 0:2:(sprintf('%.1f "
+          "%%', $2)) with labels offset 0,0.8\n";
+    wanted.push_back({"utilisation.svg", "PE utilisation per layer"});
+
+    // Roofline: MACs per cycle against MACs per DRAM byte, the array's peak and
+    // the DRAM bandwidth as roofs, every layer a labelled point.
+    const double peak = double(in.arch.array.pes) * in.arch.array.lanes;
+    double bw = 0;
+    for (const config::MemoryLevel& l : s.arch.memory.levels)
+      if (l.kind == config::MemoryKind::dram) bw = l.bandwidth_bytes_per_cycle;
+    std::ofstream rd(dir / "roof.dat");
+    double imin = 1e300, imax = 0;
+    for (const LayerEnergy& e : s.layers) {
+      const double bytes = e.dram_bits / 8, perf = e.cycles ? double(e.map.macs) / e.cycles : 0;
+      if (bytes <= 0 || perf <= 0) continue;
+      const double intensity = double(e.map.macs) / bytes;
+      imin = std::min(imin, intensity), imax = std::max(imax, intensity);
+      rd << e.name << "\t" << JsonWriter::number(intensity) << "\t" << JsonWriter::number(perf)
+         << "\n";
+    }
+    if (imax > 0) {
+      std::ofstream gr(dir / "roofline.svg.gp");
+      gr << term << "set output 'roofline.svg'\nset title 'Roofline of the layers on the arch'\n"
+         << "set datafile separator '\\t'\nset logscale xy\nset key bottom right\n"
+         << "set xlabel 'operational intensity (MACs per DRAM byte)'\n"
+         << "set ylabel 'performance (MACs per cycle)'\nset samples 400\n"
+         << "set xrange [" << JsonWriter::number(imin / 4) << ":" << JsonWriter::number(imax * 4)
+         << "]\nset yrange [*:" << JsonWriter::number(peak * 2) << "]\n"
+         << "peak = " << JsonWriter::number(peak) << "\n"
+         << (bw > 0 ? "bw = " + JsonWriter::number(bw) + "\nroof(x) = x * bw < peak ? x * bw : peak\n"
+                    : "roof(x) = peak\n")
+         << "plot roof(x) with lines lw 2 title '"
+         << (bw > 0 ? "roof: min(peak " + fmt(peak) + ", " + fmt(bw) + " B/cycle x intensity)"
+                    : "peak " + fmt(peak) + " MACs/cycle (DRAM bandwidth unlimited)")
+         << "', 'roof.dat' using 2:3 with points pt 7 ps 1.3 title 'layers', '' using "
+            "2:3:1 with labels offset 1.5,0.7 notitle\n";
+      wanted.push_back({"roofline.svg", "Roofline: the layers against the array's peak and the "
+                                        "DRAM bandwidth"});
+    }
   }
 
   for (const auto& [file, title] : wanted) {
@@ -306,15 +399,27 @@ std::string render_md(const std::vector<Block>& doc) {
   return out;
 }
 
+/// A cell that starts with a number followed by nothing, a space (a unit,
+/// "(given)") or "%": right-aligned.
+bool looks_numeric(const std::string& c) {
+  if (c.empty() || std::isalpha(static_cast<unsigned char>(c[0]))) return false;
+  char* end = nullptr;
+  std::strtod(c.c_str(), &end);
+  return end != c.c_str() && (*end == '\0' || *end == ' ' || *end == '%');
+}
+
 std::string render_html(const std::vector<Block>& doc, const std::string& title) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
       html_escape(title) +
       "</title>\n<style>\n"
-      "body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em;color:#222}\n"
-      "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
+      "body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}\n"
+      ".scroll{overflow-x:auto;max-width:100%;margin:0.5em 0 1.5em}\n"
+      "table{border-collapse:collapse;font-size:0.9em}\n"
       "th,td{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
+      "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
       "th{background:#eee}\nfigure{margin:1em 0}\nfigcaption{font-style:italic}\n"
+      "figure svg{max-width:100%;height:auto}\n"
       "</style>\n</head>\n<body>\n";
   int plot_no = 0;
   for (const Block& b : doc) {
@@ -323,15 +428,17 @@ std::string render_html(const std::vector<Block>& doc, const std::string& title)
       case Block::h2: out += "<h2>" + html_escape(b.text) + "</h2>\n"; break;
       case Block::para: out += "<p>" + html_escape(b.text) + "</p>\n"; break;
       case Block::table:
-        out += "<table>\n<tr>";
+        // Wide tables scroll inside the page; numbers align right.
+        out += "<div class=\"scroll\"><table>\n<tr>";
         for (const std::string& h : b.header) out += "<th>" + html_escape(h) + "</th>";
         out += "</tr>\n";
         for (const auto& r : b.rows) {
           out += "<tr>";
-          for (const std::string& c : r) out += "<td>" + html_escape(c) + "</td>";
+          for (const std::string& c : r)
+            out += (looks_numeric(c) ? "<td class=\"num\">" : "<td>") + html_escape(c) + "</td>";
           out += "</tr>\n";
         }
-        out += "</table>\n";
+        out += "</table></div>\n";
         break;
       case Block::plot: {
         // gnuplot names its markers gpDot, gpPt0... in every file: give each plot its own.
@@ -381,9 +488,9 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
     return v ? pct(*v) : std::string("not measured");
   };
   table({"quantity", "value", "unit"},
-        {{"logic area (all PEs, SRAM not included)", fmt(ac.area_um2 * 1e-6, 4), "mm^2"},
+        {{"logic area (all PEs, SRAM not included)", fmt(ac.area_um2 * 1e-6, 4), "mm²"},
          {"logic area in gate equivalents", fmt(ac.ge, 6), "NAND2 GE"},
-         {"energy per inference", fmt(s.energy_pj * 1e-6, 5), "uJ"},
+         {"energy per inference", fmt(s.energy_pj * 1e-6, 5), "µJ"},
          {"  of which compute / register files / buffers (SRAM) / DRAM",
           fmt(s.compute_pj * 1e-6, 4) + " / " + fmt(s.rf_pj * 1e-6, 4) + " / " +
               fmt(s.sram_pj * 1e-6, 4) + " / " + fmt(s.dram_pj * 1e-6, 4),
@@ -435,7 +542,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
                    c.source});
     r.push_back(
         {"total", "", "", fmt(ac.ge, 6) + " (all)", fmt(ac.area_um2, 6), "100", "", "", ""});
-    table({"component", "widths", "count", "GE each", "area total (um^2)", "area (%)",
+    table({"component", "widths", "count", "GE each", "area total (µm²)", "area (%)",
            "energy (pJ/action)", "action", "source"},
           r);
   }
@@ -446,10 +553,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
     for (size_t i = 0; i < s.layers.size(); ++i) {
       const LayerWork& w = in.layers[i];
       const LayerEnergy& e = s.layers[i];
-      const config::LayerFormats f = config::formats_for(a, w.name);
-      r.push_back({w.name, w.kind + " " + w.shape, u64(w.macs),
-                   group_name(f.activations) + " x " + group_name(f.weights) + " -> " +
-                       group_name(f.outputs),
+      r.push_back({w.name, w.kind + " " + w.shape, u64(w.macs), layer_formats_text(a, w),
                    u64(e.cycles) + (e.cycles_given ? " (given)" : ""), u64(e.stall_cycles),
                    pct(e.utilisation),
                    u64(uint64_t(e.sram_bits)), u64(uint64_t(e.dram_bits)),
@@ -518,7 +622,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
     "against what the level supplies.");
   for (const LayerEnergy& e : s.layers) {
     const map::LayerMap& lm = e.map;
-    p("**" + e.name + "**: " + lm.mapping.text() + " (" + u64(lm.mapping.valid) + " of " +
+    p("Layer " + e.name + ": " + lm.mapping.text() + " (" + u64(lm.mapping.valid) + " of " +
       u64(lm.mapping.candidates) + " mappings fit, " +
       (lm.mapping.exhaustive ? "exhaustive" : "heuristic: powers of two beyond 64 tiles") +
       "); cycles " + u64(lm.cycles) + " = compute " + u64(lm.compute_cycles) + " + fetch stalls " +
@@ -573,7 +677,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
         r.push_back({op, std::to_string(x.bits), fmt(x.energy_pj), fmt(x.area_um2), x.source});
     r.push_back({"NAND2 gate", "", "", fmt(m.table().nand2_area_um2), m.table().gates_source});
     table({"operation", "bits", "energy (pJ, " + std::to_string(m.table().node_nm) + " nm)",
-           "area (um^2, " + std::to_string(m.table().node_nm) + " nm)", "source"},
+           "area (µm², " + std::to_string(m.table().node_nm) + " nm)", "source"},
           r);
     p("Derived: logic energy per gate equivalent " + fmt(m.energy_per_ge_pj() * 1e3) +
       " fJ at this node (widest int_add anchor's energy / its area in GE; activity 1), used for "
@@ -675,6 +779,7 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
         .value("activations", group_name(f.activations))
         .value("weights", group_name(f.weights))
         .value("outputs_format", group_name(f.outputs))
+        .value("formats", layer_formats_text(a, w))
         .value("cycles", e.cycles)
         .value("stall_cycles", e.stall_cycles)
         .value("cycles_source", e.cycles_given ? "given" : "cycle model")
@@ -885,7 +990,8 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
     files.plots.push_back((fs::path(out_dir) / "plots" / p.file).string());
   // Plots of an earlier report that this one does not have (e.g. no Pareto points now).
   for (const char* name :
-       {"energy_vs_bits.svg", "area_vs_bits.svg", "pareto.svg", "layers_energy.svg"}) {
+       {"energy_vs_bits.svg", "area_vs_bits.svg", "pareto.svg", "layers_energy.svg",
+        "energy_by_level.svg", "utilisation.svg", "roofline.svg"}) {
     bool ours = false;
     for (const Plot& p : plots) ours = ours || p.file == name;
     if (!ours) fs::remove(fs::path(out_dir) / "plots" / name, ec);
