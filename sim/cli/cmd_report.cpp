@@ -259,9 +259,9 @@ int cmd_report(const std::vector<std::string>& args) {
     in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
     quantize_with(*net, arch, cl.get<std::string>("data"), cl.get<int>("calib"), batch);
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
+    cost::attach_formats(*net, &in.layers);  // the layers' actual fractional lengths
     in.data_name += " (" + std::to_string(test.n) + " test images)";
   }
-  in.notes.push_back(kTrafficNote);
   if (cl.has("accuracy-fp32")) in.accuracy_fp32 = fraction(cl, "accuracy-fp32");
   if (cl.has("accuracy-quantized")) in.accuracy_quantized = fraction(cl, "accuracy-quantized");
   if (cl.has("pareto")) in.pareto = read_pareto(cl.get<std::string>("pareto"));

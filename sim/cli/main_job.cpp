@@ -230,7 +230,6 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
   in.layers = std::move(work);
   in.accuracy_fp32 = fp32.top1;
   in.accuracy_quantized = q.top1;
-  in.notes.push_back(kTrafficNote);
   in.notes.push_back("layer " + opt.layer + " was co-simulated on test image " +
                      std::to_string(opt.image) + ": " + std::to_string(cr.outputs) +
                      " outputs, 0 mismatches between the SystemC model, the Verilated RTL, the "

@@ -36,12 +36,20 @@ std::vector<LayerWork> layer_work_from_net(engine::Net& net, const config::Arch&
         os(top.shape().begin() + 1, top.shape().end());
     w.shape = engine::shape_string(is) + " -> " + engine::shape_string(os) + ", weights " +
               wts.shape_string();
-    if (auto* wl = dynamic_cast<engine::WeightedLayer*>(&l); wl && wl->quant())
-      w.formats = wl->quant()->formats();
     fill_traffic(arch, &w);
     out.push_back(w);
   }
+  attach_formats(net, &out);
   return out;
+}
+
+void attach_formats(engine::Net& net, std::vector<LayerWork>* layers) {
+  for (int i = 0; i < net.num_layers(); ++i) {
+    auto* wl = dynamic_cast<engine::WeightedLayer*>(&net.layer(i));
+    if (!wl || !wl->quant()) continue;
+    for (LayerWork& w : *layers)
+      if (w.name == wl->name()) w.formats = wl->quant()->formats();
+  }
 }
 
 }  // namespace ristsim::cost

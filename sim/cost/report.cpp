@@ -33,6 +33,13 @@ std::string fmt(double v, int digits = 4) {
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
+/// Fixed notation with `decimals` decimals: one notation down a column.
+std::string fixed(double v, int decimals) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
 std::string u64(uint64_t v) {
   return std::to_string(v);
 }
@@ -273,7 +280,7 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
       << "set style fill solid 0.8 border -1\nset ylabel 'energy per inference (nJ)'\nset logscale "
          "y\n"
       << "set key top left\nplot 'layers.dat' using 2:xtic(1) title 'compute', '' using 3 "
-         "title 'memory (SRAM + DRAM)'\n";
+         "title 'memory (register files, buffers, DRAM)'\n";
     wanted.push_back({"layers_energy.svg", "Compute against memory energy per layer"});
 
     // Energy by level, stacked per layer (the Timeloop-style breakdown as a picture).
@@ -557,10 +564,10 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
                    u64(e.cycles) + (e.cycles_given ? " (given)" : ""), u64(e.stall_cycles),
                    pct(e.utilisation),
                    u64(uint64_t(e.sram_bits)), u64(uint64_t(e.dram_bits)),
-                   fmt(e.multipliers * 1e-3), fmt(e.tree * 1e-3), fmt(e.shifters * 1e-3),
-                   fmt(e.accumulator * 1e-3), fmt(e.output_stage * 1e-3), fmt(e.rf * 1e-3),
-                   fmt(e.sram * 1e-3),
-                   fmt(e.dram * 1e-3), fmt(e.total() * 1e-3)});
+                   fixed(e.multipliers * 1e-3, 3), fixed(e.tree * 1e-3, 3),
+                   fixed(e.shifters * 1e-3, 3), fixed(e.accumulator * 1e-3, 3),
+                   fixed(e.output_stage * 1e-3, 3), fixed(e.rf * 1e-3, 3), fixed(e.sram * 1e-3, 3),
+                   fixed(e.dram * 1e-3, 3), fixed(e.total() * 1e-3, 3)});
     }
     table({"layer", "shape", "MACs", "formats", "cycles", "stall PE-cycles", "utilisation",
            "buffer bits", "DRAM bits",
@@ -632,12 +639,12 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
     for (const map::LevelCount& c : lm.levels) {
       auto rw = [&](int op) {
         return c.op[op].reads || c.op[op].writes
-                   ? fmt(c.op[op].reads, 6) + " / " + fmt(c.op[op].writes, 6)
+                   ? fixed(c.op[op].reads, 0) + " / " + fixed(c.op[op].writes, 0)
                    : std::string("-");
       };
       r.push_back({c.name, rw(map::kInputs), rw(map::kWeights), rw(map::kOutputs),
-                   fmt(c.energy_pj * 1e-3, 4), fmt(c.demand_bits_per_cycle, 4),
-                   c.supply_bits_per_cycle > 0 ? fmt(c.supply_bits_per_cycle, 4) : "unlimited"});
+                   fixed(c.energy_pj * 1e-3, 3), fixed(c.demand_bits_per_cycle, 1),
+                   c.supply_bits_per_cycle > 0 ? fixed(c.supply_bits_per_cycle, 0) : "unlimited"});
     }
     table({"level", "inputs (reads / writes)", "weights (reads / writes)",
            "outputs (reads / writes)", "energy (nJ)", "demand (bit/cycle)", "supply (bit/cycle)"},
