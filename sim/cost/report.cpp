@@ -830,8 +830,25 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
       .value("sram_read_pj_per_bit", ac.sram_read_pj_per_bit)
       .value("sram_write_pj_per_bit", ac.sram_write_pj_per_bit)
       .value("dram_type", ac.dram_type)
-      .value("dram_pj_per_bit", ac.dram_pj_per_bit)
-      .end_object();
+      .value("dram_pj_per_bit", ac.dram_pj_per_bit);
+  j.begin_array("levels");
+  for (size_t i = 0; i < ac.memory.levels.size(); ++i) {
+    const config::MemoryLevel& l = ac.memory.levels[i];
+    j.begin_object()
+        .value("name", l.name)
+        .value("kind", config::to_string(l.kind))
+        .value("holds", config::to_string(l.operand))
+        .value("capacity_bytes", l.capacity_bytes)
+        .value("width_bits", l.width_bits)
+        .value("banks", l.banks)
+        .value("dram_type", l.dram_type)
+        .value("bandwidth_bytes_per_cycle", l.bandwidth_bytes_per_cycle)
+        .value("read_pj_per_bit", ac.level_energy[i].read_pj_per_bit)
+        .value("write_pj_per_bit", ac.level_energy[i].write_pj_per_bit)
+        .end_object();
+  }
+  j.end_array();
+  j.end_object();
   j.begin_array("claims");
   for (const Claim& c : s.claims)
     j.begin_object()
