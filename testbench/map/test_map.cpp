@@ -5,9 +5,10 @@
 //    runtime (2R + C + T - 2) ceil(Sr/R) ceil(Sc/C) (Samajdar et al. 2018/2020).
 //    The _bad variant plants a model without the output drain and shows the
 //    same check fails.
-//  - A register-level step of an output-stationary systolic fold (operands
-//    shifted PE to PE, outputs shifted down the columns) gives the mapper's
-//    fold length.
+//  - Register-level steps of an output-stationary fold (operands shifted PE to
+//    PE, outputs shifted down the columns) and of a weight-stationary fold
+//    (weights loaded, inputs moving right, partial sums down) give the
+//    mapper's fold length.
 //  - A broadcast array of P PEs takes the cycles of sim/cycle's schedule
 //    (ceil(outputs / P) chunks per PE + latency - 1, equal to SystemC).
 //  - Access counts: each operand crosses DRAM once when the layer fits, more
@@ -134,6 +135,55 @@ TEST(MapScaleSim, a_register_level_output_stationary_fold_takes_2R_plus_C_plus_T
       l.name = "fold";
       l.m = uint64_t(R), l.n = uint64_t(C), l.k = T;
       EXPECT_EQ(map::map_layer(l, systolic(R, C, Dataflow::output_stationary), big_memory(), {})
+                    .compute_cycles,
+                total);
+    }
+}
+
+TEST(MapScaleSim, a_register_level_weight_stationary_fold_takes_2R_plus_C_plus_T_minus_2) {
+  // R cycles shift the weights down into the rows (row r holds weight r of its
+  // column). Then input vector t enters row i at the left at cycle i + t and
+  // moves one PE right per cycle; a partial sum for (t, column j) starts at the
+  // top and moves one PE down per cycle, adding the product in every row; it
+  // leaves the bottom of column j one cycle after row R - 1. T = M inputs.
+  for (const auto& rc : kArrays)
+    for (uint64_t T : {1u, 7u, 64u}) {
+      const int R = rc[0], C = rc[1];
+      uint64_t cycle = 0;
+      // Weight load: a weight for row r enters the top and needs r + 1 shifts;
+      // all R rows are loaded after R cycles.
+      std::vector<int> w_reg(size_t(R), -1);
+      for (int k = 0; k < R; ++k, ++cycle) {
+        for (int r = R - 1; r > 0; --r) w_reg[size_t(r)] = w_reg[size_t(r - 1)];
+        w_reg[0] = R - 1 - k;  // the bottom row's weight goes in first
+      }
+      for (int r = 0; r < R; ++r) ASSERT_EQ(w_reg[size_t(r)], r);
+      // Streaming: in_reg[i][j] holds the input index t passing PE(i, j);
+      // ps_reg[i][j] the index t of the partial sum leaving PE(i, j) downwards.
+      std::vector<std::vector<int>> in_reg(R, std::vector<int>(C, -1)), ps_reg = in_reg;
+      uint64_t exited = 0, start = cycle;
+      while (exited < T * uint64_t(C)) {
+        const uint64_t c = cycle - start;
+        for (int j = 0; j < C; ++j)  // the bottom row's sums leave the array
+          if (ps_reg[R - 1][j] >= 0) ++exited;
+        for (int i = R; i-- > 0;)
+          for (int j = C; j-- > 0;) {
+            in_reg[i][j] = j ? in_reg[i][j - 1]
+                             : (c >= uint64_t(i) && c - i < T ? int(c - i) : -1);
+            // A PE adds when its input arrives, to the sum from the PE above (same t).
+            const int above = i ? ps_reg[i - 1][j] : in_reg[i][j];
+            ps_reg[i][j] = in_reg[i][j] >= 0 && above == in_reg[i][j] ? in_reg[i][j] : -1;
+          }
+        ++cycle;
+      }
+      // The last sums were counted at the start of the cycle after they left row R - 1.
+      const uint64_t total = cycle - 1;
+      EXPECT_EQ(total, map::scalesim_cycles(Dataflow::weight_stationary, T, C, R, R, C))
+          << R << "x" << C << " T " << T;
+      LayerShape l;
+      l.name = "fold";
+      l.m = T, l.n = uint64_t(C), l.k = uint64_t(R);
+      EXPECT_EQ(map::map_layer(l, systolic(R, C, Dataflow::weight_stationary), big_memory(), {})
                     .compute_cycles,
                 total);
     }
