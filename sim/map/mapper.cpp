@@ -135,7 +135,7 @@ class Mapper {
     } while (std::next_permutation(order.begin(), order.end()));
     if (!have_best_)
       throw std::invalid_argument("layer " + l_.name + ": no tiling fits the buffers (" +
-                                  smallest_fit_note() + ")");
+                                  smallest_fit_note(cand) + ")");
     best.map.mapping.exhaustive = exhaustive;
     best.map.mapping.candidates = tried;
     best.map.mapping.valid = valid;
@@ -152,8 +152,33 @@ class Mapper {
     return false;
   }
 
-  std::string smallest_fit_note() const {
-    return "even the smallest tiles need more than the buffer holds";
+  /// Which buffer the smallest tiles overflow, and by how much.
+  std::string smallest_fit_note(const std::vector<uint64_t> cand[3]) const {
+    const uint64_t tm = cand[0].front(), tn = cand[1].front(), tk = cand[2].front();
+    for (const config::MemoryLevel& lv : h_.levels) {
+      if (lv.kind != MemoryKind::sram) continue;
+      const double used = buffer_bytes(lv, tm, tn, tk);
+      if (used > lv.capacity_bytes)
+        return lv.name + " needs " + std::to_string(uint64_t(std::ceil(used))) +
+               " bytes for the smallest tiles (m" + std::to_string(tm) + " n" +
+               std::to_string(tn) + " k" + std::to_string(tk) + ", double buffered) and holds " +
+               std::to_string(uint64_t(lv.capacity_bytes));
+    }
+    return "no buffer";
+  }
+
+  /// Bytes a buffer holds for tiles tm x tn x tk of the operands it keeps (double buffered).
+  double buffer_bytes(const config::MemoryLevel& lv, uint64_t tm, uint64_t tn, uint64_t tk) const {
+    const bool psums_in_buffer = systolic_ && a_.dataflow != Dataflow::output_stationary;
+    const double tile_bytes[3] = {
+        2.0 * double(tm) * double(tk) * rho_ * l_.bits[kInputs] / 8.0,
+        2.0 * double(tk) * double(tn) * l_.bits[kWeights] / 8.0,
+        2.0 * double(tm) * double(tn) * (psums_in_buffer ? l_.psum_bits : l_.bits[kOutputs]) /
+            8.0};
+    double used = 0;
+    for (int op = 0; op < 3; ++op)
+      if (holds(lv, op)) used += tile_bytes[op];
+    return used;
   }
 
   /// Compute cycles and folds of one tile of m x n x k.
@@ -206,13 +231,7 @@ class Mapper {
     const uint64_t dims[3] = {l_.m, l_.n, l_.k};
     uint64_t count[3];
     for (int d = 0; d < 3; ++d) count[d] = cdiv(dims[d], t[d]);
-    const bool psums_in_buffer = systolic_ && a_.dataflow != Dataflow::output_stationary;
     // Buffer capacity, double buffered.
-    const double tile_bytes[3] = {
-        2.0 * double(tm) * double(tk) * std::min(1.0, rho_ * 1.0) * l_.bits[kInputs] / 8.0,
-        2.0 * double(tk) * double(tn) * l_.bits[kWeights] / 8.0,
-        2.0 * double(tm) * double(tn) * (psums_in_buffer ? l_.psum_bits : l_.bits[kOutputs]) /
-            8.0};
     LayerMap& r = e->map;
     r.levels.resize(h_.levels.size());
     for (size_t i = 0; i < h_.levels.size(); ++i) {
@@ -221,9 +240,7 @@ class Mapper {
       r.levels[i].kind = lv.kind;
       r.levels[i].capacity_bytes = lv.capacity_bytes;
       if (lv.kind != MemoryKind::sram) continue;
-      double used = 0;
-      for (int op = 0; op < 3; ++op)
-        if (holds(lv, op)) used += tile_bytes[op];
+      const double used = buffer_bytes(lv, tm, tn, tk);
       if (used > lv.capacity_bytes) return false;
       r.levels[i].bytes_used = uint64_t(std::ceil(used));
     }
