@@ -113,6 +113,8 @@ int cmd_report(const std::vector<std::string>& args) {
       "tech", po::value<std::string>(), "technology table (default: the arch's technology.table)")(
       "sram-kib", po::value<double>(), "on-chip buffer size in KiB (default: the table's)")(
       "dram", po::value<std::string>(), "DRAM type of the table (default: the table's)")(
+      "map-objective", po::value<std::string>()->default_value("energy"),
+      "what the mapper minimises per layer: energy (then cycles) or cycles (then energy)")(
       "yosys", po::bool_switch(), "cross-check the arch's generated PE with yosys")(
       "rtl", po::value<std::string>(),
       "cross-check the RTL in this folder (from 'ristsim rtl') with yosys")(
@@ -196,6 +198,12 @@ int cmd_report(const std::vector<std::string>& args) {
 
   cost::ReportInput in;
   in.arch = arch;
+  {
+    const std::string o = cl.get<std::string>("map-objective");
+    if (o != "energy" && o != "cycles")
+      throw UsageError("--map-objective is '" + o + "', expected energy or cycles");
+    in.memory.objective = o == "energy" ? map::Objective::energy : map::Objective::cycles;
+  }
   if (cl.has("sram-kib")) {
     if (!(cl.get<double>("sram-kib") > 0)) throw UsageError("--sram-kib must be positive");
     in.memory.sram_bytes = cl.get<double>("sram-kib") * 1024;

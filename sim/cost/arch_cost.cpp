@@ -311,6 +311,7 @@ std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel&
     map::Options mo;
     mo.latency = rtlgen::pe_latency(static_cast<int>(K), arch.array.pipeline_every);
     mo.energy = ac.level_energy;
+    mo.objective = mem.objective;
     try {
       e.map = map::map_layer(layer_shape(arch, w), arch.array, ac.memory, mo);
     } catch (const std::invalid_argument& x) {

@@ -60,6 +60,7 @@ struct Component {
 struct MemorySpec {
   double sram_bytes = 0;  ///< 0: the table's default
   std::string dram_type;  ///< empty: the table's default
+  map::Objective objective = map::Objective::energy;  ///< what the mapper minimises
 };
 
 struct ArchCost {

@@ -295,3 +295,40 @@ TEST(MapStalls, a_narrow_buffer_and_slow_dram_stall_the_array) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MapSearch, the_objective_trades_cycles_against_energy) {
+  // cifar10_full conv2 on a WS array with small buffers: the two objectives
+  // pick different tilings, each best at its own objective.
+  LayerShape l = conv("cifar.conv2", 16, 16, 32, 32, 5, 5);
+  l.psum_bits = 32;
+  config::MemoryHierarchy h = config::default_memory();
+  h.levels[0].capacity_bytes = 16 * 1024;
+  map::Options o;
+  o.energy = {{0.5, 0.5}, {15, 15}};
+  o.latency = 3;
+  const map::LayerMap e = map::map_layer(l, systolic(16, 16, Dataflow::weight_stationary), h, o);
+  o.objective = map::Objective::cycles;
+  const map::LayerMap c = map::map_layer(l, systolic(16, 16, Dataflow::weight_stationary), h, o);
+  EXPECT_LE(c.cycles, e.cycles);
+  EXPECT_LE(e.energy_pj, c.energy_pj);
+  EXPECT_TRUE(c.cycles < e.cycles || e.energy_pj < c.energy_pj) << e.mapping.text() << " | "
+                                                               << c.mapping.text();
+}
+
+TEST(MapSearch, exhaustive_for_small_layers_heuristic_beyond_64_tiles) {
+  // lenet conv2 on OS 16x16: M = 64 (4 tiles of 16), N = 50 (4 of 16): exhaustive.
+  const map::LayerMap a = map::map_layer(conv("conv2", 8, 8, 50, 20, 5, 5),
+                                         systolic(16, 16, Dataflow::output_stationary),
+                                         big_memory(), {});
+  EXPECT_TRUE(a.mapping.exhaustive);
+  // 3025 output pixels in steps of 16 are 190 tiles: tile counts 1..64, then powers of two.
+  const map::LayerMap b = map::map_layer(conv("caffenet.conv1", 55, 55, 96, 3, 11, 11),
+                                         systolic(16, 16, Dataflow::output_stationary),
+                                         big_memory(), {});
+  EXPECT_FALSE(b.mapping.exhaustive);
+  EXPECT_GT(b.mapping.valid, 0u);
+}
+
+}  // namespace
