@@ -406,13 +406,15 @@ std::string render_md(const std::vector<Block>& doc) {
   return out;
 }
 
-/// A cell that starts with a number followed by nothing, a space (a unit,
-/// "(given)") or "%": right-aligned.
+/// A cell that starts with a number followed by nothing, "%" or a short unit
+/// ("B per PE", "(given)"): right-aligned. Sentences that start with a number stay left.
 bool looks_numeric(const std::string& c) {
   if (c.empty() || std::isalpha(static_cast<unsigned char>(c[0]))) return false;
   char* end = nullptr;
   std::strtod(c.c_str(), &end);
-  return end != c.c_str() && (*end == '\0' || *end == ' ' || *end == '%');
+  if (end == c.c_str()) return false;
+  const std::size_t rest = c.size() - std::size_t(end - c.c_str());
+  return *end == '\0' || *end == '%' || (*end == ' ' && rest <= 12);
 }
 
 std::string render_html(const std::vector<Block>& doc, const std::string& title) {
