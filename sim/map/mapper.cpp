@@ -60,7 +60,8 @@ double fetches(int op, const std::string& order, const uint64_t count[3]) {
   for (size_t i = 0; i < order.size(); ++i) {
     const int d = dim_of(order[i]);
     bool inner_indexes = false;
-    for (size_t j = i + 1; j < order.size(); ++j) inner_indexes |= indexes(op, dim_of(order[j]));
+    for (size_t j = i + 1; j < order.size(); ++j)  // a loop of one iteration changes nothing
+      inner_indexes |= indexes(op, dim_of(order[j])) && count[dim_of(order[j])] > 1;
     if (indexes(op, d) || inner_indexes) f *= double(count[d]);
   }
   return f;
@@ -279,7 +280,7 @@ class Mapper {
       for (size_t i = order.size(); i-- > 0;) {
         const int d = dim_of(order[i]);
         if (d == 2 && inner_mn) visits = double(count[2]);
-        if (d != 2) inner_mn = true;
+        if (d != 2 && count[d] > 1) inner_mn = true;
       }
     }
     const double dram_out_w = mn * visits, dram_out_r = mn * (visits - 1);
