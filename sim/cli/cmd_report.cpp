@@ -1,5 +1,5 @@
 // `ristsim report`: the area/energy report of an arch running a model
-// (docs/cost.md): report.md, report.html and report.json in --out, with plots.
+// (docs/cost.md): report.md, report.html, report.json and report.csv in --out, with plots.
 // Layer shapes come from the engine's Net of --model; accuracy from evaluating
 // it on --data (float32 and quantized) or from --accuracy-*; the yosys
 // cross-check of the arch's generated PE with --yosys (or of --rtl DIR).
@@ -113,6 +113,8 @@ int cmd_report(const std::vector<std::string>& args) {
       "tech", po::value<std::string>(), "technology table (default: the arch's technology.table)")(
       "sram-kib", po::value<double>(), "on-chip buffer size in KiB (default: the table's)")(
       "dram", po::value<std::string>(), "DRAM type of the table (default: the table's)")(
+      "map-objective", po::value<std::string>()->default_value("energy"),
+      "what the mapper minimises per layer: energy (then cycles) or cycles (then energy)")(
       "yosys", po::bool_switch(), "cross-check the arch's generated PE with yosys")(
       "rtl", po::value<std::string>(),
       "cross-check the RTL in this folder (from 'ristsim rtl') with yosys")(
@@ -196,6 +198,12 @@ int cmd_report(const std::vector<std::string>& args) {
 
   cost::ReportInput in;
   in.arch = arch;
+  {
+    const std::string o = cl.get<std::string>("map-objective");
+    if (o != "energy" && o != "cycles")
+      throw UsageError("--map-objective is '" + o + "', expected energy or cycles");
+    in.memory.objective = o == "energy" ? map::Objective::energy : map::Objective::cycles;
+  }
   if (cl.has("sram-kib")) {
     if (!(cl.get<double>("sram-kib") > 0)) throw UsageError("--sram-kib must be positive");
     in.memory.sram_bytes = cl.get<double>("sram-kib") * 1024;
@@ -259,9 +267,9 @@ int cmd_report(const std::vector<std::string>& args) {
     in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
     quantize_with(*net, arch, cl.get<std::string>("data"), cl.get<int>("calib"), batch);
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
+    cost::attach_formats(*net, &in.layers);  // the layers' actual fractional lengths
     in.data_name += " (" + std::to_string(test.n) + " test images)";
   }
-  in.notes.push_back(kTrafficNote);
   if (cl.has("accuracy-fp32")) in.accuracy_fp32 = fraction(cl, "accuracy-fp32");
   if (cl.has("accuracy-quantized")) in.accuracy_quantized = fraction(cl, "accuracy-quantized");
   if (cl.has("pareto")) in.pareto = read_pareto(cl.get<std::string>("pareto"));
@@ -324,7 +332,7 @@ int cmd_report(const std::vector<std::string>& args) {
   out_dir.commit();
   // The paths the user sees: in --out, not in the staging folder.
   auto final_path = [&](std::string& p) { p = out_dir.out() + p.substr(staged.size()); };
-  final_path(files.md), final_path(files.html), final_path(files.json);
+  final_path(files.md), final_path(files.html), final_path(files.json), final_path(files.csv);
   for (std::string& p : files.plots) final_path(p);
   const cost::Summary s = cost::summarize(in, model);
   std::printf(
@@ -337,7 +345,8 @@ int cmd_report(const std::vector<std::string>& args) {
     std::printf("claim: %s: %.3gx (%s): %s\n", c.claim.c_str(), c.value, c.expected.c_str(),
                 c.holds ? "holds" : "does not hold");
   if (!files.plot_note.empty()) std::printf("plots: %s\n", files.plot_note.c_str());
-  std::printf("wrote %s, %s, %s\n", files.md.c_str(), files.html.c_str(), files.json.c_str());
+  std::printf("wrote %s, %s, %s, %s\n", files.md.c_str(), files.html.c_str(), files.json.c_str(),
+              files.csv.c_str());
   return kExitOk;
 }
 

@@ -230,7 +230,6 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
   in.layers = std::move(work);
   in.accuracy_fp32 = fp32.top1;
   in.accuracy_quantized = q.top1;
-  in.notes.push_back(kTrafficNote);
   in.notes.push_back("layer " + opt.layer + " was co-simulated on test image " +
                      std::to_string(opt.image) + ": " + std::to_string(cr.outputs) +
                      " outputs, 0 mismatches between the SystemC model, the Verilated RTL, the "
@@ -259,7 +258,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
       "bit- and cycle-exact; %.3g pJ/MAC; %.0f s in all\n",
       net_name.c_str(), arch.name.c_str(), 100 * fp32.top1, arch.name.c_str(), 100 * q.top1,
       100 * (fp32.top1 - q.top1), opt.layer.c_str(), s.energy_per_mac_pj, seconds_since(t_job));
-  std::printf("report: %s (also report.md, report.json, cosim.json, arch.txt in %s/)\n",
+  std::printf("report: %s (also report.md, report.json, report.csv, cosim.json, arch.txt in %s/)\n",
               (out / "report.html").string().c_str(), out.string().c_str());
   return kExitOk;
 }

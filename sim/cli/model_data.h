@@ -20,11 +20,6 @@
 
 namespace ristsim::cli {
 
-/// What the report says of its traffic model (sim/cost fill_traffic).
-inline constexpr const char* kTrafficNote =
-    "traffic: every MAC reads its operands from SRAM (no reuse in the PE); weights, inputs and "
-    "outputs cross DRAM once.";
-
 // Model files and data sets come through sim/flow: flow::load_model (ONNX, weight
 // file or description), flow::samples_of, flow::is_onnx.
 

@@ -68,13 +68,77 @@ struct AccumulatorSpec {
   Rounding align_rounding = Rounding::down;     ///< product alignment (truncation)
 };
 
-/// P processing elements of K lanes; a pipeline register every `pipeline_every`
-/// adder-tree levels (0: no registers inside the tree).
+/// Which operand stays in the PEs while the others stream through (SCALE-Sim's
+/// three dataflows; docs/arch.md "array").
+enum class Dataflow : uint8_t { output_stationary, weight_stationary, input_stationary };
+
+/// How operands reach the PEs. `systolic`: forwarded PE to PE along rows and
+/// columns (skewed wavefront, SCALE-Sim). `broadcast`: every PE is fed from the
+/// shared buffer port and works on its own output elements (the original
+/// P-PE model of sim/cycle; output stationary only).
+enum class Interconnect : uint8_t { systolic, broadcast };
+
+/// rows x cols processing elements of K lanes each; a pipeline register every
+/// `pipeline_every` adder-tree levels (0: no registers inside the tree).
+/// `pes` is always rows * cols (`array: {pes: P}` reads as P x 1, broadcast).
 struct ArraySpec {
   int pes = 1;
   int lanes = 16;
   int pipeline_every = 1;
+  int rows = 1, cols = 1;
+  Dataflow dataflow = Dataflow::output_stationary;
+  Interconnect interconnect = Interconnect::broadcast;
 };
+
+/// The memory hierarchy (docs/arch.md "memory"): per-PE register files, on-chip
+/// buffers (SRAM), and DRAM, innermost first.
+enum class MemoryKind : uint8_t { register_file, sram, dram };
+/// What a level holds: one operand, or all three (`shared`).
+enum class MemoryOperand : uint8_t { inputs, weights, outputs, shared };
+
+struct MemoryLevel {
+  std::string name;
+  MemoryKind kind = MemoryKind::sram;
+  MemoryOperand operand = MemoryOperand::shared;
+  double capacity_bytes = 0;         ///< register file: per PE; sram: the whole buffer; 0: default
+  int width_bits = 0;                ///< sram: bits per cycle per bank; 0: unlimited
+  int banks = 1;                     ///< sram
+  std::string dram_type;             ///< dram: a type of the technology table; empty: its default
+  double bandwidth_bytes_per_cycle = 0;  ///< dram, at the arch clock; 0: unlimited
+  int line = 0, column = 0;          ///< 1-based position in the arch file (0: default level)
+  /// Words of `bits` each that the level supplies per cycle; 0: unlimited.
+  double words_per_cycle(int bits) const {
+    if (kind == MemoryKind::dram)
+      return bandwidth_bytes_per_cycle > 0 ? bandwidth_bytes_per_cycle * 8.0 / bits : 0;
+    return width_bits > 0 ? double(width_bits) * banks / bits : 0;
+  }
+};
+
+struct MemoryHierarchy {
+  bool given = false;  ///< the arch file has a `memory` key
+  std::vector<MemoryLevel> levels;  ///< innermost first; the last is DRAM
+};
+
+/// The hierarchy an arch without a `memory` key gets: one shared buffer of the
+/// technology table's default size, unlimited width, and the table's default
+/// DRAM with unlimited bandwidth.
+inline MemoryHierarchy default_memory() {
+  MemoryHierarchy h;
+  MemoryLevel buf;
+  buf.name = "buffer";
+  buf.kind = MemoryKind::sram;
+  buf.operand = MemoryOperand::shared;
+  MemoryLevel dram;
+  dram.name = "dram";
+  dram.kind = MemoryKind::dram;
+  h.levels = {buf, dram};
+  return h;
+}
+
+const char* to_string(Dataflow d);
+const char* to_string(Interconnect i);
+const char* to_string(MemoryKind k);
+const char* to_string(MemoryOperand o);
 
 struct TechSpec {
   std::string node = "45nm";  ///< "<N>nm", N in 1..1000; the table must have node N
@@ -93,6 +157,7 @@ struct Arch {
   std::vector<LayerOverride> overrides;
   AccumulatorSpec accumulator;
   ArraySpec array;
+  MemoryHierarchy memory = default_memory();
   TechSpec tech;
   uint64_t seed = 0;  ///< stochastic rounding seed
 };

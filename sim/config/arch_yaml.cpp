@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "config/arch_memory_yaml.h"
 #include "config/yaml_reader.h"
 
 namespace ristsim::config {
@@ -31,6 +32,8 @@ using detail::join;
 using detail::MapView;
 using detail::node_kind;
 using detail::Reader;
+using detail::read_array;
+using detail::read_memory;
 
 
 const std::vector<std::string> kFormatTypes = {"fixed", "dynamic_fixed", "minifloat", "e4m3",
@@ -188,21 +191,6 @@ AccumulatorSpec read_accumulator(const Reader& r, const YAML::Node& n) {
   return a;
 }
 
-ArraySpec read_array(const Reader& r, const YAML::Node& n) {
-  const MapView m(r, n, "array", "pes, lanes, pipeline_every");
-  m.allow_only({"pes", "lanes", "pipeline_every"});
-  ArraySpec a;
-  if (const YAML::Node* x = m.find("pes"))
-    a.pes = static_cast<int>(r.integer(*x, m.sub("pes"), 1, 65536));
-  if (const YAML::Node* x = m.find("lanes"))
-    // 1..256: what the PE's RTL, its co-simulation and the main job's co-simulated
-    // layer implement (rtlgen::check_supported); refused here, before any work.
-    a.lanes = static_cast<int>(r.integer(*x, m.sub("lanes"), 1, 256));
-  if (const YAML::Node* x = m.find("pipeline_every"))
-    a.pipeline_every = static_cast<int>(r.integer(*x, m.sub("pipeline_every"), 0, 64));
-  return a;
-}
-
 TechSpec read_tech(const Reader& r, const YAML::Node& n) {
   const MapView m(r, n, "technology", "node, frequency_mhz, table");
   m.allow_only({"node", "frequency_mhz", "table"});
@@ -233,7 +221,7 @@ Arch parse_arch_yaml(const std::string& text, const std::string& path) {
   const YAML::Node root = r.load(text);
   const std::vector<std::string> top = {"name",  "datapath",    "range_rule", "formats",
                                         "layers", "accumulator", "array",      "technology",
-                                        "seed"};
+                                        "seed",   "memory"};
   if (root.IsNull())
     throw ConfigError(path, 1, 1,
                       "the file is empty (expected a map with keys: " + join(top) + ")");
@@ -297,6 +285,7 @@ Arch parse_arch_yaml(const std::string& text, const std::string& path) {
   }
   if (const YAML::Node* x = m.find("accumulator")) a.accumulator = read_accumulator(r, *x);
   if (const YAML::Node* x = m.find("array")) a.array = read_array(r, *x);
+  if (const YAML::Node* x = m.find("memory")) a.memory = read_memory(r, *x);
   if (const YAML::Node* x = m.find("technology")) a.tech = read_tech(r, *x);
   if (const YAML::Node* x = m.find("seed")) a.seed = r.unsigned64(*x, "seed");
   return a;

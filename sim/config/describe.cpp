@@ -129,16 +129,45 @@ std::string describe(const Arch& a) {
     os << "unused by the float datapath\n";
   }
   os << "array: " << a.array.pes << " PE" << (a.array.pes == 1 ? "" : "s") << " x " << a.array.lanes
-     << " lanes, adder tree of " << nm::tree_levels(static_cast<uint64_t>(a.array.lanes))
+     << " lanes (" << a.array.rows << " x " << a.array.cols << ", "
+     << to_string(a.array.interconnect) << ", " << to_string(a.array.dataflow)
+     << "), adder tree of " << nm::tree_levels(static_cast<uint64_t>(a.array.lanes))
      << " levels, ";
   if (a.array.pipeline_every == 0)
     os << "no pipeline registers inside the tree\n";
   else
     os << "a pipeline register every " << a.array.pipeline_every << " level"
        << (a.array.pipeline_every == 1 ? "" : "s") << "\n";
+  os << describe_memory(a.memory);
   os << "technology: " << a.tech.node << ", " << g(a.tech.frequency_mhz) << " MHz";
   if (!a.tech.table.empty()) os << ", table " << a.tech.table;
   os << "\nseed: " << a.seed << "\n";
+  return os.str();
+}
+
+std::string describe_memory(const MemoryHierarchy& h) {
+  std::ostringstream os;
+  os << "memory" << (h.given ? "" : " (default)") << ":";
+  for (const MemoryLevel& l : h.levels) {
+    os << "\n  " << l.name << ": " << to_string(l.kind);
+    switch (l.kind) {
+      case MemoryKind::register_file:
+        os << " for " << to_string(l.operand) << ", " << g(l.capacity_bytes) << " B per PE";
+        break;
+      case MemoryKind::sram:
+        os << " for " << to_string(l.operand) << ", "
+           << (l.capacity_bytes > 0 ? g(l.capacity_bytes / 1024) + " KiB" : "the table's default size")
+           << ", " << (l.width_bits > 0 ? std::to_string(l.width_bits) + " bits/cycle" : "unlimited width")
+           << " x " << l.banks << " bank" << (l.banks == 1 ? "" : "s");
+        break;
+      case MemoryKind::dram:
+        os << " " << (l.dram_type.empty() ? "(the table's default type)" : l.dram_type) << ", "
+           << (l.bandwidth_bytes_per_cycle > 0 ? g(l.bandwidth_bytes_per_cycle) + " bytes/cycle"
+                                               : "unlimited bandwidth");
+        break;
+    }
+  }
+  os << "\n";
   return os.str();
 }
 

@@ -23,6 +23,9 @@ std::string describe(const NumberSpec& s);
 /// accumulator (with the widths the growth rules give), array, technology.
 std::string describe(const Arch& a);
 
+/// The memory hierarchy, one level per line.
+std::string describe_memory(const MemoryHierarchy& h);
+
 /// FNV-1a 64-bit hash (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
 uint64_t fnv1a64(std::string_view bytes);
 

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "cycle/schedule.h"    // header only: no SystemC
+#include "config/arch_yaml.h"  // ConfigError
+
 #include "rtlgen/pe_shape.h"  // pe_latency
 
 namespace ristsim::cost {
@@ -251,8 +252,31 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
   r.energy_per_mac_pj = c.mult.energy_pj + c.exp_adder.energy_pj + c.shifter.energy_pj +
                         (c.tree.energy_pj + c.pipeline.energy_pj + c.accumulator.energy_pj) / K;
   r.energy_per_output_pj = c.output.energy_pj;
-  r.sram_bytes = mem.sram_bytes > 0 ? mem.sram_bytes : m.table().sram_default_bytes;
-  r.dram_type = mem.dram_type.empty() ? m.table().dram_default : mem.dram_type;
+  r.memory = resolve_memory(arch, m, mem);
+  for (const config::MemoryLevel& l : r.memory.levels) {
+    map::LevelEnergy e;
+    switch (l.kind) {
+      case config::MemoryKind::register_file: {
+        const config::LayerFormats& f = arch.formats;
+        const int bits = l.operand == config::MemoryOperand::inputs    ? storage_bits(f.activations)
+                         : l.operand == config::MemoryOperand::weights ? storage_bits(f.weights)
+                                                                      : d.acc_bits;
+        e.read_pj_per_bit = m.register_file_pj_per_bit(l.capacity_bytes, bits, false);
+        e.write_pj_per_bit = m.register_file_pj_per_bit(l.capacity_bytes, bits, true);
+        break;
+      }
+      case config::MemoryKind::sram:
+        e.read_pj_per_bit = m.sram_pj_per_bit(l.capacity_bytes / l.banks, false);
+        e.write_pj_per_bit = m.sram_pj_per_bit(l.capacity_bytes / l.banks, true);
+        if (r.sram_bytes == 0) r.sram_bytes = l.capacity_bytes;
+        break;
+      case config::MemoryKind::dram:
+        e.read_pj_per_bit = e.write_pj_per_bit = m.dram_pj_per_bit(l.dram_type);
+        r.dram_type = l.dram_type;
+        break;
+    }
+    r.level_energy.push_back(e);
+  }
   r.sram_read_pj_per_bit = m.sram_pj_per_bit(r.sram_bytes, false);
   r.sram_write_pj_per_bit = m.sram_pj_per_bit(r.sram_bytes, true);
   r.dram_pj_per_bit = m.dram_pj_per_bit(r.dram_type);
@@ -283,26 +307,83 @@ std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel&
     e.output_stage = double(w.outputs) * c.output.energy_pj;
     for (double* x : {&e.multipliers, &e.shifters, &e.tree, &e.accumulator, &e.output_stage})
       *x *= w.activity;
-    e.sram = double(w.sram_read_bits) * ac.sram_read_pj_per_bit +
-             double(w.sram_write_bits) * ac.sram_write_pj_per_bit;
-    e.dram = double(w.dram_bits) * ac.dram_pj_per_bit;
+    // Memory: the mapper's accesses per level, priced per level.
+    map::Options mo;
+    mo.latency = rtlgen::pe_latency(static_cast<int>(K), arch.array.pipeline_every);
+    mo.energy = ac.level_energy;
+    mo.objective = mem.objective;
+    try {
+      e.map = map::map_layer(layer_shape(arch, w), arch.array, ac.memory, mo);
+    } catch (const std::invalid_argument& x) {
+      throw InputError(arch.path + ": " + x.what() + " (memory: make the buffers larger)");
+    }
+    // Bias: read once from DRAM into the buffer that holds the outputs, read once from there.
+    const double bias_bits = double(w.biases) * storage_bits(f.bias);
+    for (size_t i = 0; i < e.map.levels.size(); ++i) {
+      map::LevelCount& c = e.map.levels[i];
+      const config::MemoryLevel& l = ac.memory.levels[i];
+      const bool holds_outputs = l.operand == config::MemoryOperand::shared ||
+                                 l.operand == config::MemoryOperand::outputs;
+      if (l.kind == config::MemoryKind::dram || (l.kind == config::MemoryKind::sram && holds_outputs)) {
+        const double wb = l.kind == config::MemoryKind::sram ? bias_bits : 0;
+        c.read_bits += bias_bits;
+        c.write_bits += wb;
+        const double pj = bias_bits * ac.level_energy[i].read_pj_per_bit + wb * ac.level_energy[i].write_pj_per_bit;
+        c.energy_pj += pj;
+        e.map.energy_pj += pj;
+      }
+      double* cat = l.kind == config::MemoryKind::register_file ? &e.rf
+                    : l.kind == config::MemoryKind::sram        ? &e.sram
+                                                               : &e.dram;
+      *cat += c.energy_pj;
+      if (l.kind == config::MemoryKind::sram) e.sram_bits += c.read_bits + c.write_bits;
+      if (l.kind == config::MemoryKind::dram) e.dram_bits += c.read_bits + c.write_bits;
+    }
     e.cycles_given = w.cycles != 0;
     if (e.cycles_given) {
       e.cycles = w.cycles;
     } else {
-      cycle::LayerRun run;
-      run.pes = static_cast<int>(P);
-      const int latency = rtlgen::pe_latency(static_cast<int>(K), arch.array.pipeline_every);
-      const cycle::LayerCount n =
-          w.outputs ? cycle::count_layer(w.outputs, terms, static_cast<int>(K), latency, run)
-                    : cycle::count_layer(e.chunks, K, static_cast<int>(K), latency, run);
-      e.cycles = n.cycles;
-      e.stall_cycles = n.stall_cycles;
+      e.cycles = e.map.cycles;
+      e.stall_cycles = (e.map.fetch_stall_cycles + e.map.dram_stall_cycles) * P;
     }
     e.utilisation = e.cycles ? double(w.macs) / (double(e.cycles) * P * K) : 0;
     out.push_back(e);
   }
   return out;
+}
+
+config::MemoryHierarchy resolve_memory(const config::Arch& arch, const TechModel& m,
+                                       const MemorySpec& mem) {
+  config::MemoryHierarchy h = arch.memory;
+  for (config::MemoryLevel& l : h.levels) {
+    if (l.kind == config::MemoryKind::sram && !(l.capacity_bytes > 0))
+      l.capacity_bytes = mem.sram_bytes > 0 ? mem.sram_bytes : m.table().sram_default_bytes;
+    if (l.kind != config::MemoryKind::dram) continue;
+    if (l.dram_type.empty()) l.dram_type = mem.dram_type.empty() ? m.table().dram_default : mem.dram_type;
+    try {
+      m.dram_pj_per_bit(l.dram_type);
+    } catch (const std::invalid_argument& e) {
+      throw config::ConfigError(arch.path, l.line, l.column,
+                                "memory level " + l.name + ": " + e.what() + " in " +
+                                    m.table().path);
+    }
+  }
+  return h;
+}
+
+map::LayerShape layer_shape(const config::Arch& arch, const LayerWork& w) {
+  const config::LayerFormats f = config::formats_for(arch, w.name);
+  map::LayerShape s;
+  s.name = w.name;
+  s.k = w.terms ? w.terms : (w.outputs ? (w.macs + w.outputs - 1) / w.outputs : 1);
+  s.n = s.k && w.weights ? std::max<uint64_t>(1, w.weights / s.k) : 1;
+  s.m = w.outputs ? std::max<uint64_t>(1, w.outputs / s.n) : std::max<uint64_t>(1, w.macs / s.k);
+  s.input_elements = std::min<uint64_t>(w.inputs, s.m * s.k);
+  s.bits[map::kInputs] = storage_bits(f.activations);
+  s.bits[map::kWeights] = storage_bits(f.weights);
+  s.bits[map::kOutputs] = storage_bits(f.outputs);
+  s.psum_bits = arch.datapath == config::Datapath::float32 ? 32 : arch.accumulator.bits;
+  return s;
 }
 
 void fill_traffic(const config::Arch& arch, LayerWork* w) {

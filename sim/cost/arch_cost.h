@@ -11,11 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/arch.h"
 #include "cost/model.h"
+#include "map/mapper.h"
 
 namespace ristsim::cost {
 
@@ -58,6 +60,7 @@ struct Component {
 struct MemorySpec {
   double sram_bytes = 0;  ///< 0: the table's default
   std::string dram_type;  ///< empty: the table's default
+  map::Objective objective = map::Objective::energy;  ///< what the mapper minimises
 };
 
 struct ArchCost {
@@ -69,6 +72,11 @@ struct ArchCost {
   double sram_bytes = 0;
   std::string dram_type;
   double sram_read_pj_per_bit = 0, sram_write_pj_per_bit = 0, dram_pj_per_bit = 0;
+  /// The arch's memory hierarchy with every default resolved (buffer sizes, DRAM
+  /// type), and each level's energy per bit read / written (register files per
+  /// PE, SRAM per bank capacity, DRAM by type).
+  config::MemoryHierarchy memory;
+  std::vector<map::LevelEnergy> level_energy;
   int node_nm = 0;
   double frequency_mhz = 0;
 };
@@ -86,7 +94,10 @@ struct LayerWork {
   uint64_t terms = 0;    ///< dot-product length per output (0: macs / outputs)
   uint64_t weights = 0, inputs = 0, biases = 0;  ///< element counts (traffic, bandwidth claim)
   uint64_t sram_read_bits = 0, sram_write_bits = 0, dram_bits = 0;
-  uint64_t cycles = 0;  ///< measured elsewhere; 0: layer_energy counts them (cycle/schedule.h)
+  uint64_t cycles = 0;  ///< measured elsewhere; 0: layer_energy counts them (the mapper)
+  /// The layer's formats as quantized (dynamic fixed point with its actual
+  /// fractional lengths); unset: the arch's (config::formats_for).
+  std::optional<config::LayerFormats> formats;
   /// Scale of the dynamic compute energy, e.g. measured toggles / the anchors'
   /// activity from co-simulating real layer data; 1: the anchors as published.
   double activity = 1.0;
@@ -96,27 +107,42 @@ struct LayerWork {
 struct LayerEnergy {
   std::string name;
   double multipliers = 0, tree = 0, shifters = 0, accumulator = 0, output_stage = 0;
-  double sram = 0, dram = 0;
+  double rf = 0, sram = 0, dram = 0;  ///< memory by level kind (the mapper's access counts)
+  map::LayerMap map;  ///< the mapping, its cycles and the accesses per level
+  double sram_bits = 0, dram_bits = 0;  ///< buffer and DRAM bits moved (reads + writes)
   uint64_t chunks = 0;        ///< adder-tree activations (outputs * ceil(terms / K))
   uint64_t cycles = 0;        ///< LayerWork::cycles if given, else the cycle model's count
   uint64_t stall_cycles = 0;  ///< PE-cycles waiting for operands (cycle model; 0 if given)
   bool cycles_given = false;  ///< cycles came with the LayerWork, not from the cycle model
   double utilisation = 0;     ///< macs / (cycles * P * K)
   double compute() const { return multipliers + tree + shifters + accumulator + output_stage; }
-  double memory() const { return sram + dram; }
+  double memory() const { return rf + sram + dram; }
   double total() const { return compute() + memory(); }
 };
 
 /// Energy split of each layer, with the layer's own formats (arch overrides).
-/// Cycles, stalls and utilisation are the cycle model's: schedule.h
-/// count_layer() for P PEs of K lanes and the PE's pipeline latency, the
-/// operands unlimited (the arch has no fetch width), the same count that the
-/// SystemC layer scheduler gives.
+/// Memory energy, cycles, stalls and utilisation come from the mapper (sim/map):
+/// the layer tiled onto the arch's array and memory hierarchy, its access
+/// counts per level priced with ArchCost::level_energy. For a broadcast array
+/// (array: {pes: P}) without width limits the cycles equal schedule.h
+/// count_layer(), the SystemC layer scheduler's count.
 std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel& model,
                                       const std::vector<LayerWork>& layers,
                                       const MemorySpec& mem = {});
 
-/// Traffic of a layer under the simplest dataflow (docs/cost.md): weights,
+/// The arch's hierarchy with defaults resolved: buffers without a size get
+/// mem.sram_bytes (else the table's default), DRAM without a type mem.dram_type
+/// (else the table's default). Throws config::ConfigError at the level's line
+/// for a DRAM type the table does not have.
+config::MemoryHierarchy resolve_memory(const config::Arch& arch, const TechModel& model,
+                                       const MemorySpec& mem = {});
+
+/// The mapper's view of a layer: M = outputs / N, N = output channels
+/// (weights / terms), K = terms, with the layer's stored widths.
+map::LayerShape layer_shape(const config::Arch& arch, const LayerWork& w);
+
+/// The no-reuse reference (the model before the mapper; kept for the
+/// "memory bandwidth" claim and the report's comparison): traffic of a layer under the simplest dataflow (docs/cost.md): weights,
 /// inputs and outputs cross DRAM once; every MAC reads its activation and weight
 /// from SRAM; SRAM is written once with the inputs and weights and once with the
 /// outputs. Fills sram_read_bits, sram_write_bits and dram_bits of `w`.

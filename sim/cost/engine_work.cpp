@@ -4,7 +4,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/layers.h"
 #include "engine/net.h"
+#include "engine/quant.h"
 
 namespace ristsim::cost {
 
@@ -37,7 +39,17 @@ std::vector<LayerWork> layer_work_from_net(engine::Net& net, const config::Arch&
     fill_traffic(arch, &w);
     out.push_back(w);
   }
+  attach_formats(net, &out);
   return out;
+}
+
+void attach_formats(engine::Net& net, std::vector<LayerWork>* layers) {
+  for (int i = 0; i < net.num_layers(); ++i) {
+    auto* wl = dynamic_cast<engine::WeightedLayer*>(&net.layer(i));
+    if (!wl || !wl->quant()) continue;
+    for (LayerWork& w : *layers)
+      if (w.name == wl->name()) w.formats = wl->quant()->formats();
+  }
 }
 
 }  // namespace ristsim::cost

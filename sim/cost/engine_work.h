@@ -19,4 +19,8 @@ namespace ristsim::cost {
 /// counts them with the cycle model.
 std::vector<LayerWork> layer_work_from_net(engine::Net& net, const config::Arch& arch);
 
+/// Sets LayerWork::formats of every layer of `layers` that `net` has quantized
+/// (its actual fractional lengths after a range analysis), by layer name.
+void attach_formats(engine::Net& net, std::vector<LayerWork>* layers);
+
 }  // namespace ristsim::cost

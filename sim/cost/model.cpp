@@ -142,6 +142,13 @@ double TechModel::sram_pj_per_bit(double capacity_bytes, bool write) const {
   return per_access / table_.sram_access_bits * (write ? table_.sram_write_to_read : 1.0);
 }
 
+double TechModel::register_file_pj_per_bit(double bytes, int word_bits, bool write) const {
+  if (write) return gates("DFF_P", 1).energy_pj;
+  const double words = std::max(1.0, std::floor(bytes * 8.0 / std::max(1, word_bits)));
+  const double levels = std::max(1.0, std::ceil(std::log2(words)));
+  return mux2(levels).energy_pj;
+}
+
 double TechModel::dram_pj_per_bit(const std::string& type) const {
   const auto it = table_.dram.find(type);
   if (it == table_.dram.end()) {

@@ -106,6 +106,10 @@ class TechModel {
 
   /// Energy per bit of an SRAM read (write: times the table's write_to_read).
   double sram_pj_per_bit(double capacity_bytes, bool write = false) const;
+  /// Energy per bit of a register-file access (derived, docs/cost.md): a read
+  /// passes ceil(log2 words) levels of 2:1 multiplexers (at least one), a write
+  /// clocks one flip-flop, for a file of `bytes` holding words of `word_bits`.
+  double register_file_pj_per_bit(double bytes, int word_bits, bool write) const;
   /// Energy per bit of a DRAM access of `type`; throws std::invalid_argument if unknown.
   double dram_pj_per_bit(const std::string& type) const;
 

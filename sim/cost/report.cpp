@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,13 @@ std::string fmt(double v, int digits = 4) {
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
+/// Fixed notation with `decimals` decimals: one notation down a column.
+std::string fixed(double v, int decimals) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
 std::string u64(uint64_t v) {
   return std::to_string(v);
 }
@@ -50,6 +58,22 @@ std::string group_name(const config::NumberSpec& s) {
   return config::format_name(s.quantizer.format);
 }
 
+/// A layer's formats: with the quantized network's own (dynamic fixed point
+/// with its actual FLs, "fixed<8,5>"), else the arch's.
+std::string layer_formats_text(const config::Arch& a, const LayerWork& w) {
+  if (w.formats) {
+    const config::LayerFormats& f = *w.formats;
+    auto name = [](const config::NumberSpec& g) {
+      return g.is_float ? std::string("float32") : config::format_name(g.quantizer.format);
+    };
+    return name(f.activations) + " x " + name(f.weights) + " + " + name(f.bias) + " -> " +
+           name(f.outputs);
+  }
+  const config::LayerFormats f = config::formats_for(a, w.name);
+  return group_name(f.activations) + " x " + group_name(f.weights) + " -> " +
+         group_name(f.outputs);
+}
+
 // ---------------------------------------------------------------- claims
 
 std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const Summary& s) {
@@ -62,7 +86,7 @@ std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const
     c.value = fp32 / int8;
     c.expected = "about an order of magnitude (10^0.5 to 10^1.5 = 3.2x to 31.6x)";
     c.holds = std::isfinite(c.value) && std::fabs(std::log10(c.value) - 1) <= 0.5;
-    c.how = "fp_mult 32-bit " + fmt(fp32) + " um^2 / int_mult 8x8 " + fmt(int8) + " um^2 at " +
+    c.how = "fp_mult 32-bit " + fmt(fp32) + " µm² / int_mult 8x8 " + fmt(int8) + " µm² at " +
             std::to_string(m.node_nm()) + " nm";
     claims.push_back(c);
   }
@@ -77,8 +101,8 @@ std::vector<Claim> check_claims(const ReportInput& in, const TechModel& m, const
     c.value = lane_um2 > 0 ? fp32 / lane_um2 : NAN;
     c.expected = "at least about an order of magnitude smaller (>= 10^0.5 = 3.2x)";
     c.holds = std::isfinite(c.value) && std::log10(c.value) >= 0.5;
-    c.how = "fp_mult 32-bit " + fmt(fp32) + " um^2 / lane (" + ac.pe.lane_text + ") " +
-            fmt(lane_um2) + " um^2";
+    c.how = "fp_mult 32-bit " + fmt(fp32) + " µm² / lane (" + ac.pe.lane_text + ") " +
+            fmt(lane_um2) + " µm²";
     claims.push_back(c);
   }
   {
@@ -162,7 +186,7 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
   } cleanup{util::register_cleanup(dir.string())};
   const std::string node = std::to_string(m.node_nm()) + " nm";
   const std::string term =
-      "set encoding utf8\nset terminal svg size 640,400 font 'sans,11' background rgb 'white'\nset "
+      "set encoding utf8\nset terminal svg size 900,540 font 'sans,13' background rgb 'white'\nset "
       "grid\nset key top "
       "left\n";
 
@@ -218,16 +242,27 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
 
   // Accuracy against energy: the Pareto front.
   if (!in.pareto.empty()) {
-    std::ofstream d(dir / "pareto.dat"), f(dir / "front.dat");
+    std::ofstream d(dir / "pareto.dat"), f(dir / "front.dat"), self(dir / "self.dat");
     for (const ParetoPoint& p : in.pareto)
-      d << JsonWriter::number(p.energy_pj * 1e-6) << "\t" << 100 * p.accuracy << "\n";
+      d << JsonWriter::number(p.energy_pj * 1e-6) << "\t" << 100 * p.accuracy << "\t\""
+        << p.label << "\"\n";
+    // The arch's own point: its energy per inference and its measured accuracy.
+    const bool own = in.accuracy_quantized.has_value() && s.energy_pj > 0;
+    if (own)
+      self << JsonWriter::number(s.energy_pj * 1e-6) << "\t" << 100 * *in.accuracy_quantized
+           << "\t\"" << in.arch.name << "\"\n";
     for (const ParetoPoint& p : pareto_front(in.pareto))
       f << JsonWriter::number(p.energy_pj * 1e-6) << "\t" << 100 * p.accuracy << "\n";
     std::ofstream g(dir / "pareto.svg.gp");
     g << term << "set output 'pareto.svg'\nset title 'Accuracy against energy per inference'\n"
-      << "set xlabel 'energy per inference (uJ)'\nset ylabel 'accuracy (%)'\nset key bottom right\n"
+      << "set xlabel 'energy per inference (µJ)'\nset ylabel 'accuracy (%)'\nset key bottom right\n"
       << "plot 'pareto.dat' using 1:2 with points pt 7 title 'quantization search results', "
-      << "'front.dat' using 1:2 with linespoints lw 2 pt 6 ps 1.5 title 'Pareto front'\n";
+      << "'' using 1:2:3 with labels offset 0,1 font ',10' notitle, "
+      << "'front.dat' using 1:2 with linespoints lw 2 pt 6 ps 1.5 title 'Pareto front'"
+      << (own ? ", 'self.dat' using 1:2 with points pt 3 ps 2.5 lw 2 title 'this arch (" +
+                    in.arch.name + ")'"
+              : std::string())
+      << "\n";
     wanted.push_back({"pareto.svg", "Accuracy against energy: the Pareto front"});
   }
 
@@ -245,8 +280,73 @@ std::vector<Plot> make_plots(const ReportInput& in, const TechModel& m, const Su
       << "set style fill solid 0.8 border -1\nset ylabel 'energy per inference (nJ)'\nset logscale "
          "y\n"
       << "set key top left\nplot 'layers.dat' using 2:xtic(1) title 'compute', '' using 3 "
-         "title 'memory (SRAM + DRAM)'\n";
+         "title 'memory (register files, buffers, DRAM)'\n";
     wanted.push_back({"layers_energy.svg", "Compute against memory energy per layer"});
+
+    // Energy by level, stacked per layer (the Timeloop-style breakdown as a picture).
+    std::ofstream lv(dir / "levels.dat");
+    lv << "layer\tcompute\tregister files\tbuffers\tDRAM\n";
+    for (const LayerEnergy& e : s.layers)
+      lv << e.name << "\t" << JsonWriter::number(e.compute() * 1e-3) << "\t"
+         << JsonWriter::number(e.rf * 1e-3) << "\t" << JsonWriter::number(e.sram * 1e-3) << "\t"
+         << JsonWriter::number(e.dram * 1e-3) << "\n";
+    std::ofstream gl(dir / "energy_by_level.svg.gp");
+    gl << term << "set output 'energy_by_level.svg'\nset title 'Energy per layer by level'\n"
+       << "set datafile separator '\\t'\nset style data histograms\n"
+       << "set style histogram rowstacked\nset style fill solid 0.85 border -1\nset boxwidth 0.6\n"
+       << "set ylabel 'energy per inference (nJ)'\nset key top right\n"
+       << "plot 'levels.dat' using 2:xtic(1) title columnheader(2), '' using 3 title "
+          "columnheader(3), '' using 4 title columnheader(4), '' using 5 title columnheader(5)\n";
+    wanted.push_back({"energy_by_level.svg", "Energy per layer by level: compute, register "
+                                             "files, buffers, DRAM"});
+
+    // Utilisation per layer.
+    std::ofstream ud(dir / "util.dat");
+    for (const LayerEnergy& e : s.layers)
+      ud << e.name << "\t" << JsonWriter::number(100 * e.utilisation) << "\n";
+    std::ofstream gu(dir / "utilisation.svg.gp");
+    gu << term << "set output 'utilisation.svg'\nset title 'PE utilisation per layer'\n"
+       << "set datafile separator '\\t'\nset style fill solid 0.85 border -1\nset boxwidth 0.6\n"
+       << "set yrange [0:105]\nset ylabel 'utilisation (%): MACs / (cycles x PEs x lanes)'\n"
+       << "unset key\nplot 'util.dat' using 0:2:xtic(1) with boxes, '' using 0:2:(sprintf('%.1f "
+          "%%', $2)) with labels offset 0,0.8\n";
+    wanted.push_back({"utilisation.svg", "PE utilisation per layer"});
+
+    // Roofline: MACs per cycle against MACs per DRAM byte, the array's peak and
+    // the DRAM bandwidth as roofs, every layer a labelled point.
+    const double peak = double(in.arch.array.pes) * in.arch.array.lanes;
+    double bw = 0;
+    for (const config::MemoryLevel& l : s.arch.memory.levels)
+      if (l.kind == config::MemoryKind::dram) bw = l.bandwidth_bytes_per_cycle;
+    std::ofstream rd(dir / "roof.dat");
+    double imin = 1e300, imax = 0;
+    for (const LayerEnergy& e : s.layers) {
+      const double bytes = e.dram_bits / 8, perf = e.cycles ? double(e.map.macs) / e.cycles : 0;
+      if (bytes <= 0 || perf <= 0) continue;
+      const double intensity = double(e.map.macs) / bytes;
+      imin = std::min(imin, intensity), imax = std::max(imax, intensity);
+      rd << e.name << "\t" << JsonWriter::number(intensity) << "\t" << JsonWriter::number(perf)
+         << "\n";
+    }
+    if (imax > 0) {
+      std::ofstream gr(dir / "roofline.svg.gp");
+      gr << term << "set output 'roofline.svg'\nset title 'Roofline of the layers on the arch'\n"
+         << "set datafile separator '\\t'\nset logscale xy\nset key bottom right\n"
+         << "set xlabel 'operational intensity (MACs per DRAM byte)'\n"
+         << "set ylabel 'performance (MACs per cycle)'\nset samples 400\n"
+         << "set xrange [" << JsonWriter::number(imin / 4) << ":" << JsonWriter::number(imax * 4)
+         << "]\nset yrange [*:" << JsonWriter::number(peak * 2) << "]\n"
+         << "peak = " << JsonWriter::number(peak) << "\n"
+         << (bw > 0 ? "bw = " + JsonWriter::number(bw) + "\nroof(x) = x * bw < peak ? x * bw : peak\n"
+                    : "roof(x) = peak\n")
+         << "plot roof(x) with lines lw 2 title '"
+         << (bw > 0 ? "roof: min(peak " + fmt(peak) + ", " + fmt(bw) + " B/cycle x intensity)"
+                    : "peak " + fmt(peak) + " MACs/cycle (DRAM bandwidth unlimited)")
+         << "', 'roof.dat' using 2:3 with points pt 7 ps 1.3 title 'layers', '' using "
+            "2:3:1 with labels offset 1.5,0.7 notitle\n";
+      wanted.push_back({"roofline.svg", "Roofline: the layers against the array's peak and the "
+                                        "DRAM bandwidth"});
+    }
   }
 
   for (const auto& [file, title] : wanted) {
@@ -306,15 +406,29 @@ std::string render_md(const std::vector<Block>& doc) {
   return out;
 }
 
+/// A cell that starts with a number followed by nothing, "%" or a short unit
+/// ("B per PE", "(given)"): right-aligned. Sentences that start with a number stay left.
+bool looks_numeric(const std::string& c) {
+  if (c.empty() || std::isalpha(static_cast<unsigned char>(c[0]))) return false;
+  char* end = nullptr;
+  std::strtod(c.c_str(), &end);
+  if (end == c.c_str()) return false;
+  const std::size_t rest = c.size() - std::size_t(end - c.c_str());
+  return *end == '\0' || *end == '%' || (*end == ' ' && rest <= 12);
+}
+
 std::string render_html(const std::vector<Block>& doc, const std::string& title) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
       html_escape(title) +
       "</title>\n<style>\n"
-      "body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em;color:#222}\n"
-      "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
+      "body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}\n"
+      ".scroll{overflow-x:auto;max-width:100%;margin:0.5em 0 1.5em}\n"
+      "table{border-collapse:collapse;font-size:0.9em}\n"
       "th,td{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
+      "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
       "th{background:#eee}\nfigure{margin:1em 0}\nfigcaption{font-style:italic}\n"
+      "figure svg{max-width:100%;height:auto}\n"
       "</style>\n</head>\n<body>\n";
   int plot_no = 0;
   for (const Block& b : doc) {
@@ -323,15 +437,17 @@ std::string render_html(const std::vector<Block>& doc, const std::string& title)
       case Block::h2: out += "<h2>" + html_escape(b.text) + "</h2>\n"; break;
       case Block::para: out += "<p>" + html_escape(b.text) + "</p>\n"; break;
       case Block::table:
-        out += "<table>\n<tr>";
+        // Wide tables scroll inside the page; numbers align right.
+        out += "<div class=\"scroll\"><table>\n<tr>";
         for (const std::string& h : b.header) out += "<th>" + html_escape(h) + "</th>";
         out += "</tr>\n";
         for (const auto& r : b.rows) {
           out += "<tr>";
-          for (const std::string& c : r) out += "<td>" + html_escape(c) + "</td>";
+          for (const std::string& c : r)
+            out += (looks_numeric(c) ? "<td class=\"num\">" : "<td>") + html_escape(c) + "</td>";
           out += "</tr>\n";
         }
-        out += "</table>\n";
+        out += "</table></div>\n";
         break;
       case Block::plot: {
         // gnuplot names its markers gpDot, gpPt0... in every file: give each plot its own.
@@ -381,20 +497,25 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
     return v ? pct(*v) : std::string("not measured");
   };
   table({"quantity", "value", "unit"},
-        {{"logic area (all PEs, SRAM not included)", fmt(ac.area_um2 * 1e-6, 4), "mm^2"},
+        {{"logic area (all PEs, SRAM not included)", fmt(ac.area_um2 * 1e-6, 4), "mm²"},
          {"logic area in gate equivalents", fmt(ac.ge, 6), "NAND2 GE"},
-         {"energy per inference", fmt(s.energy_pj * 1e-6, 5), "uJ"},
-         {"  of which compute / SRAM / DRAM",
-          fmt(s.compute_pj * 1e-6, 4) + " / " + fmt(s.sram_pj * 1e-6, 4) + " / " +
-              fmt(s.dram_pj * 1e-6, 4),
-          "uJ"},
+         {"energy per inference", fmt(s.energy_pj * 1e-6, 5), "µJ"},
+         {"  of which compute / register files / buffers (SRAM) / DRAM",
+          fmt(s.compute_pj * 1e-6, 4) + " / " + fmt(s.rf_pj * 1e-6, 4) + " / " +
+              fmt(s.sram_pj * 1e-6, 4) + " / " + fmt(s.dram_pj * 1e-6, 4),
+          "µJ"},
+         {"energy per MAC by level: compute / register files / buffers / DRAM",
+          fmt(s.compute_pj / double(s.macs), 3) + " / " + fmt(s.rf_pj / double(s.macs), 3) +
+              " / " + fmt(s.sram_pj / double(s.macs), 3) + " / " +
+              fmt(s.dram_pj / double(s.macs), 3),
+          "pJ/MAC"},
          {"energy per MAC (everything)", fmt(s.energy_per_mac_pj), "pJ/MAC"},
          {"energy per MAC (PE compute only, all lanes busy)", fmt(ac.energy_per_mac_pj), "pJ/MAC"},
          {"efficiency", fmt(s.tops_per_w), "TOPS/W (2 ops per MAC)"},
          {"throughput", fmt(s.inferences_per_s, 6),
           "inferences/s at " + fmt(a.tech.frequency_mhz) + " MHz"},
          {"MACs per inference", u64(s.macs), "MAC"},
-         {"cycles per inference", u64(s.cycles), "cycles (cycle model)"},
+         {"cycles per inference", u64(s.cycles), "cycles (mapper: compute + stalls)"},
          {"stalls per inference", u64(s.stall_cycles), "PE-cycles waiting for operands"},
          {"utilisation", pct(s.utilisation), "MACs / (cycles x P x K)"},
          {"on-chip traffic (SRAM reads + writes)", fmt(double(s.sram_bits) / 8e3, 6),
@@ -403,11 +524,13 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
          {"accuracy, float32", acc(in.accuracy_fp32), "top-1"},
          {"accuracy, quantized", acc(in.accuracy_quantized), "top-1"}});
   for (const std::string& n : in.notes) p("Note: " + n);
-  p("Cycles, stalls and utilisation are the cycle model's (sim/cycle/schedule.h, the count the "
-    "SystemC layer scheduler gives): output-stationary, one chunk of K terms per PE per cycle, "
-    "each layer filling and draining the " +
+  p("Cycles, stalls, utilisation and memory accesses are the mapper's (sim/map, docs/cost.md "
+    "\"Mapping\"): each layer tiled onto the " + std::to_string(a.array.rows) + " x " +
+    std::to_string(a.array.cols) + " " + config::to_string(a.array.interconnect) + " array (" +
+    config::to_string(a.array.dataflow) + "), PEs of " +
     std::to_string(rtlgen::pe_latency(a.array.lanes, a.array.pipeline_every)) +
-    "-cycle PE pipeline; operands unlimited (the arch gives no fetch width), so no stalls. "
+    "-cycle latency; stalls where a buffer's width or the DRAM bandwidth cannot feed it. "
+    "For a broadcast array (array: {pes: P}) the compute cycles are the SystemC scheduler's. "
     "Cycles marked 'given' came with the layer.");
 
   h2("Thesis claims checked on this arch");
@@ -428,7 +551,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
                    c.source});
     r.push_back(
         {"total", "", "", fmt(ac.ge, 6) + " (all)", fmt(ac.area_um2, 6), "100", "", "", ""});
-    table({"component", "widths", "count", "GE each", "area total (um^2)", "area (%)",
+    table({"component", "widths", "count", "GE each", "area total (µm²)", "area (%)",
            "energy (pJ/action)", "action", "source"},
           r);
   }
@@ -439,46 +562,95 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
     for (size_t i = 0; i < s.layers.size(); ++i) {
       const LayerWork& w = in.layers[i];
       const LayerEnergy& e = s.layers[i];
-      const config::LayerFormats f = config::formats_for(a, w.name);
-      r.push_back({w.name, w.kind + " " + w.shape, u64(w.macs),
-                   group_name(f.activations) + " x " + group_name(f.weights) + " -> " +
-                       group_name(f.outputs),
+      r.push_back({w.name, w.kind + " " + w.shape, u64(w.macs), layer_formats_text(a, w),
                    u64(e.cycles) + (e.cycles_given ? " (given)" : ""), u64(e.stall_cycles),
                    pct(e.utilisation),
-                   u64(w.sram_read_bits + w.sram_write_bits), u64(w.dram_bits),
-                   fmt(e.multipliers * 1e-3), fmt(e.tree * 1e-3), fmt(e.shifters * 1e-3),
-                   fmt(e.accumulator * 1e-3), fmt(e.output_stage * 1e-3), fmt(e.sram * 1e-3),
-                   fmt(e.dram * 1e-3), fmt(e.total() * 1e-3)});
+                   u64(uint64_t(e.sram_bits)), u64(uint64_t(e.dram_bits)),
+                   fixed(e.multipliers * 1e-3, 3), fixed(e.tree * 1e-3, 3),
+                   fixed(e.shifters * 1e-3, 3), fixed(e.accumulator * 1e-3, 3),
+                   fixed(e.output_stage * 1e-3, 3), fixed(e.rf * 1e-3, 3), fixed(e.sram * 1e-3, 3),
+                   fixed(e.dram * 1e-3, 3), fixed(e.total() * 1e-3, 3)});
     }
     table({"layer", "shape", "MACs", "formats", "cycles", "stall PE-cycles", "utilisation",
-           "SRAM bits", "DRAM bits",
-           "mult (nJ)", "tree (nJ)", "shift (nJ)", "acc (nJ)", "output (nJ)", "SRAM (nJ)",
+           "buffer bits", "DRAM bits",
+           "mult (nJ)", "tree (nJ)", "shift (nJ)", "acc (nJ)", "output (nJ)", "RF (nJ)",
+           "buffers (nJ)",
            "DRAM (nJ)", "total (nJ)"},
           r);
   }
 
-  h2("Memory");
+  h2("Memory hierarchy");
   {
-    const auto& dt = m.table().dram.at(ac.dram_type);
     std::string sram_src;
     for (const config::SramPoint& q : m.table().sram)
       sram_src += (sram_src.empty() ? "" : "; ") + fmt(q.bytes / 1024, 6) +
                   " KiB: " + fmt(q.read_pj) + " pJ (" + q.source + ")";
-    table({"quantity", "value", "unit", "source"},
-          {{"SRAM capacity", fmt(ac.sram_bytes / 1024, 6), "KiB",
-            "arch has no buffer size: table default (assumed)"},
-           {"SRAM read", fmt(ac.sram_read_pj_per_bit), "pJ/bit",
-            "log-log interpolation of " + std::to_string(m.table().sram_access_bits) +
-                "-bit reads: " + sram_src},
-           {"SRAM write", fmt(ac.sram_write_pj_per_bit), "pJ/bit",
-            "read x " + fmt(m.table().sram_write_to_read) + " (assumed)"},
-           {"DRAM (" + ac.dram_type + ")", fmt(ac.dram_pj_per_bit), "pJ/bit",
-            fmt(dt.energy_pj) + " pJ per " + std::to_string(dt.access_bits) + "-bit access (" +
-                dt.source + ")"}});
-    p("Traffic model unless the engine gives its own: weights, inputs and outputs cross DRAM once; "
-      "every MAC reads "
-      "its activation and weight from SRAM; SRAM is written once with inputs, weights and "
-      "outputs.");
+    std::vector<std::vector<std::string>> r;
+    for (size_t i = 0; i < ac.memory.levels.size(); ++i) {
+      const config::MemoryLevel& l = ac.memory.levels[i];
+      const map::LevelEnergy& le = ac.level_energy[i];
+      std::string size, src;
+      switch (l.kind) {
+        case config::MemoryKind::register_file:
+          size = fmt(l.capacity_bytes, 6) + " B per PE";
+          src = "derived: ceil(log2 words) MUX2 per bit read, one DFF per bit written (" +
+                m.table().gates_source + ")";
+          break;
+        case config::MemoryKind::sram:
+          size = fmt(l.capacity_bytes / 1024, 6) + " KiB, " + std::to_string(l.banks) + " bank" +
+                 (l.banks == 1 ? "" : "s") + ", " +
+                 (l.width_bits ? std::to_string(l.width_bits) + " bit/cycle per bank" : "unlimited width");
+          src = "log-log interpolation per bank capacity of " +
+                std::to_string(m.table().sram_access_bits) + "-bit reads: " + sram_src +
+                "; write = read x " + fmt(m.table().sram_write_to_read) + " (assumed)";
+          break;
+        case config::MemoryKind::dram: {
+          const auto& dt = m.table().dram.at(l.dram_type);
+          size = l.dram_type + ", " +
+                 (l.bandwidth_bytes_per_cycle > 0 ? fmt(l.bandwidth_bytes_per_cycle) + " B/cycle"
+                                                  : "unlimited bandwidth");
+          src = fmt(dt.energy_pj) + " pJ per " + std::to_string(dt.access_bits) + "-bit access (" +
+                dt.source + ")";
+          break;
+        }
+      }
+      r.push_back({l.name, config::to_string(l.kind), config::to_string(l.operand), size,
+                   fmt(le.read_pj_per_bit), fmt(le.write_pj_per_bit), src});
+    }
+    table({"level", "kind", "holds", "size", "read (pJ/bit)", "write (pJ/bit)", "source"}, r);
+    if (!ac.memory.given)
+      p("The arch has no memory key: one shared buffer of the table's default size and the "
+        "table's default DRAM, both without width limits (docs/arch.md).");
+  }
+
+  h2("Mapping and accesses per layer and level");
+  p("Timeloop-style breakdown: for every layer the mapper's choice (SCALE-Sim's Sr x Sc "
+    "operand matrix on the array, T in time, folds; buffer tiles of M, N, K and the DRAM-level "
+    "loop order, outer to inner), its cycles, and per memory level the words read and written "
+    "per operand (outputs include partial sums), the energy and the bandwidth the layer demands "
+    "against what the level supplies.");
+  for (const LayerEnergy& e : s.layers) {
+    const map::LayerMap& lm = e.map;
+    p("Layer " + e.name + ": " + lm.mapping.text() + " (" + u64(lm.mapping.valid) + " of " +
+      u64(lm.mapping.candidates) + " mappings fit, " +
+      (lm.mapping.exhaustive ? "exhaustive" : "heuristic: powers of two beyond 64 tiles") +
+      "); cycles " + u64(lm.cycles) + " = compute " + u64(lm.compute_cycles) + " + fetch stalls " +
+      u64(lm.fetch_stall_cycles) + " + DRAM stalls " + u64(lm.dram_stall_cycles) +
+      ", utilisation " + pct(lm.utilisation) + ".");
+    std::vector<std::vector<std::string>> r;
+    for (const map::LevelCount& c : lm.levels) {
+      auto rw = [&](int op) {
+        return c.op[op].reads || c.op[op].writes
+                   ? fixed(c.op[op].reads, 0) + " / " + fixed(c.op[op].writes, 0)
+                   : std::string("-");
+      };
+      r.push_back({c.name, rw(map::kInputs), rw(map::kWeights), rw(map::kOutputs),
+                   fixed(c.energy_pj * 1e-3, 3), fixed(c.demand_bits_per_cycle, 1),
+                   c.supply_bits_per_cycle > 0 ? fixed(c.supply_bits_per_cycle, 0) : "unlimited"});
+    }
+    table({"level", "inputs (reads / writes)", "weights (reads / writes)",
+           "outputs (reads / writes)", "energy (nJ)", "demand (bit/cycle)", "supply (bit/cycle)"},
+          r);
   }
 
   h2("Yosys cross-check");
@@ -514,7 +686,7 @@ std::vector<Block> build_doc(const ReportInput& in, const TechModel& m, const Su
         r.push_back({op, std::to_string(x.bits), fmt(x.energy_pj), fmt(x.area_um2), x.source});
     r.push_back({"NAND2 gate", "", "", fmt(m.table().nand2_area_um2), m.table().gates_source});
     table({"operation", "bits", "energy (pJ, " + std::to_string(m.table().node_nm) + " nm)",
-           "area (um^2, " + std::to_string(m.table().node_nm) + " nm)", "source"},
+           "area (µm², " + std::to_string(m.table().node_nm) + " nm)", "source"},
           r);
     p("Derived: logic energy per gate equivalent " + fmt(m.energy_per_ge_pj() * 1e3) +
       " fJ at this node (widest int_add anchor's energy / its area in GE; activity 1), used for "
@@ -616,19 +788,38 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
         .value("activations", group_name(f.activations))
         .value("weights", group_name(f.weights))
         .value("outputs_format", group_name(f.outputs))
+        .value("formats", layer_formats_text(a, w))
         .value("cycles", e.cycles)
         .value("stall_cycles", e.stall_cycles)
         .value("cycles_source", e.cycles_given ? "given" : "cycle model")
         .value("utilisation", e.utilisation)
-        .value("sram_read_bits", w.sram_read_bits)
-        .value("sram_write_bits", w.sram_write_bits)
-        .value("dram_bits", w.dram_bits);
+        .value("buffer_bits", e.sram_bits)
+        .value("dram_bits", e.dram_bits)
+        .value("mapping", e.map.mapping.text())
+        .value("compute_cycles", e.map.compute_cycles)
+        .value("fetch_stall_cycles", e.map.fetch_stall_cycles)
+        .value("dram_stall_cycles", e.map.dram_stall_cycles);
+    j.begin_array("levels");
+    for (const map::LevelCount& c : e.map.levels) {
+      j.begin_object().value("name", c.name);
+      for (int op = 0; op < 3; ++op)
+        j.value(std::string(map::operand_name(op)) + "_reads", c.op[op].reads)
+            .value(std::string(map::operand_name(op)) + "_writes", c.op[op].writes);
+      j.value("read_bits", c.read_bits)
+          .value("write_bits", c.write_bits)
+          .value("energy_pj", c.energy_pj)
+          .value("demand_bits_per_cycle", c.demand_bits_per_cycle)
+          .value("supply_bits_per_cycle", c.supply_bits_per_cycle)
+          .end_object();
+    }
+    j.end_array();
     j.begin_object("energy_pj")
         .value("multipliers", e.multipliers)
         .value("tree", e.tree)
         .value("shifters", e.shifters)
         .value("accumulator", e.accumulator)
         .value("output_stage", e.output_stage)
+        .value("register_files", e.rf)
         .value("sram", e.sram)
         .value("dram", e.dram)
         .value("total", e.total())
@@ -641,8 +832,25 @@ std::string render_json(const ReportInput& in, const TechModel& m, const Summary
       .value("sram_read_pj_per_bit", ac.sram_read_pj_per_bit)
       .value("sram_write_pj_per_bit", ac.sram_write_pj_per_bit)
       .value("dram_type", ac.dram_type)
-      .value("dram_pj_per_bit", ac.dram_pj_per_bit)
-      .end_object();
+      .value("dram_pj_per_bit", ac.dram_pj_per_bit);
+  j.begin_array("levels");
+  for (size_t i = 0; i < ac.memory.levels.size(); ++i) {
+    const config::MemoryLevel& l = ac.memory.levels[i];
+    j.begin_object()
+        .value("name", l.name)
+        .value("kind", config::to_string(l.kind))
+        .value("holds", config::to_string(l.operand))
+        .value("capacity_bytes", l.capacity_bytes)
+        .value("width_bits", l.width_bits)
+        .value("banks", l.banks)
+        .value("dram_type", l.dram_type)
+        .value("bandwidth_bytes_per_cycle", l.bandwidth_bytes_per_cycle)
+        .value("read_pj_per_bit", ac.level_energy[i].read_pj_per_bit)
+        .value("write_pj_per_bit", ac.level_energy[i].write_pj_per_bit)
+        .end_object();
+  }
+  j.end_array();
+  j.end_object();
   j.begin_array("claims");
   for (const Claim& c : s.claims)
     j.begin_object()
@@ -725,10 +933,11 @@ Summary summarize(const ReportInput& in, const TechModel& m) {
     s.stall_cycles += e.stall_cycles;
     s.energy_pj += e.total();
     s.compute_pj += e.compute();
+    s.rf_pj += e.rf;
     s.sram_pj += e.sram;
     s.dram_pj += e.dram;
-    s.sram_bits += w.sram_read_bits + w.sram_write_bits;
-    s.dram_bits += w.dram_bits;
+    s.sram_bits += uint64_t(e.sram_bits);
+    s.dram_bits += uint64_t(e.dram_bits);
   }
   const double lanes = double(in.arch.array.pes) * in.arch.array.lanes;
   s.energy_per_mac_pj = s.macs ? s.energy_pj / double(s.macs) : NAN;
@@ -739,6 +948,44 @@ Summary summarize(const ReportInput& in, const TechModel& m) {
   return s;
 }
 
+std::string render_csv(const ReportInput& in, const Summary& s) {
+  // SCALE-Sim's COMPUTE_REPORT columns first (layer, cycles, stalls, utilisation),
+  // then the mapping, SCALE-Sim's published formula on the same shape (one MAC
+  // per PE per cycle: K in terms), and the traffic and energy per level.
+  const config::ArraySpec& a = in.arch.array;
+  std::ostringstream o;
+  o << "LayerID,LayerName,Total Cycles,Compute Cycles,Stall Cycles,Fetch Stall Cycles,"
+       "DRAM Stall Cycles,Overall Util %,Dataflow,Array,Sr,Sc,T,Folds,Tile M,Tile N,Tile K,"
+       "Loop Order,SCALE-Sim Formula Cycles,MACs";
+  const std::vector<map::LevelCount>* first =
+      s.layers.empty() ? nullptr : &s.layers.front().map.levels;
+  if (first)
+    for (const map::LevelCount& c : *first)
+      o << "," << c.name << " Read Bytes," << c.name << " Write Bytes," << c.name << " Energy pJ";
+  o << "\n";
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    const LayerEnergy& e = s.layers[i];
+    const map::LayerMap& lm = e.map;
+    const map::LayerShape sh = layer_shape(in.arch, in.layers[i]);
+    const std::string formula =
+        a.interconnect == config::Interconnect::systolic
+            ? u64(map::scalesim_cycles(a.dataflow, sh.m, sh.n, sh.k, a.rows, a.cols))
+            : std::string("");
+    o << i << "," << e.name << "," << e.cycles << "," << lm.compute_cycles << ","
+      << lm.fetch_stall_cycles + lm.dram_stall_cycles << "," << lm.fetch_stall_cycles << ","
+      << lm.dram_stall_cycles << "," << JsonWriter::number(100 * e.utilisation) << ","
+      << config::to_string(a.dataflow) << "," << a.rows << "x" << a.cols << "," << lm.mapping.sr
+      << "," << lm.mapping.sc << "," << lm.mapping.t << "," << lm.mapping.folds << ","
+      << lm.mapping.tile[0] << "," << lm.mapping.tile[1] << "," << lm.mapping.tile[2] << ","
+      << lm.mapping.order << "," << formula << "," << lm.macs;
+    for (const map::LevelCount& c : lm.levels)
+      o << "," << JsonWriter::number(c.read_bits / 8) << "," << JsonWriter::number(c.write_bits / 8)
+        << "," << JsonWriter::number(c.energy_pj);
+    o << "\n";
+  }
+  return o.str();
+}
+
 ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::string& out_dir) {
   // Everything is computed before the first file is touched.
   const Summary s = summarize(in, m);
@@ -747,7 +994,7 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
   const std::vector<Block> doc = build_doc(in, m, s, plots, files.plot_note);
   const std::string title = "ristsim cost report: " + in.arch.name;
   const std::string md = render_md(doc), html = render_html(doc, title),
-                    json = render_json(in, m, s, plots);
+                    json = render_json(in, m, s, plots), csv = render_csv(in, s);
 
   std::error_code ec;
   fs::create_directories(fs::path(out_dir) / "plots", ec);
@@ -757,17 +1004,20 @@ ReportFiles write_report(const ReportInput& in, const TechModel& m, const std::s
   std::vector<std::pair<fs::path, std::string>> outputs = {
       {fs::path(out_dir) / "report.md", md},
       {fs::path(out_dir) / "report.html", html},
-      {fs::path(out_dir) / "report.json", json}};
+      {fs::path(out_dir) / "report.json", json},
+      {fs::path(out_dir) / "report.csv", csv}};
   for (const Plot& p : plots) outputs.push_back({fs::path(out_dir) / "plots" / p.file, p.svg});
   for (const auto& [path, text] : outputs) util::write_file(path.string(), text);
   files.md = outputs[0].first.string();
   files.html = outputs[1].first.string();
   files.json = outputs[2].first.string();
+  files.csv = outputs[3].first.string();
   for (const Plot& p : plots)
     files.plots.push_back((fs::path(out_dir) / "plots" / p.file).string());
   // Plots of an earlier report that this one does not have (e.g. no Pareto points now).
   for (const char* name :
-       {"energy_vs_bits.svg", "area_vs_bits.svg", "pareto.svg", "layers_energy.svg"}) {
+       {"energy_vs_bits.svg", "area_vs_bits.svg", "pareto.svg", "layers_energy.svg",
+        "energy_by_level.svg", "utilisation.svg", "roofline.svg"}) {
     bool ours = false;
     for (const Plot& p : plots) ours = ours || p.file == name;
     if (!ours) fs::remove(fs::path(out_dir) / "plots" / name, ec);

@@ -53,12 +53,12 @@ struct Summary {
   std::vector<LayerEnergy> layers;
   uint64_t macs = 0, cycles = 0;  ///< cycles: the layers' cycle-model counts, one after another
   uint64_t stall_cycles = 0;       ///< PE-cycles waiting for operands
-  double energy_pj = 0, compute_pj = 0, sram_pj = 0, dram_pj = 0;  ///< per inference
+  double energy_pj = 0, compute_pj = 0, rf_pj = 0, sram_pj = 0, dram_pj = 0;  ///< per inference
   double energy_per_mac_pj = 0;  ///< everything (memory included) / MACs
   double tops_per_w = 0;         ///< 2 ops per MAC
   double inferences_per_s = 0;   ///< frequency / cycles
   double utilisation = 0;        ///< MACs / (cycles * P * K)
-  uint64_t sram_bits = 0, dram_bits = 0;
+  uint64_t sram_bits = 0, dram_bits = 0;  ///< the mapper's buffer and DRAM traffic
   std::vector<Claim> claims;
 };
 
@@ -70,11 +70,16 @@ std::vector<ParetoPoint> pareto_front(const std::vector<ParetoPoint>& points);
 
 struct ReportFiles {
   std::string md, html, json;
+  std::string csv;  ///< report.csv: SCALE-Sim-style per-layer cycles and traffic
   std::vector<std::string> plots;  ///< SVG files written (empty without gnuplot)
   std::string plot_note;           ///< why plots are missing, if they are
 };
 
-/// Writes report.md, report.html, report.json and plots/*.svg into `out_dir`
+/// SCALE-Sim-style CSV: one row per layer (mapping, cycles, stalls,
+/// utilisation, SCALE-Sim's formula, traffic and energy per level).
+std::string render_csv(const ReportInput& in, const Summary& s);
+
+/// Writes report.md, report.html, report.json, report.csv and plots/*.svg into `out_dir`
 /// (created if needed). Throws util::WriteError on failure; no file is ever half
 /// written (write into a util::OutputDir's staging folder for all-or-nothing).
 ReportFiles write_report(const ReportInput& in, const TechModel& model, const std::string& out_dir);

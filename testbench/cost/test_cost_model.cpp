@@ -362,3 +362,84 @@ TEST(CostTable, arch_node_and_table_path) {
 
 }  // namespace
 }  // namespace ristsim::cost
+
+namespace ristsim::cost {
+namespace {
+
+TEST(CostMapping, a_1x1_default_arch_keeps_the_no_reuse_traffic_and_the_cycle_model) {
+  // The shipped 1-PE configs: a 1 x 1 broadcast array, one shared 64 KiB buffer,
+  // DDR3. The mapper's DRAM traffic equals the no-reuse model's (every operand
+  // crosses once; lenet ip1's 400 KB of weights stream through the buffer once),
+  // its buffer traffic adds the outputs' drain to DRAM (M N reads), and the
+  // cycles are count_layer's: ceil(outputs / P) chunks + latency - 1.
+  const TechModel m = model45();
+  const config::Arch a = testing::fixed_arch(8);
+  const auto layers = testing::lenet_layers(a);
+  const auto e = layer_energy(a, m, layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerWork& w = layers[i];
+    EXPECT_EQ(e[i].dram_bits, double(w.dram_bits)) << w.name;
+    EXPECT_EQ(e[i].sram_bits, double(w.sram_read_bits + w.sram_write_bits + w.outputs * 8))
+        << w.name;
+    EXPECT_EQ(e[i].cycles, w.outputs * ((w.terms + 15) / 16) + 7 - 1) << w.name;
+    EXPECT_EQ(e[i].rf, 0);  // no register-file level
+  }
+}
+
+TEST(CostMapping, a_systolic_arch_prices_every_level_and_reuse_cuts_dram) {
+  const TechModel m = model45();
+  config::Arch a = config::parse_arch(
+      "name: t\nformats:\n"
+      "  activations: {type: fixed, bits: 8, fl: 4}\n  weights: {type: fixed, bits: 8, fl: 7}\n"
+      "  bias: {type: fixed, bits: 16, fl: 8}\n  outputs: {type: fixed, bits: 8, fl: 4}\n"
+      "array: {rows: 16, cols: 16, lanes: 1, dataflow: weight_stationary}\n"
+      "memory:\n"
+      "  - {name: wreg, kind: register_file, operand: weights, bytes: 1}\n"
+      "  - {name: buf, kind: sram, capacity_kib: 256}\n"
+      "  - {name: dram, kind: dram, type: ddr4}\n",
+      "t.yaml");
+  const auto layers = testing::lenet_layers(a);
+  const ArchCost ac = arch_cost(a, m);
+  ASSERT_EQ(ac.level_energy.size(), 3u);
+  // Register file of 1 byte, 8-bit words: one MUX2 level per bit read, one DFF per bit written.
+  EXPECT_DOUBLE_EQ(ac.level_energy[0].read_pj_per_bit, m.mux2(1).energy_pj);
+  EXPECT_DOUBLE_EQ(ac.level_energy[0].write_pj_per_bit, m.registers(1).energy_pj);
+  EXPECT_DOUBLE_EQ(ac.level_energy[1].read_pj_per_bit, m.sram_pj_per_bit(256 * 1024));
+  EXPECT_DOUBLE_EQ(ac.level_energy[2].read_pj_per_bit, 15.0);
+  const auto e = layer_energy(a, m, layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    double levels = 0;
+    for (const map::LevelCount& c : e[i].map.levels) levels += c.energy_pj;
+    EXPECT_NEAR(e[i].rf + e[i].sram + e[i].dram, levels, 1e-6 * levels) << layers[i].name;
+    EXPECT_GT(e[i].rf, 0);
+    // Every MAC reads its weight from the PE's register, not from the buffer.
+    EXPECT_EQ(e[i].map.levels[0].op[map::kWeights].reads, double(layers[i].macs));
+  }
+  // conv2's 25 000 weights cross DRAM once and leave the buffer once (WS: each
+  // weight is loaded into its PE once and used by all 64 output pixels there),
+  // against 1.6 M buffer reads of the no-reuse model.
+  EXPECT_EQ(e[1].map.levels[2].op[map::kWeights].reads, 25000.0);
+  EXPECT_EQ(e[1].map.levels[1].op[map::kWeights].reads, 25000.0);
+}
+
+TEST(CostMapping, an_unknown_dram_type_names_the_level) {
+  const TechModel m = model45();
+  const config::Arch a = config::parse_arch(
+      "name: t\nformats:\n"
+      "  activations: {type: fixed, bits: 8, fl: 4}\n  weights: {type: fixed, bits: 8, fl: 7}\n"
+      "  bias: {type: fixed, bits: 16, fl: 8}\n  outputs: {type: fixed, bits: 8, fl: 4}\n"
+      "memory:\n  - {name: buf, kind: sram, capacity_kib: 64}\n  - {name: d, kind: dram, type: ddr9}\n",
+      "t.yaml");
+  try {
+    arch_cost(a, m);
+    FAIL() << "no error";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(e.line(), 9);
+    EXPECT_EQ(e.column(), 5);
+    EXPECT_NE(e.message().find("memory level d: unknown DRAM type 'ddr9'"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ristsim::cost

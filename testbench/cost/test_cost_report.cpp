@@ -261,7 +261,8 @@ TEST(CostReport, files_and_json) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("http://www.w3.org/1999/xlink\" xlink:href=\"http"), std::string::npos);
   if (!f.plots.empty()) {
-    EXPECT_EQ(f.plots.size(), 4u);  // bit-width energy and area, Pareto, layers
+    // Bit-width energy and area, Pareto, layers, energy by level, utilisation, roofline.
+    EXPECT_EQ(f.plots.size(), 7u);
     EXPECT_NE(html.find("<svg"), std::string::npos);
     for (const std::string& p : f.plots) EXPECT_TRUE(fs::exists(p)) << p;
   } else {
@@ -269,6 +270,21 @@ TEST(CostReport, files_and_json) {
   }
   const std::string md = slurp(dir / "report.md");
   EXPECT_NE(md.find("| conv1 |"), std::string::npos);
+  // report.csv: SCALE-Sim's compute-report columns, one row per layer, the
+  // cycles those of report.json.
+  std::istringstream csv(slurp(dir / "report.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line.rfind("LayerID,LayerName,Total Cycles,Compute Cycles,Stall Cycles,", 0), 0u)
+      << line;
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    const std::string want = std::to_string(rows) + "," + j["layers"].items[size_t(rows)]["name"].str +
+                             "," + std::to_string(uint64_t(j["layers"].items[size_t(rows)]["cycles"].num)) + ",";
+    EXPECT_EQ(line.rfind(want, 0), 0u) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 4);
   // A second report into the same folder without Pareto points drops the old plot.
   if (!f.plots.empty()) {
     ASSERT_TRUE(fs::exists(dir / "plots" / "pareto.svg"));
