@@ -264,9 +264,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline voi
   }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_u8i8_vnni(
-    const uint8_t* x, const int32_t* w, int ws, const int32_t* init, int32_t* out, int kk, int d4,
-    int pp) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_u8i8_vnni(const uint8_t* x,
+                                                                           const int32_t* w, int ws,
+                                                                           const int32_t* init,
+                                                                           int32_t* out, int kk,
+                                                                           int d4, int pp) {
   for (int k0 = 0; k0 < kk; k0 += kRowBlock) {
     const int32_t* w0 = w + static_cast<size_t>(k0) * ws;
     int p0 = 0;
@@ -304,6 +306,39 @@ __attribute__((target("avx512f"))) void gemm_f64_avx512(const double* x, const d
 #endif  // RISTSIM_X86
 
 }  // namespace
+
+void interleave_quads(const uint8_t* rows, int d4, int pp, uint8_t* x) {
+  for (int j = 0; j < d4; ++j) {
+    const uint8_t* r0 = rows + static_cast<size_t>(4 * j) * pp;
+    const uint8_t* r1 = r0 + pp;
+    const uint8_t* r2 = r1 + pp;
+    const uint8_t* r3 = r2 + pp;
+    uint8_t* o = x + static_cast<size_t>(j) * pp * 4;
+#ifdef RISTSIM_X86
+    // SSE2 (every x86-64): 16 columns of 4 rows, bytes then pairs interleaved.
+    for (int p = 0; p < pp; p += 16) {
+      const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + p));
+      const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1 + p));
+      const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r2 + p));
+      const __m128i a3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r3 + p));
+      const __m128i lo01 = _mm_unpacklo_epi8(a0, a1), hi01 = _mm_unpackhi_epi8(a0, a1);
+      const __m128i lo23 = _mm_unpacklo_epi8(a2, a3), hi23 = _mm_unpackhi_epi8(a2, a3);
+      __m128i* q = reinterpret_cast<__m128i*>(o + static_cast<size_t>(p) * 4);
+      _mm_storeu_si128(q + 0, _mm_unpacklo_epi16(lo01, lo23));
+      _mm_storeu_si128(q + 1, _mm_unpackhi_epi16(lo01, lo23));
+      _mm_storeu_si128(q + 2, _mm_unpacklo_epi16(hi01, hi23));
+      _mm_storeu_si128(q + 3, _mm_unpackhi_epi16(hi01, hi23));
+    }
+#else
+    for (int p = 0; p < pp; ++p) {
+      o[4 * p] = r0[p];
+      o[4 * p + 1] = r1[p];
+      o[4 * p + 2] = r2[p];
+      o[4 * p + 3] = r3[p];
+    }
+#endif
+  }
+}
 
 uint64_t accumulate_chunk(CpuIsa isa, bool saturate, int acc_bits, int64_t* acc,
                           const int32_t* chunk, int n, int shift) {

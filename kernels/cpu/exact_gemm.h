@@ -32,6 +32,10 @@ void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int w_stride, int3
 void gemm_u8i8(CpuIsa isa, const uint8_t* x, const int32_t* w, int w_stride, const int32_t* init,
                int32_t* out, int kk, int d4, int pp);
 
+/// The vpdpbusd layout from plain rows: rows [4 * d4][pp] uint8 (row d holds
+/// term d of every column) to x [d4][pp][4]. pp is a multiple of 16.
+void interleave_quads(const uint8_t* rows, int d4, int pp, uint8_t* x);
+
 /// double: x: [d][pp], w: [kk][w_stride] (d used), out: [kk][pp]. Exact when
 /// every product and partial sum is an integer of magnitude <= 2^53 (the
 /// caller's bound).

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -341,19 +342,19 @@ struct Layer {
   std::vector<uint8_t> fast;  ///< per output channel
   ExactKernel kernel = ExactKernel::generic;
   CpuIsa isa = CpuIsa::portable;
-  int kk = 0;                 ///< kg rounded up to the row block
-  int lanes = 0;              ///< K
-  int kc = 0;       ///< int*_chunked: min(K, depth) rounded up to 2 (int16) or 4 (int8)
-  int nchunks = 0;  ///< ceil(depth / K)
-  int depth_c = 0;  ///< int*_chunked: nchunks * kc, the padded depth
-  int a_offset = 0;                ///< int8: added to the activations (0 or 128)
-  std::vector<int32_t> w8;         ///< [groups][kk][d4] packed quads (int8 kernels)
-  std::vector<int32_t> init8;      ///< [groups][chunks or 1][kk]: -a_offset * sum w, mod 2^32
-  std::vector<uint8_t> in8;        ///< input tensor + a_offset as uint8 (int8 kernels)
-  std::vector<int32_t> w16;   ///< [groups][kk][d2] packed pairs
-  std::vector<double> wd;     ///< [groups][kk][depth]
-  std::vector<int16_t> in16;  ///< input tensor as int16 (int16 kernels)
-  std::vector<double> ind;    ///< input tensor as double (float64 kernels)
+  int kk = 0;                  ///< kg rounded up to the row block
+  int lanes = 0;               ///< K
+  int kc = 0;                  ///< int*_chunked: min(K, depth) rounded up to 2 (int16) or 4 (int8)
+  int nchunks = 0;             ///< ceil(depth / K)
+  int depth_c = 0;             ///< int*_chunked: nchunks * kc, the padded depth
+  int a_offset = 0;            ///< int8: added to the activations (0 or 128)
+  std::vector<int32_t> w8;     ///< [groups][kk][d4] packed quads (int8 kernels)
+  std::vector<int32_t> init8;  ///< [groups][chunks or 1][kk]: -a_offset * sum w, mod 2^32
+  std::vector<uint8_t> in8;    ///< input tensor + a_offset as uint8 (int8 kernels)
+  std::vector<int32_t> w16;    ///< [groups][kk][d2] packed pairs
+  std::vector<double> wd;      ///< [groups][kk][depth]
+  std::vector<int16_t> in16;   ///< input tensor as int16 (int16 kernels)
+  std::vector<double> ind;     ///< input tensor as double (float64 kernels)
 };
 
 /// A run of columns that share an image and an output row: ox = ox0, ox0 + 1, ...
@@ -364,7 +365,7 @@ struct Segment {
 
 /// Per-thread buffers and counters.
 struct Worker {
-  std::vector<uint8_t> x8;
+  std::vector<uint8_t> x8, x8_rows;  ///< int8: the GEMM's layout; plain rows before it
   std::vector<int16_t> x16;
   std::vector<double> xd;
   std::vector<int32_t> o32;
@@ -451,9 +452,9 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
 }
 
 /// im2col of a block of columns of group g into the kernel's layout: row d of
-/// x holds term d of every column (kInterleave rows interleaved: 2 for int16,
-/// 4 for int8). `chunked`: term d goes to row (d / K) * kc + d % K (chunks of
-/// K padded to kc). Padding (outside the image, or beyond the depth) is `zero`.
+/// x holds term d of every column (kInterleave rows interleaved: 2 for int16;
+/// int8 packs plain rows and interleaves them after). `chunked`: term d goes to row (d / K) * kc +
+/// d % K (chunks of K padded to kc). Padding (outside the image, or beyond the depth) is `zero`.
 template <typename T, int kInterleave>
 void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in, int g, int pp,
                   T* x, bool chunked = false, T zero = T{0}) {
@@ -492,7 +493,9 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
             hi = xs >= s.w ? 0 : (s.w - 1 - xs) / s.stride_w + 1;
           const T* src = in + sg.base + plane + static_cast<int64_t>(y) * s.w + xs;
           T* dst = row + static_cast<size_t>(sg.first_col) * step;
-          if (s.stride_w == 1) {
+          if (s.stride_w == 1 && step == 1) {
+            if (hi > lo) std::memcpy(dst + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(T));
+          } else if (s.stride_w == 1) {
             for (int i = lo; i < hi; ++i) dst[i * step] = src[i];
           } else {
             for (int i = lo; i < hi; ++i) dst[i * step] = src[i * s.stride_w];
@@ -501,6 +504,19 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
       }
     }
   }
+}
+
+/// pack_columns() for the int8 kernels: plain rows first (contiguous copies),
+/// then interleaved by fours (interleave_quads), faster than byte scatters.
+void pack_columns_u8(const Layer& L, Worker& wk, int g, int pp, bool chunked) {
+  const int rows = chunked ? L.depth_c : L.depth;
+  const int d4 = (rows + 3) / 4;
+  const uint8_t zero = static_cast<uint8_t>(L.a_offset);
+  wk.x8_rows.resize(static_cast<size_t>(d4) * 4 * pp);
+  wk.x8.resize(static_cast<size_t>(d4) * 4 * pp);
+  pack_columns<uint8_t, 1>(L, wk.segments, L.in8.data(), g, pp, wk.x8_rows.data(), chunked, zero);
+  std::fill(wk.x8_rows.begin() + static_cast<size_t>(rows) * pp, wk.x8_rows.end(), zero);
+  cpu_detail::interleave_quads(wk.x8_rows.data(), d4, pp, wk.x8.data());
 }
 
 /// int8_chunked / int16_chunked / float64_chunked: every channel of group g over the item's
@@ -516,10 +532,8 @@ void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
   const Accumulator accu(L.spec->acc);
   uint64_t overflows = 0;
   if (i8) {
-    wk.x8.resize(static_cast<size_t>(L.depth_c) * pp);
     wk.o32.resize(static_cast<size_t>(L.kk) * pp);
-    pack_columns<uint8_t, 4>(L, wk.segments, L.in8.data(), g, pp, wk.x8.data(), true,
-                             static_cast<uint8_t>(L.a_offset));
+    pack_columns_u8(L, wk, g, pp, true);
   } else if (i16) {
     const int d2c = L.depth_c / 2;
     wk.x16.resize(static_cast<size_t>(d2c) * pp * 2);
@@ -555,10 +569,11 @@ void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
       const size_t row = static_cast<size_t>(kl) * pp;
       if (L.spec->acc.bits <= 63) {
         // |acc| <= 2^62 and |chunk sum| <= 2^62 on the grid: the sum fits int64.
-        overflows += i32_sums ? cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
+        overflows += i32_sums
+                         ? cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
                                                         wk.o32.data() + row, cols, L.shift)
-                              : cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits,
-                                                             acc, wk.od.data() + row, cols, L.shift);
+                         : cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
+                                                        wk.od.data() + row, cols, L.shift);
       } else {
         for (int c = 0; c < cols; ++c) {  // the chunk's exact sum, on the grid 2^-F
           const int64_t sum =
@@ -626,10 +641,8 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
         (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
     if (L.kernel == ExactKernel::int8) {
       const int d4 = (L.depth + 3) / 4;
-      wk.x8.resize(static_cast<size_t>(d4) * pp * 4);
       wk.o32.resize(static_cast<size_t>(L.kk) * pp);
-      pack_columns<uint8_t, 4>(L, segs, L.in8.data(), g, pp, wk.x8.data(), false,
-                               static_cast<uint8_t>(L.a_offset));
+      pack_columns_u8(L, wk, g, pp, false);
       cpu_detail::gemm_u8i8(L.isa, wk.x8.data(), L.w8.data() + static_cast<size_t>(g) * L.kk * d4,
                             d4, L.init8.data() + static_cast<size_t>(g) * L.kk, wk.o32.data(), L.kk,
                             d4, pp);
@@ -824,8 +837,7 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   // int16 (every true sum within int32) makes the modulo-2^32 sums exact.
   const bool a_u8 = a.min_value >= 0 && a.max_value <= 255;
   const bool a_s8 = a.min_value >= -128 && a.max_value <= 127;
-  if (L.isa == CpuIsa::avx512_vnni && w.min_value >= -128 && w.max_value <= 127 &&
-      (a_u8 || a_s8)) {
+  if (L.isa == CpuIsa::avx512_vnni && w.min_value >= -128 && w.max_value <= 127 && (a_u8 || a_s8)) {
     if (L.kernel == ExactKernel::int16) L.kernel = ExactKernel::int8;
     if (L.kernel == ExactKernel::int16_chunked) L.kernel = ExactKernel::int8_chunked;
   }

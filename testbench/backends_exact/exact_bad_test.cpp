@@ -75,7 +75,8 @@ TEST(ExactCompare, int8_offset_correction_off_by_one_bad) {
     sp.act.format = Format::fixed_point(f.bits + 1, f.fl);
     for (ExactTerm& e : t) {
       const int64_t a = e.padding ? 0 : numeric::sign_extend(e.act_code, f.bits);
-      e.act_code = static_cast<uint32_t>(static_cast<uint64_t>(a + 1) & numeric::low_mask(f.bits + 1));
+      e.act_code =
+          static_cast<uint32_t>(static_cast<uint64_t>(a + 1) & numeric::low_mask(f.bits + 1));
       e.padding = false;
     }
   });

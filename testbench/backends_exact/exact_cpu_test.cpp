@@ -114,8 +114,8 @@ TEST_P(ShippedArch, cpu_equals_reference_all_modes) {
       cov.kernels[ExactKernel::float64], cov.kernels[ExactKernel::int8_chunked],
       cov.kernels[ExactKernel::int16_chunked], cov.kernels[ExactKernel::float64_chunked],
       cov.kernels[ExactKernel::generic], cov.int8_offsets[0], cov.int8_offsets[128],
-      cov.fast_channels, cov.chunked_channels,
-      cov.generic_channels, static_cast<unsigned long long>(cov.overflows),
+      cov.fast_channels, cov.chunked_channels, cov.generic_channels,
+      static_cast<unsigned long long>(cov.overflows),
       static_cast<unsigned long long>(cov.saturations));
 }
 
@@ -339,7 +339,7 @@ TEST(ExactCpu, int8_bound_edges) {
       c.shape = inner_product(2, depth, 4);
       c.in.assign(2 * static_cast<size_t>(depth), 0x80);  // -128
       c.w.assign(4 * static_cast<size_t>(depth), 0x80);   // -1 (code -128)
-      c.in[depth] = 0x7f;                               // image 1: one +127
+      c.in[depth] = 0x7f;                                 // image 1: one +127
       c.bias = random_codes(c.spec.bias.format, 4, rng);
       c.what = "depth " + std::to_string(depth) + (chunked ? " chunked" : "");
       SCOPED_TRACE(c.what);
