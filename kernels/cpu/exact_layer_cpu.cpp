@@ -16,6 +16,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/exact_gemm.h"
@@ -374,10 +375,10 @@ struct Worker {
   std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
-  std::vector<int64_t> acc;      ///< per column: the accumulator of one channel
-  std::vector<int64_t> acc_all;  ///< *_chunked: [channel of the group][column]
-  std::vector<uint32_t> codes;   ///< per column: its output code
-  std::vector<uint64_t> index;   ///< per column: its output index
+  std::vector<int64_t> acc;               ///< per column: the accumulator of one channel
+  std::vector<int64_t> acc_all;           ///< *_chunked: [channel of the group][column]
+  std::vector<uint64_t> index;            ///< per column: its output index
+  std::vector<std::pair<int, int>> runs;  ///< (first column, count): consecutive outputs
   ExactStats stats;
 };
 
@@ -506,6 +507,16 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
   }
 }
 
+/// The output codes of channel k for the item's columns, from their
+/// accumulators, converted straight into the output tensor run by run.
+void store_channel(const Layer& L, Worker& wk, int k, const int64_t* acc, int cols) {
+  const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
+  for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
+  for (const auto& [first, count] : wk.runs)
+    wk.stats.out_saturations += L.stage->convert_many(acc + first, wk.index.data() + first, count,
+                                                      L.out_codes + wk.index[first]);
+}
+
 /// pack_columns() for the int8 kernels: plain rows first (contiguous copies),
 /// then interleaved by fours (interleave_quads), faster than byte scatters.
 void pack_columns_u8(const Layer& L, Worker& wk, int g, int pp, bool chunked) {
@@ -584,18 +595,13 @@ void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
       }
     }
   }
-  wk.codes.resize(cols);
-  wk.index.resize(cols);
   for (int kl = 0; kl < L.kg; ++kl) {
     const int k = g * L.kg + kl;
     int64_t* acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
     if (L.spec->has_bias)
       for (int c = 0; c < cols; ++c)
         acc[c] = accu.apply(static_cast<i128>(acc[c]) + L.bias_aligned[k], &overflows);
-    const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
-    for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
-    wk.stats.out_saturations += L.stage->convert_many(acc, wk.index.data(), cols, wk.codes.data());
-    for (int c = 0; c < cols; ++c) L.out_codes[wk.index[c]] = wk.codes[c];
+    store_channel(L, wk, k, acc, cols);
   }
   wk.stats.acc_overflows += overflows;
 }
@@ -616,6 +622,14 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
     wk.col_y[c] = oy * s.stride_h - s.pad_h;
     wk.col_x[c] = ox * s.stride_w - s.pad_w;
     wk.col_out[c] = static_cast<uint64_t>(img) * s.k * L.ohw + pos;
+  }
+  wk.index.resize(cols);
+  wk.runs.clear();
+  for (int c = 0; c < cols; ++c) {
+    if (c > 0 && wk.col_out[c] == wk.col_out[c - 1] + 1)
+      ++wk.runs.back().second;
+    else
+      wk.runs.emplace_back(c, 1);
   }
   // Segments: runs of columns in one output row of one image.
   std::vector<Segment>& segs = wk.segments;
@@ -662,8 +676,6 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
                            wk.od.data(), L.kk, L.depth, pp);
     }
     wk.acc.resize(cols);
-    wk.codes.resize(cols);
-    wk.index.resize(cols);
     for (int kl = 0; kl < L.kg; ++kl) {
       const int k = k_begin + kl;
       if (!L.fast[k]) continue;
@@ -681,11 +693,7 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
               static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c])) << L.shift) +
               bias;
       }
-      const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
-      for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
-      wk.stats.out_saturations +=
-          L.stage->convert_many(acc, wk.index.data(), cols, wk.codes.data());
-      for (int c = 0; c < cols; ++c) L.out_codes[wk.index[c]] = wk.codes[c];
+      store_channel(L, wk, k, acc, cols);
     }
   }
   for (int k = k_begin; k < k_begin + L.kg; ++k) {
