@@ -16,6 +16,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -452,6 +453,27 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
   store_output(L, wk, wk.col_out[col] + static_cast<uint64_t>(k) * L.ohw, nan, acc);
 }
 
+/// dst[0, n) = src[0, n) for im2col's short runs (8 to 24 elements in LeNet):
+/// fixed-size copies the compiler turns into moves, no call.
+template <typename T>
+inline void copy_run(T* __restrict dst, const T* __restrict src, int n) {
+  constexpr int kBlock = sizeof(T) >= 16 ? 1 : static_cast<int>(16 / sizeof(T));
+  int i = 0;
+  for (; i + kBlock <= n; i += kBlock) std::memcpy(dst + i, src + i, kBlock * sizeof(T));
+  // The rest (< kBlock) in halving blocks: a loop here would become a memcpy call.
+  auto part = [&](auto len) {
+    constexpr int m = decltype(len)::value;
+    if (m >= 1 && i + m <= n) {
+      std::memcpy(dst + i, src + i, m * sizeof(T));
+      i += m;
+    }
+  };
+  part(std::integral_constant<int, kBlock / 2>{});
+  part(std::integral_constant<int, kBlock / 4>{});
+  part(std::integral_constant<int, kBlock / 8>{});
+  part(std::integral_constant<int, kBlock / 16>{});
+}
+
 /// im2col of a block of columns of group g into the kernel's layout: row d of
 /// x holds term d of every column (kInterleave rows interleaved: 2 for int16;
 /// int8 packs plain rows and interleaves them after). `chunked`: term d goes to row (d / K) * kc +
@@ -495,7 +517,7 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
           const T* src = in + sg.base + plane + static_cast<int64_t>(y) * s.w + xs;
           T* dst = row + static_cast<size_t>(sg.first_col) * step;
           if (s.stride_w == 1 && step == 1) {
-            if (hi > lo) std::memcpy(dst + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(T));
+            copy_run(dst + lo, src + lo, hi - lo);
           } else if (s.stride_w == 1) {
             for (int i = lo; i < hi; ++i) dst[i * step] = src[i];
           } else {
