@@ -476,8 +476,9 @@ inline void copy_run(T* __restrict dst, const T* __restrict src, int n) {
 
 /// im2col of a block of columns of group g into the kernel's layout: row d of
 /// x holds term d of every column (kInterleave rows interleaved: 2 for int16;
-/// int8 packs plain rows and interleaves them after). `chunked`: term d goes to row (d / K) * kc +
-/// d % K (chunks of K padded to kc). Padding (outside the image, or beyond the depth) is `zero`.
+/// int8 packs plain rows and interleaves them after). `chunked`: term d goes
+/// to row (d / K) * kc + d % K (chunks of K padded to kc). Padding (outside
+/// the image, or beyond the depth) is `zero`.
 template <typename T, int kInterleave>
 void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in, int g, int pp,
                   T* x, bool chunked = false, T zero = T{0}) {
@@ -552,9 +553,10 @@ void pack_columns_u8(const Layer& L, Worker& wk, int g, int pp, bool chunked) {
   cpu_detail::interleave_quads(wk.x8_rows.data(), d4, pp, wk.x8.data());
 }
 
-/// int8_chunked / int16_chunked / float64_chunked: every channel of group g over the item's
-/// columns, one GEMM per chunk of K terms, the accumulator's overflow mode
-/// after each chunk and after the bias (docs/datapath.md steps 3 to 5).
+/// int8_chunked / int16_chunked / float64_chunked: every channel of group g
+/// over the item's columns, one GEMM per chunk of K terms, the accumulator's
+/// overflow mode after each chunk and after the bias (docs/datapath.md steps
+/// 3 to 5).
 void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
   const int pp =
       (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
