@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -37,7 +38,9 @@ __attribute__((target("avx512f"))) double fma_chains(long iters) {
   }
   __m512 s = acc[0];
   for (int i = 1; i < kChains; ++i) s = _mm512_add_ps(s, acc[i]);
-  return _mm512_reduce_add_ps(s);
+  float lanes[16];
+  _mm512_storeu_ps(lanes, s);
+  return lanes[0] + lanes[15];
 }
 
 __attribute__((target("avx512f,avx512vnni"))) double dpbusd_chains(long iters) {
@@ -50,7 +53,9 @@ __attribute__((target("avx512f,avx512vnni"))) double dpbusd_chains(long iters) {
   }
   __m512i s = acc[0];
   for (int i = 1; i < kChains; ++i) s = _mm512_add_epi32(s, acc[i]);
-  return _mm512_reduce_add_epi32(s);
+  int32_t lanes[16];
+  _mm512_storeu_si512(lanes, s);
+  return lanes[0] + lanes[15];
 }
 
 __attribute__((target("avx512f,avx512vnni"))) double dpwssd_chains(long iters) {
@@ -63,7 +68,9 @@ __attribute__((target("avx512f,avx512vnni"))) double dpwssd_chains(long iters) {
   }
   __m512i s = acc[0];
   for (int i = 1; i < kChains; ++i) s = _mm512_add_epi32(s, acc[i]);
-  return _mm512_reduce_add_epi32(s);
+  int32_t lanes[16];
+  _mm512_storeu_si512(lanes, s);
+  return lanes[0] + lanes[15];
 }
 
 /// Ops per second of `body` on `threads` threads running `seconds` together.
