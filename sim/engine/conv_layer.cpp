@@ -69,8 +69,11 @@ void im2col(const float* img, const ConvGeometry& g, int cg, float* col, std::si
           }
           const float* src = ch + std::size_t(y) * g.w;
           const int x0 = j * g.dil_w - g.pad_w;
-          if (g.stride_w == 1 && x0 >= 0 && x0 + g.ow <= g.w) {
-            copy_row(dst, src + x0, g.ow);
+          if (g.stride_w == 1) {  // zeros left and right of the copied run (padding)
+            const int lo = std::clamp(-x0, 0, g.ow), hi = std::clamp(g.w - x0, lo, g.ow);
+            std::fill(dst, dst + lo, 0.0f);
+            if (hi > lo) copy_row(dst + lo, src + x0 + lo, hi - lo);
+            std::fill(dst + hi, dst + g.ow, 0.0f);
             continue;
           }
           for (int ox = 0; ox < g.ow; ++ox) {
@@ -107,6 +110,11 @@ void col2im(const float* col, const ConvGeometry& g, int cg, std::size_t ld, std
           float* dst = ch + std::size_t(y) * g.w;
           const float* src = row + oy * g.ow;
           const int x0 = j * g.dil_w - g.pad_w;
+          if (g.stride_w == 1) {  // the same additions, the run inside the image only
+            const int lo = std::clamp(-x0, 0, g.ow), hi = std::clamp(g.w - x0, lo, g.ow);
+            if (hi > lo) add_row(dst + x0 + lo, src + lo, hi - lo);
+            continue;
+          }
           for (int ox = 0; ox < g.ow; ++ox) {
             const int x = x0 + ox * g.stride_w;
             if (x >= 0 && x < g.w) dst[x] += src[ox];
