@@ -60,20 +60,19 @@ void im2col(const float* img, const ConvGeometry& g, int cg, float* col, std::si
     for (int i = 0; i < g.kh; ++i) {
       for (int j = 0; j < g.kw; ++j) {
         float* row = col + (std::size_t(c * g.kh + i) * g.kw + j) * ld + col_off;
+        if (g.stride_w == 1) std::fill(row, row + std::size_t(g.oh) * g.ow, 0.0f);  // padding
         for (int oy = 0; oy < g.oh; ++oy) {
           const int y = oy * g.stride_h - g.pad_h + i * g.dil_h;
           float* dst = row + oy * g.ow;
           if (y < 0 || y >= g.h) {
-            std::fill(dst, dst + g.ow, 0.0f);
+            if (g.stride_w != 1) std::fill(dst, dst + g.ow, 0.0f);
             continue;
           }
           const float* src = ch + std::size_t(y) * g.w;
           const int x0 = j * g.dil_w - g.pad_w;
-          if (g.stride_w == 1) {  // zeros left and right of the copied run (padding)
+          if (g.stride_w == 1) {  // the run inside the image (the row was zeroed)
             const int lo = std::clamp(-x0, 0, g.ow), hi = std::clamp(g.w - x0, lo, g.ow);
-            std::fill(dst, dst + lo, 0.0f);
             if (hi > lo) copy_row(dst + lo, src + x0 + lo, hi - lo);
-            std::fill(dst + hi, dst + g.ow, 0.0f);
             continue;
           }
           for (int ox = 0; ox < g.ow; ++ox) {
