@@ -22,6 +22,20 @@ inline constexpr int kRowBlock = 4;      ///< kk is a multiple of this
 void gemm_i16(CpuIsa isa, const int16_t* x, const int32_t* w, int w_stride, int32_t* out, int kk,
               int d2, int pp);
 
+/// uint8 x int8 -> int32, quads of d interleaved (the vpdpbusd layout):
+///   x: [d4][pp][4] uint8 (x[j][p][e] is term d = 4j + e of column p)
+///   w: [kk][w_stride] int32, byte e (from the low end) = int8 w[k][4j+e], j < d4
+///   init: [kk] int32, the start value of row k's sums (the offset correction)
+///   out: [kk][pp] int32, init[k] + sum, modulo 2^32 (vpdpbusd does not
+///   saturate; exact when the true value lies in int32).
+/// The column loop runs 64 columns at a time where pp allows, else 32.
+void gemm_u8i8(CpuIsa isa, const uint8_t* x, const int32_t* w, int w_stride, const int32_t* init,
+               int32_t* out, int kk, int d4, int pp);
+
+/// The vpdpbusd layout from plain rows: rows [4 * d4][pp] uint8 (row d holds
+/// term d of every column) to x [d4][pp][4]. pp is a multiple of 16.
+void interleave_quads(const uint8_t* rows, int d4, int pp, uint8_t* x);
+
 /// double: x: [d][pp], w: [kk][w_stride] (d used), out: [kk][pp]. Exact when
 /// every product and partial sum is an integer of magnitude <= 2^53 (the
 /// caller's bound).

@@ -13,8 +13,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/exact_gemm.h"
@@ -39,8 +42,10 @@ const char* to_string(CpuIsa isa) {
 
 const char* to_string(ExactKernel k) {
   switch (k) {
+    case ExactKernel::int8: return "int8";
     case ExactKernel::int16: return "int16";
     case ExactKernel::float64: return "float64";
+    case ExactKernel::int8_chunked: return "int8_chunked";
     case ExactKernel::int16_chunked: return "int16_chunked";
     case ExactKernel::float64_chunked: return "float64_chunked";
     case ExactKernel::generic: return "generic";
@@ -86,6 +91,7 @@ struct Operand {
   std::vector<uint8_t> finite;  ///< per element
   bool any_special = false;
   uint64_t max_abs = 0;
+  int64_t min_value = 0, max_value = 0;  ///< of the finite values (has_ints)
 };
 
 /// One code as an exact integer (has_ints formats). False for inf/NaN.
@@ -122,6 +128,7 @@ void convert(const Format& f, const uint32_t* codes, size_t count, int threads, 
   op.format = f;
   op.any_special = false;
   op.max_abs = 0;
+  op.min_value = op.max_value = 0;
   const numeric::FixedType t = numeric::exactly_fixed(f);
   op.fl = t.fl;
   op.int_bits = t.bits;
@@ -147,9 +154,11 @@ void convert(const Format& f, const uint32_t* codes, size_t count, int threads, 
   }
   const uint32_t mask = static_cast<uint32_t>(numeric::low_mask(std::min(cb, 32)));
   std::vector<uint64_t> part_max(threads, 0);
+  std::vector<int64_t> part_lo(threads, 0), part_hi(threads, 0);
   std::vector<uint8_t> part_special(threads, 0);
   parallel_for(threads, static_cast<int64_t>(count), 1 << 16, [&](int64_t b, int64_t e, int part) {
     uint64_t mx = 0;
+    int64_t lo = 0, hi = 0;  // 0 is a value of every format (and the padding)
     bool special = false;
     if (cb <= 16 && op.has_ints) {  // the common case, without branches
       const int64_t* __restrict table_v = tv.data();
@@ -165,8 +174,12 @@ void convert(const Format& f, const uint32_t* codes, size_t count, int threads, 
         all_finite &= table_f[c];
         const uint64_t av = static_cast<uint64_t>(v < 0 ? -v : v);  // |v| < 2^62
         mx = av > mx ? av : mx;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
       }
       part_max[part] = mx;
+      part_lo[part] = lo;
+      part_hi[part] = hi;
       part_special[part] = !all_finite;
       return;
     }
@@ -190,13 +203,19 @@ void convert(const Format& f, const uint32_t* codes, size_t count, int threads, 
         const uint64_t av =
             v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
         mx = std::max(mx, av);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
       }
     }
     part_max[part] = mx;
+    part_lo[part] = lo;
+    part_hi[part] = hi;
     part_special[part] = special;
   });
   for (int t = 0; t < threads; ++t) {
     op.max_abs = std::max(op.max_abs, part_max[t]);
+    op.min_value = std::min(op.min_value, part_lo[t]);
+    op.max_value = std::max(op.max_value, part_hi[t]);
     op.any_special = op.any_special || part_special[t];
   }
 }
@@ -325,15 +344,19 @@ struct Layer {
   std::vector<uint8_t> fast;  ///< per output channel
   ExactKernel kernel = ExactKernel::generic;
   CpuIsa isa = CpuIsa::portable;
-  int kk = 0;                 ///< kg rounded up to the row block
-  int lanes = 0;              ///< K
-  int kc = 0;                 ///< int16_chunked: min(K, depth) rounded up to even
-  int nchunks = 0;            ///< ceil(depth / K)
-  int depth_c = 0;            ///< int16_chunked: nchunks * kc, the padded depth
-  std::vector<int32_t> w16;   ///< [groups][kk][d2] packed pairs
-  std::vector<double> wd;     ///< [groups][kk][depth]
-  std::vector<int16_t> in16;  ///< input tensor as int16 (int16 kernels)
-  std::vector<double> ind;    ///< input tensor as double (float64 kernels)
+  int kk = 0;                  ///< kg rounded up to the row block
+  int lanes = 0;               ///< K
+  int kc = 0;                  ///< int*_chunked: min(K, depth) rounded up to 2 (int16) or 4 (int8)
+  int nchunks = 0;             ///< ceil(depth / K)
+  int depth_c = 0;             ///< int*_chunked: nchunks * kc, the padded depth
+  int a_offset = 0;            ///< int8: added to the activations (0 or 128)
+  std::vector<int32_t> w8;     ///< [groups][kk][d4] packed quads (int8 kernels)
+  std::vector<int32_t> init8;  ///< [groups][chunks or 1][kk]: -a_offset * sum w, mod 2^32
+  std::vector<uint8_t> in8;    ///< input tensor + a_offset as uint8 (int8 kernels)
+  std::vector<int32_t> w16;    ///< [groups][kk][d2] packed pairs
+  std::vector<double> wd;      ///< [groups][kk][depth]
+  std::vector<int16_t> in16;   ///< input tensor as int16 (int16 kernels)
+  std::vector<double> ind;     ///< input tensor as double (float64 kernels)
 };
 
 /// A run of columns that share an image and an output row: ox = ox0, ox0 + 1, ...
@@ -344,6 +367,7 @@ struct Segment {
 
 /// Per-thread buffers and counters.
 struct Worker {
+  std::vector<uint8_t> x8, x8_rows;  ///< int8: the GEMM's layout; plain rows before it
   std::vector<int16_t> x16;
   std::vector<double> xd;
   std::vector<int32_t> o32;
@@ -352,10 +376,10 @@ struct Worker {
   std::vector<int> col_y, col_x;  ///< per column: top-left input position of the window
   std::vector<uint64_t> col_out;  ///< per column: output index of channel 0
   std::vector<Segment> segments;
-  std::vector<int64_t> acc;      ///< per column: the accumulator of one channel
-  std::vector<int64_t> acc_all;  ///< *_chunked: [channel of the group][column]
-  std::vector<uint32_t> codes;   ///< per column: its output code
-  std::vector<uint64_t> index;   ///< per column: its output index
+  std::vector<int64_t> acc;               ///< per column: the accumulator of one channel
+  std::vector<int64_t> acc_all;           ///< *_chunked: [channel of the group][column]
+  std::vector<uint64_t> index;            ///< per column: its output index
+  std::vector<std::pair<int, int>> runs;  ///< (first column, count): consecutive outputs
   ExactStats stats;
 };
 
@@ -429,16 +453,39 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
   store_output(L, wk, wk.col_out[col] + static_cast<uint64_t>(k) * L.ohw, nan, acc);
 }
 
+/// dst[0, n) = src[0, n) for im2col's short runs (8 to 24 elements in LeNet):
+/// fixed-size copies the compiler turns into moves, no call.
+template <typename T>
+inline void copy_run(T* __restrict dst, const T* __restrict src, int n) {
+  constexpr int kBlock = sizeof(T) >= 16 ? 1 : static_cast<int>(16 / sizeof(T));
+  int i = 0;
+  for (; i + kBlock <= n; i += kBlock) std::memcpy(dst + i, src + i, kBlock * sizeof(T));
+  // The rest (< kBlock) in halving blocks: a loop here would become a memcpy call.
+  auto part = [&](auto len) {
+    constexpr int m = decltype(len)::value;
+    if (m >= 1 && i + m <= n) {
+      std::memcpy(dst + i, src + i, m * sizeof(T));
+      i += m;
+    }
+  };
+  part(std::integral_constant<int, kBlock / 2>{});
+  part(std::integral_constant<int, kBlock / 4>{});
+  part(std::integral_constant<int, kBlock / 8>{});
+  part(std::integral_constant<int, kBlock / 16>{});
+}
+
 /// im2col of a block of columns of group g into the kernel's layout: row d of
-/// x holds term d of every column (pairs of rows interleaved for int16).
-/// `chunked`: term d goes to row (d / K) * kc + d % K (chunks of K padded to kc).
-template <typename T, bool kPairs>
+/// x holds term d of every column (kInterleave rows interleaved: 2 for int16;
+/// int8 packs plain rows and interleaves them after). `chunked`: term d goes
+/// to row (d / K) * kc + d % K (chunks of K padded to kc). Padding (outside
+/// the image, or beyond the depth) is `zero`.
+template <typename T, int kInterleave>
 void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in, int g, int pp,
-                  T* x, bool chunked = false) {
+                  T* x, bool chunked = false, T zero = T{0}) {
   const ConvShape& s = L.s;
   const int rows = chunked ? L.depth_c : L.depth;
-  std::fill(x, x + static_cast<size_t>(kPairs ? (rows + 1) / 2 * 2 : rows) * pp, T{0});
-  constexpr int step = kPairs ? 2 : 1;
+  constexpr int step = kInterleave;
+  std::fill(x, x + static_cast<size_t>((rows + step - 1) / step * step) * pp, zero);
   auto row_of = [&](int d) { return chunked ? d / L.lanes * L.kc + d % L.lanes : d; };
   if (s.h == 1 && s.w == 1 && s.kh == 1 && s.kw == 1 && s.pad_h == 0 && s.pad_w == 0) {
     // Inner product: column c is the image's input vector, term d = channel d.
@@ -446,8 +493,7 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
       const T* src = in + sg.base + static_cast<int64_t>(g) * L.cg;
       for (int d = 0; d < L.depth; ++d) {
         const int r = row_of(d);
-        T* row = kPairs ? x + static_cast<size_t>(r / 2) * pp * 2 + (r & 1)
-                        : x + static_cast<size_t>(r) * pp;
+        T* row = x + static_cast<size_t>(r / step) * pp * step + r % step;
         row[static_cast<size_t>(sg.first_col) * step] = src[d];
       }
     }
@@ -459,8 +505,7 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
     for (int ky = 0; ky < s.kh; ++ky) {
       for (int kx = 0; kx < s.kw; ++kx, ++d) {
         const int r = row_of(d);
-        T* row = kPairs ? x + static_cast<size_t>(r / 2) * pp * 2 + (r & 1)
-                        : x + static_cast<size_t>(r) * pp;
+        T* row = x + static_cast<size_t>(r / step) * pp * step + r % step;
         for (const Segment& sg : segs) {
           const int y = sg.y0 + ky * s.dil_h;
           if (y < 0 || y >= s.h) continue;
@@ -472,7 +517,9 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
             hi = xs >= s.w ? 0 : (s.w - 1 - xs) / s.stride_w + 1;
           const T* src = in + sg.base + plane + static_cast<int64_t>(y) * s.w + xs;
           T* dst = row + static_cast<size_t>(sg.first_col) * step;
-          if (s.stride_w == 1) {
+          if (s.stride_w == 1 && step == 1) {
+            copy_run(dst + lo, src + lo, hi - lo);
+          } else if (s.stride_w == 1) {
             for (int i = lo; i < hi; ++i) dst[i * step] = src[i];
           } else {
             for (int i = lo; i < hi; ++i) dst[i * step] = src[i * s.stride_w];
@@ -483,28 +530,64 @@ void pack_columns(const Layer& L, const std::vector<Segment>& segs, const T* in,
   }
 }
 
-/// int16_chunked / float64_chunked: every channel of group g over the item's
-/// columns, one GEMM per chunk of K terms, the accumulator's overflow mode
-/// after each chunk and after the bias (docs/datapath.md steps 3 to 5).
+/// The output codes of channel k for the item's columns, from their
+/// accumulators, converted straight into the output tensor run by run.
+void store_channel(const Layer& L, Worker& wk, int k, const int64_t* acc, int cols) {
+  const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
+  for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
+  for (const auto& [first, count] : wk.runs)
+    wk.stats.out_saturations += L.stage->convert_many(acc + first, wk.index.data() + first, count,
+                                                      L.out_codes + wk.index[first]);
+}
+
+/// pack_columns() for the int8 kernels: plain rows first (contiguous copies),
+/// then interleaved by fours (interleave_quads), faster than byte scatters.
+void pack_columns_u8(const Layer& L, Worker& wk, int g, int pp, bool chunked) {
+  const int rows = chunked ? L.depth_c : L.depth;
+  const int d4 = (rows + 3) / 4;
+  const uint8_t zero = static_cast<uint8_t>(L.a_offset);
+  wk.x8_rows.resize(static_cast<size_t>(d4) * 4 * pp);
+  wk.x8.resize(static_cast<size_t>(d4) * 4 * pp);
+  pack_columns<uint8_t, 1>(L, wk.segments, L.in8.data(), g, pp, wk.x8_rows.data(), chunked, zero);
+  std::fill(wk.x8_rows.begin() + static_cast<size_t>(rows) * pp, wk.x8_rows.end(), zero);
+  cpu_detail::interleave_quads(wk.x8_rows.data(), d4, pp, wk.x8.data());
+}
+
+/// int8_chunked / int16_chunked / float64_chunked: every channel of group g
+/// over the item's columns, one GEMM per chunk of K terms, the accumulator's
+/// overflow mode after each chunk and after the bias (docs/datapath.md steps
+/// 3 to 5).
 void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
   const int pp =
       (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
+  const bool i8 = L.kernel == ExactKernel::int8_chunked;
   const bool i16 = L.kernel == ExactKernel::int16_chunked;
+  const bool i32_sums = i8 || i16;
   wk.acc_all.assign(static_cast<size_t>(L.kg) * cols, 0);
   const Accumulator accu(L.spec->acc);
   uint64_t overflows = 0;
-  if (i16) {
+  if (i8) {
+    wk.o32.resize(static_cast<size_t>(L.kk) * pp);
+    pack_columns_u8(L, wk, g, pp, true);
+  } else if (i16) {
     const int d2c = L.depth_c / 2;
     wk.x16.resize(static_cast<size_t>(d2c) * pp * 2);
     wk.o32.resize(static_cast<size_t>(L.kk) * pp);
-    pack_columns<int16_t, true>(L, wk.segments, L.in16.data(), g, pp, wk.x16.data(), true);
+    pack_columns<int16_t, 2>(L, wk.segments, L.in16.data(), g, pp, wk.x16.data(), true);
   } else {  // rows in term order: chunk q is rows [qK, qK + K)
     wk.xd.resize(static_cast<size_t>(L.depth) * pp);
     wk.od.resize(static_cast<size_t>(L.kk) * pp);
-    pack_columns<double, false>(L, wk.segments, L.ind.data(), g, pp, wk.xd.data());
+    pack_columns<double, 1>(L, wk.segments, L.ind.data(), g, pp, wk.xd.data());
   }
   for (int q = 0; q < L.nchunks; ++q) {
-    if (i16) {
+    if (i8) {
+      const int d4c = L.depth_c / 4, kc4 = L.kc / 4;
+      const int32_t* w_group = L.w8.data() + static_cast<size_t>(g) * L.kk * d4c;
+      cpu_detail::gemm_u8i8(L.isa, wk.x8.data() + static_cast<size_t>(q) * kc4 * pp * 4,
+                            w_group + static_cast<size_t>(q) * kc4, d4c,
+                            L.init8.data() + (static_cast<size_t>(g) * L.nchunks + q) * L.kk,
+                            wk.o32.data(), L.kk, kc4, pp);
+    } else if (i16) {
       const int d2c = L.depth_c / 2, kc2 = L.kc / 2;
       const int32_t* w_group = L.w16.data() + static_cast<size_t>(g) * L.kk * d2c;
       cpu_detail::gemm_i16(L.isa, wk.x16.data() + static_cast<size_t>(q) * kc2 * pp * 2,
@@ -521,31 +604,28 @@ void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
       const size_t row = static_cast<size_t>(kl) * pp;
       if (L.spec->acc.bits <= 63) {
         // |acc| <= 2^62 and |chunk sum| <= 2^62 on the grid: the sum fits int64.
-        overflows += i16 ? cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
+        overflows += i32_sums
+                         ? cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
                                                         wk.o32.data() + row, cols, L.shift)
                          : cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
                                                         wk.od.data() + row, cols, L.shift);
       } else {
         for (int c = 0; c < cols; ++c) {  // the chunk's exact sum, on the grid 2^-F
-          const int64_t sum = i16 ? int64_t{wk.o32[row + c]} : static_cast<int64_t>(wk.od[row + c]);
+          const int64_t sum =
+              i32_sums ? int64_t{wk.o32[row + c]} : static_cast<int64_t>(wk.od[row + c]);
           acc[c] = accu.apply(static_cast<i128>(acc[c]) + (static_cast<i128>(sum) << L.shift),
                               &overflows);
         }
       }
     }
   }
-  wk.codes.resize(cols);
-  wk.index.resize(cols);
   for (int kl = 0; kl < L.kg; ++kl) {
     const int k = g * L.kg + kl;
     int64_t* acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
     if (L.spec->has_bias)
       for (int c = 0; c < cols; ++c)
         acc[c] = accu.apply(static_cast<i128>(acc[c]) + L.bias_aligned[k], &overflows);
-    const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
-    for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
-    wk.stats.out_saturations += L.stage->convert_many(acc, wk.index.data(), cols, wk.codes.data());
-    for (int c = 0; c < cols; ++c) L.out_codes[wk.index[c]] = wk.codes[c];
+    store_channel(L, wk, k, acc, cols);
   }
   wk.stats.acc_overflows += overflows;
 }
@@ -567,6 +647,14 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
     wk.col_x[c] = ox * s.stride_w - s.pad_w;
     wk.col_out[c] = static_cast<uint64_t>(img) * s.k * L.ohw + pos;
   }
+  wk.index.resize(cols);
+  wk.runs.clear();
+  for (int c = 0; c < cols; ++c) {
+    if (c > 0 && wk.col_out[c] == wk.col_out[c - 1] + 1)
+      ++wk.runs.back().second;
+    else
+      wk.runs.emplace_back(c, 1);
+  }
   // Segments: runs of columns in one output row of one image.
   std::vector<Segment>& segs = wk.segments;
   segs.clear();
@@ -578,7 +666,8 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
     c += len;
   }
   const int k_begin = g * L.kg;
-  if (L.kernel == ExactKernel::int16_chunked || L.kernel == ExactKernel::float64_chunked) {
+  if (L.kernel == ExactKernel::int8_chunked || L.kernel == ExactKernel::int16_chunked ||
+      L.kernel == ExactKernel::float64_chunked) {
     run_chunked(L, wk, g, cols);
     return;
   }
@@ -588,31 +677,36 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
   if (any_fast && L.kernel != ExactKernel::generic) {
     const int pp =
         (cols + cpu_detail::kColumnBlock - 1) / cpu_detail::kColumnBlock * cpu_detail::kColumnBlock;
-    if (L.kernel == ExactKernel::int16) {
+    if (L.kernel == ExactKernel::int8) {
+      const int d4 = (L.depth + 3) / 4;
+      wk.o32.resize(static_cast<size_t>(L.kk) * pp);
+      pack_columns_u8(L, wk, g, pp, false);
+      cpu_detail::gemm_u8i8(L.isa, wk.x8.data(), L.w8.data() + static_cast<size_t>(g) * L.kk * d4,
+                            d4, L.init8.data() + static_cast<size_t>(g) * L.kk, wk.o32.data(), L.kk,
+                            d4, pp);
+    } else if (L.kernel == ExactKernel::int16) {
       const int d2 = (L.depth + 1) / 2;
       wk.x16.resize(static_cast<size_t>(d2) * pp * 2);
       wk.o32.resize(static_cast<size_t>(L.kk) * pp);
-      pack_columns<int16_t, true>(L, segs, L.in16.data(), g, pp, wk.x16.data());
+      pack_columns<int16_t, 2>(L, segs, L.in16.data(), g, pp, wk.x16.data());
       cpu_detail::gemm_i16(L.isa, wk.x16.data(), L.w16.data() + static_cast<size_t>(g) * L.kk * d2,
                            d2, wk.o32.data(), L.kk, d2, pp);
     } else {
       wk.xd.resize(static_cast<size_t>(L.depth) * pp);
       wk.od.resize(static_cast<size_t>(L.kk) * pp);
-      pack_columns<double, false>(L, segs, L.ind.data(), g, pp, wk.xd.data());
+      pack_columns<double, 1>(L, segs, L.ind.data(), g, pp, wk.xd.data());
       cpu_detail::gemm_f64(L.isa, wk.xd.data(),
                            L.wd.data() + static_cast<size_t>(g) * L.kk * L.depth, L.depth,
                            wk.od.data(), L.kk, L.depth, pp);
     }
     wk.acc.resize(cols);
-    wk.codes.resize(cols);
-    wk.index.resize(cols);
     for (int kl = 0; kl < L.kg; ++kl) {
       const int k = k_begin + kl;
       if (!L.fast[k]) continue;
       const int64_t bias = L.spec->has_bias ? L.bias_aligned[k] : 0;
       // The bound makes (sum << shift) + bias exact and within the accumulator.
       int64_t* __restrict acc = wk.acc.data();
-      if (L.kernel == ExactKernel::int16) {
+      if (L.kernel == ExactKernel::int8 || L.kernel == ExactKernel::int16) {
         const int32_t* sum = wk.o32.data() + static_cast<size_t>(kl) * pp;
         for (int c = 0; c < cols; ++c)
           acc[c] = static_cast<int64_t>(static_cast<uint64_t>(int64_t{sum[c]}) << L.shift) + bias;
@@ -623,11 +717,7 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
               static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c])) << L.shift) +
               bias;
       }
-      const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
-      for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
-      wk.stats.out_saturations +=
-          L.stage->convert_many(acc, wk.index.data(), cols, wk.codes.data());
-      for (int c = 0; c < cols; ++c) L.out_codes[wk.index[c]] = wk.codes[c];
+      store_channel(L, wk, k, acc, cols);
     }
   }
   for (int k = k_begin; k < k_begin + L.kg; ++k) {
@@ -745,9 +835,6 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   // int32 (and, shifted onto the grid 2^-F, far within int64).
   L.lanes = spec.lanes;
   L.nchunks = (L.depth + spec.lanes - 1) / spec.lanes;
-  L.kc = std::min(spec.lanes, L.depth);  // the most terms a chunk holds, rounded up to even
-  L.kc += L.kc & 1;
-  L.depth_c = L.nchunks * L.kc;
   const bool bias_ok =
       std::all_of(L.bias_finite.begin(), L.bias_finite.end(), [](uint8_t f) { return f; });
   const u128 chunk_bound = static_cast<u128>(spec.lanes) * a.max_abs * w.max_abs;
@@ -777,11 +864,54 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   }
   L.isa = options.isa;
   while (!cpu_supports(L.isa)) L.isa = static_cast<CpuIsa>(static_cast<int>(L.isa) - 1);
+  // int8 (vpdpbusd) for the int16 kernels' layers whose weights fit int8 and
+  // whose activations fit uint8, or int8 offset by +128. The bound that chose
+  // int16 (every true sum within int32) makes the modulo-2^32 sums exact.
+  const bool a_u8 = a.min_value >= 0 && a.max_value <= 255;
+  const bool a_s8 = a.min_value >= -128 && a.max_value <= 127;
+  if (L.isa == CpuIsa::avx512_vnni && w.min_value >= -128 && w.max_value <= 127 && (a_u8 || a_s8)) {
+    if (L.kernel == ExactKernel::int16) L.kernel = ExactKernel::int8;
+    if (L.kernel == ExactKernel::int16_chunked) L.kernel = ExactKernel::int8_chunked;
+  }
+  const bool int8 = L.kernel == ExactKernel::int8 || L.kernel == ExactKernel::int8_chunked;
+  L.a_offset = int8 && !a_u8 ? 128 : 0;
+  // The most terms a chunk holds, rounded up to the kernel's interleave.
+  const int interleave = int8 ? 4 : 2;
+  L.kc = (std::min(spec.lanes, L.depth) + interleave - 1) / interleave * interleave;
+  L.depth_c = L.nchunks * L.kc;
 
   // Operands in the kernel's types; weights packed per group, rows padded.
   L.kk = (L.kg + cpu_detail::kRowBlock - 1) / cpu_detail::kRowBlock * cpu_detail::kRowBlock;
   const int64_t grain = 1 << 16;
-  if (L.kernel == ExactKernel::int16 || L.kernel == ExactKernel::int16_chunked) {
+  if (int8) {
+    const bool chunked = L.kernel == ExactKernel::int8_chunked;
+    const int d4 = chunked ? L.depth_c / 4 : (L.depth + 3) / 4;
+    const int qn = chunked ? L.nchunks : 1;
+    L.in8.resize(in_count);
+    parallel_for(threads, in_count, grain, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) L.in8[i] = static_cast<uint8_t>(a.value[i] + L.a_offset);
+    });
+    L.w8.assign(static_cast<size_t>(s.groups) * L.kk * d4, 0);
+    L.init8.assign(static_cast<size_t>(s.groups) * qn * L.kk, 0);
+    parallel_for(
+        threads, s.k, std::max<int64_t>(1, grain / L.depth), [&](int64_t kb, int64_t ke, int) {
+          for (int64_t k = kb; k < ke; ++k) {
+            const int64_t g = k / L.kg, kl = k % L.kg;
+            uint32_t* row = reinterpret_cast<uint32_t*>(L.w8.data()) +
+                            (static_cast<size_t>(g) * L.kk + kl) * d4;
+            uint32_t* init = reinterpret_cast<uint32_t*>(L.init8.data()) +
+                             static_cast<size_t>(g) * qn * L.kk + kl;
+            const int64_t* src = w.value.data() + static_cast<size_t>(k) * L.depth;
+            for (int d = 0; d < L.depth; ++d) {
+              const int r = chunked ? d / L.lanes * L.kc + d % L.lanes : d;
+              row[r / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(src[d])) << (8 * (r & 3));
+              // The offset's correction, -a_offset * w, on the chunk's start value.
+              init[static_cast<size_t>(chunked ? d / L.lanes : 0) * L.kk] -=
+                  static_cast<uint32_t>(L.a_offset * src[d]);
+            }
+          }
+        });
+  } else if (L.kernel == ExactKernel::int16 || L.kernel == ExactKernel::int16_chunked) {
     const bool chunked = L.kernel == ExactKernel::int16_chunked;
     const int d2 = chunked ? L.depth_c / 2 : (L.depth + 1) / 2;
     L.in16.resize(in_count);
@@ -858,8 +988,10 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
     report->kernel = L.kernel;
     report->isa = L.isa;
     report->fast_channels = fast_count;
-    const bool chunked =
-        L.kernel == ExactKernel::int16_chunked || L.kernel == ExactKernel::float64_chunked;
+    report->act_offset = L.a_offset;
+    const bool chunked = L.kernel == ExactKernel::int8_chunked ||
+                         L.kernel == ExactKernel::int16_chunked ||
+                         L.kernel == ExactKernel::float64_chunked;
     report->chunked_channels = chunked ? s.k - fast_count : 0;
     report->generic_channels = chunked ? 0 : s.k - fast_count;
   }

@@ -8,6 +8,13 @@
 // accumulator's range (|acc| <= max|a| * sum|w| * 2^(F-FL_p) + |bias|), the
 // chunked accumulation with its overflow mode is the plain sum, which an
 // integer GEMM computes in any order:
+//   int8 GEMM with int32 sums (AVX-512 VNNI vpdpbusd, u8 x s8) when the
+//   weights lie in [-128, 127] and the activations in [0, 255] or in
+//   [-128, 127], the latter offset by +128 into u8 with the correction
+//   -128 * sum(w) as the sums' start value (the sums are modulo 2^32 and the
+//   bound puts the true value within int32, so the wrap in between is
+//   harmless; padding is the offset itself, i.e. zero). Only with VNNI: the
+//   other instruction sets take int16 for the same layers.
 //   int16 GEMM with int32 sums (AVX-512 VNNI vpdpwssd, AVX-512BW / AVX2
 //   vpmaddwd, portable loops) when both operands fit 16 bits and the bound is
 //   below 2^31;
@@ -18,10 +25,11 @@
 // activations in [0, 1) are integers below 2^10 in units of 2^-9 and take the
 // int16 kernel. Layers where some channel may overflow take, when the
 // operands fit 16 bits and a chunk of K products fits 31 bits, the
-// int16_chunked kernel: one int16 GEMM per chunk of K terms (the depth laid
-// out in chunks of K rounded up to even, zero-padded), then the accumulator's
-// overflow mode after each chunk, as the hardware does; float64_chunked does
-// the same with double GEMMs when a chunk sum fits 53 bits but not 31. Everything else
+// int16_chunked kernel (int8_chunked when they fit 8 bits, with VNNI): one
+// GEMM per chunk of K terms (the depth laid out in chunks of K rounded up to
+// even, or to 4 for int8, zero-padded), then the accumulator's overflow mode
+// after each chunk, as the hardware does; float64_chunked does the same with
+// double GEMMs when a chunk sum fits 53 bits but not 31. Everything else
 // (rounded alignment F < FL_p, inf/NaN codes, formats too wide) takes a
 // generic per-term path that follows the chunks literally, with precomputed
 // aligned products. The output conversion is OutputStage (output_stage.h),
@@ -47,7 +55,15 @@ CpuIsa best_cpu_isa();
 bool cpu_supports(CpuIsa isa);
 
 /// Which kernel a layer took (for tests and benchmarks).
-enum class ExactKernel : uint8_t { int16, float64, int16_chunked, float64_chunked, generic };
+enum class ExactKernel : uint8_t {
+  int8,             ///< uint8 x int8 GEMM, int32 sums (AVX-512 VNNI vpdpbusd)
+  int16,            ///< int16 x int16 GEMM, int32 sums
+  float64,          ///< double GEMM, sums below 2^53
+  int8_chunked,     ///< int8, one GEMM per chunk of K terms
+  int16_chunked,    ///< int16, one GEMM per chunk of K terms
+  float64_chunked,  ///< float64, one GEMM per chunk of K terms
+  generic           ///< the per-term path
+};
 const char* to_string(ExactKernel k);
 
 struct ExactCpuOptions {
@@ -63,6 +79,7 @@ struct ExactCpuReport {
   int fast_channels = 0;     ///< output channels proven free of accumulator overflow
   int chunked_channels = 0;  ///< others, by a GEMM per chunk of K lanes (*_chunked)
   int generic_channels = 0;  ///< others, by the per-term path
+  int act_offset = 0;        ///< int8 kernels: added to the activations (0: uint8, 128: int8)
 };
 
 /// Same contract as exact_conv_reference(), same bits.

@@ -60,17 +60,19 @@ void im2col(const float* img, const ConvGeometry& g, int cg, float* col, std::si
     for (int i = 0; i < g.kh; ++i) {
       for (int j = 0; j < g.kw; ++j) {
         float* row = col + (std::size_t(c * g.kh + i) * g.kw + j) * ld + col_off;
+        if (g.stride_w == 1) std::fill(row, row + std::size_t(g.oh) * g.ow, 0.0f);  // padding
         for (int oy = 0; oy < g.oh; ++oy) {
           const int y = oy * g.stride_h - g.pad_h + i * g.dil_h;
           float* dst = row + oy * g.ow;
           if (y < 0 || y >= g.h) {
-            std::fill(dst, dst + g.ow, 0.0f);
+            if (g.stride_w != 1) std::fill(dst, dst + g.ow, 0.0f);
             continue;
           }
           const float* src = ch + std::size_t(y) * g.w;
           const int x0 = j * g.dil_w - g.pad_w;
-          if (g.stride_w == 1 && x0 >= 0 && x0 + g.ow <= g.w) {
-            copy_row(dst, src + x0, g.ow);
+          if (g.stride_w == 1) {  // the run inside the image (the row was zeroed)
+            const int lo = std::clamp(-x0, 0, g.ow), hi = std::clamp(g.w - x0, lo, g.ow);
+            if (hi > lo) copy_row(dst + lo, src + x0 + lo, hi - lo);
             continue;
           }
           for (int ox = 0; ox < g.ow; ++ox) {
@@ -107,6 +109,11 @@ void col2im(const float* col, const ConvGeometry& g, int cg, std::size_t ld, std
           float* dst = ch + std::size_t(y) * g.w;
           const float* src = row + oy * g.ow;
           const int x0 = j * g.dil_w - g.pad_w;
+          if (g.stride_w == 1) {  // the same additions, the run inside the image only
+            const int lo = std::clamp(-x0, 0, g.ow), hi = std::clamp(g.w - x0, lo, g.ow);
+            if (hi > lo) add_row(dst + x0 + lo, src + lo, hi - lo);
+            continue;
+          }
           for (int ox = 0; ox < g.ow; ++ox) {
             const int x = x0 + ox * g.stride_w;
             if (x >= 0 && x < g.w) dst[x] += src[ox];

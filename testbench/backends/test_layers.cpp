@@ -81,7 +81,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{2, 4, 8, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2, true},   // groups, stride, pad
                       ConvCase{1, 2, 9, 9, 3, 3, 2, 1, 2, 2, 1, 2, 2, 1, false},  // dilation, rect
                       ConvCase{3, 2, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},   // 1x1
-                      ConvCase{2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true}));  // depthwise
+                      ConvCase{2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true},   // depthwise
+                      ConvCase{2, 2, 6, 7, 3, 5, 5, 1, 1, 2, 2, 1, 1, 1, true},   // pad 2 (cifar10)
+                      ConvCase{1, 1, 4, 3, 2, 2, 5, 1, 1, 1, 3, 1, 1, 1, true}));  // pad > kw / 2
 
 TEST(InnerProduct, forward_and_gradients) {
   LayerSpec s = spec("InnerProduct");

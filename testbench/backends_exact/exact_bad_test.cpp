@@ -65,6 +65,30 @@ TEST(ExactCompare, stochastic_index_off_by_one_bad) {
   EXPECT_GT(caught(bad, 144), 0);
 }
 
+TEST(ExactCompare, int8_offset_correction_off_by_one_bad) {
+  // The int8 kernels hold int8 activations as a + 128 in uint8 and start each
+  // sum at -128 * sum(w). With -127 * sum(w) instead, every term of the
+  // window (padding, whose uint8 is 128, included) counts as a + 1 quantum:
+  // modelled here exactly, on a fixed point format one bit wider.
+  const ConvFn bad = planted([](std::vector<ExactTerm>& t, ExactLayerSpec& sp, uint64_t&) {
+    const Format f = sp.act.format;
+    sp.act.format = Format::fixed_point(f.bits + 1, f.fl);
+    for (ExactTerm& e : t) {
+      const int64_t a = e.padding ? 0 : numeric::sign_extend(e.act_code, f.bits);
+      e.act_code =
+          static_cast<uint32_t>(static_cast<uint64_t>(a + 1) & numeric::low_mask(f.bits + 1));
+      e.padding = false;
+    }
+  });
+  // The archs whose layers take the int8 kernels with the offset.
+  int n = 0;
+  for (int v = 0; v < 96; ++v) {
+    const ExactCase c = random_case(v % 2 ? "dynfixed8" : "dynfixed4", 32000 + v, v % 72);
+    if (!compare(c, kernels::exact_conv_reference, bad).empty()) ++n;
+  }
+  EXPECT_GT(n, 48) << "of 96 cases";
+}
+
 TEST(ExactCompare, wrong_stream_bad) {
   const ConvFn bad =
       planted([](std::vector<ExactTerm>&, ExactLayerSpec& sp, uint64_t&) { sp.stream += 1; });

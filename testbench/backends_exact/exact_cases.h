@@ -151,6 +151,16 @@ inline std::vector<uint32_t> random_codes(const Format& f, size_t count, std::mt
   return v;
 }
 
+/// Negative codes of a fixed point format replaced by zero, as after a ReLU
+/// (the int8 kernels take such activations as uint8, without an offset).
+inline void make_nonnegative(const Format& f, std::vector<uint32_t>& codes) {
+  if (f.kind != numeric::FormatKind::fixed) return;
+  for (uint32_t& c : codes) {
+    numeric::Dyadic d;
+    if (numeric::decode_exact(f, c, &d) && d.neg && d.mag != 0) c = 0;
+  }
+}
+
 /// One layer's inputs.
 struct ExactCase {
   ConvShape shape;

@@ -39,6 +39,7 @@ std::vector<CpuIsa> supported_isas() {
 
 struct Coverage {
   std::map<ExactKernel, int> kernels;
+  std::map<int, int> int8_offsets;  ///< act_offset -> layers on an int8 kernel
   int generic_channels = 0, fast_channels = 0, chunked_channels = 0;
   uint64_t overflows = 0, saturations = 0, nans = 0;
 };
@@ -58,9 +59,10 @@ void check_case(const ExactCase& c, Coverage* cov, bool all_isas) {
                         << kernels::to_string(rep.kernel);
     if (cov && isa == isas.back()) {
       ++cov->kernels[rep.kernel];
+      if (rep.kernel == ExactKernel::int8 || rep.kernel == ExactKernel::int8_chunked)
+        ++cov->int8_offsets[rep.act_offset];
       cov->fast_channels += rep.fast_channels;
       cov->generic_channels += rep.generic_channels;
-      cov->chunked_channels += rep.chunked_channels;
       cov->chunked_channels += rep.chunked_channels;
       cov->overflows += ref_stats.acc_overflows;
       cov->saturations += ref_stats.out_saturations;
@@ -79,7 +81,12 @@ TEST_P(ShippedArch, cpu_equals_reference_all_modes) {
   Coverage cov;
   for (int v = 0; v < kVariants; ++v) {
     const uint64_t seed = 1000003ull * (std::hash<std::string>{}(arch) % 1000) + v;
-    check_case(random_case(arch, seed, v), &cov, v % 6 == 0);
+    ExactCase c = random_case(arch, seed, v);
+    if (v % 3 == 2) {  // activations after a ReLU
+      make_nonnegative(c.spec.act.format, c.in);
+      c.what += "; activations >= 0";
+    }
+    check_case(c, &cov, v % 6 == 0);
     if (HasFailure()) break;
   }
   // The suite must exercise what it claims to.
@@ -87,15 +94,28 @@ TEST_P(ShippedArch, cpu_equals_reference_all_modes) {
   EXPECT_GT(cov.saturations, 0u);
   EXPECT_GT(cov.fast_channels, 0);
   EXPECT_GT(cov.generic_channels, 0);
-  EXPECT_GT(cov.kernels[ExactKernel::int16_chunked] + cov.kernels[ExactKernel::float64_chunked], 0);
+  EXPECT_GT(cov.kernels[ExactKernel::int8_chunked] + cov.kernels[ExactKernel::int16_chunked] +
+                cov.kernels[ExactKernel::float64_chunked],
+            0);
+  // With VNNI, the archs of 8-bit fixed point operands take both int8
+  // kernels, with uint8 activations (offset 0) and int8 ones (offset 128).
+  const bool int8_arch = arch == "dynfixed8" || arch == "dynfixed4";
+  if (int8_arch && kernels::cpu_supports(CpuIsa::avx512_vnni)) {
+    EXPECT_GT(cov.kernels[ExactKernel::int8], 0);
+    EXPECT_GT(cov.kernels[ExactKernel::int8_chunked], 0);
+    EXPECT_GT(cov.int8_offsets[0], 0);
+    EXPECT_GT(cov.int8_offsets[128], 0);
+  }
   std::printf(
-      "[%s] kernels: int16 %d, float64 %d, int16_chunked %d, float64_chunked %d, generic %d; "
-      "channels fast %d "
+      "[%s] kernels: int8 %d, int16 %d, float64 %d, int8_chunked %d, int16_chunked %d, "
+      "float64_chunked %d, generic %d; int8 offsets 0: %d, 128: %d; channels fast %d "
       "chunked %d generic %d; acc overflows %llu, out saturations %llu\n",
-      arch.c_str(), cov.kernels[ExactKernel::int16], cov.kernels[ExactKernel::float64],
+      arch.c_str(), cov.kernels[ExactKernel::int8], cov.kernels[ExactKernel::int16],
+      cov.kernels[ExactKernel::float64], cov.kernels[ExactKernel::int8_chunked],
       cov.kernels[ExactKernel::int16_chunked], cov.kernels[ExactKernel::float64_chunked],
-      cov.kernels[ExactKernel::generic], cov.fast_channels, cov.chunked_channels,
-      cov.generic_channels, static_cast<unsigned long long>(cov.overflows),
+      cov.kernels[ExactKernel::generic], cov.int8_offsets[0], cov.int8_offsets[128],
+      cov.fast_channels, cov.chunked_channels, cov.generic_channels,
+      static_cast<unsigned long long>(cov.overflows),
       static_cast<unsigned long long>(cov.saturations));
 }
 
@@ -254,6 +274,7 @@ TEST(ExactCpu, exhaustive_code_pairs) {
   };
   const Pair pairs[] = {
       {"fixed<4,1> x fixed<4,3>", Format::fixed_point(4, 1), Format::fixed_point(4, 3)},
+      {"fixed<8,0> x fixed<8,7>", Format::fixed_point(8, 0), Format::fixed_point(8, 7)},
       {"fixed<8,3> x pow2<4,-1>", Format::fixed_point(8, 3), Format::pow2(4, -1, false)},
       {"e4m3 x e4m3", Format::e4m3(), Format::e4m3()},
       {"minifloat8 x fixed<8,6>", Format::minifloat(4, 3, numeric::Specials::none, false),
@@ -285,8 +306,53 @@ TEST(ExactCpu, exhaustive_code_pairs) {
       for (uint32_t i = 0; i < nw; ++i) c.w[i] = i;
       c.bias = random_codes(c.spec.bias.format, nw, rng);
       c.what = std::string(p.name) + " variant " + std::to_string(v) + ": " + describe(c.spec);
-      check_case(c, nullptr, v % 4 == 0);
+      Coverage cov;
+      check_case(c, &cov, v % 4 == 0);
       if (HasFailure()) return;
+      // Every int8 x int8 pair through vpdpbusd, the offset included (variants
+      // 0 to 2 have a 48-bit accumulator: no overflow, the int8 kernel).
+      if (p.a.bits == 8 && p.a.kind == numeric::FormatKind::fixed &&
+          p.w.kind == numeric::FormatKind::fixed && v < 3 &&
+          kernels::cpu_supports(CpuIsa::avx512_vnni)) {
+        EXPECT_EQ(cov.kernels[ExactKernel::int8], 1) << c.what;
+        EXPECT_EQ(cov.int8_offsets[128], 1) << c.what;
+      }
+    }
+  }
+}
+
+/// The int8 kernel's bound at its edge: D terms of (-128) x (-128) = 2^14
+/// sum to 2^31 - 2^14 (int32 holds it: int8) or 2^31 (it does not: another
+/// kernel); with the offset, the uint8 activations are all 0 and the start
+/// value -128 * sum(w) = D * 2^14 wraps in int32 on the way.
+TEST(ExactCpu, int8_bound_edges) {
+  for (const int depth : {131071, 131072}) {
+    for (const bool chunked : {false, true}) {
+      std::mt19937_64 rng(5);
+      ExactCase c;
+      c.spec = shipped_arch("dynfixed8", rng);
+      c.spec.act.format = Format::fixed_point(8, 0);
+      c.spec.wt.format = Format::fixed_point(8, 7);
+      c.spec.acc.bits = chunked ? 31 : 48;  // 31 bits: chunks overflow, a chunked kernel
+      c.spec.acc.overflow = Overflow::saturate;
+      c.spec.lanes = chunked ? 16 : 64;
+      c.shape = inner_product(2, depth, 4);
+      c.in.assign(2 * static_cast<size_t>(depth), 0x80);  // -128
+      c.w.assign(4 * static_cast<size_t>(depth), 0x80);   // -1 (code -128)
+      c.in[depth] = 0x7f;                                 // image 1: one +127
+      c.bias = random_codes(c.spec.bias.format, 4, rng);
+      c.what = "depth " + std::to_string(depth) + (chunked ? " chunked" : "");
+      SCOPED_TRACE(c.what);
+      ExactCpuReport rep;
+      ExactCpuOptions opt;
+      opt.threads = 2;
+      EXPECT_EQ(compare(c, reference_fn(), cpu_fn(opt, &rep)), "");
+      std::printf("[%s] kernel %s\n", c.what.c_str(), kernels::to_string(rep.kernel));
+      if (!kernels::cpu_supports(CpuIsa::avx512_vnni)) continue;
+      if (chunked)
+        EXPECT_EQ(rep.kernel, ExactKernel::int8_chunked);
+      else
+        EXPECT_EQ(rep.kernel, depth < 131072 ? ExactKernel::int8 : ExactKernel::float64);
     }
   }
 }
