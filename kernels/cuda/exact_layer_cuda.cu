@@ -118,8 +118,27 @@ __global__ void gemm_epilogue_kernel(kernels::ConvShape s, steps::ElementSpec d,
   }
 }
 
-/// The gemm route: per group and per slice of images, pack A and B, IMMA, epilogue.
-void exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d, const kernels::ExactLayerSpec& spec,
+/// Whether cuBLASLt has an IMMA algorithm for C[m x n] = A^T B with these padded sizes.
+bool imma_available(cublasLtHandle_t lt, cublasLtMatmulDesc_t op, int64_t k, int64_t m, int64_t n) {
+  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
+  check(cublasLtMatrixLayoutCreate(&la, CUDA_R_8I, k, m, k), "layout A");
+  check(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8I, k, n, k), "layout B");
+  check(cublasLtMatrixLayoutCreate(&lc, CUDA_R_32I, m, n, m), "layout C");
+  cublasLtMatmulPreference_t pref = nullptr;
+  check(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, lc, lc, pref, 1, &result, &found);
+  cublasLtMatmulPreferenceDestroy(pref);
+  cublasLtMatrixLayoutDestroy(la);
+  cublasLtMatrixLayoutDestroy(lb);
+  cublasLtMatrixLayoutDestroy(lc);
+  return st == CUBLAS_STATUS_SUCCESS && found > 0;
+}
+
+/// The gemm route: per group and per slice of images, pack A and B, IMMA, epilogue. False
+/// (nothing written) when cuBLASLt offers no IMMA algorithm for the layer's sizes.
+bool exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d, const kernels::ExactLayerSpec& spec,
                      int shift, const uint32_t* d_in, const uint32_t* d_w, const uint32_t* d_b, uint32_t* d_out,
                      unsigned long long* d_counts) {
   const int kg = s.k / s.groups;
@@ -139,6 +158,14 @@ void exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d, c
   check(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta), "TRANSA");
   check(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb), "TRANSB");
   const int32_t alpha = 1, beta = 0;
+  const int last = s.n % chunk == 0 ? chunk : s.n % chunk;
+  if (!imma_available(lt, op, rows_pad, kg_pad, int64_t{chunk} * cols) ||
+      !imma_available(lt, op, rows_pad, kg_pad, int64_t{last} * cols)) {
+    cublasLtMatmulDescDestroy(op);
+    cublasLtDestroy(lt);
+    for (void* p : {(void*)a, (void*)b, (void*)c}) cudaFree(p);
+    return false;
+  }
   for (int g = 0; g < s.groups; ++g) {
     pack_weights_kernel<<<grid(kg_pad * rows_pad), 256>>>(s, spec.wt.format.bits, d_w, g, rows, rows_pad, kg_pad, a);
     for (int img0 = 0; img0 < s.n; img0 += chunk) {
@@ -163,9 +190,8 @@ void exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d, c
   }
   cublasLtMatmulDescDestroy(op);
   cublasLtDestroy(lt);
-  cudaFree(a);
-  cudaFree(b);
-  cudaFree(c);
+  for (void* p : {(void*)a, (void*)b, (void*)c}) cudaFree(p);
+  return true;
 }
 
 }  // namespace
@@ -180,11 +206,12 @@ void exact_conv_device(const kernels::ConvShape& s, const kernels::ExactLayerSpe
   if (route == ExactRoute::gemm && !plan.exact)
     throw std::invalid_argument("exact_conv: the integer GEMM route does not apply: " + plan.why);
   const bool gemm = route == ExactRoute::gemm || (route == ExactRoute::automatic && plan.exact);
-  if (used) *used = gemm ? ExactRoute::gemm : ExactRoute::element;
   const steps::ElementSpec d = steps::element_spec(spec);
-  if (gemm) {
-    exact_conv_gemm(s, d, spec, plan.shift, d_in, d_w, d_b, d_out, d_counts);
-  } else {
+  const bool gemm_done = gemm && exact_conv_gemm(s, d, spec, plan.shift, d_in, d_w, d_b, d_out, d_counts);
+  if (gemm && !gemm_done && route == ExactRoute::gemm)
+    throw CudaError("exact_conv: cuBLASLt offers no int8 IMMA algorithm for this layer's sizes");
+  if (used) *used = gemm_done ? ExactRoute::gemm : ExactRoute::element;
+  if (!gemm_done) {
     const int64_t n_out = int64_t{s.n} * s.k * s.oh * s.ow;
     const int64_t blocks = (n_out + 127) / 128;
     exact_conv_kernel<<<static_cast<int>(blocks < 65535 ? blocks : 65535), 128>>>(s, d, d_in, d_w, d_b, d_out,

@@ -38,8 +38,10 @@ class SyncedMemory {
     return host_.data();
   }
   float* mutable_host() {
-    if (head_ == Head::device) to_host();
-    head_ = Head::host;
+    if (head_ != Head::host) {  // host-only code (threads included) never writes the head
+      if (head_ == Head::device) to_host();
+      head_ = Head::host;
+    }
     return host_.data();
   }
   const float* device() const;
