@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The GPU checks of issue 16 as one command, for a session that is lent a GPU.
 #
-#   scripts/gpu_check.sh prepare      here (nvcc, no GPU needed): builds build-gpu/ with CUDA
-#                                     for sm_90 and packs the executables and the shared
-#                                     libraries they need (not glibc, not the CUDA libraries:
-#                                     the GPU machine has CUDA 13) into gpu_bundle/ (carry it)
-#   scripts/gpu_check.sh [OUT_DIR]    on the GPU machine: from gpu_bundle/ (or build-gpu/)
+#   scripts/gpu_check.sh prepare      here (nvcc, no GPU needed): builds $RISTSIM_GPU_BUILD
+#                                     (default build-cuda/) with CUDA (sm_80 and sm_90) and packs
+#                                     the executables and the shared libraries they need (not
+#                                     glibc, not the CUDA libraries: the GPU machine has CUDA 13)
+#                                     into gpu_bundle/ (an ignored folder: carry it)
+#   scripts/gpu_check.sh [OUT_DIR]    on the GPU machine: from gpu_bundle/ (or build-cuda/)
 #                                     1. ctest's cuda label: the device tests (test_cuda) and
 #                                        the host step tests, code for code against the CPU
 #                                     2. LeNet quantized and fine-tuned 2 epochs on --device cpu
@@ -21,21 +22,26 @@ root=$(pwd)
 
 if [[ ${1:-} == prepare ]]; then
   set -e
-  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DRISTSIM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
+  b=${RISTSIM_GPU_BUILD:-build-cuda}
+  cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=Release -DRISTSIM_CUDA=ON >/dev/null
   targets=(test_cuda bench_cuda layer_steps_tests accumulator_bound_tests exact_steps_tests ristsim)
-  cmake --build build-gpu -j"$(nproc)" --target "${targets[@]}"
+  cmake --build "$b" -j"$(nproc)" --target "${targets[@]}"
   rm -rf gpu_bundle && mkdir -p gpu_bundle/bin gpu_bundle/lib
   for t in test_cuda bench_cuda layer_steps_tests accumulator_bound_tests exact_steps_tests; do
-    cp build-gpu/testbench/cuda/$t gpu_bundle/bin/
+    cp "$b/testbench/cuda/$t" gpu_bundle/bin/
   done
-  cp build-gpu/sim/cli/ristsim gpu_bundle/bin/
+  cp "$b/sim/cli/ristsim" gpu_bundle/bin/
   strip gpu_bundle/bin/* 2>/dev/null || true
   # The shared libraries the executables need, less glibc's and CUDA's own.
   ldd gpu_bundle/bin/* | awk '/=> \// {print $3}' | sort -u |
     grep -Ev '/(libc|libm|libdl|librt|libpthread|ld-linux[^/]*|libcuda|libcudart|libcublas[^/]*|libnvidia[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" gpu_bundle/lib/; done
-  du -sh gpu_bundle
-  echo "gpu_check.sh: carry gpu_bundle (and run 'scripts/gpu_check.sh' on the GPU machine)"
+  # The data set (a Debian package here; absent there).
+  mkdir -p gpu_bundle/data && cp -r /usr/share/datasets/fashion-mnist gpu_bundle/data/
+  tar -czf gpu_bundle.tar.gz gpu_bundle
+  du -sh gpu_bundle gpu_bundle.tar.gz
+  echo "gpu_check.sh: carry gpu_bundle.tar.gz (about 50 MB of the 64 MiB a run may carry) and run"
+  echo "  'scripts/gpu_check.sh' on the GPU machine"
   exit 0
 fi
 
@@ -43,6 +49,9 @@ out=${1:-${OUT:-gpu_check_out}}
 mkdir -p "$out"
 log=$out/gpu_check.txt
 exec > >(tee "$log") 2>&1
+[[ ! -d gpu_bundle/bin && -f gpu_bundle.tar.gz ]] && tar -xzf gpu_bundle.tar.gz
+data=fashion-mnist
+[[ -d /usr/share/datasets/fashion-mnist || ! -d gpu_bundle/data/fashion-mnist ]] || data=$root/gpu_bundle/data/fashion-mnist
 if [[ -d gpu_bundle/bin ]]; then
   bin=$root/gpu_bundle/bin
   export LD_LIBRARY_PATH=$root/gpu_bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -51,9 +60,10 @@ if [[ -d gpu_bundle/bin ]]; then
   bench_build=$root/gpu_bundle/build
   mkdir -p "$bench_build/testbench/cuda" && ln -sf "$bin/bench_cuda" "$bench_build/testbench/cuda/bench_cuda"
 else
-  tests=$root/build-gpu/testbench/cuda
-  ristsim=$root/build-gpu/sim/cli/ristsim
-  bench_build=$root/build-gpu
+  b=${RISTSIM_GPU_BUILD:-build-cuda}
+  tests=$root/$b/testbench/cuda
+  ristsim=$root/$b/sim/cli/ristsim
+  bench_build=$root/$b
 fi
 echo "== $(date -u) gpu_check on $(nvidia-smi -L 2>/dev/null | head -1)"
 status=0
@@ -70,10 +80,10 @@ work=$out/lenet
 rm -rf "$work" && mkdir -p "$work"
 for d in cpu cuda; do
   t0=$(date +%s.%N)
-  "$ristsim" quantize --model models/lenet_fmnist.onnx --data fashion-mnist --out "$work/q_$d" \
+  "$ristsim" quantize --model models/lenet_fmnist.onnx --data "$data" --out "$work/q_$d" \
     --device "$d" --quiet "${limit[@]}" || { echo "FAIL: quantize --device $d"; status=1; }
   t1=$(date +%s.%N)
-  "$ristsim" finetune --model "$work/q_$d/quantized.onnx" --data fashion-mnist --out "$work/f_$d" \
+  "$ristsim" finetune --model "$work/q_$d/quantized.onnx" --data "$data" --out "$work/f_$d" \
     --epochs 2 --device "$d" --quiet "${limit[@]}" || { echo "FAIL: finetune --device $d"; status=1; }
   t2=$(date +%s.%N)
   echo "--device $d: quantize $(echo "$t1 - $t0" | bc) s, finetune (2 epochs) $(echo "$t2 - $t1" | bc) s"
