@@ -38,14 +38,15 @@ struct IntegerGemm {
 /// The verdict of integer_gemm_exact.
 struct GemmPlan {
   bool exact = false;
-  int shift = 0;                  ///< s: aligned product = a w 2^s
+  int shift = 0;                    ///< s: aligned product = a w 2^s
   unsigned __int128 sum_bound = 0;  ///< max |sum of K products| (codes)
-  std::string why;                ///< why not (empty when exact)
+  std::string why;                  ///< why not (empty when exact)
 };
 
 /// Whether `gemm` gives a layer of `terms` products per output (K = c/groups * kh * kw) the
 /// exact datapath's bits (the rules above).
-inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms, const IntegerGemm& gemm) {
+inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms,
+                                   const IntegerGemm& gemm) {
   GemmPlan plan;
   const numeric::Format& a = spec.act.format;
   const numeric::Format& w = spec.wt.format;
@@ -64,9 +65,11 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms, co
   const int F = accumulator_frac_bits(spec);
   plan.shift = F - (a.fl + w.fl);
   if (plan.shift < 0)
-    return refuse("the accumulator keeps " + std::to_string(F) + " fractional bits, fewer than the products' " +
-                  std::to_string(a.fl + w.fl) + " (every product is rounded)");
-  if (plan.shift > 62) return refuse("the products' alignment shift " + std::to_string(plan.shift) + " is over 62");
+    return refuse("the accumulator keeps " + std::to_string(F) +
+                  " fractional bits, fewer than the products' " + std::to_string(a.fl + w.fl) +
+                  " (every product is rounded)");
+  if (plan.shift > 62)
+    return refuse("the products' alignment shift " + std::to_string(plan.shift) + " is over 62");
   using U = unsigned __int128;
   const U max_a = U{1} << (a.bits - 1), max_w = U{1} << (w.bits - 1);
   plan.sum_bound = U(uint64_t(terms)) * max_a * max_w;
@@ -85,7 +88,8 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms, co
     bias = up >= 0 ? (max_b << up) : (max_b >> -up) + 1;
   }
   const U acc_limit = (U{1} << (spec.acc.bits - 1)) - 1;
-  if (plan.sum_bound > (acc_limit >> plan.shift) || (plan.sum_bound << plan.shift) + bias > acc_limit)
+  if (plan.sum_bound > (acc_limit >> plan.shift) ||
+      (plan.sum_bound << plan.shift) + bias > acc_limit)
     return refuse("a partial sum can reach the " + std::to_string(spec.acc.bits) +
                   "-bit accumulator's limit (its overflow mode would act)");
   plan.exact = true;
@@ -103,8 +107,9 @@ RISTSIM_HD inline int32_t code_value(uint32_t code, int bits) {
 /// Output element `index` (output channel k) from the GEMM's sum of code products on a layer
 /// where integer_gemm_exact() holds: the aligned sum is sum 2^shift, then the reference's own
 /// bias and output stage (steps::finish_element).
-RISTSIM_HD inline steps::ElementResult gemm_element(const steps::ElementSpec& d, int shift, int64_t sum,
-                                                    const uint32_t* bias, int k, int64_t index) {
+RISTSIM_HD inline steps::ElementResult gemm_element(const steps::ElementSpec& d, int shift,
+                                                    int64_t sum, const uint32_t* bias, int k,
+                                                    int64_t index) {
   return steps::finish_element(d, sum * (int64_t{1} << shift), bias, k, index, 0, false);
 }
 

@@ -20,12 +20,12 @@ using gpu::blocks;
 using gpu::kThreads;
 
 st::ConvIndex conv_index(const ConvGeometry& g) {
-  return {g.c, g.h, g.w, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w, g.groups,
-          g.oh, g.ow};
+  return {g.c,     g.h,     g.w,     g.kh,    g.kw,     g.stride_h, g.stride_w,
+          g.pad_h, g.pad_w, g.dil_h, g.dil_w, g.groups, g.oh,       g.ow};
 }
 
-__global__ void im2col_kernel(st::ConvIndex s, const float* img, int group, float* col, int64_t rows,
-                              int64_t cols) {
+__global__ void im2col_kernel(st::ConvIndex s, const float* img, int group, float* col,
+                              int64_t rows, int64_t cols) {
   RISTSIM_GRID_LOOP(i, rows * cols) {
     const int64_t at = st::im2col_source(s, group, i / cols, i % cols);
     col[i] = at < 0 ? 0.0f : img[at];
@@ -34,7 +34,8 @@ __global__ void im2col_kernel(st::ConvIndex s, const float* img, int group, floa
 
 /// dx of one image's channels of group `group`: the sum of the column gradients of every tap
 /// that reads the input element (a gather: no atomics, the same order every run).
-__global__ void col2im_kernel(st::ConvIndex s, const float* dcol, int group, float* dimg, int64_t cols) {
+__global__ void col2im_kernel(st::ConvIndex s, const float* dcol, int group, float* dimg,
+                              int64_t cols) {
   const int cg = s.c / s.groups;
   const int64_t n = int64_t{cg} * s.h * s.w;
   RISTSIM_GRID_LOOP(i, n) {
@@ -72,11 +73,13 @@ __global__ void bias_grad_kernel(const float* dy, float* b_diff, int images, int
   }
 }
 
-void sgemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k, const float* a,
-           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void sgemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
   const float one = 1.0f;
-  gpu::check(cublasSgemm(gpu::cublas(), ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                         &one, a, static_cast<int>(lda), b, static_cast<int>(ldb), &beta, c, static_cast<int>(ldc)),
+  gpu::check(cublasSgemm(gpu::cublas(), ta, tb, static_cast<int>(m), static_cast<int>(n),
+                         static_cast<int>(k), &one, a, static_cast<int>(lda), b,
+                         static_cast<int>(ldb), &beta, c, static_cast<int>(ldc)),
              "cublasSgemm");
 }
 
@@ -96,11 +99,13 @@ void ConvolutionLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
   float* col = gpu_scratch<float>(0, rows * cols);
   for (int img = 0; img < g.n; ++img)
     for (int grp = 0; grp < g.groups; ++grp) {
-      im2col_kernel<<<blocks(rows * cols), kThreads>>>(s, in + int64_t{img} * g.c * g.h * g.w, grp, col, rows, cols);
+      im2col_kernel<<<blocks(rows * cols), kThreads>>>(s, in + int64_t{img} * g.c * g.h * g.w, grp,
+                                                       col, rows, cols);
       gpu::check_launch("im2col");
-      // Row-major out_g[kg x cols] = W_g[kg x rows] col[rows x cols]; column-major: out^T = col^T W^T.
-      sgemm(CUBLAS_OP_N, CUBLAS_OP_N, cols, kg, rows, col, cols, w + int64_t{grp} * kg * rows, rows, 0.0f,
-            out + (int64_t{img} * g.k + int64_t{grp} * kg) * cols, cols);
+      // Row-major out_g[kg x cols] = W_g[kg x rows] col[rows x cols]; column-major: out^T = col^T
+      // W^T.
+      sgemm(CUBLAS_OP_N, CUBLAS_OP_N, cols, kg, rows, col, cols, w + int64_t{grp} * kg * rows, rows,
+            0.0f, out + (int64_t{img} * g.k + int64_t{grp} * kg) * cols, cols);
     }
   if (bias_term_) {
     const int64_t n = static_cast<int64_t>(top[0]->count());
@@ -109,7 +114,8 @@ void ConvolutionLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
   }
 }
 
-void ConvolutionLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) {
+void ConvolutionLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
+                                    const Blobs& bottom) {
   if (quant_) return backward(top, pd, bottom);
   const ConvGeometry& g = g_;
   const st::ConvIndex s = conv_index(g);
@@ -123,23 +129,25 @@ void ConvolutionLayer::backward_gpu(const Blobs& top, const std::vector<bool>& p
   float* col = gpu_scratch<float>(0, rows * cols);
   float* dcol = gpu_scratch<float>(1, rows * cols);
   if (bias_term_) {
-    bias_grad_kernel<<<blocks(g.k), kThreads>>>(dy, params_[1].blob->mutable_gpu_diff(), g.n, g.k, cols);
+    bias_grad_kernel<<<blocks(g.k), kThreads>>>(dy, params_[1].blob->mutable_gpu_diff(), g.n, g.k,
+                                                cols);
     gpu::check_launch("Convolution bias gradient");
   }
   for (int img = 0; img < g.n; ++img)
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* dy_g = dy + (int64_t{img} * g.k + int64_t{grp} * kg) * cols;
       const float* w_g = w + int64_t{grp} * kg * rows;
-      im2col_kernel<<<blocks(rows * cols), kThreads>>>(s, in + int64_t{img} * g.c * g.h * g.w, grp, col, rows, cols);
+      im2col_kernel<<<blocks(rows * cols), kThreads>>>(s, in + int64_t{img} * g.c * g.h * g.w, grp,
+                                                       col, rows, cols);
       gpu::check_launch("im2col");
       // dW_g[kg x rows] += dy_g[kg x cols] col^T; column-major: dW^T = col dy^T.
-      sgemm(CUBLAS_OP_T, CUBLAS_OP_N, rows, kg, cols, col, cols, dy_g, cols, 1.0f, dw + int64_t{grp} * kg * rows,
-            rows);
+      sgemm(CUBLAS_OP_T, CUBLAS_OP_N, rows, kg, cols, col, cols, dy_g, cols, 1.0f,
+            dw + int64_t{grp} * kg * rows, rows);
       if (!dx) continue;
       // dcol[rows x cols] = W_g^T dy_g; column-major: dcol^T = dy^T W.
       sgemm(CUBLAS_OP_N, CUBLAS_OP_T, cols, rows, kg, dy_g, cols, w_g, rows, 0.0f, dcol, cols);
-      col2im_kernel<<<blocks(int64_t{cg} * g.h * g.w), kThreads>>>(s, dcol, grp, dx + int64_t{img} * g.c * g.h * g.w,
-                                                                    cols);
+      col2im_kernel<<<blocks(int64_t{cg} * g.h * g.w), kThreads>>>(
+          s, dcol, grp, dx + int64_t{img} * g.c * g.h * g.w, cols);
       gpu::check_launch("col2im");
     }
 }
@@ -151,14 +159,17 @@ void InnerProductLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
   const int64_t n = g_.n, c = g_.c, k = g_.k;
   float* out = top[0]->mutable_gpu_data();
   // Row-major out[n x k] = in[n x c] W^T; column-major: out^T = W in^T.
-  sgemm(CUBLAS_OP_T, CUBLAS_OP_N, k, n, c, params_[0].blob->gpu_data(), c, bottom[0]->gpu_data(), c, 0.0f, out, k);
+  sgemm(CUBLAS_OP_T, CUBLAS_OP_N, k, n, c, params_[0].blob->gpu_data(), c, bottom[0]->gpu_data(), c,
+        0.0f, out, k);
   if (bias_term_) {
-    add_bias_kernel<<<blocks(n * k), kThreads>>>(out, params_[1].blob->gpu_data(), static_cast<int>(k), 1, n * k);
+    add_bias_kernel<<<blocks(n * k), kThreads>>>(out, params_[1].blob->gpu_data(),
+                                                 static_cast<int>(k), 1, n * k);
     gpu::check_launch("InnerProduct bias");
   }
 }
 
-void InnerProductLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) {
+void InnerProductLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
+                                     const Blobs& bottom) {
   if (quant_) return backward(top, pd, bottom);
   const int64_t n = g_.n, c = g_.c, k = g_.k;
   const float* dy = top[0]->gpu_diff();
@@ -166,8 +177,8 @@ void InnerProductLayer::backward_gpu(const Blobs& top, const std::vector<bool>& 
   sgemm(CUBLAS_OP_N, CUBLAS_OP_T, c, k, n, bottom[0]->gpu_data(), c, dy, k, 1.0f,
         params_[0].blob->mutable_gpu_diff(), c);
   if (bias_term_) {
-    bias_grad_kernel<<<blocks(k), kThreads>>>(dy, params_[1].blob->mutable_gpu_diff(), static_cast<int>(n),
-                                              static_cast<int>(k), 1);
+    bias_grad_kernel<<<blocks(k), kThreads>>>(dy, params_[1].blob->mutable_gpu_diff(),
+                                              static_cast<int>(n), static_cast<int>(k), 1);
     gpu::check_launch("InnerProduct bias gradient");
   }
   // dx[n x c] = dy W; column-major: dx^T = W^T dy^T.

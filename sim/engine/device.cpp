@@ -22,7 +22,8 @@ void check(cudaError_t e, const char* what) {
 }
 #else
 [[noreturn]] void no_cuda(const char* what) {
-  throw std::logic_error(std::string("DeviceBuffer::") + what + ": this ristsim was built without CUDA");
+  throw std::logic_error(std::string("DeviceBuffer::") + what +
+                         ": this ristsim was built without CUDA");
 }
 #endif
 }  // namespace
@@ -33,7 +34,9 @@ bool parse_device(const std::string& s, Device* out) {
   return false;
 }
 
-const char* device_name(Device d) { return d == Device::cuda ? "cuda" : "cpu"; }
+const char* device_name(Device d) {
+  return d == Device::cuda ? "cuda" : "cpu";
+}
 
 bool cuda_built() {
 #if RISTSIM_HAVE_CUDA
@@ -52,17 +55,21 @@ bool device_usable(Device d, std::string* why) {
   return false;
 #else
   if (why)
-    *why = "this ristsim was built without CUDA (configured with -DRISTSIM_CUDA=OFF or without "
-           "nvcc); rebuild with nvcc on the PATH for --device cuda";
+    *why =
+        "this ristsim was built without CUDA (configured with -DRISTSIM_CUDA=OFF or without "
+        "nvcc); rebuild with nvcc on the PATH for --device cuda";
   return false;
 #endif
 }
 
-Device device() { return g_device; }
+Device device() {
+  return g_device;
+}
 
 void set_device(Device d) {
   std::string why;
-  if (!device_usable(d, &why)) throw std::runtime_error("--device " + std::string(device_name(d)) + ": " + why);
+  if (!device_usable(d, &why))
+    throw std::runtime_error("--device " + std::string(device_name(d)) + ": " + why);
   g_device = d;
 }
 
@@ -91,7 +98,8 @@ void DeviceBuffer::release() {
 }
 
 void DeviceBuffer::upload(const void* host, std::size_t bytes) {
-  if (bytes) check(cudaMemcpy(reserve(bytes), host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to the GPU");
+  if (bytes)
+    check(cudaMemcpy(reserve(bytes), host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to the GPU");
 }
 
 void DeviceBuffer::zero(std::size_t bytes) {
@@ -99,15 +107,26 @@ void DeviceBuffer::zero(std::size_t bytes) {
 }
 
 void DeviceBuffer::download(void* host, std::size_t bytes) const {
-  if (bytes > bytes_) throw std::logic_error("DeviceBuffer::download: more bytes than the buffer holds");
+  if (bytes > bytes_)
+    throw std::logic_error("DeviceBuffer::download: more bytes than the buffer holds");
   if (bytes) check(cudaMemcpy(host, ptr_, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to the host");
 }
 #else
-void* DeviceBuffer::reserve(std::size_t) { no_cuda("reserve"); }
-void DeviceBuffer::release() { ptr_ = nullptr, bytes_ = 0; }
-void DeviceBuffer::upload(const void*, std::size_t) { no_cuda("upload"); }
-void DeviceBuffer::zero(std::size_t) { no_cuda("zero"); }
-void DeviceBuffer::download(void*, std::size_t) const { no_cuda("download"); }
+void* DeviceBuffer::reserve(std::size_t) {
+  no_cuda("reserve");
+}
+void DeviceBuffer::release() {
+  ptr_ = nullptr, bytes_ = 0;
+}
+void DeviceBuffer::upload(const void*, std::size_t) {
+  no_cuda("upload");
+}
+void DeviceBuffer::zero(std::size_t) {
+  no_cuda("zero");
+}
+void DeviceBuffer::download(void*, std::size_t) const {
+  no_cuda("download");
+}
 #endif
 
 }  // namespace ristsim::engine

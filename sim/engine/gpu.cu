@@ -14,7 +14,9 @@ void check(cublasStatus_t e, const char* what) {
     throw std::runtime_error(std::string(what) + ": cuBLAS status " + std::to_string(int(e)));
 }
 
-void check_launch(const char* what) { check(cudaGetLastError(), what); }
+void check_launch(const char* what) {
+  check(cudaGetLastError(), what);
+}
 
 cublasHandle_t cublas() {
   static cublasHandle_t handle = [] {

@@ -29,6 +29,6 @@ cublasHandle_t cublas();
 }  // namespace ristsim::engine::gpu
 
 /// for (i = this thread's first element; i < n; i += the grid's size)
-#define RISTSIM_GRID_LOOP(i, n)                                                     \
+#define RISTSIM_GRID_LOOP(i, n)                                             \
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
        i += int64_t{gridDim.x} * blockDim.x)

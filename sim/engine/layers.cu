@@ -22,12 +22,14 @@ using gpu::kThreads;
 __global__ void relu_forward_kernel(const float* x, float* y, int64_t n, float slope) {
   RISTSIM_GRID_LOOP(i, n) y[i] = st::relu(x[i], slope);
 }
-__global__ void relu_backward_kernel(const float* x, const float* dy, float* dx, int64_t n, float slope) {
+__global__ void relu_backward_kernel(const float* x, const float* dy, float* dx, int64_t n,
+                                     float slope) {
   RISTSIM_GRID_LOOP(i, n) dx[i] = st::relu_grad(x[i], dy[i], slope);
 }
 
 // ---- Pooling: outputs (forward) and inputs (backward, a gather) over NC planes
-__global__ void max_pool_forward_kernel(st::PoolShape g, const float* x, float* y, int32_t* arg, int64_t n) {
+__global__ void max_pool_forward_kernel(st::PoolShape g, const float* x, float* y, int32_t* arg,
+                                        int64_t n) {
   const int64_t plane = int64_t{g.oh} * g.ow;
   RISTSIM_GRID_LOOP(i, n) {
     const int64_t nc = i / plane;
@@ -49,14 +51,15 @@ __global__ void pool_backward_kernel(st::PoolShape g, bool max, const float* dy,
   RISTSIM_GRID_LOOP(i, n) {
     const int64_t nc = i / plane_in;
     const int at = static_cast<int>(i % plane_in);
-    dx[i] = max ? st::max_pool_grad(g, dy + nc * plane_out, arg + nc * plane_out, at / g.W, at % g.W)
-                : st::ave_pool_grad(g, dy + nc * plane_out, at / g.W, at % g.W);
+    dx[i] =
+        max ? st::max_pool_grad(g, dy + nc * plane_out, arg + nc * plane_out, at / g.W, at % g.W)
+            : st::ave_pool_grad(g, dy + nc * plane_out, at / g.W, at % g.W);
   }
 }
 
 // ---- LRN
-__global__ void lrn_forward_kernel(const float* x, float* y, float* scale, int C, int64_t S, int64_t n,
-                                   int size, float k, float a, float beta) {
+__global__ void lrn_forward_kernel(const float* x, float* y, float* scale, int C, int64_t S,
+                                   int64_t n, int size, float k, float a, float beta) {
   RISTSIM_GRID_LOOP(i, n) {
     const int64_t img = i / (C * S);
     const int c = static_cast<int>((i / S) % C);
@@ -65,8 +68,9 @@ __global__ void lrn_forward_kernel(const float* x, float* y, float* scale, int C
     y[i] = st::lrn_output(x[i], scale[i], beta);
   }
 }
-__global__ void lrn_backward_kernel(const float* x, const float* y, const float* dy, const float* scale,
-                                    float* dx, int C, int64_t S, int64_t n, int size, float beta, float f) {
+__global__ void lrn_backward_kernel(const float* x, const float* y, const float* dy,
+                                    const float* scale, float* dx, int C, int64_t S, int64_t n,
+                                    int size, float beta, float f) {
   RISTSIM_GRID_LOOP(i, n) {
     const int64_t img = i / (C * S), off = img * C * S;
     const int c = static_cast<int>((i / S) % C);
@@ -75,8 +79,8 @@ __global__ void lrn_backward_kernel(const float* x, const float* y, const float*
 }
 
 // ---- Dropout
-__global__ void dropout_forward_kernel(const float* x, float* y, uint8_t* mask, int64_t n, uint64_t key,
-                                       uint32_t threshold, float scale) {
+__global__ void dropout_forward_kernel(const float* x, float* y, uint8_t* mask, int64_t n,
+                                       uint64_t key, uint32_t threshold, float scale) {
   RISTSIM_GRID_LOOP(i, n) {
     const bool keep = st::dropout_keep(key, static_cast<uint64_t>(i), threshold);
     mask[i] = keep;
@@ -94,7 +98,9 @@ __global__ void add_kernel(float* y, const float* x, int64_t n) {
 }
 
 void copy_device(float* to, const float* from, std::size_t n) {
-  if (n) gpu::check(cudaMemcpy(to, from, n * sizeof(float), cudaMemcpyDeviceToDevice), "cudaMemcpy on the GPU");
+  if (n)
+    gpu::check(cudaMemcpy(to, from, n * sizeof(float), cudaMemcpyDeviceToDevice),
+               "cudaMemcpy on the GPU");
 }
 
 }  // namespace
@@ -103,7 +109,8 @@ void copy_device(float* to, const float* from, std::size_t n) {
 
 void ReLULayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
   const int64_t n = static_cast<int64_t>(bottom[0]->count());
-  relu_forward_kernel<<<blocks(n), kThreads>>>(bottom[0]->gpu_data(), top[0]->mutable_gpu_data(), n, slope_);
+  relu_forward_kernel<<<blocks(n), kThreads>>>(bottom[0]->gpu_data(), top[0]->mutable_gpu_data(), n,
+                                               slope_);
   gpu::check_launch("ReLU forward");
 }
 
@@ -119,24 +126,29 @@ void ReLULayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, cons
 
 void PoolingLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
   const Blob& b = *bottom[0];
-  const st::PoolShape g{b.shape(2), b.shape(3), kh_, kw_, sh_, sw_, ph_, pw_, dh_, dw_, oh_, ow_, include_pad_};
+  const st::PoolShape g{b.shape(2), b.shape(3), kh_, kw_, sh_, sw_,         ph_,
+                        pw_,        dh_,        dw_, oh_, ow_, include_pad_};
   const int64_t n = static_cast<int64_t>(top[0]->count());
   if (max_) {
     max_pool_forward_kernel<<<blocks(n), kThreads>>>(g, b.gpu_data(), top[0]->mutable_gpu_data(),
                                                      gpu_scratch<int32_t>(0, n), n);
   } else {
-    ave_pool_forward_kernel<<<blocks(n), kThreads>>>(g, b.gpu_data(), top[0]->mutable_gpu_data(), n);
+    ave_pool_forward_kernel<<<blocks(n), kThreads>>>(g, b.gpu_data(), top[0]->mutable_gpu_data(),
+                                                     n);
   }
   gpu::check_launch("Pooling forward");
 }
 
-void PoolingLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) {
+void PoolingLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
+                                const Blobs& bottom) {
   if (!pd[0]) return;
   const Blob& b = *bottom[0];
-  const st::PoolShape g{b.shape(2), b.shape(3), kh_, kw_, sh_, sw_, ph_, pw_, dh_, dw_, oh_, ow_, include_pad_};
+  const st::PoolShape g{b.shape(2), b.shape(3), kh_, kw_, sh_, sw_,         ph_,
+                        pw_,        dh_,        dw_, oh_, ow_, include_pad_};
   const int64_t n = static_cast<int64_t>(b.count());
   const int32_t* arg = max_ ? gpu_scratch<int32_t>(0, top[0]->count()) : nullptr;
-  pool_backward_kernel<<<blocks(n), kThreads>>>(g, max_, top[0]->gpu_diff(), arg, bottom[0]->mutable_gpu_diff(), n);
+  pool_backward_kernel<<<blocks(n), kThreads>>>(g, max_, top[0]->gpu_diff(), arg,
+                                                bottom[0]->mutable_gpu_diff(), n);
   gpu::check_launch("Pooling backward");
 }
 
@@ -145,8 +157,9 @@ void PoolingLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, c
 void LRNLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
   const Blob& b = *bottom[0];
   const int64_t n = static_cast<int64_t>(b.count()), S = static_cast<int64_t>(b.count(2));
-  lrn_forward_kernel<<<blocks(n), kThreads>>>(b.gpu_data(), top[0]->mutable_gpu_data(), gpu_scratch<float>(0, n),
-                                              b.shape(1), S, n, size_, k_, alpha_ / size_, beta_);
+  lrn_forward_kernel<<<blocks(n), kThreads>>>(b.gpu_data(), top[0]->mutable_gpu_data(),
+                                              gpu_scratch<float>(0, n), b.shape(1), S, n, size_, k_,
+                                              alpha_ / size_, beta_);
   gpu::check_launch("LRN forward");
 }
 
@@ -155,9 +168,9 @@ void LRNLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, const
   const Blob& b = *bottom[0];
   const int64_t n = static_cast<int64_t>(b.count()), S = static_cast<int64_t>(b.count(2));
   const float f = 2.0f * alpha_ * beta_ / size_;
-  lrn_backward_kernel<<<blocks(n), kThreads>>>(b.gpu_data(), top[0]->gpu_data(), top[0]->gpu_diff(),
-                                               gpu_scratch<float>(0, n), bottom[0]->mutable_gpu_diff(),
-                                               b.shape(1), S, n, size_, beta_, f);
+  lrn_backward_kernel<<<blocks(n), kThreads>>>(
+      b.gpu_data(), top[0]->gpu_data(), top[0]->gpu_diff(), gpu_scratch<float>(0, n),
+      bottom[0]->mutable_gpu_diff(), b.shape(1), S, n, size_, beta_, f);
   gpu::check_launch("LRN backward");
 }
 
@@ -187,7 +200,8 @@ void ConcatLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, co
     const std::size_t len = bottom[i]->count(axis);
     if (pd[i] && len && outer)
       gpu::check(cudaMemcpy2D(bottom[i]->mutable_gpu_diff(), len * sizeof(float), dy + off,
-                              top_len * sizeof(float), len * sizeof(float), outer, cudaMemcpyDeviceToDevice),
+                              top_len * sizeof(float), len * sizeof(float), outer,
+                              cudaMemcpyDeviceToDevice),
                  "Concat backward");
     off += len;
   }
@@ -202,13 +216,14 @@ void DropoutLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
     return;
   }
   const uint64_t key = numeric::stream_key(seed_, calls_++);
-  dropout_forward_kernel<<<blocks(n), kThreads>>>(bottom[0]->gpu_data(), top[0]->mutable_gpu_data(),
-                                                  gpu_scratch<uint8_t>(0, n), n, key,
-                                                  st::dropout_threshold(ratio_), 1.0f / (1.0f - ratio_));
+  dropout_forward_kernel<<<blocks(n), kThreads>>>(
+      bottom[0]->gpu_data(), top[0]->mutable_gpu_data(), gpu_scratch<uint8_t>(0, n), n, key,
+      st::dropout_threshold(ratio_), 1.0f / (1.0f - ratio_));
   gpu::check_launch("Dropout forward");
 }
 
-void DropoutLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) {
+void DropoutLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
+                                const Blobs& bottom) {
   if (!pd[0]) return;
   const int64_t n = static_cast<int64_t>(bottom[0]->count());
   if (phase_ != Phase::train) {
@@ -216,7 +231,8 @@ void DropoutLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd, c
     return;
   }
   dropout_backward_kernel<<<blocks(n), kThreads>>>(top[0]->gpu_diff(), gpu_scratch<uint8_t>(0, n),
-                                                   bottom[0]->mutable_gpu_diff(), n, 1.0f / (1.0f - ratio_));
+                                                   bottom[0]->mutable_gpu_diff(), n,
+                                                   1.0f / (1.0f - ratio_));
   gpu::check_launch("Dropout backward");
 }
 

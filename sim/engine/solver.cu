@@ -10,13 +10,15 @@ namespace ristsim::engine {
 
 namespace {
 
-__global__ void sgd_kernel(float* w, const float* g, float* m, int64_t n, float rate, float wd, float momentum) {
+__global__ void sgd_kernel(float* w, const float* g, float* m, int64_t n, float rate, float wd,
+                           float momentum) {
   RISTSIM_GRID_LOOP(j, n) steps::sgd_update(w[j], m[j], g[j], rate, wd, momentum);
 }
 
 __global__ void adam_kernel(float* w, const float* g, float* m, float* v, int64_t n, float rate,
                             float correction, float wd, float b1, float b2, float eps) {
-  RISTSIM_GRID_LOOP(j, n) steps::adam_update(w[j], m[j], v[j], g[j], rate, correction, wd, b1, b2, eps);
+  RISTSIM_GRID_LOOP(j, n)
+  steps::adam_update(w[j], m[j], v[j], g[j], rate, correction, wd, b1, b2, eps);
 }
 
 }  // namespace
@@ -30,10 +32,12 @@ void Solver::update_gpu(float lr, float correction) {
     float* w = p.blob->mutable_gpu_data();
     const float* g = p.blob->gpu_diff();
     if (opt_.type == SolverType::sgd) {
-      sgd_kernel<<<gpu::blocks(n), gpu::kThreads>>>(w, g, m_[i].mutable_device(), n, rate, wd, opt_.momentum);
+      sgd_kernel<<<gpu::blocks(n), gpu::kThreads>>>(w, g, m_[i].mutable_device(), n, rate, wd,
+                                                    opt_.momentum);
     } else {
-      adam_kernel<<<gpu::blocks(n), gpu::kThreads>>>(w, g, m_[i].mutable_device(), v_[i].mutable_device(), n, rate,
-                                                    correction, wd, opt_.momentum, opt_.beta2, opt_.eps);
+      adam_kernel<<<gpu::blocks(n), gpu::kThreads>>>(w, g, m_[i].mutable_device(),
+                                                     v_[i].mutable_device(), n, rate, correction,
+                                                     wd, opt_.momentum, opt_.beta2, opt_.eps);
     }
     gpu::check_launch("solver update");
     p.blob->zero_diff();  // on the device: the gradient's fresh copy is there

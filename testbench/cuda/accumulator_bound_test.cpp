@@ -17,7 +17,9 @@ namespace {
 
 constexpr kn::IntegerGemm kImma8{8, 8, 32};  // cuBLASLt IMMA: int8 x int8, int32 sums
 
-int64_t terms_per_output(const kn::ConvShape& s) { return int64_t{s.c / s.groups} * s.kh * s.kw; }
+int64_t terms_per_output(const kn::ConvShape& s) {
+  return int64_t{s.c / s.groups} * s.kh * s.kw;
+}
 
 /// The GPU's routing, on the host: the GEMM where the bound admits the layer (an exact
 /// integer sum, whatever its order, as IMMA's), else steps::conv_element. Counts the routes.
@@ -31,7 +33,8 @@ rt::ConvFn routed(int* gemm_layers, int* element_layers, int shift_bug = 0) {
     for (int64_t i = 0; i < total; ++i) {
       kn::steps::ElementResult r;
       if (plan.exact) {
-        const int ox = int(i % s.ow), oy = int((i / s.ow) % s.oh), k = int((i / (int64_t{s.ow} * s.oh)) % s.k);
+        const int ox = int(i % s.ow), oy = int((i / s.ow) % s.oh),
+                  k = int((i / (int64_t{s.ow} * s.oh)) % s.k);
         const int img = int(i / (int64_t{s.ow} * s.oh * s.k));
         int64_t sum = 0;
         for (const kn::ExactTerm& t : kn::conv_terms(s, in, w, img, k, oy, ox))
@@ -74,8 +77,8 @@ TEST(AccumulatorBound, gemm_route_equals_reference_on_every_shipped_arch) {
       const int before = gemm;
       kn::ExactStats ref;
       EXPECT_EQ(rt::compare(c, kn::exact_conv_reference, routed(&gemm, &element), &ref), "")
-          << arch << " seed " << seed << " variant " << variant << ": " << rt::describe(c.shape) << "; "
-          << rt::describe(c.spec);
+          << arch << " seed " << seed << " variant " << variant << ": " << rt::describe(c.shape)
+          << "; " << rt::describe(c.spec);
       if (gemm > before) EXPECT_EQ(ref.acc_overflows, 0u) << arch << " seed " << seed;
     }
   }
@@ -105,7 +108,7 @@ TEST(AccumulatorBound, refuses_exactly_where_an_overflow_becomes_possible) {
 
 TEST(AccumulatorBound, refuses_what_an_int8_gemm_cannot_compute) {
   kn::ExactLayerSpec spec = fixed_spec(8, 32);
-  EXPECT_TRUE(kn::integer_gemm_exact(spec, 131071, kImma8).exact);  // 131071 * 2^14 < 2^31
+  EXPECT_TRUE(kn::integer_gemm_exact(spec, 131071, kImma8).exact);   // 131071 * 2^14 < 2^31
   EXPECT_FALSE(kn::integer_gemm_exact(spec, 131072, kImma8).exact);  // int32 sums can overflow
   spec.acc.bits = 24;
   EXPECT_TRUE(kn::integer_gemm_exact(spec, 511, kImma8).exact);  // 511 * 2^14 = 8372224 < 2^23

@@ -36,10 +36,13 @@ namespace {
 using namespace ristsim;
 using Clock = std::chrono::steady_clock;
 
-double seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 void sync() {
-  if (cudaDeviceSynchronize() != cudaSuccess) throw std::runtime_error("cudaDeviceSynchronize failed");
+  if (cudaDeviceSynchronize() != cudaSuccess)
+    throw std::runtime_error("cudaDeviceSynchronize failed");
 }
 
 std::string json_string(const std::string& s) {
@@ -50,16 +53,21 @@ std::string json_string(const std::string& s) {
 
 void dump_net(const std::string& path) {
   const engine::NetSpec spec = engine::load_net_spec(path);
-  std::printf("{\"name\": %s, \"input\": %s, \"output\": %s, \"input_shape\": [", json_string(spec.name).c_str(),
-              json_string(spec.input).c_str(), json_string(spec.output).c_str());
-  for (std::size_t i = 0; i < spec.input_shape.size(); ++i) std::printf("%s%d", i ? ", " : "", spec.input_shape[i]);
+  std::printf("{\"name\": %s, \"input\": %s, \"output\": %s, \"input_shape\": [",
+              json_string(spec.name).c_str(), json_string(spec.input).c_str(),
+              json_string(spec.output).c_str());
+  for (std::size_t i = 0; i < spec.input_shape.size(); ++i)
+    std::printf("%s%d", i ? ", " : "", spec.input_shape[i]);
   std::printf("], \"layers\": [\n");
   for (std::size_t li = 0; li < spec.layers.size(); ++li) {
     const engine::LayerSpec& l = spec.layers[li];
-    std::printf("  {\"name\": %s, \"type\": %s, \"bottoms\": [", json_string(l.name).c_str(), json_string(l.type).c_str());
-    for (std::size_t i = 0; i < l.bottoms.size(); ++i) std::printf("%s%s", i ? ", " : "", json_string(l.bottoms[i]).c_str());
+    std::printf("  {\"name\": %s, \"type\": %s, \"bottoms\": [", json_string(l.name).c_str(),
+                json_string(l.type).c_str());
+    for (std::size_t i = 0; i < l.bottoms.size(); ++i)
+      std::printf("%s%s", i ? ", " : "", json_string(l.bottoms[i]).c_str());
     std::printf("], \"tops\": [");
-    for (std::size_t i = 0; i < l.tops.size(); ++i) std::printf("%s%s", i ? ", " : "", json_string(l.tops[i]).c_str());
+    for (std::size_t i = 0; i < l.tops.size(); ++i)
+      std::printf("%s%s", i ? ", " : "", json_string(l.tops[i]).c_str());
     std::printf("], \"params\": {");
     bool first = true;
     for (const auto& [key, v] : l.params) {
@@ -71,7 +79,8 @@ void dump_net(const std::string& path) {
         std::printf("%.17g", v.nums[0]);
       } else {
         std::printf("[");
-        for (std::size_t i = 0; i < v.nums.size(); ++i) std::printf("%s%.17g", i ? ", " : "", v.nums[i]);
+        for (std::size_t i = 0; i < v.nums.size(); ++i)
+          std::printf("%s%.17g", i ? ", " : "", v.nums[i]);
         std::printf("]");
       }
     }
@@ -106,15 +115,22 @@ int run(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--dump-net") return dump_net(next()), 0;
-    if (a == "--model") model = next();
-    else if (a == "--mode") mode = next();
-    else if (a == "--arch") arch_path = next();
-    else if (a == "--batch") batch = std::stoi(next());
-    else if (a == "--iters") iters = std::stoi(next());
-    else throw std::invalid_argument("unknown argument " + a);
+    if (a == "--model")
+      model = next();
+    else if (a == "--mode")
+      mode = next();
+    else if (a == "--arch")
+      arch_path = next();
+    else if (a == "--batch")
+      batch = std::stoi(next());
+    else if (a == "--iters")
+      iters = std::stoi(next());
+    else
+      throw std::invalid_argument("unknown argument " + a);
   }
   if (model.empty() || (mode != "fp32" && mode != "exact") || batch < 1 || iters < 1)
-    throw std::invalid_argument("usage: bench_cuda --model M.yaml [--mode fp32|exact] [--arch A] [--batch N] [--iters N]");
+    throw std::invalid_argument(
+        "usage: bench_cuda --model M.yaml [--mode fp32|exact] [--arch A] [--batch N] [--iters N]");
   engine::set_device(engine::Device::cuda);  // throws with the driver's reason without a GPU
   engine::NetOptions o;
   o.batch = batch;
@@ -124,7 +140,9 @@ int run(int argc, char** argv) {
   std::uniform_real_distribution<float> u(-1, 1);
   std::vector<float> images(net.input().count());
   for (float& v : images) v = u(rng);
-  auto batch_in = [&] { std::memcpy(net.input().data(), images.data(), images.size() * sizeof(float)); };
+  auto batch_in = [&] {
+    std::memcpy(net.input().data(), images.data(), images.size() * sizeof(float));
+  };
   batch_in();
   net.forward();  // warm-up: allocations, cuBLAS handle
   sync();
@@ -154,10 +172,12 @@ int run(int argc, char** argv) {
         continue;
       }
       const engine::ConvGeometry& g = w->geometry();
-      const kernels::ConvShape s{g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-                                 g.dil_h, g.dil_w, g.groups, g.oh, g.ow};
+      const kernels::ConvShape s{g.n,     g.c,        g.h,        g.w,     g.k,     g.kh,
+                                 g.kw,    g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h,
+                                 g.dil_w, g.groups,   g.oh,       g.ow};
       const kernels::ExactLayerSpec spec = exact_spec(arch, li);
-      const size_t n_in = size_t(s.n) * s.c * s.h * s.w, n_w = size_t(s.k) * (s.c / s.groups) * s.kh * s.kw;
+      const size_t n_in = size_t(s.n) * s.c * s.h * s.w,
+                   n_w = size_t(s.k) * (s.c / s.groups) * s.kh * s.kw;
       const size_t n_out = size_t(s.n) * s.k * s.oh * s.ow;
       const int code_bits = std::min(spec.act.format.code_bits(), 31);
       std::uniform_int_distribution<uint32_t> code(0, (1u << code_bits) - 1);
@@ -174,22 +194,26 @@ int run(int argc, char** argv) {
       cudaMemcpy(d_b, h_b.data(), size_t(s.k) * 4, cudaMemcpyHostToDevice);
       cudaMemset(d_counts, 0, 3 * sizeof(unsigned long long));
       cuda::ExactRoute used;
-      cuda::exact_conv_device(s, spec, d_in, d_w, d_b, d_out, d_counts, cuda::ExactRoute::automatic, &used);
+      cuda::exact_conv_device(s, spec, d_in, d_w, d_b, d_out, d_counts, cuda::ExactRoute::automatic,
+                              &used);
       sync();
       const auto t0 = Clock::now();
-      for (int it = 0; it < iters; ++it) cuda::exact_conv_device(s, spec, d_in, d_w, d_b, d_out, d_counts);
+      for (int it = 0; it < iters; ++it)
+        cuda::exact_conv_device(s, spec, d_in, d_w, d_b, d_out, d_counts);
       sync();
       const double t = seconds(t0) / iters;
       total += t;
       std::fprintf(stderr, "  %-12s %-6s %8.3f ms\n", layer.name().c_str(),
                    used == cuda::ExactRoute::gemm ? "imma" : "element", t * 1e3);
-      for (void* p : {(void*)d_in, (void*)d_w, (void*)d_b, (void*)d_out, (void*)d_counts}) cudaFree(p);
+      for (void* p : {(void*)d_in, (void*)d_w, (void*)d_b, (void*)d_out, (void*)d_counts})
+        cudaFree(p);
     }
   }
-  std::printf("{\"model\": %s, \"mode\": %s, \"batch\": %d, \"iters\": %d, \"seconds_per_batch\": %.6f, "
-              "\"images_per_s\": %.1f, \"device\": %s}\n",
-              json_string(model).c_str(), json_string(mode).c_str(), batch, iters, total, batch / total,
-              json_string(cuda::device_name()).c_str());
+  std::printf(
+      "{\"model\": %s, \"mode\": %s, \"batch\": %d, \"iters\": %d, \"seconds_per_batch\": %.6f, "
+      "\"images_per_s\": %.1f, \"device\": %s}\n",
+      json_string(model).c_str(), json_string(mode).c_str(), batch, iters, total, batch / total,
+      json_string(cuda::device_name()).c_str());
   return 0;
 }
 

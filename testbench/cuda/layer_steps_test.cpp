@@ -40,11 +40,11 @@ int64_t first_difference(const float* a, const float* b, std::size_t n) {
   return -1;
 }
 
-#define EXPECT_SAME_BITS(a, b, n)                                                         \
-  do {                                                                                    \
-    const int64_t at_ = first_difference(a, b, n);                                        \
+#define EXPECT_SAME_BITS(a, b, n)                                                            \
+  do {                                                                                       \
+    const int64_t at_ = first_difference(a, b, n);                                           \
     EXPECT_EQ(at_, -1) << "element " << at_ << ": " << (at_ >= 0 ? (a)[at_] : 0.f) << " vs " \
-                       << (at_ >= 0 ? (b)[at_] : 0.f) << " (seed " << kSeed << ")";         \
+                       << (at_ >= 0 ? (b)[at_] : 0.f) << " (seed " << kSeed << ")";          \
   } while (0)
 
 /// Values on a coarse grid (so that windows hold ties) in [-range, range].
@@ -65,7 +65,8 @@ LayerSpec spec(const std::string& type) {
 struct OneLayer {
   std::unique_ptr<engine::Layer> layer;
   Blob bottom, top;
-  OneLayer(const LayerSpec& s, std::vector<int> shape) : layer(engine::create_layer(s)), bottom(shape) {
+  OneLayer(const LayerSpec& s, std::vector<int> shape)
+      : layer(engine::create_layer(s)), bottom(shape) {
     layer->setup({&bottom}, {&top});
     layer->reshape({&bottom}, {&top});
   }
@@ -83,8 +84,8 @@ struct PoolCase {
 };
 
 steps::PoolShape pool_shape(const PoolCase& p, const Blob& top) {
-  steps::PoolShape g{p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw,
-                     top.shape(2), top.shape(3), p.include_pad};
+  steps::PoolShape g{p.H,  p.W,  p.kh, p.kw,         p.sh,         p.sw,         p.ph,
+                     p.pw, p.dh, p.dw, top.shape(2), top.shape(3), p.include_pad};
   if (p.global) g.kh = p.H, g.kw = p.W, g.sh = g.sw = 1, g.ph = g.pw = 0;
   return g;
 }
@@ -117,12 +118,14 @@ void pool_by_steps(const steps::PoolShape& g, bool max, const Blob& bottom, cons
     for (int oy = 0; oy < g.oh; ++oy)
       for (int ox = 0; ox < g.ow; ++ox) {
         const int o = nc * plane_out + oy * g.ow + ox;
-        (*y)[o] = max ? steps::max_pool_element(g, x, oy, ox, &arg[o]) : steps::ave_pool_element(g, x, oy, ox);
+        (*y)[o] = max ? steps::max_pool_element(g, x, oy, ox, &arg[o])
+                      : steps::ave_pool_element(g, x, oy, ox);
       }
     for (int yy = 0; yy < g.H; ++yy)
       for (int xx = 0; xx < g.W; ++xx)
         (*dx)[nc * plane_in + yy * g.W + xx] =
-            max ? steps::max_pool_grad(g, top.diff() + nc * plane_out, arg.data() + nc * plane_out, yy, xx)
+            max ? steps::max_pool_grad(g, top.diff() + nc * plane_out, arg.data() + nc * plane_out,
+                                       yy, xx)
                 : steps::ave_pool_grad(g, top.diff() + nc * plane_out, yy, xx);
   }
 }
@@ -152,14 +155,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // caffenet / googlenet: 3x3 stride 2, ceil (the last window hangs over the edge)
         PoolCase{"max", 3, 3, 2, 2, 0, 0, 1, 1, true, true, false, 13, 13},
-        PoolCase{"max", 2, 2, 2, 2, 0, 0, 1, 1, true, true, false, 8, 9},       // lenet, odd width
-        PoolCase{"max", 3, 3, 1, 1, 1, 1, 1, 1, true, true, false, 7, 7},       // googlenet's padded
-        PoolCase{"max", 3, 2, 2, 1, 1, 0, 2, 3, true, true, false, 11, 10},     // dilated
-        PoolCase{"max", 3, 3, 2, 2, 1, 1, 1, 1, false, true, false, 10, 10},    // floor
-        PoolCase{"ave", 3, 3, 2, 2, 1, 1, 1, 1, true, true, false, 9, 9},       // Caffe's divisor
-        PoolCase{"ave", 3, 3, 2, 2, 1, 1, 1, 1, true, false, false, 9, 9},      // ONNX's divisor
+        PoolCase{"max", 2, 2, 2, 2, 0, 0, 1, 1, true, true, false, 8, 9},     // lenet, odd width
+        PoolCase{"max", 3, 3, 1, 1, 1, 1, 1, 1, true, true, false, 7, 7},     // googlenet's padded
+        PoolCase{"max", 3, 2, 2, 1, 1, 0, 2, 3, true, true, false, 11, 10},   // dilated
+        PoolCase{"max", 3, 3, 2, 2, 1, 1, 1, 1, false, true, false, 10, 10},  // floor
+        PoolCase{"ave", 3, 3, 2, 2, 1, 1, 1, 1, true, true, false, 9, 9},     // Caffe's divisor
+        PoolCase{"ave", 3, 3, 2, 2, 1, 1, 1, 1, true, false, false, 9, 9},    // ONNX's divisor
         PoolCase{"ave", 5, 3, 3, 2, 2, 1, 1, 1, true, true, false, 12, 8},
-        PoolCase{"ave", 0, 0, 1, 1, 0, 0, 1, 1, true, true, true, 7, 7}));      // global (squeezenet)
+        PoolCase{"ave", 0, 0, 1, 1, 0, 0, 1, 1, true, true, true, 7, 7}));  // global (squeezenet)
 
 TEST(LayerSteps, pooling_bad) {
   // A planted bug: the average's divisor without the padding (ONNX's) against Caffe's layer.
@@ -190,7 +193,8 @@ TEST(LayerSteps, relu_matches_cpu_layer) {
     std::vector<float> y(l.top.count()), dx(l.top.count());
     for (std::size_t i = 0; i < y.size(); ++i) {
       y[i] = steps::relu(l.bottom.data()[i], static_cast<float>(double(slope)));
-      dx[i] = steps::relu_grad(l.bottom.data()[i], l.top.diff()[i], static_cast<float>(double(slope)));
+      dx[i] =
+          steps::relu_grad(l.bottom.data()[i], l.top.diff()[i], static_cast<float>(double(slope)));
     }
     EXPECT_SAME_BITS(y.data(), l.top.data(), y.size());
     EXPECT_SAME_BITS(dx.data(), l.bottom.diff(), dx.size());
@@ -283,7 +287,8 @@ struct ConvCase {
 
 /// Convolution of integer-valued data through the im2col steps and a plain GEMM: every sum
 /// is exact, so the bits equal the CPU layer's whatever its summation order.
-std::vector<float> conv_by_im2col(const steps::ConvIndex& s, int n, int k, const Blob& in, const Blob& w) {
+std::vector<float> conv_by_im2col(const steps::ConvIndex& s, int n, int k, const Blob& in,
+                                  const Blob& w) {
   const int cg = s.c / s.groups, kg = k / s.groups;
   const int64_t rows = int64_t{cg} * s.kh * s.kw, cols = int64_t{s.oh} * s.ow;
   std::vector<float> out(std::size_t(n) * k * cols, 0), col(rows * cols);
@@ -298,7 +303,8 @@ std::vector<float> conv_by_im2col(const steps::ConvIndex& s, int n, int k, const
       for (int kk = 0; kk < kg; ++kk)
         for (int64_t p = 0; p < cols; ++p) {
           float acc = 0;
-          for (int64_t r = 0; r < rows; ++r) acc += w.data()[(g * kg + kk) * rows + r] * col[r * cols + p];
+          for (int64_t r = 0; r < rows; ++r)
+            acc += w.data()[(g * kg + kk) * rows + r] * col[r * cols + p];
           out[(std::size_t(img) * k + g * kg + kk) * cols + p] = acc;
         }
     }
@@ -327,18 +333,20 @@ ConvRun conv_run(const ConvCase& p) {
   Blob& w = *r.layer->params()[0].blob;
   for (std::size_t i = 0; i < w.count(); ++i) w.data()[i] = float(d(rng));
   r.layer->forward({&r.in}, {&r.out});
-  r.index = {p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.groups, r.out.shape(2),
-             r.out.shape(3)};
+  r.index = {p.c,  p.h,  p.w,  p.kh, p.kw,     p.sh,           p.sw,
+             p.ph, p.pw, p.dh, p.dw, p.groups, r.out.shape(2), r.out.shape(3)};
   return r;
 }
 
 TEST(LayerSteps, im2col_matches_cpu_convolution) {
-  for (const ConvCase& p : {ConvCase{3, 11, 11, 8, 5, 5, 4, 4, 2, 2, 1, 1, 1},   // caffenet-like conv1
-                            ConvCase{4, 7, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2},    // grouped (conv2)
-                            ConvCase{2, 9, 8, 3, 3, 2, 2, 1, 0, 1, 2, 3, 1},    // dilated, unequal
-                            ConvCase{6, 5, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 3}}) { // 1x1, grouped
+  for (const ConvCase& p :
+       {ConvCase{3, 11, 11, 8, 5, 5, 4, 4, 2, 2, 1, 1, 1},   // caffenet-like conv1
+        ConvCase{4, 7, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2},     // grouped (conv2)
+        ConvCase{2, 9, 8, 3, 3, 2, 2, 1, 0, 1, 2, 3, 1},     // dilated, unequal
+        ConvCase{6, 5, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 3}}) {  // 1x1, grouped
     ConvRun r = conv_run(p);
-    const std::vector<float> out = conv_by_im2col(r.index, 2, p.k, r.in, *r.layer->params()[0].blob);
+    const std::vector<float> out =
+        conv_by_im2col(r.index, 2, p.k, r.in, *r.layer->params()[0].blob);
     ASSERT_EQ(out.size(), r.out.count());
     EXPECT_SAME_BITS(out.data(), r.out.data(), out.size());
   }
@@ -363,7 +371,9 @@ engine::NetSpec tiny_net() {
   ip.name = "ip";
   ip.bottoms = {"data"};
   ip.tops = {"ip"};
-  ip.set("num_output", 4).set("lr_mult", std::vector<double>{1, 2}).set("decay_mult", std::vector<double>{1, 0});
+  ip.set("num_output", 4)
+      .set("lr_mult", std::vector<double>{1, 2})
+      .set("decay_mult", std::vector<double>{1, 0});
   s.layers = {ip};
   s.output = "ip";
   return s;
@@ -410,7 +420,8 @@ void check_solver(engine::SolverType type, bool plant_bug) {
         if (type == engine::SolverType::sgd)
           steps::sgd_update(w[i][j], m[i][j], g[i][j], rate, plant_bug ? 0 : wd, so.momentum);
         else
-          steps::adam_update(w[i][j], m[i][j], v[i][j], g[i][j], rate, correction, wd, b1, b2, so.eps);
+          steps::adam_update(w[i][j], m[i][j], v[i][j], g[i][j], rate, correction, wd, b1, b2,
+                             so.eps);
       }
       if (plant_bug) {
         mismatches += first_difference(w[i].data(), p.blob->data(), w[i].size()) >= 0;
@@ -422,10 +433,18 @@ void check_solver(engine::SolverType type, bool plant_bug) {
   if (plant_bug) EXPECT_GT(mismatches, 0);
 }
 
-TEST(LayerSteps, sgd_matches_cpu_solver) { check_solver(engine::SolverType::sgd, false); }
-TEST(LayerSteps, adam_matches_cpu_solver) { check_solver(engine::SolverType::adam, false); }
-TEST(LayerSteps, sgd_bad) { check_solver(engine::SolverType::sgd, true); }    // no weight decay
-TEST(LayerSteps, adam_bad) { check_solver(engine::SolverType::adam, true); }  // beta2 = beta1
+TEST(LayerSteps, sgd_matches_cpu_solver) {
+  check_solver(engine::SolverType::sgd, false);
+}
+TEST(LayerSteps, adam_matches_cpu_solver) {
+  check_solver(engine::SolverType::adam, false);
+}
+TEST(LayerSteps, sgd_bad) {
+  check_solver(engine::SolverType::sgd, true);
+}  // no weight decay
+TEST(LayerSteps, adam_bad) {
+  check_solver(engine::SolverType::adam, true);
+}  // beta2 = beta1
 
 // ---------------------------------------------------------------- SyncedMemory (host side)
 

@@ -60,7 +60,8 @@ void check_layer(const Case& c) {
   SCOPED_TRACE(c.spec.type);
   std::mt19937 rng(kSeed);
   std::uniform_real_distribution<float> u(-2, 2);
-  std::unique_ptr<engine::Layer> host = engine::create_layer(c.spec), dev = engine::create_layer(c.spec);
+  std::unique_ptr<engine::Layer> host = engine::create_layer(c.spec),
+                                 dev = engine::create_layer(c.spec);
   host->set_phase(engine::Phase::train), dev->set_phase(engine::Phase::train);
   host->set_seed(11), dev->set_seed(11);
   const std::size_t nb = c.bottoms.size(), nt = host->num_tops() < 0 ? 2 : host->num_tops();
@@ -91,14 +92,20 @@ void check_layer(const Case& c) {
   dev->backward_gpu(dtp, pd, dbp);
   auto expect_close = [&](const Blob& d, const Blob& h, bool diff, const std::string& what) {
     bool equal = false;
-    const double rel = max_rel_diff(diff ? d.diff() : d.data(), diff ? h.diff() : h.data(), h.count(), &equal);
-    if (c.tolerance == 0) EXPECT_TRUE(equal) << what << ": max relative difference " << rel;
-    else EXPECT_LE(rel, c.tolerance) << what;
+    const double rel =
+        max_rel_diff(diff ? d.diff() : d.data(), diff ? h.diff() : h.data(), h.count(), &equal);
+    if (c.tolerance == 0)
+      EXPECT_TRUE(equal) << what << ": max relative difference " << rel;
+    else
+      EXPECT_LE(rel, c.tolerance) << what;
   };
-  for (std::size_t i = 0; i < nt; ++i) expect_close(dt[i], ht[i], false, "top " + std::to_string(i));
-  for (std::size_t i = 0; i < nb; ++i) expect_close(db[i], hb[i], true, "bottom diff " + std::to_string(i));
+  for (std::size_t i = 0; i < nt; ++i)
+    expect_close(dt[i], ht[i], false, "top " + std::to_string(i));
+  for (std::size_t i = 0; i < nb; ++i)
+    expect_close(db[i], hb[i], true, "bottom diff " + std::to_string(i));
   for (std::size_t p = 0; p < host->params().size(); ++p)
-    expect_close(*dev->params()[p].blob, *host->params()[p].blob, true, "param diff " + std::to_string(p));
+    expect_close(*dev->params()[p].blob, *host->params()[p].blob, true,
+                 "param diff " + std::to_string(p));
 }
 
 TEST(CudaEngine, every_ported_layer_matches_the_cpu) {

@@ -57,7 +57,7 @@ TEST(CudaExact, gemm_route_refuses_a_layer_the_bound_refuses) {
   const rt::ExactCase c = rt::random_case("fixed16", 1, 0);  // 16-bit operands: no int8 GEMM
   std::vector<uint32_t> out(size_t(c.shape.n) * c.shape.k * c.shape.oh * c.shape.ow);
   ristsim::kernels::ExactStats st;
-  EXPECT_THROW(cu::exact_conv(c.shape, c.spec, c.in.data(), c.w.data(), c.bias.data(), out.data(), &st,
-                              cu::ExactRoute::gemm),
+  EXPECT_THROW(cu::exact_conv(c.shape, c.spec, c.in.data(), c.w.data(), c.bias.data(), out.data(),
+                              &st, cu::ExactRoute::gemm),
                std::invalid_argument);
 }

@@ -24,9 +24,13 @@ namespace ristsim::engine::steps {
 
 // ---------------------------------------------------------------- ReLU
 
-RISTSIM_HD inline float relu(float x, float slope) { return x > 0 ? x : slope * x; }
+RISTSIM_HD inline float relu(float x, float slope) {
+  return x > 0 ? x : slope * x;
+}
 /// dx from dy at input x.
-RISTSIM_HD inline float relu_grad(float x, float dy, float slope) { return x > 0 ? dy : slope * dy; }
+RISTSIM_HD inline float relu_grad(float x, float dy, float slope) {
+  return x > 0 ? dy : slope * dy;
+}
 
 // ---------------------------------------------------------------- Pooling
 
@@ -39,7 +43,8 @@ struct PoolShape {
 
 /// Caffe's output size: ceil((in + 2p - k) / s) + 1 (floor with ceil_mode false), less one
 /// when the last window would start in the padding. k is the dilated kernel extent.
-RISTSIM_HD inline int pool_output_size(int64_t in, int64_t k, int64_t s, int64_t p, bool ceil_mode) {
+RISTSIM_HD inline int pool_output_size(int64_t in, int64_t k, int64_t s, int64_t p,
+                                       bool ceil_mode) {
   const int64_t span = in + 2 * p - k;
   int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
   if (p > 0 && (o - 1) * s >= in + p) --o;
@@ -92,7 +97,8 @@ RISTSIM_HD inline float ave_pool_element(const PoolShape& g, const float* x, int
 }
 
 /// The outputs whose (dilated) windows may hold input row y: [*lo, *hi).
-RISTSIM_HD inline void pool_rows_over(int y, int k, int s, int p, int d, int out, int* lo, int* hi) {
+RISTSIM_HD inline void pool_rows_over(int y, int k, int s, int p, int d, int out, int* lo,
+                                      int* hi) {
   const int first = y + p - (k - 1) * d;  // oy * s >= first
   *lo = first <= 0 ? 0 : (first + s - 1) / s;
   const int last = (y + p) / s + 1;
@@ -143,7 +149,9 @@ RISTSIM_HD inline float lrn_scale(const float* xn, int C, std::size_t S, int c, 
   return k + alpha_over_size * sc;
 }
 
-RISTSIM_HD inline float lrn_output(float x, float scale, float beta) { return x * powf(scale, -beta); }
+RISTSIM_HD inline float lrn_output(float x, float scale, float beta) {
+  return x * powf(scale, -beta);
+}
 
 /// dx at (c, p) of image n: dy * scale^-beta - 2 alpha beta / size * x * sum over the window
 /// (c - post .. c + pre) of dy * y / scale.

@@ -12,14 +12,15 @@
 namespace ristsim::engine::steps {
 
 /// SGD with momentum and L2 decay: m = momentum m + rate (g + wd w);  w -= m.
-RISTSIM_HD inline void sgd_update(float& w, float& m, float g, float rate, float wd, float momentum) {
+RISTSIM_HD inline void sgd_update(float& w, float& m, float g, float rate, float wd,
+                                  float momentum) {
   m = momentum * m + rate * (g + wd * w);
   w -= m;
 }
 
 /// Adam with L2 decay; `correction` = sqrt(1 - b2^t) / (1 - b1^t) of the iteration.
-RISTSIM_HD inline void adam_update(float& w, float& m, float& v, float g, float rate, float correction,
-                                   float wd, float b1, float b2, float eps) {
+RISTSIM_HD inline void adam_update(float& w, float& m, float& v, float g, float rate,
+                                   float correction, float wd, float b1, float b2, float eps) {
   const float gj = g + wd * w;
   m = b1 * m + (1 - b1) * gj;
   v = b2 * v + (1 - b2) * gj * gj;
