@@ -97,6 +97,25 @@ struct ElementResult {
   bool nan;
 };
 
+/// The end of an output element once its products are accumulated into `acc`: the bias
+/// (aligned, through the accumulator's overflow mode) and the output stage. Shared by
+/// conv_element and the integer-GEMM path's epilogue (kernels/cuda/exact_layer_cuda.cu).
+RISTSIM_HD inline ElementResult finish_element(const ElementSpec& d, int64_t acc, const uint32_t* bias,
+                                               int k, int64_t index, uint64_t overflows, bool nan) {
+  if (d.has_bias) {
+    numeric::Dyadic b;
+    int64_t aligned = 0;
+    if (numeric::decode_exact(d.bias, bias[k], &b)) {
+      aligned = align(d.grid, b);
+    } else {
+      nan = true;
+    }
+    acc = accumulate(d.acc_bits, d.acc_overflow, static_cast<__int128>(acc) + aligned, &overflows);
+  }
+  const numeric::Quantized q = output(d.out, acc, d.frac_bits, nan, static_cast<uint64_t>(index));
+  return ElementResult{static_cast<uint32_t>(q.code), overflows, q.saturated, nan};
+}
+
 /// Output element `index` (NCHW) of a convolution, streaming its terms in
 /// datapath order (input channel of the group, kernel row, kernel column) in
 /// chunks of `lanes`; padded positions are zero products that keep their lane.
@@ -143,18 +162,7 @@ RISTSIM_HD inline ElementResult conv_element(const ConvShape& s, const ElementSp
   }
   if (lane != 0)  // the last chunk, padded with zero products
     acc = accumulate(d.acc_bits, d.acc_overflow, static_cast<__int128>(acc) + chunk, &overflows);
-  if (d.has_bias) {
-    numeric::Dyadic b;
-    int64_t aligned = 0;
-    if (numeric::decode_exact(d.bias, bias[k], &b)) {
-      aligned = align(d.grid, b);
-    } else {
-      nan = true;
-    }
-    acc = accumulate(d.acc_bits, d.acc_overflow, static_cast<__int128>(acc) + aligned, &overflows);
-  }
-  const numeric::Quantized q = output(d.out, acc, d.frac_bits, nan, static_cast<uint64_t>(index));
-  return ElementResult{static_cast<uint32_t>(q.code), overflows, q.saturated, nan};
+  return finish_element(d, acc, bias, k, index, overflows, nan);
 }
 
 }  // namespace ristsim::kernels::steps

@@ -143,6 +143,13 @@ int bounded_count(const std::string& option, int value, int available, const std
 inline constexpr int kMaxThreads = 1024;
 void apply_threads(const CommandLine& cl);
 
+/// --device of the engine commands (eval, train, quantize, finetune, the main job): cpu (the
+/// default) or cuda. apply_device sets the engine's device (engine/device.h); `cuda` in a build
+/// without CUDA, or without a usable GPU, is a UsageError (exit code 2) naming the reason the
+/// driver gives.
+void add_device_option(CommandLine& cl);
+void apply_device(const CommandLine& cl);
+
 /// Loads and validates an arch file (throws config::ConfigError: exit code 2).
 /// Checks the path with check_input("arch", ...) first.
 config::Arch load_arch(const std::string& path);

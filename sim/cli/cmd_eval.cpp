@@ -46,12 +46,14 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("json", po::bool_switch(), "print one JSON object")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, true);
+  add_device_option(cl);
   if (!cl.parse(args)) return kExitOk;
   check_inputs(cl, {{"model", InputKind::file},
                     {"weights", InputKind::file},
                     {"arch", InputKind::file},
                     {"data", InputKind::data_set}});
   apply_threads(cl);
+  apply_device(cl);
   int batch = cl.get<int>("batch");
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");

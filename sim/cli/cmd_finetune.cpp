@@ -83,6 +83,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, false);
+  add_device_option(cl);
   if (!cl.parse(args)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
   flow::FinetuneConfig fc;
@@ -119,6 +120,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (fc.weight_decay < 0) throw UsageError("--weight-decay must not be negative");
   if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
   apply_threads(cl);
+  apply_device(cl);
   const bool quiet = cl.get<bool>("quiet");
   const std::function<void(const std::string&)> say = [quiet](const std::string& s) {
     if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);

@@ -98,6 +98,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, true);
+  add_device_option(cl);
   if (!cl.parse(args)) return kExitOk;
   check_inputs(cl, {{"model", InputKind::file}, {"data", InputKind::data_set}});
   const auto t0 = std::chrono::steady_clock::now();
@@ -154,6 +155,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (batch < 1) throw UsageError("--batch must be at least 1");
   if (cl.get<int>("test-images") < 0) throw UsageError("--test-images must not be negative");
   apply_threads(cl);
+  apply_device(cl);
   const bool quiet = cl.get<bool>("quiet");
   auto say = [&](const std::string& s) {
     if (!quiet) std::printf("%s\n", s.c_str()), std::fflush(stdout);

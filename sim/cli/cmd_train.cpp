@@ -81,6 +81,7 @@ int cmd_train(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, false);
+  add_device_option(cl);
   if (!cl.parse(args)) return kExitOk;
   check_inputs(cl, {{"model", InputKind::file}, {"arch", InputKind::file}, {"data", InputKind::data_set}});
 
@@ -105,6 +106,7 @@ int cmd_train(const std::vector<std::string>& args) {
   if (cl.get<int>("shift") < 0) throw UsageError("--shift must not be negative");
   if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
   apply_threads(cl);
+  apply_device(cl);
   // Before any work: an --out that cannot be written is found now, not after the training.
   util::check_output_file(cl.get<std::string>("out"));
 

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "config/arch_yaml.h"
 #include "util/output.h"
+#include "engine/device.h"
 #include "engine/math.h"
 #include "engine/spec.h"
 #include "io/dataset.h"
@@ -154,6 +155,20 @@ void apply_threads(const CommandLine& cl) {
     throw UsageError("--threads must be in 0.." + std::to_string(kMaxThreads) +
                      " (0: all cores), not " + std::to_string(t));
   if (t > 0) engine::set_num_threads(t);
+}
+
+void add_device_option(CommandLine& cl) {
+  cl.options()("device", po::value<std::string>()->default_value("cpu"),
+               "where the engine runs: cpu, or cuda (a CUDA GPU; docs/cuda.md)");
+}
+
+void apply_device(const CommandLine& cl) {
+  const std::string name = cl.get<std::string>("device");
+  engine::Device d;
+  if (!engine::parse_device(name, &d)) throw UsageError("--device must be cpu or cuda, not '" + name + "'");
+  std::string why;
+  if (!engine::device_usable(d, &why)) throw UsageError("--device " + name + ": " + why);
+  engine::set_device(d);
 }
 
 config::Arch load_arch(const std::string& path) {

@@ -298,6 +298,7 @@ int main_job(const std::vector<std::string>& args) {
       ("quiet", po::bool_switch(&opt.quiet), "print only the summary")
       ("version", "print the version and exit");
   // clang-format on
+  add_device_option(cl);
   if (!cl.parse(args)) return kExitOk;
   if (cl.has("version")) {
     std::cout << "ristsim " << version() << "\n";
@@ -307,6 +308,7 @@ int main_job(const std::vector<std::string>& args) {
     throw UsageError("missing --arch FILE (for example: ristsim --arch configs/dynfixed8.yaml)");
   if (opt.limit < 0) throw UsageError("--limit must not be negative");
   if (opt.calib < 1) throw UsageError("--calib must be at least 1");
+  apply_device(cl);
   opt.measured_activity = !cl.has("anchor-activity");
   opt.model = resolve_model(opt.model, cl.vm()["model"].defaulted());
   check_input("model", opt.model, InputKind::file);

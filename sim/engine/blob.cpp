@@ -34,8 +34,8 @@ std::size_t Blob::count(int start, int end) const {
   return n;
 }
 
-void Blob::zero_data() { std::fill(data_.begin(), data_.end(), 0.0f); }
-void Blob::zero_diff() { std::fill(diff_.begin(), diff_.end(), 0.0f); }
+void Blob::zero_data() { data_.zero(); }
+void Blob::zero_diff() { diff_.zero(); }
 
 std::string Blob::shape_string() const { return engine::shape_string(shape_); }
 

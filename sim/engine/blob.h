@@ -1,7 +1,9 @@
 // Blob: an N-dimensional float32 tensor with its gradient (Caffe's Blob).
 // Layout is row-major with the last axis fastest; 4-D blobs are NCHW.
 // `data` holds the values a layer produced, `diff` the gradient of the loss
-// with respect to them.
+// with respect to them. Each is a SyncedMemory (engine/synced_memory.h): data() and
+// diff() are the host copies (host code is unchanged), gpu_data() / gpu_diff() the
+// device mirror of the cuda mode, copied on demand from whichever side is fresh.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "engine/synced_memory.h"
 
 namespace ristsim::engine {
 
@@ -46,10 +50,18 @@ class Blob {
   std::size_t count(int start, int end) const;
   std::size_t count(int start) const { return count(start, num_axes()); }
 
-  float* data() { return data_.data(); }
-  const float* data() const { return data_.data(); }
-  float* diff() { return diff_.data(); }
-  const float* diff() const { return diff_.data(); }
+  float* data() { return data_.mutable_host(); }
+  const float* data() const { return data_.host(); }
+  float* diff() { return diff_.mutable_host(); }
+  const float* diff() const { return diff_.host(); }
+  /// The device mirror (cuda mode): read-only views copy the host values over when they are
+  /// newer; the mutable ones make the device copy the fresh one.
+  const float* gpu_data() const { return data_.device(); }
+  float* mutable_gpu_data() { return data_.mutable_device(); }
+  const float* gpu_diff() const { return diff_.device(); }
+  float* mutable_gpu_diff() { return diff_.mutable_device(); }
+  const SyncedMemory& data_memory() const { return data_; }
+  const SyncedMemory& diff_memory() const { return diff_; }
 
   void zero_data();
   void zero_diff();
@@ -58,7 +70,7 @@ class Blob {
 
  private:
   std::vector<int> shape_;
-  std::vector<float> data_, diff_;
+  SyncedMemory data_, diff_;
 };
 
 /// Shape formatting shared by error messages.

@@ -9,6 +9,11 @@
 //                         clears them).
 // A blob used by two layers gets a Split layer from the Net, so no layer ever
 // has to add into a bottom's diff.
+//
+// In the cuda mode (engine/device.h) the Net calls forward_gpu / backward_gpu instead. A
+// layer ported to the GPU overrides them (declared with RISTSIM_GPU_LAYER, defined in a .cu
+// file with the stem of its .cpp) and works on the blobs' device mirrors; the default runs
+// the host code, the mirrors copying the blobs it reads and writes (Caffe's fallback).
 #pragma once
 
 #include <memory>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "engine/blob.h"
+#include "engine/device.h"
 #include "engine/spec.h"
 
 namespace ristsim::engine {
@@ -31,6 +37,17 @@ struct Param {
 };
 
 using Blobs = std::vector<Blob*>;
+
+/// Declares a layer's GPU forward / backward in a build with CUDA (RISTSIM_HAVE_CUDA, a
+/// public definition of ristsim_engine); without CUDA the layer keeps the host fallback.
+#if RISTSIM_HAVE_CUDA
+#define RISTSIM_GPU_LAYER                                                                   \
+  void forward_gpu(const Blobs& bottom, const Blobs& top) override;                         \
+  void backward_gpu(const Blobs& top, const std::vector<bool>& propagate_down, const Blobs& bottom) \
+      override;
+#else
+#define RISTSIM_GPU_LAYER
+#endif
 
 class Layer {
  public:
@@ -49,6 +66,12 @@ class Layer {
   virtual void forward(const Blobs& bottom, const Blobs& top) = 0;
   virtual void backward(const Blobs& top, const std::vector<bool>& propagate_down,
                         const Blobs& bottom) = 0;
+  /// The cuda mode's forward / backward; by default the host code through the mirrors.
+  virtual void forward_gpu(const Blobs& bottom, const Blobs& top) { forward(bottom, top); }
+  virtual void backward_gpu(const Blobs& top, const std::vector<bool>& propagate_down,
+                            const Blobs& bottom) {
+    backward(top, propagate_down, bottom);
+  }
 
   const std::string& name() const { return spec_.name; }
   const LayerSpec& spec() const { return spec_; }
@@ -69,12 +92,20 @@ class Layer {
   [[noreturn]] void fail(const std::string& what) const;
   /// Reads lr_mult / decay_mult lists (Caffe's param { lr_mult }) for param i.
   void apply_multipliers();
+  /// Device scratch buffer `slot` of the GPU code (argmax, masks, columns), at least `count`
+  /// elements of T; kept between calls.
+  template <class T>
+  T* gpu_scratch(std::size_t slot, std::size_t count) {
+    if (gpu_scratch_.size() <= slot) gpu_scratch_.resize(slot + 1);
+    return static_cast<T*>(gpu_scratch_[slot].reserve(count * sizeof(T)));
+  }
 
   LayerSpec spec_;
   std::vector<Param> params_;
   Phase phase_ = Phase::train;
   uint64_t seed_ = 1;
   int index_ = 0;
+  std::vector<DeviceBuffer> gpu_scratch_;
 };
 
 /// Builds a layer of spec.type; throws NetSpecError for an unknown type or

@@ -59,6 +59,7 @@ class ConvolutionLayer : public WeightedLayer {
  public:
   explicit ConvolutionLayer(const LayerSpec& spec);
   const char* type() const override { return "Convolution"; }
+  RISTSIM_GPU_LAYER
   void setup(const Blobs& bottom, const Blobs& top) override;
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void compute_forward(const float* in, const float* w, const float* b, float* out) override;
@@ -75,6 +76,7 @@ class InnerProductLayer : public WeightedLayer {
  public:
   explicit InnerProductLayer(const LayerSpec& spec);
   const char* type() const override { return "InnerProduct"; }
+  RISTSIM_GPU_LAYER
   void setup(const Blobs& bottom, const Blobs& top) override;
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void compute_forward(const float* in, const float* w, const float* b, float* out) override;
@@ -87,6 +89,7 @@ class ReLULayer : public Layer {
  public:
   explicit ReLULayer(const LayerSpec& spec);
   const char* type() const override { return "ReLU"; }
+  RISTSIM_GPU_LAYER
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void forward(const Blobs& bottom, const Blobs& top) override;
   void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
@@ -103,6 +106,7 @@ class PoolingLayer : public Layer {
  public:
   explicit PoolingLayer(const LayerSpec& spec);
   const char* type() const override { return "Pooling"; }
+  RISTSIM_GPU_LAYER
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void forward(const Blobs& bottom, const Blobs& top) override;
   void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
@@ -119,6 +123,7 @@ class LRNLayer : public Layer {
  public:
   explicit LRNLayer(const LayerSpec& spec);
   const char* type() const override { return "LRN"; }
+  RISTSIM_GPU_LAYER
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void forward(const Blobs& bottom, const Blobs& top) override;
   void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
@@ -166,6 +171,7 @@ class ConcatLayer : public Layer {
  public:
   explicit ConcatLayer(const LayerSpec& spec);
   const char* type() const override { return "Concat"; }
+  RISTSIM_GPU_LAYER
   int num_bottoms() const override { return -1; }
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void forward(const Blobs& bottom, const Blobs& top) override;
@@ -196,6 +202,7 @@ class DropoutLayer : public Layer {
  public:
   explicit DropoutLayer(const LayerSpec& spec);
   const char* type() const override { return "Dropout"; }
+  RISTSIM_GPU_LAYER
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void forward(const Blobs& bottom, const Blobs& top) override;
   void backward(const Blobs& top, const std::vector<bool>& pd, const Blobs& bottom) override;
@@ -280,6 +287,7 @@ class SplitLayer : public Layer {
  public:
   explicit SplitLayer(const LayerSpec& spec) : Layer(spec) {}
   const char* type() const override { return "Split"; }
+  RISTSIM_GPU_LAYER
   int num_tops() const override { return -1; }
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void forward(const Blobs& bottom, const Blobs& top) override;

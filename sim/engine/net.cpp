@@ -181,7 +181,11 @@ Blob& Net::label() {
 }
 
 float Net::forward() {
-  for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(bottoms_[i], tops_[i]);
+  const bool gpu = device() == Device::cuda;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (gpu) layers_[i]->forward_gpu(bottoms_[i], tops_[i]);
+    else layers_[i]->forward(bottoms_[i], tops_[i]);
+  }
   return loss_id_ >= 0 ? blobs_[loss_id_]->data()[0] : 0.0f;
 }
 
@@ -189,8 +193,12 @@ void Net::backward() {
   if (loss_id_ < 0) throw std::logic_error("Net::backward: the net was built without a loss");
   blobs_[loss_id_]->diff()[0] = 1.0f;
   for (int b : unconsumed_) blobs_[b]->zero_diff();
-  for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i)
-    if (layer_backward_[i]) layers_[i]->backward(tops_[i], propagate_[i], bottoms_[i]);
+  const bool gpu = device() == Device::cuda;
+  for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i) {
+    if (!layer_backward_[i]) continue;
+    if (gpu) layers_[i]->backward_gpu(tops_[i], propagate_[i], bottoms_[i]);
+    else layers_[i]->backward(tops_[i], propagate_[i], bottoms_[i]);
+  }
 }
 
 void Net::zero_param_diffs() {

@@ -24,12 +24,19 @@ Solver::Solver(Net& net, const SolverOptions& options) : net_(net), opt_(options
   m_.resize(params_.size());
   v_.resize(params_.size());
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    m_[i].assign(params_[i].param->blob->count(), 0.0f);
-    if (opt_.type == SolverType::adam) v_[i].assign(params_[i].param->blob->count(), 0.0f);
+    m_[i].resize(params_[i].param->blob->count());
+    if (opt_.type == SolverType::adam) v_[i].resize(params_[i].param->blob->count());
   }
 }
 
-SolverState Solver::state() const { return SolverState{iter_, m_, v_}; }
+SolverState Solver::state() const {
+  SolverState s{iter_, {}, {}};
+  for (std::size_t i = 0; i < m_.size(); ++i) {
+    s.m.emplace_back(m_[i].host(), m_[i].host() + m_[i].size());
+    s.v.emplace_back(v_[i].host(), v_[i].host() + v_[i].size());
+  }
+  return s;
+}
 
 void Solver::set_state(const SolverState& s) {
   if (s.m.size() != params_.size() || s.v.size() != params_.size())
@@ -46,8 +53,10 @@ void Solver::set_state(const SolverState& s) {
   }
   if (s.iter < 0) throw std::runtime_error("solver state: negative iteration count");
   iter_ = s.iter;
-  m_ = s.m;
-  v_ = s.v;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    m_[i].assign(s.m[i].data(), s.m[i].size());
+    v_[i].assign(s.v[i].data(), s.v[i].size());
+  }
 }
 
 float Solver::learning_rate(int64_t iter) const {
@@ -73,11 +82,14 @@ void Solver::update() {
           ? static_cast<float>(std::sqrt(1.0 - std::pow(double(b2), double(iter_))) /
                                (1.0 - std::pow(double(b1), double(iter_))))
           : 1.0f;
+#if RISTSIM_HAVE_CUDA
+  if (device() == Device::cuda) return update_gpu(lr, correction);  // solver.cu
+#endif
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Param& p = *params_[i].param;
     float* w = p.blob->data();
     float* g = p.blob->diff();
-    float* m = m_[i].data();
+    float* m = m_[i].mutable_host();
     const std::size_t n = p.blob->count();
     const float rate = lr * p.lr_mult;
     const float wd = opt_.weight_decay * p.decay_mult;
@@ -87,7 +99,7 @@ void Solver::update() {
         w[j] -= m[j];
       }
     } else {
-      float* v = v_[i].data();
+      float* v = v_[i].mutable_host();
       for (std::size_t j = 0; j < n; ++j) {
         const float gj = g[j] + wd * w[j];
         m[j] = b1 * m[j] + (1 - b1) * gj;

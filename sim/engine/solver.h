@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/net.h"
+#include "engine/synced_memory.h"
 
 namespace ristsim::engine {
 
@@ -63,8 +64,12 @@ class Solver {
  private:
   Net& net_;
   SolverOptions opt_;
+  /// The cuda mode's update (solver.cu): the same steps (engine/steps/solver_steps.h) on the
+  /// device mirrors of the weights, gradients and moments.
+  void update_gpu(float lr, float correction);
+
   std::vector<ParamRef> params_;
-  std::vector<std::vector<float>> m_, v_;
+  std::vector<SyncedMemory> m_, v_;  ///< host and device copies (engine/synced_memory.h)
   int64_t iter_ = 0;
 };
 

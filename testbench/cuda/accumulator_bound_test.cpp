@@ -1,0 +1,142 @@
+// The integer-GEMM route of the exact datapath (kernels/reference/accumulator_bound.h) on the
+// host: where integer_gemm_exact() admits a layer, exact integer sums of the codes through
+// gemm_element() must equal exact_conv_reference code for code (and never meet an
+// accumulator overflow); where it refuses, the per-output kernel runs. Directed cases show the
+// bound refuses exactly where an overflow becomes possible. A planted wrong shift is caught.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "../backends_exact/exact_cases.h"
+#include "kernels/reference/accumulator_bound.h"
+
+namespace rt = ristsim::testing;
+namespace kn = ristsim::kernels;
+
+namespace {
+
+constexpr kn::IntegerGemm kImma8{8, 8, 32};  // cuBLASLt IMMA: int8 x int8, int32 sums
+
+int64_t terms_per_output(const kn::ConvShape& s) {
+  return int64_t{s.c / s.groups} * s.kh * s.kw;
+}
+
+/// The GPU's routing, on the host: the GEMM where the bound admits the layer (an exact
+/// integer sum, whatever its order, as IMMA's), else steps::conv_element. Counts the routes.
+rt::ConvFn routed(int* gemm_layers, int* element_layers, int shift_bug = 0) {
+  return [=](const kn::ConvShape& s, const kn::ExactLayerSpec& spec, const uint32_t* in,
+             const uint32_t* w, const uint32_t* b, uint32_t* out, kn::ExactStats* st) {
+    const kn::GemmPlan plan = kn::integer_gemm_exact(spec, terms_per_output(s), kImma8);
+    const kn::steps::ElementSpec d = kn::steps::element_spec(spec);
+    (plan.exact ? *gemm_layers : *element_layers) += 1;
+    const int64_t total = int64_t{s.n} * s.k * s.oh * s.ow;
+    for (int64_t i = 0; i < total; ++i) {
+      kn::steps::ElementResult r;
+      if (plan.exact) {
+        const int ox = int(i % s.ow), oy = int((i / s.ow) % s.oh),
+                  k = int((i / (int64_t{s.ow} * s.oh)) % s.k);
+        const int img = int(i / (int64_t{s.ow} * s.oh * s.k));
+        int64_t sum = 0;
+        for (const kn::ExactTerm& t : kn::conv_terms(s, in, w, img, k, oy, ox))
+          if (!t.padding)
+            sum += int64_t{kn::code_value(t.act_code, spec.act.format.bits)} *
+                   kn::code_value(t.wt_code, spec.wt.format.bits);
+        r = kn::gemm_element(d, plan.shift + shift_bug, sum, b, k, i);
+      } else {
+        r = kn::steps::conv_element(s, d, in, w, b, i);
+      }
+      out[i] = r.code;
+      st->acc_overflows += r.acc_overflows;
+      st->out_saturations += r.saturated;
+      st->out_nans += r.nan;
+    }
+  };
+}
+
+kn::ExactLayerSpec fixed_spec(int bits, int acc_bits) {
+  kn::ExactLayerSpec s{};
+  s.act = rt::quantizer(ristsim::numeric::Format::fixed_point(bits, 0));
+  s.wt = rt::quantizer(ristsim::numeric::Format::fixed_point(bits, 0));
+  s.bias = rt::quantizer(ristsim::numeric::Format::fixed_point(bits, 0));
+  s.out = rt::quantizer(ristsim::numeric::Format::fixed_point(16, 0));
+  s.acc = ristsim::config::AccumulatorSpec{};
+  s.acc.bits = acc_bits;
+  s.lanes = 4;
+  s.has_bias = false;
+  return s;
+}
+
+}  // namespace
+
+TEST(AccumulatorBound, gemm_route_equals_reference_on_every_shipped_arch) {
+  int gemm = 0, element = 0;
+  for (const char* arch : rt::kShippedArchs) {
+    for (int variant = 0; variant < 72; variant += 3) {
+      const uint64_t seed = 4000 + variant;
+      const rt::ExactCase c = rt::random_case(arch, seed, variant);
+      const int before = gemm;
+      kn::ExactStats ref;
+      EXPECT_EQ(rt::compare(c, kn::exact_conv_reference, routed(&gemm, &element), &ref), "")
+          << arch << " seed " << seed << " variant " << variant << ": " << rt::describe(c.shape)
+          << "; " << rt::describe(c.spec);
+      if (gemm > before) EXPECT_EQ(ref.acc_overflows, 0u) << arch << " seed " << seed;
+    }
+  }
+  // Both routes are taken: dynfixed8 with the arch's 32-bit accumulator fits IMMA; 16-bit
+  // operands, minifloats, narrow accumulators and rounded alignments do not.
+  EXPECT_GT(gemm, 10);
+  EXPECT_GT(element, 10);
+}
+
+TEST(AccumulatorBound, refuses_exactly_where_an_overflow_becomes_possible) {
+  // 4-bit codes (most negative -8: products up to 64), a 12-bit accumulator (limit 2047):
+  // 31 products fit (1984), 32 can reach 2048.
+  kn::ExactLayerSpec spec = fixed_spec(4, 12);
+  EXPECT_TRUE(kn::integer_gemm_exact(spec, 31, kImma8).exact);
+  const kn::GemmPlan refused = kn::integer_gemm_exact(spec, 32, kImma8);
+  EXPECT_FALSE(refused.exact);
+  EXPECT_NE(refused.why.find("12-bit accumulator"), std::string::npos) << refused.why;
+  // The refusal is needed: 32 products of -8 x -8 overflow the reference's accumulator.
+  for (int K : {31, 32}) {
+    const kn::ConvShape s = rt::inner_product(1, K, 1);
+    std::vector<uint32_t> in(K, 0x8), w(K, 0x8), out(1);  // code 0b1000 = -8
+    kn::ExactStats st;
+    kn::exact_conv_reference(s, spec, in.data(), w.data(), nullptr, out.data(), &st);
+    EXPECT_EQ(st.acc_overflows, K == 32 ? 1u : 0u) << K;
+  }
+}
+
+TEST(AccumulatorBound, refuses_what_an_int8_gemm_cannot_compute) {
+  kn::ExactLayerSpec spec = fixed_spec(8, 32);
+  EXPECT_TRUE(kn::integer_gemm_exact(spec, 131071, kImma8).exact);   // 131071 * 2^14 < 2^31
+  EXPECT_FALSE(kn::integer_gemm_exact(spec, 131072, kImma8).exact);  // int32 sums can overflow
+  spec.acc.bits = 24;
+  EXPECT_TRUE(kn::integer_gemm_exact(spec, 511, kImma8).exact);  // 511 * 2^14 = 8372224 < 2^23
+  EXPECT_FALSE(kn::integer_gemm_exact(spec, 512, kImma8).exact);
+  spec.acc.bits = 32;
+  spec.acc.frac_bits_auto = false;
+  spec.acc.frac_bits = -1;  // products rounded onto the grid
+  EXPECT_FALSE(kn::integer_gemm_exact(spec, 9, kImma8).exact);
+  spec.acc.frac_bits = 3;  // a wider grid: an exact shift of 3
+  const kn::GemmPlan shifted = kn::integer_gemm_exact(spec, 9, kImma8);
+  EXPECT_TRUE(shifted.exact);
+  EXPECT_EQ(shifted.shift, 3);
+  EXPECT_FALSE(kn::integer_gemm_exact(fixed_spec(9, 32), 9, kImma8).exact);  // 9-bit operands
+  kn::ExactLayerSpec mf = fixed_spec(8, 48);
+  mf.act = rt::quantizer(ristsim::numeric::Format::e4m3());
+  EXPECT_FALSE(kn::integer_gemm_exact(mf, 9, kImma8).exact);
+}
+
+TEST(AccumulatorBound, planted_shift_bug_is_caught_bad) {
+  int gemm = 0, element = 0, caught = 0;
+  for (int variant = 0; variant < 24; ++variant) {
+    const rt::ExactCase c = rt::random_case("dynfixed8", 900 + variant, variant);
+    const int before = gemm;
+    const std::string diff = rt::compare(c, kn::exact_conv_reference, routed(&gemm, &element, 1));
+    if (gemm > before && !diff.empty()) ++caught;
+  }
+  // A doubled sum hides only where every output saturates or rounds to the same code (a
+  // coarse output format): 8 of the 13 GEMM layers show it (when this test was written).
+  EXPECT_GT(gemm, 0);
+  EXPECT_GE(2 * caught, gemm);
+}
