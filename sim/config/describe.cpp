@@ -27,7 +27,8 @@ std::string fixed_type(nm::FixedType t) {
 std::string format_name(const nm::Format& f) {
   switch (f.kind) {
     case nm::FormatKind::fixed:
-      return "fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">";
+      return std::string(f.is_signed ? "" : "unsigned ") + "fixed<" + std::to_string(f.bits) +
+             "," + std::to_string(f.fl) + ">";
     case nm::FormatKind::minifloat: {
       const nm::Format e4 = nm::Format::e4m3(), e5 = nm::Format::e5m2();
       auto same = [&](const nm::Format& p) {
@@ -102,7 +103,10 @@ std::string describe(const Arch& a) {
     os << "range rule: "
        << (a.range_rule == RangeRule::ristretto
                ? "ristretto (inputs / outputs IL = ceil(log2 max), weights / bias one bit more)"
-               : "no_saturation (every group IL = ceil(log2 max + 1): nothing up to max saturates)")
+           : a.range_rule == RangeRule::no_saturation
+               ? "no_saturation (every group IL = ceil(log2 max + 1): nothing up to max saturates)"
+               : "auto (per group: ristretto, or no_saturation where ristretto would saturate "
+                 "more than 1 % of the values)")
        << "\n";
 
   const AccumulatorSpec& acc = a.accumulator;

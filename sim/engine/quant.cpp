@@ -51,13 +51,29 @@ void range_mask(const config::NumberSpec& s, const float* x, std::size_t n, std:
 }
 }  // namespace
 
-int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule) {
+int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule, bool is_signed) {
   const bool param = group == NumberGroup::weights || group == NumberGroup::bias ||
                      rule == FlRule::no_saturation;
   int il = param ? 1 : 0;
   if (max_abs > 0 && std::isfinite(max_abs))
     il = static_cast<int>(std::ceil(std::log2(max_abs) + (param ? 1.0 : 0.0)));
-  return bits - il;
+  return bits - il + (is_signed ? 0 : 1);  // unsigned: the sign bit is a fraction bit
+}
+
+double ristretto_saturated_share(const numeric::ArrayStats& st) {
+  const uint64_t nonzero = st.count - st.zeros - st.nans;
+  if (nonzero == 0 || !(st.max_abs > 0) || !std::isfinite(st.max_abs)) return 0;
+  const int il = static_cast<int>(std::ceil(std::log2(st.max_abs)));
+  uint64_t above = 0;  // floor(log2 |x|) >= il - 1
+  for (int b = 0; b < numeric::ArrayStats::kBins; ++b)
+    if (b + numeric::ArrayStats::kMinExp >= il - 1) above += st.hist[b];
+  return static_cast<double>(above) / static_cast<double>(nonzero);
+}
+
+FlRule concrete_rule(FlRule rule, const numeric::ArrayStats& st) {
+  if (rule != FlRule::automatic) return rule;
+  return ristretto_saturated_share(st) > kAutoRuleShare ? FlRule::no_saturation
+                                                        : FlRule::ristretto;
 }
 
 namespace {
@@ -129,20 +145,22 @@ void LayerQuant::reset_stats() {
 }
 
 void LayerQuant::resolve_dynamic(WeightedLayer& layer, FlRule rule) {
-  auto max_of = [](const Blob* b) {
-    double m = 0;
-    if (b)
-      for (std::size_t i = 0; i < b->count(); ++i) m = std::max(m, double(std::fabs(b->data()[i])));
-    return m;
+  auto stats_of = [](const Blob* b) {
+    GroupStats st;
+    if (b) numeric::array_stats(b->data(), b->count(), &st);
+    return st;
   };
-  auto resolve = [&](config::NumberSpec& s, NumberGroup g, double max_abs) {
+  auto resolve = [&](config::NumberSpec& s, NumberGroup g, const GroupStats& st) {
     if (!s.dynamic || s.is_float || s.quantizer.format.kind != numeric::FormatKind::fixed) return;
-    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, max_abs, g, rule);
+    // signed: auto: unsigned where the analysis saw values and none was negative.
+    if (s.signed_auto) s.quantizer.format.is_signed = st.count == 0 || st.negatives > 0;
+    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, st.max_abs, g,
+                                       concrete_rule(rule, st), s.quantizer.format.is_signed);
   };
-  resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs].max_abs);
-  resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs].max_abs);
-  resolve(formats_.weights, NumberGroup::weights, max_of(&layer.weights()));
-  resolve(formats_.bias, NumberGroup::bias, max_of(layer.bias()));
+  resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs]);
+  resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs]);
+  resolve(formats_.weights, NumberGroup::weights, stats_of(&layer.weights()));
+  resolve(formats_.bias, NumberGroup::bias, stats_of(layer.bias()));
   w_cache_valid_ = false;
 }
 

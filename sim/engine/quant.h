@@ -53,9 +53,24 @@ const char* to_string(NumberGroup g);
 /// FlRule::no_saturation gives inputs and outputs the weights' rule too
 /// (IL = ceil(log2(max_abs) + 1)): one fractional bit less, and nothing up to
 /// max_abs saturates (not Ristretto's). The arch chooses the rule
-/// (config::Arch::range_rule, YAML key range_rule).
+/// (config::Arch::range_rule, YAML key range_rule). Unsigned fixed point
+/// (is_signed false) has no sign bit to hold: one fractional bit more, the same
+/// range (8 bits, pixels max 1.0, no_saturation: signed FL 7, largest 0.992;
+/// unsigned FL 8, largest 255/256 = 0.996).
 using FlRule = config::RangeRule;
-int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto);
+/// (FlRule::automatic counts as ristretto here: concrete_rule() resolves it first.)
+int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto,
+               bool is_signed = true);
+
+/// The share of a group's nonzero values that Ristretto's activation rule saturates:
+/// those with |x| >= 2^(IL-1), IL = ceil(log2 max |x|), from the log2 histogram.
+/// Fashion-MNIST pixels (max 1): the nonzero pixels >= 0.5.
+double ristretto_saturated_share(const numeric::ArrayStats& st);
+/// The share above which FlRule::automatic takes no_saturation (1 %).
+constexpr double kAutoRuleShare = 0.01;
+/// The rule a group's data needs: `rule` itself unless it is automatic, then
+/// no_saturation when ristretto_saturated_share(st) > kAutoRuleShare, else ristretto.
+FlRule concrete_rule(FlRule rule, const numeric::ArrayStats& st);
 
 /// Statistics of one number group of one layer: numeric::ArrayStats (max |x|,
 /// log2 histogram, element, zero, saturation and NaN counts), gathered in the
