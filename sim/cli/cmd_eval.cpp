@@ -39,7 +39,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("range-rule", po::value<std::string>(),
        "override the arch's range_rule for dynamic fixed point: ristretto (inputs/outputs\n"
        "IL = ceil(log2 max)), no_saturation (IL + 1) or auto (per group, the rule its data\n"
-       "needs: no_saturation where ristretto would saturate more than 1 % of the values)")
+       "needs: the one of the smaller estimated quantization error, docs/arch.md)")
       ("fl-rule", po::value<std::string>(), "old name of --range-rule (an alias)")
       ("batch", po::value<int>()->default_value(100), "batch size")
       ("limit", po::value<int>()->default_value(0), "evaluate only the first N test images (0: all)")

@@ -80,10 +80,10 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("search-images", po::value<int>()->default_value(2000), "images that score the search (the end of the training split)")
       ("test-images", po::value<int>()->default_value(0), "test images for the final score (0: all)")
       ("range-rule", po::value<std::string>(),
-       "dynamic fixed activations: auto (the default: per group, ristretto unless it would "
-       "saturate more than 1 % of the values, then no_saturation), ristretto (IL = ceil(log2 "
-       "max), saturates the top of the range) or no_saturation (IL = ceil(log2 max + 1), the "
-       "weights' rule); the arch's range_rule")
+       "dynamic fixed activations: auto (the default: per group, the rule of the smaller "
+       "estimated quantization error), ristretto (IL = ceil(log2 max), saturates the top of the "
+       "range) or no_saturation (IL = ceil(log2 max + 1), the weights' rule); the arch's "
+       "range_rule")
       ("activation-il", po::value<std::string>(), "old name of --range-rule (an alias)")
       ("unsigned-act", po::value<std::string>()->default_value("off"),
        "dynamic fixed activations: auto (unsigned fixed point for the groups the range analysis "

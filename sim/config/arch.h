@@ -59,11 +59,12 @@ enum class Datapath : uint8_t { float32, exact };
 ///                   less, so values above half the range saturate (8 bits,
 ///                   max 1.0: IL = 0, FL = 8, largest value 127/256 = 0.496).
 ///   no_saturation   the weights' rule (max 1.0: IL = 1, FL = 7, largest 0.992).
-///   automatic       ("auto") per group, the rule its data needs: ristretto, unless
-///                   that rule would saturate more than 1 % of the group's nonzero
-///                   values (the measured log2 histogram: values >= 2^(IL-1)), then
-///                   no_saturation (Fashion-MNIST pixels: about a third of the
-///                   nonzero ones are above 0.5; engine::concrete_rule).
+///   automatic       ("auto") per group, the rule its data needs: of the two, the one
+///                   with the smaller estimated quantization error over the group's
+///                   measured values (saturation of the values Ristretto's rule clips,
+///                   from the log2 histogram, against the coarser grid of
+///                   no_saturation; engine::auto_rule). Fashion-MNIST pixels, of which
+///                   about a third of the nonzero ones are above 0.5, take no_saturation.
 enum class RangeRule : uint8_t { ristretto, no_saturation, automatic };
 
 /// The one spelling of a range rule, everywhere (arch key `range_rule`, the

@@ -105,8 +105,8 @@ std::string describe(const Arch& a) {
                ? "ristretto (inputs / outputs IL = ceil(log2 max), weights / bias one bit more)"
            : a.range_rule == RangeRule::no_saturation
                ? "no_saturation (every group IL = ceil(log2 max + 1): nothing up to max saturates)"
-               : "auto (per group: ristretto, or no_saturation where ristretto would saturate "
-                 "more than 1 % of the values)")
+               : "auto (per group, the rule of the smaller estimated quantization error: "
+                 "ristretto's saturation against no_saturation's coarser grid)")
        << "\n";
 
   const AccumulatorSpec& acc = a.accumulator;

@@ -70,10 +70,19 @@ double ristretto_saturated_share(const numeric::ArrayStats& st) {
   return static_cast<double>(above) / static_cast<double>(nonzero);
 }
 
-FlRule concrete_rule(FlRule rule, const numeric::ArrayStats& st) {
+FlRule auto_rule(double top_share, double max_abs, int bits, bool is_signed) {
+  if (!(max_abs > 0) || !std::isfinite(max_abs) || !(top_share > 0)) return FlRule::ristretto;
+  const double r = std::ldexp(1.0, static_cast<int>(std::ceil(std::log2(max_abs))) - 1);
+  const double q = std::ldexp(r, is_signed ? 1 - bits : -bits);
+  const double over = max_abs - r;
+  const double ristretto = top_share * over * over / 3 + (1 - top_share) * q * q / 12;
+  const double no_saturation = 4 * q * q / 12;
+  return ristretto > no_saturation ? FlRule::no_saturation : FlRule::ristretto;
+}
+
+FlRule concrete_rule(FlRule rule, const numeric::ArrayStats& st, int bits, bool is_signed) {
   if (rule != FlRule::automatic) return rule;
-  return ristretto_saturated_share(st) > kAutoRuleShare ? FlRule::no_saturation
-                                                        : FlRule::ristretto;
+  return auto_rule(ristretto_saturated_share(st), st.max_abs, bits, is_signed);
 }
 
 namespace {
@@ -154,8 +163,9 @@ void LayerQuant::resolve_dynamic(WeightedLayer& layer, FlRule rule) {
     if (!s.dynamic || s.is_float || s.quantizer.format.kind != numeric::FormatKind::fixed) return;
     // signed: auto: unsigned where the analysis saw values and none was negative.
     if (s.signed_auto) s.quantizer.format.is_signed = st.count == 0 || st.negatives > 0;
-    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, st.max_abs, g,
-                                       concrete_rule(rule, st), s.quantizer.format.is_signed);
+    const numeric::Format& f = s.quantizer.format;
+    s.quantizer.format.fl = dynamic_fl(f.bits, st.max_abs, g,
+                                       concrete_rule(rule, st, f.bits, f.is_signed), f.is_signed);
   };
   resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs]);
   resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs]);

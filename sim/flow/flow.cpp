@@ -144,9 +144,6 @@ std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStr
     auto nonneg = [](const engine::GroupStats& g) { return g.count > 0 && g.negatives == 0; };
     r.in_nonneg = nonneg(stats[i][engine::NumberGroup::inputs]);
     r.out_nonneg = nonneg(stats[i][engine::NumberGroup::outputs]);
-    const config::RangeRule automatic = config::RangeRule::automatic;
-    r.in_rule = engine::concrete_rule(automatic, stats[i][engine::NumberGroup::inputs]);
-    r.out_rule = engine::concrete_rule(automatic, stats[i][engine::NumberGroup::outputs]);
     r.in_share = engine::ristretto_saturated_share(stats[i][engine::NumberGroup::inputs]);
     r.out_share = engine::ristretto_saturated_share(stats[i][engine::NumberGroup::outputs]);
     const engine::ConvGeometry& g = l.geometry();
@@ -222,6 +219,16 @@ double act_max(const std::vector<LayerRange>& ranges) {
 }
 }  // namespace
 
+bool group_unsigned(const Plan& plan, const LayerRange& r, bool inputs) {
+  return plan.unsigned_act && (inputs ? r.in_nonneg : r.out_nonneg);
+}
+
+config::RangeRule group_rule(const Plan& plan, const LayerRange& r, int act_bits, bool inputs) {
+  if (plan.act_rule != config::RangeRule::automatic) return plan.act_rule;
+  return engine::auto_rule(inputs ? r.in_share : r.out_share, inputs ? r.in_max : r.out_max,
+                           act_bits, !group_unsigned(plan, r, inputs));
+}
+
 config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
                        const std::string& name, uint64_t seed) {
   if (plan.layers.size() != ranges.size())
@@ -246,21 +253,17 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
     };
     // Activations: signed, or unsigned where the plan allows it and the group was never
     // negative (the sign bit becomes one more fractional bit, engine::dynamic_fl).
-    // The range rule: the plan's, or with auto the one the group's data needs.
-    auto dyn_act = [&](int bits, double max_abs, bool nonneg, config::RangeRule data_rule,
-                       int shift) {
-      const config::RangeRule rule =
-          plan.act_rule == config::RangeRule::automatic ? data_rule : plan.act_rule;
-      const bool headroom = rule == config::RangeRule::no_saturation;
-      if (!(plan.unsigned_act && nonneg)) return dyn(bits, max_abs, headroom, shift);
+    // The range rule: the plan's, or with auto the one the group's data needs (group_rule).
+    auto dyn_act = [&](int bits, double max_abs, bool inputs, int shift) {
+      const bool headroom = group_rule(plan, r, bits, inputs) == config::RangeRule::no_saturation;
+      if (!group_unsigned(plan, r, inputs)) return dyn(bits, max_abs, headroom, shift);
       const numeric::Format f = dynamic_fixed_format(bits, max_abs, headroom);
       return spec_of(numeric::Format::unsigned_fixed_point(bits, f.fl + 1 + shift));
     };
-    auto act = [&](double max_abs, bool nonneg, config::RangeRule data_rule,
-                   int shift) -> config::NumberSpec {
+    auto act = [&](double max_abs, bool inputs, int shift) -> config::NumberSpec {
       switch (plan.family) {
         case Family::dynamic_fixed:
-          return b.act ? dyn_act(b.act, max_abs, nonneg, data_rule, shift) : float_spec();
+          return b.act ? dyn_act(b.act, max_abs, inputs, shift) : float_spec();
         case Family::fixed:
           return b.act ? spec_of(numeric::Format::fixed_point(b.act, b.act - plan.static_il))
                        : float_spec();
@@ -268,7 +271,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
           return b.act ? spec_of(minifloat_format(b.act, amax, max_abs)) : float_spec();
         case Family::pow2: {
           const int bits = b.act ? b.act : plan.pow2_act_bits;
-          return bits ? dyn_act(bits, max_abs, nonneg, data_rule, shift) : float_spec();
+          return bits ? dyn_act(bits, max_abs, inputs, shift) : float_spec();
         }
       }
       return float_spec();
@@ -284,8 +287,8 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
         case Family::pow2: w = spec_of(pow2_format(b.weights, r.w_max)); break;
       }
     }
-    o.formats.activations = act(r.in_max, r.in_nonneg, r.in_rule, b.fl_in);
-    o.formats.outputs = act(r.out_max, r.out_nonneg, r.out_rule, b.fl_out);
+    o.formats.activations = act(r.in_max, true, b.fl_in);
+    o.formats.outputs = act(r.out_max, false, b.fl_out);
     o.formats.weights = w;
     // The float datapath quantizes the bias in the weights' format (Ristretto); the arch
     // says so explicitly so that the file reads the way the datapath computes.

@@ -77,10 +77,8 @@ struct LayerRange {
   int64_t n_in = 0, n_out = 0;      ///< values per image going into and out of the layer
   /// No negative input (output) was measured: the group may be unsigned (Plan::unsigned_act).
   bool in_nonneg = false, out_nonneg = false;
-  /// The rule range_rule auto picks for the inputs (outputs): engine::concrete_rule of their
-  /// statistics; `in_share` (`out_share`) is the share of their nonzero values that
-  /// Ristretto's rule saturates (engine::ristretto_saturated_share).
-  config::RangeRule in_rule = config::RangeRule::ristretto, out_rule = config::RangeRule::ristretto;
+  /// The share of the nonzero inputs (outputs) that Ristretto's rule saturates
+  /// (engine::ristretto_saturated_share): what range_rule auto decides by (group_rule).
   double in_share = 0, out_share = 0;
 };
 
@@ -128,8 +126,8 @@ struct Plan {
   /// Dynamic fixed activations (the arch's range_rule, one spelling): ristretto = Ristretto's
   /// rule, IL = ceil(log2(max)), which saturates the top half of the range it measured (a
   /// signed format of IL integer bits reaches 2^(IL-1)); no_saturation = the weights' rule,
-  /// IL = ceil(log2(max) + 1); automatic = per group, no_saturation where ristretto would
-  /// saturate more than 1 % of the values (LayerRange::in_rule, engine::concrete_rule).
+  /// IL = ceil(log2(max) + 1); automatic = per group, the rule of the smaller estimated error
+  /// at the group's width (group_rule, engine::auto_rule).
   config::RangeRule act_rule = config::RangeRule::ristretto;
   /// Dynamic fixed activations of a layer whose inputs (outputs) the range analysis measured
   /// never negative (LayerRange::in_nonneg): unsigned fixed point of the same range, one
@@ -146,6 +144,13 @@ Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int con
                    int fc_bits, int act_bits,
                    config::RangeRule act_rule = config::RangeRule::ristretto,
                    bool unsigned_act = false);
+
+/// The range rule of layer `layer`'s inputs (`inputs` true) or outputs under a plan of
+/// dynamic fixed activations: the plan's rule, or with auto engine::auto_rule of the group's
+/// measured share and maximum at the layer's activation width and signedness.
+config::RangeRule group_rule(const Plan& plan, const LayerRange& r, int act_bits, bool inputs);
+/// True when the group is unsigned under the plan (Plan::unsigned_act and never negative).
+bool group_unsigned(const Plan& plan, const LayerRange& r, bool inputs);
 
 /// The arch of a plan: datapath float, float defaults, one override per layer with all four
 /// groups (bias: the weights' format, which the float datapath uses; 16-bit... see .cpp).

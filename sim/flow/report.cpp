@@ -27,9 +27,11 @@ const config::LayerFormats& layer_formats(const config::Arch& a, const std::stri
   return *tmp;
 }
 
-/// The rule a layer group was quantized by: the plan's, or with auto the data's.
-config::RangeRule layer_rule(const Plan& p, config::RangeRule data_rule) {
-  return p.act_rule == config::RangeRule::automatic ? data_rule : p.act_rule;
+/// The rule a layer group was quantized by (group_rule at the layer's activation width;
+/// pow2's activations default to their own width).
+const char* layer_rule(const Plan& p, const LayerRange& r, std::size_t i, bool inputs) {
+  const int bits = p.layers[i].act ? p.layers[i].act : p.pow2_act_bits;
+  return config::to_string(group_rule(p, r, bits, inputs));
 }
 }  // namespace
 
@@ -87,8 +89,8 @@ std::string report_json(const QuantizeReport& r) {
       << ", \"act_bits\": " << b.act << ", \"formats\": {\"inputs\": " << js(spec_string(lf.activations))
       << ", \"weights\": " << js(spec_string(lf.weights)) << ", \"bias\": " << js(spec_string(lf.bias))
       << ", \"outputs\": " << js(spec_string(lf.outputs)) << "}"
-      << ", \"inputs_rule\": " << js(config::to_string(layer_rule(r.result.plan, l.in_rule)))
-      << ", \"outputs_rule\": " << js(config::to_string(layer_rule(r.result.plan, l.out_rule)))
+      << ", \"inputs_rule\": " << js(layer_rule(r.result.plan, l, i, true))
+      << ", \"outputs_rule\": " << js(layer_rule(r.result.plan, l, i, false))
       << ", \"inputs_saturated_share\": " << num(l.in_share)
       << ", \"outputs_saturated_share\": " << num(l.out_share) << "}"
       << (i + 1 < r.ranges.size() ? "," : "") << "\n";
@@ -110,8 +112,8 @@ std::string report_md(const QuantizeReport& r) {
         : r.result.plan.act_rule == config::RangeRule::ristretto
             ? "Ristretto rule (IL = ceil(log2 max))"
             : "rule the data needs (`--range-rule auto`: Ristretto's IL = ceil(log2 max), or "
-              "no_saturation's IL = ceil(log2 max + 1) for a group where Ristretto's would "
-              "saturate more than 1 % of the values; the table's rule columns)")
+              "no_saturation's IL = ceil(log2 max + 1) for a group where they "
+              "estimate a smaller quantization error; the table's rule column)")
     << (r.result.plan.unsigned_act
             ? ", unsigned where the range analysis saw no negative value (`--unsigned-act auto`)"
             : "")
@@ -140,15 +142,15 @@ std::string report_md(const QuantizeReport& r) {
        "nonzero values that Ristretto's rule would saturate).\n\n"
        "| layer | max \\|w\\| | max \\|in\\| | max \\|out\\| | inputs | weights | outputs | rule |\n"
        "|---|---|---|---|---|---|---|---|\n";
-  for (const LayerRange& l : r.ranges) {
+  for (std::size_t i = 0; i < r.ranges.size(); ++i) {
+    const LayerRange& l = r.ranges[i];
     config::LayerFormats tmp;
     const config::LayerFormats& lf = layer_formats(r.arch, l.name, &tmp);
     o << "| " << l.name << " | " << num(l.w_max, "%.4g") << " | " << num(l.in_max, "%.4g") << " | "
       << num(l.out_max, "%.4g") << " | " << spec_string(lf.activations) << " | "
       << spec_string(lf.weights) << " | " << spec_string(lf.outputs) << " | "
-      << config::to_string(layer_rule(r.result.plan, l.in_rule)) << " ("
-      << num(100 * l.in_share, "%.1f") << " %) / "
-      << config::to_string(layer_rule(r.result.plan, l.out_rule)) << " ("
+      << layer_rule(r.result.plan, l, i, true) << " (" << num(100 * l.in_share, "%.1f")
+      << " %) / " << layer_rule(r.result.plan, l, i, false) << " ("
       << num(100 * l.out_share, "%.1f") << " %) |\n";
   }
   o << "\n## Sweep\n\nEach row: the unit quantized to that width";

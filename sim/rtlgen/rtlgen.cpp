@@ -512,7 +512,7 @@ std::string emit_to_fixed(const Ctx& c) {
     << "    assert (CodeWidth == " << c.s.bias_bits << " && OutWidth == " << c.s.bias_fixed.bits
     << ")\n      else $fatal(1, \"ristsim_to_fixed: generated for other widths\");\n  end\n`endif\n\n";
   if (f.kind == FormatKind::fixed) {
-    t << "  assign val_o = " << (f.is_signed ? "code_i" : "{1'b0, code_i}  // unsigned") << ";\n";
+    t << "  assign val_o = " << (f.is_signed ? "code_i;" : "{1'b0, code_i};  // unsigned") << "\n";
   } else {
     t << emit_sig_decode(f, "b", "code_i", "  ");
     t << "  logic [OutWidth-1:0] mag;\n";

@@ -40,23 +40,32 @@ TEST(DynamicFixedPoint, ristretto_rule) {
 }
 
 TEST(DynamicFixedPoint, auto_rule_from_the_histogram) {
-  // Pixels in [0, 1]: 30 of 100 nonzero values >= 0.5 saturate under Ristretto's rule
-  // (IL = 0: range [-0.5, 0.496]): auto takes no_saturation.
+  // Pixels: 30 of 100 nonzero values >= 0.5, max 1: Ristretto's rule (IL 0, range
+  // [-0.5, 0.496]) saturates them: error 0.3 * 0.5^2 / 3 = 0.025, far above the rounding
+  // error of either grid at 4 or 8 bits: auto takes no_saturation.
   numeric::ArrayStats pixels;
-  for (int i = 0; i < 100; ++i) pixels.add(i < 30 ? 0.75f : 0.1f);
+  for (int i = 0; i < 99; ++i) pixels.add(i < 29 ? 0.75f : 0.1f);
+  pixels.add(1.0f);
   for (int i = 0; i < 50; ++i) pixels.add(0.0f);
   EXPECT_DOUBLE_EQ(ristretto_saturated_share(pixels), 0.3);
-  EXPECT_EQ(concrete_rule(FlRule::automatic, pixels), FlRule::no_saturation);
-  // A long tail: 1 of 1000 values in the top binade [2, 4) of max 3.5 (IL 2): 0.1 %, ristretto.
+  for (int bits : {4, 8})
+    EXPECT_EQ(concrete_rule(FlRule::automatic, pixels, bits, true), FlRule::no_saturation);
+  // A thin tail: 1 of 1000 values in the top binade [2, 4), max 3 (IL 2, R 2): saturation
+  // error 0.001 * 1 / 3 = 3.3e-4. At 4 bits (q = R/8 = 0.25) the coarser grid of
+  // no_saturation costs 4 q^2 / 12 = 0.0208 against ristretto's 0.0055: ristretto. At 8 bits
+  // (q = 1/64) rounding is 256x smaller and the clipping wins: no_saturation.
   numeric::ArrayStats tail;
-  tail.add(3.5f);
+  tail.add(3.0f);
   for (int i = 0; i < 999; ++i) tail.add(0.4f);
   EXPECT_DOUBLE_EQ(ristretto_saturated_share(tail), 0.001);
-  EXPECT_EQ(concrete_rule(FlRule::automatic, tail), FlRule::ristretto);
-  // A given rule is kept.
-  EXPECT_EQ(concrete_rule(FlRule::ristretto, pixels), FlRule::ristretto);
-  EXPECT_EQ(concrete_rule(FlRule::no_saturation, tail), FlRule::no_saturation);
+  EXPECT_EQ(concrete_rule(FlRule::automatic, tail, 4, true), FlRule::ristretto);
+  EXPECT_EQ(concrete_rule(FlRule::automatic, tail, 8, true), FlRule::no_saturation);
+  EXPECT_EQ(auto_rule(0.001, 3.0, 4, true), FlRule::ristretto);
+  // A given rule is kept; nothing measured: ristretto.
+  EXPECT_EQ(concrete_rule(FlRule::ristretto, pixels, 8, true), FlRule::ristretto);
+  EXPECT_EQ(concrete_rule(FlRule::no_saturation, tail, 4, true), FlRule::no_saturation);
   EXPECT_EQ(ristretto_saturated_share(numeric::ArrayStats{}), 0.0);
+  EXPECT_EQ(concrete_rule(FlRule::automatic, numeric::ArrayStats{}, 8, true), FlRule::ristretto);
 }
 
 config::NumberSpec fixed_spec(int bits, int fl, bool dynamic) {

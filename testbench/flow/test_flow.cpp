@@ -197,15 +197,16 @@ TEST(FlowArch, plan_arch_reads_back_through_the_loader) {
 }
 
 // --range-rule auto and --unsigned-act auto: each group takes the rule its data needs
-// (LayerRange::in_rule, from the analysis) and is unsigned where it was never negative, with
+// (flow::group_rule, from the analysed share) and is unsigned where it was never negative, with
 // the sign bit spent on one more fractional bit; the arch reads back with `signed: false`.
 TEST(FlowArch, auto_rule_and_unsigned_activations) {
   std::vector<flow::LayerRange> ranges(2);
   ranges[0] = {"conv1", false, 0.3, 0.1, 1.0, 5.2, 500, 20, 784, 11520};
   ranges[1] = {"ip1", true, 0.06, 0.02, 5.2, 12.0, 5000, 10, 500, 10};
   ranges[0].in_nonneg = true;  // pixels, a third of them above 0.5
-  ranges[0].in_rule = config::RangeRule::no_saturation;
+  ranges[0].in_share = 0.3;
   ranges[1].in_nonneg = true;  // after a ReLU, a thin tail
+  ranges[1].in_share = 1e-5;
   const flow::Plan p = flow::category_plan(flow::Family::dynamic_fixed, ranges, 8, 4, 6,
                                            config::RangeRule::automatic, true);
   const config::Arch a = flow::plan_arch(p, ranges, "t", 7);
