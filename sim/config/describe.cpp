@@ -70,7 +70,10 @@ std::string describe(const NumberSpec& s) {
   // Dynamic fixed point: the FL is chosen per layer; show the format at its default FL.
   const std::string d = describe(s.quantizer);
   const size_t colon = d.find(": ");
-  return "dynamic fixed<" + std::to_string(s.quantizer.format.bits) +
+  const std::string sign = s.signed_auto                   ? "(signed: auto) "
+                           : s.quantizer.format.is_signed ? ""
+                                                          : "unsigned ";
+  return "dynamic " + sign + "fixed<" + std::to_string(s.quantizer.format.bits) +
          ",FL per layer> (at the default FL " + std::to_string(s.quantizer.format.fl) + ": " +
          d.substr(colon + 2, d.find(';') - colon - 2) + ")" + d.substr(d.find(';'));
 }
