@@ -332,7 +332,7 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   GroupStats& os = stats_[NumberGroup::outputs];
   const numeric::Format& of = spec.out.format;
   over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {
-    if (of.kind == numeric::FormatKind::fixed && of.bits <= 32) {
+    if (of.kind == numeric::FormatKind::fixed && of.is_signed && of.bits <= 32) {
       // decode(): the code's two's complement value (sign-extended in 32 bits)
       // times 2^-FL, exact in a double.
       const double quantum = std::ldexp(1.0, -of.fl);

@@ -498,6 +498,21 @@ TEST(ExactDatapath, signed_auto_makes_nonnegative_inputs_unsigned) {
   EXPECT_GT(st[0][NumberGroup::outputs].negatives, 0u);
 }
 
+// signed: false on the outputs: the negative outputs saturate to 0 (a ReLU for free), and the
+// engine decodes the unsigned output codes as the reference does, bit for bit.
+TEST(ExactDatapath, unsigned_outputs_equal_the_reference) {
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 9);
+  config::Arch arch = exact_arch(8, 8, 8);
+  arch.formats.outputs.quantizer.format.is_signed = false;
+  expect_engine_matches_reference(net, arch);
+  const std::vector<LayerStats> st = collect_stats(net);
+  EXPECT_GT(st[0][NumberGroup::outputs].saturations, 0u);  // the negative ones
+  EXPECT_GT(st[0][NumberGroup::outputs].max_abs, 0.0);
+}
+
 /// With fixed point, auto accumulator FL and no overflow, the float datapath's
 /// float32 sums are exact here (few short products), so both datapaths give the
 /// same bits (bias in the weights' format for both).
