@@ -101,8 +101,8 @@ int cmd_eval(const std::vector<std::string>& args) {
       if (!cl.has(o)) continue;
       const std::string rule = cl.get<std::string>(o);
       if (!config::parse_range_rule(rule, &arch.range_rule))
-        throw UsageError("--" + std::string(o) + " must be ristretto, no_saturation or auto, not '" +
-                         rule + "'");
+        throw UsageError("--" + std::string(o) +
+                         " must be ristretto, no_saturation or auto, not '" + rule + "'");
     }
     quantize_with(*net, arch, data, cl.get<int>("calib"), batch, data_opts);
   } else {

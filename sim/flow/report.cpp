@@ -140,7 +140,8 @@ std::string report_md(const QuantizeReport& r) {
     << num(f.act_bits / 8 / 1024, "%.1f") << " KiB.\n\n";
   o << "## Layers\n\nRule: the range rule of the layer's inputs / outputs (the share of their "
        "nonzero values that Ristretto's rule would saturate).\n\n"
-       "| layer | max \\|w\\| | max \\|in\\| | max \\|out\\| | inputs | weights | outputs | rule |\n"
+       "| layer | max \\|w\\| | max \\|in\\| | max \\|out\\| | inputs | weights | outputs "
+       "| rule |\n"
        "|---|---|---|---|---|---|---|---|\n";
   for (std::size_t i = 0; i < r.ranges.size(); ++i) {
     const LayerRange& l = r.ranges[i];

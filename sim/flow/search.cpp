@@ -199,7 +199,8 @@ SearchResult search_category(Scorer& scorer, const engine::SampleStream& test,
     for (std::size_t i = 0; i < widths[c].size(); ++i) {
       const int w = widths[c][i];
       Plan p = category_plan(o.family, ranges, c == Category::conv ? w : 0,
-                             c == Category::fc ? w : 0, c == Category::act ? w : 0, o.act_rule, o.unsigned_act);
+                             c == Category::fc ? w : 0, c == Category::act ? w : 0, o.act_rule,
+                             o.unsigned_act);
       if (o.family == Family::pow2 && c != Category::act) p.pow2_act_bits = 0;
       const double t = scorer.score(&p, true);
       const bool ok = r.baseline_search - t <= o.margin;

@@ -23,16 +23,18 @@
 // m < 0 or m > 2^B - 1); saturate clamps it; the code is m mod 2^B,
 // c = m - floor(m / 2^B) * 2^B (exact: the result is representable), which is
 // also what wrap keeps. The value is c - 2^B for c >= 2^(B-1), else c (unsigned:
-// c), times 2^-FL, then rounded to float as static_cast<float> does. Worked example, fixed<8,2>, nearest_even:
+// c), times 2^-FL, then rounded to float as static_cast<float> does. Worked
+// example, fixed<8,2>, nearest_even:
 // x = -1.625 -> v = -6.5, t = 6, fa = 0.5, t even: m = -6, c = 250 (code 0xfa),
 // value -1.5.
 //
 // Statistics (ArrayStats): the element count, zeros, negatives (x < 0: -0 and
-// NaN are not), NaNs (counted by the quantizer), max |x|, and the log2 histogram, bin floor(log2 |x|) - kMinExp
-// clamped to the bins (thesis figures 4.1 and 4.2), taken from the float's
-// exponent field: a subnormal's floor(log2) is below kMinExp (bin 0) and
-// infinity is in the last bin. ArrayStats::add() is the element-by-element
-// definition the fast pass is tested against.
+// NaN are not), NaNs (counted by the quantizer), max |x|, and the log2
+// histogram, bin floor(log2 |x|) - kMinExp clamped to the bins (thesis figures
+// 4.1 and 4.2), taken from the float's exponent field: a subnormal's
+// floor(log2) is below kMinExp (bin 0) and infinity is in the last bin.
+// ArrayStats::add() is the element-by-element definition the fast pass is
+// tested against.
 #pragma once
 
 #include <algorithm>
@@ -61,7 +63,7 @@ struct ArrayStats {
   double max_abs = 0;                  ///< largest |x| (NaNs left out)
   uint64_t count = 0;                  ///< elements, NaNs included
   uint64_t zeros = 0;                  ///< +0 and -0
-  uint64_t negatives = 0;              ///< x < 0 (not -0, not NaN): a group with none may be unsigned
+  uint64_t negatives = 0;              ///< x < 0 (not -0, not NaN): none, the group may be unsigned
   uint64_t saturations = 0;            ///< the overflow mode acted (Quantized::saturated)
   uint64_t nans = 0;                   ///< NaN inputs to the quantizer (Quantized::nan)
   std::array<uint64_t, kBins> hist{};  ///< bin i: floor(log2 |x|) == kMinExp + i (nonzero x)

@@ -108,7 +108,8 @@ std::string format_text(const Format& f) {
   char buf[160];
   switch (f.kind) {
     case FormatKind::fixed:
-      std::snprintf(buf, sizeof buf, "%sfixed<%d,%d>", f.is_signed ? "" : "unsigned ", f.bits, f.fl);
+      std::snprintf(buf, sizeof buf, "%sfixed<%d,%d>", f.is_signed ? "" : "unsigned ", f.bits,
+                    f.fl);
       break;
     case FormatKind::minifloat:
       std::snprintf(buf, sizeof buf, "minifloat<E%d,M%d,bias %d,subnormals %s,specials %s>",
