@@ -210,8 +210,8 @@ TEST(QuantizeArray, fixed_wide_and_extreme_equal_quantize) {
 
 TEST(QuantizeArray, unsigned_fixed_equal_quantize) {
   uint64_t seed = 400;
-  for (int b : {1, 3, 4, 8, 16, 31, 32})
-    for (int fl : {-3, 0, b / 2, b + 4}) check_format(Format::unsigned_fixed_point(b, fl), ++seed);
+  for (int b : {1, 4, 8, 16, 32})
+    for (int fl : {-3, b / 2, b + 4}) check_format(Format::unsigned_fixed_point(b, fl), ++seed);
 }
 
 TEST(QuantizeArray, in_place_null_outputs_and_block_edges) {
