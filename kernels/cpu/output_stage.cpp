@@ -23,7 +23,8 @@ OutputStage::OutputStage(const numeric::Quantizer& out, int frac_bits, uint64_t 
     : out_(out), frac_bits_(frac_bits), isa_(isa) {
   while (!cpu_supports(isa_)) isa_ = static_cast<CpuIsa>(static_cast<int>(isa_) - 1);
   const numeric::Format& f = out.format;
-  if (f.kind == FormatKind::fixed) {
+  // Unsigned fixed point takes quantize() itself (the passes below are two's complement).
+  if (f.kind == FormatKind::fixed && f.is_signed) {
     mode_ = Mode::fixed;
     key_ = numeric::stream_key(out.seed, out.stream);
     max_mag_ = f.max_mag_code();

@@ -36,9 +36,11 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("arch", po::value<std::string>(), "quantize with this arch config")
       ("datapath", po::value<std::string>(), "override the arch's datapath: float or exact")
       ("calib", po::value<int>()->default_value(1000), "images of the training split for the range analysis")
-      ("fl-rule", po::value<std::string>(),
+      ("range-rule", po::value<std::string>(),
        "override the arch's range_rule for dynamic fixed point: ristretto (inputs/outputs\n"
-       "IL = ceil(log2 max)) or no-saturation (IL + 1)")
+       "IL = ceil(log2 max)), no_saturation (IL + 1) or auto (per group, the rule its data\n"
+       "needs: the one of the smaller estimated quantization error, docs/arch.md)")
+      ("fl-rule", po::value<std::string>(), "old name of --range-rule (an alias)")
       ("batch", po::value<int>()->default_value(100), "batch size")
       ("limit", po::value<int>()->default_value(0), "evaluate only the first N test images (0: all)")
       ("seed", po::value<uint64_t>()->default_value(1), "seed of random weights (.yaml without --weights)")
@@ -95,16 +97,20 @@ int cmd_eval(const std::vector<std::string>& args) {
       else if (d == "exact") arch.datapath = config::Datapath::exact;
       else throw UsageError("--datapath must be float or exact, not '" + d + "'");
     }
-    if (cl.has("fl-rule")) {
-      const std::string rule = cl.get<std::string>("fl-rule");
-      if (rule != "ristretto" && rule != "no-saturation")
-        throw UsageError("--fl-rule must be ristretto or no-saturation, not '" + rule + "'");
-      arch.range_rule = rule == "ristretto" ? config::RangeRule::ristretto : config::RangeRule::no_saturation;
+    if (cl.has("range-rule") && cl.has("fl-rule"))
+      throw UsageError("--fl-rule is the old name of --range-rule: give one of them");
+    for (const char* o : {"range-rule", "fl-rule"}) {
+      if (!cl.has(o)) continue;
+      const std::string rule = cl.get<std::string>(o);
+      if (!config::parse_range_rule(rule, &arch.range_rule))
+        throw UsageError("--" + std::string(o) +
+                         " must be ristretto, no_saturation or auto, not '" + rule + "'");
     }
     quantize_with(*net, arch, data, cl.get<int>("calib"), batch, data_opts);
   } else {
     if (cl.has("datapath")) throw UsageError("--datapath needs --arch");
-    if (cl.has("fl-rule")) throw UsageError("--fl-rule needs --arch");
+    for (const char* o : {"range-rule", "fl-rule"})
+      if (cl.has(o)) throw UsageError("--" + std::string(o) + " needs --arch");
     engine::attach_measurement(*net);  // statistics of the float run
   }
 
@@ -150,7 +156,8 @@ int cmd_eval(const std::vector<std::string>& args) {
       if (n->is_float) return " (float)";
       const auto& f = n->quantizer.format;
       if (f.kind == numeric::FormatKind::fixed)
-        return " (fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">)";
+        return std::string(f.is_signed ? " (" : " (u") + "fixed<" + std::to_string(f.bits) +
+               "," + std::to_string(f.fl) + ">)";
       return std::string(" (") + numeric::to_string(f.kind) + std::to_string(f.bits) + ")";
     };
     uint64_t ssum = 0;

@@ -89,8 +89,8 @@ bool parse_on_off(const std::string& opt, const std::string& v) {
 nm::Quantizer quantizer_from(const CommandLine& cl) {
   const std::string type = cl.get<std::string>("type");
   auto allow = [&](std::initializer_list<const char*> allowed) {
-    for (const char* o : {"bits", "fl", "exp-bits", "mant-bits", "bias", "subnormals", "specials",
-                          "exp-max", "zero-code", "pow2-rounding"}) {
+    for (const char* o : {"bits", "fl", "signed", "exp-bits", "mant-bits", "bias", "subnormals",
+                          "specials", "exp-max", "zero-code", "pow2-rounding"}) {
       if (!cl.has(o)) continue;
       bool ok = false;
       for (const char* a : allowed) ok = ok || std::string(a) == o;
@@ -104,8 +104,9 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
 
   nm::Quantizer q;
   if (type == "fixed") {
-    allow({"bits", "fl"});
-    q.format = nm::Format::fixed_point(need("bits"), cl.has("fl") ? cl.get<int>("fl") : 0);
+    allow({"bits", "fl", "signed"});
+    const bool sgn = !cl.has("signed") || parse_on_off("signed", cl.get<std::string>("signed"));
+    q.format = nm::Format::fixed_point(need("bits"), cl.has("fl") ? cl.get<int>("fl") : 0, sgn);
   } else if (type == "minifloat") {
     allow({"exp-bits", "mant-bits", "bias", "subnormals", "specials"});
     const int e = need("exp-bits"), m = need("mant-bits");
@@ -187,6 +188,7 @@ int cmd_format(const std::vector<std::string>& args) {
       "index of a value is its position in the input (0-based).\n\n"
       "examples:\n"
       "  ristsim format --type fixed --bits 8 --fl 0 2.5 -2.5 3.5\n"
+      "  ristsim format --type fixed --bits 8 --fl 8 --signed off 0.3 0.999 -0.01\n"
       "  ristsim format --type e4m3 --json 464\n"
       "  ristsim format --type minifloat --exp-bits 4 --mant-bits 3 --specials none 0.3\n"
       "  ristsim format --type pow2 --bits 4 --exp-max -1 0.3 -0.01\n"
@@ -197,6 +199,8 @@ int cmd_format(const std::vector<std::string>& args) {
        "fixed | minifloat | e4m3 | e5m2 | pow2")
       ("bits", po::value<int>()->value_name("B"), "fixed, pow2: width in bits")
       ("fl", po::value<int>()->value_name("FL"), "fixed: fractional length (default 0)")
+      ("signed", po::value<std::string>()->value_name("on|off"),
+       "fixed: two's complement (on, default) or unsigned (off)")
       ("exp-bits", po::value<int>()->value_name("E"), "minifloat: exponent bits (2..8)")
       ("mant-bits", po::value<int>()->value_name("M"), "minifloat: mantissa bits (0..23)")
       ("bias", po::value<int>()->value_name("N"), "minifloat: exponent bias (default 2^(E-1)-1)")

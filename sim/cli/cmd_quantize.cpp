@@ -79,9 +79,15 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("images", po::value<int>()->default_value(1000), "training images for the range analysis")
       ("search-images", po::value<int>()->default_value(2000), "images that score the search (the end of the training split)")
       ("test-images", po::value<int>()->default_value(0), "test images for the final score (0: all)")
-      ("activation-il", po::value<std::string>()->default_value("ristretto"),
-       "dynamic fixed activations: ristretto (IL = ceil(log2 max), saturates the top of the range) "
-       "or no-saturation (IL = ceil(log2 max + 1), the weights' rule)")
+      ("range-rule", po::value<std::string>(),
+       "dynamic fixed activations: auto (the default: per group, the rule of the smaller "
+       "estimated quantization error), ristretto (IL = ceil(log2 max), saturates the top of the "
+       "range) or no_saturation (IL = ceil(log2 max + 1), the weights' rule); the arch's "
+       "range_rule")
+      ("activation-il", po::value<std::string>(), "old name of --range-rule (an alias)")
+      ("unsigned-act", po::value<std::string>()->default_value("off"),
+       "dynamic fixed activations: auto (unsigned fixed point for the groups the range analysis "
+       "never saw negative: pixels, inputs after a ReLU) or off (signed everywhere)")
       ("fl-search", po::bool_switch(),
        "dynamic fixed point: after the widths are chosen, search every group's fractional "
        "length (the rule's FL -2..+3, coordinate descent) on the search set")
@@ -112,10 +118,19 @@ int cmd_quantize(const std::vector<std::string>& args) {
     throw UsageError("--granularity must be category or layer, not '" + gran + "'");
   so.margin = cl.get<double>("error-margin") / 100.0;
   if (!(so.margin >= 0)) throw UsageError("--error-margin must not be negative");
-  const std::string act_il = cl.get<std::string>("activation-il");
-  if (act_il != "ristretto" && act_il != "no-saturation")
-    throw UsageError("--activation-il must be ristretto or no-saturation, not '" + act_il + "'");
-  so.act_headroom = act_il == "no-saturation";
+  if (cl.has("range-rule") && cl.has("activation-il"))
+    throw UsageError("--activation-il is the old name of --range-rule: give one of them");
+  config::RangeRule rule = config::RangeRule::automatic;
+  for (const char* o : {"range-rule", "activation-il"})
+    if (cl.has(o) && !config::parse_range_rule(cl.get<std::string>(o), &rule))
+      throw UsageError("--" + std::string(o) + " must be auto, ristretto or no_saturation, not '" +
+                       cl.get<std::string>(o) + "'");
+  const std::string act_il = config::to_string(rule);
+  so.act_rule = rule;
+  const std::string unsigned_act = cl.get<std::string>("unsigned-act");
+  if (unsigned_act != "auto" && unsigned_act != "off")
+    throw UsageError("--unsigned-act must be auto or off, not '" + unsigned_act + "'");
+  so.unsigned_act = unsigned_act == "auto";
   so.fl_search = cl.get<bool>("fl-search");
   if (cl.has("set-fl")) {
     std::stringstream ss(cl.get<std::string>("set-fl"));
@@ -268,7 +283,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
     eo.metadata["ristsim.quantized_top1"] = std::to_string(res.quantized_test);
     eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
                                               std::string(flow::to_string(so.family)) +
-                                              " --granularity " + gran + " --activation-il " + act_il +
+                                              " --granularity " + gran + " --range-rule " + act_il +
+                                              " --unsigned-act " + unsigned_act +
                                               (so.fl_search ? " --fl-search" : "") +
                                               (cl.has("set-fl") ? " --set-fl " + cl.get<std::string>("set-fl") : "");
     io::export_onnx(*net, out_dir.path("quantized.onnx"), eo);

@@ -28,6 +28,10 @@ struct NumberSpec {
   Quantizer quantizer;
   bool dynamic = false;
   bool is_float = false;  ///< no quantization (float32 passes through)
+  /// `signed: auto` (dynamic fixed point): the range analysis makes the group
+  /// unsigned (quantizer.format.is_signed = false) where it measured no negative
+  /// value (pixels, inputs after a ReLU), signed elsewhere.
+  bool signed_auto = false;
 };
 
 /// Formats of the four number groups of a conv / FC layer.
@@ -55,7 +59,31 @@ enum class Datapath : uint8_t { float32, exact };
 ///                   less, so values above half the range saturate (8 bits,
 ///                   max 1.0: IL = 0, FL = 8, largest value 127/256 = 0.496).
 ///   no_saturation   the weights' rule (max 1.0: IL = 1, FL = 7, largest 0.992).
-enum class RangeRule : uint8_t { ristretto, no_saturation };
+///   automatic       ("auto") per group, the rule its data needs: of the two, the one
+///                   with the smaller estimated quantization error over the group's
+///                   measured values (saturation of the values Ristretto's rule clips,
+///                   from the log2 histogram, against the coarser grid of
+///                   no_saturation; engine::auto_rule). Fashion-MNIST pixels, of which
+///                   about a third of the nonzero ones are above 0.5, take no_saturation.
+enum class RangeRule : uint8_t { ristretto, no_saturation, automatic };
+
+/// The one spelling of a range rule, everywhere (arch key `range_rule`, the
+/// `--range-rule` option of eval and quantize): "ristretto", "no_saturation" or "auto".
+inline const char* to_string(RangeRule r) {
+  switch (r) {
+    case RangeRule::ristretto: return "ristretto";
+    case RangeRule::no_saturation: return "no_saturation";
+    case RangeRule::automatic: return "auto";
+  }
+  return "?";
+}
+/// Parses a range rule; "no-saturation" (the old option spelling) is read too.
+inline bool parse_range_rule(const std::string& s, RangeRule* out) {
+  if (s == "ristretto") return *out = RangeRule::ristretto, true;
+  if (s == "no_saturation" || s == "no-saturation") return *out = RangeRule::no_saturation, true;
+  if (s == "auto") return *out = RangeRule::automatic, true;
+  return false;
+}
 
 /// The accumulator of the exact datapath: A bits, F fractional bits.
 /// frac_bits_auto: F = FL of the products (activations' FL + weights' FL for

@@ -56,6 +56,30 @@ const std::vector<std::string> kGroups = {"activations", "weights", "bias", "out
 /// The largest width of a stored number (accumulators may be wider).
 constexpr int kMaxStorageBits = 32;
 
+/// The `signed` key of a fixed-point group: true (two's complement, the default),
+/// false (unsigned: no negative values), or auto (dynamic_fixed only: the range
+/// analysis makes the group unsigned where it measured no negative value).
+void read_signedness(const Reader& r, const MapView& m, const std::string& type, NumberSpec* s) {
+  const YAML::Node* x = m.find("signed");
+  if (!x) return;
+  if (type != "fixed" && type != "dynamic_fixed")
+    r.fail(*x, m.sub("signed") + ": 'signed' applies to fixed and dynamic_fixed only (" + type +
+                   " has a sign bit of its own)");
+  const std::string v = r.scalar(*x, m.sub("signed"), "true, false or auto");
+  if (v != "auto" && v != "true" && v != "false" && v != "on" && v != "off")
+    r.fail(*x, "unknown value '" + v + "' for " + m.sub("signed") +
+                   " (expected one of: true, false, auto)");
+  if (v == "auto") {
+    if (type != "dynamic_fixed")
+      r.fail(*x, m.sub("signed") +
+                     ": 'auto' needs dynamic_fixed (the range analysis decides); static fixed "
+                     "point takes true or false");
+    s->signed_auto = true;
+    return;
+  }
+  s->quantizer.format.is_signed = v == "true" || v == "on";
+}
+
 NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::string& where) {
   const MapView m(r, n, where, "type and its parameters");
   const YAML::Node& tn = m.need("type", "one of: " + join(kFormatTypes));
@@ -70,8 +94,9 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
 
   NumberSpec s;
   nm::Format& f = s.quantizer.format;
+  if (type != "fixed" && type != "dynamic_fixed") read_signedness(r, m, type, &s);
   if (type == "fixed" || type == "dynamic_fixed") {
-    keys({"bits", "fl"});
+    keys({"bits", "fl", "signed"});
     const int bits = static_cast<int>(r.integer(m.need("bits"), m.sub("bits"), 1, kMaxStorageBits));
     int fl = 0;
     if (type == "fixed")
@@ -83,6 +108,7 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
       fl = static_cast<int>(r.integer(*x, m.sub("fl"), -512, 512));
     f = nm::Format::fixed_point(bits, fl);
     s.dynamic = type == "dynamic_fixed";
+    read_signedness(r, m, type, &s);
   } else if (type == "minifloat") {
     keys({"exp_bits", "mant_bits", "bias", "subnormals", "specials"});
     const int e = static_cast<int>(r.integer(m.need("exp_bits"), m.sub("exp_bits"), 2, 8));
@@ -275,9 +301,9 @@ Arch parse_arch_yaml(const std::string& text, const std::string& path) {
     }
   }
   if (const YAML::Node* x = m.find("range_rule")) {
-    a.range_rule = r.choice(*x, "range_rule", {"ristretto", "no_saturation"}) == 0
-                       ? RangeRule::ristretto
-                       : RangeRule::no_saturation;
+    const RangeRule rules[] = {RangeRule::ristretto, RangeRule::no_saturation,
+                               RangeRule::automatic};
+    a.range_rule = rules[r.choice(*x, "range_rule", {"ristretto", "no_saturation", "auto"})];
     if (!has_dynamic_groups(a))
       r.fail(*x,
              "range_rule applies to dynamic_fixed formats only, and no number group is "

@@ -27,7 +27,8 @@ std::string fixed_type(nm::FixedType t) {
 std::string format_name(const nm::Format& f) {
   switch (f.kind) {
     case nm::FormatKind::fixed:
-      return "fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">";
+      return std::string(f.is_signed ? "" : "unsigned ") + "fixed<" + std::to_string(f.bits) +
+             "," + std::to_string(f.fl) + ">";
     case nm::FormatKind::minifloat: {
       const nm::Format e4 = nm::Format::e4m3(), e5 = nm::Format::e5m2();
       auto same = [&](const nm::Format& p) {
@@ -69,7 +70,10 @@ std::string describe(const NumberSpec& s) {
   // Dynamic fixed point: the FL is chosen per layer; show the format at its default FL.
   const std::string d = describe(s.quantizer);
   const size_t colon = d.find(": ");
-  return "dynamic fixed<" + std::to_string(s.quantizer.format.bits) +
+  const std::string sign = s.signed_auto                   ? "(signed: auto) "
+                           : s.quantizer.format.is_signed ? ""
+                                                          : "unsigned ";
+  return "dynamic " + sign + "fixed<" + std::to_string(s.quantizer.format.bits) +
          ",FL per layer> (at the default FL " + std::to_string(s.quantizer.format.fl) + ": " +
          d.substr(colon + 2, d.find(';') - colon - 2) + ")" + d.substr(d.find(';'));
 }
@@ -102,7 +106,10 @@ std::string describe(const Arch& a) {
     os << "range rule: "
        << (a.range_rule == RangeRule::ristretto
                ? "ristretto (inputs / outputs IL = ceil(log2 max), weights / bias one bit more)"
-               : "no_saturation (every group IL = ceil(log2 max + 1): nothing up to max saturates)")
+           : a.range_rule == RangeRule::no_saturation
+               ? "no_saturation (every group IL = ceil(log2 max + 1): nothing up to max saturates)"
+               : "auto (per group, the rule of the smaller estimated quantization error: "
+                 "ristretto's saturation against no_saturation's coarser grid)")
        << "\n";
 
   const AccumulatorSpec& acc = a.accumulator;

@@ -51,13 +51,38 @@ void range_mask(const config::NumberSpec& s, const float* x, std::size_t n, std:
 }
 }  // namespace
 
-int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule) {
+int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule, bool is_signed) {
   const bool param = group == NumberGroup::weights || group == NumberGroup::bias ||
                      rule == FlRule::no_saturation;
   int il = param ? 1 : 0;
   if (max_abs > 0 && std::isfinite(max_abs))
     il = static_cast<int>(std::ceil(std::log2(max_abs) + (param ? 1.0 : 0.0)));
-  return bits - il;
+  return bits - il + (is_signed ? 0 : 1);  // unsigned: the sign bit is a fraction bit
+}
+
+double ristretto_saturated_share(const numeric::ArrayStats& st) {
+  const uint64_t nonzero = st.count - st.zeros - st.nans;
+  if (nonzero == 0 || !(st.max_abs > 0) || !std::isfinite(st.max_abs)) return 0;
+  const int il = static_cast<int>(std::ceil(std::log2(st.max_abs)));
+  uint64_t above = 0;  // floor(log2 |x|) >= il - 1
+  for (int b = 0; b < numeric::ArrayStats::kBins; ++b)
+    if (b + numeric::ArrayStats::kMinExp >= il - 1) above += st.hist[b];
+  return static_cast<double>(above) / static_cast<double>(nonzero);
+}
+
+FlRule auto_rule(double top_share, double max_abs, int bits, bool is_signed) {
+  if (!(max_abs > 0) || !std::isfinite(max_abs) || !(top_share > 0)) return FlRule::ristretto;
+  const double r = std::ldexp(1.0, static_cast<int>(std::ceil(std::log2(max_abs))) - 1);
+  const double q = std::ldexp(r, is_signed ? 1 - bits : -bits);
+  const double over = max_abs - r;
+  const double ristretto = top_share * over * over / 3 + (1 - top_share) * q * q / 12;
+  const double no_saturation = 4 * q * q / 12;
+  return ristretto > no_saturation ? FlRule::no_saturation : FlRule::ristretto;
+}
+
+FlRule concrete_rule(FlRule rule, const numeric::ArrayStats& st, int bits, bool is_signed) {
+  if (rule != FlRule::automatic) return rule;
+  return auto_rule(ristretto_saturated_share(st), st.max_abs, bits, is_signed);
 }
 
 namespace {
@@ -129,20 +154,23 @@ void LayerQuant::reset_stats() {
 }
 
 void LayerQuant::resolve_dynamic(WeightedLayer& layer, FlRule rule) {
-  auto max_of = [](const Blob* b) {
-    double m = 0;
-    if (b)
-      for (std::size_t i = 0; i < b->count(); ++i) m = std::max(m, double(std::fabs(b->data()[i])));
-    return m;
+  auto stats_of = [](const Blob* b) {
+    GroupStats st;
+    if (b) numeric::array_stats(b->data(), b->count(), &st);
+    return st;
   };
-  auto resolve = [&](config::NumberSpec& s, NumberGroup g, double max_abs) {
+  auto resolve = [&](config::NumberSpec& s, NumberGroup g, const GroupStats& st) {
     if (!s.dynamic || s.is_float || s.quantizer.format.kind != numeric::FormatKind::fixed) return;
-    s.quantizer.format.fl = dynamic_fl(s.quantizer.format.bits, max_abs, g, rule);
+    // signed: auto: unsigned where the analysis saw values and none was negative.
+    if (s.signed_auto) s.quantizer.format.is_signed = st.count == 0 || st.negatives > 0;
+    const numeric::Format& f = s.quantizer.format;
+    s.quantizer.format.fl = dynamic_fl(f.bits, st.max_abs, g,
+                                       concrete_rule(rule, st, f.bits, f.is_signed), f.is_signed);
   };
-  resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs].max_abs);
-  resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs].max_abs);
-  resolve(formats_.weights, NumberGroup::weights, max_of(&layer.weights()));
-  resolve(formats_.bias, NumberGroup::bias, max_of(layer.bias()));
+  resolve(formats_.activations, NumberGroup::inputs, stats_[NumberGroup::inputs]);
+  resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs]);
+  resolve(formats_.weights, NumberGroup::weights, stats_of(&layer.weights()));
+  resolve(formats_.bias, NumberGroup::bias, stats_of(layer.bias()));
   w_cache_valid_ = false;
 }
 
@@ -304,7 +332,7 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   GroupStats& os = stats_[NumberGroup::outputs];
   const numeric::Format& of = spec.out.format;
   over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {
-    if (of.kind == numeric::FormatKind::fixed && of.bits <= 32) {
+    if (of.kind == numeric::FormatKind::fixed && of.is_signed && of.bits <= 32) {
       // decode(): the code's two's complement value (sign-extended in 32 bits)
       // times 2^-FL, exact in a double.
       const double quantum = std::ldexp(1.0, -of.fl);

@@ -53,9 +53,32 @@ const char* to_string(NumberGroup g);
 /// FlRule::no_saturation gives inputs and outputs the weights' rule too
 /// (IL = ceil(log2(max_abs) + 1)): one fractional bit less, and nothing up to
 /// max_abs saturates (not Ristretto's). The arch chooses the rule
-/// (config::Arch::range_rule, YAML key range_rule).
+/// (config::Arch::range_rule, YAML key range_rule). Unsigned fixed point
+/// (is_signed false) has no sign bit to hold: one fractional bit more, the same
+/// range (8 bits, pixels max 1.0, no_saturation: signed FL 7, largest 0.992;
+/// unsigned FL 8, largest 255/256 = 0.996).
 using FlRule = config::RangeRule;
-int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto);
+/// (FlRule::automatic counts as ristretto here: concrete_rule() resolves it first.)
+int dynamic_fl(int bits, double max_abs, NumberGroup group, FlRule rule = FlRule::ristretto,
+               bool is_signed = true);
+
+/// The share of a group's nonzero values that Ristretto's activation rule saturates:
+/// those with |x| >= 2^(IL-1), IL = ceil(log2 max |x|), from the log2 histogram.
+/// Fashion-MNIST pixels (max 1): the nonzero pixels >= 0.5.
+double ristretto_saturated_share(const numeric::ArrayStats& st);
+/// FlRule::automatic: the rule of the smaller estimated mean squared error over a group's
+/// nonzero values, at `bits` bits. With R = 2^(IL-1) the largest value of Ristretto's
+/// format (IL = ceil(log2 max)), q its quantum (R * 2^(1-bits), unsigned R * 2^-bits) and
+/// s = top_share (the values in [R, max], taken as uniform there):
+///   ristretto      s * (max - R)^2 / 3 + (1 - s) * q^2 / 12  (saturation + rounding)
+///   no_saturation  (2q)^2 / 12                              (rounding on a grid twice as coarse)
+/// Ties go to ristretto. Fashion-MNIST pixels (max 1, R 0.5, s about 0.3) take
+/// no_saturation at 4 and 8 bits; a thin tail (s = 0.1 %, max 1.5 R) takes ristretto at
+/// 4 bits (q = R/8: 7.5e-5 R^2 < 3.9e-3 R^2).
+FlRule auto_rule(double top_share, double max_abs, int bits, bool is_signed);
+/// The rule a group's data needs: `rule` itself unless it is automatic, then
+/// auto_rule(ristretto_saturated_share(st), st.max_abs, bits, is_signed).
+FlRule concrete_rule(FlRule rule, const numeric::ArrayStats& st, int bits, bool is_signed);
 
 /// Statistics of one number group of one layer: numeric::ArrayStats (max |x|,
 /// log2 histogram, element, zero, saturation and NaN counts), gathered in the

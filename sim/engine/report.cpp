@@ -66,7 +66,10 @@ std::string format_json(const config::NumberSpec& s) {
   const numeric::Format& f = s.quantizer.format;
   std::ostringstream o;
   o << "{\"type\": \"" << (s.dynamic ? "dynamic_" : "") << numeric::to_string(f.kind) << "\", \"bits\": " << f.bits;
-  if (f.kind == numeric::FormatKind::fixed) o << ", \"fl\": " << f.fl;
+  if (f.kind == numeric::FormatKind::fixed) {
+    o << ", \"fl\": " << f.fl;
+    if (!f.is_signed) o << ", \"signed\": false";
+  }
   if (f.kind == numeric::FormatKind::minifloat)
     o << ", \"exp_bits\": " << f.exp_bits << ", \"mant_bits\": " << f.mant_bits << ", \"bias\": " << f.bias;
   if (f.kind == numeric::FormatKind::pow2) o << ", \"exp_max\": " << f.exp_max;

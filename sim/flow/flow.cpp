@@ -141,6 +141,11 @@ std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStr
     r.n_b = l.bias() ? static_cast<int64_t>(l.bias()->count()) : 0;
     r.in_max = stats[i][engine::NumberGroup::inputs].max_abs;
     r.out_max = stats[i][engine::NumberGroup::outputs].max_abs;
+    auto nonneg = [](const engine::GroupStats& g) { return g.count > 0 && g.negatives == 0; };
+    r.in_nonneg = nonneg(stats[i][engine::NumberGroup::inputs]);
+    r.out_nonneg = nonneg(stats[i][engine::NumberGroup::outputs]);
+    r.in_share = engine::ristretto_saturated_share(stats[i][engine::NumberGroup::inputs]);
+    r.out_share = engine::ristretto_saturated_share(stats[i][engine::NumberGroup::outputs]);
     const engine::ConvGeometry& g = l.geometry();
     r.n_in = int64_t(g.c) * g.h * g.w;
     r.n_out = int64_t(g.k) * g.oh * g.ow;
@@ -185,10 +190,11 @@ numeric::Format pow2_format(int bits, double w_max) {
 // ---------------------------------------------------------------------------------------------
 
 Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits, int fc_bits,
-                   int act_bits, bool act_headroom) {
+                   int act_bits, config::RangeRule act_rule, bool unsigned_act) {
   Plan p;
   p.family = family;
-  p.act_headroom = act_headroom;
+  p.act_rule = act_rule;
+  p.unsigned_act = unsigned_act;
   for (const LayerRange& r : ranges) p.layers.push_back({r.fc ? fc_bits : conv_bits, act_bits});
   return p;
 }
@@ -213,6 +219,16 @@ double act_max(const std::vector<LayerRange>& ranges) {
 }
 }  // namespace
 
+bool group_unsigned(const Plan& plan, const LayerRange& r, bool inputs) {
+  return plan.unsigned_act && (inputs ? r.in_nonneg : r.out_nonneg);
+}
+
+config::RangeRule group_rule(const Plan& plan, const LayerRange& r, int act_bits, bool inputs) {
+  if (plan.act_rule != config::RangeRule::automatic) return plan.act_rule;
+  return engine::auto_rule(inputs ? r.in_share : r.out_share, inputs ? r.in_max : r.out_max,
+                           act_bits, !group_unsigned(plan, r, inputs));
+}
+
 config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
                        const std::string& name, uint64_t seed) {
   if (plan.layers.size() != ranges.size())
@@ -235,10 +251,19 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
       numeric::Format f = dynamic_fixed_format(bits, max_abs, is_param);
       return spec_of(numeric::Format::fixed_point(bits, f.fl + shift));
     };
-    auto act = [&](double max_abs, int shift) -> config::NumberSpec {
+    // Activations: signed, or unsigned where the plan allows it and the group was never
+    // negative (the sign bit becomes one more fractional bit, engine::dynamic_fl).
+    // The range rule: the plan's, or with auto the one the group's data needs (group_rule).
+    auto dyn_act = [&](int bits, double max_abs, bool inputs, int shift) {
+      const bool headroom = group_rule(plan, r, bits, inputs) == config::RangeRule::no_saturation;
+      if (!group_unsigned(plan, r, inputs)) return dyn(bits, max_abs, headroom, shift);
+      const numeric::Format f = dynamic_fixed_format(bits, max_abs, headroom);
+      return spec_of(numeric::Format::unsigned_fixed_point(bits, f.fl + 1 + shift));
+    };
+    auto act = [&](double max_abs, bool inputs, int shift) -> config::NumberSpec {
       switch (plan.family) {
         case Family::dynamic_fixed:
-          return b.act ? dyn(b.act, max_abs, plan.act_headroom, shift) : float_spec();
+          return b.act ? dyn_act(b.act, max_abs, inputs, shift) : float_spec();
         case Family::fixed:
           return b.act ? spec_of(numeric::Format::fixed_point(b.act, b.act - plan.static_il))
                        : float_spec();
@@ -246,7 +271,7 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
           return b.act ? spec_of(minifloat_format(b.act, amax, max_abs)) : float_spec();
         case Family::pow2: {
           const int bits = b.act ? b.act : plan.pow2_act_bits;
-          return bits ? dyn(bits, max_abs, plan.act_headroom, shift) : float_spec();
+          return bits ? dyn_act(bits, max_abs, inputs, shift) : float_spec();
         }
       }
       return float_spec();
@@ -262,8 +287,8 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
         case Family::pow2: w = spec_of(pow2_format(b.weights, r.w_max)); break;
       }
     }
-    o.formats.activations = act(r.in_max, b.fl_in);
-    o.formats.outputs = act(r.out_max, b.fl_out);
+    o.formats.activations = act(r.in_max, true, b.fl_in);
+    o.formats.outputs = act(r.out_max, false, b.fl_out);
     o.formats.weights = w;
     // The float datapath quantizes the bias in the weights' format (Ristretto); the arch
     // says so explicitly so that the file reads the way the datapath computes.
@@ -278,7 +303,8 @@ std::string spec_string(const config::NumberSpec& s) {
   const numeric::Format& f = s.quantizer.format;
   switch (f.kind) {
     case numeric::FormatKind::fixed:
-      return "fixed<" + std::to_string(f.bits) + "," + std::to_string(f.fl) + ">";
+      return std::string(f.is_signed ? "" : "u") + "fixed<" + std::to_string(f.bits) + "," +
+             std::to_string(f.fl) + ">";
     case numeric::FormatKind::minifloat:
       return "minifloat<e" + std::to_string(f.exp_bits) + "m" + std::to_string(f.mant_bits) +
              ",bias " + std::to_string(f.bias) + ">";
@@ -296,7 +322,8 @@ std::string spec_yaml(const config::NumberSpec& s) {
   std::ostringstream o;
   switch (f.kind) {
     case numeric::FormatKind::fixed:
-      o << "{type: fixed, bits: " << f.bits << ", fl: " << f.fl << "}";
+      o << "{type: fixed, bits: " << f.bits << ", fl: " << f.fl
+        << (f.is_signed ? "" : ", signed: false") << "}";
       break;
     case numeric::FormatKind::minifloat:
       o << "{type: minifloat, exp_bits: " << f.exp_bits << ", mant_bits: " << f.mant_bits

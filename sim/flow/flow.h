@@ -75,6 +75,11 @@ struct LayerRange {
   double in_max = 0, out_max = 0;   ///< max |x| of inputs and outputs over the images
   int64_t n_w = 0, n_b = 0;         ///< parameter counts
   int64_t n_in = 0, n_out = 0;      ///< values per image going into and out of the layer
+  /// No negative input (output) was measured: the group may be unsigned (Plan::unsigned_act).
+  bool in_nonneg = false, out_nonneg = false;
+  /// The share of the nonzero inputs (outputs) that Ristretto's rule saturates
+  /// (engine::ristretto_saturated_share): what range_rule auto decides by (group_rule).
+  double in_share = 0, out_share = 0;
 };
 
 /// Runs `images` samples of `data` through the net in float (test phase) and returns the
@@ -118,10 +123,16 @@ struct Plan {
   std::vector<LayerBits> layers;  ///< one per LayerRange
   int static_il = 0;              ///< Family::fixed: IL shared by every group (FL = bits - IL)
   int pow2_act_bits = 8;          ///< Family::pow2: width of the dynamic fixed activations when act is 0
-  /// Dynamic fixed activations: false = Ristretto's rule, IL = ceil(log2(max)), which saturates
-  /// the top half of the range it measured (a signed format of IL integer bits reaches
-  /// 2^(IL-1)); true = the weights' rule, IL = ceil(log2(max) + 1), no saturation.
-  bool act_headroom = false;
+  /// Dynamic fixed activations (the arch's range_rule, one spelling): ristretto = Ristretto's
+  /// rule, IL = ceil(log2(max)), which saturates the top half of the range it measured (a
+  /// signed format of IL integer bits reaches 2^(IL-1)); no_saturation = the weights' rule,
+  /// IL = ceil(log2(max) + 1); automatic = per group, the rule of the smaller estimated error
+  /// at the group's width (group_rule, engine::auto_rule).
+  config::RangeRule act_rule = config::RangeRule::ristretto;
+  /// Dynamic fixed activations of a layer whose inputs (outputs) the range analysis measured
+  /// never negative (LayerRange::in_nonneg): unsigned fixed point of the same range, one
+  /// fractional bit more (engine::dynamic_fl). False: signed everywhere (Ristretto).
+  bool unsigned_act = false;
 };
 
 /// Ristretto's three categories: every conv layer's weights, every FC layer's weights, and
@@ -130,7 +141,16 @@ enum class Category { conv, fc, act };
 const char* to_string(Category c);
 /// A plan with one width per category (0: float).
 Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits,
-                   int fc_bits, int act_bits, bool act_headroom = false);
+                   int fc_bits, int act_bits,
+                   config::RangeRule act_rule = config::RangeRule::ristretto,
+                   bool unsigned_act = false);
+
+/// The range rule of layer `layer`'s inputs (`inputs` true) or outputs under a plan of
+/// dynamic fixed activations: the plan's rule, or with auto engine::auto_rule of the group's
+/// measured share and maximum at the layer's activation width and signedness.
+config::RangeRule group_rule(const Plan& plan, const LayerRange& r, int act_bits, bool inputs);
+/// True when the group is unsigned under the plan (Plan::unsigned_act and never negative).
+bool group_unsigned(const Plan& plan, const LayerRange& r, bool inputs);
 
 /// The arch of a plan: datapath float, float defaults, one override per layer with all four
 /// groups (bias: the weights' format, which the float datapath uses; 16-bit... see .cpp).
@@ -205,7 +225,8 @@ struct SearchOptions {
   double margin = 0.01;              ///< allowed top-1 drop (fraction, 0.01 = 1 point)
   std::vector<int> widths;           ///< candidate widths, widest first (empty: per family)
   int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
-  bool act_headroom = false;         ///< Plan::act_headroom
+  config::RangeRule act_rule = config::RangeRule::ristretto;  ///< Plan::act_rule
+  bool unsigned_act = false;         ///< Plan::unsigned_act
   /// Fractional lengths given by the user (quantize --set-fl ip2.outputs=1): set on the final
   /// plan (dynamic fixed point, pow2's activations) before the FL search, which leaves them.
   std::vector<FlSetting> set_fl;

@@ -26,6 +26,13 @@ const config::LayerFormats& layer_formats(const config::Arch& a, const std::stri
   *tmp = config::formats_for(a, name);
   return *tmp;
 }
+
+/// The rule a layer group was quantized by (group_rule at the layer's activation width;
+/// pow2's activations default to their own width).
+const char* layer_rule(const Plan& p, const LayerRange& r, std::size_t i, bool inputs) {
+  const int bits = p.layers[i].act ? p.layers[i].act : p.pow2_act_bits;
+  return config::to_string(group_rule(p, r, bits, inputs));
+}
 }  // namespace
 
 std::string report_json(const QuantizeReport& r) {
@@ -50,7 +57,8 @@ std::string report_json(const QuantizeReport& r) {
   for (std::size_t i = 0; i < r.result.notes.size(); ++i)
     o << (i ? ", " : "") << js(r.result.notes[i]);
   o << "],\n";
-  o << "  \"activation_il\": " << js(r.result.plan.act_headroom ? "no-saturation" : "ristretto") << ",\n";
+  o << "  \"range_rule\": " << js(config::to_string(r.result.plan.act_rule)) << ",\n";
+  o << "  \"unsigned_activations\": " << (r.result.plan.unsigned_act ? "true" : "false") << ",\n";
   o << "  \"fl_search\": " << (r.result.fl_searched ? "true" : "false") << ",\n";
   o << "  \"static_il\": " << r.result.plan.static_il << ",\n";
   o << "  \"bits_per_param\": " << num(q.bits_per_param()) << ",\n";
@@ -80,7 +88,11 @@ std::string report_json(const QuantizeReport& r) {
       << ", \"params\": " << (l.n_w + l.n_b) << ", \"weight_bits\": " << b.weights
       << ", \"act_bits\": " << b.act << ", \"formats\": {\"inputs\": " << js(spec_string(lf.activations))
       << ", \"weights\": " << js(spec_string(lf.weights)) << ", \"bias\": " << js(spec_string(lf.bias))
-      << ", \"outputs\": " << js(spec_string(lf.outputs)) << "}}"
+      << ", \"outputs\": " << js(spec_string(lf.outputs)) << "}"
+      << ", \"inputs_rule\": " << js(layer_rule(r.result.plan, l, i, true))
+      << ", \"outputs_rule\": " << js(layer_rule(r.result.plan, l, i, false))
+      << ", \"inputs_saturated_share\": " << num(l.in_share)
+      << ", \"outputs_saturated_share\": " << num(l.out_share) << "}"
       << (i + 1 < r.ranges.size() ? "," : "") << "\n";
   }
   o << "  ]\n}\n";
@@ -95,8 +107,16 @@ std::string report_md(const QuantizeReport& r) {
   o << "Format **" << to_string(r.family) << "**, granularity **" << r.granularity
     << "**, error margin " << num(100 * r.margin, "%.2f") << " points of top-1 on `" << r.data
     << "`; dynamic fixed activations by the "
-    << (r.result.plan.act_headroom ? "no-saturation rule (IL = ceil(log2 max + 1))"
-                                   : "Ristretto rule (IL = ceil(log2 max))")
+    << (r.result.plan.act_rule == config::RangeRule::no_saturation
+            ? "no-saturation rule (IL = ceil(log2 max + 1))"
+        : r.result.plan.act_rule == config::RangeRule::ristretto
+            ? "Ristretto rule (IL = ceil(log2 max))"
+            : "rule the data needs (`--range-rule auto`: Ristretto's IL = ceil(log2 max), or "
+              "no_saturation's IL = ceil(log2 max + 1) for a group where they "
+              "estimate a smaller quantization error; the table's rule column)")
+    << (r.result.plan.unsigned_act
+            ? ", unsigned where the range analysis saw no negative value (`--unsigned-act auto`)"
+            : "")
     << (r.result.fl_searched ? ", then every group's fractional length searched on the search set "
                                "(the notes list the moves)"
                              : "")
@@ -118,14 +138,21 @@ std::string report_md(const QuantizeReport& r) {
     << num(100 * q.param_bits / std::max(1.0, f.param_bits), "%.1f")
     << " %). Activations moved per image: " << num(q.act_bits / 8 / 1024, "%.1f") << " KiB against "
     << num(f.act_bits / 8 / 1024, "%.1f") << " KiB.\n\n";
-  o << "## Layers\n\n| layer | max \\|w\\| | max \\|in\\| | max \\|out\\| | inputs | weights | outputs |\n"
-       "|---|---|---|---|---|---|---|\n";
-  for (const LayerRange& l : r.ranges) {
+  o << "## Layers\n\nRule: the range rule of the layer's inputs / outputs (the share of their "
+       "nonzero values that Ristretto's rule would saturate).\n\n"
+       "| layer | max \\|w\\| | max \\|in\\| | max \\|out\\| | inputs | weights | outputs "
+       "| rule |\n"
+       "|---|---|---|---|---|---|---|---|\n";
+  for (std::size_t i = 0; i < r.ranges.size(); ++i) {
+    const LayerRange& l = r.ranges[i];
     config::LayerFormats tmp;
     const config::LayerFormats& lf = layer_formats(r.arch, l.name, &tmp);
     o << "| " << l.name << " | " << num(l.w_max, "%.4g") << " | " << num(l.in_max, "%.4g") << " | "
       << num(l.out_max, "%.4g") << " | " << spec_string(lf.activations) << " | "
-      << spec_string(lf.weights) << " | " << spec_string(lf.outputs) << " |\n";
+      << spec_string(lf.weights) << " | " << spec_string(lf.outputs) << " | "
+      << layer_rule(r.result.plan, l, i, true) << " (" << num(100 * l.in_share, "%.1f")
+      << " %) / " << layer_rule(r.result.plan, l, i, false) << " ("
+      << num(100 * l.out_share, "%.1f") << " %) |\n";
   }
   o << "\n## Sweep\n\nEach row: the unit quantized to that width";
   o << (r.granularity == "category" ? " with the other categories in float" : " in the plan of that step");

@@ -139,11 +139,10 @@ class Exporter {
     for (std::size_t i = 0; i < n; ++i) {
       const numeric::Quantized r = numeric::quantize(qq, double(b.data()[i]), i);
       grid[i] = static_cast<float>(r.value);
-      // Two's complement code of fixed point, sign-extended.
-      const int bits = qq.format.bits;
-      int64_t c = static_cast<int64_t>(r.code);
-      if (bits < 64 && (c >> (bits - 1)) & 1) c -= int64_t(1) << bits;
-      codes[i] = c;
+      // The integer of a fixed-point code (two's complement sign-extended, or unsigned).
+      codes[i] = qq.format.kind == numeric::FormatKind::fixed
+                     ? numeric::fixed_integer(qq.format, r.code)
+                     : static_cast<int64_t>(r.code);
     }
     const std::string fmt = format_string(qq);
     (*meta_)["ristsim.format." + name] = fmt;
@@ -153,7 +152,7 @@ class Exporter {
       Tensor c;
       c.name = name + ".codes";
       c.dims = dims;
-      c.type = f.bits <= 8 ? DataType::kInt8 : DataType::kInt32;
+      c.type = f.bits <= (f.is_signed ? 8 : 7) ? DataType::kInt8 : DataType::kInt32;
       c.int_data = codes;
       c.data.assign(codes.begin(), codes.end());
       c.doc_string = "ristsim format " + fmt + "; value = code * 2^-" + std::to_string(f.fl);
@@ -330,7 +329,9 @@ class Exporter {
   // QuantizeLinear (int8) computes; narrower widths add a Clip to their own range.
   static bool qdq_exact(const config::NumberSpec& s) {
     const numeric::Quantizer& q = s.quantizer;
-    return !s.is_float && q.format.kind == numeric::FormatKind::fixed && q.format.bits <= 8 &&
+    // (Unsigned fixed point would need a uint8 zero point: not mapped here, left as float.)
+    return !s.is_float && q.format.kind == numeric::FormatKind::fixed && q.format.is_signed &&
+           q.format.bits <= 8 &&
            q.format.fl >= -126 && q.format.fl <= 126 &&
            q.rounding == numeric::Rounding::nearest_even &&
            q.overflow == numeric::Overflow::saturate;

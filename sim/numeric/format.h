@@ -3,6 +3,8 @@
 //   fixed      two's complement, B bits (1..32 for storage; the core accepts up to
 //              64 for accumulators), fractional length FL (any integer):
 //              value = q * 2^-FL, q in [-2^(B-1), 2^(B-1) - 1], code = q as B bits.
+//              Unsigned (is_signed false, 1..63 bits): q in [0, 2^B - 1], code = q;
+//              negative inputs overflow (saturate to 0, or wrap modulo 2^B).
 //   minifloat  sign, E exponent bits (2..8), M mantissa bits (0..23), bias
 //              (default 2^(E-1) - 1). code = sign << (E+M) | field << M | mantissa.
 //              Field 0 holds zero and, with subnormals on, mantissa * 2^(1-bias-M).
@@ -57,6 +59,7 @@ struct Format {
   FormatKind kind = FormatKind::fixed;
   int bits = 8;  ///< fixed: B; pow2: B (sign + field); minifloat: 1 + E + M (derived)
   int fl = 0;    ///< fixed: fractional length
+  bool is_signed = true;  ///< fixed: two's complement (true) or unsigned (false)
   int exp_bits = 0, mant_bits = 0, bias = 0;  ///< minifloat
   bool subnormals = false;                    ///< minifloat
   Specials specials = Specials::none;         ///< minifloat
@@ -64,12 +67,17 @@ struct Format {
   bool zero_code = false;                     ///< pow2: field 0 means zero
   Pow2Rounding pow2_rounding = Pow2Rounding::value;  ///< pow2: nearest by value or by log2
 
-  RISTSIM_HD static Format fixed_point(int bits, int fl) {
+  RISTSIM_HD static Format fixed_point(int bits, int fl, bool is_signed = true) {
     Format f;
     f.kind = FormatKind::fixed;
     f.bits = bits;
     f.fl = fl;
+    f.is_signed = is_signed;
     return f;
+  }
+  /// Unsigned fixed point: B bits, values q * 2^-FL, q in [0, 2^B - 1].
+  RISTSIM_HD static Format unsigned_fixed_point(int bits, int fl) {
+    return fixed_point(bits, fl, false);
   }
   static int default_bias(int exp_bits) { return (1 << (exp_bits - 1)) - 1; }
   static Format minifloat(int exp_bits, int mant_bits, Specials sp = Specials::none,
@@ -116,7 +124,7 @@ struct Format {
   /// minifloat: the largest magnitude code (field << M | mantissa).
   RISTSIM_HD uint64_t max_mag_code() const {
     switch (kind) {
-      case FormatKind::fixed: return (uint64_t{1} << (bits - 1)) - 1;
+      case FormatKind::fixed: return (uint64_t{1} << (is_signed ? bits - 1 : bits)) - 1;
       case FormatKind::pow2: return (uint64_t{1} << (bits - 1)) - 1;
       case FormatKind::minifloat: {
         const uint64_t all = (uint64_t{1} << (exp_bits + mant_bits)) - 1;
@@ -126,6 +134,13 @@ struct Format {
       }
     }
     return 0;
+  }
+  /// The largest magnitude code of a negative value: 2^(B-1) for two's complement,
+  /// 0 for unsigned fixed point (no negative values), max_mag_code() for the
+  /// sign-magnitude formats (their ranges are symmetric).
+  RISTSIM_HD uint64_t max_neg_mag_code() const {
+    if (kind != FormatKind::fixed) return max_mag_code();
+    return is_signed ? uint64_t{1} << (bits - 1) : 0;
   }
   /// pow2: the smallest exponent.
   RISTSIM_HD int exp_min() const {
@@ -145,6 +160,7 @@ inline const char* validate(const Format& f) {
   switch (f.kind) {
     case FormatKind::fixed:
       if (f.bits < 1 || f.bits > 64) return "fixed point needs 1 to 64 bits (storage: 1 to 32)";
+      if (!f.is_signed && f.bits > 63) return "unsigned fixed point needs 1 to 63 bits";
       if (f.fl < -512 || f.fl > 512) return "fixed point fractional length must be in -512..512";
       return nullptr;
     case FormatKind::minifloat:
@@ -180,6 +196,12 @@ inline const char* validate(const Format& f, Overflow o) {
 RISTSIM_HD inline bool decode_exact(const Format& f, uint64_t code, Dyadic* out) {
   switch (f.kind) {
     case FormatKind::fixed: {
+      if (!f.is_signed) {
+        out->neg = false;
+        out->mag = code & low_mask(f.bits);
+        out->exp = -f.fl;
+        return true;
+      }
       const int64_t q = sign_extend(code, f.bits);
       out->neg = q < 0;
       out->mag = q < 0 ? uint64_t{0} - static_cast<uint64_t>(q) : static_cast<uint64_t>(q);
@@ -244,8 +266,15 @@ RISTSIM_HD inline uint64_t max_code(const Format& f) { return f.max_mag_code(); 
 
 /// The code of the most negative finite value.
 RISTSIM_HD inline uint64_t min_code(const Format& f) {
-  if (f.kind == FormatKind::fixed) return uint64_t{1} << (f.bits - 1);
+  if (f.kind == FormatKind::fixed) return f.is_signed ? uint64_t{1} << (f.bits - 1) : 0;
   return (uint64_t{1} << (f.bits - 1)) | f.max_mag_code();
+}
+
+/// The integer q of a fixed-point code (value q * 2^-FL): the B-bit pattern read
+/// as two's complement, or as an unsigned number for unsigned fixed point
+/// (fixed<8,0> code 0xff: -1; unsigned: 255).
+RISTSIM_HD inline int64_t fixed_integer(const Format& f, uint64_t code) {
+  return f.is_signed ? sign_extend(code, f.bits) : static_cast<int64_t>(code & low_mask(f.bits));
 }
 
 RISTSIM_HD inline double max_value(const Format& f) { return decode(f, max_code(f)); }

@@ -59,11 +59,12 @@ inline int signed_width(bool neg, unsigned __int128 mag, int shift) {
 
 /// The smallest two's complement fixed-point type that holds every finite value
 /// of `f` exactly. Minifloat and power-of-two ranges are symmetric, so the type
-/// also holds every negation; a fixed-point format is its own type.
+/// also holds every negation; a fixed-point format is its own type (unsigned
+/// fixed<B,FL> needs one bit more: the zero sign bit, fixed<B+1,FL>).
 RISTSIM_HD inline FixedType exactly_fixed(const Format& f) {
   switch (f.kind) {
     case FormatKind::fixed:
-      return FixedType{f.bits, f.fl};
+      return FixedType{f.is_signed ? f.bits : f.bits + 1, f.fl};
     case FormatKind::minifloat: {
       // Quantum: the last mantissa bit of the smallest binade; top: the largest value.
       Dyadic lo, hi;

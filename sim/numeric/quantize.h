@@ -96,7 +96,7 @@ RISTSIM_HD inline Quantized overflow(const Quantizer& q, bool neg, uint64_t mcod
     }
     r.value = decode(f, r.code);
   } else if (f.kind == FormatKind::fixed && neg) {
-    r = pack(f, true, uint64_t{1} << (f.bits - 1));
+    r = pack(f, true, f.max_neg_mag_code());  // -2^(B-1); unsigned: 0
   } else {
     r = pack(f, neg, f.max_mag_code());
   }
@@ -150,7 +150,7 @@ RISTSIM_HD inline Quantized quantize(const Quantizer& q, Dyadic x, uint64_t inde
     case FormatKind::fixed: {
       const Split s = split(x.mag, x.exp, -f.fl);
       m = detail::round_uniform(q, neg, s, s.t, random);
-      const uint64_t limit = f.max_mag_code() + (neg ? 1 : 0);
+      const uint64_t limit = neg ? f.max_neg_mag_code() : f.max_mag_code();
       if (s.huge || m > limit) return detail::overflow(q, neg, m);
       return detail::pack(f, neg, m);
     }

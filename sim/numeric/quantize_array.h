@@ -19,20 +19,22 @@
 //                 F = fa * 2^R (exact), r >= 2^R - floor(F) when positive,
 //                 r < ceil(F) when negative (rounding.h's rule, taken from the
 //                 lower neighbour -(t + 1)).
-// m = +-(t + up) is out of range iff m < -2^(B-1) or m > 2^(B-1) - 1; saturate
-// clamps it; the code is m mod 2^B, c = m - floor(m / 2^B) * 2^B (exact: the
-// result is representable), which is also what wrap keeps. The value is
-// c - 2^B for c >= 2^(B-1), else c, times 2^-FL, then rounded to float as
-// static_cast<float> does. Worked example, fixed<8,2>, nearest_even:
+// m = +-(t + up) is out of range iff m < -2^(B-1) or m > 2^(B-1) - 1 (unsigned:
+// m < 0 or m > 2^B - 1); saturate clamps it; the code is m mod 2^B,
+// c = m - floor(m / 2^B) * 2^B (exact: the result is representable), which is
+// also what wrap keeps. The value is c - 2^B for c >= 2^(B-1), else c (unsigned:
+// c), times 2^-FL, then rounded to float as static_cast<float> does. Worked
+// example, fixed<8,2>, nearest_even:
 // x = -1.625 -> v = -6.5, t = 6, fa = 0.5, t even: m = -6, c = 250 (code 0xfa),
 // value -1.5.
 //
-// Statistics (ArrayStats): the element count, zeros, NaNs (counted by the
-// quantizer), max |x|, and the log2 histogram, bin floor(log2 |x|) - kMinExp
-// clamped to the bins (thesis figures 4.1 and 4.2), taken from the float's
-// exponent field: a subnormal's floor(log2) is below kMinExp (bin 0) and
-// infinity is in the last bin. ArrayStats::add() is the element-by-element
-// definition the fast pass is tested against.
+// Statistics (ArrayStats): the element count, zeros, negatives (x < 0: -0 and
+// NaN are not), NaNs (counted by the quantizer), max |x|, and the log2
+// histogram, bin floor(log2 |x|) - kMinExp clamped to the bins (thesis figures
+// 4.1 and 4.2), taken from the float's exponent field: a subnormal's
+// floor(log2) is below kMinExp (bin 0) and infinity is in the last bin.
+// ArrayStats::add() is the element-by-element definition the fast pass is
+// tested against.
 #pragma once
 
 #include <algorithm>
@@ -61,6 +63,7 @@ struct ArrayStats {
   double max_abs = 0;                  ///< largest |x| (NaNs left out)
   uint64_t count = 0;                  ///< elements, NaNs included
   uint64_t zeros = 0;                  ///< +0 and -0
+  uint64_t negatives = 0;              ///< x < 0 (not -0, not NaN): none, the group may be unsigned
   uint64_t saturations = 0;            ///< the overflow mode acted (Quantized::saturated)
   uint64_t nans = 0;                   ///< NaN inputs to the quantizer (Quantized::nan)
   std::array<uint64_t, kBins> hist{};  ///< bin i: floor(log2 |x|) == kMinExp + i (nonzero x)
@@ -75,6 +78,7 @@ struct ArrayStats {
       ++zeros;
       return;
     }
+    if (x < 0) ++negatives;
     max_abs = std::max(max_abs, a);
     const int e = std::isinf(a) ? 1000 : std::ilogb(a);
     ++hist[std::clamp(e - kMinExp, 0, kBins - 1)];
@@ -83,6 +87,7 @@ struct ArrayStats {
     max_abs = std::max(max_abs, o.max_abs);
     count += o.count;
     zeros += o.zeros;
+    negatives += o.negatives;
     saturations += o.saturations;
     nans += o.nans;
     for (int i = 0; i < kBins; ++i) hist[i] += o.hist[i];
@@ -121,10 +126,10 @@ inline uint32_t float_bits(float f) {
 struct FixedParams {
   double scale;      ///< 2^FL
   double inv_scale;  ///< 2^-FL
-  double lo, hi;     ///< -2^(B-1), 2^(B-1) - 1
+  double lo, hi;     ///< -2^(B-1), 2^(B-1) - 1 (unsigned: 0, 2^B - 1)
   double two_b;      ///< 2^B
   double inv_two_b;  ///< 2^-B
-  double half_b;     ///< 2^(B-1)
+  double half_b;     ///< 2^(B-1): codes from here on are negative (unsigned: 2^B, none are)
   double one_r;      ///< stochastic: 2^R
   uint64_t key;      ///< stochastic: stream_key(seed, stream)
   int shift_r;       ///< stochastic: 64 - R
@@ -135,11 +140,12 @@ inline FixedParams fixed_params(const Quantizer& q) {
   const int b = q.format.bits, fl = q.format.fl;
   p.scale = std::ldexp(1.0, fl);
   p.inv_scale = std::ldexp(1.0, -fl);
-  p.lo = -std::ldexp(1.0, b - 1);
-  p.hi = std::ldexp(1.0, b - 1) - 1;
+  const bool sgn = q.format.is_signed;
+  p.lo = sgn ? -std::ldexp(1.0, b - 1) : 0.0;
+  p.hi = std::ldexp(1.0, sgn ? b - 1 : b) - 1;
   p.two_b = std::ldexp(1.0, b);
   p.inv_two_b = std::ldexp(1.0, -b);
-  p.half_b = std::ldexp(1.0, b - 1);
+  p.half_b = std::ldexp(1.0, sgn ? b - 1 : b);
   p.one_r = std::ldexp(1.0, q.random_bits);
   p.key = stream_key(q.seed, q.stream);
   p.shift_r = 64 - q.random_bits;
@@ -149,7 +155,7 @@ inline FixedParams fixed_params(const Quantizer& q) {
 /// Counts of the vector loop.
 struct Counts {
   uint32_t max_abs_bits = 0;  ///< bits of the largest |x| (ordered like the values)
-  uint64_t zeros = 0, nans = 0, saturations = 0, special = 0;
+  uint64_t zeros = 0, negatives = 0, nans = 0, saturations = 0, special = 0;
 };
 
 /// Quantizes x[0, n) (n <= kBlock) into yb / cb and counts zeros, NaNs,
@@ -164,7 +170,7 @@ RISTSIM_ALWAYS_INLINE void fixed_block(const FixedParams& p, const float* x, int
   const uint64_t key = p.key;
   const int shift_r = p.shift_r;
   uint32_t mx = 0;
-  uint32_t zeros = 0, nans = 0, sat = 0, special = 0;
+  uint32_t zeros = 0, negs = 0, nans = 0, sat = 0, special = 0;
   for (int i = 0; i < n; ++i) {
     const float xf = x[i];
     // |x| as bits: ordered as the magnitudes are; above 0x7f800000 (infinity): NaN.
@@ -173,6 +179,8 @@ RISTSIM_ALWAYS_INLINE void fixed_block(const FixedParams& p, const float* x, int
     // Counts by arithmetic (the vectoriser of GCC 12 refuses these as conditionals here).
     zeros += (ab - 1u) >> 31;               // ab == 0
     nans += (0x7f800000u - ab) >> 31;       // ab > 0x7f800000
+    // x < 0: the sign bit, ab in 1..0x7f800000 (not -0, not NaN).
+    negs += (float_bits(xf) >> 31) & ((0u - ab) >> 31) & ((ab - 0x7f800001u) >> 31);
     if constexpr (Quantize) {
       special += (0x7f7fffffu - ab) >> 31;  // ab >= 0x7f800000: NaN or infinity
       const double v = static_cast<double>(xf) * scale;
@@ -216,6 +224,7 @@ RISTSIM_ALWAYS_INLINE void fixed_block(const FixedParams& p, const float* x, int
   }
   ct->max_abs_bits = std::max(ct->max_abs_bits, mx);
   ct->zeros += zeros;
+  ct->negatives += negs;
   ct->nans += nans;
   ct->saturations += sat;
   ct->special += special;
@@ -290,6 +299,7 @@ RISTSIM_ALWAYS_INLINE void fixed_array(const Quantizer& q, const float* x, std::
   if (!stats) return;
   stats->count += n;
   stats->zeros += ct.zeros;
+  stats->negatives += ct.negatives;
   if (Quantize) stats->nans += ct.nans;
   stats->saturations += ct.saturations;
   float max_abs;

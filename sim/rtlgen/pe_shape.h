@@ -96,6 +96,10 @@ inline void check_supported(const PeFormats& f, int lanes) {
   operand_ok(f.out.format, "outputs");
   if (f.out.format.kind == FormatKind::pow2)
     throw Unsupported("outputs: power-of-two output conversion has no RTL");
+  if (f.out.format.kind == FormatKind::fixed && !f.out.format.is_signed)
+    throw Unsupported(
+        "outputs: unsigned fixed-point output conversion has no RTL (unsigned activations, "
+        "weights and bias do)");
   if (f.acc.align_rounding == numeric::Rounding::stochastic)
     throw Unsupported("accumulator: stochastic alignment is not allowed (docs/datapath.md)");
   if (f.acc.overflow != numeric::Overflow::saturate && f.acc.overflow != numeric::Overflow::wrap)

@@ -107,7 +107,10 @@ std::string cast_shift(int to, const std::string& operand, int width, const std:
 std::string format_text(const Format& f) {
   char buf[160];
   switch (f.kind) {
-    case FormatKind::fixed: std::snprintf(buf, sizeof buf, "fixed<%d,%d>", f.bits, f.fl); break;
+    case FormatKind::fixed:
+      std::snprintf(buf, sizeof buf, "%sfixed<%d,%d>", f.is_signed ? "" : "unsigned ", f.bits,
+                    f.fl);
+      break;
     case FormatKind::minifloat:
       std::snprintf(buf, sizeof buf, "minifloat<E%d,M%d,bias %d,subnormals %s,specials %s>",
                     f.exp_bits, f.mant_bits, f.bias, f.subnormals ? "on" : "off",
@@ -184,6 +187,13 @@ std::string emit_sig_decode(const Format& f, const std::string& p, const std::st
   switch (f.kind) {
     case FormatKind::fixed: {
       const int b = f.bits;
+      if (!f.is_signed) {  // unsigned: the code is the magnitude
+        t << ind << "logic         " << p << "_neg;\n";
+        t << ind << "logic [" << b - 1 << ":0] " << p << "_sig;\n";
+        t << ind << "assign " << p << "_neg = 1'b0;  // unsigned\n";
+        t << ind << "assign " << p << "_sig = " << src << ";\n";
+        break;
+      }
       t << ind << "logic         " << p << "_neg;\n";
       t << ind << "logic [" << b - 1 << ":0] " << p << "_sig;\n";
       t << ind << "assign " << p << "_neg = " << src << "[" << b - 1 << "];\n";
@@ -237,6 +247,13 @@ std::string emit_sig_decode(const Format& f, const std::string& p, const std::st
   return t.str();
 }
 
+/// A fixed-point operand widened to ProdWidth: sign-extended (two's complement)
+/// or zero-extended (unsigned).
+std::string extend_fixed(const Format& f, const std::string& sig) {
+  if (f.is_signed) return "ProdWidth'($signed(" + sig + "))";
+  return "ProdWidth'({1'b0, " + sig + "})";
+}
+
 // ---------------------------------------------------------------------------
 // ristsim_mul_array
 std::string emit_mul_array(const Ctx& c) {
@@ -250,8 +267,9 @@ std::string emit_mul_array(const Ctx& c) {
   const bool shift_a = fa.kind == FormatKind::pow2 && fw.kind == FormatKind::fixed;
   if (fixed_fixed)
     how =
-        "K signed ActWidth x WgtWidth multipliers; the product is exact in\n"
-        "// ActWidth + WgtWidth bits (growth.h product_type).";
+        "K ActWidth x WgtWidth multipliers (an unsigned operand is zero-extended,\n"
+        "// a signed one sign-extended); the product is exact in ProdWidth bits\n"
+        "// (growth.h product_type).";
   else if (shift_w || shift_a)
     how =
         "power-of-two operands: K barrel shifters shift the fixed-point operand\n"
@@ -299,14 +317,15 @@ std::string emit_mul_array(const Ctx& c) {
   t << "    assign act = act_i[i*ActWidth +: ActWidth];\n";
   t << "    assign wgt = wgt_i[i*WgtWidth +: WgtWidth];\n";
   if (fixed_fixed) {
-    t << "    assign prod = ProdWidth'($signed(act)) * ProdWidth'($signed(wgt));\n";
+    t << "    assign prod = " << extend_fixed(fa, "act") << " * " << extend_fixed(fw, "wgt")
+      << ";\n";
   } else if (shift_w || shift_a) {
     const Format& fp = shift_w ? fw : fa;
     const std::string fixed_sig = shift_w ? "act" : "wgt";
     const std::string pow_sig = shift_w ? "wgt" : "act";
     t << emit_sig_decode(fp, "e", pow_sig, "    ");
     t << "    logic [ProdWidth-1:0] shifted;\n";
-    t << "    assign shifted = ProdWidth'($signed(" << fixed_sig << ")) <<< e_sh;\n";
+    t << "    assign shifted = " << extend_fixed(shift_w ? fa : fw, fixed_sig) << " <<< e_sh;\n";
     t << "    assign prod = ~e_sig ? '0 : (e_neg ? -shifted : shifted);\n";
   } else {
     const SigInfo ia = sig_info(fa), iw = sig_info(fw);
@@ -494,7 +513,7 @@ std::string emit_to_fixed(const Ctx& c) {
     << "    assert (CodeWidth == " << c.s.bias_bits << " && OutWidth == " << c.s.bias_fixed.bits
     << ")\n      else $fatal(1, \"ristsim_to_fixed: generated for other widths\");\n  end\n`endif\n\n";
   if (f.kind == FormatKind::fixed) {
-    t << "  assign val_o = code_i;\n";
+    t << "  assign val_o = " << (f.is_signed ? "code_i;" : "{1'b0, code_i};  // unsigned") << "\n";
   } else {
     t << emit_sig_decode(f, "b", "code_i", "  ");
     t << "  logic [OutWidth-1:0] mag;\n";

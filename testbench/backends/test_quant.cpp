@@ -34,6 +34,38 @@ TEST(DynamicFixedPoint, ristretto_rule) {
   EXPECT_EQ(dynamic_fl(8, 0.0, NumberGroup::weights), 7);
   EXPECT_EQ(dynamic_fl(8, 5.2, NumberGroup::inputs, FlRule::no_saturation), 4);
   EXPECT_EQ(dynamic_fl(8, 1.0, NumberGroup::outputs, FlRule::no_saturation), 7);
+  // Unsigned: the sign bit becomes a fractional bit, the range stays.
+  EXPECT_EQ(dynamic_fl(8, 1.0, NumberGroup::inputs, FlRule::no_saturation, false), 8);
+  EXPECT_EQ(dynamic_fl(8, 5.2, NumberGroup::inputs, FlRule::ristretto, false), 6);
+}
+
+TEST(DynamicFixedPoint, auto_rule_from_the_histogram) {
+  // Pixels: 30 of 100 nonzero values >= 0.5, max 1: Ristretto's rule (IL 0, range
+  // [-0.5, 0.496]) saturates them: error 0.3 * 0.5^2 / 3 = 0.025, far above the rounding
+  // error of either grid at 4 or 8 bits: auto takes no_saturation.
+  numeric::ArrayStats pixels;
+  for (int i = 0; i < 99; ++i) pixels.add(i < 29 ? 0.75f : 0.1f);
+  pixels.add(1.0f);
+  for (int i = 0; i < 50; ++i) pixels.add(0.0f);
+  EXPECT_DOUBLE_EQ(ristretto_saturated_share(pixels), 0.3);
+  for (int bits : {4, 8})
+    EXPECT_EQ(concrete_rule(FlRule::automatic, pixels, bits, true), FlRule::no_saturation);
+  // A thin tail: 1 of 1000 values in the top binade [2, 4), max 3 (IL 2, R 2): saturation
+  // error 0.001 * 1 / 3 = 3.3e-4. At 4 bits (q = R/8 = 0.25) the coarser grid of
+  // no_saturation costs 4 q^2 / 12 = 0.0208 against ristretto's 0.0055: ristretto. At 8 bits
+  // (q = 1/64) rounding is 256x smaller and the clipping wins: no_saturation.
+  numeric::ArrayStats tail;
+  tail.add(3.0f);
+  for (int i = 0; i < 999; ++i) tail.add(0.4f);
+  EXPECT_DOUBLE_EQ(ristretto_saturated_share(tail), 0.001);
+  EXPECT_EQ(concrete_rule(FlRule::automatic, tail, 4, true), FlRule::ristretto);
+  EXPECT_EQ(concrete_rule(FlRule::automatic, tail, 8, true), FlRule::no_saturation);
+  EXPECT_EQ(auto_rule(0.001, 3.0, 4, true), FlRule::ristretto);
+  // A given rule is kept; nothing measured: ristretto.
+  EXPECT_EQ(concrete_rule(FlRule::ristretto, pixels, 8, true), FlRule::ristretto);
+  EXPECT_EQ(concrete_rule(FlRule::no_saturation, tail, 4, true), FlRule::no_saturation);
+  EXPECT_EQ(ristretto_saturated_share(numeric::ArrayStats{}), 0.0);
+  EXPECT_EQ(concrete_rule(FlRule::automatic, numeric::ArrayStats{}, 8, true), FlRule::ristretto);
 }
 
 config::NumberSpec fixed_spec(int bits, int fl, bool dynamic) {
@@ -379,14 +411,9 @@ layers:
 
 /// The engine's exact path equals kernels::exact_conv_reference on the codes it
 /// produced, bit for bit, layer by layer.
-TEST(ExactDatapath, engine_matches_reference_kernel) {
-  NetOptions o;
-  o.batch = 2;
-  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
-  fill_uniform(net.input(), -1, 1, 8);
+void expect_engine_matches_reference(Net& net, const config::Arch& arch) {
   attach_measurement(net);
   net.forward();
-  const config::Arch arch = exact_arch(8, 8, 8);
   attach_arch(net, arch);
   net.forward();
   for (WeightedLayer* l : net.weighted_layers()) {
@@ -427,6 +454,63 @@ TEST(ExactDatapath, engine_matches_reference_kernel) {
       else ASSERT_EQ(got, ref) << i;
     }
   }
+}
+
+TEST(ExactDatapath, engine_matches_reference_kernel) {
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 8);
+  expect_engine_matches_reference(net, exact_arch(8, 8, 8));
+}
+
+// signed: auto. Inputs in [0, 1] (pixels) and the ip layer's inputs (after the ReLU) are
+// never negative: the analysis makes both unsigned, with one fractional bit more than the
+// signed rule gives; the conv's outputs (before the ReLU) stay signed. The exact datapath
+// multiplies unsigned x signed codes and still equals the reference bit for bit.
+TEST(ExactDatapath, signed_auto_makes_nonnegative_inputs_unsigned) {
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(net.input(), 0, 1, 8);
+  config::Arch arch = exact_arch(8, 8, 8);
+  arch.formats.activations.signed_auto = true;
+  arch.formats.outputs.signed_auto = true;
+  arch.range_rule = config::RangeRule::no_saturation;
+  expect_engine_matches_reference(net, arch);
+  const std::vector<LayerStats> st = collect_stats(net);
+  for (WeightedLayer* l : net.weighted_layers()) {
+    SCOPED_TRACE(l->name());
+    const config::LayerFormats& f = l->quant()->formats();
+    EXPECT_FALSE(f.activations.quantizer.format.is_signed);
+    EXPECT_TRUE(f.weights.quantizer.format.is_signed);  // not auto
+  }
+  // The first layer's inputs are the data (the same in both runs): max < 1, so IL 1
+  // signed, FL 7 + 1 unsigned: unsigned fixed<8,8>, range [0, 255/256].
+  const config::LayerFormats& f0 = net.weighted_layers()[0]->quant()->formats();
+  EXPECT_EQ(f0.activations.quantizer.format.fl,
+            dynamic_fl(8, st[0][NumberGroup::inputs].max_abs, NumberGroup::inputs,
+                       FlRule::no_saturation) + 1);
+  EXPECT_EQ(numeric::min_value(f0.activations.quantizer.format), 0.0);
+  EXPECT_EQ(st[0][NumberGroup::inputs].negatives, 0u);
+  // The conv's outputs are measured before the in-place ReLU: negative, so signed.
+  EXPECT_TRUE(f0.outputs.quantizer.format.is_signed);
+  EXPECT_GT(st[0][NumberGroup::outputs].negatives, 0u);
+}
+
+// signed: false on the outputs: the negative outputs saturate to 0 (a ReLU for free), and the
+// engine decodes the unsigned output codes as the reference does, bit for bit.
+TEST(ExactDatapath, unsigned_outputs_equal_the_reference) {
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 9);
+  config::Arch arch = exact_arch(8, 8, 8);
+  arch.formats.outputs.quantizer.format.is_signed = false;
+  expect_engine_matches_reference(net, arch);
+  const std::vector<LayerStats> st = collect_stats(net);
+  EXPECT_GT(st[0][NumberGroup::outputs].saturations, 0u);  // the negative ones
+  EXPECT_GT(st[0][NumberGroup::outputs].max_abs, 0.0);
 }
 
 /// With fixed point, auto accumulator FL and no overflow, the float datapath's

@@ -32,7 +32,8 @@ inline Quantizer quantizer(Format f, Rounding r = Rounding::nearest_even,
 }
 
 inline const char* const kShippedArchs[] = {"dynfixed8",  "dynfixed4", "fixed16",
-                                            "minifloat8", "pow2_4",    "e4m3"};
+                                            "minifloat8", "pow2_4",    "e4m3",
+                                            "dynfixed8u"};
 
 /// The formats of configs/<name>.yaml. Dynamic fixed point gets the fractional
 /// lengths drawn from `rng` (a range analysis would pick them per layer).
@@ -48,6 +49,12 @@ inline ExactLayerSpec shipped_arch(const std::string& name, std::mt19937_64& rng
   s.out.seed = 1;
   if (name == "dynfixed8") {
     s.act = quantizer(Format::fixed_point(8, pick(0, 7)));
+    s.wt = quantizer(Format::fixed_point(8, pick(4, 9)));
+    s.bias = quantizer(Format::fixed_point(16, pick(6, 14)));
+    s.out = quantizer(Format::fixed_point(8, pick(-2, 6)));
+    s.acc.bits = 32;
+  } else if (name == "dynfixed8u") {  // signed: auto, here the unsigned case: u8 x s8
+    s.act = quantizer(Format::unsigned_fixed_point(8, pick(0, 8)));
     s.wt = quantizer(Format::fixed_point(8, pick(4, 9)));
     s.bias = quantizer(Format::fixed_point(16, pick(6, 14)));
     s.out = quantizer(Format::fixed_point(8, pick(-2, 6)));

@@ -95,6 +95,29 @@ TEST(OutputStage, fixed_equals_quantize) {
   }
 }
 
+TEST(OutputStage, unsigned_fixed_equals_quantize) {
+  std::mt19937_64 rng(2025);
+  const auto accs = accumulator_values(rng);
+  for (int bits : {1, 4, 8, 16}) {
+    for (int fl : {-3, 0, 8}) {
+      for (int F : {0, 5, 12}) {
+        for (Rounding r : numeric::kAllRoundings) {
+          for (Overflow o : {Overflow::saturate, Overflow::wrap}) {
+            Quantizer q = quantizer(Format::unsigned_fixed_point(bits, fl), r, o);
+            q.seed = 17;
+            q.stream = 4;
+            check_stage(q, F, accs,
+                        "unsigned fixed<" + std::to_string(bits) + "," + std::to_string(fl) +
+                            "> F " + std::to_string(F) + " " + to_string(r) + " " +
+                            to_string(o));
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(OutputStage, minifloat_equals_quantize) {
   std::mt19937_64 rng(99);
   const auto accs = accumulator_values(rng);

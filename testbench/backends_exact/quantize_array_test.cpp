@@ -208,6 +208,12 @@ TEST(QuantizeArray, fixed_wide_and_extreme_equal_quantize) {
   for (int fl : {-512, -140, 150, 512}) check_format(Format::fixed_point(8, fl), ++seed);
 }
 
+TEST(QuantizeArray, unsigned_fixed_equal_quantize) {
+  uint64_t seed = 400;
+  for (int b : {1, 4, 8, 16, 32})
+    for (int fl : {-3, b / 2, b + 4}) check_format(Format::unsigned_fixed_point(b, fl), ++seed);
+}
+
 TEST(QuantizeArray, in_place_null_outputs_and_block_edges) {
   Quantizer q;
   q.format = Format::fixed_point(8, 5);
@@ -242,6 +248,8 @@ TEST(QuantizeArray, statistics_equal_add) {
     for (const ArrayStats* s : {&st, &st2}) {
       EXPECT_EQ(s->count, ref.count);
       EXPECT_EQ(s->zeros, ref.zeros);
+      EXPECT_EQ(s->negatives, ref.negatives);
+      EXPECT_GT(ref.negatives, 0u);
       EXPECT_EQ(s->nans, 0u);  // counted by a quantizer only
       EXPECT_EQ(s->saturations, 0u);
       EXPECT_EQ(s->max_abs, ref.max_abs);

@@ -208,6 +208,25 @@ TEST(CostArch, dynfixed8_blocks) {
   EXPECT_EQ(c.components.front().each.area_um2, 282);
 }
 
+// Unsigned activations (u8 x s8): the same 8x8 multiplier (an unsigned x signed array has
+// the same partial products), 16-bit products (255 * -128 fits) and so the same PE cost:
+// the fractional bit the sign gave up is free.
+TEST(CostArch, unsigned_activations_cost_the_same) {
+  const TechModel m = model45();
+  config::Arch a = testing::fixed_arch(8);
+  const ArchCost s = arch_cost(a, m);
+  a.formats.activations.quantizer.format.is_signed = false;
+  const ArchCost u = arch_cost(a, m);
+  EXPECT_EQ(u.pe.mult_m, 8);
+  EXPECT_EQ(u.pe.mult_n, 8);
+  EXPECT_EQ(u.pe.product.bits, 16);
+  EXPECT_EQ(u.pe.tree.output.bits, s.pe.tree.output.bits);
+  EXPECT_EQ(u.energy_per_mac_pj, s.energy_per_mac_pj);
+  // Both operands unsigned: 255 * 255 needs 17 bits, one more tree bit everywhere.
+  a.formats.weights.quantizer.format.is_signed = false;
+  EXPECT_EQ(arch_cost(a, m).pe.product.bits, 17);
+}
+
 TEST(CostArch, pow2_and_minifloat_lanes) {
   const TechModel m = model45();
   config::Arch a = testing::fixed_arch(8);

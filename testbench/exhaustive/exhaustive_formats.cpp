@@ -47,6 +47,17 @@ std::vector<Format> fixed_formats() {
   return v;
 }
 
+/// Unsigned fixed point: every width to 16 bits; FL below, inside and beyond the width up to
+/// 8 bits (the wider ones are sampled grids: one FL each keeps the test short).
+std::vector<Format> unsigned_fixed_formats() {
+  std::vector<Format> v;
+  for (int b = 1; b <= 16; ++b)
+    for (int fl : b <= 8 ? std::vector<int>{-2, b / 2, b + 3} : std::vector<int>{b / 2})
+      v.push_back(Format::unsigned_fixed_point(b, fl));
+  for (int fl : {-512, 512}) v.push_back(Format::unsigned_fixed_point(3, fl));
+  return v;
+}
+
 std::vector<Format> minifloat_formats(Specials sp, bool subnormals) {
   std::vector<Format> v;
   for (int e = 2; e <= 8; ++e)
@@ -90,6 +101,27 @@ TEST(ExhaustiveFixed, every_rounding_and_overflow) {
 }
 
 // Two 16-bit formats with every one of their 65536 codes (no sampling).
+TEST(ExhaustiveFixed, unsigned_every_rounding_and_overflow) {
+  run_family("unsigned fixed", unsigned_fixed_formats());
+}
+
+// The oracle tells unsigned from two's complement: the core's bits for fixed<4,2> (a planted
+// bug: the sign ignored) disagree with the oracle of unsigned fixed<4,2> on negative inputs
+// (they saturate to 0) and above 1.75 (unsigned reaches 3.75).
+TEST(ExhaustiveFixed, unsigned_oracle_catches_a_signed_core_bad) {
+  const Oracle o(Format::unsigned_fixed_point(4, 2));
+  Quantizer want_q, bug_q;
+  want_q.format = Format::unsigned_fixed_point(4, 2);
+  bug_q.format = Format::fixed_point(4, 2);
+  uint64_t mismatches = 0, compared = 0;
+  for (double x = -4; x <= 4; x += 0.125, ++compared) {
+    const oracle::Result want = o.quantize(want_q, x);
+    mismatches += quantize(bug_q, x).code != want.code ? 1 : 0;
+    EXPECT_EQ(quantize(want_q, x).code, want.code) << x;  // the real core agrees
+  }
+  EXPECT_GT(mismatches, compared / 4);
+}
+
 TEST(ExhaustiveFull16, fixed16_8_and_bfloat16) {
   Timer t;
   CheckStats total;
@@ -149,7 +181,8 @@ TEST(ExhaustiveWideInputs, sixty_four_bit_magnitudes) {
   Timer t;
   std::vector<Format> fs;
   for (int b : {1, 2, 5, 8, 12})
-    fs.push_back(Format::fixed_point(b, b / 2)), fs.push_back(Format::fixed_point(b, -3));
+    fs.push_back(Format::fixed_point(b, b / 2)), fs.push_back(Format::fixed_point(b, -3)),
+        fs.push_back(Format::unsigned_fixed_point(b, b / 2));
   for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
     for (bool sub : {false, true}) {
       if (sp == Specials::ristretto && sub) continue;
@@ -173,6 +206,7 @@ TEST(ExhaustiveWideInputs, sixty_four_bit_magnitudes) {
 TEST(ExhaustiveCodes, decode_and_idempotence) {
   Timer t;
   std::vector<Format> all = fixed_formats();
+  for (const Format& f : unsigned_fixed_formats()) all.push_back(f);
   for (Specials sp : {Specials::none, Specials::ieee, Specials::fn})
     for (bool sub : {false, true})
       for (const Format& f : minifloat_formats(sp, sub))
@@ -195,6 +229,8 @@ TEST(ExhaustiveMonotonic, non_stochastic_modes) {
   Timer t;
   std::vector<Format> all;
   for (const Format& f : fixed_formats())
+    if (f.bits <= 12) all.push_back(f);
+  for (const Format& f : unsigned_fixed_formats())
     if (f.bits <= 12) all.push_back(f);
   for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
     for (bool sub : {false, true}) {

@@ -45,7 +45,9 @@ inline bool same_value(double a, double b) {
 inline std::string describe(const Format& f) {
   char buf[160];
   switch (f.kind) {
-    case FormatKind::fixed: std::snprintf(buf, sizeof buf, "fixed<%d,%d>", f.bits, f.fl); break;
+    case FormatKind::fixed:
+      std::snprintf(buf, sizeof buf, "%sfixed<%d,%d>", f.is_signed ? "" : "u", f.bits, f.fl);
+      break;
     case FormatKind::minifloat:
       std::snprintf(buf, sizeof buf, "minifloat<E%d,M%d,bias %d,%s,subnormals %s>", f.exp_bits,
                     f.mant_bits, f.bias, to_string(f.specials), f.subnormals ? "on" : "off");

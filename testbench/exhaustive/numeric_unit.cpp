@@ -45,6 +45,44 @@ TEST(NumericDirected, fixed8_0_negative_ties) {
   EXPECT_EQ(quantize(quantizer(f, Rounding::nearest_away), -2.5).code, 0xFDu);
 }
 
+TEST(NumericDirected, unsigned_fixed8_4_codes_saturation_and_wrap) {
+  const Format f = Format::unsigned_fixed_point(8, 4);
+  const Quantizer ne = quantizer(f, Rounding::nearest_even);
+  EXPECT_EQ(quantize(ne, 0.3).code, 0x05u);  // 0.3125
+  EXPECT_EQ(quantize(ne, 0.3).value, 0.3125);
+  EXPECT_EQ(quantize(ne, 15.9375).code, 0xFFu);
+  EXPECT_FALSE(quantize(ne, 15.9375).saturated);
+  EXPECT_EQ(quantize(ne, 16.0).code, 0xFFu);
+  EXPECT_TRUE(quantize(ne, 16.0).saturated);
+  // Negative inputs: those that round to 0 are in range, the others saturate to 0.
+  EXPECT_EQ(quantize(ne, -0.03125).code, 0x00u);  // a tie between -1/16 and 0: 0 (even)
+  EXPECT_FALSE(quantize(ne, -0.03125).saturated);
+  EXPECT_EQ(quantize(ne, -0.3).code, 0x00u);
+  EXPECT_TRUE(quantize(ne, -0.3).saturated);
+  EXPECT_EQ(quantize(quantizer(f, Rounding::up), -0.05).code, 0x00u);
+  EXPECT_FALSE(quantize(quantizer(f, Rounding::up), -0.05).saturated);
+  EXPECT_TRUE(quantize(quantizer(f, Rounding::down), -0.05).saturated);
+  // Wrap keeps q mod 2^8: -1/16 -> 255/16.
+  const Quantized w = quantize(quantizer(f, Rounding::nearest_even, Overflow::wrap), -0.0625);
+  EXPECT_EQ(w.code, 0xFFu);
+  EXPECT_EQ(w.value, 15.9375);
+  EXPECT_TRUE(w.saturated);
+  EXPECT_EQ(decode(f, 0x80), 8.0);  // the top bit is a magnitude bit
+  EXPECT_EQ(min_value(f), 0.0);
+  EXPECT_EQ(max_value(f), 15.9375);
+  EXPECT_EQ(fixed_integer(f, 0xFF), 255);
+  EXPECT_EQ(fixed_integer(Format::fixed_point(8, 4), 0xFF), -1);
+  EXPECT_EQ(exactly_fixed(f), (FixedType{9, 4}));
+  // u8 x s8: 255 * -128 = -32640 fits 16 bits, like s8 x s8; u8 x u8 needs 17.
+  EXPECT_EQ(product_type(Format::unsigned_fixed_point(8, 0), Format::fixed_point(8, 0)),
+            (FixedType{16, 0}));
+  EXPECT_EQ(product_type(Format::unsigned_fixed_point(8, 0), Format::unsigned_fixed_point(8, 0)),
+            (FixedType{17, 0}));
+  EXPECT_STREQ(validate(Format::unsigned_fixed_point(64, 0)),
+               "unsigned fixed point needs 1 to 63 bits");
+  EXPECT_EQ(validate(Format::unsigned_fixed_point(63, 0)), nullptr);
+}
+
 TEST(NumericDirected, fixed8_1_quarter_ties) {
   const Format f = Format::fixed_point(8, 1);
   EXPECT_EQ(qv(f, Rounding::nearest_even, 2.25), 2.0);
@@ -401,6 +439,7 @@ TEST(NumericGrowth, aligned_type_examples_and_wide_types) {
 TEST(NumericGrowth, exactly_fixed_holds_every_value_and_is_minimal) {
   std::vector<Format> fs;
   for (int b : {1, 4, 8}) fs.push_back(Format::fixed_point(b, 3));
+  for (int b : {1, 4, 8}) fs.push_back(Format::unsigned_fixed_point(b, 3));
   for (Specials sp : {Specials::none, Specials::ieee, Specials::fn, Specials::ristretto})
     for (bool sub : {false, true})
       for (auto [e, m] : {std::pair{2, 1}, {4, 3}, {5, 2}, {3, 0}, {5, 4}}) {

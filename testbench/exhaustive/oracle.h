@@ -191,6 +191,10 @@ inline Decoded decode_code(const Format& f, uint64_t code) {
   Decoded d;
   switch (f.kind) {
     case FormatKind::fixed: {
+      if (!f.is_signed) {  // q = the B-bit pattern read as an unsigned integer
+        d.value = Exact::make(false, code & ((uint64_t{1} << f.bits) - 1), -f.fl);
+        return d;
+      }
       // q = the B-bit pattern read as two's complement.
       const uint64_t top_bit = uint64_t{1} << (f.bits - 1);
       const bool negq = (code & top_bit) != 0;

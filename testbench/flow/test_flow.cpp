@@ -196,6 +196,38 @@ TEST(FlowArch, plan_arch_reads_back_through_the_loader) {
   }
 }
 
+// --range-rule auto and --unsigned-act auto: each group takes the rule its data needs
+// (flow::group_rule, from the analysed share) and is unsigned where it was never negative, with
+// the sign bit spent on one more fractional bit; the arch reads back with `signed: false`.
+TEST(FlowArch, auto_rule_and_unsigned_activations) {
+  std::vector<flow::LayerRange> ranges(2);
+  ranges[0] = {"conv1", false, 0.3, 0.1, 1.0, 5.2, 500, 20, 784, 11520};
+  ranges[1] = {"ip1", true, 0.06, 0.02, 5.2, 12.0, 5000, 10, 500, 10};
+  ranges[0].in_nonneg = true;  // pixels, a third of them above 0.5
+  ranges[0].in_share = 0.3;
+  ranges[1].in_nonneg = true;  // after a ReLU, a thin tail
+  ranges[1].in_share = 1e-5;
+  const flow::Plan p = flow::category_plan(flow::Family::dynamic_fixed, ranges, 8, 4, 6,
+                                           config::RangeRule::automatic, true);
+  const config::Arch a = flow::plan_arch(p, ranges, "t", 7);
+  const std::string yaml = flow::arch_yaml(a, "");
+  EXPECT_NE(yaml.find("signed: false"), std::string::npos);
+  const config::Arch b = config::parse_arch(yaml, "gen.yaml");
+  // conv1 inputs: max 1.0, no_saturation IL 1, FL 5 signed -> unsigned FL 6, [0, 63/64].
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "conv1").activations), "ufixed<6,6>");
+  EXPECT_FALSE(config::formats_for(b, "conv1").activations.quantizer.format.is_signed);
+  // ip1 inputs: max 5.2, ristretto IL 3, FL 3 -> unsigned FL 4.
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "ip1").activations), "ufixed<6,4>");
+  // Outputs were negative somewhere: signed, ristretto (the default data rule).
+  EXPECT_EQ(flow::spec_string(config::formats_for(b, "conv1").outputs), "fixed<6,3>");
+  // Without --unsigned-act the same plan is signed throughout.
+  const flow::Plan s = flow::category_plan(flow::Family::dynamic_fixed, ranges, 8, 4, 6,
+                                           config::RangeRule::automatic, false);
+  EXPECT_EQ(flow::spec_string(config::formats_for(flow::plan_arch(s, ranges, "t", 7), "conv1")
+                                  .activations),
+            "fixed<6,5>");
+}
+
 namespace {
 /// kTinyFc as the identity classifier (weights the unit matrix, no bias) of 20 images,
 /// (0.6, 0.4) as class 0 and (0.4, 0.6) as class 1.

@@ -246,8 +246,8 @@ TEST(ArchYaml, layer_overrides) {
 
 TEST(ArchYaml, unknown_keys) {
   expect_error(replace_line(5, "  weights:     {type: fixed, bitz: 8, fl: 7}"), 5, "bitz",
-               "unknown key 'bitz' in formats.weights (expected one of: type, bits, fl, rounding, "
-               "overflow, random_bits)");
+               "unknown key 'bitz' in formats.weights (expected one of: type, bits, fl, signed, "
+               "rounding, overflow, random_bits)");
   expect_error(replace_line(11, "sead: 7"), 11, "sead", "unknown key 'sead' in the arch");
   expect_error(replace_line(9, "array: {pes: 2, lane: 8}"), 9, "lane",
                "unknown key 'lane' in array");
@@ -312,6 +312,37 @@ TEST(ArchYaml, bad_values) {
   expect_error(replace_line(1, "name: [a, b]"), 1, "[", "expected a name for name, got a list");
 }
 
+TEST(ArchYaml, signed_key) {
+  const config::Arch a = config::parse_arch(
+      "name: s\n"
+      "formats:\n"
+      "  activations: {type: dynamic_fixed, bits: 8, signed: auto}\n"
+      "  weights:     {type: fixed, bits: 8, fl: 7, signed: true}\n"
+      "  bias:        {type: dynamic_fixed, bits: 16, signed: false}\n"
+      "  outputs:     {type: fixed, bits: 8, fl: 4, signed: false}\n",
+      "s.yaml");
+  EXPECT_TRUE(a.formats.activations.signed_auto);
+  EXPECT_TRUE(a.formats.activations.quantizer.format.is_signed);  // until the analysis decides
+  EXPECT_FALSE(a.formats.weights.signed_auto);
+  EXPECT_TRUE(a.formats.weights.quantizer.format.is_signed);
+  EXPECT_FALSE(a.formats.bias.quantizer.format.is_signed);
+  EXPECT_FALSE(a.formats.outputs.quantizer.format.is_signed);
+  EXPECT_EQ(numeric::max_value(a.formats.outputs.quantizer.format), 15.9375);
+  // The default is two's complement.
+  EXPECT_TRUE(config::parse_arch(kGood, "g.yaml").formats.weights.quantizer.format.is_signed);
+  expect_error(replace_line(5, "  weights:     {type: fixed, bits: 8, fl: 7, signed: auto}"), 5,
+               "auto", "formats.weights.signed: 'auto' needs dynamic_fixed");
+  expect_error(replace_line(5, "  weights:     {type: fixed, bits: 8, fl: 7, signed: maybe}"), 5,
+               "maybe",
+               "unknown value 'maybe' for formats.weights.signed (expected one of: true, false, "
+               "auto)");
+  expect_error(replace_line(5, "  weights:     {type: e4m3, signed: false}"), 5, "false",
+               "formats.weights.signed: 'signed' applies to fixed and dynamic_fixed only (e4m3");
+  expect_error(
+      replace_line(5, "  weights:     {type: pow2, bits: 4, signed: false}"), 5, "false",
+      "formats.weights.signed: 'signed' applies to fixed and dynamic_fixed only (pow2");
+}
+
 TEST(ArchYaml, range_rule) {
   const config::Arch a =
       config::parse_arch(replace_line(2, "datapath: exact\nrange_rule: no_saturation"), "r.yaml");
@@ -319,7 +350,10 @@ TEST(ArchYaml, range_rule) {
   EXPECT_EQ(config::parse_arch(replace_line(2, "range_rule: ristretto"), "r.yaml").range_rule,
             config::RangeRule::ristretto);
   expect_error(replace_line(2, "range_rule: clamp"), 2, "clamp",
-               "unknown value 'clamp' for range_rule (expected one of: ristretto, no_saturation)");
+               "unknown value 'clamp' for range_rule (expected one of: ristretto, no_saturation, "
+               "auto)");
+  EXPECT_EQ(config::parse_arch(replace_line(2, "range_rule: auto"), "r.yaml").range_rule,
+            config::RangeRule::automatic);
   // Without a dynamic_fixed group the key would do nothing: an error, not a silent no-op.
   std::string fixed = replace_line(2, "range_rule: no_saturation");
   const std::string dyn = "{type: dynamic_fixed";
