@@ -405,18 +405,26 @@ TEST(OnnxEngine, quantized_export_minifloat_weights_and_exact_bias) {
   TempDir t;
   io::export_onnx(net, t / "e.onnx", eo);
   Model m = io::read_onnx(t / "e.onnx");
-  const Tensor* w = m.graph.find_initializer("conv1.W");
-  ASSERT_NE(w, nullptr);  // no integer codes for a minifloat
-  EXPECT_EQ(w->type, io::DataType::kFloat);
+  // E4M3 weights as float8e4m3fn codes + DequantizeLinear (scale 1: the default bias), opset 19.
+  const Tensor* w = m.graph.find_initializer("conv1.W.codes");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->type, io::DataType::kFloat8E4M3FN);
+  EXPECT_EQ(m.graph.find_initializer("conv1.W.scale")->data[0], 1.f);
+  EXPECT_EQ(m.opset_imports[0].version, 19);
+  EXPECT_EQ(m.ir_version, 9);
   EXPECT_NE(w->doc_string.find("e4m3"), std::string::npos) << w->doc_string;
   const engine::Blob& w0 = *net.layer("conv1")->params()[0].blob;
   numeric::Quantizer q;
   q.format = numeric::Format::e4m3();
   for (std::size_t i = 0; i < w0.count(); ++i)
     ASSERT_EQ(double(w->data[i]), numeric::quantize(q, double(w0.data()[i]), i).value) << i;
-  EXPECT_NE(m.graph.nodes[0].doc_string.find("ristsim float datapath; input float32; weights e4m3"),
+  const io::Node* conv = nullptr;
+  for (const auto& n : m.graph.nodes)
+    if (n.op_type == "Conv" && !conv) conv = &n;
+  ASSERT_NE(conv, nullptr);
+  EXPECT_NE(conv->doc_string.find("ristsim float datapath; input float32; weights e4m3"),
             std::string::npos)
-      << m.graph.nodes[0].doc_string;
+      << conv->doc_string;
   auto net2 = io::build_net(io::import_net(m), opt);
   std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
   EXPECT_TRUE(same_bits(output_of(*net2), want));
