@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/model_data.h"
 #include "cli/data_options.h"
 #include "config/arch_yaml.h"
 #include "config/describe.h"
@@ -81,6 +82,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("force", po::bool_switch(), "replace a previous ristsim output in DIR2 (without --resume)")
       ("stop-after", po::value<int>(), "stop after this many checkpoints of this run (to test --resume)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("export", po::value<std::string>()->default_value("qdq"),
+       "how finetuned.onnx carries the formats: qdq, qonnx or float (as quantize --export)")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, false);
   if (!cl.parse(args)) return kExitOk;
@@ -118,6 +121,9 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (fc.batch < 1) throw UsageError("--batch must be at least 1");
   if (fc.weight_decay < 0) throw UsageError("--weight-decay must not be negative");
   if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
+  io::QuantExport form;
+  if (!io::parse_quant_export(cl.get<std::string>("export"), &form))
+    throw UsageError("--export must be qdq, qonnx or float, not '" + cl.get<std::string>("export") + "'");
   apply_threads(cl);
   const bool quiet = cl.get<bool>("quiet");
   const std::function<void(const std::string&)> say = [quiet](const std::string& s) {
@@ -212,6 +218,12 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   else
     throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
   engine::check_overrides(*net, arch);  // an arch for another network: exit 2
+  io::QuantExport form;
+  io::parse_quant_export(cl.get<std::string>("export"), &form);  // checked in cmd_finetune
+  if (const std::string why = io::not_exportable(arch, form); !why.empty())
+    throw UsageError("--export " + std::string(io::to_string(form)) + " cannot write the arch " +
+                     arch.name + "'s formats (" + why.substr(0, why.find('\n')) +
+                     "); choose another --export");
   if (engine::has_dynamic_groups(arch)) {
     const int calib = bounded_count("calib", cl.get<int>("calib"), train.n,
                                     "the images of the training split of " + train_set.source);
@@ -249,6 +261,9 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   const std::string arch_text = flow::arch_yaml(arch, "Formats of " + out + "/finetuned.onnx (ristsim finetune).");
   eo.metadata["ristsim.arch"] = arch_text;
   eo.metadata["ristsim.finetuned_top1"] = std::to_string(r.after_top1);
+  eo.metadata["ristsim.finetune.command"] =
+      effective_command("finetune", cl.vm(), {"out", "force", "quiet", "threads", "resume", "stop-after"});
+  eo.form = form;
   io::export_onnx(*net, out + "/finetuned.onnx", eo);
   const int tensors = flow::write_codes(*net, arch, out + "/codes.bin");
   flow::write_file_atomic(out + "/arch.yaml", arch_text);

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/data_options.h"
+#include "cli/model_data.h"
 #include "config/arch_yaml.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
@@ -96,6 +97,12 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("batch", po::value<int>()->default_value(100), "batch size of the evaluations")
       ("seed", po::value<uint64_t>()->default_value(1), "arch seed (stochastic rounding, if ever used)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("export", po::value<std::string>()->default_value("qdq"),
+       "how quantized.onnx carries the formats: qdq (QuantizeLinear / DequantizeLinear on the\n"
+       "weights and on every quantized layer's input and output: onnxruntime computes what\n"
+       "ristsim's float datapath scored), qonnx (QONNX Quant / FloatQuant, for FINN and\n"
+       "hls4ml) or float (grid values, formats as metadata only). A format the form cannot\n"
+       "express is refused (exit 2), never written as float. See docs/quantize.md.")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, true);
   if (!cl.parse(args)) return kExitOk;
@@ -131,6 +138,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (so.fl_search && so.family != flow::Family::dynamic_fixed && so.family != flow::Family::pow2)
     throw UsageError("--fl-search applies to dynamic_fixed and to pow2's fixed-point activations, not to " +
                      std::string(flow::to_string(so.family)));
+  io::QuantExport form;
+  if (!io::parse_quant_export(cl.get<std::string>("export"), &form))
+    throw UsageError("--export must be qdq, qonnx or float, not '" + cl.get<std::string>("export") + "'");
   if (cl.has("widths")) so.widths = parse_widths(cl.get<std::string>("widths"));
   auto width_opt = [&](const char* name, int* dst) {
     if (!cl.has(name)) return;
@@ -188,6 +198,15 @@ int cmd_quantize(const std::vector<std::string>& args) {
   const int range_n = bounded_count("images", images, train.n, train_what);
   std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, train, range_n, batch);
   if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
+  {  // the export's form must hold the family's formats: refused before the search, not after
+    const config::Arch probe =
+        flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8), ranges, "probe", 1);
+    const std::string why = io::not_exportable(probe, form);
+    if (!why.empty())
+      throw UsageError("--export " + std::string(io::to_string(form)) + " cannot write --format " +
+                       flow::to_string(so.family) + " (" + why.substr(0, why.find('\n')) +
+                       "); choose another --export or --format");
+  }
   const int search_n = bounded_count("search-images", search_images, train.n, train_what);
   const engine::SampleStream search = flow::slice(train, train.n - search_n, search_n);
   say("range analysis over " + std::to_string(range_n) + " images: " + std::to_string(ranges.size()) +
@@ -264,11 +283,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
     eo.metadata["ristsim.arch"] = arch_text;
     eo.metadata["ristsim.baseline_top1"] = std::to_string(res.baseline_test);
     eo.metadata["ristsim.quantized_top1"] = std::to_string(res.quantized_test);
-    eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
-                                              std::string(flow::to_string(so.family)) +
-                                              " --granularity " + gran + " --activation-il " + act_il +
-                                              (so.fl_search ? " --fl-search" : "") +
-                                              (cl.has("set-fl") ? " --set-fl " + cl.get<std::string>("set-fl") : "");
+    eo.metadata["ristsim.quantize.command"] =
+        effective_command("quantize", cl.vm(), {"out", "force", "quiet", "threads"});
+    eo.form = form;
     io::export_onnx(*net, out_dir.path("quantized.onnx"), eo);
     util::write_file(out_dir.path("arch.yaml"), arch_text);
     util::write_file(out_dir.path("report.json"), flow::report_json(rep));

@@ -9,6 +9,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
 
 #include "cli/data_options.h"
 #include "config/arch.h"
@@ -53,6 +56,14 @@ engine::WeightedLayer& weighted_layer(engine::Net& net, const std::string& name)
 /// Throws UsageError for an unknown or unweighted layer or an image out of range.
 cycle::LayerData real_layer(engine::Net& net, const std::string& layer,
                             const engine::Samples& images, int image);
+
+/// The command line that re-runs `command` as parsed by `cl`: "ristsim COMMAND --opt value ..."
+/// with every option's effective value (defaults included, so that a later change of a default
+/// does not change what it re-runs), in name order, shell-quoted where needed; true switches
+/// as "--name", false ones left out. Options named in `skip` (e.g. out, force, quiet) are left
+/// out. What quantize / finetune record as ristsim.<command>.command.
+std::string effective_command(const std::string& command, const boost::program_options::variables_map& vm,
+                              const std::vector<std::string>& skip);
 
 /// The names of the net's Convolution and InnerProduct layers, comma-separated.
 std::string weighted_layer_names(engine::Net& net);
