@@ -622,43 +622,47 @@ int strip_fake_quantization(Graph& g) {
     return n.domain == "qonnx.custom_op.general" && (n.op_type == "Quant" || n.op_type == "FloatQuant");
   };
   auto is_default = [](const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; };
+  auto is_output = [&](const std::string& v) {
+    for (const ValueInfo& o : g.outputs)
+      if (o.name == v) return true;
+    return false;
+  };
   std::set<std::string> dq_out;  // outputs of stripped DequantizeLinear (a Clip may follow)
-  std::vector<Node> kept;
+  std::vector<bool> gone(g.nodes.size(), false);
   int stripped = 0;
-  for (Node& n : g.nodes) {
+  for (std::size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& n = g.nodes[k];
     const bool strip =
         n.outputs.size() == 1 && !n.inputs.empty() &&
         (is_qonnx(n) ||
          (is_default(n) && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear")) ||
          (is_default(n) && n.op_type == "Clip" && dq_out.count(n.inputs[0])));
-    if (!strip) {
-      kept.push_back(std::move(n));
-      continue;
-    }
+    if (!strip) continue;
+    gone[k] = true;
     ++stripped;
     const std::string x = n.inputs[0], y = n.outputs[0];
-    if (n.op_type == "DequantizeLinear" || n.op_type == "Clip") dq_out.insert(y);
-    Node* producer = nullptr;
-    for (Node& k : kept)
-      for (std::string& o : k.outputs)
-        if (o == x) producer = &k;
-    if (producer) {  // the producer writes y; its other readers read y
-      for (std::string& o : producer->outputs)
-        if (o == x) o = y;
-      for (Node& k : kept)
-        for (std::string& i : k.inputs)
-          if (i == x) i = y;
-      if (dq_out.count(x)) dq_out.insert(y);
-    } else {  // a graph input or an initializer: the readers of y read x
-      for (Node& k : g.nodes)
-        for (std::string& i : k.inputs)
-          if (i == y) i = x;
-      for (Node& k : kept)
-        for (std::string& i : k.inputs)
-          if (i == y) i = x;
-      if (dq_out.count(y)) dq_out.insert(x);
+    bool produced = false;
+    for (std::size_t j = 0; j < k; ++j)
+      if (!gone[j])
+        for (const std::string& o : g.nodes[j].outputs) produced |= o == x;
+    // One value where there were two: x renamed y everywhere (its producer then writes y, so
+    // a graph output keeps its name), or, for a graph input or initializer, y renamed x.
+    const bool rename_x = produced && !is_output(x);
+    const std::string from = rename_x ? x : y, to = rename_x ? y : x;
+    for (std::size_t j = 0; j < g.nodes.size(); ++j) {
+      if (j == k) continue;
+      for (std::string& i : g.nodes[j].inputs)
+        if (i == from) i = to;
+      if (rename_x)
+        for (std::string& o : g.nodes[j].outputs)
+          if (o == from) o = to;
     }
+    if (n.op_type == "DequantizeLinear" || n.op_type == "Clip" || dq_out.count(from))
+      dq_out.insert(to);
   }
+  std::vector<Node> kept;
+  for (std::size_t k = 0; k < g.nodes.size(); ++k)
+    if (!gone[k]) kept.push_back(std::move(g.nodes[k]));
   g.nodes = std::move(kept);
   return stripped;
 }
