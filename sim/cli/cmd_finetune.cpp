@@ -51,7 +51,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
                  "grid; fixed point also as integer codes + DequantizeLinear), DIR2/codes.bin (the\n"
                  "integer codes of every format), DIR2/arch.yaml and DIR2/report.json / report.md.");
   cl.options()
-      ("model", po::value<std::string>()->required(), "quantized model (.onnx from ristsim quantize) or weight file")
+      ("model", po::value<std::string>()->required(), "quantized model (.onnx from ristsim quantize), weight file, or Caffe / Ristretto .prototxt (with --weights)")
+      ("weights", po::value<std::string>(), "the .caffemodel of a Caffe .prototxt --model")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
       ("out", po::value<std::string>()->required(), "output directory")
       ("arch", po::value<std::string>(), "formats (default: the model's ristsim.arch metadata)")
@@ -132,6 +133,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
   check_inputs(cl, {{"model", InputKind::file},
+                    {"weights", InputKind::file},
                     {"arch", InputKind::file},
                     {"teacher", InputKind::file},
                     {"data", InputKind::data_set}});  // before the data: a typo fails fast
@@ -197,7 +199,9 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   no.with_loss = true;
   no.phase = engine::Phase::train;
   no.seed = fc.seed;
-  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
+  std::optional<config::Arch> ristretto;
+  std::unique_ptr<engine::Net> net = load_model_weights(
+      model, cl.has("weights") ? cl.get<std::string>("weights") : "", no, &ristretto);
   const engine::Samples train = flow::samples_of(train_set), test = flow::samples_of(test_set);
   std::unique_ptr<engine::Net> teacher;
   if (cl.has("teacher")) {
@@ -215,8 +219,9 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   config::Arch arch;
   if (cl.has("arch")) arch = load_arch(cl.get<std::string>("arch"));
   else if (meta.count("ristsim.arch")) arch = config::parse_arch(meta.at("ristsim.arch"), model + " (ristsim.arch)");
+  else if (ristretto) arch = *ristretto;  // a Ristretto prototxt's layer formats
   else
-    throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
+    throw UsageError(model + " carries no 'ristsim.arch' metadata nor Ristretto layers (not made by ristsim quantize); give --arch");
   engine::check_overrides(*net, arch);  // an arch for another network: exit 2
   io::QuantExport form;
   io::parse_quant_export(cl.get<std::string>("export"), &form);  // checked in cmd_finetune

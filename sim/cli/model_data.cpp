@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "engine/quant.h"
 #include "engine/weights_io.h"
+#include "io/caffe.h"
 
 namespace ristsim::cli {
 
@@ -29,6 +30,20 @@ int quantize_with(engine::Net& net, const config::Arch& arch, const std::string&
   }
   engine::quantize_net(net, arch, calib, used, batch);
   return used;
+}
+
+std::unique_ptr<engine::Net> load_model_weights(const std::string& model,
+                                                const std::string& weights,
+                                                const engine::NetOptions& options,
+                                                std::optional<config::Arch>* ristretto_arch) {
+  if (io::is_caffe_prototxt(model)) {
+    io::CaffeModel cm = io::read_caffe(model, weights);
+    if (ristretto_arch) *ristretto_arch = cm.arch;
+    return io::build_net(cm.net, options);
+  }
+  std::unique_ptr<engine::Net> net = flow::load_model(model, options);
+  if (!weights.empty()) engine::load_weights(*net, weights);
+  return net;
 }
 
 std::string untrained_note(const std::string& model, bool has_weights, uint64_t seed) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,15 @@ engine::WeightedLayer& weighted_layer(engine::Net& net, const std::string& name)
 /// Throws UsageError for an unknown or unweighted layer or an image out of range.
 cycle::LayerData real_layer(engine::Net& net, const std::string& layer,
                             const engine::Samples& images, int image);
+
+/// The net of --model with --weights (empty: none): a Caffe prototxt with its caffemodel
+/// (io/caffe.h; a Ristretto prototxt's per-layer formats go to *ristretto_arch when it is not
+/// null), or what flow::load_model reads (ONNX, engine weight file, .yaml description) with
+/// --weights an engine weight file for a .yaml description.
+std::unique_ptr<engine::Net> load_model_weights(const std::string& model,
+                                                const std::string& weights,
+                                                const engine::NetOptions& options,
+                                                std::optional<config::Arch>* ristretto_arch = nullptr);
 
 /// The command line that re-runs `command` as parsed by `cl`: "ristsim COMMAND --opt value ..."
 /// with every option's effective value (defaults included, so that a later change of a default
