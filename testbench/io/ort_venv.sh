@@ -13,7 +13,7 @@ fi
 rm -rf "$venv" "$venv.reason"
 log=$(mktemp)
 if python3 -m venv "$venv" >"$log" 2>&1 &&
-   "$venv/bin/python" -m pip install -q onnxruntime numpy >>"$log" 2>&1 &&
+   "$venv/bin/python" -m pip install -q --timeout 60 --retries 2 onnxruntime numpy >>"$log" 2>&1 &&
    "$venv/bin/python" -c 'import numpy, onnxruntime' >>"$log" 2>&1; then
   "$venv/bin/python" -c 'import onnxruntime; print("onnxruntime", onnxruntime.__version__, "installed in '"$venv"'")'
 else
