@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     io::ImageFolderOptions first;  // only the images used: the first N of each split
     first.max_images = images;
     const io::Dataset test = io::load_dataset("fashion-mnist", false, first);
-    first.max_images = 1000;  // the range analysis of dynamic fixed point
+    first.max_images = 200;  // the range analysis of dynamic fixed point (a max: 200 are enough)
     const io::Dataset train = io::load_dataset("fashion-mnist", true, first);
     images = std::min(images, test.n);
     const engine::Samples tr = flow::samples_of(train);
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
         no.input_shape = {test.c, test.h, test.w};
         no.phase = engine::Phase::test;
         std::unique_ptr<engine::Net> net = flow::load_model(path, no);
-        engine::quantize_net(*net, arch, tr, 1000, batch);
+        engine::quantize_net(*net, arch, tr, tr.n, batch);
         // ristsim's logits, batch by batch, and each one's quantum in the last layer's format.
         const numeric::Quantizer qo =
             net->weighted_layers().back()->quant()->formats().outputs.quantizer;
