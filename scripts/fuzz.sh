@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes ristsim's readers with libFuzzer (clang, -fsanitize=fuzzer,address,undefined with
-# float-cast-overflow, no recovery). Targets: arch_yaml net_yaml onnx rstw idx cifar
+# float-cast-overflow, no recovery). Targets: arch_yaml net_yaml onnx rstw idx cifar caffe
 # (testbench/fuzz/fuzz_entries.cpp; docs/data.md, "Hostile input").
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   build, then fuzz one target (default 300 s)
@@ -21,7 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RISTSIM_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${RISTSIM_JOBS:-$(nproc)}
-targets=(arch_yaml net_yaml onnx rstw idx cifar)
+targets=(arch_yaml net_yaml onnx rstw idx cifar caffe)
 say() { echo "fuzz: $*" >&2; }
 
 usage() {

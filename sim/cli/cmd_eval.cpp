@@ -31,9 +31,9 @@ int cmd_eval(const std::vector<std::string>& args) {
                  "training split (Ristretto's rule).");
   cl.options()
       ("model", po::value<std::string>()->required(), "model: .onnx, weight file, or network description (.yaml)")
-      ("weights", po::value<std::string>(), "weight file for a .yaml --model")
+      ("weights", po::value<std::string>(), "weight file for a .yaml --model, or the .caffemodel of a Caffe .prototxt")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
-      ("arch", po::value<std::string>(), "quantize with this arch config")
+      ("arch", po::value<std::string>(), "quantize with this arch config (default for a Ristretto prototxt: its layers' formats)")
       ("datapath", po::value<std::string>(), "override the arch's datapath: float or exact")
       ("calib", po::value<int>()->default_value(1000), "images of the training split for the range analysis")
       ("range-rule", po::value<std::string>(),
@@ -82,15 +82,16 @@ int cmd_eval(const std::vector<std::string>& args) {
   no.phase = engine::Phase::test;
   no.seed = cl.get<uint64_t>("seed");
   const std::string model = cl.get<std::string>("model");
-  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
-  if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+  std::optional<config::Arch> ristretto;
+  std::unique_ptr<engine::Net> net = load_model_weights(
+      model, cl.has("weights") ? cl.get<std::string>("weights") : "", no, &ristretto);
   const std::string untrained = untrained_note(model, cl.has("weights"), no.seed);
   if (!untrained.empty()) std::cerr << "ristsim eval: warning: " << untrained << "\n";
 
   config::Arch arch;
-  const bool quantized = cl.has("arch");
+  const bool quantized = cl.has("arch") || ristretto;
   if (quantized) {
-    arch = load_arch(cl.get<std::string>("arch"));
+    arch = cl.has("arch") ? load_arch(cl.get<std::string>("arch")) : *ristretto;
     if (cl.has("datapath")) {
       const std::string d = cl.get<std::string>("datapath");
       if (d == "float") arch.datapath = config::Datapath::float32;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/model_data.h"
 #include "cli/data_options.h"
 #include "config/arch_yaml.h"
 #include "config/describe.h"
@@ -50,7 +51,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
                  "grid; fixed point also as integer codes + DequantizeLinear), DIR2/codes.bin (the\n"
                  "integer codes of every format), DIR2/arch.yaml and DIR2/report.json / report.md.");
   cl.options()
-      ("model", po::value<std::string>()->required(), "quantized model (.onnx from ristsim quantize) or weight file")
+      ("model", po::value<std::string>()->required(), "quantized model (.onnx from ristsim quantize), weight file, or Caffe / Ristretto .prototxt (with --weights)")
+      ("weights", po::value<std::string>(), "the .caffemodel of a Caffe .prototxt --model")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
       ("out", po::value<std::string>()->required(), "output directory")
       ("arch", po::value<std::string>(), "formats (default: the model's ristsim.arch metadata)")
@@ -81,6 +83,8 @@ int cmd_finetune(const std::vector<std::string>& args) {
       ("force", po::bool_switch(), "replace a previous ristsim output in DIR2 (without --resume)")
       ("stop-after", po::value<int>(), "stop after this many checkpoints of this run (to test --resume)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("export", po::value<std::string>()->default_value("qdq"),
+       "how finetuned.onnx carries the formats: qdq, qonnx or float (as quantize --export)")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, false);
   add_device_option(cl);
@@ -119,6 +123,9 @@ int cmd_finetune(const std::vector<std::string>& args) {
   if (fc.batch < 1) throw UsageError("--batch must be at least 1");
   if (fc.weight_decay < 0) throw UsageError("--weight-decay must not be negative");
   if (cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
+  io::QuantExport form;
+  if (!io::parse_quant_export(cl.get<std::string>("export"), &form))
+    throw UsageError("--export must be qdq, qonnx or float, not '" + cl.get<std::string>("export") + "'");
   apply_threads(cl);
   apply_device(cl);
   const bool quiet = cl.get<bool>("quiet");
@@ -128,6 +135,7 @@ int cmd_finetune(const std::vector<std::string>& args) {
 
   const std::string model = cl.get<std::string>("model"), data = cl.get<std::string>("data");
   check_inputs(cl, {{"model", InputKind::file},
+                    {"weights", InputKind::file},
                     {"arch", InputKind::file},
                     {"teacher", InputKind::file},
                     {"data", InputKind::data_set}});  // before the data: a typo fails fast
@@ -193,7 +201,9 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   no.with_loss = true;
   no.phase = engine::Phase::train;
   no.seed = fc.seed;
-  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
+  std::optional<config::Arch> ristretto;
+  std::unique_ptr<engine::Net> net = load_model_weights(
+      model, cl.has("weights") ? cl.get<std::string>("weights") : "", no, &ristretto);
   const engine::Samples train = flow::samples_of(train_set), test = flow::samples_of(test_set);
   std::unique_ptr<engine::Net> teacher;
   if (cl.has("teacher")) {
@@ -211,9 +221,16 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   config::Arch arch;
   if (cl.has("arch")) arch = load_arch(cl.get<std::string>("arch"));
   else if (meta.count("ristsim.arch")) arch = config::parse_arch(meta.at("ristsim.arch"), model + " (ristsim.arch)");
+  else if (ristretto) arch = *ristretto;  // a Ristretto prototxt's layer formats
   else
-    throw UsageError(model + " carries no 'ristsim.arch' metadata (not made by ristsim quantize); give --arch");
+    throw UsageError(model + " carries no 'ristsim.arch' metadata nor Ristretto layers (not made by ristsim quantize); give --arch");
   engine::check_overrides(*net, arch);  // an arch for another network: exit 2
+  io::QuantExport form;
+  io::parse_quant_export(cl.get<std::string>("export"), &form);  // checked in cmd_finetune
+  if (const std::string why = io::not_exportable(arch, form); !why.empty())
+    throw UsageError("--export " + std::string(io::to_string(form)) + " cannot write the arch " +
+                     arch.name + "'s formats (" + why.substr(0, why.find('\n')) +
+                     "); choose another --export");
   if (engine::has_dynamic_groups(arch)) {
     const int calib = bounded_count("calib", cl.get<int>("calib"), train.n,
                                     "the images of the training split of " + train_set.source);
@@ -251,6 +268,9 @@ int finetune_into(util::OutputDir& out_dir, const CommandLine& cl, flow::Finetun
   const std::string arch_text = flow::arch_yaml(arch, "Formats of " + out + "/finetuned.onnx (ristsim finetune).");
   eo.metadata["ristsim.arch"] = arch_text;
   eo.metadata["ristsim.finetuned_top1"] = std::to_string(r.after_top1);
+  eo.metadata["ristsim.finetune.command"] =
+      effective_command("finetune", cl.vm(), {"out", "force", "quiet", "threads", "resume", "stop-after"});
+  eo.form = form;
   io::export_onnx(*net, out + "/finetuned.onnx", eo);
   const int tensors = flow::write_codes(*net, arch, out + "/codes.bin");
   flow::write_file_atomic(out + "/arch.yaml", arch_text);

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/data_options.h"
+#include "cli/model_data.h"
 #include "config/arch_yaml.h"
 #include "cost/engine_work.h"
 #include "cost/report.h"
@@ -25,6 +26,7 @@
 #include "flow/finetune.h"
 #include "flow/flow.h"
 #include "flow/report.h"
+#include "io/caffe.h"
 #include "io/onnx_export.h"
 #include "util/output.h"
 
@@ -65,7 +67,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
                  "codes), DIR/arch.yaml (one override per layer; loadable with --arch), report.md and\n"
                  "report.json. See docs/quantize.md.");
   cl.options()
-      ("model", po::value<std::string>()->required(), "trained model: .onnx, or an engine weight file")
+      ("model", po::value<std::string>()->required(), "trained model: .onnx, an engine weight file, or a Caffe .prototxt (with --weights)")
+      ("weights", po::value<std::string>(), "the .caffemodel of a Caffe .prototxt --model (or a weight file for a .yaml one)")
       ("data", po::value<std::string>()->required(), "data set: fashion-mnist, or a directory")
       ("out", po::value<std::string>()->required(),
        "output directory (must not exist, be empty, or hold a previous ristsim output with --force)")
@@ -102,11 +105,20 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("batch", po::value<int>()->default_value(100), "batch size of the evaluations")
       ("seed", po::value<uint64_t>()->default_value(1), "arch seed (stochastic rounding, if ever used)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("export", po::value<std::string>()->default_value("qdq"),
+       "how quantized.onnx carries the formats: qdq (QuantizeLinear / DequantizeLinear on the\n"
+       "weights and on every quantized layer's input and output: onnxruntime computes what\n"
+       "ristsim's float datapath scored), qonnx (QONNX Quant / FloatQuant, for FINN and\n"
+       "hls4ml), float (grid values, formats as metadata only), or caffe (Ristretto's quantized\n"
+       "prototxt + caffemodel: DIR/quantized.prototxt, DIR/quantized.caffemodel instead of the\n"
+       "ONNX). A format the form cannot express is refused (exit 2), never written as float.\n"
+       "See docs/quantize.md.")
       ("quiet", po::bool_switch(), "no progress output");
   add_data_options(cl, true);
   add_device_option(cl);
   if (!cl.parse(args)) return kExitOk;
-  check_inputs(cl, {{"model", InputKind::file}, {"data", InputKind::data_set}});
+  check_inputs(cl, {{"model", InputKind::file}, {"weights", InputKind::file}, {"data", InputKind::data_set}});
+  const std::string weights = cl.has("weights") ? cl.get<std::string>("weights") : "";
   const auto t0 = std::chrono::steady_clock::now();
 
   flow::SearchOptions so;
@@ -147,6 +159,10 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (so.fl_search && so.family != flow::Family::dynamic_fixed && so.family != flow::Family::pow2)
     throw UsageError("--fl-search applies to dynamic_fixed and to pow2's fixed-point activations, not to " +
                      std::string(flow::to_string(so.family)));
+  io::QuantExport form = io::QuantExport::qdq;
+  const bool caffe_out = cl.get<std::string>("export") == "caffe";
+  if (!caffe_out && !io::parse_quant_export(cl.get<std::string>("export"), &form))
+    throw UsageError("--export must be qdq, qonnx, float or caffe, not '" + cl.get<std::string>("export") + "'");
   if (cl.has("widths")) so.widths = parse_widths(cl.get<std::string>("widths"));
   auto width_opt = [&](const char* name, int* dst) {
     if (!cl.has(name)) return;
@@ -192,7 +208,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   no.input_shape = {train_set->c, train_set->h, train_set->w};
   no.with_loss = true;
   no.phase = engine::Phase::test;
-  std::unique_ptr<engine::Net> net = flow::load_model(model, no);
+  std::unique_ptr<engine::Net> net = load_model_weights(model, weights, no);
   const std::map<std::string, std::string> source_meta = flow::model_metadata(model);
   const engine::SampleStream train = flow::stream_of(*train_set);
   engine::SampleStream test = flow::stream_of(*test_set);
@@ -205,6 +221,15 @@ int cmd_quantize(const std::vector<std::string>& args) {
   const int range_n = bounded_count("images", images, train.n, train_what);
   std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, train, range_n, batch);
   if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
+  {  // the export's form must hold the family's formats: refused before the search, not after
+    const config::Arch probe =
+        flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8), ranges, "probe", 1);
+    const std::string why = caffe_out ? io::not_caffe_exportable(probe) : io::not_exportable(probe, form);
+    if (!why.empty())
+      throw UsageError("--export " + cl.get<std::string>("export") + " cannot write --format " +
+                       flow::to_string(so.family) + " (" + why.substr(0, why.find('\n')) +
+                       "); choose another --export or --format");
+  }
   const int search_n = bounded_count("search-images", search_images, train.n, train_what);
   const engine::SampleStream search = flow::slice(train, train.n - search_n, search_n);
   say("range analysis over " + std::to_string(range_n) + " images: " + std::to_string(ranges.size()) +
@@ -221,7 +246,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
     engine::NetOptions one = no;
     one.batch = 1;
     one.with_loss = false;
-    net1 = flow::load_model(model, one);
+    net1 = load_model_weights(model, weights, one);
     const config::Arch probe = flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8),
                                                ranges, "probe", 1);
     tech = std::make_unique<cost::TechModel>(cost::tech_model_for(probe, ""));
@@ -281,13 +306,14 @@ int cmd_quantize(const std::vector<std::string>& args) {
     eo.metadata["ristsim.arch"] = arch_text;
     eo.metadata["ristsim.baseline_top1"] = std::to_string(res.baseline_test);
     eo.metadata["ristsim.quantized_top1"] = std::to_string(res.quantized_test);
-    eo.metadata["ristsim.quantize.command"] = "ristsim quantize --format " +
-                                              std::string(flow::to_string(so.family)) +
-                                              " --granularity " + gran + " --range-rule " + act_il +
-                                              " --unsigned-act " + unsigned_act +
-                                              (so.fl_search ? " --fl-search" : "") +
-                                              (cl.has("set-fl") ? " --set-fl " + cl.get<std::string>("set-fl") : "");
-    io::export_onnx(*net, out_dir.path("quantized.onnx"), eo);
+    eo.metadata["ristsim.quantize.command"] =
+        effective_command("quantize", cl.vm(), {"out", "force", "quiet", "threads"});
+    eo.form = form;
+    if (caffe_out)
+      io::write_caffe(*net, &rep.arch, out_dir.path("quantized.prototxt"),
+                      out_dir.path("quantized.caffemodel"));
+    else
+      io::export_onnx(*net, out_dir.path("quantized.onnx"), eo);
     util::write_file(out_dir.path("arch.yaml"), arch_text);
     util::write_file(out_dir.path("report.json"), flow::report_json(rep));
     util::write_file(out_dir.path("report.md"), flow::report_md(rep));
@@ -295,7 +321,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
   }
   say(summary);
   for (const std::string& n : res.notes) say("note: " + n);
-  say("wrote " + out + "/{quantized.onnx, arch.yaml, report.md, report.json} (" +
+  say("wrote " + out + (caffe_out ? "/{quantized.prototxt, quantized.caffemodel" : "/{quantized.onnx") +
+      ", arch.yaml, report.md, report.json} (" +
       std::to_string(scorer.evaluations()) + " evaluations, " +
       std::to_string(static_cast<int>(rep.seconds)) + " s)");
   return kExitOk;

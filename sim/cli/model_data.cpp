@@ -2,11 +2,15 @@
 #include "cli/model_data.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <sstream>
+#include <stdexcept>
 
 #include "cli/cli.h"
 #include "engine/quant.h"
 #include "engine/weights_io.h"
+#include "io/caffe.h"
 
 namespace ristsim::cli {
 
@@ -26,6 +30,20 @@ int quantize_with(engine::Net& net, const config::Arch& arch, const std::string&
   }
   engine::quantize_net(net, arch, calib, used, batch);
   return used;
+}
+
+std::unique_ptr<engine::Net> load_model_weights(const std::string& model,
+                                                const std::string& weights,
+                                                const engine::NetOptions& options,
+                                                std::optional<config::Arch>* ristretto_arch) {
+  if (io::is_caffe_prototxt(model)) {
+    io::CaffeModel cm = io::read_caffe(model, weights);
+    if (ristretto_arch) *ristretto_arch = cm.arch;
+    return io::build_net(cm.net, options);
+  }
+  std::unique_ptr<engine::Net> net = flow::load_model(model, options);
+  if (!weights.empty()) engine::load_weights(*net, weights);
+  return net;
 }
 
 std::string untrained_note(const std::string& model, bool has_weights, uint64_t seed) {
@@ -79,6 +97,48 @@ cycle::LayerData real_layer(engine::Net& net, const std::string& name,
     throw JobError("layer '" + name + "': no exact-datapath codes after a forward pass " +
                    "(is the arch's datapath exact?)");
   return d;
+}
+
+namespace {
+// A word as a POSIX shell reads it back: as is when it is safe, else in single quotes.
+std::string shell_word(const std::string& w) {
+  const bool safe = !w.empty() && w.find_first_not_of(
+                                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789_-+=.,/:@%") == std::string::npos;
+  if (safe) return w;
+  std::string q = "'";
+  for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+}  // namespace
+
+std::string effective_command(const std::string& command, const po::variables_map& vm,
+                              const std::vector<std::string>& skip) {
+  std::string r = "ristsim " + command;
+  for (const auto& [name, v] : vm) {  // std::map: name order
+    if (std::find(skip.begin(), skip.end(), name) != skip.end() || v.empty()) continue;
+    const boost::any& a = v.value();
+    std::ostringstream s;
+    s.precision(17);
+    if (const bool* b = boost::any_cast<bool>(&a)) {
+      if (*b) r += " --" + name;
+      continue;
+    }
+    if (const auto* x = boost::any_cast<std::string>(&a)) s << *x;
+    else if (const auto* i = boost::any_cast<int>(&a)) s << *i;
+    else if (const auto* i64 = boost::any_cast<int64_t>(&a)) s << *i64;
+    else if (const auto* u = boost::any_cast<uint64_t>(&a)) s << *u;
+    else if (const auto* d = boost::any_cast<double>(&a)) s << *d;
+    else if (const auto* f = boost::any_cast<float>(&a)) s << *f;
+    else if (const auto* vs = boost::any_cast<std::vector<std::string>>(&a)) {
+      for (const std::string& x : *vs) r += " --" + name + " " + shell_word(x);
+      continue;
+    } else {  // a new option type must be added here, not lost from the record
+      throw std::logic_error("effective_command: option --" + name + " has a type it does not write");
+    }
+    r += " --" + name + " " + shell_word(s.str());
+  }
+  return r;
 }
 
 }  // namespace ristsim::cli

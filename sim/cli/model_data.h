@@ -8,7 +8,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
 
 #include "cli/data_options.h"
 #include "config/arch.h"
@@ -48,6 +52,23 @@ engine::WeightedLayer& weighted_layer(engine::Net& net, const std::string& name)
 /// Throws UsageError for an unknown or unweighted layer or an image out of range.
 cycle::LayerData real_layer(engine::Net& net, const std::string& layer,
                             const engine::Samples& images, int image);
+
+/// The net of --model with --weights (empty: none): a Caffe prototxt with its caffemodel
+/// (io/caffe.h; a Ristretto prototxt's per-layer formats go to *ristretto_arch when it is not
+/// null), or what flow::load_model reads (ONNX, engine weight file, .yaml description) with
+/// --weights an engine weight file for a .yaml description.
+std::unique_ptr<engine::Net> load_model_weights(const std::string& model,
+                                                const std::string& weights,
+                                                const engine::NetOptions& options,
+                                                std::optional<config::Arch>* ristretto_arch = nullptr);
+
+/// The command line that re-runs `command` as parsed by `cl`: "ristsim COMMAND --opt value ..."
+/// with every option's effective value (defaults included, so that a later change of a default
+/// does not change what it re-runs), in name order, shell-quoted where needed; true switches
+/// as "--name", false ones left out. Options named in `skip` (e.g. out, force, quiet) are left
+/// out. What quantize / finetune record as ristsim.<command>.command.
+std::string effective_command(const std::string& command, const boost::program_options::variables_map& vm,
+                              const std::vector<std::string>& skip);
 
 /// The names of the net's Convolution and InnerProduct layers, comma-separated.
 std::string weighted_layer_names(engine::Net& net);

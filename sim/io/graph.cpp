@@ -24,6 +24,8 @@ const char* data_type_name(DataType t) {
     case DataType::kUint32: return "uint32";
     case DataType::kUint64: return "uint64";
     case DataType::kBFloat16: return "bfloat16";
+    case DataType::kFloat8E4M3FN: return "float8e4m3fn";
+    case DataType::kFloat8E5M2: return "float8e5m2";
   }
   return "unknown";
 }

@@ -42,6 +42,8 @@ enum class DataType : int32_t {
   kUint32 = 12,
   kUint64 = 13,
   kBFloat16 = 16,
+  kFloat8E4M3FN = 17,  ///< OCP FP8 E4M3 (fn: no inf, NaN = S.1111.111), ONNX 1.14 / opset 19
+  kFloat8E5M2 = 19,    ///< OCP FP8 E5M2 (IEEE specials), ONNX 1.14 / opset 19
 };
 
 /// "float", "int64", ...: the name onnx.proto uses, lower case.

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "numeric/quantize.h"
 #include "util/output.h"
 
 namespace ristsim::io {
@@ -86,6 +87,24 @@ uint16_t float_to_bf16(float f) {
   return static_cast<uint16_t>(x >> 16);
 }
 
+// The FP8 element types are the numeric core's OCP formats: one definition of every code.
+const numeric::Format* fp8_format(DataType t) {
+  static const numeric::Format e4m3 = numeric::Format::e4m3(), e5m2 = numeric::Format::e5m2();
+  return t == DataType::kFloat8E4M3FN ? &e4m3 : t == DataType::kFloat8E5M2 ? &e5m2 : nullptr;
+}
+
+float fp8_to_float(DataType t, uint8_t code) {
+  return static_cast<float>(numeric::decode(*fp8_format(t), code));
+}
+
+// The FP8 code of f: exact for values on the format's grid (what the export writes), else
+// rounded to nearest even and saturated (QuantizeLinear's default, saturate=1).
+uint8_t float_to_fp8(DataType t, float f) {
+  numeric::Quantizer q;
+  q.format = *fp8_format(t);
+  return static_cast<uint8_t>(numeric::quantize(q, double(f), 0).code);
+}
+
 std::size_t element_size(DataType t) {
   switch (t) {
     case DataType::kFloat:
@@ -100,7 +119,9 @@ std::size_t element_size(DataType t) {
     case DataType::kBFloat16: return 2;
     case DataType::kInt8:
     case DataType::kUint8:
-    case DataType::kBool: return 1;
+    case DataType::kBool:
+    case DataType::kFloat8E4M3FN:
+    case DataType::kFloat8E5M2: return 1;
     default: return 0;
   }
 }
@@ -119,6 +140,8 @@ void push_raw(Tensor& t, const char* p) {
     case DataType::kDouble: t.data.push_back(static_cast<float>(load_le<double>(p))); return;
     case DataType::kFloat16: t.data.push_back(half_to_float(load_le<uint16_t>(p))); return;
     case DataType::kBFloat16: t.data.push_back(bf16_to_float(load_le<uint16_t>(p))); return;
+    case DataType::kFloat8E4M3FN:
+    case DataType::kFloat8E5M2: t.data.push_back(fp8_to_float(t.type, load_le<uint8_t>(p))); return;
     default: break;
   }
   int64_t v = 0;
@@ -147,6 +170,10 @@ void push_int(Tensor& t, int64_t v) {
   }
   if (t.type == DataType::kBFloat16) {
     t.data.push_back(bf16_to_float(static_cast<uint16_t>(v)));
+    return;
+  }
+  if (fp8_format(t.type)) {
+    t.data.push_back(fp8_to_float(t.type, static_cast<uint8_t>(v)));
     return;
   }
   if (t.type == DataType::kBool) v = v != 0;
@@ -292,10 +319,10 @@ Tensor from_proto(const onnx::TensorProto& p, const std::string& what,
     case DataType::kUint64:
       for (uint64_t v : p.uint64_data()) push_int(t, static_cast<int64_t>(v));
       break;
-    default:  // int32, int16, int8, uint16, uint8, bool, float16, bfloat16
+    default:  // int32, int16, int8, uint16, uint8, bool, float16, bfloat16, float8
       for (int32_t v : p.int32_data()) {
         int64_t x = v;
-        if (t.type == DataType::kUint8) x &= 0xff;
+        if (t.type == DataType::kUint8 || fp8_format(t.type)) x &= 0xff;
         if (t.type == DataType::kUint16 || t.type == DataType::kFloat16 ||
             t.type == DataType::kBFloat16)
           x &= 0xffff;
@@ -350,6 +377,12 @@ void to_proto(const Tensor& t, onnx::TensorProto* p, const std::string& what) {
       }
       case DataType::kBool: {
         const uint8_t b = v != 0;
+        std::memcpy(out, &b, 1);
+        break;
+      }
+      case DataType::kFloat8E4M3FN:
+      case DataType::kFloat8E5M2: {
+        const uint8_t b = float_to_fp8(t.type, f);
         std::memcpy(out, &b, 1);
         break;
       }
@@ -587,6 +620,16 @@ onnx::ModelProto to_proto(const Model& m, const std::string& what) {
 
 void check(const onnx::ModelProto& mp, const std::string& what, const char* prefix) {
   try {
+    // The installed checker may predate the model's IR version (Debian 12's libonnx 1.12
+    // knows IR 8 and opset 17; float8 needs IR 9 / opset 19, int16 QuantizeLinear IR 10 /
+    // opset 21). Such a model is checked under the checker's own IR version: the graph's
+    // structure, names, initializers and each node against the newest schema the checker has.
+    if (mp.ir_version() > onnx::IR_VERSION) {
+      onnx::ModelProto older = mp;
+      older.set_ir_version(onnx::IR_VERSION);
+      onnx::checker::check_model(older);
+      return;
+    }
     onnx::checker::check_model(mp);
   } catch (const std::exception& e) {
     std::string msg = e.what();

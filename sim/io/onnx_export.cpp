@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "config/describe.h"
@@ -34,6 +35,152 @@ Tensor tensor_of(const std::string& name, std::vector<int64_t> dims, const Blob&
 std::string format_string(const numeric::Quantizer& q) {
   return config::format_name(q.format) + " round=" + numeric::to_string(q.rounding) +
          " overflow=" + numeric::to_string(q.overflow);
+}
+
+constexpr const char* kQonnxDomain = "qonnx.custom_op.general";
+
+// How one quantized tensor is written (see onnx_export.h).
+struct Encoding {
+  enum class Kind { grid, int_qdq, fp8_qdq, qonnx_int, qonnx_float } kind = Kind::grid;
+  DataType container = DataType::kFloat;  ///< qdq: the code type
+  int container_bits = 0;                 ///< qdq fixed: 8 / 16 / 32
+  float scale = 1.f;                      ///< value = code (or FP8 value) * scale
+  int opset = 13;                         ///< the default domain's opset it needs
+  std::string rounding;                   ///< qonnx: rounding_mode
+};
+
+bool is_fp8(const numeric::Format& f, int exp_bits, int mant_bits, numeric::Specials sp) {
+  return f.kind == numeric::FormatKind::minifloat && f.exp_bits == exp_bits &&
+         f.mant_bits == mant_bits && f.specials == sp && f.subnormals;
+}
+
+// QONNX's rounding_mode names (IntQuant's table; FloatQuant has ROUND, CEIL, FLOOR only).
+const char* qonnx_rounding(numeric::Rounding r, bool float_quant) {
+  switch (r) {
+    case numeric::Rounding::nearest_even: return "ROUND";
+    case numeric::Rounding::up: return "CEIL";
+    case numeric::Rounding::down: return "FLOOR";
+    case numeric::Rounding::nearest_away: return float_quant ? nullptr : "HALF_UP";
+    case numeric::Rounding::toward_zero: return float_quant ? nullptr : "DOWN";
+    case numeric::Rounding::stochastic: return nullptr;
+  }
+  return nullptr;
+}
+
+// The encoding of `q` in `form`, or the reason it has none (*why). `activation`: the
+// runtime quantizes the tensor itself (rounding and overflow must be its own); otherwise the
+// codes are computed here and only their values must be representable.
+std::optional<Encoding> encoding_of(const numeric::Quantizer& q, QuantExport form,
+                                    bool activation, std::string* why) {
+  using numeric::FormatKind;
+  const numeric::Format& f = q.format;
+  Encoding e;
+  if (q.rounding == numeric::Rounding::stochastic && !(activation && form == QuantExport::float_grid)) {
+    *why = "stochastic rounding cannot be exported (its bits depend on the arch seed and stream)";
+    return std::nullopt;
+  }
+  if (form == QuantExport::float_grid) return e;  // values on the grid, formats as metadata
+  const bool nearest_sat =
+      q.rounding == numeric::Rounding::nearest_even && q.overflow == numeric::Overflow::saturate;
+  if (f.kind == FormatKind::pow2) {
+    *why = "neither ONNX's QuantizeLinear nor QONNX has a power-of-two format (QONNX's "
+           "FloatQuant always has a zero and subnormals; this format has " +
+           std::string(f.zero_code ? "its own rounding between powers" : "no zero") + ")";
+    return std::nullopt;
+  }
+  if (f.kind == FormatKind::fixed) {
+    if (f.fl < -126 || f.fl > 126) {
+      *why = "the scale 2^" + std::to_string(-f.fl) + " is not a normal float32";
+      return std::nullopt;
+    }
+    e.scale = std::ldexp(1.f, -f.fl);
+    if (form == QuantExport::qonnx) {
+      if (f.bits > 24) {
+        *why = "QONNX's Quant computes in float32, which holds codes of at most 24 bits";
+        return std::nullopt;
+      }
+      if (activation && q.overflow != numeric::Overflow::saturate) {
+        *why = "QONNX's Quant saturates; overflow '" + std::string(numeric::to_string(q.overflow)) +
+               "' is not expressible";
+        return std::nullopt;
+      }
+      const char* r = qonnx_rounding(q.rounding, false);
+      e.kind = Encoding::Kind::qonnx_int;
+      e.rounding = r ? r : "ROUND";
+      return e;
+    }
+    e.kind = Encoding::Kind::int_qdq;
+    if (activation) {
+      if (!nearest_sat) {
+        *why = "QuantizeLinear rounds to nearest even and saturates; round=" +
+               std::string(numeric::to_string(q.rounding)) +
+               " overflow=" + numeric::to_string(q.overflow) + " needs --export qonnx";
+        return std::nullopt;
+      }
+      if (f.bits > 16) {
+        *why = std::string("QuantizeLinear has no ") + (f.is_signed ? "signed" : "unsigned") +
+               " type wider than " + (f.is_signed ? "int16" : "uint16") + " (use --export qonnx)";
+        return std::nullopt;
+      }
+      // Unsigned fixed point: uint8 / uint16 with zero point 0.
+      if (f.is_signed)
+        e.container = f.bits <= 8 ? DataType::kInt8 : DataType::kInt16;
+      else
+        e.container = f.bits <= 8 ? DataType::kUint8 : DataType::kUint16;
+      e.container_bits = f.bits <= 8 ? 8 : 16;
+      e.opset = f.bits <= 8 ? 13 : 21;
+      return e;
+    }
+    if (f.bits > 24) {
+      *why = "DequantizeLinear computes in float32, which holds codes of at most 24 bits";
+      return std::nullopt;
+    }
+    e.container = f.bits <= 8 ? (f.is_signed ? DataType::kInt8 : DataType::kUint8) : DataType::kInt32;
+    e.container_bits = f.bits <= 8 ? 8 : 32;
+    return e;
+  }
+  // minifloat
+  if (form == QuantExport::qonnx) {
+    if (f.specials == numeric::Specials::ristretto || !f.subnormals) {
+      *why = "QONNX's FloatQuant always has subnormals and a zero code; this minifloat " +
+             std::string(f.specials == numeric::Specials::ristretto ? "has Ristretto's specials"
+                                                                    : "has no subnormals");
+      return std::nullopt;
+    }
+    const char* r = qonnx_rounding(q.rounding, true);
+    if (activation && (!r || q.overflow != numeric::Overflow::saturate)) {
+      *why = "QONNX's FloatQuant rounds ROUND / CEIL / FLOOR and saturates; round=" +
+             std::string(numeric::to_string(q.rounding)) +
+             " overflow=" + numeric::to_string(q.overflow) + " is not expressible";
+      return std::nullopt;
+    }
+    e.kind = Encoding::Kind::qonnx_float;
+    e.rounding = r ? r : "ROUND";
+    return e;
+  }
+  const bool e4m3 = is_fp8(f, 4, 3, numeric::Specials::fn);
+  const bool e5m2 = is_fp8(f, 5, 2, numeric::Specials::ieee);
+  if (!e4m3 && !e5m2) {
+    *why = "ONNX's QuantizeLinear has FP8 E4M3 (fn) and E5M2 (ieee) with subnormals only; "
+           "other minifloats need --export qonnx";
+    return std::nullopt;
+  }
+  const int shift = numeric::Format::default_bias(f.exp_bits) - f.bias;
+  if (shift < -126 || shift > 126) {
+    *why = "the scale 2^" + std::to_string(shift) + " is not a normal float32";
+    return std::nullopt;
+  }
+  if (activation && !nearest_sat) {
+    *why = "QuantizeLinear to FP8 rounds to nearest even and saturates (saturate=1); round=" +
+           std::string(numeric::to_string(q.rounding)) +
+           " overflow=" + numeric::to_string(q.overflow) + " is not expressible";
+    return std::nullopt;
+  }
+  e.kind = Encoding::Kind::fp8_qdq;
+  e.container = e4m3 ? DataType::kFloat8E4M3FN : DataType::kFloat8E5M2;
+  e.scale = std::ldexp(1.f, shift);
+  e.opset = 19;
+  return e;
 }
 
 class Exporter {
@@ -72,6 +219,10 @@ class Exporter {
     vo.shape[0] = -1;
     vo.dim_params[0] = "N";
     g_->outputs.push_back(vo);
+    // IR 7 goes with opset 13, IR 9 with 19 (float8 types), IR 10 with 21 (int16 quantize).
+    m.opset_imports = {{"", opset_}};
+    m.ir_version = opset_ >= 21 ? 10 : opset_ >= 19 ? 9 : 7;
+    if (qonnx_) m.opset_imports.push_back({kQonnxDomain, 1});
     return m;
   }
 
@@ -121,18 +272,16 @@ class Exporter {
     return n;
   }
 
-  // A parameter as an initializer: float, or on its format's grid (quantized export), and for
-  // integer fixed point as codes + DequantizeLinear. Returns the value name to feed the node.
+  // A parameter as an initializer: float, or on its format's grid written as the export's
+  // form encodes it (codes + DequantizeLinear, or grid values + Quant / FloatQuant). Returns
+  // the value name to feed the node.
   std::string param(const Layer& l, const std::string& name, std::vector<int64_t> dims,
                     const Blob& b, const numeric::Quantizer* q, uint64_t stream) {
     if (!q) return initializer(tensor_of(name, std::move(dims), b));
-    if (q->rounding == numeric::Rounding::stochastic)
-      fail(l, "stochastic rounding of " + name +
-                  " at inference cannot be exported (its bits "
-                  "depend on the arch seed and stream)");
     numeric::Quantizer qq = *q;
     qq.seed = opt_arch_seed();
     qq.stream = stream;
+    const Encoding e = encoding(l, name, qq, false);
     const std::size_t n = b.count();
     std::vector<float> grid(n);
     std::vector<int64_t> codes(n);
@@ -146,32 +295,92 @@ class Exporter {
     }
     const std::string fmt = format_string(qq);
     (*meta_)["ristsim.format." + name] = fmt;
-    const numeric::Format& f = qq.format;
-    if (opt_.qdq && f.kind == numeric::FormatKind::fixed && f.bits <= 32 && f.fl >= -126 &&
-        f.fl <= 126) {
+    if (e.kind == Encoding::Kind::int_qdq || e.kind == Encoding::Kind::fp8_qdq) {
       Tensor c;
       c.name = name + ".codes";
       c.dims = dims;
-      c.type = f.bits <= (f.is_signed ? 8 : 7) ? DataType::kInt8 : DataType::kInt32;
-      c.int_data = codes;
-      c.data.assign(codes.begin(), codes.end());
-      c.doc_string = "ristsim format " + fmt + "; value = code * 2^-" + std::to_string(f.fl);
+      c.type = e.container;
+      if (e.kind == Encoding::Kind::int_qdq) {
+        c.int_data = codes;
+        c.data.assign(codes.begin(), codes.end());
+        c.doc_string = "ristsim format " + fmt + "; value = code * 2^-" + std::to_string(qq.format.fl);
+      } else {  // FP8 values (exact: the grid divided by a power of two)
+        for (float& g : grid) g /= e.scale;
+        c.data = grid;
+        c.doc_string = "ristsim format " + fmt + "; value = FP8 value * " + std::to_string(e.scale);
+      }
       const std::string cn = initializer(std::move(c));
-      const std::string sn =
-          initializer(Tensor::from_floats(name + ".scale", {}, {std::ldexp(1.f, -f.fl)}));
-      Tensor zp;
-      zp.name = name + ".zero_point";
-      zp.type = f.bits <= 8 ? DataType::kInt8 : DataType::kInt32;
-      zp.int_data = {0};
-      zp.data = {0.f};
-      const std::string zn = initializer(std::move(zp));
+      const auto [sn, zn] = scale_and_zero(name, e);
       const std::string out = unique(name);
       g_->nodes.push_back(node(l, "DequantizeLinear", {cn, sn, zn}, {out}, "/dq_" + name));
       return out;
     }
     Tensor t = Tensor::from_floats(name, std::move(dims), std::move(grid));
     t.doc_string = "ristsim format " + fmt + " (values on the grid)";
-    return initializer(std::move(t));
+    const std::string v = initializer(std::move(t));
+    if (e.kind == Encoding::Kind::grid) return v;
+    return qonnx_quant(l, v, qq, e, name);
+  }
+
+  // The encoding of q in the export's form; ModelError naming layer, tensor and format when
+  // there is none.
+  Encoding encoding(const Layer& l, const std::string& tensor, const numeric::Quantizer& q,
+                    bool activation) {
+    std::string why;
+    const std::optional<Encoding> e = encoding_of(q, opt_.form, activation, &why);
+    if (!e)
+      fail(l, "--export " + std::string(to_string(opt_.form)) + " cannot write " + tensor + " (" +
+                  format_string(q) + "): " + why);
+    opset_ = std::max(opset_, e->opset);
+    if (e->kind == Encoding::Kind::qonnx_int || e->kind == Encoding::Kind::qonnx_float)
+      qonnx_ = true;
+    return *e;
+  }
+
+  // The scale (float scalar) and zero point (the container's type, 0) of a QDQ pair.
+  std::pair<std::string, std::string> scale_and_zero(const std::string& base, const Encoding& e) {
+    const std::string sn = initializer(Tensor::from_floats(base + ".scale", {}, {e.scale}));
+    Tensor zp;
+    zp.name = base + ".zero_point";
+    zp.type = e.container;
+    if (e.kind == Encoding::Kind::int_qdq) zp.int_data = {0};
+    zp.data = {0.f};
+    return {sn, initializer(std::move(zp))};
+  }
+
+  // x -> Quant (fixed point) or FloatQuant (minifloat) in QONNX's domain -> returned name
+  // (`out` when given).
+  std::string qonnx_quant(const Layer& l, const std::string& x, const numeric::Quantizer& q,
+                          const Encoding& e, const std::string& base, const std::string& out = "") {
+    const numeric::Format& f = q.format;
+    const std::string y = out.empty() ? unique(base + ".quant") : out;
+    auto scalar = [&](const std::string& what, float v) {
+      return initializer(Tensor::from_floats(base + "." + what, {}, {v}));
+    };
+    Node n;
+    if (e.kind == Encoding::Kind::qonnx_int) {
+      n = node(l, "Quant", {x, scalar("scale", e.scale), scalar("zeropt", 0.f),
+                            scalar("bitwidth", float(f.bits))},
+               {y}, "/quant_" + base);
+      n.attributes = {Attribute::make_int("signed", f.is_signed ? 1 : 0), Attribute::make_int("narrow", 0),
+                      Attribute::make_string("rounding_mode", e.rounding)};
+    } else {
+      n = node(l, "FloatQuant",
+               {x, scalar("scale", 1.f), scalar("exponent_bitwidth", float(f.exp_bits)),
+                scalar("mantissa_bitwidth", float(f.mant_bits)),
+                scalar("exponent_bias", float(f.bias)),
+                scalar("max_val", float(numeric::max_value(f)))},
+               {y}, "/floatquant_" + base);
+      n.attributes = {Attribute::make_int("has_infinity", f.has_inf() ? 1 : 0),
+                      Attribute::make_int("has_nan", f.has_nan() ? 1 : 0),
+                      Attribute::make_int("has_subnormal", 1),
+                      Attribute::make_int("saturation", 1),
+                      Attribute::make_string("rounding_mode", e.rounding)};
+    }
+    n.domain = kQonnxDomain;
+    n.doc_string = "ristsim format " + format_string(q);
+    g_->nodes.push_back(n);
+    return y;
   }
 
   uint64_t opt_arch_seed() const { return arch_seed_; }
@@ -216,11 +425,12 @@ class Exporter {
       const std::string w = param(l, l.name() + ".W", wdims, wl.weights(), qw, base + 1);
       std::vector<std::string> ins = {x, w};
       if (wl.bias()) ins.push_back(param(l, l.name() + ".B", {g.k}, *wl.bias(), qb, base + 2));
-      const bool qdq_in = lq && opt_.qdq_activations && qdq_exact(lq->formats().activations);
-      const bool qdq_out = lq && opt_.qdq_activations && qdq_exact(lq->formats().outputs);
-      if (qdq_in) ins[0] = qdq(l, ins[0], lq->formats().activations, "input");
+      const bool qdq_in = lq && !lq->formats().activations.is_float;
+      const bool qdq_out = lq && !lq->formats().outputs.is_float;
+      if (qdq_in) ins[0] = fake_quant(l, ins[0], lq->formats().activations, "input");
       const std::string y_final = name_top(i, 0);
-      const std::string y = qdq_out ? unique(y_final + "_acc") : y_final;
+      const std::string y =
+          qdq_out && opt_.form != QuantExport::float_grid ? unique(y_final + "_acc") : y_final;
       if (type == "Convolution") {
         Node n = node(l, "Conv", ins, {y});
         n.attributes = {Attribute::make_ints("kernel_shape", {g.kh, g.kw}),
@@ -243,7 +453,7 @@ class Exporter {
         n.doc_string = layer_doc;
         g_->nodes.push_back(n);
       }
-      if (qdq_out) qdq(l, y, lq->formats().outputs, "output", y_final);
+      if (qdq_out) fake_quant(l, y, lq->formats().outputs, "output", y_final);
       return i;
     }
     if (type == "ReLU") {
@@ -325,39 +535,30 @@ class Exporter {
     fail(l, "no ONNX mapping for this layer type");
   }
 
-  // Fixed point of at most 8 bits with round-to-nearest-even and saturation is what ONNX's
-  // QuantizeLinear (int8) computes; narrower widths add a Clip to their own range.
-  static bool qdq_exact(const config::NumberSpec& s) {
+  // A layer input or output quantized by the runtime as the engine quantizes it:
+  // QuantizeLinear -> DequantizeLinear (-> Clip to a narrower fixed-point range), or QONNX's
+  // Quant / FloatQuant; nothing in the float form. Returns the name of the quantized value
+  // (`out` when given).
+  std::string fake_quant(const Layer& l, const std::string& x, const config::NumberSpec& s,
+                         const std::string& what, const std::string& out = "") {
     const numeric::Quantizer& q = s.quantizer;
-    // (Unsigned fixed point would need a uint8 zero point: not mapped here, left as float.)
-    return !s.is_float && q.format.kind == numeric::FormatKind::fixed && q.format.is_signed &&
-           q.format.bits <= 8 &&
-           q.format.fl >= -126 && q.format.fl <= 126 &&
-           q.rounding == numeric::Rounding::nearest_even &&
-           q.overflow == numeric::Overflow::saturate;
-  }
-
-  // x -> QuantizeLinear -> DequantizeLinear (-> Clip) -> returned name (`out` when given).
-  std::string qdq(const Layer& l, const std::string& x, const config::NumberSpec& s,
-                  const std::string& what, const std::string& out = "") {
-    const numeric::Format& f = s.quantizer.format;
     const std::string base = l.name() + "." + what;
-    const std::string sc =
-        initializer(Tensor::from_floats(base + ".scale", {}, {std::ldexp(1.f, -f.fl)}));
-    Tensor zp;
-    zp.name = base + ".zero_point";
-    zp.type = DataType::kInt8;
-    zp.int_data = {0};
-    zp.data = {0.f};
-    const std::string z = initializer(std::move(zp));
-    const std::string q = unique(base + ".q");
-    g_->nodes.push_back(node(l, "QuantizeLinear", {x, sc, z}, {q}, "/q_" + what));
-    const bool clip = f.bits < 8;
+    const Encoding e = encoding(l, base, q, true);
+    if (e.kind == Encoding::Kind::grid) return x;
+    if (e.kind == Encoding::Kind::qonnx_int || e.kind == Encoding::Kind::qonnx_float)
+      return qonnx_quant(l, x, q, e, base, out);
+    const numeric::Format& f = q.format;
+    const auto [sc, z] = scale_and_zero(base, e);
+    const std::string qv = unique(base + ".q");
+    g_->nodes.push_back(node(l, "QuantizeLinear", {x, sc, z}, {qv}, "/q_" + what));
+    const bool clip = e.kind == Encoding::Kind::int_qdq && f.bits < e.container_bits;
     const std::string dq = clip || out.empty() ? unique(base + ".dq") : out;
-    g_->nodes.push_back(node(l, "DequantizeLinear", {q, sc, z}, {dq}, "/dq_" + what));
+    g_->nodes.push_back(node(l, "DequantizeLinear", {qv, sc, z}, {dq}, "/dq_" + what));
     if (!clip) return dq;
-    const float lo = std::ldexp(-std::ldexp(1.f, f.bits - 1), -f.fl);
-    const float hi = std::ldexp(std::ldexp(1.f, f.bits - 1) - 1, -f.fl);
+    // The format's own range (codes -2^(B-1) .. 2^(B-1)-1, or 0 .. 2^B-1 unsigned).
+    const float lo = f.is_signed ? std::ldexp(-std::ldexp(1.f, f.bits - 1), -f.fl) : 0.f;
+    const float hi = f.is_signed ? std::ldexp(std::ldexp(1.f, f.bits - 1) - 1, -f.fl)
+                                 : std::ldexp(std::ldexp(1.f, f.bits) - 1, -f.fl);
     const std::string a = initializer(Tensor::from_floats(base + ".min", {}, {lo}));
     const std::string b = initializer(Tensor::from_floats(base + ".max", {}, {hi}));
     const std::string y = out.empty() ? unique(base + ".clip") : out;
@@ -477,9 +678,59 @@ class Exporter {
  public:
   uint64_t arch_seed_ = 0;
   bool datapath_exact_ = false;
+  int opset_ = 13;      ///< the default domain's opset the encodings need
+  bool qonnx_ = false;  ///< QONNX nodes written
 };
 
 }  // namespace
+
+const char* to_string(QuantExport e) {
+  switch (e) {
+    case QuantExport::qdq: return "qdq";
+    case QuantExport::qonnx: return "qonnx";
+    case QuantExport::float_grid: return "float";
+  }
+  return "?";
+}
+
+bool parse_quant_export(const std::string& s, QuantExport* out) {
+  for (QuantExport e : {QuantExport::qdq, QuantExport::qonnx, QuantExport::float_grid})
+    if (s == to_string(e)) {
+      *out = e;
+      return true;
+    }
+  return false;
+}
+
+std::string not_exportable(const config::NumberSpec& spec, QuantExport form, bool activation) {
+  if (spec.is_float) return "";
+  numeric::Quantizer q = spec.quantizer;
+  if (spec.dynamic && q.format.kind == numeric::FormatKind::fixed) q.format.fl = 0;
+  std::string why;
+  return encoding_of(q, form, activation, &why) ? "" : format_string(q) + ": " + why;
+}
+
+std::string not_exportable(const config::Arch& arch, QuantExport form) {
+  std::string r;
+  auto check = [&](const std::string& where, const config::LayerFormats& f) {
+    // The float datapath quantizes the bias in the weights' format.
+    const config::NumberSpec& bias =
+        arch.datapath == config::Datapath::exact ? f.bias : f.weights;
+    const std::pair<const char*, std::pair<const config::NumberSpec*, bool>> groups[] = {
+        {"activations", {&f.activations, true}},
+        {"weights", {&f.weights, false}},
+        {"bias", {&bias, false}},
+        {"outputs", {&f.outputs, true}}};
+    for (const auto& [name, g] : groups) {
+      const std::string why = not_exportable(*g.first, form, g.second);
+      if (!why.empty()) r += where + name + ": " + why + "\n";
+    }
+  };
+  check("", arch.formats);
+  for (const config::LayerOverride& o : arch.overrides)
+    check("layer " + o.layer + " ", config::formats_for(arch, o.layer));
+  return r;
+}
 
 Model export_model(engine::Net& net, const ExportOptions& options) {
   Exporter e(net, options);

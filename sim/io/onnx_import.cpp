@@ -611,6 +611,63 @@ bool fold_constant_node(const Node& n, Graph& g) {
 }
 }  // namespace
 
+namespace {
+// ristsim's own quantized exports (onnx_export.h): each layer's input and output quantization
+// (QuantizeLinear -> DequantizeLinear [-> Clip], or QONNX Quant / FloatQuant) and QONNX's Quant
+// after the weights (on the grid already) become identities. The formats come back through
+// the arch (the model's ristsim.arch metadata, --arch), as the engine quantizes by an arch.
+// The chain's output keeps its name: the node that produced its input writes it instead.
+int strip_fake_quantization(Graph& g) {
+  auto is_qonnx = [](const Node& n) {
+    return n.domain == "qonnx.custom_op.general" && (n.op_type == "Quant" || n.op_type == "FloatQuant");
+  };
+  auto is_default = [](const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; };
+  auto is_output = [&](const std::string& v) {
+    for (const ValueInfo& o : g.outputs)
+      if (o.name == v) return true;
+    return false;
+  };
+  std::set<std::string> dq_out;  // outputs of stripped DequantizeLinear (a Clip may follow)
+  std::vector<bool> gone(g.nodes.size(), false);
+  int stripped = 0;
+  for (std::size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& n = g.nodes[k];
+    const bool strip =
+        n.outputs.size() == 1 && !n.inputs.empty() &&
+        (is_qonnx(n) ||
+         (is_default(n) && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear")) ||
+         (is_default(n) && n.op_type == "Clip" && dq_out.count(n.inputs[0])));
+    if (!strip) continue;
+    gone[k] = true;
+    ++stripped;
+    const std::string x = n.inputs[0], y = n.outputs[0];
+    bool produced = false;
+    for (std::size_t j = 0; j < k; ++j)
+      if (!gone[j])
+        for (const std::string& o : g.nodes[j].outputs) produced |= o == x;
+    // One value where there were two: x renamed y everywhere (its producer then writes y, so
+    // a graph output keeps its name), or, for a graph input or initializer, y renamed x.
+    const bool rename_x = produced && !is_output(x);
+    const std::string from = rename_x ? x : y, to = rename_x ? y : x;
+    for (std::size_t j = 0; j < g.nodes.size(); ++j) {
+      if (j == k) continue;
+      for (std::string& i : g.nodes[j].inputs)
+        if (i == from) i = to;
+      if (rename_x)
+        for (std::string& o : g.nodes[j].outputs)
+          if (o == from) o = to;
+    }
+    if (n.op_type == "DequantizeLinear" || n.op_type == "Clip" || dq_out.count(from))
+      dq_out.insert(to);
+  }
+  std::vector<Node> kept;
+  for (std::size_t k = 0; k < g.nodes.size(); ++k)
+    if (!gone[k]) kept.push_back(std::move(g.nodes[k]));
+  g.nodes = std::move(kept);
+  return stripped;
+}
+}  // namespace
+
 int fold_constants(Model& m) {
   Graph& g = m.graph;
   int folded = 0;
@@ -645,6 +702,11 @@ int fold_constants(Model& m) {
     Tensor y = Tensor::from_floats(n.outputs[0], x.dims, std::vector<float>(x.data.size()));
     for (std::size_t i = 0; i < x.data.size(); ++i) {
       const std::size_t c = per_axis ? (i / inner) % scale.numel() : 0;
+      if (!is_integer_type(x.type)) {  // float8 codes: their values, times the scale
+        const float z = zp ? zp->data[zp->numel() > 1 ? c : 0] : 0.f;
+        y.data[i] = (x.data[i] - z) * scale.data[c];
+        continue;
+      }
       const int64_t q = x.int_data.empty() ? int64_t(x.data[i]) : x.int_data[i];
       const int64_t z = zp ? (zp->int_data.empty() ? int64_t(zp->data[zp->numel() > 1 ? c : 0])
                                                    : zp->int_data[zp->numel() > 1 ? c : 0])
@@ -657,6 +719,7 @@ int fold_constants(Model& m) {
     ++folded;
   }
   g.nodes = std::move(kept);
+  if (m.producer_name == "ristsim") folded += strip_fake_quantization(g);
   return folded;
 }
 

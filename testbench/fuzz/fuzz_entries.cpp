@@ -12,6 +12,7 @@
 #include "engine/spec.h"
 #include "engine/weights_io.h"
 #include "io/dataset.h"
+#include "io/caffe.h"
 #include "io/onnx.h"
 #include "io/onnx_import.h"
 #include "numeric/checked.h"
@@ -105,6 +106,19 @@ std::optional<std::string> idx(const uint8_t* d, std::size_t n) {
   return accepts([&] { io::load_idx(images, labels, 0); });
 }
 
+// Caffe: the first two bytes (little-endian) give the length of the prototxt text; the rest
+// after it is the caffemodel (none when empty). The net is built with its weights.
+std::optional<std::string> caffe(const uint8_t* d, std::size_t n) {
+  if (n < 2) return std::string("fewer than 2 bytes");
+  const std::size_t k = std::min<std::size_t>(n - 2, std::size_t(d[0]) | std::size_t(d[1]) << 8);
+  const std::string text(reinterpret_cast<const char*>(d + 2), k);
+  const std::string bytes(reinterpret_cast<const char*>(d + 2 + k), n - 2 - k);
+  return accepts([&] {
+    const io::CaffeModel m = io::parse_caffe(text, bytes, "fuzz.prototxt");
+    io::build_net(m.net, small_net_options(m.net.spec));
+  });
+}
+
 std::optional<std::string> cifar(const uint8_t* d, std::size_t n) {
   const std::string path = write_temp("fuzz_batch.bin", d, n);
   return accepts([&] { io::load_cifar10({path}); });
@@ -115,7 +129,8 @@ std::optional<std::string> cifar(const uint8_t* d, std::size_t n) {
 const std::vector<Target>& targets() {
   static const std::vector<Target> t = {
       {"arch_yaml", arch_yaml}, {"net_yaml", net_yaml}, {"onnx", onnx},
-      {"rstw", rstw},           {"idx", idx},           {"cifar", cifar}};
+      {"rstw", rstw},           {"idx", idx},           {"cifar", cifar},
+      {"caffe", caffe}};
   return t;
 }
 

@@ -21,7 +21,7 @@ namespace ristsim::fuzz {
 using Entry = std::optional<std::string> (*)(const uint8_t* data, std::size_t size);
 
 struct Target {
-  const char* name;  ///< arch_yaml, net_yaml, onnx, rstw, idx, cifar
+  const char* name;  ///< arch_yaml, net_yaml, onnx, rstw, idx, cifar, caffe
   Entry entry;
 };
 

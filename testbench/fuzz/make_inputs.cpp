@@ -11,6 +11,7 @@
 #include "engine/net.h"
 #include "engine/spec.h"
 #include "engine/weights_io.h"
+#include "io/caffe.h"
 #include "io/onnx.h"
 #include "io/onnx_export.h"
 
@@ -141,6 +142,27 @@ int main(int argc, char** argv) {
   const Bytes rstw((std::istreambuf_iterator<char>(wf)), std::istreambuf_iterator<char>());
   fs::remove(tmp);
   put("corpus/rstw/tiny.rstw", rstw);
+  {  // caffe: 2-byte length of the prototxt, the prototxt, the caffemodel
+    const fs::path pt = fs::temp_directory_path() / "ristsim_make_inputs.prototxt";
+    const fs::path cm = fs::temp_directory_path() / "ristsim_make_inputs.caffemodel";
+    config::Arch a;
+    a.datapath = config::Datapath::float32;
+    for (config::NumberSpec* g : {&a.formats.activations, &a.formats.weights, &a.formats.bias,
+                                  &a.formats.outputs})
+      g->quantizer.format = numeric::Format::fixed_point(8, 4);
+    const config::Arch* arches[] = {nullptr, &a};
+    for (const config::Arch* arch : arches) {
+      io::write_caffe(net, arch, pt.string(), cm.string());
+      std::ifstream t(pt, std::ios::binary), c(cm, std::ios::binary);
+      const Bytes text((std::istreambuf_iterator<char>(t)), std::istreambuf_iterator<char>());
+      const Bytes model((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
+      const Bytes len = {char(text.size() & 0xff), char(text.size() >> 8)};
+      put(arch ? "corpus/caffe/tiny_ristretto" : "corpus/caffe/tiny", len + text + model);
+      put(arch ? "corpus/caffe/tiny_ristretto_text_only" : "corpus/caffe/tiny_text_only", len + text);
+    }
+    fs::remove(pt);
+    fs::remove(cm);
+  }
   put_onnx("corpus/onnx/conv_same_upper.onnx",
            one_node_model(node("Conv", {Attribute::make_ints("strides", {2, 2}),
                                         Attribute::make_string("auto_pad", "SAME_UPPER")}),

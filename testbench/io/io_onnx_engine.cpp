@@ -230,6 +230,135 @@ TEST(OnnxEngine, quantized_export_stores_grid_codes) {
   EXPECT_EQ(dq, 8);  // W and B of conv1, conv2a, conv2b, fc
 }
 
+namespace {
+// test_net quantized on the float datapath with every group in `f` (bias: the weights').
+config::Arch arch_all(const numeric::Format& f, numeric::Rounding r = numeric::Rounding::nearest_even) {
+  config::Arch arch;
+  arch.name = "all";
+  arch.datapath = config::Datapath::float32;
+  for (config::NumberSpec* s : {&arch.formats.activations, &arch.formats.weights,
+                                &arch.formats.bias, &arch.formats.outputs}) {
+    s->is_float = false;
+    s->quantizer.format = f;
+    s->quantizer.rounding = r;
+  }
+  return arch;
+}
+
+int count_ops(const Model& m, const std::string& op) {
+  int n = 0;
+  for (const auto& x : m.graph.nodes) n += x.op_type == op;
+  return n;
+}
+}  // namespace
+
+TEST(OnnxEngine, quantized_export_qdq_activations_int16_and_qonnx) {
+  engine::NetOptions opt;
+  opt.batch = 2;
+  opt.seed = 3;
+  engine::Net net(test_net(), opt);
+  set_bn(net);
+  fill_input(net, 2);
+  // 12-bit fixed point: int16 QuantizeLinear (opset 21, IR 10) + Clip to the 12-bit range on
+  // every weighted layer's input and output (4 layers).
+  config::Arch a12 = arch_all(numeric::Format::fixed_point(12, 8));
+  engine::attach_arch(net, a12);
+  const std::vector<float> want = output_of(net);
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &a12;
+  TempDir t;
+  io::export_onnx(net, t / "q12.onnx", eo);
+  Model m = io::read_onnx(t / "q12.onnx");
+  EXPECT_EQ(m.opset_imports[0].version, 21);
+  EXPECT_EQ(m.ir_version, 10);
+  EXPECT_EQ(count_ops(m, "QuantizeLinear"), 8);
+  EXPECT_EQ(count_ops(m, "Clip"), 8);
+  EXPECT_EQ(m.graph.find_initializer("conv1.input.zero_point")->type, io::DataType::kInt16);
+  EXPECT_EQ(m.graph.find_initializer("conv1.input.scale")->data[0], 1.f / 256);
+  // ristsim reads its own export back (the activation quantization as identities, the
+  // weights' codes folded): with the same arch it computes the same bits.
+  auto back = io::build_net(io::import_net(m), opt);
+  engine::attach_arch(*back, a12);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), back->input().data());
+  EXPECT_TRUE(same_bits(output_of(*back), want));
+
+  // QONNX: Quant nodes (weights and bias after their grid values, inputs and outputs) in
+  // QONNX's domain, with the rounding mode; the import reads them back as well.
+  config::Arch az = arch_all(numeric::Format::fixed_point(6, 4), numeric::Rounding::toward_zero);
+  engine::attach_arch(net, az);
+  const std::vector<float> want_z = output_of(net);
+  eo.arch = &az;
+  eo.form = io::QuantExport::qonnx;
+  io::export_onnx(net, t / "qonnx.onnx", eo);
+  Model q = io::read_onnx(t / "qonnx.onnx");
+  EXPECT_EQ(count_ops(q, "Quant"), 16);  // W, B, input, output of 4 layers
+  EXPECT_EQ(count_ops(q, "QuantizeLinear"), 0);
+  ASSERT_EQ(q.opset_imports.size(), 2u);
+  EXPECT_EQ(q.opset_imports[1].domain, "qonnx.custom_op.general");
+  for (const auto& n : q.graph.nodes)
+    if (n.op_type == "Quant") {
+      EXPECT_EQ(n.domain, "qonnx.custom_op.general");
+      EXPECT_EQ(n.get_string("rounding_mode", ""), "DOWN") << n.name;
+    }
+  auto back_q = io::build_net(io::import_net(q), opt);
+  engine::attach_arch(*back_q, az);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), back_q->input().data());
+  EXPECT_TRUE(same_bits(output_of(*back_q), want_z));
+}
+
+TEST(OnnxEngine, quantized_export_refuses_what_it_cannot_express) {
+  engine::NetOptions opt;
+  opt.batch = 2;
+  engine::Net net(test_net(), opt);
+  set_bn(net);
+  struct Case {
+    config::Arch arch;
+    io::QuantExport form;
+    const char* reason;  // in the message, after the layer and tensor
+  };
+  numeric::Format mf = numeric::Format::minifloat(3, 4);  // no subnormals
+  const Case cases[] = {
+      {arch_all(numeric::Format::pow2(6, 0, true)), io::QuantExport::qdq, "power-of-two"},
+      {arch_all(numeric::Format::pow2(6, 0, true)), io::QuantExport::qonnx, "power-of-two"},
+      {arch_all(mf), io::QuantExport::qdq, "FP8 E4M3 (fn) and E5M2 (ieee)"},
+      {arch_all(mf), io::QuantExport::qonnx, "has no subnormals"},
+      {arch_all(numeric::Format::fixed_point(8, 4), numeric::Rounding::toward_zero),
+       io::QuantExport::qdq, "rounds to nearest even"},
+      {arch_all(numeric::Format::fixed_point(20, 4)), io::QuantExport::qdq, "wider than int16"},
+      {arch_all(numeric::Format::fixed_point(28, 4)), io::QuantExport::qonnx, "24 bits"},
+      {arch_all(numeric::Format::e4m3(), numeric::Rounding::up), io::QuantExport::qdq,
+       "saturate=1"},
+  };
+  for (const Case& c : cases) {
+    engine::attach_arch(net, c.arch);
+    net.forward();
+    io::ExportOptions eo;
+    eo.quantized = true;
+    eo.arch = &c.arch;
+    eo.form = c.form;
+    try {
+      io::export_model(net, eo);
+      ADD_FAILURE() << c.reason << ": no error";
+    } catch (const io::ModelError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("layer 'conv1'"), std::string::npos) << what;
+      EXPECT_NE(what.find(c.reason), std::string::npos) << what;
+    }
+    // The same verdict before any work, from the arch alone.
+    EXPECT_NE(io::not_exportable(c.arch, c.form).find(c.reason), std::string::npos) << c.reason;
+  }
+  // The float form writes any format (values on the grid, formats as metadata).
+  config::Arch p = arch_all(numeric::Format::pow2(6, 0, true));
+  engine::attach_arch(net, p);
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &p;
+  eo.form = io::QuantExport::float_grid;
+  EXPECT_NO_THROW(io::export_model(net, eo));
+  EXPECT_EQ(io::not_exportable(p, io::QuantExport::float_grid), "");
+}
+
 TEST(OnnxEngine, quantized_export_needs_the_arch) {
   engine::NetOptions opt;
   engine::Net net(test_net(), opt);
@@ -405,18 +534,26 @@ TEST(OnnxEngine, quantized_export_minifloat_weights_and_exact_bias) {
   TempDir t;
   io::export_onnx(net, t / "e.onnx", eo);
   Model m = io::read_onnx(t / "e.onnx");
-  const Tensor* w = m.graph.find_initializer("conv1.W");
-  ASSERT_NE(w, nullptr);  // no integer codes for a minifloat
-  EXPECT_EQ(w->type, io::DataType::kFloat);
+  // E4M3 weights as float8e4m3fn codes + DequantizeLinear (scale 1: the default bias), opset 19.
+  const Tensor* w = m.graph.find_initializer("conv1.W.codes");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->type, io::DataType::kFloat8E4M3FN);
+  EXPECT_EQ(m.graph.find_initializer("conv1.W.scale")->data[0], 1.f);
+  EXPECT_EQ(m.opset_imports[0].version, 19);
+  EXPECT_EQ(m.ir_version, 9);
   EXPECT_NE(w->doc_string.find("e4m3"), std::string::npos) << w->doc_string;
   const engine::Blob& w0 = *net.layer("conv1")->params()[0].blob;
   numeric::Quantizer q;
   q.format = numeric::Format::e4m3();
   for (std::size_t i = 0; i < w0.count(); ++i)
     ASSERT_EQ(double(w->data[i]), numeric::quantize(q, double(w0.data()[i]), i).value) << i;
-  EXPECT_NE(m.graph.nodes[0].doc_string.find("ristsim float datapath; input float32; weights e4m3"),
+  const io::Node* conv = nullptr;
+  for (const auto& n : m.graph.nodes)
+    if (n.op_type == "Conv" && !conv) conv = &n;
+  ASSERT_NE(conv, nullptr);
+  EXPECT_NE(conv->doc_string.find("ristsim float datapath; input float32; weights e4m3"),
             std::string::npos)
-      << m.graph.nodes[0].doc_string;
+      << conv->doc_string;
   auto net2 = io::build_net(io::import_net(m), opt);
   std::copy(net.input().data(), net.input().data() + net.input().count(), net2->input().data());
   EXPECT_TRUE(same_bits(output_of(*net2), want));

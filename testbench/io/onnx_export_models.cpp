@@ -75,7 +75,6 @@ int main(int argc, char** argv) {
           net.forward();
           io::ExportOptions eo;
           eo.quantized = true;
-          eo.qdq_activations = true;
           eo.arch = &arch;
           const auto& fo = net.weighted_layers().back()->quant()->formats().outputs;
           eo.metadata["ristsim.output_quantum"] =
