@@ -71,7 +71,8 @@ module ristsim_adder_tree #(
     localparam int unsigned POff = offset(l - 1);
     localparam int unsigned N    = nodes(l - 1);     // nodes of the previous level
     for (genvar j = 0; j < N / 2; j++) begin : g_add
-      assign node_d[Off + j*W +: W] = W'($signed(node_q[POff + 2*j*PW +: PW])) + W'($signed(node_q[POff + (2*j+1)*PW +: PW]));
+      assign node_d[Off + j*W +: W] = W'($signed(node_q[POff + 2*j*PW +: PW])) +
+                                      W'($signed(node_q[POff + (2*j+1)*PW +: PW]));
     end
     if (N % 2 == 1) begin : g_odd  // the odd node out, sign-extended
       assign node_d[Off + (N/2)*W +: W] = W'($signed(node_q[POff + (N-1)*PW +: PW]));

@@ -31,7 +31,7 @@ module ristsim_decode #(
       else $fatal(1, "ristsim_decode: fixed point needs SigBits = Width, ShBits = 1");
     assert (Kind != 1 || (Width == ExpBits + MantBits + 1 && ExpBits >= 1 &&
                           SigBits == MantBits + 1 && ShBits == ExpBits))
-      else $fatal(1, "ristsim_decode: minifloat needs Width = E + M + 1, SigBits = M + 1, ShBits = E");
+      else $fatal(1, "ristsim_decode: minifloat widths: Width = E+M+1, SigBits = M+1, ShBits = E");
     assert (Kind != 2 || (Width >= 2 && SigBits == 1 && ShBits == Width - 1))
       else $fatal(1, "ristsim_decode: pow2 needs Width >= 2, SigBits = 1, ShBits = Width - 1");
   end

@@ -85,6 +85,18 @@ module ristsim_pe_core #(
   localparam int unsigned TagWidth    = 2 + BiasWidth + IndexWidth;
   localparam int unsigned AccTagWidth = TagWidth - 2;
 
+`ifndef SYNTHESIS
+  initial begin : p_assert_params
+    assert (NumLanes >= 1 && NumLanes <= 256)
+      else $fatal(1, "ristsim_pe_core: NumLanes must be 1..256");
+    assert (SumWidth <= 62 && AccWidth <= 62 && BiasAlignWidth <= 62)
+      else $fatal(1, "ristsim_pe_core: datapath wider than 62 bits");
+    // A left-shift alignment grows by exactly the shift (ristsim_align checks both uses).
+    assert (ProdShift > 0 || AlignWidth == ProdWidth - ProdShift)
+      else $fatal(1, "ristsim_pe_core: AlignWidth is not ProdWidth + the left shift");
+  end
+`endif
+
   // Stage 1: multiply, align, register.
   logic [NumLanes*ProdWidth-1:0]  prod;
   logic [NumLanes*AlignWidth-1:0] prod_al, prod_q;

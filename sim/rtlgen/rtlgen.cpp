@@ -166,7 +166,9 @@ int overflow_code(numeric::Overflow o) {  // ristsim_output_stage's OutOvf
   return 0;
 }
 
-std::string bit(bool b) { return b ? "1'b1" : "1'b0"; }
+std::string bit(bool b) {
+  return b ? "1'b1" : "1'b0";
+}
 
 /// The format parameters of an operand (prefix Act, Wgt or Bias).
 void operand_params(std::vector<Param>& p, const std::string& prefix, const Format& f) {
@@ -207,10 +209,9 @@ std::vector<Param> core_params(const PeShape& s, PlantedBug bug) {
   p.push_back({"OutEmin", std::to_string(mf ? fo.emin() : 0)});
   p.push_back({"OutMaxMag", std::to_string(mf ? fo.max_mag_code() : 0)});
   // On overflow under `special`: infinity (IEEE) or the all-ones NaN (fn).
-  const uint64_t special_mag =
-      !mf ? 0
-          : fo.has_inf() ? (numeric::low_mask(fo.exp_bits) << fo.mant_bits)
-                         : numeric::low_mask(fo.exp_bits + fo.mant_bits);
+  const uint64_t special_mag = !mf            ? 0
+                               : fo.has_inf() ? (numeric::low_mask(fo.exp_bits) << fo.mant_bits)
+                                              : numeric::low_mask(fo.exp_bits + fo.mant_bits);
   p.push_back({"OutSpecialMag", std::to_string(special_mag)});
   p.push_back({"OutSubnormals", bit(!mf || fo.subnormals)});
   p.push_back({"OutKeepSign", bit(mf && fo.specials == Specials::ieee)});
@@ -233,8 +234,8 @@ const std::string& param(const std::vector<Param>& p, const std::string& name) {
 /// synthesizes alone with this PE's widths (the cost model's yosys
 /// cross-check synthesizes them one by one). The instances inside
 /// ristsim_pe_core pass every parameter, so the defaults change nothing there.
-std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(const PeShape& s,
-                                                                       const std::vector<Param>& c) {
+std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
+    const PeShape& s, const std::vector<Param>& c) {
   auto from = [&](std::initializer_list<std::pair<const char*, const char*>> m) {
     std::vector<Param> v;
     for (const auto& [block, core] : m) v.push_back({block, param(c, core)});
@@ -259,19 +260,21 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(const PeS
                                          {"Subnormals", "BiasSubnormals"},
                                          {"ZeroCode", "BiasZeroCode"},
                                          {"OutWidth", "BiasFixedWidth"}})});
-  std::vector<Param> tree = from({{"NumLanes", "NumLanes"}, {"InWidth", "AlignWidth"},
-                                  {"PipeEvery", "PipeEvery"}});
+  std::vector<Param> tree =
+      from({{"NumLanes", "NumLanes"}, {"InWidth", "AlignWidth"}, {"PipeEvery", "PipeEvery"}});
   tree.push_back({"TagWidth", std::to_string(tag)});
   d.push_back({"ristsim_adder_tree", tree});
   std::vector<Param> acc = from({{"AccWidth", "AccWidth"}, {"Saturate", "AccSaturate"}});
   acc.push_back({"SumWidth", std::to_string(s.aligned.bits + s.tree_levels)});
   acc.push_back({"TagWidth", std::to_string(tag - 2)});
   d.push_back({"ristsim_accumulator", acc});
-  std::vector<Param> out = from({{"AccWidth", "AccWidth"}, {"BiasWidth", "BiasAlignWidth"},
-                                 {"Saturate", "AccSaturate"}, {"FracBits", "FracBits"}});
-  for (const char* f : {"OutKind", "OutWidth", "OutFl", "OutExpBits", "OutMantBits", "OutEmin",
-                        "OutMaxMag", "OutSpecialMag", "OutSubnormals", "OutKeepSign", "OutOvf",
-                        "OutRound", "RandWidth"})
+  std::vector<Param> out = from({{"AccWidth", "AccWidth"},
+                                 {"BiasWidth", "BiasAlignWidth"},
+                                 {"Saturate", "AccSaturate"},
+                                 {"FracBits", "FracBits"}});
+  for (const char* f :
+       {"OutKind", "OutWidth", "OutFl", "OutExpBits", "OutMantBits", "OutEmin", "OutMaxMag",
+        "OutSpecialMag", "OutSubnormals", "OutKeepSign", "OutOvf", "OutRound", "RandWidth"})
     out.push_back({f, param(c, f)});
   d.push_back({"ristsim_output_stage", out});
   return d;
@@ -318,11 +321,12 @@ std::vector<Patch> planted_patches(PlantedBug bug, const PeShape& s) {
     case PlantedBug::truncate:  // a rounding parameter of the top (core_params)
       return {};
     case PlantedBug::tree_narrow:
-      return {{"ristsim_adder_tree.sv",
-               "assign node_d[Off + j*W +: W] = W'($signed(node_q[POff + 2*j*PW +: PW])) + "
-               "W'($signed(node_q[POff + (2*j+1)*PW +: PW]));",
-               "assign node_d[Off + j*W +: W] = W'($signed(PW'(node_q[POff + 2*j*PW +: PW] + "
-               "node_q[POff + (2*j+1)*PW +: PW])));  // PLANTED BUG: one bit too narrow"}};
+      return {
+          {"ristsim_adder_tree.sv",
+           "assign node_d[Off + j*W +: W] = W'($signed(node_q[POff + 2*j*PW +: PW])) +\n"
+           "                                      W'($signed(node_q[POff + (2*j+1)*PW +: PW]));",
+           "assign node_d[Off + j*W +: W] = W'($signed(PW'(node_q[POff + 2*j*PW +: PW] + "
+           "node_q[POff + (2*j+1)*PW +: PW])));  // PLANTED BUG: one bit too narrow"}};
     case PlantedBug::no_saturate:
       if (!mf)
         return {{"ristsim_out_fixed.sv", "if (Wrap) begin : g_wrap",
@@ -365,10 +369,10 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
               "// t + " +
                   std::to_string(s.latency()) +
                   ". One chunk per cycle, no stalls. Widths from growth.h: products " +
-                  fixed_text(s.product) + ",\n// aligned " + fixed_text(s.aligned) +
-                  ", bias " + fixed_text(s.bias_fixed) + " aligned " +
-                  fixed_text(s.bias_aligned) + ", accumulator " +
-                  fixed_text(numeric::FixedType{s.acc_bits, s.frac_bits}) + ".\n");
+                  fixed_text(s.product) + ",\n// aligned " + fixed_text(s.aligned) + ", bias " +
+                  fixed_text(s.bias_fixed) + " aligned " + fixed_text(s.bias_aligned) +
+                  ", accumulator " + fixed_text(numeric::FixedType{s.acc_bits, s.frac_bits}) +
+                  ".\n");
   t << "module ristsim_pe #(\n"
     << "  parameter int unsigned NumLanes  = " << s.lanes << ",\n"
     << "  parameter int unsigned ActWidth  = " << s.act_bits << ",\n"
@@ -404,14 +408,14 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
     t << "    ." << p[i].name << std::string(w - p[i].name.size(), ' ') << " (" << p[i].value << ")"
       << (i + 1 < p.size() ? "," : "") << "\n";
   t << "  ) u_core (\n";
-  const char* ports[] = {"clk_i",  "rst_ni",  "valid_i", "first_i", "last_i",
-                         "lane_en_i", "act_i", "wgt_i",  "bias_i",  "index_i",
-                         "key_i",  "valid_o", "out_o",  "sat_o",   "acc_ovf_o"};
+  const char* ports[] = {"clk_i",     "rst_ni",  "valid_i", "first_i", "last_i",
+                         "lane_en_i", "act_i",   "wgt_i",   "bias_i",  "index_i",
+                         "key_i",     "valid_o", "out_o",   "sat_o",   "acc_ovf_o"};
   const size_t np = sizeof ports / sizeof ports[0];
   for (size_t i = 0; i < np; ++i) {
     const std::string n = ports[i];
-    t << "    ." << n << std::string(9 - n.size(), ' ') << " (" << n << ")" << (i + 1 < np ? "," : "")
-      << "\n";
+    t << "    ." << n << std::string(9 - n.size(), ' ') << " (" << n << ")"
+      << (i + 1 < np ? "," : "") << "\n";
   }
   t << "  );\n\nendmodule\n";
   return t.str();

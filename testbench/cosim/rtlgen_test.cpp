@@ -94,8 +94,9 @@ TEST(RtlGen, widths_come_from_growth_rules) {
   EXPECT_NE(tree.find("localparam int unsigned SumWidth = InWidth + Levels;"), std::string::npos);
   // The copies carry this PE's defaults (each block synthesizes alone).
   EXPECT_NE(tree.find("parameter int unsigned InWidth   = 16,"), std::string::npos);
-  EXPECT_NE(file_text(files, "ristsim_accumulator.sv").find("parameter int unsigned SumWidth = 20,"),
-            std::string::npos);
+  EXPECT_NE(
+      file_text(files, "ristsim_accumulator.sv").find("parameter int unsigned SumWidth = 20,"),
+      std::string::npos);
   // E4M3 x E4M3: exactly_fixed is fixed<19,9>; 448^2 * 2^18 < 2^36, so the product is
   // fixed<37,18> (product_type of the formats), not 19 + 19 bits.
   const rtlgen::PeShape e = rtlgen::make_pe_shape(load("e4m3"));
@@ -142,7 +143,8 @@ TEST(RtlGen, assertions_inside_ifndef_synthesis) {
         ASSERT_NE(guard, std::string::npos) << f.name;
         EXPECT_EQ(f.text.rfind("`endif", at), f.text.rfind("`endif", guard)) << f.name;
         EXPECT_LT(close, f.text.find("endmodule", at)) << f.name;
-        EXPECT_EQ(f.text.find("assert", close), std::string::npos) << f.name << ": assert after `endif";
+        EXPECT_EQ(f.text.find("assert", close), std::string::npos)
+            << f.name << ": assert after `endif";
         ++at;
         ++blocks;
       }
@@ -233,7 +235,8 @@ TEST(RtlGen, minifloat_special_outputs_compile) {
     int e, m;
     const char* inf;
     const char* max;
-  } cases[] = {{5, 10, "(31744)", "(31743)"}, {8, 8, "(65280)", "(65279)"}};  // 7c00 7bff, ff00 feff
+  } cases[] = {{5, 10, "(31744)", "(31743)"},
+               {8, 8, "(65280)", "(65279)"}};  // 7c00 7bff, ff00 feff
   for (const Case& k : cases) {
     const auto files = rtlgen::generate_pe_rtl(
         minifloat_out(k.e, k.m, numeric::Specials::ieee, numeric::Overflow::special, 32));
@@ -301,13 +304,15 @@ TEST(RtlGen, library_copied_verbatim) {
 // still find its text in rtl/, or the *_bad test would pass for a wrong reason.
 TEST(RtlGen, planted_bugs_find_their_text) {
   for (const char* name : {"dynfixed8", "e4m3", "minifloat8", "pow2_4"})
-    for (rtlgen::PlantedBug bug : {rtlgen::PlantedBug::tree_narrow, rtlgen::PlantedBug::truncate,
-                                   rtlgen::PlantedBug::no_saturate, rtlgen::PlantedBug::drop_lane}) {
+    for (rtlgen::PlantedBug bug :
+         {rtlgen::PlantedBug::tree_narrow, rtlgen::PlantedBug::truncate,
+          rtlgen::PlantedBug::no_saturate, rtlgen::PlantedBug::drop_lane}) {
       const auto good = rtlgen::generate_pe_rtl(load(name));
       const auto bad = rtlgen::generate_pe_rtl(load(name), bug);
       ASSERT_EQ(good.size(), bad.size());
       int differ = 0;
       for (size_t i = 0; i < good.size(); ++i) {
+        if (good[i].name == "files.f") continue;
         const size_t gb = good[i].text.find("\n\n"), bb = bad[i].text.find("\n\n");
         if (good[i].text.substr(gb) != bad[i].text.substr(bb)) ++differ;
       }
