@@ -55,6 +55,7 @@ fi
 
 for c in $configs; do
   # cosim generates with --dynamic-fl auto; the mutated RTL must have the same shape.
+  mkdir -p "$work/$c"  # ristsim creates its output folder, never the parent
   "$ristsim" rtl --arch "$root/configs/$c.yaml" --out "$work/$c/orig" --dynamic-fl auto > /dev/null
   # The elaborated netlist, for the lines that are live in this PE.
   (cd "$work/$c/orig" && verilator --xml-only --top-module ristsim_pe --Mdir "$work/$c/xml" \
