@@ -107,6 +107,34 @@ module ristsim_adder_tree #(
     assign unused_clk = clk_i ^ rst_ni;
   end
 
+`ifndef SYNTHESIS
+  // Reference check (simulation only): every valid sum is the exact sum of the
+  // chunk's inputs, added here in 64 bits and delayed by the tree's registers.
+  localparam int unsigned Regs = PipeEvery > 0 ? Levels / PipeEvery : 0;
+  logic [63:0] ref_sum;
+  logic [63:0] ref_pipe [Regs+1];
+  always_comb begin : p_ref_sum
+    ref_sum = '0;
+    for (int unsigned i = 0; i < NumLanes; i++) begin
+      ref_sum = ref_sum + 64'($signed(data_i[i*InWidth +: InWidth]));
+    end
+  end
+  assign ref_pipe[0] = ref_sum;
+  for (genvar r = 1; r <= Regs; r++) begin : g_ref_reg
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_ref_reg
+      if (!rst_ni) ref_pipe[r] <= '0;
+      else         ref_pipe[r] <= ref_pipe[r-1];
+    end
+  end
+  always_ff @(posedge clk_i) begin : p_ref_check
+    if (rst_ni && valid_o) begin
+      assert (sum_o == SumWidth'(ref_pipe[Regs]))
+        else $error("ristsim_adder_tree: sum %0d is not the sum of the inputs %0d",
+                    $signed(sum_o), $signed(ref_pipe[Regs]));
+    end
+  end
+`endif
+
   logic unused_level0;
   assign unused_level0 = ^node_d[0 +: NumLanes*InWidth];
   assign valid_o = valid_l[Levels];
