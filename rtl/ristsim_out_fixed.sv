@@ -8,8 +8,11 @@
 // fits iff its bits above OutWidth - 1 all agree with bit OutWidth - 1; if not,
 // sat_o is set and the result is clamped to the nearest extreme (Wrap = 0) or
 // keeps its low bits (Wrap = 1).
+// Runtime = 1 (arch runtime_fl): the shift comes from shift_i, a per-layer
+// configuration value, through ristsim_shift_round (left shifts beyond
+// OutWidth are clamped: every nonzero value overflows there alike).
 // Cost: a rounding incrementer and a clamp, O(AccWidth) area, O(log AccWidth)
-// delay.
+// delay; with Runtime two barrel shifters more.
 module ristsim_out_fixed #(
   parameter int unsigned AccWidth  = 32,
   parameter int          FracBits  = 0,
@@ -17,17 +20,21 @@ module ristsim_out_fixed #(
   parameter int          OutFl     = 0,
   parameter int unsigned Mode      = 0,     // ristsim_round_up's modes
   parameter bit          Wrap      = 1'b0,  // overflow: 0 saturate, 1 wrap
-  parameter int unsigned RandWidth = 16
+  parameter int unsigned RandWidth = 16,
+  parameter bit          Runtime   = 1'b0,  // the shift is shift_i (FracBits, OutFl unused)
+  parameter int unsigned ShWidth   = 10
 ) (
   input  logic [AccWidth-1:0]  acc_i,
   input  logic [RandWidth-1:0] rand_i,
+  input  logic [ShWidth-1:0]   shift_i,  // Runtime: F - FL of the layer (signed)
   output logic [OutWidth-1:0]  out_o,
   output logic                 sat_o
 );
 
   localparam int          Shift = FracBits - OutFl;
   // Width of the rounded value: the shifted accumulator, or its floor.
-  localparam int unsigned RW    = Shift <= 0 ? AccWidth - Shift
+  localparam int unsigned RW    = Runtime ? AccWidth + OutWidth
+                                : Shift <= 0 ? AccWidth - Shift
                                              : (AccWidth > Shift ? AccWidth : Shift + 1);
 
 `ifndef SYNTHESIS
@@ -37,11 +44,29 @@ module ristsim_out_fixed #(
 `endif
 
   logic [RW-1:0] rounded;
-  if (Shift <= 0) begin : g_left
+  if (Runtime) begin : g_runtime
+    logic unused_rand;
+    assign unused_rand = ^rand_i;
+    ristsim_shift_round #(
+      .InWidth (AccWidth),
+      .ShWidth (ShWidth),
+      .MaxLeft (OutWidth),
+      .Mode    (Mode),
+      .OutWidth(RW)
+    ) u_shift_round (
+      .val_i  (acc_i),
+      .shift_i(shift_i),
+      .val_o  (rounded)
+    );
+  end else if (Shift <= 0) begin : g_left
+    logic unused_shift;
+    assign unused_shift = ^shift_i;
     logic unused_rand;
     assign unused_rand = ^rand_i;
     assign rounded = RW'($signed(acc_i)) <<< (-Shift);
   end else begin : g_right
+    logic unused_shift;
+    assign unused_shift = ^shift_i;
     logic [RW-1:0] acc_ext, floor_q;
     logic          up;
     assign acc_ext = RW'($signed(acc_i));

@@ -14,6 +14,9 @@
 // ProdShift and BiasShift are growth.h's (docs/rtl.md lists what the top
 // shares with the C++ models); every other width is derived here and in the
 // blocks.
+// RuntimeFl (arch runtime_fl): the layer's fractional lengths come from a
+// configuration register in the output stage (cfg_we_i, cfg_fl_i), so one PE
+// runs every layer of a dynamic fixed-point network.
 // Cost: K multipliers, K - 1 adders, one accumulator and one output
 // converter: O(K) area, O(log K) delay.
 module ristsim_pe_core #(
@@ -59,7 +62,8 @@ module ristsim_pe_core #(
   parameter bit          OutKeepSign    = 1'b0,
   parameter int unsigned OutOvf         = 0,
   parameter int unsigned OutRound       = 0,
-  parameter int unsigned RandWidth      = 16
+  parameter int unsigned RandWidth      = 16,
+  parameter bit          RuntimeFl      = 1'b0  // per-layer FLs from cfg_fl_i (output stage)
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
@@ -72,6 +76,8 @@ module ristsim_pe_core #(
   input  logic [BiasWidth-1:0]         bias_i,
   input  logic [63:0]                  index_i,
   input  logic [63:0]                  key_i,
+  input  logic                         cfg_we_i,
+  input  logic [31:0]                  cfg_fl_i,
   output logic                         valid_o,
   output logic [OutWidth-1:0]          out_o,
   output logic                         sat_o,
@@ -201,7 +207,6 @@ module ristsim_pe_core #(
 
   // Stage 4: bias (decoded and aligned like a product), output conversion.
   logic [BiasFixedWidth-1:0] bias_fixed;
-  logic [BiasAlignWidth-1:0] bias_al;
   logic [63:0]               out_index;
   ristsim_to_fixed #(
     .Kind      (BiasKind),
@@ -215,15 +220,25 @@ module ristsim_pe_core #(
     .code_i(acc_tag[AccTagWidth-1 -: BiasWidth]),
     .val_o (bias_fixed)
   );
-  ristsim_align #(
-    .InWidth (BiasFixedWidth),
-    .OutWidth(BiasAlignWidth),
-    .Shift   (BiasShift),
-    .Mode    (AlignRound)
-  ) u_bias_align (
-    .val_i(bias_fixed),
-    .val_o(bias_al)
-  );
+  // The bias on the accumulator grid: here for a fixed shift, in the output
+  // stage for a run-time one (RuntimeFl: it gets the unaligned value).
+  localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
+  logic [OutBiasWidth-1:0] out_bias;
+  if (RuntimeFl) begin : g_bias_runtime
+    assign out_bias = bias_fixed;
+  end else begin : g_bias_align
+    logic [BiasAlignWidth-1:0] bias_al;
+    ristsim_align #(
+      .InWidth (BiasFixedWidth),
+      .OutWidth(BiasAlignWidth),
+      .Shift   (BiasShift),
+      .Mode    (AlignRound)
+    ) u_bias_align (
+      .val_i(bias_fixed),
+      .val_o(bias_al)
+    );
+    assign out_bias = bias_al;
+  end
   if (Stochastic) begin : g_out_index
     assign out_index = acc_tag[63:0];
   end else begin : g_no_out_index
@@ -232,7 +247,7 @@ module ristsim_pe_core #(
 
   ristsim_output_stage #(
     .AccWidth     (AccWidth),
-    .BiasWidth    (BiasAlignWidth),
+    .BiasWidth    (OutBiasWidth),
     .Saturate     (AccSaturate),
     .FracBits     (FracBits),
     .OutKind      (OutKind),
@@ -247,16 +262,20 @@ module ristsim_pe_core #(
     .OutKeepSign  (OutKeepSign),
     .OutOvf       (OutOvf),
     .OutRound     (OutRound),
-    .RandWidth    (RandWidth)
+    .RandWidth    (RandWidth),
+    .RuntimeFl    (RuntimeFl),
+    .AlignRound   (AlignRound)
   ) u_output_stage (
     .clk_i    (clk_i),
     .rst_ni   (rst_ni),
     .valid_i  (acc_valid),
     .acc_i    (acc),
     .acc_ovf_i(acc_ovf),
-    .bias_i   (bias_al),
+    .bias_i   (out_bias),
     .index_i  (out_index),
     .key_i    (key_i),
+    .cfg_we_i (cfg_we_i),
+    .cfg_fl_i (cfg_fl_i),
     .valid_o  (valid_o),
     .out_o    (out_o),
     .sat_o    (sat_o),

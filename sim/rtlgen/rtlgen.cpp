@@ -220,6 +220,7 @@ std::vector<Param> core_params(const PeShape& s, PlantedBug bug) {
   if (bug == PlantedBug::truncate) out_round = mf ? Rounding::toward_zero : Rounding::down;
   p.push_back({"OutRound", std::to_string(rounding_code(out_round))});
   p.push_back({"RandWidth", std::to_string(s.fmt.out.random_bits)});
+  p.push_back({"RuntimeFl", bit(s.runtime_fl)});
   return p;
 }
 
@@ -362,17 +363,20 @@ std::string library_header(const Ctx& c, const std::string& file) {
 std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
   const PeShape& s = c.s;
   Text t;
-  t << header(c, "ristsim_pe",
-              "one processing element: a K-lane exact dot-product pipeline.\n//\n"
-              "// The top of the PE: the library's ristsim_pe_core (rtl/) with this arch's\n"
-              "// parameters. A chunk entering at cycle t with last_i gives valid_o at cycle\n"
-              "// t + " +
-                  std::to_string(s.latency()) +
-                  ". One chunk per cycle, no stalls. Widths from growth.h: products " +
-                  fixed_text(s.product) + ",\n// aligned " + fixed_text(s.aligned) + ", bias " +
-                  fixed_text(s.bias_fixed) + " aligned " + fixed_text(s.bias_aligned) +
-                  ", accumulator " + fixed_text(numeric::FixedType{s.acc_bits, s.frac_bits}) +
-                  ".\n");
+  t << header(
+      c, "ristsim_pe",
+      "one processing element: a K-lane exact dot-product pipeline.\n//\n"
+      "// The top of the PE: the library's ristsim_pe_core (rtl/) with this arch's\n"
+      "// parameters. A chunk entering at cycle t with last_i gives valid_o at cycle\n"
+      "// t + " +
+          std::to_string(s.latency()) +
+          ". One chunk per cycle, no stalls. Widths from growth.h: products " +
+          fixed_text(s.product) + ",\n// aligned " + fixed_text(s.aligned) + ", bias " +
+          fixed_text(s.bias_fixed) + " aligned " + fixed_text(s.bias_aligned) + ", accumulator " +
+          fixed_text(numeric::FixedType{s.acc_bits, s.frac_bits}) + ".\n" +
+          (s.runtime_fl ? "// runtime_fl: these FLs are the arch's defaults; a layer's come in on\n"
+                          "// cfg_fl_i (written with cfg_we_i) and set the shifts at run time.\n"
+                        : ""));
   t << "module ristsim_pe #(\n"
     << "  parameter int unsigned NumLanes  = " << s.lanes << ",\n"
     << "  parameter int unsigned ActWidth  = " << s.act_bits << ",\n"
@@ -390,8 +394,11 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
     << "  input  logic [NumLanes*WgtWidth-1:0] wgt_i,\n"
     << "  input  logic [BiasWidth-1:0]         bias_i,\n"
     << "  input  logic [63:0]                  index_i,\n"
-    << "  input  logic [63:0]                  key_i,\n"
-    << "  output logic                         valid_o,\n"
+    << "  input  logic [63:0]                  key_i,\n";
+  if (s.runtime_fl)
+    t << "  input  logic                         cfg_we_i,  // runtime_fl: write the FLs\n"
+      << "  input  logic [31:0]                  cfg_fl_i,  // {act, wgt, bias, out} FLs\n";
+  t << "  output logic                         valid_o,\n"
     << "  output logic [OutWidth-1:0]          out_o,\n"
     << "  output logic                         sat_o,\n"
     << "  output logic                         acc_ovf_o\n"
@@ -408,13 +415,17 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
     t << "    ." << p[i].name << std::string(w - p[i].name.size(), ' ') << " (" << p[i].value << ")"
       << (i + 1 < p.size() ? "," : "") << "\n";
   t << "  ) u_core (\n";
-  const char* ports[] = {"clk_i",     "rst_ni",  "valid_i", "first_i", "last_i",
-                         "lane_en_i", "act_i",   "wgt_i",   "bias_i",  "index_i",
-                         "key_i",     "valid_o", "out_o",   "sat_o",   "acc_ovf_o"};
+  const char* ports[] = {"clk_i",    "rst_ni",  "valid_i", "first_i", "last_i",   "lane_en_i",
+                         "act_i",    "wgt_i",   "bias_i",  "index_i", "key_i",    "cfg_we_i",
+                         "cfg_fl_i", "valid_o", "out_o",   "sat_o",   "acc_ovf_o"};
   const size_t np = sizeof ports / sizeof ports[0];
   for (size_t i = 0; i < np; ++i) {
     const std::string n = ports[i];
-    t << "    ." << n << std::string(9 - n.size(), ' ') << " (" << n << ")"
+    // Without runtime_fl the top has no configuration ports: the core's are tied off.
+    std::string v = n;
+    if (!s.runtime_fl && n == "cfg_we_i") v = "1'b0";
+    if (!s.runtime_fl && n == "cfg_fl_i") v = "'0";
+    t << "    ." << n << std::string(9 - n.size(), ' ') << " (" << v << ")"
       << (i + 1 < np ? "," : "") << "\n";
   }
   t << "  );\n\nendmodule\n";

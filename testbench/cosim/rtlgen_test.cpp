@@ -322,3 +322,28 @@ TEST(RtlGen, planted_bugs_find_their_text) {
       EXPECT_GE(differ, 1) << name << " " << rtlgen::to_string(bug);
     }
 }
+
+// runtime_fl: the top gets the configuration ports and passes them to the core;
+// without it the core's are tied off and the top has none (the --rtl contract).
+TEST(RtlGen, runtime_fl_ports_and_lint) {
+  const config::Arch a = config::load_arch(std::string(RISTSIM_SOURCE_DIR) +
+                                           "/testbench/cosim/arch/dynfixed8_runtime_fl.yaml");
+  ASSERT_TRUE(a.runtime_fl);
+  const auto files = rtlgen::generate_pe_rtl(a);
+  const std::string top = file_text(files, "ristsim_pe.sv");
+  EXPECT_NE(top.find("input  logic [31:0]                  cfg_fl_i,"), std::string::npos) << top;
+  EXPECT_NE(top.find(".cfg_fl_i  (cfg_fl_i)"), std::string::npos);
+  EXPECT_NE(top.find(".RuntimeFl      (1'b1)"), std::string::npos);
+  const std::string dir = tmpdir("runtime_fl");
+  rtlgen::write_rtl(dir, files);
+  EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
+  const std::string plain = file_text(rtlgen::generate_pe_rtl(load("dynfixed8")), "ristsim_pe.sv");
+  EXPECT_EQ(plain.find("input  logic [31:0]                  cfg_fl_i"), std::string::npos);
+  EXPECT_NE(plain.find(".cfg_we_i  (1'b0)"), std::string::npos);
+  // A runtime-FL PE refuses what its run-time shifts cannot do.
+  config::Arch st = a;
+  st.formats.outputs.quantizer.rounding = numeric::Rounding::stochastic;
+  EXPECT_THROW(rtlgen::generate_pe_rtl(st), rtlgen::Unsupported);
+  const int too_far[4] = {7, 7, 200, 5};  // not an 8-bit FL
+  EXPECT_THROW(rtlgen::runtime_layer_shape(rtlgen::make_pe_shape(a), too_far), rtlgen::Unsupported);
+}
