@@ -91,7 +91,7 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "C,H,W,K,KH,KW,STRIDE,PAD (an inner product: I,1,1,O,1,1,1,0)")(
       "runtime-fl", po::value<std::string>(),
       "runtime_fl arches: layers run through the one PE, each with its fractional lengths,\n"
-      "A,W,B,O;A,W,B,O;... (--vectors elements each; the configuration register is written\n"
+      "A,W,B,O:A,W,B,O:... (--vectors elements each; the configuration register is written\n"
       "per layer)")("json", "print the result as one JSON object")(
       "vcd", po::value<std::string>(),
       "write the RTL waveform to FILE and the SystemC one to FILE.systemc.vcd")(
@@ -163,11 +163,11 @@ int cmd_cosim(const std::vector<std::string>& args) {
     if (cl.has("model") || cl.has("conv"))
       throw UsageError("--runtime-fl streams random elements: --model and --conv do not apply");
     std::stringstream ss(cl.get<std::string>("runtime-fl"));
-    for (std::string item; std::getline(ss, item, ';');) {
+    for (std::string item; std::getline(ss, item, ':');) {
       std::array<int, 4> fl;
       char tail = 0;
       if (std::sscanf(item.c_str(), "%d,%d,%d,%d%c", &fl[0], &fl[1], &fl[2], &fl[3], &tail) != 4)
-        throw UsageError("--runtime-fl: expected A,W,B,O;A,W,B,O;..., got '" + item + "'");
+        throw UsageError("--runtime-fl: expected A,W,B,O:A,W,B,O:..., got '" + item + "'");
       o.runtime_layers.push_back(fl);
     }
     if (o.runtime_layers.empty()) throw UsageError("--runtime-fl: no layer given");
