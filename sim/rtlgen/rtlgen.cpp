@@ -269,13 +269,15 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
   acc.push_back({"SumWidth", std::to_string(s.aligned.bits + s.tree_levels)});
   acc.push_back({"TagWidth", std::to_string(tag - 2)});
   d.push_back({"ristsim_accumulator", acc});
+  // With runtime_fl the output stage aligns the bias itself (it gets it unaligned).
   std::vector<Param> out = from({{"AccWidth", "AccWidth"},
-                                 {"BiasWidth", "BiasAlignWidth"},
+                                 {"BiasWidth", s.runtime_fl ? "BiasFixedWidth" : "BiasAlignWidth"},
                                  {"Saturate", "AccSaturate"},
-                                 {"FracBits", "FracBits"}});
-  for (const char* f :
-       {"OutKind", "OutWidth", "OutFl", "OutExpBits", "OutMantBits", "OutEmin", "OutMaxMag",
-        "OutSpecialMag", "OutSubnormals", "OutKeepSign", "OutOvf", "OutRound", "RandWidth"})
+                                 {"FracBits", "FracBits"},
+                                 {"AlignRound", "AlignRound"}});
+  for (const char* f : {"OutKind", "OutWidth", "OutFl", "OutExpBits", "OutMantBits", "OutEmin",
+                        "OutMaxMag", "OutSpecialMag", "OutSubnormals", "OutKeepSign", "OutOvf",
+                        "OutRound", "RandWidth", "RuntimeFl"})
     out.push_back({f, param(c, f)});
   d.push_back({"ristsim_output_stage", out});
   return d;

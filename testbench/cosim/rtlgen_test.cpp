@@ -334,6 +334,10 @@ TEST(RtlGen, runtime_fl_ports_and_lint) {
   EXPECT_NE(top.find("input  logic [31:0]                  cfg_fl_i,"), std::string::npos) << top;
   EXPECT_NE(top.find(".cfg_fl_i  (cfg_fl_i)"), std::string::npos);
   EXPECT_NE(top.find(".RuntimeFl      (1'b1)"), std::string::npos);
+  // The output stage's defaults are this PE's too (it synthesizes alone for the cost check).
+  EXPECT_NE(file_text(files, "ristsim_output_stage.sv")
+                .find("parameter bit          RuntimeFl     = 1'b1,"),
+            std::string::npos);
   const std::string dir = tmpdir("runtime_fl");
   rtlgen::write_rtl(dir, files);
   EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
