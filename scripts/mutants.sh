@@ -18,10 +18,15 @@
 #   slice_narrow        [H:L] -> [H-1:L]
 #   sign_flip           $signed( -> $unsigned(, >>> -> >>
 #   drop_invert         ~x -> x
-# Modules the PE does not instantiate (the SplitMix generator without
-# stochastic rounding) are left out. Sites are drawn with a fixed seed, the
-# same number per config, and the run stops starting mutants after BUDGET
-# seconds, so it stays bounded.
+# The mutated files are the copies of the hand-written library rtl/*.sv that
+# `ristsim rtl` writes next to the generated top (which only passes
+# parameters). Only lines the elaborated PE contains are mutated: Verilator's
+# --xml-only netlist (after parameters and generate blocks are resolved) gives
+# the source lines of every node, so generate branches and modules this config
+# does not elaborate (the minifloat converter of a fixed-point output, the
+# SplitMix generator without stochastic rounding) are left out. Sites are drawn
+# with a fixed seed, the same number per config, and the run stops starting
+# mutants after BUDGET seconds, so it stays bounded.
 #
 #   scripts/mutants.sh [BUILD_DIR] [MUTANTS_PER_CONFIG] [BUDGET_S] [SEED]
 # Checks first that the unmutated RTL passes. Prints one line per mutant, then
@@ -50,7 +55,12 @@ fi
 
 for c in $configs; do
   # cosim generates with --dynamic-fl auto; the mutated RTL must have the same shape.
+  mkdir -p "$work/$c"  # ristsim creates its output folder, never the parent
   "$ristsim" rtl --arch "$root/configs/$c.yaml" --out "$work/$c/orig" --dynamic-fl auto > /dev/null
+  # The elaborated netlist, for the lines that are live in this PE.
+  (cd "$work/$c/orig" && verilator --xml-only --top-module ristsim_pe --Mdir "$work/$c/xml" \
+     $(cat files.f)) > "$work/$c/xml.log" 2>&1 \
+    || { echo "mutants.sh: verilator --xml-only failed for $c: $work/$c/xml.log" >&2; exit 1; }
 done
 
 python3 - "$work" "$per_config" "$seed" $configs > "$work/plan.txt" <<'EOF'
@@ -86,17 +96,17 @@ for c in configs:
     d = os.path.join(work, c, "orig")
     sites = []
     names = open(os.path.join(d, "files.f")).read().split()
-    texts = {n: open(os.path.join(d, n)).read() for n in names}
-    def instantiated(n):  # a module no other module instantiates is dead code here
-        stem = n[:-3]
-        return stem == "ristsim_pe" or any(
-            re.search(r"\b%s\s*(#\(|u_)" % stem, t) for o, t in texts.items() if o != n)
-    for name in filter(instantiated, names):
+    xml = open(os.path.join(work, c, "xml", "Vristsim_pe.xml")).read()
+    ids = dict(re.findall(r'<file id="([a-z]+)" filename="([^"]*)"', xml))
+    live = {}  # file -> 1-based first lines of the elaborated netlist's nodes
+    for fid, first in re.findall(r'loc="([a-z]+),(\d+),', xml[xml.index("<netlist"):]):
+        live.setdefault(ids[fid], set()).add(int(first))
+    for name in names:
         in_assert = False
         for n, line in enumerate(open(os.path.join(d, name)).read().split("\n")):
             if line.startswith("`ifndef SYNTHESIS"): in_assert = True
             if line.startswith("`endif"): in_assert = False; continue
-            if in_assert or SKIP.match(line): continue
+            if in_assert or SKIP.match(line) or n + 1 not in live.get(name, ()): continue
             code = line.split("//")[0]
             for op, pat, rep in OPS:
                 for k, m in enumerate(re.finditer(pat, code)):

@@ -1,5 +1,6 @@
 // `ristsim cosim`: co-simulates the arch's PE, SystemC model against the
 // Verilated RTL in lockstep, both against the golden model (sim/cycle/cosim.h).
+#include <array>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -88,13 +89,17 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "conv", po::value<std::string>(),
       "stream a whole layer of this geometry with random codes instead of --vectors: "
       "C,H,W,K,KH,KW,STRIDE,PAD (an inner product: I,1,1,O,1,1,1,0)")(
-      "json", "print the result as one JSON object")(
+      "runtime-fl", po::value<std::string>(),
+      "runtime_fl arches: layers run through the one PE, each with its fractional lengths,\n"
+      "A,W,B,O:A,W,B,O:... (--vectors elements each; the configuration register is written\n"
+      "per layer)")("json", "print the result as one JSON object")(
       "vcd", po::value<std::string>(),
       "write the RTL waveform to FILE and the SystemC one to FILE.systemc.vcd")(
       "cache", po::value<std::string>(), "Verilator build cache directory")(
       "plant-bug", po::value<std::string>()->default_value("none"),
       "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane),\n"
-      "or (functional) flip the low bit of the functional model's first output code");
+      "or (functional) flip the low bit of the functional model's first output code, or\n"
+      "(no_cfg_write) write the runtime-FL register for the first --runtime-fl layer only");
   if (!cl.parse(args)) return kExitOk;
   check_inputs(cl, {{"arch", InputKind::file},
                     {"model", InputKind::file},
@@ -117,8 +122,21 @@ int cmd_cosim(const std::vector<std::string>& args) {
     no.input_shape = {test_set.c, test_set.h, test_set.w};
     std::unique_ptr<engine::Net> net = flow::load_model(cl.get<std::string>("model"), no);
     quantize_with(*net, arch, data, cl.get<int>("calib"), no.batch);
-    o.real = real_layer(*net, cl.get<std::string>("layer"), flow::samples_of(test_set),
-                        cl.get<int>("image"));
+    // Several layers (A,B,...): one runtime-FL PE runs them all, each with its FLs.
+    std::vector<std::string> names;
+    std::stringstream ls(cl.get<std::string>("layer"));
+    for (std::string n; std::getline(ls, n, ',');) names.push_back(n);
+    if (names.size() > 1 && !arch.runtime_fl)
+      throw UsageError("--layer " + cl.get<std::string>("layer") +
+                       ": several layers through one PE need an arch with runtime_fl: on");
+    for (const std::string& n : names) {
+      cycle::LayerData d = real_layer(*net, n, flow::samples_of(test_set), cl.get<int>("image"));
+      if (names.size() == 1)
+        o.real = std::move(d);
+      else
+        o.real_layers.push_back(std::move(d));
+    }
+    if (names.size() > 1) o.layer = cl.get<std::string>("layer");
   }
   if (cl.has("rtl")) o.rtl_dir = cl.get<std::string>("rtl");
   o.vectors = cl.get<int>("vectors");
@@ -141,10 +159,28 @@ int cmd_cosim(const std::vector<std::string>& args) {
     o.layer = "conv(" + o.conv + ")";
   }
   if (cl.has("cache")) o.cache_root = cl.get<std::string>("cache");
-  if (cl.get<std::string>("plant-bug") == "functional") {
-    if (!o.real || o.real->functional.empty())
+  if (cl.has("runtime-fl")) {
+    if (cl.has("model") || cl.has("conv"))
+      throw UsageError("--runtime-fl streams random elements: --model and --conv do not apply");
+    std::stringstream ss(cl.get<std::string>("runtime-fl"));
+    for (std::string item; std::getline(ss, item, ':');) {
+      std::array<int, 4> fl;
+      char tail = 0;
+      if (std::sscanf(item.c_str(), "%d,%d,%d,%d%c", &fl[0], &fl[1], &fl[2], &fl[3], &tail) != 4)
+        throw UsageError("--runtime-fl: expected A,W,B,O:A,W,B,O:..., got '" + item + "'");
+      o.runtime_layers.push_back(fl);
+    }
+    if (o.runtime_layers.empty()) throw UsageError("--runtime-fl: no layer given");
+  }
+  if (cl.get<std::string>("plant-bug") == "no_cfg_write") {
+    if (o.runtime_layers.size() < 2 && o.real_layers.size() < 2)
+      throw UsageError("--plant-bug no_cfg_write needs two runtime-FL layers or more");
+    o.skip_cfg_write = true;
+  } else if (cl.get<std::string>("plant-bug") == "functional") {
+    cycle::LayerData* d = o.real ? &*o.real : o.real_layers.empty() ? nullptr : &o.real_layers[0];
+    if (!d || d->functional.empty())
       throw UsageError("--plant-bug functional needs a real layer (--model, --layer)");
-    o.real->functional[0] ^= 1u;
+    d->functional[0] ^= 1u;
   } else if (!rtlgen::parse_planted_bug(cl.get<std::string>("plant-bug"), &o.bug))
     throw UsageError("unknown --plant-bug '" + cl.get<std::string>("plant-bug") + "'");
   if (o.bug != rtlgen::PlantedBug::none && !o.rtl_dir.empty())

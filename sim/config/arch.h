@@ -188,6 +188,12 @@ struct Arch {
   MemoryHierarchy memory = default_memory();
   TechSpec tech;
   uint64_t seed = 0;  ///< stochastic rounding seed
+  /// runtime_fl: on. The PE's output stage takes the fractional lengths of the
+  /// layer from a configuration register written per layer (docs/rtl.md), so
+  /// one generated PE runs every layer of a dynamic fixed-point network.
+  /// Needs the exact datapath, fixed-point groups, frac_bits auto and a
+  /// deterministic output rounding (checked when the file is read).
+  bool runtime_fl = false;
 };
 
 /// The formats in force for a layer: the arch's, with the layer's override.

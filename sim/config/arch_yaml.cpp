@@ -242,12 +242,39 @@ TechSpec read_tech(const Reader& r, const YAML::Node& n) {
   return t;
 }
 
+/// runtime_fl: on needs what the run-time shifts of docs/rtl.md implement.
+void check_runtime_fl(const Reader& r, const YAML::Node& at, const Arch& a) {
+  auto need = [&](bool ok, const std::string& what) {
+    if (!ok) r.fail(at, "runtime_fl: on needs " + what);
+  };
+  need(a.datapath == Datapath::exact, "the exact datapath");
+  need(has_dynamic_groups(a), "a dynamic_fixed group (its fractional lengths change per layer)");
+  need(a.accumulator.frac_bits_auto,
+       "accumulator.frac_bits: auto (F follows the layer's products)");
+  auto check = [&](const LayerFormats& f, const bool has[4]) {
+    const NumberSpec* groups[4] = {&f.activations, &f.weights, &f.bias, &f.outputs};
+    for (size_t i = 0; i < 4; ++i)
+      if (has[i])
+        need(!groups[i]->is_float && groups[i]->quantizer.format.kind == numeric::FormatKind::fixed,
+             "fixed-point formats (fixed or dynamic_fixed), but " + kGroups[i] + " is not");
+    if (has[3])
+      need(f.outputs.quantizer.rounding != numeric::Rounding::stochastic,
+           "a deterministic output rounding (not stochastic)");
+  };
+  const bool all[4] = {true, true, true, true};
+  check(a.formats, all);
+  for (const LayerOverride& o : a.overrides) {
+    const bool has[4] = {o.has_activations, o.has_weights, o.has_bias, o.has_outputs};
+    check(o.formats, has);
+  }
+}
+
 Arch parse_arch_yaml(const std::string& text, const std::string& path) {
   const Reader r(path);
   const YAML::Node root = r.load(text);
   const std::vector<std::string> top = {"name",  "datapath",    "range_rule", "formats",
                                         "layers", "accumulator", "array",      "technology",
-                                        "seed",   "memory"};
+                                        "seed",   "memory",      "runtime_fl"};
   if (root.IsNull())
     throw ConfigError(path, 1, 1,
                       "the file is empty (expected a map with keys: " + join(top) + ")");
@@ -314,6 +341,10 @@ Arch parse_arch_yaml(const std::string& text, const std::string& path) {
   if (const YAML::Node* x = m.find("memory")) a.memory = read_memory(r, *x);
   if (const YAML::Node* x = m.find("technology")) a.tech = read_tech(r, *x);
   if (const YAML::Node* x = m.find("seed")) a.seed = r.unsigned64(*x, "seed");
+  if (const YAML::Node* x = m.find("runtime_fl")) {
+    a.runtime_fl = r.on_off(*x, "runtime_fl");
+    if (a.runtime_fl) check_runtime_fl(r, *x, a);
+  }
   return a;
 }
 

@@ -54,21 +54,25 @@ CrossCheck check(const std::string& yosys, const std::vector<std::string>& files
   c.top = top;
   c.instances = instances;
   c.model_ge = model_ge_each * instances;
-  // Read the top's file and the files of the modules it names, no others (a file
-  // yosys cannot parse must not sink the blocks that do not need it).
+  // Read the top's file and the files of the modules it names, transitively, no
+  // others (a file yosys cannot parse must not sink the blocks that do not need it).
+  auto text_of = [](const std::string& f) {
+    std::ifstream is(f);
+    std::stringstream ss;
+    ss << is.rdbuf();
+    return ss.str();
+  };
   std::vector<std::string> needed;
-  std::string text;
   for (const std::string& f : files)
-    if (fs::path(f).stem() == top) {
-      std::ifstream is(f);
-      std::stringstream ss;
-      ss << is.rdbuf();
-      text = ss.str();
-      needed.push_back(f);
+    if (fs::path(f).stem() == top) needed.push_back(f);
+  for (size_t i = 0; i < needed.size(); ++i) {
+    const std::string text = text_of(needed[i]);
+    for (const std::string& f : files) {
+      const std::string stem = fs::path(f).stem().string();
+      if (text.find(stem + " ") != std::string::npos &&
+          std::find(needed.begin(), needed.end(), f) == needed.end())
+        needed.push_back(f);
     }
-  for (const std::string& f : files) {
-    const std::string stem = fs::path(f).stem().string();
-    if (stem != top && text.find(stem + " ") != std::string::npos) needed.push_back(f);
   }
   try {
     const Synthesis s = synthesize(yosys, needed, top, work, table);
@@ -142,7 +146,7 @@ std::vector<CrossCheck> cross_check_arch(const config::Arch& arch, const TechMod
   config::Arch one = arch;
   one.array.lanes = 1;
   rtlgen::write_rtl(lane_dir, rtlgen::generate_pe_rtl(one));
-  const std::vector<std::string> lane = {lane_dir + "/ristsim_mul_array.sv"};
+  const std::vector<std::string> lane = module_files(lane_dir);  // the lane and its submodules
   return run(arch, model, yosys, module_files(pe_dir), &lane, work_dir);
 }
 

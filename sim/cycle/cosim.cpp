@@ -34,6 +34,8 @@ namespace {
 /// the dynamic fractional lengths of options.dynamic_fl (resolved).
 rtlgen::PeShape cosim_shape(const config::Arch& arch, const CosimOptions& o) {
   if (o.real) return rtlgen::make_pe_shape(arch, &o.real->formats, "arch");
+  // Several real layers (runtime_fl): the one PE, generated with the first one's FLs.
+  if (!o.real_layers.empty()) return rtlgen::make_pe_shape(arch, &o.real_layers[0].formats, "arch");
   return rtlgen::make_pe_shape(arch, nullptr, resolve_dynamic_fl(o));
 }
 
@@ -207,6 +209,43 @@ void judge_coverage(const rtlgen::PeShape& shape, const std::vector<DotJob>& job
 
 }  // namespace
 
+namespace {
+
+/// runtime_fl: what the PE's driver does with the configuration register:
+/// cfg_fl_i carries the layer's FLs on every cycle, cfg_we_i is high on the
+/// first cycle out of reset (reset clears the register; the pipeline is
+/// empty then), unless `write` is false (the planted driver bug).
+void program_runtime_fl(PeStream& st, uint32_t word, bool write) {
+  bool after_reset = true;
+  for (rtlgen::PeInputs& in : st.cycles) {
+    in.cfg_fl = word;
+    in.cfg_we = write && !in.reset && after_reset;
+    after_reset = in.reset;
+  }
+}
+
+/// The jobs of a real layer: every output element, its operand codes checked
+/// against its shape first.
+std::vector<DotJob> real_jobs(const LayerData& d) {
+  const kernels::ConvShape& c = d.conv;
+  if (const char* e = kernels::validate(c))
+    throw std::invalid_argument("layer '" + d.name + "': " + e);
+  const size_t n_in = size_t(c.c) * c.h * c.w, n_out = size_t(c.k) * c.oh * c.ow;
+  if (c.n != 1 || d.in.size() != n_in || d.bias.size() != size_t(c.k) ||
+      d.w.size() != size_t(c.k) * (c.c / c.groups) * c.kh * c.kw ||
+      (!d.functional.empty() && d.functional.size() != n_out))
+    throw std::invalid_argument("layer '" + d.name + "': operand codes do not fit its shape");
+  return layer_jobs(c, d.in.data(), d.w.data(), d.bias.data());
+}
+
+/// The label of a runtime_fl layer in reports.
+std::string runtime_layer_name(size_t i, const std::array<int, 4>& fl) {
+  return "runtime layer " + std::to_string(i) + " (FL " + std::to_string(fl[0]) + "," +
+         std::to_string(fl[1]) + "," + std::to_string(fl[2]) + "," + std::to_string(fl[3]) + ")";
+}
+
+}  // namespace
+
 CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
   CosimResult r;
   CosimOptions o = options;
@@ -217,64 +256,111 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
   check_rtl_header(arch, o);
   const rtlgen::PeShape shape = cosim_shape(arch, o);
   const uint64_t layer_stream = o.real ? o.real->stream : o.stream;
+  const bool several = !o.runtime_layers.empty() || !o.real_layers.empty();
+  if (several && (!shape.runtime_fl || o.real || !o.conv.empty() ||
+                  (!o.runtime_layers.empty() && !o.real_layers.empty())))
+    throw std::invalid_argument(
+        "several layers through one PE need an arch with runtime_fl: on, and either random "
+        "layers (--runtime-fl) or real ones (--layer A,B,...), without --conv");
+  // Every layer must fit the PE before anything runs (rtlgen::Unsupported).
+  std::vector<rtlgen::PeShape> layer_shapes;
+  std::vector<std::string> layer_names;
+  for (size_t l = 0; l < o.runtime_layers.size(); ++l) {
+    layer_shapes.push_back(rtlgen::runtime_layer_shape(shape, o.runtime_layers[l].data()));
+    layer_names.push_back(runtime_layer_name(l, o.runtime_layers[l]));
+  }
+  for (const LayerData& d : o.real_layers) {
+    layer_shapes.push_back(rtlgen::make_pe_shape(arch, &d.formats, "arch"));
+    layer_names.push_back(d.name);
+  }
   const auto t0 = Clock::now();
   r.library = prepare_rtl(arch, o, &r.rtl_dir);
   r.build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   rtlgen::VerilatedPe rtl(r.library, shape, o.vcd);
 
-  const kernels::ExactLayerSpec spec = exact_spec(shape, layer_stream);
   std::vector<DotJob> jobs;
-  const std::vector<uint32_t>* functional = nullptr;
-  if (o.real) {
-    const LayerData& d = *o.real;
-    const kernels::ConvShape& c = d.conv;
-    if (const char* e = kernels::validate(c))
-      throw std::invalid_argument("layer '" + d.name + "': " + e);
-    const size_t n_in = size_t(c.c) * c.h * c.w, n_out = size_t(c.k) * c.oh * c.ow;
-    if (c.n != 1 || d.in.size() != n_in || d.bias.size() != size_t(c.k) ||
-        d.w.size() != size_t(c.k) * (c.c / c.groups) * c.kh * c.kw ||
-        (!d.functional.empty() && d.functional.size() != n_out))
-      throw std::invalid_argument("layer '" + d.name + "': operand codes do not fit its shape");
-    jobs = layer_jobs(c, d.in.data(), d.w.data(), d.bias.data());
-    if (!d.functional.empty()) functional = &d.functional;
-  } else if (o.conv.empty()) {
-    jobs = make_jobs(shape, spec, o.vectors, o.seed);
+  std::vector<Golden> gold;
+  PeStream stream;
+  StreamOptions so;
+  so.idle_rate = o.idle_rate;
+  so.reset_rate = o.reset_rate;
+  std::vector<uint32_t> functional;  // the functional model's code of each job (real layers)
+  std::vector<uint64_t> layer_end;   // several layers: jobs before the end of each
+  auto add_golden = [&](const kernels::ExactLayerSpec& spec, const std::vector<DotJob>& js) {
+    kernels::ExactDotTrace trace;
+    for (const DotJob& j : js) {
+      gold.push_back(golden(spec, j, &trace));
+      r.cover_saturated += gold.back().sat;
+      r.cover_acc_ovf += gold.back().acc_ovf;
+      r.cover_ties += is_tie(spec, trace);
+    }
+  };
+  auto add_stream = [&](const PeStream& st) {
+    r.cover_idle_elements += st.idle_elements;
+    r.cover_idle_inside += st.idle_inside;
+    r.cover_idle_between += st.idle_between;
+    r.cover_resets += st.resets;
+    r.cover_reset_cycles += st.reset_cycles;
+    r.cover_restreamed += st.restreamed;
+    stream.cycles.insert(stream.cycles.end(), st.cycles.begin(), st.cycles.end());
+  };
+  if (several) {
+    // One PE, several layers: each its own FLs, golden results and stream; the
+    // register is rewritten between them (the previous layer has drained: its
+    // stream ends with idle cycles) without a reset, so a stale value shows.
+    for (size_t l = 0; l < layer_shapes.size(); ++l) {
+      const rtlgen::PeShape& ls = layer_shapes[l];
+      const LayerData* d = o.real_layers.empty() ? nullptr : &o.real_layers[l];
+      const uint64_t sid = d ? d->stream : layer_stream;
+      const kernels::ExactLayerSpec spec = exact_spec(ls, sid);
+      const std::vector<DotJob> js = d ? real_jobs(*d) : make_jobs(ls, spec, o.vectors, o.seed + l);
+      add_golden(spec, js);
+      PeStream st = stream_jobs(ls, js, sid, o.seed + l, so);
+      if (l > 0)
+        for (rtlgen::PeInputs& in : st.cycles) {
+          if (!in.reset) break;
+          in.reset = false;  // the leading reset: idle cycles instead
+          in.valid = false;
+          --st.reset_cycles;
+        }
+      program_runtime_fl(st, rtlgen::runtime_fl_word(ls), l == 0 || !o.skip_cfg_write);
+      add_stream(st);
+      if (d && !d->functional.empty())
+        for (const DotJob& j : js) functional.push_back(d->functional[j.index]);
+      jobs.insert(jobs.end(), js.begin(), js.end());
+      layer_end.push_back(jobs.size());
+    }
+    if (functional.size() != jobs.size()) functional.clear();
   } else {
-    const kernels::ConvShape c = parse_conv_shape(o.conv);
-    std::mt19937_64 rng(o.seed);
-    std::vector<uint32_t> in(static_cast<size_t>(c.c) * c.h * c.w);
-    std::vector<uint32_t> w(static_cast<size_t>(c.k) * c.c * c.kh * c.kw), b(c.k);
-    for (uint32_t& x : in) x = random_finite_code(shape.fmt.act, rng);
-    for (uint32_t& x : w) x = random_finite_code(shape.fmt.wt, rng);
-    for (uint32_t& x : b) x = random_finite_code(shape.fmt.bias, rng);
-    jobs = layer_jobs(c, in.data(), w.data(), b.data());
+    const kernels::ExactLayerSpec spec = exact_spec(shape, layer_stream);
+    if (o.real) {
+      jobs = real_jobs(*o.real);
+      if (!o.real->functional.empty())
+        for (const DotJob& j : jobs) functional.push_back(o.real->functional[j.index]);
+    } else if (o.conv.empty()) {
+      jobs = make_jobs(shape, spec, o.vectors, o.seed);
+    } else {
+      const kernels::ConvShape c = parse_conv_shape(o.conv);
+      std::mt19937_64 rng(o.seed);
+      std::vector<uint32_t> in(static_cast<size_t>(c.c) * c.h * c.w);
+      std::vector<uint32_t> w(static_cast<size_t>(c.k) * c.c * c.kh * c.kw), b(c.k);
+      for (uint32_t& x : in) x = random_finite_code(shape.fmt.act, rng);
+      for (uint32_t& x : w) x = random_finite_code(shape.fmt.wt, rng);
+      for (uint32_t& x : b) x = random_finite_code(shape.fmt.bias, rng);
+      jobs = layer_jobs(c, in.data(), w.data(), b.data());
+    }
+    add_golden(spec, jobs);
+    PeStream st = stream_jobs(shape, jobs, layer_stream, o.seed, so);
+    // A runtime-FL PE runs this one layer with its own FLs, written as any layer's.
+    if (shape.runtime_fl) program_runtime_fl(st, rtlgen::runtime_fl_word(shape), true);
+    add_stream(st);
   }
   r.vectors = jobs.size();
   if (rtl.stopped()) {  // a parameter assertion fired while the model was built: nothing ran
     r.rtl_stop = rtl.stop_message();
     return r;
   }
-  std::vector<Golden> gold;
-  gold.reserve(jobs.size());
-  kernels::ExactDotTrace trace;
-  for (const DotJob& j : jobs) {
-    gold.push_back(golden(spec, j, &trace));
-    r.cover_saturated += gold.back().sat;
-    r.cover_acc_ovf += gold.back().acc_ovf;
-    r.cover_ties += is_tie(spec, trace);
-  }
-  StreamOptions so;
-  so.idle_rate = o.idle_rate;
-  so.reset_rate = o.reset_rate;
-  const PeStream stream = stream_jobs(shape, jobs, layer_stream, o.seed, so);
-  r.vectors = jobs.size();
-  r.cover_idle_elements = stream.idle_elements;
-  r.cover_idle_inside = stream.idle_inside;
-  r.cover_idle_between = stream.idle_between;
-  r.cover_resets = stream.resets;
-  r.cover_reset_cycles = stream.reset_cycles;
-  r.cover_restreamed = stream.restreamed;
   judge_coverage(shape, jobs, o, &r);
   PeHarness model(shape, "pe");
 
@@ -303,6 +389,11 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
     if (r.first.found) return;
     r.first.found = true;
     r.first.layer = o.real ? o.real->name : o.layer;
+    for (size_t l = 0; l < layer_end.size(); ++l)
+      if (next_job < layer_end[l]) {
+        r.first.layer = layer_names[l];
+        break;
+      }
     r.first.output_index = next_job;
     r.first.cycle = cycle;
     r.first.port = port;
@@ -358,8 +449,8 @@ CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
         if (s.acc_ovf != g.acc_ovf) diverge(c, "acc_ovf_o", names[k], 1, g.acc_ovf, s.acc_ovf);
       }
       // And against the functional model's own run of the layer.
-      if (functional) {
-        const uint32_t f = (*functional)[jobs[next_job].index];
+      if (!functional.empty()) {
+        const uint32_t f = functional[next_job];
         const char* fnames[2] = {"systemc vs functional", "rtl vs functional"};
         for (int k = 0; k < 2; ++k)
           if (sims[k]->valid && sims[k]->out != f)

@@ -5,6 +5,7 @@
 // exact_dot(). SystemC elaborates once per process: call run_cosim() once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +54,18 @@ struct CosimOptions {
   /// A real layer instead of random codes (formats, codes and stream from it:
   /// `conv`, `vectors`, `stream` and `dynamic_fl` do not apply).
   std::optional<LayerData> real;
+  /// runtime_fl arches: several layers through the one PE, each with its own
+  /// fractional lengths {act, wgt, bias, out} and `vectors` random elements;
+  /// the configuration register is written at the start of each layer (and
+  /// after every reset, which clears it). Empty: one layer, the shape's FLs.
+  std::vector<std::array<int, 4>> runtime_layers;
+  /// runtime_fl arches: several real layers through the one PE (each with its
+  /// ranged FLs, its codes and the functional model's outputs), the register
+  /// written per layer as for `runtime_layers`. Excludes `real` and `runtime_layers`.
+  std::vector<LayerData> real_layers;
+  /// Tests only: the driver writes the configuration register for the first
+  /// layer only (a controller that forgets the per-layer write).
+  bool skip_cfg_write = false;
 };
 
 /// The first place where something disagreed.

@@ -221,10 +221,24 @@ void AccumulatorModel::tick() {
 
 // ---------------------------------------------------------------------------
 OutputStageModel::OutputStageModel(sc_module_name n, const PeShape& shape)
-    : sc_module(n), s_(shape) {
+    : sc_module(n), s_(shape), layer_(shape) {
+  if (s_.runtime_fl) load_config(0);
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
+}
+
+void OutputStageModel::load_config(uint32_t word) {
+  cfg_q_ = word;
+  int fl[4];
+  for (int i = 0; i < 4; ++i) fl[i] = static_cast<int8_t>(word >> (24 - 8 * i));
+  try {
+    layer_ = rtlgen::runtime_layer_shape(s_, fl);
+  } catch (const rtlgen::Unsupported&) {
+    // FLs this PE cannot take (the drivers refuse such a layer before it
+    // runs); an element converted under them would not be defined.
+    layer_ = s_;
+  }
 }
 
 void OutputStageModel::tick() {
@@ -233,21 +247,30 @@ void OutputStageModel::tick() {
     out_o.write(0);
     sat_o.write(false);
     acc_ovf_o.write(false);
+    if (s_.runtime_fl && cfg_q_ != 0) load_config(0);  // the register resets too
     return;
   }
   const bool v = valid_i.read();
   valid_o.write(v);
-  if (!v) return;
+  // The conversion reads the register as it was before this edge; the write
+  // takes effect after it (the RTL's cfg_q).
+  const bool write = s_.runtime_fl && cfg_we_i.read();
+  const uint32_t word = cfg_fl_i.read();
+  if (v) convert(layer_);
+  if (write) load_config(word);
+}
+
+void OutputStageModel::convert(const PeShape& s) {
   const ChunkTag& t = tag_i.read();
   bool bias_ovf = false;
-  const int64_t acc = acc_overflow(s_, acc_i.read() + aligned_bias(s_, t.bias), &bias_ovf);
-  Quantizer q = s_.fmt.out;
+  const int64_t acc = acc_overflow(s, acc_i.read() + aligned_bias(s, t.bias), &bias_ovf);
+  Quantizer q = s.fmt.out;
   q.seed = seed_i.read();
   q.stream = stream_i.read();
   Dyadic d;
   d.neg = acc < 0;
   d.mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
-  d.exp = -s_.frac_bits;
+  d.exp = -s.frac_bits;
   const numeric::Quantized r = numeric::quantize(q, d, t.index);
   out_o.write(static_cast<uint32_t>(r.code));
   sat_o.write(r.saturated);
@@ -309,6 +332,8 @@ PeModel::PeModel(sc_module_name n, const PeShape& shape)
   out.tag_i(s3_tag);
   out.seed_i(seed_i);
   out.stream_i(stream_i);
+  out.cfg_we_i(cfg_we_i);
+  out.cfg_fl_i(cfg_fl_i);
   out.valid_o(valid_o);
   out.out_o(out_o);
   out.sat_o(sat_o);
@@ -337,6 +362,8 @@ PeHarness::PeHarness(const PeShape& shape, const char* name)
   pe_.wgt_i(wgt);
   pe_.seed_i(seed);
   pe_.stream_i(stream);
+  pe_.cfg_we_i(cfg_we);
+  pe_.cfg_fl_i(cfg_fl);
   pe_.valid_o(valid_o);
   pe_.out_o(out_o);
   pe_.sat_o(sat_o);
@@ -363,6 +390,8 @@ void PeHarness::drive(const PeInputs& in) {
   wgt.write(wgt_buf_);
   seed.write(in.seed);
   stream.write(in.stream);
+  cfg_we.write(in.cfg_we);
+  cfg_fl.write(in.cfg_fl);
 }
 
 PeOutputs PeHarness::outputs() const {

@@ -10,7 +10,8 @@
 //   AdderTreeModel  widening tree, each node wrapped to its level's width, a
 //                   register after every pipeline_every levels
 //   AccumulatorModel acc = ovf(first ? sum : acc + sum), sticky overflow flag
-//   OutputStageModel acc = ovf(acc + bias); quantize(O, acc 2^-F, index)
+//   OutputStageModel acc = ovf(acc + bias); quantize(O, acc 2^-F, index); with
+//                   runtime_fl the layer's FLs from its configuration register
 //   PeModel         the four, wired as ristsim_pe
 #pragma once
 
@@ -145,6 +146,8 @@ SC_MODULE(OutputStageModel) {
   sc_core::sc_in<bool> acc_ovf_i;
   sc_core::sc_in<ChunkTag> tag_i;
   sc_core::sc_in<uint64_t> seed_i, stream_i;  ///< the RTL's key_i = stream_key(seed, stream)
+  sc_core::sc_in<bool> cfg_we_i;              ///< runtime_fl: write cfg_fl_i into the register
+  sc_core::sc_in<uint32_t> cfg_fl_i;          ///< runtime_fl: {act, wgt, bias, out} FLs
   sc_core::sc_out<bool> valid_o;
   sc_core::sc_out<uint32_t> out_o;
   sc_core::sc_out<bool> sat_o, acc_ovf_o;
@@ -154,7 +157,11 @@ SC_MODULE(OutputStageModel) {
   void tick();
 
  private:
+  void load_config(uint32_t word);         ///< the register and the layer shape it gives
+  void convert(const rtlgen::PeShape& s);  ///< bias add and output conversion of one element
   rtlgen::PeShape s_;
+  rtlgen::PeShape layer_;  ///< runtime_fl: the shape of the configured layer (else s_)
+  uint32_t cfg_q_ = 0;
 };
 
 /// The PE: ports as ristsim_pe (docs/rtl.md), key_i as (seed_i, stream_i).
@@ -165,6 +172,8 @@ SC_MODULE(PeModel) {
   sc_core::sc_in<Lanes<uint8_t>> lane_en_i;
   sc_core::sc_in<Lanes<uint32_t>> act_i, wgt_i;
   sc_core::sc_in<uint64_t> seed_i, stream_i;
+  sc_core::sc_in<bool> cfg_we_i;
+  sc_core::sc_in<uint32_t> cfg_fl_i;
   sc_core::sc_out<bool> valid_o;
   sc_core::sc_out<uint32_t> out_o;
   sc_core::sc_out<bool> sat_o, acc_ovf_o;
@@ -206,6 +215,8 @@ class PeHarness {
   sc_core::sc_signal<Lanes<uint8_t>> lane_en;
   sc_core::sc_signal<Lanes<uint32_t>> act, wgt;
   sc_core::sc_signal<uint64_t> seed, stream;
+  sc_core::sc_signal<bool> cfg_we;
+  sc_core::sc_signal<uint32_t> cfg_fl;
   sc_core::sc_signal<bool> valid_o, sat_o, acc_ovf_o;
   sc_core::sc_signal<uint32_t> out_o;
 

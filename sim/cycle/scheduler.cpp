@@ -21,6 +21,8 @@ struct PeSlot {
   sc_signal<Lanes<uint8_t>> lane_en;
   sc_signal<Lanes<uint32_t>> act, wgt;
   sc_signal<uint64_t> seed, stream;
+  sc_signal<bool> cfg_we;  ///< runtime_fl: held high, the register always holds the layer's FLs
+  sc_signal<uint32_t> cfg_fl;
   sc_signal<uint32_t> out_o;
   std::unique_ptr<PeModel> pe;
   std::deque<uint64_t> in_flight;  ///< elements whose last chunk was issued
@@ -64,6 +66,8 @@ LayerStats simulate_layer(const rtlgen::PeShape& shape, const kernels::ConvShape
     m.wgt_i(s->wgt);
     m.seed_i(s->seed);
     m.stream_i(s->stream);
+    m.cfg_we_i(s->cfg_we);
+    m.cfg_fl_i(s->cfg_fl);
     m.valid_o(s->valid_o);
     m.out_o(s->out_o);
     m.sat_o(s->sat_o);
@@ -73,6 +77,8 @@ LayerStats simulate_layer(const rtlgen::PeShape& shape, const kernels::ConvShape
     s->wgt.write(c0);
     s->seed.write(shape.fmt.out.seed);
     s->stream.write(run.stream);
+    s->cfg_we.write(shape.runtime_fl);
+    s->cfg_fl.write(rtlgen::runtime_fl_word(shape));
     slots.push_back(std::move(s));
   }
 

@@ -13,7 +13,7 @@ namespace ristsim::rtlgen {
 
 /// Inputs sampled at a rising clock edge.
 struct PeInputs {
-  bool reset = false;            ///< rst_ni low this cycle (every register cleared, outputs 0)
+  bool reset = false;  ///< rst_ni low this cycle (every register cleared, outputs 0)
   bool valid = false;
   bool first = false;            ///< the chunk starts an output element (acc := chunk sum)
   bool last = false;             ///< the chunk ends it (bias added, output converted)
@@ -24,6 +24,8 @@ struct PeInputs {
   uint64_t index = 0;            ///< output element index (stochastic rounding; used with last)
   uint64_t seed = 0;             ///< stochastic seed (the arch's)
   uint64_t stream = 0;           ///< stochastic stream (the layer's index)
+  bool cfg_we = false;           ///< runtime_fl: write cfg_fl into the configuration register
+  uint32_t cfg_fl = 0;           ///< runtime_fl: {act, wgt, bias, out} FLs (runtime_fl_word)
   /// What the RTL's key_i port gets: random.h stream_key(seed, stream), held
   /// constant while a layer streams. (numeric::quantize takes seed and stream,
   /// so the SystemC model keeps those two.)

@@ -64,11 +64,15 @@ struct PeShape {
   int frac_bits = 0;                                   ///< F
   numeric::FixedType aligned;       ///< aligned_type(product, F, alignment rounding)
   numeric::FixedType bias_aligned;  ///< aligned_type(bias_fixed, F, alignment rounding)
-  int tree_levels = 0;                           ///< ceil(log2 K)
-  numeric::FixedType tree_sum;                   ///< sum_type(aligned, K)
-  int acc_bits = 0;                              ///< A
-  int out_bits = 0;                              ///< code bits of the output format
+  int tree_levels = 0;              ///< ceil(log2 K)
+  numeric::FixedType tree_sum;      ///< sum_type(aligned, K)
+  int acc_bits = 0;                 ///< A
+  int out_bits = 0;                 ///< code bits of the output format
   int act_bits = 0, wt_bits = 0, bias_bits = 0;  ///< code bits of the operands
+  /// runtime_fl: the fractional lengths of the layer come from the output
+  /// stage's configuration register (cfg_we_i, cfg_fl_i); `fmt` holds the
+  /// layer's (or the arch's default) FLs, the hardware does not depend on them.
+  bool runtime_fl = false;
 
   /// Width of adder-tree level l (0 = the aligned products).
   int tree_width(int level) const { return numeric::tree_level_type(aligned, level).bits; }
@@ -176,11 +180,59 @@ inline PeFormats pe_formats(const config::Arch& arch, const config::LayerFormats
   return f;
 }
 
+/// The four fractional lengths of a layer as the runtime-FL configuration
+/// register holds them: cfg_fl_i = {act, wgt, bias, out}, 8-bit two's
+/// complement each, activations in the top byte.
+inline uint32_t runtime_fl_word(const PeShape& s) {
+  const int fl[4] = {s.fmt.act.fl, s.fmt.wt.fl, s.fmt.bias.fl, s.fmt.out.format.fl};
+  uint32_t w = 0;
+  for (int x : fl) w = (w << 8) | (static_cast<uint32_t>(x) & 0xffu);
+  return w;
+}
+
+/// Checks what a runtime-FL PE needs of a shape; throws Unsupported.
+inline void check_runtime_fl(const PeShape& s) {
+  using numeric::FormatKind;
+  const numeric::Format* f[4] = {&s.fmt.act, &s.fmt.wt, &s.fmt.bias, &s.fmt.out.format};
+  for (const numeric::Format* x : f)
+    if (x->kind != FormatKind::fixed)
+      throw Unsupported("runtime_fl: every group must be fixed point");
+  for (const numeric::Format* x : f)
+    if (x->fl < -128 || x->fl > 127)
+      throw Unsupported("runtime_fl: fractional length " + std::to_string(x->fl) +
+                        " does not fit the 8-bit configuration register");
+  if (!s.fmt.acc.frac_bits_auto) throw Unsupported("runtime_fl: needs accumulator.frac_bits: auto");
+  if (s.fmt.out.rounding == numeric::Rounding::stochastic)
+    throw Unsupported("runtime_fl: stochastic output rounding has no run-time shift");
+  if (s.bias_fixed.bits + s.acc_bits > 61)
+    throw Unsupported("runtime_fl: bias (" + std::to_string(s.bias_fixed.bits) +
+                      " bits) shifted over the accumulator (" + std::to_string(s.acc_bits) +
+                      " bits) is wider than 61 bits");
+}
+
 /// The PE of an arch (its default layer formats, or `layer`'s).
 inline PeShape make_pe_shape(const config::Arch& arch, const config::LayerFormats* layer = nullptr,
                              const std::string& dynamic_fl = "arch") {
   const PeFormats f = pe_formats(arch, layer ? *layer : arch.formats, dynamic_fl);
-  return make_pe_shape(f, arch.array.lanes, arch.array.pipeline_every, arch.name);
+  PeShape s = make_pe_shape(f, arch.array.lanes, arch.array.pipeline_every, arch.name);
+  s.runtime_fl = arch.runtime_fl;
+  if (s.runtime_fl) check_runtime_fl(s);
+  return s;
+}
+
+/// A runtime-FL PE's shape for a layer with fractional lengths `fl` =
+/// {act, wgt, bias, out}: the same hardware, the layer's FLs (F = act + wgt).
+/// Throws Unsupported when the layer does not fit the PE.
+inline PeShape runtime_layer_shape(const PeShape& hw, const int fl[4]) {
+  PeFormats f = hw.fmt;
+  f.act.fl = fl[0];
+  f.wt.fl = fl[1];
+  f.bias.fl = fl[2];
+  f.out.format.fl = fl[3];
+  PeShape s = make_pe_shape(f, hw.lanes, hw.pipeline_every, hw.arch_name);
+  s.runtime_fl = hw.runtime_fl;
+  check_runtime_fl(s);
+  return s;
 }
 
 }  // namespace ristsim::rtlgen

@@ -1,10 +1,10 @@
-// The RTL generator (see rtlgen.h). Each emit_* function writes one module.
-// The text is built from the PeShape only, so the output is deterministic.
-// Parameter assertions are emitted inside `ifndef SYNTHESIS, as lowRISC's
-// ASSERT macros are: simulators (Verilator) check them, synthesis tools
-// (yosys, which defines SYNTHESIS and cannot parse `assert ... else $fatal`)
-// skip them. Outside them the RTL keeps to what yosys 0.23 reads: no int'()
-// casts, no packed 2-D arrays (the adder tree's levels are flat vectors).
+// The RTL generator (see rtlgen.h). The datapath is the hand-written library
+// in rtl/ (embedded at build time, rtl_library.h); this file chooses its
+// parameters from the PeShape, writes the top (ristsim_pe: ristsim_pe_core
+// with those parameters) and copies the library next to it with this PE's
+// parameter defaults. The text is built from the PeShape only, so the output
+// is deterministic. Planted bugs (tests only) are exact text edits of the
+// copies, each checked to match.
 #include "rtlgen/rtlgen.h"
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "config/describe.h"
+#include "rtlgen/rtl_library.h"
 #include "util/output.h"
 
 namespace ristsim::rtlgen {
@@ -76,34 +77,6 @@ class Text {
   std::ostringstream os_;
 };
 
-int bits_for(uint64_t max_value) {  // bits of an unsigned number up to max_value (>= 1)
-  int b = 1;
-  while (b < 64 && (uint64_t{1} << b) <= max_value) ++b;
-  return b;
-}
-
-/// How lit() writes a value: decimal for numbers, hex for masks and bit patterns.
-enum class Radix { dec, hex };
-
-std::string lit(int width, uint64_t value, Radix radix = Radix::dec) {
-  return verilog_literal(width, value, radix == Radix::hex);
-}
-
-/// A size cast W'(expr), the width in decimal.
-std::string cast(int width, const std::string& expr) {
-  if (width < 1) throw std::logic_error("rtlgen: cast to " + std::to_string(width) + " bits");
-  return std::to_string(width) + "'(" + expr + ")";
-}
-
-/// `to` bits of `operand` (`width` bits) shifted right by `shift` (">> n"):
-/// the operand is resized first when it is narrower (a size cast gives its
-/// width to the whole expression inside it, which lint reports), the result
-/// after the shift when it is wider.
-std::string cast_shift(int to, const std::string& operand, int width, const std::string& shift) {
-  if (width < to) return cast(to, operand) + " " + shift;
-  return cast(to, operand + " " + shift);
-}
-
 std::string format_text(const Format& f) {
   char buf[160];
   switch (f.kind) {
@@ -153,984 +126,264 @@ std::string header(const Ctx& c, const std::string& module, const std::string& a
   return t.str();
 }
 
-/// Decoding of an operand code into sign, unsigned significand and left shift:
-/// value = (-1)^neg * sig * 2^sh in units of the exactly_fixed() quantum.
-struct SigInfo {
-  int sig_bits = 1;
-  int sh_bits = 0;  ///< 0: no shift
+// ---------------------------------------------------------------------------
+// The parameters of the PE. Every value written into the top comes from here:
+// the format descriptions (kinds, code widths, exponent and mantissa bits, the
+// minifloat output's constants) and, from growth.h through PeShape, the
+// product, alignment and bias widths, the two alignment shifts and F. The
+// library derives every other width itself (docs/rtl.md).
+
+/// One parameter of the top: its name and its SystemVerilog value.
+struct Param {
+  std::string name;
+  std::string value;
 };
 
-SigInfo sig_info(const Format& f) {
-  SigInfo i;
-  switch (f.kind) {
-    case FormatKind::fixed:
-      i.sig_bits = f.bits;
-      i.sh_bits = 0;
-      break;
-    case FormatKind::minifloat:
-      i.sig_bits = f.mant_bits + 1;
-      i.sh_bits = f.exp_bits;
-      break;
-    case FormatKind::pow2:
-      i.sig_bits = 1;
-      i.sh_bits = f.bits - 1;
-      break;
+int kind_code(FormatKind k) {  // ristsim_decode's Kind
+  switch (k) {
+    case FormatKind::fixed: return 0;
+    case FormatKind::minifloat: return 1;
+    case FormatKind::pow2: return 2;
   }
-  return i;
+  return 0;
 }
 
-/// Declares and assigns `<p>_neg`, `<p>_sig` and (if any) `<p>_sh` from `src`.
-std::string emit_sig_decode(const Format& f, const std::string& p, const std::string& src,
-                            const std::string& ind) {
-  Text t;
-  const SigInfo si = sig_info(f);
-  switch (f.kind) {
-    case FormatKind::fixed: {
-      const int b = f.bits;
-      if (!f.is_signed) {  // unsigned: the code is the magnitude
-        t << ind << "logic         " << p << "_neg;\n";
-        t << ind << "logic [" << b - 1 << ":0] " << p << "_sig;\n";
-        t << ind << "assign " << p << "_neg = 1'b0;  // unsigned\n";
-        t << ind << "assign " << p << "_sig = " << src << ";\n";
-        break;
-      }
-      t << ind << "logic         " << p << "_neg;\n";
-      t << ind << "logic [" << b - 1 << ":0] " << p << "_sig;\n";
-      t << ind << "assign " << p << "_neg = " << src << "[" << b - 1 << "];\n";
-      t << ind << "assign " << p << "_sig = " << p << "_neg ? -" << src << " : " << src
-        << ";  // |q|; -2^" << b - 1 << " -> 2^" << b - 1 << "\n";
-      break;
-    }
-    case FormatKind::minifloat: {
-      const int e = f.exp_bits, m = f.mant_bits;
-      t << ind << "logic         " << p << "_neg;\n";
-      t << ind << "logic [" << e - 1 << ":0] " << p << "_field;\n";
-      t << ind << "logic         " << p << "_normal;\n";
-      t << ind << "logic [" << si.sig_bits - 1 << ":0] " << p << "_sig;\n";
-      t << ind << "logic [" << si.sh_bits - 1 << ":0] " << p << "_sh;\n";
-      t << ind << "assign " << p << "_neg    = " << src << "[" << e + m << "];\n";
-      t << ind << "assign " << p << "_field  = " << src << "[" << e + m - 1 << ":" << m << "];\n";
-      t << ind << "assign " << p << "_normal = (" << p << "_field != " << lit(e, 0) << ");\n";
-      const std::string mant = m > 0 ? ", " + src + "[" + std::to_string(m - 1) + ":0]" : "";
-      if (f.subnormals) {
-        t << ind << "assign " << p << "_sig    = {" << p << "_normal" << mant
-          << "};  // field 0: subnormal\n";
-      } else {
-        t << ind << "assign " << p << "_sig    = " << p << "_normal ? {1'b1" << mant
-          << "} : " << lit(si.sig_bits, 0) << ";  // field 0: zero (no subnormals)\n";
-      }
-      t << ind << "assign " << p << "_sh     = " << p << "_normal ? " << p << "_field - "
-        << lit(e, 1) << " : " << lit(e, 0) << ";\n";
-      break;
-    }
-    case FormatKind::pow2: {
-      const int fb = f.bits - 1;
-      t << ind << "logic         " << p << "_neg;\n";
-      t << ind << "logic [0:0]   " << p << "_sig;\n";
-      t << ind << "logic [" << fb - 1 << ":0] " << p << "_sh;\n";
-      if (f.zero_code) {
-        t << ind << "logic         " << p << "_zero;\n";
-        t << ind << "assign " << p << "_zero = (" << src << "[" << fb - 1 << ":0] == " << lit(fb, 0)
-          << ");\n";
-        t << ind << "assign " << p << "_neg  = " << src << "[" << fb << "] & ~" << p << "_zero;\n";
-        t << ind << "assign " << p << "_sig  = ~" << p << "_zero;\n";
-        t << ind << "assign " << p << "_sh   = " << p << "_zero ? " << lit(fb, 0) << " : " << src
-          << "[" << fb - 1 << ":0] - " << lit(fb, 1) << ";\n";
-      } else {
-        t << ind << "assign " << p << "_neg  = " << src << "[" << fb << "];\n";
-        t << ind << "assign " << p << "_sig  = 1'b1;\n";
-        t << ind << "assign " << p << "_sh   = " << src << "[" << fb - 1 << ":0];\n";
-      }
-      break;
-    }
+int rounding_code(Rounding r) {  // ristsim_round_up's Mode
+  switch (r) {
+    case Rounding::nearest_even: return 0;
+    case Rounding::nearest_away: return 1;
+    case Rounding::toward_zero: return 2;
+    case Rounding::down: return 3;
+    case Rounding::up: return 4;
+    case Rounding::stochastic: return 5;
   }
-  return t.str();
+  return 0;
 }
 
-/// A fixed-point operand widened to ProdWidth: sign-extended (two's complement)
-/// or zero-extended (unsigned).
-std::string extend_fixed(const Format& f, const std::string& sig) {
-  if (f.is_signed) return "ProdWidth'($signed(" + sig + "))";
-  return "ProdWidth'({1'b0, " + sig + "})";
+int overflow_code(numeric::Overflow o) {  // ristsim_output_stage's OutOvf
+  switch (o) {
+    case numeric::Overflow::saturate: return 0;
+    case numeric::Overflow::wrap: return 1;
+    case numeric::Overflow::special: return 2;
+  }
+  return 0;
+}
+
+std::string bit(bool b) {
+  return b ? "1'b1" : "1'b0";
+}
+
+/// The format parameters of an operand (prefix Act, Wgt or Bias).
+void operand_params(std::vector<Param>& p, const std::string& prefix, const Format& f) {
+  const bool mf = f.kind == FormatKind::minifloat;
+  p.push_back({prefix + "Kind", std::to_string(kind_code(f.kind))});
+  p.push_back({prefix + "Signed", bit(f.kind != FormatKind::fixed || f.is_signed)});
+  p.push_back({prefix + "Width", std::to_string(f.code_bits())});
+  p.push_back({prefix + "ExpBits", std::to_string(mf ? f.exp_bits : 0)});
+  p.push_back({prefix + "MantBits", std::to_string(mf ? f.mant_bits : 0)});
+  p.push_back({prefix + "Subnormals", bit(!mf || f.subnormals)});
+  p.push_back({prefix + "ZeroCode", bit(f.kind != FormatKind::pow2 || f.zero_code)});
+}
+
+/// Every parameter of ristsim_pe_core for this PE, in its declaration order.
+std::vector<Param> core_params(const PeShape& s, PlantedBug bug) {
+  const Format& fo = s.fmt.out.format;
+  const bool mf = fo.kind == FormatKind::minifloat;
+  std::vector<Param> p;
+  p.push_back({"NumLanes", std::to_string(s.lanes)});
+  p.push_back({"PipeEvery", std::to_string(s.pipeline_every)});
+  operand_params(p, "Act", s.fmt.act);
+  operand_params(p, "Wgt", s.fmt.wt);
+  operand_params(p, "Bias", s.fmt.bias);
+  p.push_back({"ProdWidth", std::to_string(s.product.bits)});
+  p.push_back({"ProdShift", std::to_string(s.product.fl - s.frac_bits)});
+  p.push_back({"AlignWidth", std::to_string(s.aligned.bits)});
+  p.push_back({"BiasFixedWidth", std::to_string(s.bias_fixed.bits)});
+  p.push_back({"BiasShift", std::to_string(s.bias_fixed.fl - s.frac_bits)});
+  p.push_back({"BiasAlignWidth", std::to_string(s.bias_aligned.bits)});
+  p.push_back({"AlignRound", std::to_string(rounding_code(s.fmt.acc.align_rounding))});
+  p.push_back({"AccWidth", std::to_string(s.acc_bits)});
+  p.push_back({"AccSaturate", bit(s.fmt.acc.overflow == numeric::Overflow::saturate)});
+  p.push_back({"FracBits", std::to_string(s.frac_bits)});
+  p.push_back({"OutKind", std::to_string(kind_code(fo.kind))});
+  p.push_back({"OutWidth", std::to_string(s.out_bits)});
+  p.push_back({"OutFl", std::to_string(mf ? 0 : fo.fl)});
+  p.push_back({"OutExpBits", std::to_string(mf ? fo.exp_bits : 0)});
+  p.push_back({"OutMantBits", std::to_string(mf ? fo.mant_bits : 0)});
+  p.push_back({"OutEmin", std::to_string(mf ? fo.emin() : 0)});
+  p.push_back({"OutMaxMag", std::to_string(mf ? fo.max_mag_code() : 0)});
+  // On overflow under `special`: infinity (IEEE) or the all-ones NaN (fn).
+  const uint64_t special_mag = !mf            ? 0
+                               : fo.has_inf() ? (numeric::low_mask(fo.exp_bits) << fo.mant_bits)
+                                              : numeric::low_mask(fo.exp_bits + fo.mant_bits);
+  p.push_back({"OutSpecialMag", std::to_string(special_mag)});
+  p.push_back({"OutSubnormals", bit(!mf || fo.subnormals)});
+  p.push_back({"OutKeepSign", bit(mf && fo.specials == Specials::ieee)});
+  p.push_back({"OutOvf", std::to_string(overflow_code(s.fmt.out.overflow))});
+  Rounding out_round = s.fmt.out.rounding;
+  if (bug == PlantedBug::truncate) out_round = mf ? Rounding::toward_zero : Rounding::down;
+  p.push_back({"OutRound", std::to_string(rounding_code(out_round))});
+  p.push_back({"RandWidth", std::to_string(s.fmt.out.random_bits)});
+  p.push_back({"RuntimeFl", bit(s.runtime_fl)});
+  return p;
+}
+
+const std::string& param(const std::vector<Param>& p, const std::string& name) {
+  for (const Param& x : p)
+    if (x.name == name) return x.value;
+  throw std::logic_error("rtlgen: no parameter " + name);
+}
+
+/// The parameter defaults each block of the library gets in the output folder
+/// (block parameter, core parameter or value), so that every block
+/// synthesizes alone with this PE's widths (the cost model's yosys
+/// cross-check synthesizes them one by one). The instances inside
+/// ristsim_pe_core pass every parameter, so the defaults change nothing there.
+std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
+    const PeShape& s, const std::vector<Param>& c) {
+  auto from = [&](std::initializer_list<std::pair<const char*, const char*>> m) {
+    std::vector<Param> v;
+    for (const auto& [block, core] : m) v.push_back({block, param(c, core)});
+    return v;
+  };
+  const bool stochastic = s.fmt.out.rounding == Rounding::stochastic;
+  const int tag = 2 + s.bias_bits + (stochastic ? 64 : 0);
+  std::vector<std::pair<std::string, std::vector<Param>>> d;
+  std::vector<Param> mul = from({{"NumLanes", "NumLanes"}, {"ProdWidth", "ProdWidth"}});
+  for (const char* pre : {"Act", "Wgt"})
+    for (const char* f : {"Kind", "Signed", "Width", "ExpBits", "MantBits", "Subnormals", "ZeroCode"})
+      mul.push_back({std::string(pre) + f, param(c, std::string(pre) + f)});
+  d.push_back({"ristsim_mul_array", mul});
+  d.push_back({"ristsim_align", from({{"InWidth", "ProdWidth"},
+                                      {"OutWidth", "AlignWidth"},
+                                      {"Shift", "ProdShift"},
+                                      {"Mode", "AlignRound"}})});
+  d.push_back({"ristsim_to_fixed", from({{"Kind", "BiasKind"},
+                                         {"Signed", "BiasSigned"},
+                                         {"CodeWidth", "BiasWidth"},
+                                         {"ExpBits", "BiasExpBits"},
+                                         {"MantBits", "BiasMantBits"},
+                                         {"Subnormals", "BiasSubnormals"},
+                                         {"ZeroCode", "BiasZeroCode"},
+                                         {"OutWidth", "BiasFixedWidth"}})});
+  std::vector<Param> tree =
+      from({{"NumLanes", "NumLanes"}, {"InWidth", "AlignWidth"}, {"PipeEvery", "PipeEvery"}});
+  tree.push_back({"TagWidth", std::to_string(tag)});
+  d.push_back({"ristsim_adder_tree", tree});
+  std::vector<Param> acc = from({{"AccWidth", "AccWidth"}, {"Saturate", "AccSaturate"}});
+  acc.push_back({"SumWidth", std::to_string(s.aligned.bits + s.tree_levels)});
+  acc.push_back({"TagWidth", std::to_string(tag - 2)});
+  d.push_back({"ristsim_accumulator", acc});
+  // With runtime_fl the output stage aligns the bias itself (it gets it unaligned).
+  std::vector<Param> out = from({{"AccWidth", "AccWidth"},
+                                 {"BiasWidth", s.runtime_fl ? "BiasFixedWidth" : "BiasAlignWidth"},
+                                 {"Saturate", "AccSaturate"},
+                                 {"FracBits", "FracBits"},
+                                 {"AlignRound", "AlignRound"}});
+  for (const char* f : {"OutKind", "OutWidth", "OutFl", "OutExpBits", "OutMantBits", "OutEmin",
+                        "OutMaxMag", "OutSpecialMag", "OutSubnormals", "OutKeepSign", "OutOvf",
+                        "OutRound", "RandWidth", "RuntimeFl"})
+    out.push_back({f, param(c, f)});
+  d.push_back({"ristsim_output_stage", out});
+  return d;
+}
+
+/// Sets the default of parameter `name` in a library module's text (its
+/// `parameter ... Name = VALUE` line). A parameter that is not there is a
+/// generator bug: throws std::logic_error.
+std::string set_default(const std::string& file, std::string text, const Param& p) {
+  size_t pos = 0;
+  while ((pos = text.find("parameter ", pos)) != std::string::npos) {
+    const size_t eol = text.find('\n', pos);
+    const std::string line = text.substr(pos, eol - pos);
+    const size_t n = line.find(" " + p.name + " ");
+    const size_t eq = line.find('=');
+    if (n != std::string::npos && eq != std::string::npos && n < eq &&
+        line.find_first_not_of(' ', n + 1 + p.name.size()) == eq) {
+      size_t v = line.find_first_not_of(' ', eq + 1);
+      size_t end = line.find_first_of(",/", v);
+      if (end == std::string::npos) end = line.size();
+      while (end > v && line[end - 1] == ' ') --end;
+      text.replace(pos + v, end - v, p.value);
+      return text;
+    }
+    pos = eol;
+  }
+  throw std::logic_error("rtlgen: no parameter " + p.name + " in rtl/" + file);
+}
+
+/// A planted bug: one exact text of one file replaced (tests only).
+struct Patch {
+  const char* file;
+  const char* from;
+  const char* to;
+};
+
+/// The edits of each planted bug. Every `from` must occur in the library (the
+/// test that plants it would otherwise pass for the wrong reason): a library
+/// edit that removes one makes generate_pe_rtl throw.
+std::vector<Patch> planted_patches(PlantedBug bug, const PeShape& s) {
+  const bool mf = s.fmt.out.format.kind == FormatKind::minifloat;
+  switch (bug) {
+    case PlantedBug::none:
+    case PlantedBug::truncate:  // a rounding parameter of the top (core_params)
+      return {};
+    case PlantedBug::tree_narrow:
+      return {
+          {"ristsim_adder_tree.sv",
+           "assign node_d[Off + j*W +: W] = W'($signed(node_q[POff + 2*j*PW +: PW])) +\n"
+           "                                      W'($signed(node_q[POff + (2*j+1)*PW +: PW]));",
+           "assign node_d[Off + j*W +: W] = W'($signed(PW'(node_q[POff + 2*j*PW +: PW] + "
+           "node_q[POff + (2*j+1)*PW +: PW])));  // PLANTED BUG: one bit too narrow"}};
+    case PlantedBug::no_saturate:
+      if (!mf)
+        return {{"ristsim_out_fixed.sv", "if (Wrap) begin : g_wrap",
+                 "if (1'b1) begin : g_wrap  // PLANTED BUG: saturation missing"}};
+      return {{"ristsim_out_minifloat.sv",
+               "assign mfinal = !ovf ? mcode[EM-1:0] : (away ? EM'(SpecialMag) : EM'(MaxMag));",
+               "assign mfinal = mcode[EM-1:0];  // PLANTED BUG: saturation missing"},
+              {"ristsim_out_minifloat.sv", "assign mfinal = ovf ? EM'(MaxMag) : mcode[EM-1:0];",
+               "assign mfinal = mcode[EM-1:0];  // PLANTED BUG: saturation missing"}};
+    case PlantedBug::drop_lane:
+      return {{"ristsim_mul_array.sv",
+               "assign prod_o[i*ProdWidth +: ProdWidth] = lane_en_i[i] ? prod : '0;",
+               "assign prod_o[i*ProdWidth +: ProdWidth] = (lane_en_i[i] && i != NumLanes - 1) ? "
+               "prod : '0;  // PLANTED BUG: the last lane is never added"}};
+  }
+  return {};
+}
+
+/// The header of a copied library file: where it came from and for which PE.
+std::string library_header(const Ctx& c, const std::string& file) {
+  std::string h = header(c, file.substr(0, file.size() - 3),
+                         "library module rtl/" + file + ", copied for this PE.\n");
+  // header() ends with the "Do not edit" line; the note goes before it.
+  const size_t at = h.find("// Do not edit");
+  h.insert(at,
+           "// Parameter defaults are this PE's (so that the block synthesizes alone); the\n"
+           "// instances in ristsim_pe_core pass every parameter.\n");
+  return h;
 }
 
 // ---------------------------------------------------------------------------
-// ristsim_mul_array
-std::string emit_mul_array(const Ctx& c) {
+// ristsim_pe: the top, the one generated module.
+std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
   const PeShape& s = c.s;
-  const Format& fa = s.fmt.act;
-  const Format& fw = s.fmt.wt;
   Text t;
-  std::string how;
-  const bool fixed_fixed = fa.kind == FormatKind::fixed && fw.kind == FormatKind::fixed;
-  const bool shift_w = fa.kind == FormatKind::fixed && fw.kind == FormatKind::pow2;
-  const bool shift_a = fa.kind == FormatKind::pow2 && fw.kind == FormatKind::fixed;
-  if (fixed_fixed)
-    how =
-        "K ActWidth x WgtWidth multipliers (an unsigned operand is zero-extended,\n"
-        "// a signed one sign-extended); the product is exact in ProdWidth bits\n"
-        "// (growth.h product_type).";
-  else if (shift_w || shift_a)
-    how =
-        "power-of-two operands: K barrel shifters shift the fixed-point operand\n"
-        "// by the exponent field, negate by the sign bit and gate the zero code.";
-  else
-    how =
-        "K sign-magnitude multipliers: significand x significand (exact), the\n"
-        "// exponents added as a left shift, then the sign applied.";
   t << header(
-      c, "ristsim_mul_array",
-      "the PE's K exact multipliers.\n//\n// Algorithm: " + how +
-          "\n// Products are in units of 2^-" + std::to_string(s.product.fl) +
-          " (the exactly_fixed() quanta of both operands).\n"
-          "// A disabled lane (lane_en_i low: chunk padding, a padded input position)\n"
-          "// gives a zero product.\n"
-          "// Cost: K multipliers (shifters for power-of-two), O(K) area, O(1) delay in K.\n");
-  t << "module ristsim_mul_array #(\n"
-    << "  parameter int unsigned NumLanes  = " << s.lanes << ",\n"
-    << "  parameter int unsigned ActWidth  = " << s.act_bits << ",\n"
-    << "  parameter int unsigned WgtWidth  = " << s.wt_bits << ",\n"
-    << "  parameter int unsigned ProdWidth = " << s.product.bits << "\n"
-    << ") (\n"
-    << "  input  logic [NumLanes*ActWidth-1:0]  act_i,\n"
-    << "  input  logic [NumLanes*WgtWidth-1:0]  wgt_i,\n"
-    << "  input  logic [NumLanes-1:0]           lane_en_i,\n"
-    << "  output logic [NumLanes*ProdWidth-1:0] prod_o\n"
-    << ");\n\n";
-  t << "  // Parameter assertions: the lane logic below is generated for these values.\n"
-    << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
-    << "    assert (NumLanes == " << s.lanes << " && ActWidth == " << s.act_bits
-    << " && WgtWidth == " << s.wt_bits << ")\n"
-    << "      else $fatal(1, \"ristsim_mul_array: generated for other widths\");\n"
-    << "    // growth.h product_type(act, wgt) = " << fixed_text(s.product)
-    << ": the bits of the extreme products\n"
-    << "    // (operands exactly_fixed " << fixed_text(s.act_fixed) << " and "
-    << fixed_text(s.wt_fixed) << ")\n"
-    << "    assert (ProdWidth == " << s.product.bits << ")\n"
-    << "      else $fatal(1, \"ristsim_mul_array: ProdWidth is not the product width\");\n"
-    << "  end\n`endif\n\n";
-  if (c.o.bug == PlantedBug::drop_lane)
-    t << "  logic unused_lane_en;\n  assign unused_lane_en = lane_en_i[NumLanes-1];\n\n";
-  t << "  for (genvar i = 0; i < NumLanes; i++) begin : g_lane\n";
-  t << "    logic [ActWidth-1:0]  act;\n    logic [WgtWidth-1:0]  wgt;\n"
-    << "    logic [ProdWidth-1:0] prod;\n";
-  t << "    assign act = act_i[i*ActWidth +: ActWidth];\n";
-  t << "    assign wgt = wgt_i[i*WgtWidth +: WgtWidth];\n";
-  if (fixed_fixed) {
-    t << "    assign prod = " << extend_fixed(fa, "act") << " * " << extend_fixed(fw, "wgt")
-      << ";\n";
-  } else if (shift_w || shift_a) {
-    const Format& fp = shift_w ? fw : fa;
-    const std::string fixed_sig = shift_w ? "act" : "wgt";
-    const std::string pow_sig = shift_w ? "wgt" : "act";
-    t << emit_sig_decode(fp, "e", pow_sig, "    ");
-    t << "    logic [ProdWidth-1:0] shifted;\n";
-    t << "    assign shifted = " << extend_fixed(shift_w ? fa : fw, fixed_sig) << " <<< e_sh;\n";
-    t << "    assign prod = ~e_sig ? '0 : (e_neg ? -shifted : shifted);\n";
-  } else {
-    const SigInfo ia = sig_info(fa), iw = sig_info(fw);
-    t << emit_sig_decode(fa, "a", "act", "    ");
-    t << emit_sig_decode(fw, "w", "wgt", "    ");
-    t << "    logic [ProdWidth-2:0] mag;\n";
-    std::string sh;
-    if (ia.sh_bits && iw.sh_bits)
-      sh = "(ProdWidth-1)'(a_sh) + (ProdWidth-1)'(w_sh)";
-    else if (ia.sh_bits)
-      sh = "a_sh";
-    else if (iw.sh_bits)
-      sh = "w_sh";
-    t << "    assign mag = (ProdWidth-1)'(a_sig) * (ProdWidth-1)'(w_sig)";
-    if (!sh.empty()) t << " << (" << sh << ")";
-    t << ";\n";
-    t << "    assign prod = (a_neg ^ w_neg) ? -{1'b0, mag} : {1'b0, mag};\n";
-  }
-  if (c.o.bug == PlantedBug::drop_lane) {
-    t << "    if (i == NumLanes - 1) begin : g_dropped  // PLANTED BUG: lane never added\n"
-      << "      logic unused_prod;\n      assign unused_prod = ^prod;\n"
-      << "      assign prod_o[i*ProdWidth +: ProdWidth] = '0;\n"
-      << "    end else begin : g_kept\n"
-      << "      assign prod_o[i*ProdWidth +: ProdWidth] = lane_en_i[i] ? prod : '0;\n"
-      << "    end\n";
-  } else {
-    t << "    assign prod_o[i*ProdWidth +: ProdWidth] = lane_en_i[i] ? prod : '0;\n";
-  }
-  t << "  end\n\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// Rounding of a two's complement value by a right shift (the fixed-point
-// rounding of rounding.h, restated on floor / remainder; see docs/rtl.md).
-
-/// Emits `up` for floor_q / rem (Shift bits) / neg, given the mode.
-std::string emit_round_up(Rounding mode, const std::string& ind, const std::string& shift,
-                          int random_bits) {
-  Text t;
-  switch (mode) {
-    case Rounding::nearest_even:
-    case Rounding::nearest_away: {
-      const bool even = mode == Rounding::nearest_even;
-      const std::string tie = even ? "floor_q[0]" : "~neg";
-      t << ind << "// " << numeric::to_string(mode) << ": above half up; a tie goes "
-        << (even ? "to the even neighbour" : "away from zero") << "\n";
-      // With one dropped bit, rem is the half bit: rem > half cannot happen (a
-      // comparison with a constant result, which lint rejects).
-      t << ind << "if (" << shift << " == 1) begin : g_half_bit\n"
-        << ind << "  assign up = rem[0] & " << tie << ";\n"
-        << ind << "end else begin : g_half\n"
-        << ind << "  logic [" << shift << "-1:0] half;\n"
-        << ind << "  assign half = " << shift << "'(1) << (" << shift << " - 1);\n"
-        << ind << "  assign up = (rem > half) | ((rem == half) & " << tie << ");\n"
-        << ind << "end\n";
-      break;
-    }
-    case Rounding::toward_zero:
-      t << ind << "// toward_zero: negative inexact values move up\n";
-      t << ind << "assign up = neg & (rem != '0);\n";
-      break;
-    case Rounding::down:
-      t << ind << "// down: the floor (two's complement truncation)\n";
-      t << ind << "assign up = 1'b0;\n";
-      break;
-    case Rounding::up:
-      t << ind << "// up: every inexact value moves up\n";
-      t << ind << "assign up = (rem != '0);\n";
-      break;
-    case Rounding::stochastic: {
-      const int r = random_bits;
-      t << ind << "// stochastic: f = first " << r << " bits of rem / 2^" << shift
-        << " (from the lower neighbour);\n"
-        << ind << "// up iff f + rand >= 2^" << r << "\n";
-      t << ind << "logic [" << r - 1 << ":0] frac;\n";
-      t << ind << "logic [" << r - 1 << ":0] unused_frac_sum;  // only the carry matters\n";
-      t << ind << "if (" << shift << " >= " << r << ") begin : g_frac_shr\n"
-        << ind << "  assign frac = " << cast(r, "rem >> (" + shift + " - " + std::to_string(r) + ")")
-        << ";\n"
-        << ind << "end else begin : g_frac_shl\n"
-        << ind << "  assign frac = " << cast(r, "rem") << " << (" << r << " - " << shift << ");\n"
-        << ind << "end\n";
-      t << ind << "assign {up, unused_frac_sum} = {1'b0, frac} + {1'b0, rand_i};\n";
-      break;
-    }
-  }
-  return t.str();
-}
-
-bool uses_rem(Rounding m) {
-  return m != Rounding::down;
-}
-bool uses_neg(Rounding m) {
-  return m == Rounding::nearest_away || m == Rounding::toward_zero;
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_align
-std::string emit_align(const Ctx& c) {
-  const Rounding mode = c.s.fmt.acc.align_rounding;
-  Text t;
-  t << header(c, "ristsim_align",
-              "puts one value on the accumulator grid 2^-F.\n//\n"
-              "// Algorithm: Shift = (fractional bits of the input) - F. Shift <= 0: an\n"
-              "// exact arithmetic left shift. Shift > 0: floor by an arithmetic right\n"
-              "// shift, then + 1 when the alignment rounding (" +
-                  std::string(numeric::to_string(mode)) +
-                  ") says so, judged on the\n"
-                  "// Shift dropped bits (rounding.h's decision restated on the floor).\n"
-                  "// Cost: wires for a left shift; a Shift-bit compare and an OutWidth-bit\n"
-                  "// incrementer for a rounded right shift. O(1) delay.\n");
-  t << "module ristsim_align #(  // defaults: the products' alignment\n"
-    << "  parameter int unsigned InWidth  = " << c.s.product.bits << ",\n"
-    << "  parameter int unsigned OutWidth = " << c.s.aligned.bits << ",\n"
-    << "  parameter int          Shift    = " << c.s.product.fl - c.s.frac_bits << "\n"
-    << ") (\n"
-    << "  input  logic [InWidth-1:0]  val_i,\n"
-    << "  output logic [OutWidth-1:0] val_o\n"
-    << ");\n\n";
-  // The widths of the two uses (products, bias), from growth.h aligned_type().
-  const PeShape& sh = c.s;
-  const int uses[2][3] = {{sh.product.bits, sh.product.fl - sh.frac_bits, sh.aligned.bits},
-                          {sh.bias_fixed.bits, sh.bias_fixed.fl - sh.frac_bits, sh.bias_aligned.bits}};
-  t << "  // OutWidth is growth.h aligned_type(): a left shift grows the value by -Shift\n"
-    << "  // bits; a right shift rounded " << numeric::to_string(mode)
-    << " needs the bits of the rounded extremes\n"
-    << "  // of an InWidth-bit value. Generated for the products and the bias.\n"
-    << "`ifndef SYNTHESIS\n  initial begin : p_assert_width\n"
-    << "    assert (";
-  for (int u = 0; u < 2; ++u) {
-    if (u == 1 && uses[1][0] == uses[0][0] && uses[1][1] == uses[0][1]) break;
-    t << (u ? " ||\n            " : "") << "(InWidth == " << uses[u][0] << " && Shift == " << uses[u][1]
-      << " && OutWidth == " << uses[u][2] << ")";
-  }
-  t << ")\n"
-    << "      else $fatal(1, \"ristsim_align: OutWidth is not the aligned width\");\n"
-    << "  end\n`endif\n\n";
-  t << "  if (Shift <= 0) begin : g_left\n"
-    << "    assign val_o = OutWidth'($signed(val_i)) <<< (-Shift);\n"
-    << "  end else begin : g_right\n"
-    << "    localparam int unsigned ExtWidth = (InWidth > Shift) ? InWidth : Shift + 1;  // Shift "
-       "> 0\n"
-    << "    logic [ExtWidth-1:0] val_ext;\n"
-    << "    logic [ExtWidth-1:0] floor_q;\n"
-    << "    logic                up;\n"
-    << "    assign val_ext = ExtWidth'($signed(val_i));\n"
-    << "    assign floor_q = $signed(val_ext) >>> Shift;\n";
-  if (uses_rem(mode)) {
-    t << "    logic [Shift-1:0] rem;\n"
-      << "    assign rem = val_ext[Shift-1:0];\n";
-  }
-  if (uses_neg(mode)) {
-    t << "    logic neg;\n"
-      << "    assign neg = val_ext[ExtWidth-1];\n";
-  }
-  t << emit_round_up(mode, "    ", "Shift", 16);
-  if (mode == Rounding::down || mode == Rounding::up || mode == Rounding::toward_zero ||
-      mode == Rounding::nearest_away)
-    t << "    logic unused_floor_bits;\n    assign unused_floor_bits = ^floor_q;\n";
-  t << "    assign val_o = OutWidth'(floor_q + ExtWidth'(up));\n"
-    << "  end\n\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_to_fixed: a bias code to its exactly_fixed() integer.
-std::string emit_to_fixed(const Ctx& c) {
-  const Format& f = c.s.fmt.bias;
-  Text t;
-  t << header(c, "ristsim_to_fixed",
-              "the bias code as an integer of its exactly_fixed() type " +
-                  fixed_text(c.s.bias_fixed) +
-                  ".\n//\n// Algorithm: fixed point passes through; a minifloat or power of two\n"
-                  "// is its significand shifted left by its exponent field, then negated by\n"
-                  "// its sign. Cost: one barrel shifter and one negation, O(1) delay.\n");
-  t << "module ristsim_to_fixed #(\n"
-    << "  parameter int unsigned CodeWidth = " << c.s.bias_bits << ",\n"
-    << "  parameter int unsigned OutWidth  = " << c.s.bias_fixed.bits << "\n"
-    << ") (\n"
-    << "  input  logic [CodeWidth-1:0] code_i,\n"
-    << "  output logic [OutWidth-1:0]  val_o\n"
-    << ");\n\n";
-  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
-    << "    assert (CodeWidth == " << c.s.bias_bits << " && OutWidth == " << c.s.bias_fixed.bits
-    << ")\n      else $fatal(1, \"ristsim_to_fixed: generated for other widths\");\n  end\n`endif\n\n";
-  if (f.kind == FormatKind::fixed) {
-    t << "  assign val_o = " << (f.is_signed ? "code_i;" : "{1'b0, code_i};  // unsigned") << "\n";
-  } else {
-    t << emit_sig_decode(f, "b", "code_i", "  ");
-    t << "  logic [OutWidth-1:0] mag;\n";
-    t << "  assign mag = OutWidth'(b_sig) << b_sh;\n";
-    t << "  assign val_o = b_neg ? -mag : mag;\n";
-  }
-  t << "\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_adder_tree
-std::string emit_adder_tree(const Ctx& c) {
-  const PeShape& s = c.s;
-  const int k = s.lanes;
-  const int levels = s.tree_levels;
-  Text t;
-  t << header(c, "ristsim_adder_tree",
-              "the widening adder tree of the PE.\n//\n"
-              "// Algorithm: ceil(log2 NumLanes) levels of pairwise adders; level l is\n"
-              "// InWidth + l bits (growth.h tree_level_type), so no level can overflow and\n"
-              "// the sum is exact; an odd node out is sign-extended to the next level.\n"
-              "// A pipeline register follows every " +
-                  std::to_string(s.pipeline_every) +
-                  " levels (0: none); valid_i and tag_i\n"
-                  "// travel along with the data.\n"
-                  "// Cost: NumLanes - 1 adders, O(K) area, O(log K) delay.\n");
-  t << "module ristsim_adder_tree #(\n"
-    << "  parameter int unsigned NumLanes = " << k << ",\n"
-    << "  parameter int unsigned InWidth  = " << s.aligned.bits << ",\n"
-    << "  parameter int unsigned SumWidth = " << s.tree_sum.bits << ",\n"
-    << "  parameter int unsigned TagWidth = 1\n"
-    << ") (\n"
-    << "  input  logic                         clk_i,\n"
-    << "  input  logic                         rst_ni,\n"
-    << "  input  logic                         valid_i,\n"
-    << "  input  logic [TagWidth-1:0]          tag_i,\n"
-    << "  input  logic [NumLanes*InWidth-1:0]  data_i,\n"
-    << "  output logic                         valid_o,\n"
-    << "  output logic [TagWidth-1:0]          tag_o,\n"
-    << "  output logic [SumWidth-1:0]          sum_o\n"
-    << ");\n\n";
-  t << "  localparam int unsigned Levels = " << levels << ";  // ceil(log2 NumLanes)\n\n";
-  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
-    << "    assert (NumLanes == " << k << ") else $fatal(1, \"ristsim_adder_tree: generated for "
-    << k << " lanes\");\n"
-    << "    assert (SumWidth == InWidth + Levels)  // growth.h sum_type\n"
-    << "      else $fatal(1, \"ristsim_adder_tree: SumWidth is not InWidth + ceil(log2 "
-       "NumLanes)\");\n"
-    << "  end\n`endif\n\n";
-  if (s.tree_regs() == 0) {
-    t << "  logic unused_clk;\n  assign unused_clk = clk_i ^ rst_ni;\n\n";
-  }
-  // Node widths per level (as offsets over InWidth), the planted bug narrowing level 1.
-  std::vector<int> extra(levels + 1);
-  for (int l = 0; l <= levels; ++l) extra[l] = l;
-  if (c.o.bug == PlantedBug::tree_narrow && levels >= 1)
-    for (int l = 1; l <= levels; ++l) extra[l] = l - 1;
-  // Each level is one flat vector of nodes (node j at [j*W +: W]).
-  auto wname = [](int l) { return "W" + std::to_string(l); };
-  t << "  // Level 0: the inputs.\n";
-  t << "  localparam int unsigned W0 = InWidth;\n";
-  t << "  logic [NumLanes*W0-1:0] l0;\n  assign l0 = data_i;\n";
-  std::string prev_valid = "valid_i", prev_tag = "tag_i";
-  int n = k;
-  for (int l = 1; l <= levels; ++l) {
-    const int m = (n + 1) / 2;
-    const int pairs = n / 2;
-    const std::string w = wname(l), pw = wname(l - 1);
-    const std::string cur = "l" + std::to_string(l), prv = "l" + std::to_string(l - 1);
-    const bool narrow = extra[l] == extra[l - 1];
-    t << "\n  // Level " << l << ": " << pairs << " adder" << (pairs == 1 ? "" : "s")
-      << ", InWidth + " << extra[l] << " bits"
-      << (narrow ? "  PLANTED BUG: one bit too narrow" : "") << ".\n";
-    t << "  localparam int unsigned " << w << " = InWidth + " << extra[l] << ";\n";
-    const std::string dname = s.tree_reg_after(l) ? cur + "_d" : cur;
-    t << "  logic [" << m << "*" << w << "-1:0] " << dname << ";\n";
-    auto node = [&](const std::string& idx) {
-      return prv + "[(" + idx + ")*" + pw + " +: " + pw + "]";
-    };
-    auto sext = [&](const std::string& idx) {
-      if (narrow) return node(idx);
-      return "{" + prv + "[(" + idx + ")*" + pw + " + " + pw + "-1], " + node(idx) + "}";
-    };
-    t << "  for (genvar j = 0; j < " << pairs << "; j++) begin : g_level" << l << "\n"
-      << "    assign " << dname << "[j*" << w << " +: " << w << "] = " << sext("2*j") << " + "
-      << sext("2*j+1") << ";\n  end\n";
-    if (n % 2) {
-      t << "  assign " << dname << "[" << m - 1 << "*" << w << " +: " << w
-        << "] = " << sext(std::to_string(n - 1)) << ";  // odd node out\n";
-    }
-    if (s.tree_reg_after(l)) {
-      const std::string vq = "valid_l" + std::to_string(l) + "_q";
-      const std::string tq = "tag_l" + std::to_string(l) + "_q";
-      t << "  logic [" << m << "*" << w << "-1:0] " << cur << ";\n";
-      t << "  logic " << vq << ";\n  logic [TagWidth-1:0] " << tq << ";\n";
-      t << "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg_level" << l << "\n"
-        << "    if (!rst_ni) begin\n"
-        << "      " << cur << " <= '0;\n      " << vq << " <= 1'b0;\n      " << tq << " <= '0;\n"
-        << "    end else begin\n"
-        << "      " << cur << " <= " << dname << ";\n      " << vq << " <= " << prev_valid
-        << ";\n      " << tq << " <= " << prev_tag << ";\n"
-        << "    end\n  end\n";
-      prev_valid = vq;
-      prev_tag = tq;
-    }
-    n = m;
-  }
-  t << "\n  assign valid_o = " << prev_valid << ";\n";
-  t << "  assign tag_o   = " << prev_tag << ";\n";
-  const std::string last = "l" + std::to_string(levels);
-  if (extra[levels] == levels) {
-    t << "  assign sum_o   = " << last << ";\n";
-  } else {
-    t << "  assign sum_o   = SumWidth'($signed(" << last << "));\n";
-  }
-  t << "\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_accumulator
-std::string emit_accumulator(const Ctx& c) {
-  const PeShape& s = c.s;
-  const bool sat = s.fmt.acc.overflow == numeric::Overflow::saturate;
-  Text t;
-  t << header(c, "ristsim_accumulator",
-              "the PE's accumulator register.\n//\n"
-              "// Algorithm: on a valid chunk, acc = ovf(first ? sum : acc + sum) on\n"
-              "// AccWidth bits, ovf = " +
-                  std::string(sat ? "saturate" : "wrap") +
-                  " (docs/datapath.md step 4). The add is\n"
-                  "// max(AccWidth, SumWidth) + 1 bits wide, so it is exact before ovf; ovf_o\n"
-                  "// is sticky over the chunks of one output element. valid_o pulses one\n"
-                  "// cycle after the last chunk, with acc_o and tag_o of that element.\n"
-                  "// Cost: one adder and one AccWidth register, O(1) in K.\n");
-  t << "module ristsim_accumulator #(\n"
-    << "  parameter int unsigned SumWidth = " << s.tree_sum.bits << ",\n"
-    << "  parameter int unsigned AccWidth = " << s.acc_bits << ",\n"
-    << "  parameter bit          Saturate = " << lit(1, sat) << ",\n"
-    << "  parameter int unsigned TagWidth = 1\n"
-    << ") (\n"
-    << "  input  logic                clk_i,\n"
-    << "  input  logic                rst_ni,\n"
-    << "  input  logic                valid_i,\n"
-    << "  input  logic                first_i,\n"
-    << "  input  logic                last_i,\n"
-    << "  input  logic [TagWidth-1:0] tag_i,\n"
-    << "  input  logic [SumWidth-1:0] sum_i,\n"
-    << "  output logic                valid_o,\n"
-    << "  output logic [AccWidth-1:0] acc_o,\n"
-    << "  output logic                ovf_o,\n"
-    << "  output logic [TagWidth-1:0] tag_o\n"
-    << ");\n\n";
-  t << "  localparam int unsigned AddWidth = (AccWidth > SumWidth ? AccWidth : SumWidth) + 1;\n\n";
-  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
-    << "    assert (AccWidth >= 2) else $fatal(1, \"ristsim_accumulator: AccWidth < 2\");\n"
-    << "  end\n`endif\n\n";
-  t << "  logic [AccWidth-1:0] acc_d, acc_q;\n"
-    << "  logic                ovf_d, ovf_q;\n"
-    << "  logic                done_q;\n"
-    << "  logic [TagWidth-1:0] tag_q;\n"
-    << "  logic [AddWidth-1:0] base, total;\n"
-    << "  logic                fits;\n\n";
-  t << "  assign base  = first_i ? '0 : AddWidth'($signed(acc_q));\n"
-    << "  assign total = base + AddWidth'($signed(sum_i));\n"
-    << "  // total fits AccWidth bits iff its bits AddWidth-1 .. AccWidth-1 all agree.\n"
-    << "  assign fits  = (total[AddWidth-1:AccWidth-1] == '0) | (total[AddWidth-1:AccWidth-1] == "
-       "'1);\n";
-  t << "  if (Saturate) begin : g_saturate\n"
-    << "    assign acc_d = fits ? total[AccWidth-1:0]\n"
-    << "                        : {total[AddWidth-1], {(AccWidth-1){~total[AddWidth-1]}}};\n"
-    << "  end else begin : g_wrap\n"
-    << "    assign acc_d = total[AccWidth-1:0];\n"
-    << "  end\n"
-    << "  assign ovf_d = (first_i ? 1'b0 : ovf_q) | ~fits;\n\n";
-  t << "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_acc\n"
-    << "    if (!rst_ni) begin\n"
-    << "      acc_q  <= '0;\n      ovf_q  <= 1'b0;\n      done_q <= 1'b0;\n      tag_q  <= '0;\n"
-    << "    end else begin\n"
-    << "      done_q <= valid_i & last_i;\n"
-    << "      if (valid_i) begin\n"
-    << "        acc_q <= acc_d;\n        ovf_q <= ovf_d;\n        tag_q <= tag_i;\n"
-    << "      end\n"
-    << "    end\n  end\n\n";
-  t << "  assign valid_o = done_q;\n  assign acc_o   = acc_q;\n  assign ovf_o   = ovf_q;\n"
-    << "  assign tag_o   = tag_q;\n\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_splitmix
-std::string emit_splitmix(const Ctx& c) {
-  const int r = c.s.fmt.out.random_bits;
-  Text t;
-  t << header(c, "ristsim_splitmix",
-              "the random bits of stochastic rounding (sim/numeric/random.h).\n//\n"
-              "// Algorithm: output number index_i of a SplitMix64 generator whose state\n"
-              "// starts at key_i = stream_key(seed, stream):\n"
-              "//   z = key + (index + 1) * 0x9E3779B97F4A7C15\n"
-              "//   z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;\n"
-              "//   z *= 0x94D049BB133111EB; z ^= z >> 31;   rand = z[63 -: RandWidth]\n"
-              "// Cost: three 64 x 64 constant multipliers (low halves), O(1) in K.\n");
-  t << "module ristsim_splitmix #(\n"
-    << "  parameter int unsigned RandWidth = " << r << "\n"
-    << ") (\n"
-    << "  input  logic [63:0]          key_i,\n"
-    << "  input  logic [63:0]          index_i,\n"
-    << "  output logic [RandWidth-1:0] rand_o\n"
-    << ");\n\n"
-    << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
-    << "    assert (RandWidth >= 1 && RandWidth <= 32)\n"
-    << "      else $fatal(1, \"ristsim_splitmix: RandWidth must be 1..32\");\n"
-    << "  end\n`endif\n\n"
-    << "  logic [63:0] z0, z1, z2, z3, z4, z5;\n"
-    << "  assign z0 = key_i + (index_i + " << lit(64, 1) << ") * "
-    << lit(64, 0x9e3779b97f4a7c15ull, Radix::hex) << ";\n"
-    << "  assign z1 = z0 ^ (z0 >> 30);\n"
-    << "  assign z2 = z1 * " << lit(64, 0xbf58476d1ce4e5b9ull, Radix::hex) << ";\n"
-    << "  assign z3 = z2 ^ (z2 >> 27);\n"
-    << "  assign z4 = z3 * " << lit(64, 0x94d049bb133111ebull, Radix::hex) << ";\n"
-    << "  assign z5 = z4 ^ (z4 >> 31);\n"
-    << "  assign rand_o = z5[63 -: RandWidth];\n";
-  if (r < 64) t << "\n  logic unused_low;\n  assign unused_low = ^z5[63-RandWidth:0];\n";
-  t << "\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_output_stage
-
-/// The output rounding the RTL implements (a planted bug may override it).
-Rounding out_rounding(const Ctx& c) {
-  if (c.o.bug != PlantedBug::truncate) return c.s.fmt.out.rounding;
-  return c.s.fmt.out.format.kind == FormatKind::fixed ? Rounding::down : Rounding::toward_zero;
-}
-
-std::string emit_convert_fixed(const Ctx& c) {
-  const PeShape& s = c.s;
-  const Format& fo = s.fmt.out.format;
-  const Rounding mode = out_rounding(c);
-  const int shift = s.frac_bits - fo.fl;
-  const int a = s.acc_bits;
-  const int b = fo.bits;
-  const bool wrap =
-      s.fmt.out.overflow == numeric::Overflow::wrap || c.o.bug == PlantedBug::no_saturate;
-  Text t;
-  t << "  // Conversion to " << format_text(fo) << ": Shift = F - FL = " << shift << "; rounding "
-    << numeric::to_string(mode) << ", overflow "
-    << (c.o.bug == PlantedBug::no_saturate ? "NONE (PLANTED BUG: saturation missing)"
-                                           : numeric::to_string(s.fmt.out.overflow))
-    << ".\n";
-  int rw;  // width of the rounded value
-  if (shift <= 0) {
-    rw = a - shift;
-    t << "  logic [" << rw - 1 << ":0] rounded;\n";
-    t << "  assign rounded = " << cast(rw, "$signed(acc_b)") << " <<< " << -shift << ";\n";
-    t << "  logic unused_rand;\n  assign unused_rand = ^rand_v;\n";
-  } else {
-    const int ext = a > shift ? a : shift + 1;
-    rw = ext;
-    t << "  localparam int unsigned Shift = " << shift << ";\n";
-    t << "  logic [" << ext - 1 << ":0] acc_ext, floor_q, rounded;\n";
-    t << "  logic up;\n";
-    t << "  assign acc_ext = " << cast(ext, "$signed(acc_b)") << ";\n";
-    t << "  assign floor_q = $signed(acc_ext) >>> Shift;\n";
-    if (uses_rem(mode)) t << "  logic [Shift-1:0] rem;\n  assign rem = acc_ext[Shift-1:0];\n";
-    if (uses_neg(mode)) t << "  logic neg;\n  assign neg = acc_ext[" << ext - 1 << "];\n";
-    if (mode == Rounding::stochastic) {
-      t << "  logic [" << s.fmt.out.random_bits - 1 << ":0] rand_i;\n  assign rand_i = rand_v;\n";
-    } else {
-      t << "  logic unused_rand;\n  assign unused_rand = ^rand_v;\n";
-    }
-    t << emit_round_up(mode, "  ", "Shift", s.fmt.out.random_bits);
-    t << "  assign rounded = floor_q + " << cast(ext, "up") << ";\n";
-  }
-  // Overflow to B bits: fits iff bits rw-1 .. b-1 agree.
-  if (rw <= b) {
-    t << "  assign out_d = " << cast(b, "$signed(rounded)") << ";\n  assign sat_d = 1'b0;\n";
-  } else {
-    t << "  logic fits;\n";
-    t << "  assign fits = (rounded[" << rw - 1 << ":" << b - 1 << "] == '0) | (rounded[" << rw - 1
-      << ":" << b - 1 << "] == '1);\n";
-    t << "  assign sat_d = ~fits;\n";
-    if (wrap) {
-      t << "  assign out_d = rounded[" << b - 1 << ":0];  // wrap: the low bits\n";
-    } else {
-      t << "  assign out_d = fits ? rounded[" << b - 1 << ":0]\n"
-        << "                     : {rounded[" << rw - 1 << "], {" << b - 1 << "{~rounded[" << rw - 1
-        << "]}}};  // saturate\n";
-    }
-  }
-  return t.str();
-}
-
-std::string emit_convert_minifloat(const Ctx& c) {
-  const PeShape& s = c.s;
-  const Format& fo = s.fmt.out.format;
-  const Rounding mode = out_rounding(c);
-  const int a = s.acc_bits;
-  const int e = fo.exp_bits, m = fo.mant_bits, em = e + m;
-  const int r = s.fmt.out.random_bits;
-  const bool no_sat = c.o.bug == PlantedBug::no_saturate;
-  const uint64_t max_mag = fo.max_mag_code();
-  // Every width below is the bits of the range its signal can take:
-  //   mag in 0 .. 2^(A-1)             A bits (|most negative| as unsigned)
-  //   msb in 0 .. A-1                 pw bits
-  //   t_norm: mag with its leading one moved to bit M: M + 1 bits (wider than
-  //   the accumulator when M >= A)
-  //   k (dropped bits) in 0 .. kmax   kw bits (also holds A and R: compared with them)
-  //   half = 2^(k-1)                  hw = max(A, kmax) + 1 bits, so rem < 2^A compares right
-  //   field in 1 .. max_field, magnitude code (field << M | mantissa) + 1
-  //                                   mw bits, at least E + M + 1 (the code, its carry)
-  const int pn = fo.emin() + s.frac_bits;  // msb position of the smallest normal
-  const int ss = pn - m;                   // subnormal shift
-  const int pw = bits_for(static_cast<uint64_t>(a - 1));
-  int kmax = a - 1 - m > 0 ? a - 1 - m : 0;
-  if (fo.subnormals && ss > kmax) kmax = ss;
-  if (!fo.subnormals && pn > kmax) kmax = pn;
-  const int kw = bits_for(static_cast<uint64_t>(std::max({kmax, a, r}))) + 1;
-  const int hw = std::max(a, kmax) + 1;
-  const int max_field = a - (pn < 0 ? pn : 0);
-  const int mw = std::max(bits_for(static_cast<uint64_t>(max_field) + 1) + m, em) + 1;
-  Text t;
-  t << "  // Conversion to " << format_text(fo) << ", rounding " << numeric::to_string(mode)
-    << ", overflow "
-    << (no_sat ? "NONE (PLANTED BUG: saturation missing)" : numeric::to_string(s.fmt.out.overflow))
-    << ".\n"
-    << "  // |acc| with its leading one at bit p has exponent p - F; normal iff p >= " << pn
-    << " (emin + F).\n";
-  t << "  logic              neg;\n"
-    << "  logic [" << a - 1 << ":0]  mag;\n"
-    << "  logic [" << pw - 1 << ":0]  msb;\n"
-    << "  assign neg = acc_b[" << a - 1 << "];\n"
-    << "  assign mag = neg ? -acc_b : acc_b;  // -2^" << a - 1 << " -> 2^" << a - 1
-    << " (unsigned)\n"
-    << "  always_comb begin : p_leading_one\n"
-    << "    msb = '0;\n"
-    << "    for (int unsigned i = 0; i < " << a << "; i++) begin\n"
-    << "      if (mag[i]) msb = " << cast(pw, "i") << ";\n"
-    << "    end\n  end\n\n";
-  // Region selection.
-  t << "  logic normal;\n";
-  if (pn <= 0)
-    t << "  assign normal = 1'b1;\n";
-  else if (pn > a - 1)
-    t << "  assign normal = 1'b0;\n";
-  else
-    t << "  assign normal = (msb >= " << lit(pw, static_cast<uint64_t>(pn)) << ");\n";
-  // Normal path: t_norm = mag shifted so that its leading one is at bit M.
-  t << "  // normal: the leading one moved to bit M (k = msb - M bits dropped), field = msb "
-    << (pn <= 1 ? "+ " : "- ") << std::abs(1 - pn) << "\n";
-  t << "  logic [" << a - 1 << ":0] rem_norm;\n";
-  t << "  logic [" << kw - 1 << ":0] k_norm;\n";
-  t << "  logic [" << mw - 1 << ":0] lo_norm;\n";
-  if (m > 0) t << "  logic [" << m << ":0] t_norm;\n";
-  if (m == 0) {
-    t << "  assign k_norm   = " << cast(kw, "msb") << ";\n"
-      << "  assign rem_norm = mag & ~({" << a << "{1'b1}} << k_norm);\n";
-  } else if (m > a - 1) {
-    // The leading one is always below bit M: shift left, nothing dropped.
-    const int sw = bits_for(static_cast<uint64_t>(m));
-    t << "  // M = " << m << " >= A: the mantissa is wider than the accumulator, nothing is "
-      << "dropped\n"
-      << "  assign t_norm   = " << cast(m + 1, "mag") << " << (" << lit(sw, static_cast<uint64_t>(m))
-      << " - " << cast(sw, "msb") << ");\n"
-      << "  assign k_norm   = '0;\n"
-      << "  assign rem_norm = '0;\n";
-  } else {
-    const std::string mp = lit(pw, static_cast<uint64_t>(m));
-    t << "  always_comb begin : p_normal\n"
-      << "    if (msb >= " << mp << ") begin\n"
-      << "      t_norm   = " << cast(m + 1, "mag >> (msb - " + mp + ")") << ";\n"
-      << "      k_norm   = " << cast(kw, "msb") << " - " << lit(kw, static_cast<uint64_t>(m))
-      << ";\n"
-      << "      rem_norm = mag & ~({" << a << "{1'b1}} << k_norm);\n"
-      << "    end else begin\n"
-      << "      t_norm   = " << cast(m + 1, "mag << (" + mp + " - msb)") << ";\n"
-      << "      k_norm   = '0;\n"
-      << "      rem_norm = '0;\n"
-      << "    end\n  end\n";
-  }
-  {
-    // field = msb - pn + 1 as an mw-bit number (pn may be negative).
-    const int off = 1 - pn;  // field = msb + off
-    const std::string field =
-        cast(mw, "msb") + (off >= 0 ? " + " : " - ") + lit(mw, static_cast<uint64_t>(std::abs(off)));
-    t << "  assign lo_norm = ((" << field << ") << " << m << ")";
-    if (m > 0) t << " | " << cast(mw, "t_norm[" + std::to_string(m - 1) + ":0]");
-    t << ";\n";
-    if (m > 0)
-      t << "  logic unused_t_norm;\n  assign unused_t_norm = t_norm[" << m
-        << "];  // the leading one\n";
-  }
-  // Below the normal range.
-  t << "  logic [" << a - 1 << ":0] rem_low;\n  logic [" << kw - 1 << ":0] k_low;\n"
-    << "  logic [" << mw - 1 << ":0] lo_low;\n";
-  if (fo.subnormals) {
-    t << "  // subnormal: quantum 2^(emin - M), mag >> " << ss << "\n";
-    if (ss >= a) {
-      t << "  assign lo_low  = '0;  // every accumulator value is below the quantum\n";
-      t << "  assign rem_low = mag;\n";
-      t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(ss)) << ";\n";
-    } else if (ss > 0) {
-      t << "  assign lo_low  = " << cast_shift(mw, "mag", a, ">> " + std::to_string(ss)) << ";\n";
-      t << "  assign rem_low = mag & " << lit(a, numeric::low_mask(ss), Radix::hex) << ";\n";
-      t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(ss)) << ";\n";
-    } else {
-      // Below the normal range mag < 2^pn <= 2^M: the cast drops zeros only.
-      t << "  assign lo_low  = " << cast(mw, "mag") << " << " << -ss << ";\n";
-      t << "  assign rem_low = '0;\n  assign k_low = '0;\n";
-    }
-  } else {
-    t << "  // no subnormals: between 0 and the smallest normal 2^emin (split at 2^emin)\n";
-    t << "  assign lo_low  = '0;\n";
-    t << "  assign rem_low = mag;\n";
-    t << "  assign k_low   = " << lit(kw, static_cast<uint64_t>(pn > 0 ? pn : 0)) << ";\n";
-  }
-  t << "  logic [" << a - 1 << ":0] rem;\n  logic [" << kw - 1 << ":0] k;\n"
-    << "  logic [" << mw - 1 << ":0] lo;\n  logic nz, up;\n"
-    << "  assign rem = normal ? rem_norm : rem_low;\n"
-    << "  assign k   = normal ? k_norm : k_low;\n"
-    << "  assign lo  = normal ? lo_norm : lo_low;\n"
-    << "  assign nz  = (rem != '0);\n";
-  // The rounding decision (rounding.h round_to_larger on magnitudes).
-  switch (mode) {
-    case Rounding::nearest_even:
-    case Rounding::nearest_away: {
-      t << "  logic [" << hw - 1 << ":0] half;  // 2^(k-1), 0 when k = 0\n"
-        << "  assign half = (k == '0) ? '0 : " << lit(hw, 1) << " << (k - " << lit(kw, 1)
-        << ");\n";
-      const std::string rem_w = cast(hw, "rem");
-      if (mode == Rounding::nearest_even) {
-        t << "  logic lo_odd;  // the lower neighbour's code is odd (0 has an even code)\n";
-        if (fo.subnormals)
-          t << "  assign lo_odd = lo[0];\n";
-        else
-          t << "  assign lo_odd = normal & lo[0];\n";
-        t << "  assign up = nz & ((" << rem_w << " > half) | ((" << rem_w
-          << " == half) & lo_odd));\n";
-      } else {
-        t << "  assign up = nz & (" << rem_w << " >= half);\n";
-      }
-      t << "  logic unused_rand;\n  assign unused_rand = ^rand_v;\n";
-      break;
-    }
-    case Rounding::toward_zero:
-      t << "  assign up = 1'b0;\n  logic unused_round;\n  assign unused_round = ^{rand_v, nz, "
-           "k};\n";
-      break;
-    case Rounding::down:
-      t << "  assign up = nz & neg;\n  logic unused_rand;\n  assign unused_rand = ^{rand_v, k};\n";
-      break;
-    case Rounding::up:
-      t << "  assign up = nz & ~neg;\n  logic unused_rand;\n  assign unused_rand = ^{rand_v, k};\n";
-      break;
-    case Rounding::stochastic: {
-      const std::string rk = lit(kw, static_cast<uint64_t>(r));
-      t << "  // stochastic: positive: f = first R bits of rem / 2^k; up iff f + rand >= 2^R.\n"
-        << "  // negative: g = first R bits of 1 - rem / 2^k; the smaller magnitude iff g + rand "
-           ">= 2^R.\n";
-      t << "  logic [" << r << ":0] one_r, f_pos, f_neg, sum_pos, sum_neg;\n"
-        << "  assign one_r = " << lit(r + 1, uint64_t{1} << r) << ";\n"
-        << "  always_comb begin : p_stochastic\n"
-        << "    if (k <= " << rk << ") begin\n"
-        << "      f_pos = " << cast(r + 1, "rem") << " << (" << rk << " - k);\n"
-        << "      f_neg = one_r - f_pos;\n"
-        << "    end else begin\n"
-        << "      f_pos = " << cast_shift(r + 1, "rem", a, ">> (k - " + rk + ")") << ";\n"
-        << "      f_neg = one_r - " << lit(r + 1, 1) << " - "
-        << (a < r + 1 ? "((" + cast(r + 1, "rem") + " - " + lit(r + 1, 1) + ") >> (k - " + rk + "))"
-                      : cast(r + 1, "(rem - " + lit(a, 1) + ") >> (k - " + rk + ")"))
-        << ";\n"
-        << "    end\n  end\n"
-        << "  assign sum_pos = f_pos + " << cast(r + 1, "rand_v") << ";\n"
-        << "  assign sum_neg = f_neg + " << cast(r + 1, "rand_v") << ";\n"
-        << "  assign up = nz & (neg ? ~(sum_neg >= one_r) : (sum_pos >= one_r));\n";
-      break;
-    }
-  }
-  t << "  logic [" << mw - 1 << ":0] mcode;\n";
-  if (fo.subnormals)
-    t << "  assign mcode = lo + " << cast(mw, "up") << ";\n";
-  else
-    t << "  assign mcode = normal ? lo + " << cast(mw, "up") << " : (up ? "
-      << lit(mw, uint64_t{1} << m) << " : '0);\n";
-  // Overflow.
-  t << "  logic ovf;\n  assign ovf = (mcode > " << lit(mw, max_mag) << ");\n";
-  t << "  logic [" << em - 1 << ":0] mfinal;\n";
-  if (no_sat) {
-    t << "  assign mfinal = mcode[" << em - 1 << ":0];  // PLANTED BUG: no saturation\n";
-  } else if (s.fmt.out.overflow == numeric::Overflow::special) {
-    const uint64_t special_mag =
-        fo.has_inf() ? (numeric::low_mask(e) << m) : numeric::low_mask(em);  // inf or fn NaN
-    std::string away;
-    switch (mode) {
-      case Rounding::toward_zero: away = "1'b0"; break;
-      case Rounding::down: away = "neg"; break;
-      case Rounding::up: away = "~neg"; break;
-      default: away = "1'b1"; break;
-    }
-    t << "  assign mfinal = !ovf ? mcode[" << em - 1 << ":0] : (" << away << " ? "
-      << lit(em, special_mag, Radix::hex) << " : " << lit(em, max_mag, Radix::hex) << ");\n";
-  } else {
-    t << "  assign mfinal = ovf ? " << lit(em, max_mag, Radix::hex) << " : mcode[" << em - 1
-      << ":0];\n";
-  }
-  t << "  logic unused_mcode;\n  assign unused_mcode = ^mcode[" << mw - 1 << ":" << em << "];\n";
-  const bool keep_sign = fo.specials == Specials::ieee;
-  t << "  logic zero;\n  assign zero = (mag == '0);\n";
-  t << "  assign out_d = zero ? '0 : {neg & " << (keep_sign ? "1'b1" : "(mfinal != '0)")
-    << ", mfinal};\n";
-  t << "  assign sat_d = ~zero & ovf;\n";
-  return t.str();
-}
-
-std::string emit_output_stage(const Ctx& c) {
-  const PeShape& s = c.s;
-  const bool stochastic = s.fmt.out.rounding == Rounding::stochastic;
-  const bool sat = s.fmt.acc.overflow == numeric::Overflow::saturate;
-  Text t;
-  t << header(c, "ristsim_output_stage",
-              "bias add and conversion to the output format, registered.\n//\n"
-              "// Algorithm: acc = ovf(acc + bias) on AccWidth bits (docs/datapath.md\n"
-              "// step 5), then out = quantize(O, acc * 2^-F, index) (step 6): the one\n"
-              "// rounding decision of rounding.h on the dropped bits, then the overflow\n"
-              "// mode. Stochastic rounding draws its bits from ristsim_splitmix with the\n"
-              "// layer's key and the element index.\n"
-              "// Cost: one adder, a leading-one detector and barrel shifter (minifloat),\n"
-              "// a rounding incrementer and a clamp; O(log AccWidth) delay, O(1) in K.\n");
-  t << "module ristsim_output_stage #(\n"
-    << "  parameter int unsigned AccWidth  = " << s.acc_bits << ",\n"
-    << "  parameter int unsigned BiasWidth = " << s.bias_aligned.bits << ",\n"
-    << "  parameter int unsigned OutWidth  = " << s.out_bits << ",\n"
-    << "  parameter int unsigned RandWidth = " << s.fmt.out.random_bits << "\n"
-    << ") (\n"
-    << "  input  logic                 clk_i,\n"
-    << "  input  logic                 rst_ni,\n"
-    << "  input  logic                 valid_i,\n"
-    << "  input  logic [AccWidth-1:0]  acc_i,\n"
-    << "  input  logic                 acc_ovf_i,\n"
-    << "  input  logic [BiasWidth-1:0] bias_i,\n"
-    << "  input  logic [63:0]          index_i,\n"
-    << "  input  logic [63:0]          key_i,\n"
-    << "  output logic                 valid_o,\n"
-    << "  output logic [OutWidth-1:0]  out_o,\n"
-    << "  output logic                 sat_o,\n"
-    << "  output logic                 acc_ovf_o\n"
-    << ");\n\n";
-  t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
-    << "    assert (AccWidth == " << s.acc_bits << " && OutWidth == " << s.out_bits
-    << " && BiasWidth == " << s.bias_aligned.bits
-    << ")\n      else $fatal(1, \"ristsim_output_stage: generated for other widths\");\n  end\n`endif\n\n";
-  t << "  localparam int unsigned AddWidth = (AccWidth > BiasWidth ? AccWidth : BiasWidth) + 1;\n";
-  t << "  logic [AddWidth-1:0] total;\n  logic [AccWidth-1:0] acc_b;\n  logic bias_fits;\n"
-    << "  assign total = AddWidth'($signed(acc_i)) + AddWidth'($signed(bias_i));\n"
-    << "  assign bias_fits = (total[AddWidth-1:AccWidth-1] == '0) |\n"
-    << "                     (total[AddWidth-1:AccWidth-1] == '1);\n";
-  if (sat)
-    t << "  assign acc_b = bias_fits ? total[AccWidth-1:0]\n"
-      << "                           : {total[AddWidth-1], "
-         "{(AccWidth-1){~total[AddWidth-1]}}};\n\n";
-  else
-    t << "  assign acc_b = total[AccWidth-1:0];  // wrap\n\n";
-  t << "  logic [RandWidth-1:0] rand_v;\n";
-  if (stochastic) {
-    t << "  ristsim_splitmix #(\n    .RandWidth(RandWidth)\n  ) u_splitmix (\n"
-      << "    .key_i  (key_i),\n    .index_i(index_i),\n    .rand_o (rand_v)\n  );\n\n";
-  } else {
-    t << "  assign rand_v = '0;  // not stochastic: no random bits\n"
-      << "  logic unused_key;\n  assign unused_key = ^{key_i, index_i};\n\n";
-  }
-  t << "  logic [OutWidth-1:0] out_d;\n  logic sat_d;\n";
-  if (s.fmt.out.format.kind == FormatKind::fixed)
-    t << emit_convert_fixed(c);
-  else
-    t << emit_convert_minifloat(c);
-  t << "\n  logic             valid_q, sat_q, acc_ovf_q;\n"
-    << "  logic [OutWidth-1:0] out_q;\n"
-    << "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_out\n"
-    << "    if (!rst_ni) begin\n"
-    << "      valid_q   <= 1'b0;\n      out_q     <= '0;\n      sat_q     <= 1'b0;\n"
-    << "      acc_ovf_q <= 1'b0;\n"
-    << "    end else begin\n"
-    << "      valid_q <= valid_i;\n"
-    << "      if (valid_i) begin\n"
-    << "        out_q     <= out_d;\n        sat_q     <= sat_d;\n"
-    << "        acc_ovf_q <= acc_ovf_i | ~bias_fits;\n"
-    << "      end\n"
-    << "    end\n  end\n\n"
-    << "  assign valid_o   = valid_q;\n  assign out_o     = out_q;\n  assign sat_o     = sat_q;\n"
-    << "  assign acc_ovf_o = acc_ovf_q;\n\nendmodule\n";
-  return t.str();
-}
-
-// ---------------------------------------------------------------------------
-// ristsim_pe
-std::string emit_pe(const Ctx& c) {
-  const PeShape& s = c.s;
-  const bool stochastic = s.fmt.out.rounding == Rounding::stochastic;
-  const int shift = s.product.fl - s.frac_bits;
-  const int bias_shift = s.bias_fixed.fl - s.frac_bits;
-  Text t;
-  t << header(c, "ristsim_pe",
-              "one processing element: a K-lane exact dot-product pipeline.\n//\n"
-              "// Algorithm (docs/datapath.md, docs/rtl.md): stage 1 multiplies the K lanes\n"
-              "// and aligns each product onto the accumulator grid 2^-F, registered;\n"
-              "// stage 2 is the widening adder tree (" +
-                  std::to_string(s.tree_regs()) +
-                  " register stage(s)); stage 3 the accumulator\n"
-                  "// (first_i starts an output element, last_i ends it); stage 4 adds the bias\n"
-                  "// and converts to the output format. A chunk entering at cycle t with\n"
-                  "// last_i gives valid_o at cycle t + " +
-                  std::to_string(s.latency()) +
-                  ". One chunk per cycle, no stalls.\n"
-                  "// Cost: K multipliers, K - 1 adders, one accumulator and one output\n"
-                  "// converter: O(K) area, O(log K) delay.\n");
+      c, "ristsim_pe",
+      "one processing element: a K-lane exact dot-product pipeline.\n//\n"
+      "// The top of the PE: the library's ristsim_pe_core (rtl/) with this arch's\n"
+      "// parameters. A chunk entering at cycle t with last_i gives valid_o at cycle\n"
+      "// t + " +
+          std::to_string(s.latency()) +
+          ". One chunk per cycle, no stalls. Widths from growth.h: products " +
+          fixed_text(s.product) + ",\n// aligned " + fixed_text(s.aligned) + ", bias " +
+          fixed_text(s.bias_fixed) + " aligned " + fixed_text(s.bias_aligned) + ", accumulator " +
+          fixed_text(numeric::FixedType{s.acc_bits, s.frac_bits}) + ".\n" +
+          (s.runtime_fl ? "// runtime_fl: these FLs are the arch's defaults; a layer's come in on\n"
+                          "// cfg_fl_i (written with cfg_we_i) and set the shifts at run time.\n"
+                        : ""));
   t << "module ristsim_pe #(\n"
     << "  parameter int unsigned NumLanes  = " << s.lanes << ",\n"
     << "  parameter int unsigned ActWidth  = " << s.act_bits << ",\n"
@@ -1148,116 +401,41 @@ std::string emit_pe(const Ctx& c) {
     << "  input  logic [NumLanes*WgtWidth-1:0] wgt_i,\n"
     << "  input  logic [BiasWidth-1:0]         bias_i,\n"
     << "  input  logic [63:0]                  index_i,\n"
-    << "  input  logic [63:0]                  key_i,\n"
-    << "  output logic                         valid_o,\n"
+    << "  input  logic [63:0]                  key_i,\n";
+  if (s.runtime_fl)
+    t << "  input  logic                         cfg_we_i,  // runtime_fl: write the FLs\n"
+      << "  input  logic [31:0]                  cfg_fl_i,  // {act, wgt, bias, out} FLs\n";
+  t << "  output logic                         valid_o,\n"
     << "  output logic [OutWidth-1:0]          out_o,\n"
     << "  output logic                         sat_o,\n"
     << "  output logic                         acc_ovf_o\n"
     << ");\n\n";
-  t << "  // Widths from growth.h (see each submodule's assertions).\n"
-    << "  localparam int unsigned ProdWidth  = " << s.product.bits << ";  // "
-    << fixed_text(s.product) << "\n"
-    << "  localparam int unsigned AlignWidth = " << s.aligned.bits << ";  // "
-    << fixed_text(s.aligned) << "\n"
-    << "  localparam int unsigned SumWidth   = " << s.tree_sum.bits << ";  // "
-    << fixed_text(s.tree_sum) << "\n"
-    << "  localparam int unsigned AccWidth   = " << s.acc_bits << ";  // "
-    << fixed_text(numeric::FixedType{s.acc_bits, s.frac_bits}) << "\n"
-    << "  localparam int unsigned BiasFixedWidth = " << s.bias_fixed.bits << ";  // "
-    << fixed_text(s.bias_fixed) << "\n"
-    << "  localparam int unsigned BiasAlignWidth = " << s.bias_aligned.bits << ";  // "
-    << fixed_text(s.bias_aligned) << "\n";
-  const std::string idx_w = stochastic ? "64" : "0";
-  t << "  // The tag travels with a chunk: {first, last, bias code" << (stochastic ? ", index" : "")
-    << "}.\n"
-    << "  localparam int unsigned IndexWidth = " << idx_w << ";\n"
-    << "  localparam int unsigned TagWidth   = 2 + BiasWidth + IndexWidth;\n\n";
   t << "`ifndef SYNTHESIS\n  initial begin : p_assert_params\n"
     << "    assert (NumLanes == " << s.lanes << " && ActWidth == " << s.act_bits
     << " && WgtWidth == " << s.wt_bits << " && BiasWidth == " << s.bias_bits
     << " && OutWidth == " << s.out_bits << ")\n"
     << "      else $fatal(1, \"ristsim_pe: generated for other widths\");\n  end\n`endif\n\n";
-  // Stage 1.
-  t << "  // Stage 1: multiply, align, register.\n"
-    << "  logic [NumLanes*ProdWidth-1:0]  prod;\n"
-    << "  logic [NumLanes*AlignWidth-1:0] prod_al, prod_q;\n"
-    << "  logic                           s1_valid_q;\n"
-    << "  logic [TagWidth-1:0]            s1_tag_d, s1_tag_q;\n\n"
-    << "  ristsim_mul_array #(\n"
-    << "    .NumLanes (NumLanes),\n    .ActWidth (ActWidth),\n    .WgtWidth (WgtWidth),\n"
-    << "    .ProdWidth(ProdWidth)\n"
-    << "  ) u_mul_array (\n"
-    << "    .act_i    (act_i),\n    .wgt_i    (wgt_i),\n    .lane_en_i(lane_en_i),\n"
-    << "    .prod_o   (prod)\n  );\n\n";
-  t << "  for (genvar i = 0; i < NumLanes; i++) begin : g_align\n"
-    << "    ristsim_align #(\n"
-    << "      .InWidth (ProdWidth),\n      .OutWidth(AlignWidth),\n      .Shift   (" << shift
-    << ")  // product FL " << s.product.fl << " - F " << s.frac_bits << "\n"
-    << "    ) u_align (\n"
-    << "      .val_i(prod[i*ProdWidth +: ProdWidth]),\n"
-    << "      .val_o(prod_al[i*AlignWidth +: AlignWidth])\n    );\n  end\n\n";
-  if (stochastic)
-    t << "  assign s1_tag_d = {first_i, last_i, bias_i, index_i};\n";
-  else
-    t << "  assign s1_tag_d = {first_i, last_i, bias_i};\n"
-      << "  logic unused_index;\n  assign unused_index = ^index_i;\n";
-  t << "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage1\n"
-    << "    if (!rst_ni) begin\n"
-    << "      prod_q     <= '0;\n      s1_valid_q <= 1'b0;\n      s1_tag_q   <= '0;\n"
-    << "    end else begin\n"
-    << "      prod_q     <= prod_al;\n      s1_valid_q <= valid_i;\n      s1_tag_q   <= s1_tag_d;\n"
-    << "    end\n  end\n\n";
-  // Stage 2.
-  t << "  // Stage 2: the widening adder tree.\n"
-    << "  logic                tree_valid;\n  logic [TagWidth-1:0] tree_tag;\n"
-    << "  logic [SumWidth-1:0] tree_sum;\n"
-    << "  ristsim_adder_tree #(\n"
-    << "    .NumLanes(NumLanes),\n    .InWidth (AlignWidth),\n    .SumWidth(SumWidth),\n"
-    << "    .TagWidth(TagWidth)\n"
-    << "  ) u_adder_tree (\n"
-    << "    .clk_i  (clk_i),\n    .rst_ni (rst_ni),\n    .valid_i(s1_valid_q),\n"
-    << "    .tag_i  (s1_tag_q),\n    .data_i (prod_q),\n    .valid_o(tree_valid),\n"
-    << "    .tag_o  (tree_tag),\n    .sum_o  (tree_sum)\n  );\n\n";
-  // Stage 3.
-  t << "  // Stage 3: the accumulator.\n"
-    << "  localparam int unsigned AccTagWidth = TagWidth - 2;  // {bias code"
-    << (stochastic ? ", index" : "") << "}\n"
-    << "  logic                   acc_valid, acc_ovf;\n  logic [AccWidth-1:0]    acc;\n"
-    << "  logic [AccTagWidth-1:0] acc_tag;\n"
-    << "  ristsim_accumulator #(\n"
-    << "    .SumWidth(SumWidth),\n    .AccWidth(AccWidth),\n    .Saturate("
-    << lit(1, s.fmt.acc.overflow == numeric::Overflow::saturate) << "),\n"
-    << "    .TagWidth(AccTagWidth)\n"
-    << "  ) u_accumulator (\n"
-    << "    .clk_i  (clk_i),\n    .rst_ni (rst_ni),\n    .valid_i(tree_valid),\n"
-    << "    .first_i(tree_tag[TagWidth-1]),\n    .last_i (tree_tag[TagWidth-2]),\n"
-    << "    .tag_i  (tree_tag[AccTagWidth-1:0]),\n    .sum_i  (tree_sum),\n"
-    << "    .valid_o(acc_valid),\n    .acc_o  (acc),\n    .ovf_o  (acc_ovf),\n"
-    << "    .tag_o  (acc_tag)\n  );\n\n";
-  // Stage 4.
-  t << "  // Stage 4: bias (decoded and aligned like a product), output conversion.\n"
-    << "  logic [BiasFixedWidth-1:0] bias_fixed;\n  logic [BiasAlignWidth-1:0] bias_al;\n"
-    << "  logic [63:0] out_index;\n"
-    << "  ristsim_to_fixed #(\n    .CodeWidth(BiasWidth),\n    .OutWidth (BiasFixedWidth)\n"
-    << "  ) u_bias_to_fixed (\n"
-    << "    .code_i(acc_tag[AccTagWidth-1 -: BiasWidth]),\n    .val_o (bias_fixed)\n  );\n"
-    << "  ristsim_align #(\n    .InWidth (BiasFixedWidth),\n    .OutWidth(BiasAlignWidth),\n"
-    << "    .Shift   (" << bias_shift << ")  // bias FL " << s.bias_fixed.fl << " - F "
-    << s.frac_bits << "\n  ) u_bias_align (\n"
-    << "    .val_i(bias_fixed),\n    .val_o(bias_al)\n  );\n";
-  if (stochastic)
-    t << "  assign out_index = acc_tag[63:0];\n";
-  else
-    t << "  assign out_index = '0;\n";
-  t << "  ristsim_output_stage #(\n"
-    << "    .AccWidth (AccWidth),\n    .BiasWidth(BiasAlignWidth),\n    .OutWidth (OutWidth),\n"
-    << "    .RandWidth(" << s.fmt.out.random_bits << ")\n"
-    << "  ) u_output_stage (\n"
-    << "    .clk_i    (clk_i),\n    .rst_ni   (rst_ni),\n    .valid_i  (acc_valid),\n"
-    << "    .acc_i    (acc),\n    .acc_ovf_i(acc_ovf),\n    .bias_i   (bias_al),\n"
-    << "    .index_i  (out_index),\n    .key_i    (key_i),\n    .valid_o  (valid_o),\n"
-    << "    .out_o    (out_o),\n    .sat_o    (sat_o),\n    .acc_ovf_o(acc_ovf_o)\n  );\n\n"
-    << "endmodule\n";
+  size_t w = 0;
+  for (const Param& x : p) w = std::max(w, x.name.size());
+  t << "  ristsim_pe_core #(\n";
+  for (size_t i = 0; i < p.size(); ++i)
+    t << "    ." << p[i].name << std::string(w - p[i].name.size(), ' ') << " (" << p[i].value << ")"
+      << (i + 1 < p.size() ? "," : "") << "\n";
+  t << "  ) u_core (\n";
+  const char* ports[] = {"clk_i",    "rst_ni",  "valid_i", "first_i", "last_i",   "lane_en_i",
+                         "act_i",    "wgt_i",   "bias_i",  "index_i", "key_i",    "cfg_we_i",
+                         "cfg_fl_i", "valid_o", "out_o",   "sat_o",   "acc_ovf_o"};
+  const size_t np = sizeof ports / sizeof ports[0];
+  for (size_t i = 0; i < np; ++i) {
+    const std::string n = ports[i];
+    // Without runtime_fl the top has no configuration ports: the core's are tied off.
+    std::string v = n;
+    if (!s.runtime_fl && n == "cfg_we_i") v = "1'b0";
+    if (!s.runtime_fl && n == "cfg_fl_i") v = "'0";
+    t << "    ." << n << std::string(9 - n.size(), ' ') << " (" << v << ")"
+      << (i + 1 < np ? "," : "") << "\n";
+  }
+  t << "  );\n\nendmodule\n";
   return t.str();
 }
 
@@ -1265,15 +443,33 @@ std::string emit_pe(const Ctx& c) {
 
 std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options) {
   const Ctx c{shape, options};
+  const std::vector<Param> params = core_params(shape, options.bug);
+  const auto defaults = block_defaults(shape, params);
+  std::vector<Patch> patches = planted_patches(options.bug, shape);
   std::vector<RtlFile> files;
-  files.push_back({"ristsim_mul_array.sv", emit_mul_array(c)});
-  files.push_back({"ristsim_align.sv", emit_align(c)});
-  files.push_back({"ristsim_to_fixed.sv", emit_to_fixed(c)});
-  files.push_back({"ristsim_adder_tree.sv", emit_adder_tree(c)});
-  files.push_back({"ristsim_accumulator.sv", emit_accumulator(c)});
-  files.push_back({"ristsim_splitmix.sv", emit_splitmix(c)});
-  files.push_back({"ristsim_output_stage.sv", emit_output_stage(c)});
-  files.push_back({"ristsim_pe.sv", emit_pe(c)});
+  for (const LibraryFile& lib : rtl_library()) {
+    const std::string name = lib.name;
+    std::string text = lib.text;
+    for (const auto& [module, ps] : defaults)
+      if (name == module + ".sv")
+        for (const Param& p : ps) text = set_default(name, text, p);
+    files.push_back({name, library_header(c, name) + text});
+  }
+  files.push_back({std::string(kPeTop) + ".sv", emit_pe(c, params)});
+  // A planted bug: each patch that matches is applied; at least one must match.
+  if (!patches.empty()) {
+    int applied = 0;
+    for (const Patch& p : patches)
+      for (RtlFile& f : files) {
+        const size_t at = f.name == p.file ? f.text.find(p.from) : std::string::npos;
+        if (at == std::string::npos) continue;
+        f.text.replace(at, std::string(p.from).size(), p.to);
+        ++applied;
+      }
+    if (applied == 0)
+      throw std::logic_error(std::string("rtlgen: planted bug '") + to_string(options.bug) +
+                             "' matches nothing in rtl/ (the library changed)");
+  }
   std::string list;
   for (const RtlFile& f : files) list += f.name + "\n";
   files.push_back({"files.f", list});

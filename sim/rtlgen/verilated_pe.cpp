@@ -28,10 +28,11 @@ int words(int bits) {
 }
 
 /// Word layout of rtl_cycle's input array: 0 valid_i (bit 0) and reset (bit 1:
-/// rst_ni low), 1 first_i, 2 last_i, 3 bias_i, 4-5 index_i, 6-7 key_i, then
-/// lane_en_i, act_i and wgt_i packed.
+/// rst_ni low), 1 first_i, 2 last_i, 3 bias_i, 4-5 index_i, 6-7 key_i,
+/// 8 cfg_we_i, 9 cfg_fl_i (driven only into a runtime_fl PE, which has the
+/// ports), then lane_en_i, act_i and wgt_i packed.
 struct Layout {
-  int lane_en = 8, act = 0, wgt = 0, total = 0;
+  int lane_en = 10, act = 0, wgt = 0, total = 0;
   explicit Layout(const PeShape& s) {
     act = lane_en + words(s.lanes);
     wgt = act + words(s.lanes * s.act_bits);
@@ -157,6 +158,7 @@ std::string verilator_wrapper_source(const PeShape& s, bool trace) {
     << "    set_port(t->bias_i, in + 3, " << s.bias_bits << ");\n"
     << "    set_port(t->index_i, in + 4, 64);\n"
     << "    set_port(t->key_i, in + 6, 64);\n"
+    << (s.runtime_fl ? "    t->cfg_we_i = in[8] & 1; t->cfg_fl_i = in[9];\n" : "")
     << "    set_port(t->lane_en_i, in + " << l.lane_en << ", " << s.lanes << ");\n"
     << "    set_port(t->act_i, in + " << l.act << ", " << s.lanes * s.act_bits << ");\n"
     << "    set_port(t->wgt_i, in + " << l.wgt << ", " << s.lanes * s.wt_bits << ");\n"
@@ -325,6 +327,8 @@ void VerilatedPe::pack(const PeInputs& in, std::vector<uint32_t>* words) const {
   const uint64_t key = in.key();
   in_words_[6] = static_cast<uint32_t>(key);
   in_words_[7] = static_cast<uint32_t>(key >> 32);
+  in_words_[8] = in.cfg_we;
+  in_words_[9] = in.cfg_fl;
   for (int i = 0; i < shape_.lanes; ++i) {
     if (static_cast<size_t>(i) < in.lane_en.size() && in.lane_en[i])
       put_bits(in_words_, l.lane_en, i, 1, 1);

@@ -18,7 +18,7 @@
 namespace ristsim::rtlgen {
 
 /// Version of the librtl.so interface (rtl_cycle's input words, its return value).
-inline constexpr int kRtlAbiVersion = 2;
+inline constexpr int kRtlAbiVersion = 3;
 /// The header force-included into every Verilated translation unit.
 inline constexpr const char* kHooksHeader = "ristsim_vl_hooks.h";
 

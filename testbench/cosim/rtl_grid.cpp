@@ -470,8 +470,8 @@ int check_bad() {
   const std::vector<rtlgen::RtlFile> good = rtlgen::generate_pe_rtl(load_point(edge_points()[0]));
   int failed = 0;
   const std::pair<std::string, std::string> plants[] = {
-      {"15'h7bff", "f'h7bff"},  // the issue's defect
-      {"15'h7bff", "4'd23"},    // a constant truncated by its width
+      {"64'd1", "f'd1"},   // a width printed in hex (issue 15's `f'h7bff`)
+      {"64'd1", "4'd23"},  // a constant truncated by its width
   };
   for (const auto& [from, to] : plants) {
     std::vector<rtlgen::RtlFile> files = good;

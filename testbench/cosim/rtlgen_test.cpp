@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "config/arch_yaml.h"
@@ -35,6 +36,12 @@ int lint(const std::string& dir, const std::vector<rtlgen::RtlFile>& files) {
     if (f.name != "files.f") cmd += " " + f.name;
   cmd += " > lint.log 2>&1";
   return std::system(cmd.c_str());
+}
+
+std::string file_text(const std::vector<rtlgen::RtlFile>& files, const std::string& name) {
+  for (const rtlgen::RtlFile& f : files)
+    if (f.name == name) return f.text;
+  return "";
 }
 
 }  // namespace
@@ -76,16 +83,20 @@ TEST(RtlGen, widths_come_from_growth_rules) {
   EXPECT_EQ(s.tree_levels, 4);
   EXPECT_EQ(s.tree_sum.bits, 20);
   EXPECT_EQ(s.latency(), 7);
+  // The top passes growth.h's widths; the library derives the tree's itself.
   const auto files = rtlgen::generate_pe_rtl(load("dynfixed8"), rtlgen::PlantedBug::none, "auto");
-  for (const rtlgen::RtlFile& f : files)
-    if (f.name == "ristsim_adder_tree.sv") {
-      EXPECT_NE(f.text.find("parameter int unsigned SumWidth = 20"), std::string::npos);
-      EXPECT_NE(f.text.find("Level 4: 1 adder, InWidth + 4 bits"), std::string::npos);
-      EXPECT_NE(f.text.find("localparam int unsigned W4 = InWidth + 4;"), std::string::npos);
-    }
-  for (const rtlgen::RtlFile& f : files)
-    if (f.name == "ristsim_align.sv")  // products shift 0, the bias fixed<16,?> left
-      EXPECT_NE(f.text.find("(InWidth == 16 && Shift == 0 && OutWidth == 16)"), std::string::npos);
+  const std::string top = file_text(files, "ristsim_pe.sv");
+  EXPECT_NE(top.find(".ProdWidth      (16)"), std::string::npos) << top;
+  EXPECT_NE(top.find(".ProdShift      (0)"), std::string::npos);
+  EXPECT_NE(top.find(".AlignWidth     (16)"), std::string::npos);
+  EXPECT_EQ(top.find("SumWidth"), std::string::npos) << "the tree's width is the library's";
+  const std::string tree = file_text(files, "ristsim_adder_tree.sv");
+  EXPECT_NE(tree.find("localparam int unsigned SumWidth = InWidth + Levels;"), std::string::npos);
+  // The copies carry this PE's defaults (each block synthesizes alone).
+  EXPECT_NE(tree.find("parameter int unsigned InWidth   = 16,"), std::string::npos);
+  EXPECT_NE(
+      file_text(files, "ristsim_accumulator.sv").find("parameter int unsigned SumWidth = 20,"),
+      std::string::npos);
   // E4M3 x E4M3: exactly_fixed is fixed<19,9>; 448^2 * 2^18 < 2^36, so the product is
   // fixed<37,18> (product_type of the formats), not 19 + 19 bits.
   const rtlgen::PeShape e = rtlgen::make_pe_shape(load("e4m3"));
@@ -120,26 +131,30 @@ TEST(RtlGen, yosys_reads_every_shipped_arch) {
   }
 }
 
-// Every parameter assertion is simulation-only: inside `ifndef SYNTHESIS ... `endif.
+// Every assertion is simulation-only: inside `ifndef SYNTHESIS ... `endif (the
+// parameter checks, and the adder tree's reference check).
 TEST(RtlGen, assertions_inside_ifndef_synthesis) {
   for (const char* name : kArches) {
     for (const rtlgen::RtlFile& f : rtlgen::generate_pe_rtl(load(name))) {
+      if (f.name == "files.f") continue;
       size_t at = 0;
-      int blocks = 0;
-      while ((at = f.text.find("initial begin : p_assert", at)) != std::string::npos) {
+      int asserts = 0;
+      while ((at = f.text.find("assert (", at)) != std::string::npos) {
         const size_t guard = f.text.rfind("`ifndef SYNTHESIS\n", at);
-        const size_t close = f.text.find("`endif\n", at);
-        ASSERT_NE(guard, std::string::npos) << f.name;
-        EXPECT_EQ(f.text.rfind("`endif", at), f.text.rfind("`endif", guard)) << f.name;
-        EXPECT_LT(close, f.text.find("endmodule", at)) << f.name;
-        EXPECT_EQ(f.text.find("assert", close), std::string::npos) << f.name << ": assert after `endif";
+        ASSERT_NE(guard, std::string::npos) << f.name << ": assert outside `ifndef SYNTHESIS";
+        const size_t endif = f.text.rfind("`endif", at);
+        EXPECT_TRUE(endif == std::string::npos || endif < guard)
+            << f.name << ": assert after `endif";
+        EXPECT_LT(f.text.find("`endif\n", at), f.text.find("endmodule", at)) << f.name;
         ++at;
+        ++asserts;
+      }
+      size_t blocks = 0;
+      for (at = 0; (at = f.text.find("initial begin : p_assert", at)) != std::string::npos; ++at)
         ++blocks;
-      }
-      if (f.name != "files.f") {
-        EXPECT_EQ(blocks, 1) << f.name << ": one parameter-assertion block per module";
-        EXPECT_EQ(f.text.find("int'("), std::string::npos) << f.name;
-      }
+      EXPECT_EQ(blocks, 1u) << f.name << ": one parameter-assertion block per module";
+      EXPECT_GE(asserts, 1) << f.name;
+      EXPECT_EQ(f.text.find("int'("), std::string::npos) << f.name;
     }
   }
 }
@@ -213,12 +228,6 @@ config::Arch minifloat_out(int e, int m, numeric::Specials sp, numeric::Overflow
   return a;
 }
 
-std::string file_text(const std::vector<rtlgen::RtlFile>& files, const std::string& name) {
-  for (const rtlgen::RtlFile& f : files)
-    if (f.name == name) return f.text;
-  return "";
-}
-
 }  // namespace
 
 // Issue 15: binary16 (as docs/arch.md writes it) and E8M8 outputs with
@@ -229,13 +238,15 @@ TEST(RtlGen, minifloat_special_outputs_compile) {
     int e, m;
     const char* inf;
     const char* max;
-  } cases[] = {{5, 10, "15'h7c00", "15'h7bff"}, {8, 8, "16'hff00", "16'hfeff"}};
+  } cases[] = {{5, 10, "(31744)", "(31743)"},
+               {8, 8, "(65280)", "(65279)"}};  // 7c00 7bff, ff00 feff
   for (const Case& k : cases) {
     const auto files = rtlgen::generate_pe_rtl(
         minifloat_out(k.e, k.m, numeric::Specials::ieee, numeric::Overflow::special, 32));
-    const std::string out = file_text(files, "ristsim_output_stage.sv");
-    EXPECT_NE(out.find(std::string("(1'b1 ? ") + k.inf + " : " + k.max + ")"), std::string::npos)
-        << "E" << k.e << "M" << k.m;
+    const std::string top = file_text(files, "ristsim_pe.sv");
+    EXPECT_NE(top.find(std::string(".OutSpecialMag  ") + k.inf), std::string::npos)
+        << "E" << k.e << "M" << k.m << top;
+    EXPECT_NE(top.find(std::string(".OutMaxMag      ") + k.max), std::string::npos);
     const std::string dir = tmpdir("special_e" + std::to_string(k.e) + "m" + std::to_string(k.m));
     rtlgen::write_rtl(dir, files);
     EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
@@ -244,17 +255,99 @@ TEST(RtlGen, minifloat_special_outputs_compile) {
 
 // Issue 15: an output mantissa wider than the accumulator kept the normalized
 // significand in an accumulator-wide register and lost its top bit (E5M10 from
-// an 8-bit accumulator differed from SystemC); it is M + 1 bits wide now.
+// an 8-bit accumulator differed from SystemC); it is M + 1 bits wide now
+// (ristsim_out_minifloat's t_norm), and lints for these widths.
 // (The co-simulation of this case: rtlgen_grid_cosim_* edge_e5m10_acc8.)
 TEST(RtlGen, mantissa_wider_than_the_accumulator) {
   for (int acc : {8, 10, 16}) {
     const auto files = rtlgen::generate_pe_rtl(
         minifloat_out(5, 10, numeric::Specials::ieee, numeric::Overflow::saturate, acc));
-    EXPECT_NE(file_text(files, "ristsim_output_stage.sv").find("logic [10:0] t_norm;"),
+    EXPECT_NE(file_text(files, "ristsim_out_minifloat.sv").find("logic [M:0] t_norm;"),
               std::string::npos)
         << acc;
+    EXPECT_NE(file_text(files, "ristsim_pe.sv").find(".OutMantBits    (10)"), std::string::npos);
     const std::string dir = tmpdir("e5m10_acc" + std::to_string(acc));
     rtlgen::write_rtl(dir, files);
     EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
   }
+}
+
+// The generator only chooses parameters: every file but the top is a library
+// file of rtl/ with its header and, for the blocks, parameter defaults changed;
+// no other line differs.
+TEST(RtlGen, library_copied_verbatim) {
+  for (const char* name : kArches) {
+    const auto files = rtlgen::generate_pe_rtl(load(name));
+    int copied = 0;
+    for (const rtlgen::RtlFile& f : files) {
+      if (f.name == "files.f" || f.name == "ristsim_pe.sv") continue;
+      std::ifstream is(std::string(RISTSIM_SOURCE_DIR) + "/rtl/" + f.name);
+      ASSERT_TRUE(is.good()) << f.name << " is not in rtl/";
+      std::stringstream ss;
+      ss << is.rdbuf();
+      const std::string lib = ss.str();
+      const size_t body = f.text.find("\n\n") + 2;  // the header ends at the first blank line
+      std::istringstream a(f.text.substr(body)), b(lib);
+      std::string la, lb;
+      int lines = 0;
+      while (std::getline(b, lb)) {
+        ASSERT_TRUE(static_cast<bool>(std::getline(a, la))) << f.name;
+        if (la != lb) EXPECT_NE(la.find("parameter "), std::string::npos) << f.name << ": " << la;
+        ++lines;
+      }
+      EXPECT_FALSE(static_cast<bool>(std::getline(a, la))) << f.name << ": extra lines";
+      EXPECT_GT(lines, 20) << f.name;
+      ++copied;
+    }
+    EXPECT_GE(copied, 13) << name;
+  }
+}
+
+// Each planted bug edits the library copies (tests only); every edit must
+// still find its text in rtl/, or the *_bad test would pass for a wrong reason.
+TEST(RtlGen, planted_bugs_find_their_text) {
+  for (const char* name : {"dynfixed8", "e4m3", "minifloat8", "pow2_4"})
+    for (rtlgen::PlantedBug bug :
+         {rtlgen::PlantedBug::tree_narrow, rtlgen::PlantedBug::truncate,
+          rtlgen::PlantedBug::no_saturate, rtlgen::PlantedBug::drop_lane}) {
+      const auto good = rtlgen::generate_pe_rtl(load(name));
+      const auto bad = rtlgen::generate_pe_rtl(load(name), bug);
+      ASSERT_EQ(good.size(), bad.size());
+      int differ = 0;
+      for (size_t i = 0; i < good.size(); ++i) {
+        if (good[i].name == "files.f") continue;
+        const size_t gb = good[i].text.find("\n\n"), bb = bad[i].text.find("\n\n");
+        if (good[i].text.substr(gb) != bad[i].text.substr(bb)) ++differ;
+      }
+      EXPECT_GE(differ, 1) << name << " " << rtlgen::to_string(bug);
+    }
+}
+
+// runtime_fl: the top gets the configuration ports and passes them to the core;
+// without it the core's are tied off and the top has none (the --rtl contract).
+TEST(RtlGen, runtime_fl_ports_and_lint) {
+  const config::Arch a = config::load_arch(std::string(RISTSIM_SOURCE_DIR) +
+                                           "/testbench/cosim/arch/dynfixed8_runtime_fl.yaml");
+  ASSERT_TRUE(a.runtime_fl);
+  const auto files = rtlgen::generate_pe_rtl(a);
+  const std::string top = file_text(files, "ristsim_pe.sv");
+  EXPECT_NE(top.find("input  logic [31:0]                  cfg_fl_i,"), std::string::npos) << top;
+  EXPECT_NE(top.find(".cfg_fl_i  (cfg_fl_i)"), std::string::npos);
+  EXPECT_NE(top.find(".RuntimeFl      (1'b1)"), std::string::npos);
+  // The output stage's defaults are this PE's too (it synthesizes alone for the cost check).
+  EXPECT_NE(file_text(files, "ristsim_output_stage.sv")
+                .find("parameter bit          RuntimeFl     = 1'b1,"),
+            std::string::npos);
+  const std::string dir = tmpdir("runtime_fl");
+  rtlgen::write_rtl(dir, files);
+  EXPECT_EQ(lint(dir, files), 0) << "see " << dir << "/lint.log";
+  const std::string plain = file_text(rtlgen::generate_pe_rtl(load("dynfixed8")), "ristsim_pe.sv");
+  EXPECT_EQ(plain.find("input  logic [31:0]                  cfg_fl_i"), std::string::npos);
+  EXPECT_NE(plain.find(".cfg_we_i  (1'b0)"), std::string::npos);
+  // A runtime-FL PE refuses what its run-time shifts cannot do.
+  config::Arch st = a;
+  st.formats.outputs.quantizer.rounding = numeric::Rounding::stochastic;
+  EXPECT_THROW(rtlgen::generate_pe_rtl(st), rtlgen::Unsupported);
+  const int too_far[4] = {7, 7, 200, 5};  // not an 8-bit FL
+  EXPECT_THROW(rtlgen::runtime_layer_shape(rtlgen::make_pe_shape(a), too_far), rtlgen::Unsupported);
 }

@@ -419,3 +419,32 @@ TEST(ArchDescribe, hash_and_text) {
 }
 
 }  // namespace
+
+// runtime_fl: on (docs/arch.md): read, and refused with the key's position where
+// the run-time shifts of docs/rtl.md cannot implement the arch.
+TEST(ArchYaml, runtime_fl) {
+  EXPECT_FALSE(config::parse_arch(kGood, "good.yaml").runtime_fl);
+  const std::string on = std::string(kGood) + "runtime_fl: on\n";  // line 12
+  EXPECT_TRUE(config::parse_arch(on, "good.yaml").runtime_fl);
+  EXPECT_FALSE(config::parse_arch(std::string(kGood) + "runtime_fl: off\n", "g.yaml").runtime_fl);
+  expect_error(std::string(kGood) + "runtime_fl: maybe\n", 12, "maybe", "expected on or off");
+  auto with = [&](int line, const std::string& text) {
+    std::string t = replace_line(line, text);
+    return t + "runtime_fl: on\n";
+  };
+  expect_error(with(8, "accumulator: {bits: 32, frac_bits: 12}"), 12, "on",
+               "accumulator.frac_bits: auto");
+  expect_error(with(5, "  weights:     {type: e4m3}"), 12, "on",
+               "fixed-point formats (fixed or dynamic_fixed), but weights is not");
+  expect_error(with(7, "  outputs:     {type: dynamic_fixed, bits: 8, rounding: stochastic}"), 12,
+               "on", "a deterministic output rounding");
+  const std::string fixed_only =
+      "name: t\n"
+      "formats:\n"
+      "  activations: {type: fixed, bits: 8, fl: 7}\n"
+      "  weights:     {type: fixed, bits: 8, fl: 7}\n"
+      "  bias:        {type: fixed, bits: 16, fl: 14}\n"
+      "  outputs:     {type: fixed, bits: 8, fl: 5}\n"
+      "runtime_fl: on\n";  // line 7
+  expect_error(fixed_only, 7, "on", "a dynamic_fixed group");
+}
