@@ -69,20 +69,20 @@ int64_t padded(int64_t v) {
 }
 
 /// The GEMM's A for group g: the weights' codes as int8, [kg_pad][rows_pad] (A^T of TN).
-__global__ void pack_weights_kernel(kernels::ConvShape s, int a_bits, const uint32_t* w, int group,
+__global__ void pack_weights_kernel(kernels::ConvShape s, numeric::Format wf, const uint32_t* w, int group,
                                     int64_t rows, int64_t rows_pad, int64_t kg_pad, int8_t* a) {
   const int kg = s.k / s.groups;
   GRID_LOOP(i, kg_pad * rows_pad) {
     const int64_t kk = i / rows_pad, r = i % rows_pad;
     a[i] = (kk < kg && r < rows) ? static_cast<int8_t>(kernels::code_value(
-                                       w[(int64_t{group} * kg + kk) * rows + r], a_bits))
+                                       wf, w[(int64_t{group} * kg + kk) * rows + r]))
                                  : int8_t{0};
   }
 }
 
 /// The GEMM's B: for each output pixel of images [img0, img0 + images), the K input codes of
 /// group g as int8 in datapath order (channel, kernel row, kernel column), zero-padded.
-__global__ void pack_columns_kernel(kernels::ConvShape s, int bits, const uint32_t* in, int group,
+__global__ void pack_columns_kernel(kernels::ConvShape s, numeric::Format af, const uint32_t* in, int group,
                                     int img0, int images, int64_t rows, int64_t rows_pad,
                                     int8_t* b) {
   const int cg = s.c / s.groups;
@@ -99,7 +99,7 @@ __global__ void pack_columns_kernel(kernels::ConvShape s, int bits, const uint32
                 x = ox * s.stride_w - s.pad_w + kx * s.dil_w;
       if (y >= 0 && y < s.h && x >= 0 && x < s.w)
         v = static_cast<int8_t>(kernels::code_value(
-            in[((int64_t{img} * s.c + group * cg + ci) * s.h + y) * s.w + x], bits));
+            af, in[((int64_t{img} * s.c + group * cg + ci) * s.h + y) * s.w + x]));
     }
     b[i] = v;
   }
@@ -179,12 +179,12 @@ bool exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d,
     return false;
   }
   for (int g = 0; g < s.groups; ++g) {
-    pack_weights_kernel<<<grid(kg_pad * rows_pad), 256>>>(s, spec.wt.format.bits, d_w, g, rows,
+    pack_weights_kernel<<<grid(kg_pad * rows_pad), 256>>>(s, spec.wt.format, d_w, g, rows,
                                                           rows_pad, kg_pad, a);
     for (int img0 = 0; img0 < s.n; img0 += chunk) {
       const int images = std::min(chunk, s.n - img0);
       const int64_t n = int64_t{images} * cols;
-      pack_columns_kernel<<<grid(n * rows_pad), 256>>>(s, spec.act.format.bits, d_in, g, img0,
+      pack_columns_kernel<<<grid(n * rows_pad), 256>>>(s, spec.act.format, d_in, g, img0,
                                                        images, rows, rows_pad, b);
       cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
       check(cublasLtMatrixLayoutCreate(&la, CUDA_R_8I, rows_pad, kg_pad, rows_pad), "layout A");

@@ -6,11 +6,13 @@
 // int32 accumulation; VNNI's vpdpbusd the same) sums the raw operand codes in its own order.
 // The two agree on a layer when
 //   1. activations and weights are fixed point (their codes are the integers a and w, the
-//      product's value a w 2^-(fl_a + fl_w)) and fit the GEMM's signed operands;
+//      product's value a w 2^-(fl_a + fl_w)) and fit the GEMM's signed operands (an unsigned
+//      B-bit format needs B + 1 signed bits);
 //   2. the products need no rounding onto the grid: F >= fl_a + fl_w, so each aligned product
 //      is a w 2^s with s = F - fl_a - fl_w >= 0 (an exact shift, applied after the GEMM);
 //   3. no partial sum in any order can leave either register: with K products per output,
-//        |sum| <= K * 2^(bits_a - 1) * 2^(bits_w - 1)                    (the most negative codes)
+//        |sum| <= K * 2^(bits_a - 1) * 2^(bits_w - 1)                    (the most negative codes;
+//                                                      bits + 1 for an unsigned operand)
 //      must fit the GEMM's accumulator, and
 //        |sum| 2^s + |aligned bias| <= 2^(acc.bits - 1) - 1
 //      the arch's accumulator; then neither saturation nor wrap ever acts, every order gives
@@ -57,9 +59,11 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms,
   };
   if (a.kind != numeric::FormatKind::fixed || w.kind != numeric::FormatKind::fixed)
     return refuse("activations and weights must be fixed point (an integer GEMM multiplies codes)");
-  if (a.bits > gemm.a_bits || w.bits > gemm.w_bits)
-    return refuse("operands of " + std::to_string(a.bits) + " x " + std::to_string(w.bits) +
-                  " bits do not fit the GEMM's " + std::to_string(gemm.a_bits) + " x " +
+  // Signed bits that hold every code's integer (numeric::fixed_integer).
+  const int a_bits = a.bits + (a.is_signed ? 0 : 1), w_bits = w.bits + (w.is_signed ? 0 : 1);
+  if (a_bits > gemm.a_bits || w_bits > gemm.w_bits)
+    return refuse("operands of " + std::to_string(a_bits) + " x " + std::to_string(w_bits) +
+                  " signed bits do not fit the GEMM's " + std::to_string(gemm.a_bits) + " x " +
                   std::to_string(gemm.w_bits));
   if (terms < 1) return refuse("no products per output");
   const int F = accumulator_frac_bits(spec);
@@ -71,7 +75,7 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms,
   if (plan.shift > 62)
     return refuse("the products' alignment shift " + std::to_string(plan.shift) + " is over 62");
   using U = unsigned __int128;
-  const U max_a = U{1} << (a.bits - 1), max_w = U{1} << (w.bits - 1);
+  const U max_a = U{1} << (a_bits - 1), max_w = U{1} << (w_bits - 1);
   plan.sum_bound = U(uint64_t(terms)) * max_a * max_w;
   const U gemm_limit = (U{1} << (gemm.acc_bits - 1)) - 1;
   if (plan.sum_bound > gemm_limit)
@@ -96,12 +100,10 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms,
   return plan;
 }
 
-/// The signed integer of a fixed-point code of `bits` bits (two's complement), the GEMM's
-/// operand.
-RISTSIM_HD inline int32_t code_value(uint32_t code, int bits) {
-  const uint32_t sign = 1u << (bits - 1);
-  const uint32_t v = code & ((bits >= 32 ? 0u : (1u << bits)) - 1u);
-  return static_cast<int32_t>((v ^ sign) - sign);
+/// The integer of a fixed-point code (two's complement, or unsigned), the GEMM's operand:
+/// numeric::fixed_integer, narrowed (integer_gemm_exact() bounds it to the GEMM's bits).
+RISTSIM_HD inline int32_t code_value(const numeric::Format& f, uint32_t code) {
+  return static_cast<int32_t>(numeric::fixed_integer(f, code));
 }
 
 /// Output element `index` (output channel k) from the GEMM's sum of code products on a layer

@@ -39,8 +39,8 @@ rt::ConvFn routed(int* gemm_layers, int* element_layers, int shift_bug = 0) {
         int64_t sum = 0;
         for (const kn::ExactTerm& t : kn::conv_terms(s, in, w, img, k, oy, ox))
           if (!t.padding)
-            sum += int64_t{kn::code_value(t.act_code, spec.act.format.bits)} *
-                   kn::code_value(t.wt_code, spec.wt.format.bits);
+            sum += int64_t{kn::code_value(spec.act.format, t.act_code)} *
+                   kn::code_value(spec.wt.format, t.wt_code);
         r = kn::gemm_element(d, plan.shift + shift_bug, sum, b, k, i);
       } else {
         r = kn::steps::conv_element(s, d, in, w, b, i);
@@ -139,4 +139,17 @@ TEST(AccumulatorBound, planted_shift_bug_is_caught_bad) {
   // coarse output format): 8 of the 13 GEMM layers show it (when this test was written).
   EXPECT_GT(gemm, 0);
   EXPECT_GE(2 * caught, gemm);
+}
+
+TEST(AccumulatorBound, unsigned_codes_need_one_more_signed_bit) {
+  // An unsigned 8-bit activation (0..255) does not fit IMMA's int8; an unsigned 7-bit one does.
+  kn::ExactLayerSpec spec = fixed_spec(8, 32);
+  spec.act.format.is_signed = false;
+  const kn::GemmPlan refused = kn::integer_gemm_exact(spec, 16, kImma8);
+  EXPECT_FALSE(refused.exact);
+  EXPECT_NE(refused.why.find("9 x 8 signed bits"), std::string::npos) << refused.why;
+  spec.act.format = ristsim::numeric::Format::fixed_point(7, 0);
+  spec.act.format.is_signed = false;
+  EXPECT_TRUE(kn::integer_gemm_exact(spec, 16, kImma8).exact);
+  EXPECT_EQ(kn::code_value(spec.act.format, 0x7f), 127);  // not -1: zero-extended
 }

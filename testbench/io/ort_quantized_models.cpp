@@ -51,7 +51,7 @@ float quantum_at(const numeric::Quantizer& q, float v) {
 // The arches of the check: each on the float datapath (what a QDQ graph computes).
 std::vector<config::Arch> arches(const fs::path& configs) {
   std::vector<config::Arch> r;
-  for (const char* name : {"dynfixed8", "dynfixed4", "fixed16", "e4m3"}) {
+  for (const char* name : {"dynfixed8", "dynfixed8u", "dynfixed4", "fixed16", "e4m3"}) {
     config::Arch a = config::load_arch((configs / (std::string(name) + ".yaml")).string());
     a.datapath = config::Datapath::float32;
     r.push_back(a);
@@ -103,7 +103,11 @@ int main(int argc, char** argv) {
     io::ImageFolderOptions first;  // only the images used: the first N of each split
     first.max_images = images;
     const io::Dataset test = io::load_dataset("fashion-mnist", false, first);
-    first.max_images = 200;  // the range analysis of dynamic fixed point (a max: 200 are enough)
+    // The range analysis of dynamic fixed point: 200 training images (a max: 200 are enough).
+    // max_images bounds image folders only; an idx data set loads whole, so the count is
+    // given to quantize_net below as well.
+    const int calib_images = 200;
+    first.max_images = calib_images;
     const io::Dataset train = io::load_dataset("fashion-mnist", true, first);
     images = std::min(images, test.n);
     const engine::Samples tr = flow::samples_of(train);
@@ -127,7 +131,7 @@ int main(int argc, char** argv) {
         no.input_shape = {test.c, test.h, test.w};
         no.phase = engine::Phase::test;
         std::unique_ptr<engine::Net> net = flow::load_model(path, no);
-        engine::quantize_net(*net, arch, tr, tr.n, batch);
+        engine::quantize_net(*net, arch, tr, std::min(tr.n, calib_images), batch);
         // ristsim's logits, batch by batch, and each one's quantum in the last layer's format.
         const numeric::Quantizer qo =
             net->weighted_layers().back()->quant()->formats().outputs.quantizer;
