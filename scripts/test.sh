@@ -32,10 +32,13 @@ say() { echo "test.sh: $*" >&2; }
 
 # The sanitizer CI subset: these targets, and every test of the labels below whose programs
 # they built, except the long e2e runs (the main job end to end, with a Verilated co-simulation,
-# on every arch; the quantize search). Measured figures: README, "Tests".
+# on every arch; the quantize search), the Slurm sweeps (sbatch orchestration: the same ristsim
+# runs as sweep.local), the onnxruntime venv (no ristsim code runs in it) and the streamed whole
+# flows of stream_cli (the readers they use are fuzzed under the same sanitizers by fuzz.sh).
+# Those still run, uninstrumented, in the ctest stage. Measured figures: README, "Tests".
 ci_targets=(numeric_unit_tests numeric_docs_tests test_arch_yaml test_net_yaml io_tests
             test_backends ristsim)
-ci_exclude='^e2e\.(arch_(dynfixed8|dynfixed4|fixed16|minifloat8|pow2_4|e4m3|systolic16x16_ws)|main_job|main_job_files|main_job_calib_clamped|report_search.*)$'
+ci_exclude='^(e2e\.(arch_(dynfixed8|dynfixed4|fixed16|minifloat8|pow2_4|e4m3|systolic16x16_ws)|main_job|main_job_files|main_job_calib_clamped|report_search.*)|sweep\.(slurm|data|cosim)|ort_venv|stream_cli)$'
 san_labels='^(unit|e2e|exhaustive|systemc)$'
 
 # Runs ctest with the given arguments, prints its output, and sets $passed/$failed from its
