@@ -201,13 +201,18 @@ const std::vector<std::string> kFashionMnistClasses = {
 const std::vector<std::string> kCifar10Classes = {
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
 
-Dataset load_idx_dir(const fs::path& dir, bool train, int classes) {
+Dataset load_idx_files(const std::string& images_path, const std::string& labels_path,
+                       int classes, int limit);
+
+Dataset load_idx_dir(const fs::path& dir, bool train, int classes, int limit) {
   const std::string split = train ? "train" : "t10k";
   std::string images = find_idx(dir, split + "-images-idx3-ubyte");
   std::string labels = find_idx(dir, split + "-labels-idx1-ubyte");
   if (images.empty()) fail((dir / (split + "-images-idx3-ubyte[.gz]")).string(), "no such file");
   if (labels.empty()) fail((dir / (split + "-labels-idx1-ubyte[.gz]")).string(), "no such file");
-  return load_idx(images, labels, classes);
+  return checked::with_input_errors(
+      "the idx files", [&] { return load_idx_files(images, labels, classes, limit); },
+      [&](const std::string& m) { return DataError(images + ": " + m); });
 }
 
 }  // namespace
@@ -219,8 +224,10 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
 }
 
 namespace {
+// limit > 0: only the first `limit` images are converted to floats (the files are still
+// checked whole, labels included).
 Dataset load_idx_files(const std::string& images_path, const std::string& labels_path,
-                       int classes) {
+                       int classes, int limit) {
   IdxFile im = read_idx(images_path, 0x00000803, "images: unsigned bytes, 3 dimensions");
   IdxFile lb = read_idx(labels_path, 0x00000801, "labels: unsigned bytes, 1 dimension");
   if (im.dims[0] != lb.dims[0])
@@ -234,12 +241,17 @@ Dataset load_idx_files(const std::string& images_path, const std::string& labels
   ds.c = 1;
   ds.h = static_cast<int>(im.dims[1]);
   ds.w = static_cast<int>(im.dims[2]);
-  const std::size_t total = std::size_t(ds.n) * ds.h * ds.w;
+  const int kept = limit > 0 ? std::min(ds.n, limit) : ds.n;
+  const std::size_t total = std::size_t(kept) * ds.h * ds.w;
   ds.images.resize(total);
   const uint8_t* px = im.bytes.data() + im.offset;
   for (std::size_t i = 0; i < total; ++i) ds.images[i] = kUnit.v[px[i]];
   ds.labels.assign(lb.bytes.begin() + static_cast<std::ptrdiff_t>(lb.offset), lb.bytes.end());
   check_labels(labels_path, ds, classes);
+  if (limit > 0 && ds.n > limit) {
+    ds.n = limit;
+    ds.labels.resize(std::size_t(limit));
+  }
   ds.source = "idx:" + images_path;
   return ds;
 }
@@ -247,12 +259,13 @@ Dataset load_idx_files(const std::string& images_path, const std::string& labels
 
 Dataset load_idx(const std::string& images_path, const std::string& labels_path, int classes) {
   return checked::with_input_errors(
-      "the idx files", [&] { return load_idx_files(images_path, labels_path, classes); },
+      "the idx files", [&] { return load_idx_files(images_path, labels_path, classes, 0); },
       [&](const std::string& m) { return DataError(images_path + ": " + m); });
 }
 
 namespace {
-Dataset load_cifar10_files(const std::vector<std::string>& batch_paths) {
+// limit > 0: only the first `limit` records are converted (every batch is still checked).
+Dataset load_cifar10_files(const std::vector<std::string>& batch_paths, int limit) {
   constexpr std::size_t kPixels = 3 * 32 * 32, kRecord = 1 + kPixels;
   if (batch_paths.empty()) throw DataError("load_cifar10: no batch files given");
   Dataset ds;
@@ -272,17 +285,20 @@ Dataset load_cifar10_files(const std::vector<std::string>& batch_paths) {
     if (base + records * kPixels > std::size_t(checked::kMaxFileElements))
       fail(path, "the batches hold more than " + std::to_string(checked::kMaxFileElements) +
                      " pixels in all (the limit of a data set read into memory)");
-    ds.images.resize(base + records * kPixels);
+    std::size_t keep = records;
+    if (limit > 0) keep = std::min<std::size_t>(records, std::size_t(std::max(0, limit - ds.n)));
+    ds.images.resize(base + keep * kPixels);
     for (std::size_t r = 0; r < records; ++r) {
       const uint8_t* rec = b.data() + r * kRecord;
       if (rec[0] >= 10)
         fail(path, "label " + std::to_string(rec[0]) + " of record " + std::to_string(r) +
                        " is out of range [0, 10) (is this CIFAR-100? its records are 3074 bytes)");
+      if (r >= keep) continue;
       ds.labels.push_back(rec[0]);
       float* dst = ds.images.data() + base + r * kPixels;
       for (std::size_t i = 0; i < kPixels; ++i) dst[i] = kUnit.v[rec[1 + i]];
     }
-    ds.n += static_cast<int>(records);
+    ds.n += static_cast<int>(keep);
   }
   ds.source =
       "cifar10:" + batch_paths.front() +
@@ -293,7 +309,7 @@ Dataset load_cifar10_files(const std::vector<std::string>& batch_paths) {
 
 Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
   return checked::with_input_errors(
-      "the CIFAR-10 batches", [&] { return load_cifar10_files(batch_paths); },
+      "the CIFAR-10 batches", [&] { return load_cifar10_files(batch_paths, 0); },
       [&](const std::string& m) {
         return DataError((batch_paths.empty() ? std::string("cifar10") : batch_paths.front()) +
                          ": " + m);
@@ -317,7 +333,7 @@ Dataset load_dataset(const std::string& name_or_dir, bool train,
     if (!is_dir(kFashionMnistDir))
       fail(kFashionMnistDir,
            "no such directory (install the Debian package dataset-fashion-mnist)");
-    Dataset ds = load_idx_dir(kFashionMnistDir, train, 10);
+    Dataset ds = load_idx_dir(kFashionMnistDir, train, 10, image_opts.max_images);
     ds.class_names = kFashionMnistClasses;
     return ds;
   }
@@ -328,7 +344,7 @@ Dataset load_dataset(const std::string& name_or_dir, bool train,
   // idx: either split present marks the folder as idx.
   if (!find_idx(dir, "train-images-idx3-ubyte").empty() ||
       !find_idx(dir, "t10k-images-idx3-ubyte").empty())
-    return load_idx_dir(dir, train, 0);
+    return load_idx_dir(dir, train, 0, image_opts.max_images);
 
   // CIFAR-10 binary, directly or in the archive's cifar-10-batches-bin subfolder.
   for (const fs::path& d : {dir, dir / "cifar-10-batches-bin"}) {
@@ -343,7 +359,9 @@ Dataset load_dataset(const std::string& name_or_dir, bool train,
     } else {
       files.push_back((d / "test_batch.bin").string());  // a missing file is reported by the reader
     }
-    Dataset ds = load_cifar10(files);
+    Dataset ds = checked::with_input_errors(
+        "the CIFAR-10 batches", [&] { return load_cifar10_files(files, image_opts.max_images); },
+        [&](const std::string& m) { return DataError(files.front() + ": " + m); });
     // The archive's class names, one per line, when present.
     std::ifstream meta(d / "batches.meta.txt");
     std::vector<std::string> names;

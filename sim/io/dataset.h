@@ -96,6 +96,8 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& opts
 ///   a directory with     train/ and val/ (or test/) class folders, or class folders
 ///                        directly                                            -> image folder
 /// train picks the training split (train / data_batch_*), otherwise the test split.
+/// image_opts.max_images > 0 keeps the first max_images images of any format (idx and
+/// CIFAR-10 files are still checked whole; only the images kept are converted to floats).
 Dataset load_dataset(const std::string& name_or_dir, bool train,
                      const ImageFolderOptions& image_opts = {});
 

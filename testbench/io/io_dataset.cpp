@@ -122,6 +122,21 @@ TEST(FashionMnist, test_split) {
   EXPECT_NE(ds.source.find("t10k-images-idx3-ubyte.gz"), std::string::npos);
 }
 
+// max_images: the first images, bit for bit those of the whole split, and no more floats.
+TEST(FashionMnist, max_images_keeps_the_first_images) {
+  if (!fs::exists(kFm)) GTEST_SKIP() << kFm << " not installed";
+  const Dataset all = ristsim::io::load_dataset("fashion-mnist", false);
+  ristsim::io::ImageFolderOptions o;
+  o.max_images = 123;
+  const Dataset ds = ristsim::io::load_dataset("fashion-mnist", false, o);
+  EXPECT_EQ(ds.n, 123);
+  ASSERT_EQ(ds.images.size(), 123u * 784u);
+  ASSERT_EQ(ds.labels.size(), 123u);
+  EXPECT_TRUE(std::equal(ds.images.begin(), ds.images.end(), all.images.begin()));
+  EXPECT_TRUE(std::equal(ds.labels.begin(), ds.labels.end(), all.labels.begin()));
+  EXPECT_EQ(ds.classes, 10);
+}
+
 TEST(FashionMnist, train_split) {
   if (!fs::exists(kFm)) GTEST_SKIP() << kFm << " not installed";
   Dataset ds = ristsim::io::load_dataset("fashion-mnist", true);
@@ -307,6 +322,24 @@ TEST(Cifar10, reads_records_in_chw_order) {
   Dataset te = ristsim::io::load_dataset(t.path().string(), false);
   EXPECT_EQ(te.n, 3);
   EXPECT_EQ(te.labels, (std::vector<int32_t>{5, 6, 7}));
+}
+
+// max_images keeps the first images of CIFAR-10 batches too (across batch files), while a
+// bad label past the kept records is still an error: the files are checked whole.
+TEST(Cifar10, max_images_keeps_the_first_records) {
+  TempDir t;
+  write_bytes(t / "data_batch_1.bin", cifar_records({3, 9}, 0));
+  write_bytes(t / "data_batch_2.bin", cifar_records({0, 4}, 100));
+  ristsim::io::ImageFolderOptions o;
+  o.max_images = 3;
+  Dataset tr = ristsim::io::load_dataset(t.path().string(), true, o);
+  EXPECT_EQ(tr.n, 3);
+  EXPECT_EQ(tr.labels, (std::vector<int32_t>{3, 9, 0}));
+  ASSERT_EQ(tr.images.size(), 3u * 3072u);
+  EXPECT_EQ(tr.image(2)[0], 100.f / 255.f);
+  write_bytes(t / "data_batch_2.bin", cifar_records({0, 11}, 100));
+  expect_data_error([&] { ristsim::io::load_dataset(t.path().string(), true, o); },
+                    {"data_batch_2.bin: label 11 of record 1 is out of range [0, 10)"});
 }
 
 TEST(Cifar10, truncated_and_bad_label) {
