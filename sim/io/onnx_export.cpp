@@ -371,7 +371,10 @@ class Exporter {
                 scalar("exponent_bias", float(f.bias)),
                 scalar("max_val", float(numeric::max_value(f)))},
                {y}, "/floatquant_" + base);
+      // QONNX's operator document names the attribute has_infinity, its executor
+      // (qonnx.custom_op.general.floatquant, 0.4 and 1.x) requires has_inf: both are written.
       n.attributes = {Attribute::make_int("has_infinity", f.has_inf() ? 1 : 0),
+                      Attribute::make_int("has_inf", f.has_inf() ? 1 : 0),
                       Attribute::make_int("has_nan", f.has_nan() ? 1 : 0),
                       Attribute::make_int("has_subnormal", 1),
                       Attribute::make_int("saturation", 1),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks ristsim's quantized QDQ exports on real data with onnxruntime.
+"""Checks ristsim's quantized exports on real data with onnxruntime (QDQ) or QONNX's executor.
 
-For every OUT/<model>_<arch>.onnx written by ort_quantized_models, runs onnxruntime on
+For every OUT/<model>_<arch>.onnx written by ort_quantized_models, runs onnxruntime (or, with
+--runner qonnx, qonnx.core.onnx_exec.execute_onnx on a --form qonnx export) on
 OUT/<model>.input.pb (the first Fashion-MNIST test images as ristsim reads them) and asserts:
   - top-1 against OUT/<model>.labels.pb equals ristsim's exactly (the same count of correct
     images, from ristsim's logits OUT/<model>_<arch>.logits.pb), and
@@ -11,7 +12,8 @@ OUT/<model>.input.pb (the first Fashion-MNIST test images as ristsim reads them)
     a rounding boundary may land one quantum apart.
 Prints one line per model (the figures of docs/results.md) and a summary.
 
-Exit status: 0 all agree, 1 a mismatch, 77 onnxruntime or numpy not importable (ctest skips).
+Exit status: 0 all agree, 1 a mismatch, 77 onnxruntime, numpy or (--runner qonnx) qonnx not
+importable (ctest skips).
 With --all-must-fail (the planted-bug test): 0 when every model fails the check, else 1.
 """
 import glob
@@ -29,15 +31,57 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ort_check import read_tensor  # noqa: E402  (the TensorProto reader of ort_check.py)
 
 
+def run_ort(path, x):
+    so = ort.SessionOptions()
+    # The graph as written: QuantizeLinear / DequantizeLinear are not fused into integer
+    # kernels (which would round differently).
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+
+
+def run_qonnx(path, x):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+    m = ModelWrapper(path)
+    name = m.graph.input[0].name
+    m.set_tensor_shape(name, list(x.shape))  # the batch dimension is symbolic in the export
+    m = m.transform(InferShapes())
+    return execute_onnx(m, {name: x})[m.graph.output[0].name]
+
+
 def main():
-    args = [a for a in sys.argv[1:] if a != "--all-must-fail"]
-    all_must_fail = len(args) < len(sys.argv) - 1
+    flags = {"--all-must-fail", "--runner"}
+    argv = sys.argv[1:]
+    runner = "onnxruntime"
+    if "--runner" in argv:
+        i = argv.index("--runner")
+        runner = argv[i + 1] if i + 1 < len(argv) else ""
+        del argv[i:i + 2]
+    if runner not in ("onnxruntime", "qonnx"):
+        print("usage: ort_check_quantized.py OUT [--runner onnxruntime|qonnx] [--all-must-fail]")
+        return 2
+    args = [a for a in argv if a not in flags]
+    all_must_fail = len(args) < len(argv)
     out = args[0] if args else "."
+    run = run_ort
+    if runner == "qonnx":
+        try:
+            import qonnx  # noqa: F401
+        except ImportError as e:
+            print(f"ort_check_quantized: SKIP: {e}")
+            return 77
+        run = run_qonnx
     models = sorted(glob.glob(os.path.join(out, "*.onnx")))
     if not models:
         print(f"ort_check_quantized: no *.onnx in {out}")
         return 1
-    print(f"onnxruntime {ort.__version__}")
+    if runner == "qonnx":
+        from importlib.metadata import version
+        print(f"qonnx {version('qonnx')} (its executor runs onnxruntime {ort.__version__} per node)")
+    else:
+        print(f"onnxruntime {ort.__version__}")
     failed = 0
     for m in models:
         stem = m[:-5]
@@ -47,12 +91,7 @@ def main():
         labels = read_tensor(base + ".labels.pb").astype(np.int64)
         want = read_tensor(stem + ".logits.pb").astype(np.float64)
         quantum = read_tensor(stem + ".quantum.pb").astype(np.float64)
-        so = ort.SessionOptions()
-        # The graph as written: QuantizeLinear / DequantizeLinear are not fused into integer
-        # kernels (which would round differently).
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        sess = ort.InferenceSession(m, so, providers=["CPUExecutionProvider"])
-        got = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
+        got = run(m, x).astype(np.float64)
         err = np.abs(got - want)
         off = err > 0
         beyond = err > quantum * (1 + 1e-6)
@@ -62,7 +101,7 @@ def main():
         ok = got.shape == want.shape and top_ort == top_rs and not beyond.any()
         failed += not ok
         n = len(labels)
-        print(f"{'PASS' if ok else 'FAIL'} {name}: top-1 onnxruntime {100 * top_ort / n:.2f} % "
+        print(f"{'PASS' if ok else 'FAIL'} {name}: top-1 {runner} {100 * top_ort / n:.2f} % "
               f"ristsim {100 * top_rs / n:.2f} % ({n} images, {same_pred} same predictions); "
               f"{int(off.sum())} of {want.size} logits one quantum apart, {int(beyond.sum())} "
               f"beyond")

@@ -8,6 +8,9 @@
 //                                                         each logit's quantum (the gap to the
 //                                                         next value of the output format)
 //   ort_quantized_models MODELS_DIR CONFIGS_DIR OUT_DIR [--images N] [--model M] [--plant-bad]
+//                        [--form qdq|qonnx]
+// --form qonnx writes QONNX (Quant / FloatQuant) instead of QDQ, for the QONNX executor's check
+// (testbench/io/qonnx_check.py); the same models, formats and reference logits.
 // --plant-bad (the checker's own test, ort_quantized_bad): every export's first weight scale
 // is written 1 % off, a bug the check must find.
 #include <algorithm>
@@ -65,16 +68,20 @@ std::vector<config::Arch> arches(const fs::path& configs) {
   return r;
 }
 
+// The first weight's scale 1 % off: a DequantizeLinear's (QDQ) or a (Float)Quant's (QONNX) whose
+// data input is an initializer.
 void plant_bad_scale(io::Model& m) {
   for (const io::Node& n : m.graph.nodes) {
-    if (n.op_type != "DequantizeLinear" || !m.graph.find_initializer(n.inputs[0])) continue;
+    if ((n.op_type != "DequantizeLinear" && n.op_type != "Quant" && n.op_type != "FloatQuant") ||
+        !m.graph.find_initializer(n.inputs[0]))
+      continue;
     for (io::Tensor& t : m.graph.initializers)
       if (t.name == n.inputs[1]) {
         t.data[0] *= 1.01f;
         return;
       }
   }
-  throw std::runtime_error("--plant-bad: no weight DequantizeLinear to perturb");
+  throw std::runtime_error("--plant-bad: no weight DequantizeLinear or Quant to perturb");
 }
 
 }  // namespace
@@ -84,16 +91,22 @@ int main(int argc, char** argv) {
   int images = 1000;
   bool bad = false;
   std::string only;  // --model: one of the two
+  io::QuantExport form = io::QuantExport::qdq;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--plant-bad")) bad = true;
     else if (!std::strcmp(argv[i], "--images") && i + 1 < argc) images = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--form") && i + 1 < argc) {
+      const std::string f = argv[++i];
+      if (f != "qdq" && f != "qonnx") pos.clear(), pos.resize(99);  // usage error below
+      form = f == "qonnx" ? io::QuantExport::qonnx : io::QuantExport::qdq;
+    }
     else pos.push_back(argv[i]);
   }
   if (pos.size() != 3 || images < 1) {
     std::fprintf(stderr,
                  "usage: ort_quantized_models MODELS_DIR CONFIGS_DIR OUT_DIR [--images N] "
-                 "[--model lenet_fmnist|cifar10_full_fmnist] [--plant-bad]\n");
+                 "[--model lenet_fmnist|cifar10_full_fmnist] [--plant-bad] [--form qdq|qonnx]\n");
     return 2;
   }
   const fs::path models = pos[0], configs = pos[1], out = pos[2];
@@ -104,8 +117,6 @@ int main(int argc, char** argv) {
     first.max_images = images;
     const io::Dataset test = io::load_dataset("fashion-mnist", false, first);
     // The range analysis of dynamic fixed point: 200 training images (a max: 200 are enough).
-    // max_images bounds image folders only; an idx data set loads whole, so the count is
-    // given to quantize_net below as well.
     const int calib_images = 200;
     first.max_images = calib_images;
     const io::Dataset train = io::load_dataset("fashion-mnist", true, first);
@@ -156,6 +167,7 @@ int main(int argc, char** argv) {
         io::ExportOptions eo;
         eo.quantized = true;
         eo.arch = &arch;
+        eo.form = form;
         eo.metadata["ristsim.top1"] = std::to_string(correct) + "/" + std::to_string(images);
         io::Model m = io::export_model(*net, eo);
         if (bad) plant_bad_scale(m);
