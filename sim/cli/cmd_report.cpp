@@ -103,8 +103,10 @@ int cmd_report(const std::vector<std::string>& args) {
                "report the Pareto fronts of the sweep results in DIR")(
       "arch", po::value<std::string>(), "arch YAML file")(
       "model", po::value<std::string>(),
-      "model: .onnx, weight file, or network description (.yaml)")(
-      "weights", po::value<std::string>(), "weight file for a .yaml --model")(
+      "model: .onnx, weight file, network description (.yaml), or a Caffe .prototxt (with "
+      "--weights)")(
+      "weights", po::value<std::string>(),
+      "the .caffemodel of a Caffe .prototxt --model (or a weight file for a .yaml one)")(
       "data", po::value<std::string>(),
       "data set (fashion-mnist, or a directory): measure accuracy")(
       "out", po::value<std::string>()->default_value("out"),
@@ -224,6 +226,7 @@ int cmd_report(const std::vector<std::string>& args) {
 
   // Layer shapes: the model's network at batch 1 (input shape of --data, if given).
   const std::string model_path = cl.get<std::string>("model");
+  const std::string weights_path = cl.has("weights") ? cl.get<std::string>("weights") : "";
   io::Dataset test_set;
   engine::NetOptions no;
   no.phase = engine::Phase::test;
@@ -234,8 +237,7 @@ int cmd_report(const std::vector<std::string>& args) {
     in.data_name = test_set.source;
   }
   {
-    std::unique_ptr<engine::Net> net = flow::load_model(model_path, no);
-    if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+    std::unique_ptr<engine::Net> net = load_model_weights(model_path, weights_path, no);
     in.model_name = net->spec().name.empty() ? model_path : net->spec().name;
     const std::string untrained = untrained_note(model_path, cl.has("weights"), no.seed);
     if (!untrained.empty()) {
@@ -262,8 +264,7 @@ int cmd_report(const std::vector<std::string>& args) {
     engine::NetOptions eo = no;
     eo.batch = batch;
     eo.with_loss = true;
-    std::unique_ptr<engine::Net> net = flow::load_model(model_path, eo);
-    if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+    std::unique_ptr<engine::Net> net = load_model_weights(model_path, weights_path, eo);
     in.accuracy_fp32 = engine::evaluate(*net, test, batch).top1;
     quantize_with(*net, arch, cl.get<std::string>("data"), cl.get<int>("calib"), batch);
     in.accuracy_quantized = engine::evaluate(*net, test, batch).top1;
@@ -278,8 +279,7 @@ int cmd_report(const std::vector<std::string>& args) {
     // model, and its quantized top-1 on the test split (DIR/report.json).
     engine::NetOptions one = no;
     one.batch = 1;
-    std::unique_ptr<engine::Net> net = flow::load_model(model_path, one);
-    if (cl.has("weights")) engine::load_weights(*net, cl.get<std::string>("weights"));
+    std::unique_ptr<engine::Net> net = load_model_weights(model_path, weights_path, one);
     for (const std::string& dir : cl.get<std::vector<std::string>>("search")) {
       const double top1 = search_top1(dir + "/report.json");
       cost::ReportInput point = in;
