@@ -16,20 +16,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Model GE of the blocks, per instance.
+/// Model GE of the blocks, per instance (arch_cost.h block_model_ge).
 struct ModelBlocks {
-  double lane = 0, tree = 0, accumulator = 0, output = 0;
+  double lane = 0, align = 0, bias_decoder = 0, tree = 0, accumulator = 0, output = 0;
 };
 
 ModelBlocks model_blocks(const config::Arch& arch, const TechModel& model) {
   const ArchCost c = arch_cost(arch, model);
   ModelBlocks b;
-  for (const Component& x : c.components) {
-    if (x.category == "multipliers" || x.category == "shifters") b.lane += x.each.ge;
-    if (x.category == "tree") b.tree += x.each.ge;
-    if (x.category == "accumulator") b.accumulator += x.each.ge;
-    if (x.category == "output_stage") b.output += x.each.ge;
-  }
+  b.lane = block_model_ge(c, "ristsim_mul_array");
+  b.align = block_model_ge(c, "ristsim_align");
+  b.bias_decoder = block_model_ge(c, "ristsim_to_fixed");
+  b.tree = block_model_ge(c, "ristsim_adder_tree");
+  b.accumulator = block_model_ge(c, "ristsim_accumulator");
+  b.output = block_model_ge(c, "ristsim_output_stage");
   return b;
 }
 
@@ -106,11 +106,11 @@ std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
   // is not counted), the bias decoder once per PE.
   if (has(pe_files, "ristsim_align"))
     rows.push_back(check(yosys, pe_files, "ristsim_align",
-                         "product alignment (1 of P x K; part of the lane in the model)", P * K, 0,
+                         "product alignment (1 of P x K)", P * K, m.align,
                          work, model.table()));
   if (has(pe_files, "ristsim_to_fixed"))
     rows.push_back(check(yosys, pe_files, "ristsim_to_fixed",
-                         "bias decoder (part of the output stage in the model)", P, 0, work,
+                         "bias decoder", P, m.bias_decoder, work,
                          model.table()));
   if (has(pe_files, "ristsim_adder_tree"))
     rows.push_back(check(yosys, pe_files, "ristsim_adder_tree", "adder tree + pipeline registers",
