@@ -83,8 +83,15 @@ Cost align(const TechModel& m, int in_bits, int shift, numeric::Rounding mode) {
 /// exponent into the integer's width and the sign applied (XORs, incrementer).
 Cost bias_decoder(const TechModel& m, const Format& b, int out_bits) {
   if (b.kind == FormatKind::fixed) return Cost{};
-  const int sig = std::max(1, significand_bits(b)), e = exponent_bits(b);
+  const int e = exponent_bits(b);
   const uint64_t positions = e >= 63 ? ~uint64_t{0} : uint64_t{1} << e;
+  if (b.kind == FormatKind::pow2) {
+    // A one-bit significand: the shift is a one-hot decoder, and its negation
+    // -2^k a thermometer code (an OR chain) chosen by the sign (multiplexers).
+    const double reach = double(std::min<uint64_t>(positions, uint64_t(out_bits)));
+    return m.gates("AND", reach) + m.gates("OR", reach) + m.mux2(out_bits);
+  }
+  const int sig = std::max(1, significand_bits(b));
   return m.gates("OR", std::max(0, e - 1)) + m.left_shifter(sig, positions, out_bits) +
          m.gates("XOR", out_bits) + m.incrementer(out_bits);
 }

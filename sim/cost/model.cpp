@@ -125,11 +125,22 @@ Cost TechModel::barrel_shifter(int width, uint64_t positions) const {
 
 Cost TechModel::left_shifter(int in_bits, uint64_t positions, int out_bits) const {
   if (in_bits <= 0 || positions <= 1 || out_bits <= 0) return Cost{};
+  // Level j: output bit i is sel ? x[i - 2^j] : x[i], where x (the previous
+  // level) reaches `have` bits: a multiplexer where both can be nonzero
+  // (2^j <= i < have), an AND2 where only one can (the zeros shifted in below,
+  // the new bits above), up to `reach` bits.
   const uint64_t out = uint64_t(out_bits);
-  double muxes = 0;
-  for (int j = 0; j < numeric::ceil_log2(positions); ++j)
-    muxes += double(std::min<uint64_t>(out, uint64_t(in_bits) + (uint64_t{2} << j) - 1));
-  return mux2(muxes);
+  double muxes = 0, ands = 0;
+  uint64_t have = std::min<uint64_t>(out, uint64_t(in_bits));
+  for (int j = 0; j < numeric::ceil_log2(positions); ++j) {
+    const uint64_t step = uint64_t{1} << j;
+    const uint64_t reach = std::min<uint64_t>(out, have + step);
+    const uint64_t both = have > step ? std::min(have, reach) - step : 0;
+    muxes += double(both);
+    ands += double(reach - both);
+    have = reach;
+  }
+  return mux2(muxes) + gates("AND", ands);
 }
 
 Cost TechModel::adder_tree(numeric::FixedType inputs, int fan_in) const {

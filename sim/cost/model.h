@@ -123,7 +123,8 @@ class TechModel {
   Cost barrel_shifter(int width, uint64_t positions) const;
   /// An `in_bits`-bit value shifted left by 0 .. S - 1 places into `out_bits`
   /// bits: level j (shift by 2^j) only has the bits the value can reach by then,
-  /// min(in + 2^(j+1) - 1, out) 2:1 multiplexers.
+  /// min(in + 2^(j+1) - 1, out): a 2:1 multiplexer where the shifted and the
+  /// unshifted value overlap, an AND2 where only one of them can be nonzero.
   Cost left_shifter(int in_bits, uint64_t positions, int out_bits) const;
   /// A wide + narrow two's complement add (the narrow operand sign-extended):
   /// an adder over the narrow width and a carry (increment) chain over the rest.

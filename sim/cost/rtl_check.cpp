@@ -54,26 +54,7 @@ CrossCheck check(const std::string& yosys, const std::vector<std::string>& files
   c.top = top;
   c.instances = instances;
   c.model_ge = model_ge_each * instances;
-  // Read the top's file and the files of the modules it names, transitively, no
-  // others (a file yosys cannot parse must not sink the blocks that do not need it).
-  auto text_of = [](const std::string& f) {
-    std::ifstream is(f);
-    std::stringstream ss;
-    ss << is.rdbuf();
-    return ss.str();
-  };
-  std::vector<std::string> needed;
-  for (const std::string& f : files)
-    if (fs::path(f).stem() == top) needed.push_back(f);
-  for (size_t i = 0; i < needed.size(); ++i) {
-    const std::string text = text_of(needed[i]);
-    for (const std::string& f : files) {
-      const std::string stem = fs::path(f).stem().string();
-      if (text.find(stem + " ") != std::string::npos &&
-          std::find(needed.begin(), needed.end(), f) == needed.end())
-        needed.push_back(f);
-    }
-  }
+  const std::vector<std::string> needed = files_for_module(files, top);
   try {
     const Synthesis s = synthesize(yosys, needed, top, work, table);
     c.yosys_ge = s.ge * instances;
@@ -138,6 +119,31 @@ std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
 }
 
 }  // namespace
+
+std::vector<std::string> files_for_module(const std::vector<std::string>& files,
+                                          const std::string& top) {
+  // The top's file and the files of the modules it names, transitively, no
+  // others (a file yosys cannot parse must not sink the blocks that do not need it).
+  auto text_of = [](const std::string& f) {
+    std::ifstream is(f);
+    std::stringstream ss;
+    ss << is.rdbuf();
+    return ss.str();
+  };
+  std::vector<std::string> needed;
+  for (const std::string& f : files)
+    if (fs::path(f).stem() == top) needed.push_back(f);
+  for (size_t i = 0; i < needed.size(); ++i) {
+    const std::string text = text_of(needed[i]);
+    for (const std::string& f : files) {
+      const std::string stem = fs::path(f).stem().string();
+      if (text.find(stem + " ") != std::string::npos &&
+          std::find(needed.begin(), needed.end(), f) == needed.end())
+        needed.push_back(f);
+    }
+  }
+  return needed;
+}
 
 std::vector<CrossCheck> cross_check_arch(const config::Arch& arch, const TechModel& model,
                                          const std::string& yosys, const std::string& work_dir) {
