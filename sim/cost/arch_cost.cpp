@@ -42,8 +42,8 @@ std::string str(int v) {
 
 /// Costs of one PE's blocks, per action.
 struct PeCosts {
-  Cost mult, exp_adder, shifter, lane_enable, align, products, tree, pipeline, accumulator,
-      output, bias_decoder;
+  Cost mult, exp_adder, shifter, lane_enable, align, products, tree, pipeline, accumulator, output,
+      bias_decoder;
   std::string mult_src, shifter_src, tree_src, acc_src, out_src;
   std::string out_detail;
 };
@@ -200,8 +200,8 @@ Cost output_stage(const TechModel& m, const PeDesign& d, const config::NumberSpe
       if (rounding == Rounding::stochastic) c += m.adder(rand_bits);
       *detail += " magnitude, leading-one detect, " + str(in_bits) +
                  "-bit normalising shifter, rounding decision, " + str(o.exp_bits + 1) +
-                 "-bit exponent and " + str(o.mant_bits + 2) + "-bit rounding adders, " +
-                 str(ob) + " muxes";
+                 "-bit exponent and " + str(o.mant_bits + 2) + "-bit rounding adders, " + str(ob) +
+                 " muxes";
       break;
     case FormatKind::pow2:
       c += m.gates("NAND", 2.0 * in_bits) + m.adder(o.bits) + m.mux2(ob);
@@ -377,8 +377,8 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
     add("exponent adders", "multipliers", str(d.exp_adder_bits) + " bits", P * K, c.exp_adder,
         "per lane product", m.source_of("int_add") + " int_add");
     add("shifters", "shifters",
-        str(d.shifter_in) + " bits to W=" + str(d.shifter_width) + ", S=" +
-            std::to_string(d.shifter_positions) + ", " + str(d.sign_xors) +
+        str(d.shifter_in) + " bits to W=" + str(d.shifter_width) +
+            ", S=" + std::to_string(d.shifter_positions) + ", " + str(d.sign_xors) +
             "-bit negation (XORs and incrementer)",
         P * K, c.shifter, "per lane product", c.shifter_src);
     add("lane enables", "multipliers", str(d.product.bits) + " AND gates (zero product)", P * K,
@@ -388,8 +388,8 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
             (d.align_shift > 0 ? ": rounding decision and incrementer" : ""),
         P * K, c.align, "per lane product", gates_src);
     add("product registers", "tree",
-        str(arch.array.lanes) + " x " + str(d.tree_input.bits) + " + valid + " +
-            str(d.tag_bits) + "-bit tag",
+        str(arch.array.lanes) + " x " + str(d.tree_input.bits) + " + valid + " + str(d.tag_bits) +
+            "-bit tag",
         P, c.products, "per chunk (clock)", gates_src);
     add("adder tree", "tree",
         "K=" + str(d.tree.fan_in) + ", w0=" + str(d.tree_input.bits) + ", " + str(d.tree.levels) +
@@ -398,8 +398,7 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
         P, c.tree, "per chunk of K products", c.tree_src);
   }
   add("pipeline registers", "tree", str(d.pipeline_register_bits) + " bits", P, c.pipeline,
-      "per chunk (clock)",
-      "model: DFF_X1 and reset AND2 per bit (" + m.table().gates_source + ")");
+      "per chunk (clock)", "model: DFF_X1 and reset AND2 per bit (" + m.table().gates_source + ")");
   add("accumulator", "accumulator",
       str(d.acc_bits) + " bits" + (d.acc_saturates ? ", saturating" : ", wrapping"), P,
       c.accumulator, "per chunk", c.acc_src);
@@ -412,11 +411,11 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
     r.area_um2 += x.total_um2();
     r.ge += x.total_ge();
   }
-  r.energy_per_mac_pj = c.mult.energy_pj + c.exp_adder.energy_pj + c.shifter.energy_pj +
-                        c.lane_enable.energy_pj + c.align.energy_pj +
-                        (c.products.energy_pj + c.tree.energy_pj + c.pipeline.energy_pj +
-                         c.accumulator.energy_pj) /
-                            K;
+  r.energy_per_mac_pj =
+      c.mult.energy_pj + c.exp_adder.energy_pj + c.shifter.energy_pj + c.lane_enable.energy_pj +
+      c.align.energy_pj +
+      (c.products.energy_pj + c.tree.energy_pj + c.pipeline.energy_pj + c.accumulator.energy_pj) /
+          K;
   r.energy_per_output_pj = c.output.energy_pj + c.bias_decoder.energy_pj;
   r.memory = resolve_memory(arch, m, mem);
   for (const config::MemoryLevel& l : r.memory.levels) {

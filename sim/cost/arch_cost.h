@@ -39,12 +39,12 @@ struct PeDesign {
   int out_bits = 0;
   // Widths of the RTL's (rtl/, docs/rtl.md) that the accumulator and the output
   // stage are costed with, from growth.h as sim/rtlgen/pe_shape.h derives them.
-  int frac_bits = 0;             ///< F, the accumulator grid 2^-F
-  int align_shift = 0;           ///< product FL - F (> 0: each lane's alignment rounds)
+  int frac_bits = 0;                ///< F, the accumulator grid 2^-F
+  int align_shift = 0;              ///< product FL - F (> 0: each lane's alignment rounds)
   numeric::FixedType bias_fixed;    ///< the bias code as an integer (exactly_fixed)
   numeric::FixedType bias_aligned;  ///< the bias on the accumulator grid (aligned_type)
-  int tag_bits = 0;              ///< the chunk's tag: first, last, bias code, [64-bit index]
-  bool runtime_fl = false;       ///< the output stage shifts by the layer's FLs at run time
+  int tag_bits = 0;                 ///< the chunk's tag: first, last, bias code, [64-bit index]
+  bool runtime_fl = false;          ///< the output stage shifts by the layer's FLs at run time
   std::string lane_text;  ///< e.g. "8x8 multiplier"
 };
 

@@ -175,7 +175,7 @@ Cost TechModel::shift_round(int in_bits, int max_left, int shift_bits,
   // and a 2:1 multiplexer per amount bit.
   c += (gates("NAND", 2.0 * shift_bits) + mux2(shift_bits)) * 2;
   c += barrel_shifter(out_bits, uint64_t(std::max(max_left, 1)) + 1);  // left, exact
-  c += barrel_shifter(ext, right_max + 1);                              // right, floor
+  c += barrel_shifter(ext, right_max + 1);                             // right, floor
   // The dropped-bit mask (a thermometer code of the amount) and rem = ext & mask.
   c += barrel_shifter(ext, right_max + 1) * 0.5 + gates("AND", ext);
   const bool nearest =

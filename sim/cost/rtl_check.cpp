@@ -83,16 +83,14 @@ std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
     rows.push_back(check(yosys, pe_files, "ristsim_mul_array", "multiplier array (K lanes)", P,
                          m.lane * K, work, model.table()));
   }
-  // Blocks the model counts inside others: one alignment per lane (the bias's
-  // is not counted), the bias decoder once per PE.
+  // One product alignment per lane (the bias's is not counted), the bias
+  // decoder once per PE.
   if (has(pe_files, "ristsim_align"))
-    rows.push_back(check(yosys, pe_files, "ristsim_align",
-                         "product alignment (1 of P x K)", P * K, m.align,
-                         work, model.table()));
+    rows.push_back(check(yosys, pe_files, "ristsim_align", "product alignment (1 of P x K)", P * K,
+                         m.align, work, model.table()));
   if (has(pe_files, "ristsim_to_fixed"))
-    rows.push_back(check(yosys, pe_files, "ristsim_to_fixed",
-                         "bias decoder", P, m.bias_decoder, work,
-                         model.table()));
+    rows.push_back(check(yosys, pe_files, "ristsim_to_fixed", "bias decoder", P, m.bias_decoder,
+                         work, model.table()));
   if (has(pe_files, "ristsim_adder_tree"))
     rows.push_back(check(yosys, pe_files, "ristsim_adder_tree", "adder tree + pipeline registers",
                          P, m.tree, work, model.table()));

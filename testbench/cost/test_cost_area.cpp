@@ -158,8 +158,8 @@ TEST(CostArea, every_block_within_bound_or_explained) {
                 << (x.model_ge > 0 ? x.yosys_ge / x.model_ge : 0)
                 << (x.reason.empty() ? "" : " (" + x.reason + ")") << "\n";
     EXPECT_TRUE(x.ok) << x.arch << " " << x.module << ": model " << x.model_ge << " GE, yosys "
-                      << x.yosys_ge << " GE, ratio " << x.yosys_ge / x.model_ge
-                      << ": beyond " << kBound << "x and not in area_explained.csv";
+                      << x.yosys_ge << " GE, ratio " << x.yosys_ge / x.model_ge << ": beyond "
+                      << kBound << "x and not in area_explained.csv";
   }
 }
 

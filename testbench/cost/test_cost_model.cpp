@@ -206,11 +206,10 @@ TEST(CostArch, dynfixed8_blocks) {
   // rtl/ristsim_accumulator.sv: a 33-bit add of the 20-bit sum (20-bit adder, 13-bit
   // carry chain), the first-chunk clear, the overflow check (2 bits agree), the sticky
   // flag, 32 saturation muxes; accumulator, flag and 16-bit tag load on valid; done.
-  const double acc = m.adder(20).energy_pj + m.incrementer(13).energy_pj +
-                     m.gates("AND", 32).energy_pj + m.agree_detect(2).energy_pj +
-                     m.gates("OR", 2).energy_pj + m.mux2(32).energy_pj +
-                     m.reset_registers(32 + 1 + 16, true).energy_pj +
-                     m.reset_registers(1, false).energy_pj;
+  const double acc =
+      m.adder(20).energy_pj + m.incrementer(13).energy_pj + m.gates("AND", 32).energy_pj +
+      m.agree_detect(2).energy_pj + m.gates("OR", 2).energy_pj + m.mux2(32).energy_pj +
+      m.reset_registers(32 + 1 + 16, true).energy_pj + m.reset_registers(1, false).energy_pj;
   EXPECT_NEAR(c.energy_per_mac_pj,
               0.2 + m.gates("AND", 16).energy_pj + (products + tree + acc) / 16, 1e-12);
   EXPECT_EQ(c.components.front().name, "multipliers");
