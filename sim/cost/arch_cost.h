@@ -28,6 +28,7 @@ struct PeDesign {
   int mult_m = 0, mult_n = 0;      ///< multiplier operand widths (0: no multiplier)
   int exp_adder_bits = 0;          ///< exponent adder (0: none)
   int shifter_width = 0;           ///< product alignment shifter width W (0: none)
+  int shifter_in = 0;              ///< bits it shifts (the significand product's)
   uint64_t shifter_positions = 0;  ///< its number of shift amounts S
   int sign_xors = 0;               ///< sign application (sign-magnitude to two's complement)
   numeric::FixedType tree_input;   ///< product on the accumulator grid (growth.h aligned_type)
@@ -36,6 +37,14 @@ struct PeDesign {
   int acc_bits = 0;
   bool acc_saturates = false;
   int out_bits = 0;
+  // Widths of the RTL's (rtl/, docs/rtl.md) that the accumulator and the output
+  // stage are costed with, from growth.h as sim/rtlgen/pe_shape.h derives them.
+  int frac_bits = 0;                ///< F, the accumulator grid 2^-F
+  int align_shift = 0;              ///< product FL - F (> 0: each lane's alignment rounds)
+  numeric::FixedType bias_fixed;    ///< the bias code as an integer (exactly_fixed)
+  numeric::FixedType bias_aligned;  ///< the bias on the accumulator grid (aligned_type)
+  int tag_bits = 0;                 ///< the chunk's tag: first, last, bias code, [64-bit index]
+  bool runtime_fl = false;          ///< the output stage shifts by the layer's FLs at run time
   std::string lane_text;  ///< e.g. "8x8 multiplier"
 };
 
@@ -83,6 +92,18 @@ struct ArchCost {
 
 /// The arch's area table and energy per MAC, for its default formats.
 ArchCost arch_cost(const config::Arch& arch, const TechModel& model, const MemorySpec& mem = {});
+
+/// The model's GE of one instance of an rtl/ module of the PE, from `cost`'s
+/// components (what the yosys cross-check compares each module with):
+///   ristsim_mul_array    one lane: multiplier, exponent adder, shifter, lane enable
+///   ristsim_align        one lane's product alignment
+///   ristsim_to_fixed     the bias decoder (wires for a fixed-point bias)
+///   ristsim_adder_tree   the adder tree and its pipeline registers
+///   ristsim_accumulator  the accumulator with its registers
+///   ristsim_output_stage the output stage
+/// 0 for a module the model has no block for. The stage-1 product registers
+/// of ristsim_pe_core are in none of these.
+double block_model_ge(const ArchCost& cost, const std::string& rtl_module);
 
 /// The work of one layer, filled by the engine (or a test fixture).
 struct LayerWork {

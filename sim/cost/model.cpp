@@ -1,6 +1,7 @@
 // The cost model's primitives (see model.h).
 #include "cost/model.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
@@ -122,6 +123,26 @@ Cost TechModel::barrel_shifter(int width, uint64_t positions) const {
   return mux2(double(width) * numeric::ceil_log2(positions));
 }
 
+Cost TechModel::left_shifter(int in_bits, uint64_t positions, int out_bits) const {
+  if (in_bits <= 0 || positions <= 1 || out_bits <= 0) return Cost{};
+  // Level j: output bit i is sel ? x[i - 2^j] : x[i], where x (the previous
+  // level) reaches `have` bits: a multiplexer where both can be nonzero
+  // (2^j <= i < have), an AND2 where only one can (the zeros shifted in below,
+  // the new bits above), up to `reach` bits.
+  const uint64_t out = uint64_t(out_bits);
+  double muxes = 0, ands = 0;
+  uint64_t have = std::min<uint64_t>(out, uint64_t(in_bits));
+  for (int j = 0; j < numeric::ceil_log2(positions); ++j) {
+    const uint64_t step = uint64_t{1} << j;
+    const uint64_t reach = std::min<uint64_t>(out, have + step);
+    const uint64_t both = have > step ? std::min(have, reach) - step : 0;
+    muxes += double(both);
+    ands += double(reach - both);
+    have = reach;
+  }
+  return mux2(muxes) + gates("AND", ands);
+}
+
 Cost TechModel::adder_tree(numeric::FixedType inputs, int fan_in) const {
   Cost c;
   int n = fan_in < 1 ? 1 : fan_in;
@@ -132,6 +153,43 @@ Cost TechModel::adder_tree(numeric::FixedType inputs, int fan_in) const {
     c += adder(numeric::tree_level_type(inputs, level - 1).bits) * pairs;
     n -= pairs;
   }
+  return c;
+}
+
+Cost TechModel::constant_multiplier(int bits, uint64_t c) const {
+  Cost r;
+  for (int i = 1; i < bits && i < 64; ++i)
+    if ((c >> i) & 1) r += adder(bits - i);
+  return r;
+}
+
+Cost TechModel::shift_round(int in_bits, int max_left, int shift_bits,
+                            numeric::Rounding mode) const {
+  // rtl/ristsim_shift_round.sv, cell by cell.
+  const int out_bits = in_bits + std::max(max_left, 1);
+  const int ext = in_bits + 2;  // the right path's width
+  const uint64_t right_max = uint64_t(in_bits) + 1;
+  Cost c;
+  c += incrementer(shift_bits);  // amount_l = -shift (inverters absorbed)
+  // Both amounts clamped: a shift_bits-bit comparison (about two gates a bit)
+  // and a 2:1 multiplexer per amount bit.
+  c += (gates("NAND", 2.0 * shift_bits) + mux2(shift_bits)) * 2;
+  c += barrel_shifter(out_bits, uint64_t(std::max(max_left, 1)) + 1);  // left, exact
+  c += barrel_shifter(ext, right_max + 1);                             // right, floor
+  // The dropped-bit mask (a thermometer code of the amount) and rem = ext & mask.
+  c += barrel_shifter(ext, right_max + 1) * 0.5 + gates("AND", ext);
+  const bool nearest =
+      mode == numeric::Rounding::nearest_even || mode == numeric::Rounding::nearest_away;
+  if (mode != numeric::Rounding::down) {
+    c += gates("OR", ext - 1);  // rem != 0
+    if (nearest) {
+      // half = 1 << (amount - 1): a decoder; rem > half and rem == half: a
+      // magnitude comparator (about three gates a bit).
+      c += gates("AND", ext) + gates("NAND", 3.0 * ext);
+    }
+    c += incrementer(ext);  // floor + up
+  }
+  c += mux2(out_bits);  // left or right result
   return c;
 }
 

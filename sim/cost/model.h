@@ -24,6 +24,7 @@
 // are node independent.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -99,10 +100,46 @@ class TechModel {
   Cost gates(const std::string& cell, double count) const;
   Cost mux2(double count) const { return gates("MUX", count); }
   Cost registers(double bits) const { return gates("DFF_P", count_nonneg(bits)); }
+  /// `bits` flip-flops with the asynchronous reset of the RTL (rst_ni): per bit a
+  /// DFF and an AND2 that gates it with the reset (the table has no reset flop),
+  /// and with a load enable (`if (valid_i) q <= d`) a 2:1 multiplexer more.
+  Cost reset_registers(double bits, bool enable) const {
+    return registers(bits) + gates("AND", count_nonneg(bits)) +
+           (enable ? mux2(count_nonneg(bits)) : Cost{});
+  }
+  /// x + 1 (or + a carry-in bit) on `bits` bits: a half adder (XOR, AND) per bit.
+  Cost incrementer(int bits) const {
+    return gates("XOR", count_nonneg(bits)) + gates("AND", count_nonneg(bits));
+  }
+  /// Whether `bits` bits all agree (a sign-extension or overflow check): bits - 1
+  /// XNOR and bits - 2 AND (nothing for one bit).
+  Cost agree_detect(int bits) const {
+    return bits < 2 ? Cost{} : gates("XNOR", bits - 1) + gates("AND", count_nonneg(bits - 2));
+  }
+  /// The low `bits` bits of x * c for a constant c: one adder per set bit of c
+  /// above bit 0, the one for bit i as wide as the bits it reaches (bits - i).
+  Cost constant_multiplier(int bits, uint64_t c) const;
   /// W * ceil(log2 S) 2:1 multiplexers (nothing for S <= 1).
   Cost barrel_shifter(int width, uint64_t positions) const;
+  /// An `in_bits`-bit value shifted left by 0 .. S - 1 places into `out_bits`
+  /// bits: level j (shift by 2^j) only has the bits the value can reach by then,
+  /// min(in + 2^(j+1) - 1, out): a 2:1 multiplexer where the shifted and the
+  /// unshifted value overlap, an AND2 where only one of them can be nonzero.
+  Cost left_shifter(int in_bits, uint64_t positions, int out_bits) const;
+  /// A wide + narrow two's complement add (the narrow operand sign-extended):
+  /// an adder over the narrow width and a carry (increment) chain over the rest.
+  Cost narrow_add(int wide_bits, int narrow_bits) const {
+    const int n = std::max(1, std::min(wide_bits, narrow_bits));
+    return adder(n) + incrementer(std::max(0, wide_bits - n));
+  }
   /// All adders of a widening adder tree (no pipeline registers).
   Cost adder_tree(numeric::FixedType inputs, int fan_in) const;
+  /// A run-time shifter with rounding (rtl/ristsim_shift_round.sv): an
+  /// `in_bits`-bit two's complement value shifted left by up to `max_left`
+  /// (clamped) into `in_bits + max_left` bits, or right by up to `in_bits + 1`
+  /// with the rounding decision of `mode` on the dropped bits; the amount a
+  /// signed `shift_bits`-bit number. See docs/cost.md for the cells.
+  Cost shift_round(int in_bits, int max_left, int shift_bits, numeric::Rounding mode) const;
 
   /// Energy per bit of an SRAM read (write: times the table's write_to_read).
   double sram_pj_per_bit(double capacity_bytes, bool write = false) const;

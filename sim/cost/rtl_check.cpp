@@ -16,20 +16,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Model GE of the blocks, per instance.
+/// Model GE of the blocks, per instance (arch_cost.h block_model_ge).
 struct ModelBlocks {
-  double lane = 0, tree = 0, accumulator = 0, output = 0;
+  double lane = 0, align = 0, bias_decoder = 0, tree = 0, accumulator = 0, output = 0;
 };
 
 ModelBlocks model_blocks(const config::Arch& arch, const TechModel& model) {
   const ArchCost c = arch_cost(arch, model);
   ModelBlocks b;
-  for (const Component& x : c.components) {
-    if (x.category == "multipliers" || x.category == "shifters") b.lane += x.each.ge;
-    if (x.category == "tree") b.tree += x.each.ge;
-    if (x.category == "accumulator") b.accumulator += x.each.ge;
-    if (x.category == "output_stage") b.output += x.each.ge;
-  }
+  b.lane = block_model_ge(c, "ristsim_mul_array");
+  b.align = block_model_ge(c, "ristsim_align");
+  b.bias_decoder = block_model_ge(c, "ristsim_to_fixed");
+  b.tree = block_model_ge(c, "ristsim_adder_tree");
+  b.accumulator = block_model_ge(c, "ristsim_accumulator");
+  b.output = block_model_ge(c, "ristsim_output_stage");
   return b;
 }
 
@@ -54,26 +54,7 @@ CrossCheck check(const std::string& yosys, const std::vector<std::string>& files
   c.top = top;
   c.instances = instances;
   c.model_ge = model_ge_each * instances;
-  // Read the top's file and the files of the modules it names, transitively, no
-  // others (a file yosys cannot parse must not sink the blocks that do not need it).
-  auto text_of = [](const std::string& f) {
-    std::ifstream is(f);
-    std::stringstream ss;
-    ss << is.rdbuf();
-    return ss.str();
-  };
-  std::vector<std::string> needed;
-  for (const std::string& f : files)
-    if (fs::path(f).stem() == top) needed.push_back(f);
-  for (size_t i = 0; i < needed.size(); ++i) {
-    const std::string text = text_of(needed[i]);
-    for (const std::string& f : files) {
-      const std::string stem = fs::path(f).stem().string();
-      if (text.find(stem + " ") != std::string::npos &&
-          std::find(needed.begin(), needed.end(), f) == needed.end())
-        needed.push_back(f);
-    }
-  }
+  const std::vector<std::string> needed = files_for_module(files, top);
   try {
     const Synthesis s = synthesize(yosys, needed, top, work, table);
     c.yosys_ge = s.ge * instances;
@@ -102,16 +83,14 @@ std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
     rows.push_back(check(yosys, pe_files, "ristsim_mul_array", "multiplier array (K lanes)", P,
                          m.lane * K, work, model.table()));
   }
-  // Blocks the model counts inside others: one alignment per lane (the bias's
-  // is not counted), the bias decoder once per PE.
+  // One product alignment per lane (the bias's is not counted), the bias
+  // decoder once per PE.
   if (has(pe_files, "ristsim_align"))
-    rows.push_back(check(yosys, pe_files, "ristsim_align",
-                         "product alignment (1 of P x K; part of the lane in the model)", P * K, 0,
-                         work, model.table()));
+    rows.push_back(check(yosys, pe_files, "ristsim_align", "product alignment (1 of P x K)", P * K,
+                         m.align, work, model.table()));
   if (has(pe_files, "ristsim_to_fixed"))
-    rows.push_back(check(yosys, pe_files, "ristsim_to_fixed",
-                         "bias decoder (part of the output stage in the model)", P, 0, work,
-                         model.table()));
+    rows.push_back(check(yosys, pe_files, "ristsim_to_fixed", "bias decoder", P, m.bias_decoder,
+                         work, model.table()));
   if (has(pe_files, "ristsim_adder_tree"))
     rows.push_back(check(yosys, pe_files, "ristsim_adder_tree", "adder tree + pipeline registers",
                          P, m.tree, work, model.table()));
@@ -138,6 +117,31 @@ std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
 }
 
 }  // namespace
+
+std::vector<std::string> files_for_module(const std::vector<std::string>& files,
+                                          const std::string& top) {
+  // The top's file and the files of the modules it names, transitively, no
+  // others (a file yosys cannot parse must not sink the blocks that do not need it).
+  auto text_of = [](const std::string& f) {
+    std::ifstream is(f);
+    std::stringstream ss;
+    ss << is.rdbuf();
+    return ss.str();
+  };
+  std::vector<std::string> needed;
+  for (const std::string& f : files)
+    if (fs::path(f).stem() == top) needed.push_back(f);
+  for (size_t i = 0; i < needed.size(); ++i) {
+    const std::string text = text_of(needed[i]);
+    for (const std::string& f : files) {
+      const std::string stem = fs::path(f).stem().string();
+      if (text.find(stem + " ") != std::string::npos &&
+          std::find(needed.begin(), needed.end(), f) == needed.end())
+        needed.push_back(f);
+    }
+  }
+  return needed;
+}
 
 std::vector<CrossCheck> cross_check_arch(const config::Arch& arch, const TechModel& model,
                                          const std::string& yosys, const std::string& work_dir) {

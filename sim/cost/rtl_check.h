@@ -28,6 +28,12 @@ std::vector<CrossCheck> cross_check_arch(const config::Arch& arch, const TechMod
 /// The same for RTL already written by `ristsim rtl --out DIR`: every module
 /// file in `rtl_dir` (*.sv, *.v) is synthesized with its stem as the top, all
 /// files read together; the multiplier array as generated (K lanes, times P).
+/// The files of `files` (*.sv, one module each, named by its stem) that module
+/// `top` needs: its own and, transitively, those of the modules it names; what
+/// each block's synthesis reads.
+std::vector<std::string> files_for_module(const std::vector<std::string>& files,
+                                          const std::string& top);
+
 std::vector<CrossCheck> cross_check_dir(const config::Arch& arch, const TechModel& model,
                                         const std::string& yosys, const std::string& rtl_dir,
                                         const std::string& work_dir);

@@ -197,12 +197,21 @@ TEST(CostArch, dynfixed8_blocks) {
   // Registers after levels 1..4 as in the generated RTL: 8*17 + 4*18 + 2*19 + 1*20
   // data bits, and per register the valid bit and the tag {first, last, 16-bit bias}.
   EXPECT_EQ(c.pe.pipeline_register_bits, 8 * 17 + 4 * 18 + 2 * 19 + 20 + 4 * (1 + 2 + 16));
+  // Registers with the RTL's asynchronous reset: a DFF and an AND2 per bit.
   const double tree = 8 * m.adder(16).energy_pj + 4 * m.adder(17).energy_pj +
                       2 * m.adder(18).energy_pj + m.adder(19).energy_pj +
-                      m.registers(8 * 17 + 4 * 18 + 2 * 19 + 20 + 4 * 19).energy_pj;
-  const double acc = m.adder(32).energy_pj + m.registers(32).energy_pj +
-                     m.gates("XOR", 2).energy_pj + m.mux2(32).energy_pj;
-  EXPECT_NEAR(c.energy_per_mac_pj, 0.2 + (tree + acc) / 16, 1e-12);
+                      m.reset_registers(8 * 17 + 4 * 18 + 2 * 19 + 20 + 4 * 19, false).energy_pj;
+  // Stage 1 (rtl/ristsim_pe_core.sv): 16 aligned products, valid, the 18-bit tag.
+  const double products = m.reset_registers(16 * 16 + 1 + 18, false).energy_pj;
+  // rtl/ristsim_accumulator.sv: a 33-bit add of the 20-bit sum (20-bit adder, 13-bit
+  // carry chain), the first-chunk clear, the overflow check (2 bits agree), the sticky
+  // flag, 32 saturation muxes; accumulator, flag and 16-bit tag load on valid; done.
+  const double acc =
+      m.adder(20).energy_pj + m.incrementer(13).energy_pj + m.gates("AND", 32).energy_pj +
+      m.agree_detect(2).energy_pj + m.gates("OR", 2).energy_pj + m.mux2(32).energy_pj +
+      m.reset_registers(32 + 1 + 16, true).energy_pj + m.reset_registers(1, false).energy_pj;
+  EXPECT_NEAR(c.energy_per_mac_pj,
+              0.2 + m.gates("AND", 16).energy_pj + (products + tree + acc) / 16, 1e-12);
   EXPECT_EQ(c.components.front().name, "multipliers");
   EXPECT_EQ(c.components.front().count, 16);
   EXPECT_EQ(c.components.front().each.area_um2, 282);
@@ -267,7 +276,8 @@ TEST(CostLayers, energy_split_adds_up) {
   EXPECT_EQ(e[0].stall_cycles, 0u);
   EXPECT_FALSE(e[0].cycles_given);
   EXPECT_NEAR(e[0].utilisation, 288000.0 / (23046.0 * 16), 1e-12);
-  EXPECT_NEAR(e[0].multipliers, 23040.0 * 16 * 0.2, 1e-6);
+  // Each lane: the 8x8 multiplier and 16 lane-enable ANDs.
+  EXPECT_NEAR(e[0].multipliers, 23040.0 * 16 * (0.2 + m.gates("AND", 16).energy_pj), 1e-6);
   // DRAM: (weights + inputs + outputs) * 8 bits + biases * 16 bits at 2600/64 pJ per bit.
   EXPECT_EQ(layers[0].dram_bits, (500u + 784u + 11520u) * 8u + 20u * 16u);
   EXPECT_NEAR(e[0].dram, double(layers[0].dram_bits) * 2600.0 / 64, 1e-6);

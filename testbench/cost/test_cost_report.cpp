@@ -319,8 +319,8 @@ TEST(CostReport, claims_float32_and_16bit) {
   EXPECT_FALSE(s.claims[1].holds);
   EXPECT_EQ(s.arch.components[0].each.area_um2, 7700);
   EXPECT_NEAR(s.arch.energy_per_mac_pj,
-              3.7 + (15 * 0.9 + m.registers(15 * 32 + 4 * (1 + 2 + 32)).energy_pj + 0.9 +
-                     m.registers(32).energy_pj) /
+              3.7 + (15 * 0.9 + m.reset_registers(15 * 32 + 4 * (1 + 2 + 32), false).energy_pj +
+                     0.9 + m.registers(32).energy_pj) /
                         16,
               1e-12);
 }
