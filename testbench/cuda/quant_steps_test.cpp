@@ -79,19 +79,19 @@ std::string compare_stats(const numeric::ArrayStats& a, const numeric::ArrayStat
 
 /// A quantized layer's operands: a grouped, strided, padded convolution with bias, or an inner
 /// product, on inputs with a spread of magnitudes, a NaN and an infinity.
-struct Run {
+struct LayerRun {
   std::unique_ptr<engine::Layer> layer;
   Blob in, out;
   engine::WeightedLayer& weighted() { return static_cast<engine::WeightedLayer&>(*layer); }
 };
 
-std::unique_ptr<Run> make_run(bool conv, uint32_t seed) {
+std::unique_ptr<LayerRun> make_run(bool conv, uint32_t seed) {
   engine::LayerSpec s;
   s.name = conv ? "conv" : "fc";
   s.type = conv ? "Convolution" : "InnerProduct";
   s.set("num_output", 6);
   if (conv) s.set("kernel_size", 3).set("stride", 2).set("pad", 1).set("group", 2);
-  auto r = std::make_unique<Run>();
+  auto r = std::make_unique<LayerRun>();
   r->layer = engine::create_layer(s);
   r->in.reshape({2, 4, 7, 7});
   r->layer->set_index(3);
@@ -136,7 +136,7 @@ struct Twin {
 };
 
 /// forward_gpu (quantize mode, inference) on the host.
-Twin twin_inference(const LayerQuant& q, const config::Arch& arch, Run& r, uint64_t index_bug = 0) {
+Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r, uint64_t index_bug = 0) {
   engine::WeightedLayer& l = r.weighted();
   const config::LayerFormats& f = q.formats();
   const float* w = l.weights().data();
@@ -180,7 +180,7 @@ Twin twin_inference(const LayerQuant& q, const config::Arch& arch, Run& r, uint6
 }
 
 /// forward_gpu in the train phase on the host (train step `step`).
-Twin twin_train(const LayerQuant& q, const config::Arch& arch, Run& r, uint64_t step,
+Twin twin_train(const LayerQuant& q, const config::Arch& arch, LayerRun& r, uint64_t step,
                 engine::TrainActivations act) {
   engine::WeightedLayer& l = r.weighted();
   const config::LayerFormats& f = q.formats();
@@ -224,7 +224,7 @@ Twin twin_train(const LayerQuant& q, const config::Arch& arch, Run& r, uint64_t 
 
 /// The CPU LayerQuant against the twin; "" when every bit agrees.
 std::string check_inference(config::Arch arch, bool conv, uint32_t seed, uint64_t index_bug = 0) {
-  std::unique_ptr<Run> r = make_run(conv, seed);
+  std::unique_ptr<LayerRun> r = make_run(conv, seed);
   engine::WeightedLayer& l = r->weighted();
   l.set_phase(engine::Phase::test);
   auto q = std::make_shared<LayerQuant>(&arch, l);
@@ -360,7 +360,7 @@ TEST(QuantSteps, train_phase_equals_cpu_layer_every_arch) {
     for (engine::TrainActivations act :
          {engine::TrainActivations::float32, engine::TrainActivations::ste,
           engine::TrainActivations::clipped_ste}) {
-      std::unique_ptr<Run> r = make_run(true, kSeed + cases);
+      std::unique_ptr<LayerRun> r = make_run(true, kSeed + cases);
       engine::WeightedLayer& l = r->weighted();
       l.set_phase(engine::Phase::train);
       auto q = std::make_shared<LayerQuant>(&arch, l);
