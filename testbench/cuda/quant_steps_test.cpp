@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -39,7 +40,11 @@ constexpr uint32_t kSeed = 20261203;
 /// Every arch under configs/ (the shipped archs), by file name.
 std::vector<std::string> shipped_archs() {
   std::vector<std::string> v;
-  for (const auto& e : std::filesystem::directory_iterator(RISTSIM_SOURCE_DIR "/configs"))
+  // The checkout's configs/: $RISTSIM_SOURCE_DIR where set (a bundle run elsewhere,
+  // scripts/gpu_check.sh), else the source folder of the build.
+  const char* env = std::getenv("RISTSIM_SOURCE_DIR");
+  const std::string root = env && *env ? env : RISTSIM_SOURCE_DIR;
+  for (const auto& e : std::filesystem::directory_iterator(root + "/configs"))
     if (e.path().extension() == ".yaml") v.push_back(e.path().string());
   std::sort(v.begin(), v.end());
   return v;
