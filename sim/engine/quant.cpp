@@ -208,11 +208,8 @@ numeric::Quantizer LayerQuant::next_train_weight_quantizer() {
 
 void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, const float* b,
                          float* out) {
-  const ConvGeometry& g = layer.geometry();
-  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
-  const std::size_t n_w = layer.weights().count();
-  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
-  const std::size_t n_b = b ? std::size_t(g.k) : 0;
+  const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
+  const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   auto quantizer = [&](const config::NumberSpec& s, NumberGroup grp) {
     return group_quantizer(s, grp);
   };
@@ -291,10 +288,8 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
                                const float* b, float* out) {
 #ifdef RISTSIM_HAVE_EXACT_CPU
   const ConvGeometry& g = layer.geometry();
-  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
-  const std::size_t n_w = layer.weights().count();
-  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
-  const std::size_t n_b = b ? std::size_t(g.k) : 0;
+  const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
+  const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   const kernels::ExactLayerSpec spec = detail::exact_layer_spec(*this, *arch_, stats_.layer, b != nullptr);
   in_codes_.resize(n_in);
   w_codes_.resize(n_w);

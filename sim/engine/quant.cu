@@ -140,11 +140,8 @@ void LayerQuant::quantize_tensor_gpu(const config::NumberSpec& spec, NumberGroup
 
 void LayerQuant::forward_gpu(WeightedLayer& layer, const float* in, const float* w, const float* b,
                              float* out) {
-  const ConvGeometry& g = layer.geometry();
-  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
-  const std::size_t n_w = layer.weights().count();
-  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
-  const std::size_t n_b = b ? std::size_t(g.k) : 0;
+  const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
+  const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   masks_valid_ = false;
   codes_on_device_ = false;
   d_stats_.reserve(kStatsBytes);
@@ -232,10 +229,8 @@ void LayerQuant::forward_gpu(WeightedLayer& layer, const float* in, const float*
 void LayerQuant::forward_exact_gpu(WeightedLayer& layer, const float* in, const float* w,
                                    const float* b, float* out) {
   const ConvGeometry& g = layer.geometry();
-  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
-  const std::size_t n_w = layer.weights().count();
-  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
-  const std::size_t n_b = b ? std::size_t(g.k) : 0;
+  const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
+  const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   const kernels::ExactLayerSpec spec =
       detail::exact_layer_spec(*this, *arch_, stats_.layer, b != nullptr);
   // The host copies of the codes take their sizes now and their values on first use.

@@ -1,4 +1,4 @@
-// The exact datapath's spec and shape of a quantized layer, shared by the CPU forward
+// The sizes, and the exact datapath's spec and shape, of a quantized layer, shared by the CPU forward
 // (quant.cpp, kernels::exact_conv_cpu) and the GPU forward (quant.cu, cuda::exact_conv_device),
 // so that both run the same quantizers, accumulator and lanes. Internal to the engine.
 #pragma once
@@ -10,6 +10,16 @@
 #include "kernels/reference/exact_layer.h"
 
 namespace ristsim::engine::detail {
+
+/// Element counts of a layer's four number groups (the bias: 0 without one).
+struct GroupSizes {
+  std::size_t in, w, out, b;
+};
+inline GroupSizes group_sizes(WeightedLayer& layer, bool has_bias) {
+  const ConvGeometry& g = layer.geometry();
+  return {std::size_t(g.n) * g.c * g.h * g.w, layer.weights().count(),
+          std::size_t(g.n) * g.k * g.oh * g.ow, has_bias ? std::size_t(g.k) : 0};
+}
 
 inline kernels::ConvShape conv_shape(const ConvGeometry& g) {
   return {g.n,     g.c,     g.h,     g.w,     g.k,      g.kh,     g.kw, g.stride_h,

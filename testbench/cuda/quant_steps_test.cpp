@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <random>
@@ -26,6 +25,7 @@
 #include "engine/steps/quant_steps.h"
 #include "kernels/reference/exact_layer.h"
 #include "numeric/quantize_array.h"
+#include "shipped_archs.h"
 
 namespace ristsim::testbench {
 namespace {
@@ -37,18 +37,6 @@ using engine::NumberGroup;
 
 constexpr uint32_t kSeed = 20261203;
 
-/// Every arch under configs/ (the shipped archs), by file name.
-std::vector<std::string> shipped_archs() {
-  std::vector<std::string> v;
-  // The checkout's configs/: $RISTSIM_SOURCE_DIR where set (a bundle run elsewhere,
-  // scripts/gpu_check.sh), else the source folder of the build.
-  const char* env = std::getenv("RISTSIM_SOURCE_DIR");
-  const std::string root = env && *env ? env : RISTSIM_SOURCE_DIR;
-  for (const auto& e : std::filesystem::directory_iterator(root + "/configs"))
-    if (e.path().extension() == ".yaml") v.push_back(e.path().string());
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 uint32_t bits(float f) {
   uint32_t u;
@@ -140,14 +128,31 @@ struct Twin {
   bool counted = false;
 };
 
+/// A layer's operands and their sizes, as forward_gpu sees them.
+struct Operands {
+  engine::WeightedLayer& l;
+  const config::LayerFormats& f;
+  const float* w;
+  const float* b;
+  std::size_t n_in, n_w, n_out, n_b;
+  Operands(const LayerQuant& q, LayerRun& r)
+      : l(r.weighted()),
+        f(q.formats()),
+        w(l.weights().data()),
+        b(l.bias() ? l.bias()->data() : nullptr),
+        n_in(r.in.count()),
+        n_w(l.weights().count()),
+        n_out(r.out.count()),
+        n_b(b ? l.bias()->count() : 0) {}
+};
+
 /// forward_gpu (quantize mode, inference) on the host.
 Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r, uint64_t index_bug = 0) {
-  engine::WeightedLayer& l = r.weighted();
-  const config::LayerFormats& f = q.formats();
-  const float* w = l.weights().data();
-  const float* b = l.bias() ? l.bias()->data() : nullptr;
-  const std::size_t n_in = r.in.count(), n_w = l.weights().count(), n_out = r.out.count();
-  const std::size_t n_b = b ? l.bias()->count() : 0;
+  const Operands o(q, r);
+  engine::WeightedLayer& l = o.l;
+  const config::LayerFormats& f = o.f;
+  const float *w = o.w, *b = o.b;
+  const std::size_t n_in = o.n_in, n_w = o.n_w, n_out = o.n_out, n_b = o.n_b;
   Twin t;
   t.counted = true;
   t.out.resize(n_out);
@@ -187,12 +192,11 @@ Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r, 
 /// forward_gpu in the train phase on the host (train step `step`).
 Twin twin_train(const LayerQuant& q, const config::Arch& arch, LayerRun& r, uint64_t step,
                 engine::TrainActivations act) {
-  engine::WeightedLayer& l = r.weighted();
-  const config::LayerFormats& f = q.formats();
-  const float* w = l.weights().data();
-  const float* b = l.bias() ? l.bias()->data() : nullptr;
-  const std::size_t n_in = r.in.count(), n_w = l.weights().count(), n_out = r.out.count();
-  const std::size_t n_b = b ? l.bias()->count() : 0;
+  const Operands o(q, r);
+  engine::WeightedLayer& l = o.l;
+  const config::LayerFormats& f = o.f;
+  const float *w = o.w, *b = o.b;
+  const std::size_t n_in = o.n_in, n_w = o.n_w, n_out = o.n_out, n_b = o.n_b;
   Twin t;
   numeric::Quantizer qw = q.group_quantizer(f.weights, NumberGroup::weights);
   qw.rounding = numeric::Rounding::stochastic;  // TrainQuant's default

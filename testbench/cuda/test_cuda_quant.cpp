@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -27,6 +26,7 @@
 #include "engine/device.h"
 #include "engine/layers.h"
 #include "engine/quant.h"
+#include "shipped_archs.h"
 
 namespace ristsim::testbench {
 namespace {
@@ -41,17 +41,6 @@ using engine::NumberGroup;
     if (!cuda::device_available(&why_)) GTEST_SKIP() << "no usable GPU: " << why_; \
   } while (0)
 
-std::vector<std::string> shipped_archs() {
-  std::vector<std::string> v;
-  // The checkout's configs/: $RISTSIM_SOURCE_DIR where set (a bundle run elsewhere,
-  // scripts/gpu_check.sh), else the source folder of the build.
-  const char* env = std::getenv("RISTSIM_SOURCE_DIR");
-  const std::string root = env && *env ? env : RISTSIM_SOURCE_DIR;
-  for (const auto& e : std::filesystem::directory_iterator(root + "/configs"))
-    if (e.path().extension() == ".yaml") v.push_back(e.path().string());
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 /// One quantized layer on one device.
 struct Side {
