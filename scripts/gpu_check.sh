@@ -11,7 +11,8 @@
 #                                        the host step tests, code for code against the CPU
 #                                     2. LeNet quantized and fine-tuned 2 epochs on --device cpu
 #                                        and on --device cuda: codes.bin compared (identical, or
-#                                        the share that differs: float GEMM order); both times
+#                                        the share that differs, a figure: float GEMM order);
+#                                        both times
 #                                     3. scripts/bench_cuda.sh: images/s
 #                                     Everything goes to OUT_DIR/gpu_check.txt (default: $OUT or
 #                                     gpu_check_out/), figures as JSON lines in OUT_DIR/bench.jsonl.
@@ -109,7 +110,8 @@ for d in cpu cuda; do
   echo "--device $d: quantize $(awk "BEGIN {print $t1 - $t0}") s, finetune (2 epochs) $(awk "BEGIN {print $t2 - $t1}") s"
 done
 # The quantizers are the CPU's bits on the GPU, the float GEMMs are not (cuBLAS's summation
-# order): identical codes, or how many differ (over 1 % fails: docs/cuda.md).
+# order; after 2 epochs the trajectories may have drifted apart): identical codes, or how many
+# differ, as a figure. The short ctest cuda.finetune_both_devices holds the 1 % limit.
 if [[ ! -s $work/f_cpu/codes.bin || ! -s $work/f_cuda/codes.bin ]]; then
   echo "FAIL: a finetune wrote no codes.bin"; status=1
 elif cmp -s "$work/f_cpu/codes.bin" "$work/f_cuda/codes.bin"; then
@@ -117,8 +119,8 @@ elif cmp -s "$work/f_cpu/codes.bin" "$work/f_cuda/codes.bin"; then
 else
   total=$(stat -c %s "$work/f_cpu/codes.bin")
   differ=$(cmp -l "$work/f_cpu/codes.bin" "$work/f_cuda/codes.bin" 2>/dev/null | wc -l)
-  echo "finetune codes.bin: $differ of $total bytes differ between cpu and cuda"
-  (( differ * 100 <= total )) || { echo "FAIL: over 1 % differ"; status=1; }
+  echo "finetune codes.bin: $differ of $total bytes differ between cpu and cuda" \
+       "($(awk "BEGIN {printf \"%.3f\", 100 * $differ / $total}") %)"
 fi
 
 echo "== 3. scripts/bench_cuda.sh"
