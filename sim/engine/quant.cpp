@@ -290,7 +290,8 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   const ConvGeometry& g = layer.geometry();
   const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
   const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
-  const kernels::ExactLayerSpec spec = detail::exact_layer_spec(*this, *arch_, stats_.layer, b != nullptr);
+  const kernels::ExactLayerSpec spec =
+      detail::exact_layer_spec(*this, *arch_, stats_.layer, b != nullptr);
   in_codes_.resize(n_in);
   w_codes_.resize(n_w);
   b_codes_.assign(std::max<std::size_t>(n_b, 1), 0);
@@ -309,8 +310,8 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
                     b_codes_.data(), true);
   }
   kernels::ExactStats es;
-  kernels::exact_conv_cpu(detail::conv_shape(g), spec, in_codes_.data(), w_codes_.data(), b_codes_.data(),
-                          out_codes_.data(), &es);
+  kernels::exact_conv_cpu(detail::conv_shape(g), spec, in_codes_.data(), w_codes_.data(),
+                          b_codes_.data(), out_codes_.data(), &es);
   GroupStats& os = stats_[NumberGroup::outputs];
   const numeric::Format& of = spec.out.format;
   over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {

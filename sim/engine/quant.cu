@@ -30,7 +30,8 @@ using gpu::kThreads;
 constexpr int kGroups = 4;
 /// d_stats_: StatsSums per group, then the exact datapath's counters [accumulator overflows,
 /// output saturations, output NaNs] (cuda::exact_conv_device's order).
-constexpr std::size_t kStatsBytes = kGroups * sizeof(st::StatsSums) + 3 * sizeof(unsigned long long);
+constexpr std::size_t kStatsBytes =
+    kGroups * sizeof(st::StatsSums) + 3 * sizeof(unsigned long long);
 
 /// Adds one element to the block's sums (shared memory).
 __device__ void add_shared(st::StatsSums* s, const st::StatsElement& e, bool saturated, bool nan) {
@@ -113,8 +114,8 @@ void range_mask(const config::NumberSpec& s, const float* d_x, std::size_t n, De
                 std::size_t* keep_n) {
   keep->reserve(std::max<std::size_t>(n, 1));
   *keep_n = n;
-  range_mask_kernel<<<blocks(int64_t(n)), kThreads>>>(
-      st::range_of(s.is_float, s.quantizer.format), d_x, int64_t(n), keep->as<uint8_t>());
+  range_mask_kernel<<<blocks(int64_t(n)), kThreads>>>(st::range_of(s.is_float, s.quantizer.format),
+                                                      d_x, int64_t(n), keep->as<uint8_t>());
   gpu::check_launch("range mask");
 }
 
@@ -155,7 +156,8 @@ void LayerQuant::forward_gpu(WeightedLayer& layer, const float* in, const float*
     quantize_tensor_gpu(formats_.weights, NumberGroup::weights, qw, w, n_w, w_q, nullptr, false);
     numeric::Quantizer qb = qw;
     qb.stream = group_quantizer(formats_.weights, NumberGroup::bias).stream;
-    if (b) quantize_tensor_gpu(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q, nullptr, false);
+    if (b)
+      quantize_tensor_gpu(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q, nullptr, false);
     w_quantized_ = true;
     w_cache_valid_ = false;
     const bool act = train_.activations != TrainActivations::float32;
@@ -197,8 +199,8 @@ void LayerQuant::forward_gpu(WeightedLayer& layer, const float* in, const float*
                           nullptr, true);
     float* in_q = sized<float>(d_in_q_, n_in);
     quantize_tensor_gpu(formats_.activations, NumberGroup::inputs,
-                        group_quantizer(formats_.activations, NumberGroup::inputs), in, n_in,
-                        in_q, nullptr, true);
+                        group_quantizer(formats_.activations, NumberGroup::inputs), in, n_in, in_q,
+                        nullptr, true);
     in_quantized_ = true;
     w_quantized_ = true;
     w_cache_valid_ = false;

@@ -1,6 +1,7 @@
-// The sizes, and the exact datapath's spec and shape, of a quantized layer, shared by the CPU forward
-// (quant.cpp, kernels::exact_conv_cpu) and the GPU forward (quant.cu, cuda::exact_conv_device),
-// so that both run the same quantizers, accumulator and lanes. Internal to the engine.
+// The sizes, and the exact datapath's spec and shape, of a quantized layer, shared by the CPU
+// forward (quant.cpp, kernels::exact_conv_cpu) and the GPU forward (quant.cu,
+// cuda::exact_conv_device), so that both run the same quantizers, accumulator and lanes. Internal
+// to the engine.
 #pragma once
 
 #include <stdexcept>
@@ -22,7 +23,7 @@ inline GroupSizes group_sizes(WeightedLayer& layer, bool has_bias) {
 }
 
 inline kernels::ConvShape conv_shape(const ConvGeometry& g) {
-  return {g.n,     g.c,     g.h,     g.w,     g.k,      g.kh,     g.kw, g.stride_h,
+  return {g.n,        g.c,     g.h,     g.w,     g.k,     g.kh,     g.kw, g.stride_h,
           g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w, g.groups, g.oh, g.ow};
 }
 

@@ -37,7 +37,6 @@ using engine::NumberGroup;
 
 constexpr uint32_t kSeed = 20261203;
 
-
 uint32_t bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
@@ -108,8 +107,8 @@ std::unique_ptr<LayerRun> make_run(bool conv, uint32_t seed) {
 
 /// forward_gpu's quantize_kernel on the host: element i through the steps. `index_bug` plants a
 /// wrong stochastic counter (tests only).
-void quantize_host(const numeric::Quantizer& q, bool pass, const float* x, std::size_t n,
-                   float* y, uint32_t* codes, st::StatsSums* sums, uint64_t index_bug = 0) {
+void quantize_host(const numeric::Quantizer& q, bool pass, const float* x, std::size_t n, float* y,
+                   uint32_t* codes, st::StatsSums* sums, uint64_t index_bug = 0) {
   for (std::size_t i = 0; i < n; ++i) {
     const float xi = x[i];
     const st::QuantElement r = st::quantize_element(q, pass, xi, i + index_bug);
@@ -147,7 +146,8 @@ struct Operands {
 };
 
 /// forward_gpu (quantize mode, inference) on the host.
-Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r, uint64_t index_bug = 0) {
+Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r,
+                    uint64_t index_bug = 0) {
   const Operands o(q, r);
   engine::WeightedLayer& l = o.l;
   const config::LayerFormats& f = o.f;
@@ -158,7 +158,11 @@ Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r, 
   t.out.resize(n_out);
   std::vector<float> in_q(n_in), w_q(n_w), b_q(std::max<std::size_t>(n_b, 1));
   auto sums = [&](NumberGroup g) { return &t.sums[static_cast<int>(g)]; };
-  if (arch.datapath == config::Datapath::exact) {
+  // Measure mode (range analysis): every group passes through, statistics only.
+  auto pass = [&](const config::NumberSpec& g) {
+    return q.mode() == engine::QuantMode::measure || g.is_float;
+  };
+  if (q.mode() == engine::QuantMode::quantize && arch.datapath == config::Datapath::exact) {
     const kernels::ExactLayerSpec spec = engine::detail::exact_layer_spec(q, arch, l.name(), b);
     std::vector<uint32_t> ic(n_in), wc(n_w), bc(std::max<std::size_t>(n_b, 1), 0);
     quantize_host(spec.act, false, r.in.data(), n_in, in_q.data(), ic.data(),
@@ -176,16 +180,16 @@ Twin twin_inference(const LayerQuant& q, const config::Arch& arch, LayerRun& r, 
     t.sums[3].nans += t.es.out_nans;
     return t;
   }
-  quantize_host(q.group_quantizer(f.weights, NumberGroup::weights), f.weights.is_float, w, n_w,
+  quantize_host(q.group_quantizer(f.weights, NumberGroup::weights), pass(f.weights), w, n_w,
                 w_q.data(), nullptr, sums(NumberGroup::weights));
   if (b)
-    quantize_host(q.group_quantizer(f.weights, NumberGroup::bias), f.weights.is_float, b, n_b,
+    quantize_host(q.group_quantizer(f.weights, NumberGroup::bias), pass(f.weights), b, n_b,
                   b_q.data(), nullptr, sums(NumberGroup::bias));
-  quantize_host(q.group_quantizer(f.activations, NumberGroup::inputs), f.activations.is_float,
+  quantize_host(q.group_quantizer(f.activations, NumberGroup::inputs), pass(f.activations),
                 r.in.data(), n_in, in_q.data(), nullptr, sums(NumberGroup::inputs), index_bug);
   l.compute_forward(in_q.data(), w_q.data(), b ? b_q.data() : nullptr, t.out.data());
-  quantize_host(q.group_quantizer(f.outputs, NumberGroup::outputs), f.outputs.is_float,
-                t.out.data(), n_out, t.out.data(), nullptr, sums(NumberGroup::outputs));
+  quantize_host(q.group_quantizer(f.outputs, NumberGroup::outputs), pass(f.outputs), t.out.data(),
+                n_out, t.out.data(), nullptr, sums(NumberGroup::outputs));
   return t;
 }
 
@@ -232,18 +236,19 @@ Twin twin_train(const LayerQuant& q, const config::Arch& arch, LayerRun& r, uint
 }
 
 /// The CPU LayerQuant against the twin; "" when every bit agrees.
-std::string check_inference(config::Arch arch, bool conv, uint32_t seed, uint64_t index_bug = 0) {
+std::string check_inference(config::Arch arch, bool conv, uint32_t seed, uint64_t index_bug = 0,
+                            bool measure = false) {
   std::unique_ptr<LayerRun> r = make_run(conv, seed);
   engine::WeightedLayer& l = r->weighted();
   l.set_phase(engine::Phase::test);
-  auto q = std::make_shared<LayerQuant>(&arch, l);
+  auto q = std::make_shared<LayerQuant>(measure ? nullptr : &arch, l);
   l.set_quant(q);
   r->layer->forward({&r->in}, {&r->out});
   const Twin t = twin_inference(*q, arch, *r, index_bug);
   std::string d = compare_bits(t.out.data(), r->out.data(), t.out.size(), "output");
   if (!t.out_codes.empty() && t.out_codes != q->output_codes()) d += " output codes differ";
-  for (NumberGroup g : {NumberGroup::inputs, NumberGroup::weights, NumberGroup::bias,
-                        NumberGroup::outputs})
+  for (NumberGroup g :
+       {NumberGroup::inputs, NumberGroup::weights, NumberGroup::bias, NumberGroup::outputs})
     d += compare_stats(st::to_array_stats(t.sums[static_cast<int>(g)]), q->stats()[g],
                        engine::to_string(g));
   if (t.es.acc_overflows != q->stats().acc_overflows) d += " accumulator overflows differ";
@@ -261,11 +266,24 @@ std::vector<uint8_t> mask_of(const LayerQuant& q, std::size_t n, bool output) {
 }  // namespace
 
 TEST(QuantSteps, stats_element_is_array_stats_add) {
-  std::vector<float> x = {0.0f, -0.0f, 1.0f, -1.0f, 1e-42f, -1e-45f, 0x1p-126f, 0x1p-41f,
-                          0x1p-40f, 0x1p22f, 0x1p23f, 3e38f, -3e38f,
+  std::vector<float> x = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.0f,
+                          1e-42f,
+                          -1e-45f,
+                          0x1p-126f,
+                          0x1p-41f,
+                          0x1p-40f,
+                          0x1p22f,
+                          0x1p23f,
+                          3e38f,
+                          -3e38f,
                           std::numeric_limits<float>::infinity(),
                           -std::numeric_limits<float>::infinity(),
-                          std::numeric_limits<float>::quiet_NaN(), 0.75f, -5.5f};
+                          std::numeric_limits<float>::quiet_NaN(),
+                          0.75f,
+                          -5.5f};
   std::mt19937 rng(kSeed);
   std::uniform_int_distribution<uint32_t> any;
   for (int i = 0; i < 20000; ++i) {
@@ -293,9 +311,9 @@ TEST(QuantSteps, quantize_element_is_quantize_array_every_rounding) {
   for (float& v : x) v = d(rng);
   x[7] = std::numeric_limits<float>::quiet_NaN();
   x[8] = std::numeric_limits<float>::infinity();
-  for (numeric::Format f : {numeric::Format::fixed_point(8, 4), numeric::Format::fixed_point(5, 1),
-                            numeric::Format::unsigned_fixed_point(8, 5),
-                            numeric::Format::fixed_point(16, 12)}) {
+  for (numeric::Format f :
+       {numeric::Format::fixed_point(8, 4), numeric::Format::fixed_point(5, 1),
+        numeric::Format::unsigned_fixed_point(8, 5), numeric::Format::fixed_point(16, 12)}) {
     for (numeric::Rounding rnd : numeric::kAllRoundings) {
       for (numeric::Overflow ov : {numeric::Overflow::saturate, numeric::Overflow::wrap}) {
         numeric::Quantizer q;
@@ -332,8 +350,8 @@ TEST(QuantSteps, float_datapath_equals_cpu_layer_every_arch_and_rounding) {
                                     &arch.formats.bias, &arch.formats.outputs})
         s->quantizer.rounding = rnd;
       for (config::LayerOverride& o : arch.overrides)
-        for (config::NumberSpec* s : {&o.formats.activations, &o.formats.weights,
-                                      &o.formats.bias, &o.formats.outputs})
+        for (config::NumberSpec* s :
+             {&o.formats.activations, &o.formats.weights, &o.formats.bias, &o.formats.outputs})
           s->quantizer.rounding = rnd;
       for (bool conv : {true, false}) {
         EXPECT_EQ(check_inference(arch, conv, kSeed + cases), "")
@@ -359,6 +377,14 @@ TEST(QuantSteps, exact_datapath_equals_cpu_layer_every_arch) {
     }
   }
   EXPECT_GE(cases, 14);
+}
+
+TEST(QuantSteps, measure_mode_equals_cpu_layer) {
+  // The range analysis (a LayerQuant without an arch): values unchanged, statistics only.
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  for (bool conv : {true, false})
+    EXPECT_EQ(check_inference(arch, conv, kSeed, 0, true), "") << (conv ? "conv" : "fc");
 }
 
 TEST(QuantSteps, train_phase_equals_cpu_layer_every_arch) {

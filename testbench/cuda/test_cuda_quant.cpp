@@ -41,7 +41,6 @@ using engine::NumberGroup;
     if (!cuda::device_available(&why_)) GTEST_SKIP() << "no usable GPU: " << why_; \
   } while (0)
 
-
 /// One quantized layer on one device.
 struct Side {
   std::unique_ptr<engine::Layer> layer;
@@ -129,8 +128,8 @@ TEST_F(CudaQuantLayer, exact_datapath_same_codes_every_arch) {
       EXPECT_EQ(h.q->input_codes(), d.q->input_codes());
       EXPECT_EQ(h.q->weight_codes(), d.q->weight_codes());
       EXPECT_EQ(h.q->bias_codes(), d.q->bias_codes());
-      for (NumberGroup g : {NumberGroup::inputs, NumberGroup::weights, NumberGroup::bias,
-                            NumberGroup::outputs})
+      for (NumberGroup g :
+           {NumberGroup::inputs, NumberGroup::weights, NumberGroup::bias, NumberGroup::outputs})
         EXPECT_TRUE(same_stats(h.q->stats()[g], d.q->stats()[g])) << engine::to_string(g);
       EXPECT_EQ(h.q->stats().acc_overflows, d.q->stats().acc_overflows);
       ++cases;
@@ -179,8 +178,8 @@ TEST_F(CudaQuantLayer, train_phase_same_stochastic_weights_and_masks_every_arch)
   for (const std::string& path : shipped_archs()) {
     config::Arch arch = config::load_arch(path);
     arch.seed = 17;
-    for (engine::TrainActivations act : {engine::TrainActivations::float32,
-                                         engine::TrainActivations::clipped_ste}) {
+    for (engine::TrainActivations act :
+         {engine::TrainActivations::float32, engine::TrainActivations::clipped_ste}) {
       SCOPED_TRACE(path + " " + engine::to_string(act));
       Side h, d;
       make_pair(arch, true, engine::Phase::train, 23, &h, &d);
