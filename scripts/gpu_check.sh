@@ -9,6 +9,7 @@
 #   scripts/gpu_check.sh [OUT_DIR]    on the GPU machine: from gpu_bundle/ (or build-cuda/)
 #                                     1. ctest's cuda label: the device tests (test_cuda) and
 #                                        the host step tests, code for code against the CPU
+#                                        and eval --datapath exact on both devices (every arch)
 #                                     2. LeNet quantized and fine-tuned 2 epochs on --device cpu
 #                                        and on --device cuda: codes.bin compared (identical, or
 #                                        the share that differs, a figure: float GEMM order);
@@ -50,6 +51,10 @@ fi
 out=${1:-${OUT:-gpu_check_out}}
 mkdir -p "$out"
 log=$out/gpu_check.txt
+# Work files go to a scratch folder: OUT_DIR holds only gpu_check.txt and bench.jsonl (a device
+# run brings back a few files only).
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 exec > >(tee "$log") 2>&1
 [[ ! -d gpu_bundle/bin && -f gpu_bundle.tar.gz ]] && tar -xzf gpu_bundle.tar.gz
 data=fashion-mnist
@@ -93,11 +98,14 @@ export RISTSIM_SOURCE_DIR=$root  # the tests read configs/ from the checkout
 for t in test_cuda layer_steps_tests quant_steps_tests accumulator_bound_tests exact_steps_tests; do
   "$tests/$t" --gtest_brief=1 || { echo "FAIL: $t"; status=1; }
 done
+echo "== 1b. eval --datapath exact of LeNet on both devices, every arch: the same report"
+testbench/cuda/eval_exact_both_devices.sh "$ristsim" "$scratch/eval_exact" "$data" ||
+  { echo "FAIL: eval_exact_both_devices"; status=1; }
 
 echo "== 2. LeNet: quantize, then 2 epochs of finetune, on each device (codes compared, timed)"
 limit=()
 [[ ${RISTSIM_FINETUNE_IMAGES:-0} != 0 ]] && limit=(--max-images "$RISTSIM_FINETUNE_IMAGES")
-work=$out/lenet
+work=$scratch/lenet
 rm -rf "$work" && mkdir -p "$work"
 for d in cpu cuda; do
   t0=$(date +%s.%N)
