@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU throughput (issue 16): caffenet, squeezenet, googlenet at batch 256 with random weights,
 # and the trained LeNet, in float32 (the engine's cuda mode) and on the exact datapath of
-# configs/dynfixed8.yaml (int8 IMMA where the accumulator bound admits a layer), in images/s;
+# configs/dynfixed8.yaml (int8 IMMA where the accumulator bound admits a layer: the layers alone
+# on random codes, "exact", and the whole quantized net as eval runs it, "engine-exact"), in images/s;
 # then PyTorch fake quantization of the same networks on the same GPU
 # (scripts/bench_cuda_torch.py; skipped with a note when python3 has no torch).
 #
@@ -25,6 +26,7 @@ run() { "$bench" "$@" --iters "$iters" | keep; }
 for m in caffenet squeezenet googlenet; do
   run --model models/$m.yaml --batch 256 --mode fp32
   run --model models/$m.yaml --batch 256 --mode exact --arch configs/dynfixed8.yaml
+  run --model models/$m.yaml --batch 256 --mode engine-exact --arch configs/dynfixed8.yaml
   "$bench" --dump-net models/$m.yaml >"$tmp/$m.json"
   if python3 -c 'import torch' 2>/dev/null; then
     python3 scripts/bench_cuda_torch.py "$tmp/$m.json" --batch 256 --iters "$iters" | keep
@@ -34,3 +36,4 @@ for m in caffenet squeezenet googlenet; do
 done
 run --model models/lenet_fmnist.rstw --batch 256 --mode fp32
 run --model models/lenet_fmnist.rstw --batch 256 --mode exact --arch configs/dynfixed8.yaml
+run --model models/lenet_fmnist.rstw --batch 256 --mode engine-exact --arch configs/dynfixed8.yaml

@@ -22,6 +22,7 @@
 
 #include "kernels/cpu/exact_gemm.h"
 #include "kernels/cpu/output_stage.h"
+#include "kernels/reference/accumulator_bound.h"
 
 namespace ristsim::kernels {
 
@@ -794,7 +795,6 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   L.fast.assign(s.k, 0);
   const bool layer_ok = !options.force_generic && L.shift >= 0 && L.shift < 64 && a.has_ints &&
                         w.has_ints && !a.any_special && !w.any_special;
-  const u128 acc_max = (static_cast<u128>(1) << (spec.acc.bits - 1)) - 1;
   u128 max_bound = 0;  // the largest max|a| * sum|w| of a fast channel
   int fast_count = 0;
   if (layer_ok) {
@@ -814,13 +814,12 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
             sum_w += row[d] < 0 ? uint64_t{0} - static_cast<uint64_t>(row[d])
                                 : static_cast<uint64_t>(row[d]);
         }
-        if (static_cast<double>(sum_w) * static_cast<double>(a.max_abs) > 0x1p100) continue;
-        const u128 bound = sum_w * a.max_abs;
-        if (bound > (acc_max >> L.shift)) continue;
+        // The shared bound (kernels/reference/accumulator_bound.h), refined by the values.
+        const u128 bound = value_sum_bound(a.max_abs, sum_w);
         const int64_t b = L.bias_aligned[k];
         const u128 b_abs =
             b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
-        if ((bound << L.shift) + b_abs > acc_max) continue;
+        if (!accumulator_holds(bound, L.shift, b_abs, spec.acc.bits)) continue;
         L.fast[k] = 1;
         bounds[k] = bound;
       }

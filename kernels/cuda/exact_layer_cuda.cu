@@ -145,6 +145,33 @@ bool imma_available(cublasLtHandle_t lt, cublasLtMatmulDesc_t op, int64_t k, int
   return st == CUBLAS_STATUS_SUCCESS && found > 0;
 }
 
+/// The process's cuBLASLt handle (created on first use; cublasLtCreate costs more than a small
+/// layer's GEMM).
+cublasLtHandle_t lt_handle() {
+  static cublasLtHandle_t handle = [] {
+    cublasLtHandle_t h = nullptr;
+    check(cublasLtCreate(&h), "cublasLtCreate");
+    return h;
+  }();
+  return handle;
+}
+
+/// Grow-only device buffers of the gemm route, kept for the process: no cudaMalloc / cudaFree
+/// (both synchronise with the device) per layer. Slots: 0 packed weights, 1 packed columns,
+/// 2 the int32 sums. The engine drives the GPU from one thread.
+void* scratch(int slot, size_t bytes) {
+  static void* ptr[3] = {nullptr, nullptr, nullptr};
+  static size_t size[3] = {0, 0, 0};
+  if (bytes > size[slot]) {
+    if (ptr[slot]) cudaFree(ptr[slot]);
+    ptr[slot] = nullptr;
+    size[slot] = 0;
+    check(cudaMalloc(&ptr[slot], bytes), "cudaMalloc");
+    size[slot] = bytes;
+  }
+  return ptr[slot];
+}
+
 /// The gemm route: per group and per slice of images, pack A and B, IMMA, epilogue. False
 /// (nothing written) when cuBLASLt offers no IMMA algorithm for the layer's sizes.
 bool exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d,
@@ -159,11 +186,10 @@ bool exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d,
   const int64_t per_image = cols * rows_pad;
   const int chunk = static_cast<int>(
       std::max<int64_t>(1, std::min<int64_t>(s.n, (int64_t{256} << 20) / per_image)));
-  int8_t* a = upload<int8_t>(nullptr, size_t(kg_pad * rows_pad));
-  int8_t* b = upload<int8_t>(nullptr, size_t(int64_t{chunk} * per_image));
-  int32_t* c = upload<int32_t>(nullptr, size_t(int64_t{chunk} * cols * kg_pad));
-  cublasLtHandle_t lt = nullptr;
-  check(cublasLtCreate(&lt), "cublasLtCreate");
+  auto* a = static_cast<int8_t*>(scratch(0, size_t(kg_pad * rows_pad)));
+  auto* b = static_cast<int8_t*>(scratch(1, size_t(int64_t{chunk} * per_image)));
+  auto* c = static_cast<int32_t*>(scratch(2, size_t(int64_t{chunk} * cols * kg_pad) * 4));
+  cublasLtHandle_t lt = lt_handle();
   cublasLtMatmulDesc_t op = nullptr;
   check(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32I, CUDA_R_32I), "cublasLtMatmulDescCreate");
   const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;  // IMMA's "TN"
@@ -174,8 +200,6 @@ bool exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d,
   if (!imma_available(lt, op, rows_pad, kg_pad, int64_t{chunk} * cols) ||
       !imma_available(lt, op, rows_pad, kg_pad, int64_t{last} * cols)) {
     cublasLtMatmulDescDestroy(op);
-    cublasLtDestroy(lt);
-    for (void* p : {(void*)a, (void*)b, (void*)c}) cudaFree(p);
     return false;
   }
   for (int g = 0; g < s.groups; ++g) {
@@ -203,8 +227,6 @@ bool exact_conv_gemm(const kernels::ConvShape& s, const steps::ElementSpec& d,
     }
   }
   cublasLtMatmulDescDestroy(op);
-  cublasLtDestroy(lt);
-  for (void* p : {(void*)a, (void*)b, (void*)c}) cudaFree(p);
   return true;
 }
 

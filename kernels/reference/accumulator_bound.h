@@ -21,6 +21,16 @@
 //      the GEMM's epilogue).
 // integer_gemm_exact() checks this from the formats, the accumulator and K alone (per layer,
 // before any data), and says why when it refuses.
+//
+// One bound for every integer route: a sum of products whose magnitude is at most `sum_bound`
+// (in units of code products), aligned by 2^shift and plus a bias of at most `bias_abs` on the
+// grid, stays within an acc_bits accumulator when accumulator_holds() says so. The bound comes
+// from the formats (format_sum_bound: K products of the largest codes, the CUDA IMMA route) or,
+// refined by the operands present, from the values (value_sum_bound: max |a| times the sum of
+// |w| over an output channel, the CPU's int16 / VNNI kernels, kernels/cpu/exact_layer_cpu.cpp).
+// Worked numbers: 8 x 8-bit signed codes, K = 800, shift 0: format bound 800 * 128 * 128 =
+// 13,107,200 <= 2^31 - 1, so a 32-bit accumulator holds; with max |a| = 90 and sum |w| = 3,000
+// the value bound is 270,000, which a 20-bit accumulator (limit 524,287) holds too.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +46,34 @@ namespace ristsim::kernels {
 struct IntegerGemm {
   int a_bits = 8, w_bits = 8, acc_bits = 32;
 };
+
+/// Whether |sum| <= sum_bound, aligned (sum 2^shift, shift in [0, 64)) and plus a bias of
+/// |aligned bias| <= bias_abs, lies within a signed acc_bits accumulator (|x| <= 2^(acc_bits-1)
+/// - 1) for every partial sum in every order: neither saturation nor wrap can act.
+inline bool accumulator_holds(unsigned __int128 sum_bound, int shift, unsigned __int128 bias_abs,
+                              int acc_bits) {
+  using U = unsigned __int128;
+  if (shift < 0 || shift >= 64 || acc_bits < 1 || acc_bits > 127) return false;
+  const U limit = (U{1} << (acc_bits - 1)) - 1;
+  return sum_bound <= (limit >> shift) && bias_abs <= limit &&
+         (sum_bound << shift) <= limit - bias_abs;
+}
+
+/// The per-format bound: `terms` products of codes of a_bits x w_bits signed bits (the most
+/// negative codes, -2^(bits-1), have the largest magnitudes).
+inline unsigned __int128 format_sum_bound(int64_t terms, int a_bits, int w_bits) {
+  using U = unsigned __int128;
+  return U(uint64_t(terms)) * (U{1} << (a_bits - 1)) * (U{1} << (w_bits - 1));
+}
+
+/// The per-value bound of one output channel: max |a| over the activations times the sum of
+/// |w| over the channel's weights; the largest 128-bit value where the product would not fit
+/// (no accumulator holds that).
+inline unsigned __int128 value_sum_bound(uint64_t max_abs_a, unsigned __int128 sum_abs_w) {
+  using U = unsigned __int128;
+  if (sum_abs_w != 0 && max_abs_a > ~U{0} / sum_abs_w) return ~U{0};
+  return sum_abs_w * max_abs_a;
+}
 
 /// The verdict of integer_gemm_exact.
 struct GemmPlan {
@@ -75,10 +113,8 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms,
   if (plan.shift > 62)
     return refuse("the products' alignment shift " + std::to_string(plan.shift) + " is over 62");
   using U = unsigned __int128;
-  const U max_a = U{1} << (a_bits - 1), max_w = U{1} << (w_bits - 1);
-  plan.sum_bound = U(uint64_t(terms)) * max_a * max_w;
-  const U gemm_limit = (U{1} << (gemm.acc_bits - 1)) - 1;
-  if (plan.sum_bound > gemm_limit)
+  plan.sum_bound = format_sum_bound(terms, a_bits, w_bits);
+  if (!accumulator_holds(plan.sum_bound, 0, 0, gemm.acc_bits))
     return refuse(std::to_string(terms) + " products of " + std::to_string(a.bits) + " x " +
                   std::to_string(w.bits) + " bits can overflow the GEMM's " +
                   std::to_string(gemm.acc_bits) + "-bit accumulator");
@@ -91,9 +127,7 @@ inline GemmPlan integer_gemm_exact(const ExactLayerSpec& spec, int64_t terms,
     const U max_b = U{1} << (b.bits - 1);
     bias = up >= 0 ? (max_b << up) : (max_b >> -up) + 1;
   }
-  const U acc_limit = (U{1} << (spec.acc.bits - 1)) - 1;
-  if (plan.sum_bound > (acc_limit >> plan.shift) ||
-      (plan.sum_bound << plan.shift) + bias > acc_limit)
+  if (!accumulator_holds(plan.sum_bound, plan.shift, bias, spec.acc.bits))
     return refuse("a partial sum can reach the " + std::to_string(spec.acc.bits) +
                   "-bit accumulator's limit (its overflow mode would act)");
   plan.exact = true;

@@ -1,8 +1,8 @@
 // The GPU forward / backward of Convolution and InnerProduct (the cuda mode): Caffe's way,
 // im2col (engine/steps/layer_steps.h's im2col_source, held against the CPU convolution on
 // the host) and cuBLAS SGEMM per image and group; inner product as one SGEMM over the batch.
-// A layer with a quantizer attached (LayerQuant, engine/quant.h) runs its host code through
-// the blobs' mirrors: the quantized datapaths are the host's (docs/cuda.md).
+// A layer with a quantizer attached (LayerQuant, engine/quant.h) hands over to
+// LayerQuant::forward_gpu (quant.cu), which quantizes on the device and calls the GEMMs here.
 //
 // The float sums are cuBLAS's, in its own order: equal to the CPU layer within float
 // rounding, not bit for bit (as any two GEMMs).
@@ -85,17 +85,43 @@ void sgemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int
 
 }  // namespace
 
+// ---------------------------------------------------------------- WeightedLayer
+
+void WeightedLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
+  const float* b = bias_term_ ? params_[1].blob->gpu_data() : nullptr;
+  if (quant_)
+    return quant_->forward_gpu(*this, bottom[0]->gpu_data(), params_[0].blob->gpu_data(), b,
+                               top[0]->mutable_gpu_data());
+  compute_forward_gpu(bottom[0]->gpu_data(), params_[0].blob->gpu_data(), b,
+                      top[0]->mutable_gpu_data());
+}
+
+void WeightedLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
+                                 const Blobs& bottom) {
+  const float* in = bottom[0]->gpu_data();
+  const float* w = params_[0].blob->gpu_data();
+  const float* dy = top[0]->gpu_diff();
+  if (quant_) {  // gradients through the values the forward pass used (straight-through)
+    in = quant_->used_input_gpu(in);
+    w = quant_->used_weights_gpu(w);
+    float* mdy = top[0]->mutable_gpu_diff();
+    quant_->clip_output_grad_gpu(mdy);
+    dy = mdy;
+  }
+  float* dx = pd[0] ? bottom[0]->mutable_gpu_diff() : nullptr;
+  compute_backward_gpu(in, w, dy, dx, params_[0].blob->mutable_gpu_diff(),
+                       bias_term_ ? params_[1].blob->mutable_gpu_diff() : nullptr);
+  if (quant_ && dx) quant_->clip_input_grad_gpu(dx);
+}
+
 // ---------------------------------------------------------------- Convolution
 
-void ConvolutionLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
-  if (quant_) return forward(bottom, top);
+void ConvolutionLayer::compute_forward_gpu(const float* in, const float* w, const float* b,
+                                           float* out) {
   const ConvGeometry& g = g_;
   const st::ConvIndex s = conv_index(g);
   const int cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = int64_t{cg} * g.kh * g.kw, cols = int64_t{g.oh} * g.ow;
-  const float* in = bottom[0]->gpu_data();
-  const float* w = params_[0].blob->gpu_data();
-  float* out = top[0]->mutable_gpu_data();
   float* col = gpu_scratch<float>(0, rows * cols);
   for (int img = 0; img < g.n; ++img)
     for (int grp = 0; grp < g.groups; ++grp) {
@@ -107,30 +133,23 @@ void ConvolutionLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
       sgemm(CUBLAS_OP_N, CUBLAS_OP_N, cols, kg, rows, col, cols, w + int64_t{grp} * kg * rows, rows,
             0.0f, out + (int64_t{img} * g.k + int64_t{grp} * kg) * cols, cols);
     }
-  if (bias_term_) {
-    const int64_t n = static_cast<int64_t>(top[0]->count());
-    add_bias_kernel<<<blocks(n), kThreads>>>(out, params_[1].blob->gpu_data(), g.k, cols, n);
+  if (b) {
+    const int64_t n = int64_t{g.n} * g.k * cols;
+    add_bias_kernel<<<blocks(n), kThreads>>>(out, b, g.k, cols, n);
     gpu::check_launch("Convolution bias");
   }
 }
 
-void ConvolutionLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
-                                    const Blobs& bottom) {
-  if (quant_) return backward(top, pd, bottom);
+void ConvolutionLayer::compute_backward_gpu(const float* in, const float* w, const float* dy,
+                                            float* dx, float* dw, float* db) {
   const ConvGeometry& g = g_;
   const st::ConvIndex s = conv_index(g);
   const int cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = int64_t{cg} * g.kh * g.kw, cols = int64_t{g.oh} * g.ow;
-  const float* in = bottom[0]->gpu_data();
-  const float* w = params_[0].blob->gpu_data();
-  const float* dy = top[0]->gpu_diff();
-  float* dw = params_[0].blob->mutable_gpu_diff();
-  float* dx = pd[0] ? bottom[0]->mutable_gpu_diff() : nullptr;
   float* col = gpu_scratch<float>(0, rows * cols);
   float* dcol = gpu_scratch<float>(1, rows * cols);
-  if (bias_term_) {
-    bias_grad_kernel<<<blocks(g.k), kThreads>>>(dy, params_[1].blob->mutable_gpu_diff(), g.n, g.k,
-                                                cols);
+  if (db) {
+    bias_grad_kernel<<<blocks(g.k), kThreads>>>(dy, db, g.n, g.k, cols);
     gpu::check_launch("Convolution bias gradient");
   }
   for (int img = 0; img < g.n; ++img)
@@ -154,37 +173,28 @@ void ConvolutionLayer::backward_gpu(const Blobs& top, const std::vector<bool>& p
 
 // ---------------------------------------------------------------- InnerProduct
 
-void InnerProductLayer::forward_gpu(const Blobs& bottom, const Blobs& top) {
-  if (quant_) return forward(bottom, top);
+void InnerProductLayer::compute_forward_gpu(const float* in, const float* w, const float* b,
+                                            float* out) {
   const int64_t n = g_.n, c = g_.c, k = g_.k;
-  float* out = top[0]->mutable_gpu_data();
   // Row-major out[n x k] = in[n x c] W^T; column-major: out^T = W in^T.
-  sgemm(CUBLAS_OP_T, CUBLAS_OP_N, k, n, c, params_[0].blob->gpu_data(), c, bottom[0]->gpu_data(), c,
-        0.0f, out, k);
-  if (bias_term_) {
-    add_bias_kernel<<<blocks(n * k), kThreads>>>(out, params_[1].blob->gpu_data(),
-                                                 static_cast<int>(k), 1, n * k);
+  sgemm(CUBLAS_OP_T, CUBLAS_OP_N, k, n, c, w, c, in, c, 0.0f, out, k);
+  if (b) {
+    add_bias_kernel<<<blocks(n * k), kThreads>>>(out, b, static_cast<int>(k), 1, n * k);
     gpu::check_launch("InnerProduct bias");
   }
 }
 
-void InnerProductLayer::backward_gpu(const Blobs& top, const std::vector<bool>& pd,
-                                     const Blobs& bottom) {
-  if (quant_) return backward(top, pd, bottom);
+void InnerProductLayer::compute_backward_gpu(const float* in, const float* w, const float* dy,
+                                             float* dx, float* dw, float* db) {
   const int64_t n = g_.n, c = g_.c, k = g_.k;
-  const float* dy = top[0]->gpu_diff();
   // dW[k x c] += dy^T in; column-major: dW^T = in^T dy.
-  sgemm(CUBLAS_OP_N, CUBLAS_OP_T, c, k, n, bottom[0]->gpu_data(), c, dy, k, 1.0f,
-        params_[0].blob->mutable_gpu_diff(), c);
-  if (bias_term_) {
-    bias_grad_kernel<<<blocks(k), kThreads>>>(dy, params_[1].blob->mutable_gpu_diff(),
-                                              static_cast<int>(n), static_cast<int>(k), 1);
+  sgemm(CUBLAS_OP_N, CUBLAS_OP_T, c, k, n, in, c, dy, k, 1.0f, dw, c);
+  if (db) {
+    bias_grad_kernel<<<blocks(k), kThreads>>>(dy, db, static_cast<int>(n), static_cast<int>(k), 1);
     gpu::check_launch("InnerProduct bias gradient");
   }
   // dx[n x c] = dy W; column-major: dx^T = W^T dy^T.
-  if (pd[0])
-    sgemm(CUBLAS_OP_N, CUBLAS_OP_N, c, n, k, params_[0].blob->gpu_data(), c, dy, k, 0.0f,
-          bottom[0]->mutable_gpu_diff(), c);
+  if (dx) sgemm(CUBLAS_OP_N, CUBLAS_OP_N, c, n, k, w, c, dy, k, 0.0f, dx, c);
 }
 
 }  // namespace ristsim::engine

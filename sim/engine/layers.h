@@ -46,6 +46,25 @@ class WeightedLayer : public Layer {
   /// bottom_diff (may be null) = W^T top_diff; w_diff += ...; b_diff (may be null) += ...
   virtual void compute_backward(const float* in, const float* w, const float* top_diff,
                                 float* bottom_diff, float* w_diff, float* b_diff) = 0;
+#if RISTSIM_HAVE_CUDA
+  /// The GPU forward / backward (cuda mode, conv_layer.cu): the quantizer's forward_gpu when
+  /// one is attached, else compute_*_gpu, on the blobs' device mirrors.
+  void forward_gpu(const Blobs& bottom, const Blobs& top) override;
+  void backward_gpu(const Blobs& top, const std::vector<bool>& propagate_down,
+                    const Blobs& bottom) override;
+  /// compute_forward / compute_backward on device pointers (cuBLAS SGEMM).
+  virtual void compute_forward_gpu(const float* in, const float* w, const float* b,
+                                   float* out) = 0;
+  virtual void compute_backward_gpu(const float* in, const float* w, const float* top_diff,
+                                    float* bottom_diff, float* w_diff, float* b_diff) = 0;
+#define RISTSIM_GPU_WEIGHTED_LAYER                                                             \
+  void compute_forward_gpu(const float* in, const float* w, const float* b, float* out)      \
+      override;                                                                               \
+  void compute_backward_gpu(const float* in, const float* w, const float* top_diff,          \
+                            float* bottom_diff, float* w_diff, float* b_diff) override;
+#else
+#define RISTSIM_GPU_WEIGHTED_LAYER
+#endif
 
  protected:
   void create_params(int fan_in);
@@ -59,7 +78,7 @@ class ConvolutionLayer : public WeightedLayer {
  public:
   explicit ConvolutionLayer(const LayerSpec& spec);
   const char* type() const override { return "Convolution"; }
-  RISTSIM_GPU_LAYER
+  RISTSIM_GPU_WEIGHTED_LAYER
   void setup(const Blobs& bottom, const Blobs& top) override;
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void compute_forward(const float* in, const float* w, const float* b, float* out) override;
@@ -76,7 +95,7 @@ class InnerProductLayer : public WeightedLayer {
  public:
   explicit InnerProductLayer(const LayerSpec& spec);
   const char* type() const override { return "InnerProduct"; }
-  RISTSIM_GPU_LAYER
+  RISTSIM_GPU_WEIGHTED_LAYER
   void setup(const Blobs& bottom, const Blobs& top) override;
   void reshape(const Blobs& bottom, const Blobs& top) override;
   void compute_forward(const float* in, const float* w, const float* b, float* out) override;

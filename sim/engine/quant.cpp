@@ -8,6 +8,8 @@
 #include "config/arch_yaml.h"
 #include "engine/math.h"
 #include "engine/net.h"
+#include "engine/quant_exact.h"
+#include "engine/steps/quant_steps.h"
 
 #ifdef RISTSIM_HAVE_EXACT_CPU
 #include "kernels/cpu/exact_layer_cpu.h"
@@ -42,12 +44,12 @@ bool parse_train_activations(const std::string& s, TrainActivations* out) {
 }
 
 namespace {
-/// keep[i] = 1 where x[i] lies within the format's range (float: everywhere), NaN: 0.
+/// keep[i] = 1 where x[i] lies within the format's range (float: everywhere), NaN: 0
+/// (steps::in_range, the GPU's step too).
 void range_mask(const config::NumberSpec& s, const float* x, std::size_t n, std::vector<uint8_t>* keep) {
-  keep->assign(n, 1);
-  if (s.is_float) return;
-  const double lo = numeric::min_value(s.quantizer.format), hi = numeric::max_value(s.quantizer.format);
-  for (std::size_t i = 0; i < n; ++i) (*keep)[i] = x[i] >= lo && x[i] <= hi;
+  keep->resize(n);
+  const steps::Range r = steps::range_of(s.is_float, s.quantizer.format);
+  for (std::size_t i = 0; i < n; ++i) (*keep)[i] = steps::in_range(r, x[i]);
 }
 }  // namespace
 
@@ -190,34 +192,39 @@ void LayerQuant::quantize_tensor(const config::NumberSpec& spec, NumberGroup gro
               });
 }
 
+numeric::Quantizer LayerQuant::group_quantizer(const config::NumberSpec& s, NumberGroup g) const {
+  numeric::Quantizer q = s.quantizer;
+  q.seed = arch_ ? arch_->seed : 0;
+  q.stream = static_cast<uint64_t>(index_) * 4 + static_cast<uint64_t>(g);
+  return q;
+}
+
+numeric::Quantizer LayerQuant::next_train_weight_quantizer() {
+  numeric::Quantizer qw = group_quantizer(formats_.weights, NumberGroup::weights);
+  if (train_.stochastic_weights) qw.rounding = numeric::Rounding::stochastic;
+  qw.seed = derive_seed(arch_ ? arch_->seed : 0, ++train_steps_);
+  return qw;
+}
+
 void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, const float* b,
                          float* out) {
-  const ConvGeometry& g = layer.geometry();
-  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
-  const std::size_t n_w = layer.weights().count();
-  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
-  const std::size_t n_b = b ? std::size_t(g.k) : 0;
-  const uint64_t base = static_cast<uint64_t>(index_) * 4;
-  const uint64_t seed = arch_ ? arch_->seed : 0;
+  const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
+  const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   auto quantizer = [&](const config::NumberSpec& s, NumberGroup grp) {
-    numeric::Quantizer q = s.quantizer;
-    q.seed = seed;
-    q.stream = base + static_cast<uint64_t>(grp);
-    return q;
+    return group_quantizer(s, grp);
   };
 
   masks_valid_ = false;
+  codes_on_device_ = false;
   if (layer.phase() == Phase::train && mode_ == QuantMode::quantize) {
     // Ristretto training: stochastic weights from the shadow copy (or nearest, TrainQuant);
     // inputs and outputs float or quantized as at inference (TrainActivations).
-    numeric::Quantizer qw = quantizer(formats_.weights, NumberGroup::weights);
-    if (train_.stochastic_weights) qw.rounding = numeric::Rounding::stochastic;
-    qw.seed = derive_seed(seed, ++train_steps_);
+    const numeric::Quantizer qw = next_train_weight_quantizer();
     w_q_.resize(n_w);
     b_q_.resize(n_b);
     quantize_tensor(formats_.weights, NumberGroup::weights, qw, w, n_w, w_q_.data(), nullptr, false);
     numeric::Quantizer qb = qw;
-    qb.stream = base + static_cast<uint64_t>(NumberGroup::bias);
+    qb.stream = group_quantizer(formats_.weights, NumberGroup::bias).stream;
     if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, false);
     w_quantized_ = true;
     w_cache_valid_ = false;
@@ -281,32 +288,10 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
                                const float* b, float* out) {
 #ifdef RISTSIM_HAVE_EXACT_CPU
   const ConvGeometry& g = layer.geometry();
-  const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
-  const std::size_t n_w = layer.weights().count();
-  const std::size_t n_out = std::size_t(g.n) * g.k * g.oh * g.ow;
-  const std::size_t n_b = b ? std::size_t(g.k) : 0;
-  for (const config::NumberSpec* s :
-       {&formats_.activations, &formats_.weights, &formats_.bias, &formats_.outputs})
-    if (s->is_float)
-      throw std::runtime_error("layer '" + stats_.layer +
-                               "': the exact datapath needs a format for every number group "
-                               "(float is only allowed with datapath: float)");
-  const uint64_t base = static_cast<uint64_t>(index_) * 4;
-  auto quantizer = [&](const config::NumberSpec& s, NumberGroup grp) {
-    numeric::Quantizer q = s.quantizer;
-    q.seed = arch_->seed;
-    q.stream = base + static_cast<uint64_t>(grp);
-    return q;
-  };
-  kernels::ExactLayerSpec spec;
-  spec.act = quantizer(formats_.activations, NumberGroup::inputs);
-  spec.wt = quantizer(formats_.weights, NumberGroup::weights);
-  spec.bias = quantizer(formats_.bias, NumberGroup::bias);
-  spec.out = quantizer(formats_.outputs, NumberGroup::outputs);
-  spec.acc = arch_->accumulator;
-  spec.lanes = arch_->array.lanes;
-  spec.stream = base + static_cast<uint64_t>(NumberGroup::outputs);
-  spec.has_bias = b != nullptr;
+  const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
+  const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
+  const kernels::ExactLayerSpec spec =
+      detail::exact_layer_spec(*this, *arch_, stats_.layer, b != nullptr);
   in_codes_.resize(n_in);
   w_codes_.resize(n_w);
   b_codes_.assign(std::max<std::size_t>(n_b, 1), 0);
@@ -324,11 +309,9 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
     quantize_tensor(formats_.bias, NumberGroup::bias, spec.bias, b, n_b, b_q_.data(),
                     b_codes_.data(), true);
   }
-  kernels::ConvShape shape{g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h,
-                           g.pad_w, g.dil_h, g.dil_w, g.groups, g.oh, g.ow};
   kernels::ExactStats es;
-  kernels::exact_conv_cpu(shape, spec, in_codes_.data(), w_codes_.data(), b_codes_.data(),
-                          out_codes_.data(), &es);
+  kernels::exact_conv_cpu(detail::conv_shape(g), spec, in_codes_.data(), w_codes_.data(),
+                          b_codes_.data(), out_codes_.data(), &es);
   GroupStats& os = stats_[NumberGroup::outputs];
   const numeric::Format& of = spec.out.format;
   over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {
@@ -343,7 +326,7 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
             static_cast<double>(static_cast<int32_t>(codes[i] << up) >> up) * quantum);
     } else {
       for (std::size_t i = b; i < e; ++i)
-        out[i] = static_cast<float>(numeric::decode(of, out_codes_[i]));
+        out[i] = steps::decode_element(of, out_codes_[i]);
     }
     stats_span(out + b, e - b, st);
   });
@@ -358,6 +341,32 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
                            "': the exact datapath needs kernels/cpu (exact_conv_cpu), which this "
                            "build does not have; use an arch with datapath: float");
 #endif
+}
+
+void LayerQuant::sync_codes() const {
+  if (!codes_on_device_) return;
+  codes_on_device_ = false;
+  const std::pair<const DeviceBuffer*, std::vector<uint32_t>*> pairs[] = {
+      {&d_in_codes_, &in_codes_}, {&d_w_codes_, &w_codes_}, {&d_b_codes_, &b_codes_},
+      {&d_out_codes_, &out_codes_}};
+  for (const auto& [d, h] : pairs) d->download(h->data(), h->size() * sizeof(uint32_t));
+}
+
+const std::vector<uint32_t>& LayerQuant::input_codes() const {
+  sync_codes();
+  return in_codes_;
+}
+const std::vector<uint32_t>& LayerQuant::weight_codes() const {
+  sync_codes();
+  return w_codes_;
+}
+const std::vector<uint32_t>& LayerQuant::bias_codes() const {
+  sync_codes();
+  return b_codes_;
+}
+const std::vector<uint32_t>& LayerQuant::output_codes() const {
+  sync_codes();
+  return out_codes_;
 }
 
 const float* LayerQuant::used_input(const float* in) const {

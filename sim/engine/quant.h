@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "config/arch.h"
+#include "engine/device.h"
 #include "engine/layers.h"
 #include "numeric/quantize_array.h"
 
@@ -140,8 +141,25 @@ class LayerQuant {
   /// uses the seed derive_seed(arch seed, step + 1).
   void set_train_step(uint64_t step) { train_steps_ = step; }
 
+  /// The quantizer of number group `g` in the format `s`: the arch's seed and the stream
+  /// layer index * 4 + g (the bias of the float datapath is quantized in the weights' format
+  /// with the bias's stream).
+  numeric::Quantizer group_quantizer(const config::NumberSpec& s, NumberGroup g) const;
+
   /// The quantized forward pass (called by WeightedLayer::forward).
   void forward(WeightedLayer& layer, const float* in, const float* w, const float* b, float* out);
+  /// The same on the GPU (cuda mode, WeightedLayer::forward_gpu; quant.cu): device pointers,
+  /// the layer's GPU GEMMs, every quantizer, mask and statistic computed on the device by the
+  /// steps of engine/steps/quant_steps.h (the CPU's bits for the same operands), the exact
+  /// datapath through cuda::exact_conv_device. Only the statistics come back to the host.
+  void forward_gpu(WeightedLayer& layer, const float* d_in, const float* d_w, const float* d_b,
+                   float* d_out);
+  /// The device operands the last forward_gpu used, and clipped_ste's gradient masks on the
+  /// device (backward_gpu).
+  const float* used_input_gpu(const float* d_in) const;
+  const float* used_weights_gpu(const float* d_w) const;
+  void clip_output_grad_gpu(float* d_top_diff) const;
+  void clip_input_grad_gpu(float* d_bottom_diff) const;
   /// The operands the last forward pass used (for the backward pass).
   const float* used_input(const float* in) const;
   const float* used_weights(const float* w) const;
@@ -155,10 +173,11 @@ class LayerQuant {
   /// NCHW (inputs, outputs) and OIHW (weights); the bias has one code per
   /// output channel (zeros for a layer without bias). Empty before one ran.
   /// What the cycle-level models are held against (ristsim cosim --model).
-  const std::vector<uint32_t>& input_codes() const { return in_codes_; }
-  const std::vector<uint32_t>& weight_codes() const { return w_codes_; }
-  const std::vector<uint32_t>& bias_codes() const { return b_codes_; }
-  const std::vector<uint32_t>& output_codes() const { return out_codes_; }
+  /// After forward_gpu the codes are copied from the device on the first call.
+  const std::vector<uint32_t>& input_codes() const;
+  const std::vector<uint32_t>& weight_codes() const;
+  const std::vector<uint32_t>& bias_codes() const;
+  const std::vector<uint32_t>& output_codes() const;
   /// The stochastic-rounding stream of the layer's outputs (layer index * 4 + 3).
   uint64_t output_stream() const {
     return static_cast<uint64_t>(index_) * 4 + static_cast<uint64_t>(NumberGroup::outputs);
@@ -168,7 +187,15 @@ class LayerQuant {
   void quantize_tensor(const config::NumberSpec& spec, NumberGroup group, const numeric::Quantizer& q,
                        const float* x, std::size_t n, float* y, uint32_t* codes, bool count_stats);
   void forward_exact(WeightedLayer& layer, const float* in, const float* w, const float* b, float* out);
-  const config::Arch* arch_;
+  /// The train phase's weight and bias quantizers of the next train step (advances it).
+  numeric::Quantizer next_train_weight_quantizer();
+  // forward_gpu's pieces (quant.cu).
+  void quantize_tensor_gpu(const config::NumberSpec& spec, NumberGroup group,
+                           const numeric::Quantizer& q, const float* d_x, std::size_t n,
+                           float* d_y, uint32_t* d_codes, bool count_stats);
+  void forward_exact_gpu(WeightedLayer& layer, const float* d_in, const float* d_w,
+                         const float* d_b, float* d_out);
+  void sync_codes() const;  const config::Arch* arch_;
   config::LayerFormats formats_;
   int index_ = 0;
   QuantMode mode_ = QuantMode::quantize;
@@ -180,7 +207,14 @@ class LayerQuant {
   bool in_quantized_ = false, w_quantized_ = false;
   std::vector<float> in_q_, w_q_, b_q_, w_cache_src_;
   bool w_cache_valid_ = false;
-  std::vector<uint32_t> in_codes_, w_codes_, b_codes_, out_codes_;
+  mutable std::vector<uint32_t> in_codes_, w_codes_, b_codes_, out_codes_;
+  // The GPU's copies (cuda mode): quantized operands, codes, clipping masks, and the
+  // statistics of the four groups (steps::StatsSums) plus the exact datapath's three counters.
+  DeviceBuffer d_in_q_, d_w_q_, d_b_q_, d_in_codes_, d_w_codes_, d_b_codes_, d_out_codes_;
+  DeviceBuffer d_in_keep_, d_out_keep_, d_stats_;
+  std::size_t d_in_keep_n_ = 0, d_out_keep_n_ = 0;
+  std::array<bool, 4> d_counted_{};  ///< groups counted since d_stats_ was zeroed
+  mutable bool codes_on_device_ = false;
 };
 
 /// Attaches statistics-only LayerQuants (range analysis) to every weighted layer.

@@ -5,6 +5,8 @@
 // bound refuses exactly where an overflow becomes possible. A planted wrong shift is caught.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 
 #include "../backends_exact/exact_cases.h"
@@ -152,4 +154,46 @@ TEST(AccumulatorBound, unsigned_codes_need_one_more_signed_bit) {
   spec.act.format.is_signed = false;
   EXPECT_TRUE(kn::integer_gemm_exact(spec, 16, kImma8).exact);
   EXPECT_EQ(kn::code_value(spec.act.format, 0x7f), 127);  // not -1: zero-extended
+}
+
+// The one bound both integer routes call (the CUDA IMMA route per format, the CPU's int16 /
+// VNNI kernels per value): at the accumulator's limit exactly, one more unit refuses.
+TEST(AccumulatorBound, shared_bound_is_tight_at_the_limit) {
+  using U = unsigned __int128;
+  // 20-bit accumulator: limit 2^19 - 1 = 524287.
+  EXPECT_TRUE(kn::accumulator_holds(524287, 0, 0, 20));
+  EXPECT_FALSE(kn::accumulator_holds(524288, 0, 0, 20));
+  EXPECT_TRUE(kn::accumulator_holds(524287 >> 3, 3, 524287 - ((524287 >> 3) << 3), 20));
+  EXPECT_FALSE(kn::accumulator_holds(524287 >> 3, 3, 524287 - ((524287 >> 3) << 3) + 1, 20));
+  EXPECT_FALSE(kn::accumulator_holds((524287 >> 3) + 1, 3, 0, 20));
+  EXPECT_FALSE(kn::accumulator_holds(1, 64, 0, 127));  // no shift of 64 bits or more
+  EXPECT_FALSE(kn::accumulator_holds(0, 0, 0, 0));
+  // The worked numbers of accumulator_bound.h.
+  EXPECT_TRUE(kn::accumulator_holds(kn::format_sum_bound(800, 8, 8), 0, 0, 32));
+  EXPECT_EQ(kn::format_sum_bound(800, 8, 8), U(13107200));
+  EXPECT_EQ(kn::value_sum_bound(90, 3000), U(270000));
+  EXPECT_TRUE(kn::accumulator_holds(kn::value_sum_bound(90, 3000), 0, 0, 20));
+  // A product that does not fit 128 bits saturates, and nothing holds it.
+  EXPECT_EQ(kn::value_sum_bound(~uint64_t{0}, ~U{0} / 2), ~U{0});
+  EXPECT_FALSE(kn::accumulator_holds(kn::value_sum_bound(~uint64_t{0}, ~U{0} / 2), 0, 0, 127));
+}
+
+// The value bound refines the format bound: never above it for codes of the format, so every
+// layer the per-format route admits the per-value route admits too (seeded random channels).
+TEST(AccumulatorBound, value_bound_never_exceeds_format_bound) {
+  std::mt19937_64 rng(20261203);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int a_bits = 2 + int(rng() % 15), w_bits = 2 + int(rng() % 15);
+    const int terms = 1 + int(rng() % 5000);
+    uint64_t max_a = 0;
+    unsigned __int128 sum_w = 0;
+    for (int t = 0; t < terms; ++t) {
+      const int64_t a = int64_t(rng() % (uint64_t{1} << a_bits)) - (int64_t{1} << (a_bits - 1));
+      const int64_t w = int64_t(rng() % (uint64_t{1} << w_bits)) - (int64_t{1} << (w_bits - 1));
+      max_a = std::max<uint64_t>(max_a, uint64_t(a < 0 ? -a : a));
+      sum_w += uint64_t(w < 0 ? -w : w);
+    }
+    EXPECT_LE(kn::value_sum_bound(max_a, sum_w), kn::format_sum_bound(terms, a_bits, w_bits))
+        << "trial " << trial << " seed 20261203";
+  }
 }

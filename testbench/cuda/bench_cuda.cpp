@@ -3,6 +3,7 @@
 //   bench_cuda --model models/caffenet.yaml --mode fp32  [--batch 256] [--iters 10]
 //   bench_cuda --model models/lenet_fmnist.rstw --mode fp32  (a trained model: a weight file)
 //   bench_cuda --model models/caffenet.yaml --mode exact --arch configs/dynfixed8.yaml
+//   bench_cuda --model models/caffenet.yaml --mode engine-exact --arch configs/dynfixed8.yaml
 //   bench_cuda --dump-net models/caffenet.yaml          (the layers as JSON, for the PyTorch peer)
 //
 // fp32: the engine's cuda mode, whole-net forward passes (random weights from the fillers),
@@ -11,6 +12,9 @@
 // bound admits the layer, the per-output kernel elsewhere) on random codes of the arch's
 // formats (a speed figure, not an accuracy one), plus the engine's
 // GPU forward of every other layer; the sum of the layers' times gives images/s.
+// engine-exact: whole-net forward passes of the quantized net (engine::attach_arch, the
+// arch's exact datapath): what `eval --datapath exact --device cuda` runs, the quantizers,
+// statistics and decoding of every weighted layer on the device (LayerQuant::forward_gpu).
 // Prints one JSON object per run.
 #include <cuda_runtime.h>
 
@@ -29,6 +33,7 @@
 #include "cuda/exact_layer_cuda.h"
 #include "engine/device.h"
 #include "engine/net.h"
+#include "engine/quant.h"
 #include "engine/weights_io.h"
 
 namespace {
@@ -128,9 +133,11 @@ int run(int argc, char** argv) {
     else
       throw std::invalid_argument("unknown argument " + a);
   }
-  if (model.empty() || (mode != "fp32" && mode != "exact") || batch < 1 || iters < 1)
+  if (model.empty() || (mode != "fp32" && mode != "exact" && mode != "engine-exact") ||
+      batch < 1 || iters < 1)
     throw std::invalid_argument(
-        "usage: bench_cuda --model M.yaml [--mode fp32|exact] [--arch A] [--batch N] [--iters N]");
+        "usage: bench_cuda --model M.yaml [--mode fp32|exact|engine-exact] [--arch A] [--batch N] "
+        "[--iters N]");
   engine::set_device(engine::Device::cuda);  // throws with the driver's reason without a GPU
   engine::NetOptions o;
   o.batch = batch;
@@ -143,12 +150,18 @@ int run(int argc, char** argv) {
   auto batch_in = [&] {
     std::memcpy(net.input().data(), images.data(), images.size() * sizeof(float));
   };
+  config::Arch engine_arch;
+  if (mode == "engine-exact") {
+    engine_arch = config::load_arch(arch_path);
+    engine_arch.datapath = config::Datapath::exact;
+    engine::attach_arch(net, engine_arch);
+  }
   batch_in();
   net.forward();  // warm-up: allocations, cuBLAS handle
   sync();
 
   double total = 0;
-  if (mode == "fp32") {
+  if (mode == "fp32" || mode == "engine-exact") {
     const auto t0 = Clock::now();
     for (int it = 0; it < iters; ++it) {
       batch_in();

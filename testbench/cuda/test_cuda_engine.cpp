@@ -196,8 +196,8 @@ TEST(CudaEngine, training_steps_follow_the_cpu) {
     bool equal = false;
     // Float convolutions: cuBLAS's order of summation, so the weights drift apart by float
     // rounding only (Adam's m / sqrt(v) scales a rounding difference of a tiny gradient up to
-    // a learning-rate step, hence 1e-3; a wrong update is O(1)). The quantized nets of
-    // `finetune` keep their weighted layers on the host: the same bits (scripts/gpu_check.sh).
+    // a learning-rate step, hence 1e-3; a wrong update is O(1)). The quantized layers of
+    // `finetune` run their GEMMs through cuBLAS too (quant.cu): cuda.finetune_both_devices.
     EXPECT_LE(max_rel_diff(gpu.data(), cpu.data(), cpu.size(), &equal), 1e-3);
   }
 }
