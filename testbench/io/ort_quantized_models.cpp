@@ -51,7 +51,8 @@ float quantum_at(const numeric::Quantizer& q, float v) {
 // The arches of the check: each on the float datapath (what a QDQ graph computes).
 std::vector<config::Arch> arches(const fs::path& configs) {
   std::vector<config::Arch> r;
-  for (const char* name : {"dynfixed8", "dynfixed8u", "dynfixed4", "fixed16", "e4m3"}) {
+  for (const char* name :
+       {"dynfixed8", "dynfixed8u", "dynfixed8c", "dynfixed4", "dynfixed4c", "fixed16", "e4m3"}) {
     config::Arch a = config::load_arch((configs / (std::string(name) + ".yaml")).string());
     a.datapath = config::Datapath::float32;
     r.push_back(a);
