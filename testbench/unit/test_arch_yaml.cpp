@@ -247,7 +247,7 @@ TEST(ArchYaml, layer_overrides) {
 TEST(ArchYaml, unknown_keys) {
   expect_error(replace_line(5, "  weights:     {type: fixed, bitz: 8, fl: 7}"), 5, "bitz",
                "unknown key 'bitz' in formats.weights (expected one of: type, bits, fl, signed, "
-               "rounding, overflow, random_bits)");
+               "granularity, rounding, overflow, random_bits)");
   expect_error(replace_line(11, "sead: 7"), 11, "sead", "unknown key 'sead' in the arch");
   expect_error(replace_line(9, "array: {pes: 2, lane: 8}"), 9, "lane",
                "unknown key 'lane' in array");
