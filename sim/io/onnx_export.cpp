@@ -339,16 +339,16 @@ class Exporter {
       g_->nodes.push_back(dq);
       return out;
     }
+    // Per channel: QONNX's scale broadcast along axis 0, {K, 1, ...} (the tensor's rank).
+    std::vector<int64_t> scale_dims(std::max<std::size_t>(dims.size(), 1), 1);
+    scale_dims[0] = static_cast<int64_t>(scales.size());
     Tensor t = Tensor::from_floats(name, std::move(dims), std::move(grid));
     t.doc_string = "ristsim format " + fmt + " (values on the grid)";
     const std::string v = initializer(std::move(t));
     if (e.kind == Encoding::Kind::grid) return v;
-    if (per_channel) {  // the scale broadcast along axis 0: {K, 1, ...}
-      std::vector<int64_t> sd(std::max<std::size_t>(dims.size(), 1), 1);
-      sd[0] = static_cast<int64_t>(scales.size());
-      return qonnx_quant(l, v, qq, e, name, "", initializer(Tensor::from_floats(
-                                                     name + ".scale", sd, scales)));
-    }
+    if (per_channel)
+      return qonnx_quant(l, v, qq, e, name, "",
+                         initializer(Tensor::from_floats(name + ".scale", scale_dims, scales)));
     return qonnx_quant(l, v, qq, e, name);
   }
 
