@@ -334,6 +334,58 @@ layers:
     }
 }
 
+// Per-channel weights in training: every batch the shadow weights are re-quantized, each output
+// channel stochastically onto its own grid (channel 1's weights are 16x smaller: a grid 16x
+// finer), the bias on its channel's grid too.
+TEST(QuantizedConv, training_requantizes_per_channel_every_batch) {
+  const char* text = R"(
+name: q
+input_shape: [1, 4, 4]
+layers:
+  - {name: ip, type: InnerProduct, bottom: data, top: ip, num_output: 3, weight_filler: {type: uniform, min: -0.9, max: 0.9},
+     bias_filler: {type: uniform, min: -0.9, max: 0.9}}
+)";
+  NetOptions o;
+  o.batch = 2;
+  o.with_loss = true;
+  o.phase = Phase::train;
+  Net net(parse_net_spec(text, "q.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 4);
+  net.label().data()[0] = 0;
+  net.label().data()[1] = 2;
+  Blob& w = net.weighted_layers()[0]->weights();
+  for (int j = 0; j < 16; ++j) w.data()[16 + j] /= 16;
+  w.data()[0] = 0.9f;   // channel 0 max |w| 0.9: IL 1, FL 3 at 4 bits
+  w.data()[16] = 0.05f;  // channel 1 max 0.05625 at most: IL -3 or -4, FL 7 or 8
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(8, 4, false);
+  arch.formats.weights = fixed_spec(4, 0, true);
+  arch.formats.weights.granularity = config::Granularity::channel;
+  arch.formats.bias = fixed_spec(8, 4, false);
+  arch.formats.outputs = fixed_spec(8, 4, false);
+  arch.seed = 99;
+  attach_arch(net, arch);
+  const std::vector<int> fl = net.weighted_layers()[0]->quant()->formats().weights.channel_fl;
+  ASSERT_EQ(fl.size(), 3u);
+  EXPECT_EQ(fl[0], 3);
+  EXPECT_GE(fl[1], 7);
+  std::vector<float> first;
+  for (int batch = 0; batch < 2; ++batch) {
+    net.forward();
+    const float* used = net.weighted_layers()[0]->quant()->used_weights(w.data());
+    for (std::size_t i = 0; i < w.count(); ++i) {
+      const float step = std::ldexp(1.f, -fl[i / 16]);
+      const float lo = std::floor(w.data()[i] / step) * step;  // neighbours on the channel's grid
+      ASSERT_TRUE(used[i] == lo || used[i] == lo + step || used[i] == 0.875f)
+          << "batch " << batch << " weight " << i << " " << w.data()[i] << " -> " << used[i];
+    }
+    std::vector<float> now(used, used + w.count());
+    if (batch == 0) first = now;
+    else EXPECT_NE(now, first);  // a new stochastic draw every batch
+  }
+}
+
 // Training with quantized activations (TrainActivations): inputs and outputs quantized as at
 // inference (nearest), and the backward pass straight through (ste) or masked where a value was
 // outside its format's range (clipped_ste).
