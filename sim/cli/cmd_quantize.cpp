@@ -232,7 +232,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
   {  // the export's form must hold the family's formats: refused before the search, not after
     const config::Arch probe =
-        flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8), ranges, "probe", 1);
+        flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8, so.act_rule,
+                                            so.unsigned_act, so.channel_weights),
+                        ranges, "probe", 1);
     const std::string why = caffe_out ? io::not_caffe_exportable(probe) : io::not_exportable(probe, form);
     if (!why.empty())
       throw UsageError("--export " + cl.get<std::string>("export") + " cannot write --format " +
