@@ -72,7 +72,6 @@ struct LayerRange {
   std::string name;
   bool fc = false;                  ///< InnerProduct (Ristretto's "FC weights" category)
   double w_max = 0, b_max = 0;      ///< max |x| of weights and bias
-  std::vector<double> w_max_channel;  ///< max |w| of each output channel's weights
   double in_max = 0, out_max = 0;   ///< max |x| of inputs and outputs over the images
   int64_t n_w = 0, n_b = 0;         ///< parameter counts
   int64_t n_in = 0, n_out = 0;      ///< values per image going into and out of the layer
@@ -81,6 +80,7 @@ struct LayerRange {
   /// The share of the nonzero inputs (outputs) that Ristretto's rule saturates
   /// (engine::ristretto_saturated_share): what range_rule auto decides by (group_rule).
   double in_share = 0, out_share = 0;
+  std::vector<double> w_max_channel;  ///< max |w| of each output channel's weights
 };
 
 /// Runs `images` samples of `data` through the net in float (test phase) and returns the
