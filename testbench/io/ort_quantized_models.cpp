@@ -9,7 +9,7 @@
 //                                                         next value of the output format)
 //   ort_quantized_models MODELS_DIR CONFIGS_DIR OUT_DIR [--images N] [--model M] [--plant-bad]
 // --plant-bad (the checker's own test, ort_quantized_bad): every export's first weight scale
-// is written 1 % off, a bug the check must find.
+// (each channel's, for a per-axis one) is written 1 % off, a bug the check must find.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -70,8 +70,8 @@ void plant_bad_scale(io::Model& m) {
   for (const io::Node& n : m.graph.nodes) {
     if (n.op_type != "DequantizeLinear" || !m.graph.find_initializer(n.inputs[0])) continue;
     for (io::Tensor& t : m.graph.initializers)
-      if (t.name == n.inputs[1]) {
-        t.data[0] *= 1.01f;
+      if (t.name == n.inputs[1]) {  // every scale of the tensor (per axis: every channel's)
+        for (float& v : t.data) v *= 1.01f;
         return;
       }
   }
