@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -254,11 +255,14 @@ class TermSource {
  public:
   enum class Mode { int_shift, table, quantize };
 
+  /// `spec`: the spec of the channels it serves (channel_spec(): their weight format, whose
+  /// codes are w's integers on that format's grid).
   TermSource(const ExactLayerSpec& spec, int frac_bits, const Operand& a, const Operand& w,
              const uint32_t* in_codes, const uint32_t* w_codes, size_t in_count, size_t w_count)
       : spec_(spec), frac_bits_(frac_bits), a_(a), w_(w), in_codes_(in_codes), w_codes_(w_codes) {
-    shift_ = frac_bits - (a.fl + w.fl);
-    const int acb = a.format.code_bits(), wcb = w.format.code_bits();
+    const Format& wf = spec.wt.format;
+    shift_ = frac_bits - (a.fl + numeric::exactly_fixed(wf).fl);
+    const int acb = a.format.code_bits(), wcb = wf.code_bits();
     if (shift_ >= 0 && a.has_ints && w.has_ints) {
       mode_ = Mode::int_shift;
     } else if (acb + wcb <= 16) {
@@ -270,8 +274,7 @@ class TermSource {
       for (uint32_t ac = 0; ac < (1u << acb); ++ac) {
         for (uint32_t wc = 0; wc < (1u << wcb); ++wc) {
           Dyadic da, dw;
-          if (!numeric::decode_exact(a.format, ac, &da) ||
-              !numeric::decode_exact(w.format, wc, &dw))
+          if (!numeric::decode_exact(a.format, ac, &da) || !numeric::decode_exact(wf, wc, &dw))
             continue;
           table_[(size_t{ac} << wcb) | wc] = align(spec, frac_bits, product(da, dw));
         }
@@ -281,7 +284,7 @@ class TermSource {
       a_dy_.resize(in_count);
       w_dy_.resize(w_count);
       for (size_t i = 0; i < in_count; ++i) numeric::decode_exact(a.format, in_codes[i], &a_dy_[i]);
-      for (size_t i = 0; i < w_count; ++i) numeric::decode_exact(w.format, w_codes[i], &w_dy_[i]);
+      for (size_t i = 0; i < w_count; ++i) numeric::decode_exact(wf, w_codes[i], &w_dy_[i]);
     }
   }
 
@@ -310,7 +313,7 @@ class TermSource {
     return p;
   }
 
-  const ExactLayerSpec& spec_;
+  const ExactLayerSpec spec_;
   int frac_bits_;
   const Operand& a_;
   const Operand& w_;
@@ -324,6 +327,16 @@ class TermSource {
   std::vector<Dyadic> a_dy_, w_dy_;
 };
 
+/// What depends on the weights' fractional length: one class for a layer with
+/// one weight FL, one per distinct FL of a per-channel layer (ExactLayerSpec::wt_fl).
+struct ChannelClass {
+  int wt_fl = 0;
+  int frac_bits = 0;  ///< F of its channels
+  int shift = 0;      ///< F - FL_p (fast path: >= 0)
+  std::unique_ptr<OutputStage> stage;
+  std::unique_ptr<TermSource> terms;
+};
+
 /// Everything a worker needs about the layer.
 struct Layer {
   ConvShape s;
@@ -331,15 +344,14 @@ struct Layer {
   const uint32_t* in_codes;
   const uint32_t* w_codes;
   uint32_t* out_codes;
-  int frac_bits = 0;
-  int shift = 0;  ///< F - FL_p (fast path: >= 0)
   int cg = 0, kg = 0, depth = 0, ohw = 0;
   int64_t p_total = 0;
   Quantizer out;
-  const OutputStage* stage = nullptr;
+  std::vector<ChannelClass> classes;
+  std::vector<int> class_of;  ///< per output channel: its index in classes
+  const ChannelClass& cls(int k) const { return classes[static_cast<size_t>(class_of[k])]; }
   const Operand* a = nullptr;
   const Operand* w = nullptr;
-  const TermSource* terms = nullptr;
   std::vector<int64_t> bias_aligned;
   std::vector<uint8_t> bias_finite;
   std::vector<uint8_t> fast;  ///< per output channel
@@ -396,14 +408,14 @@ Scratch& scratch() {
   return s;
 }
 
-void store_output(const Layer& L, Worker& wk, uint64_t index, bool nan, int64_t acc) {
+void store_output(const Layer& L, Worker& wk, int k, uint64_t index, bool nan, int64_t acc) {
   if (nan) {
     L.out_codes[index] = static_cast<uint32_t>(numeric::quantize(L.out, std::nan(""), index).code);
     ++wk.stats.out_nans;
     return;
   }
   bool saturated = false;
-  L.out_codes[index] = L.stage->convert(acc, index, &saturated);
+  L.out_codes[index] = L.cls(k).stage->convert(acc, index, &saturated);
   if (saturated) ++wk.stats.out_saturations;
 }
 
@@ -411,6 +423,7 @@ void store_output(const Layer& L, Worker& wk, uint64_t index, bool nan, int64_t 
 void generic_output(const Layer& L, Worker& wk, int k, int col) {
   const ConvShape& s = L.s;
   const Accumulator accu(L.spec->acc);
+  const TermSource& terms = *L.cls(k).terms;
   const int group = k / L.kg;
   const size_t lanes = static_cast<size_t>(L.spec->lanes);
   const int y0 = wk.col_y[col], x0 = wk.col_x[col];
@@ -432,7 +445,7 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
           const size_t ai = static_cast<size_t>(plane + static_cast<int64_t>(y) * s.w + x);
           const size_t wi = w_row + d;
           if (L.a->finite[ai] && L.w->finite[wi]) {
-            chunk += L.terms->aligned(ai, wi);
+            chunk += terms.aligned(ai, wi);
           } else {
             nan = true;
           }
@@ -451,7 +464,7 @@ void generic_output(const Layer& L, Worker& wk, int k, int col) {
     acc = accu.apply(static_cast<i128>(acc) + L.bias_aligned[k], &overflows);
   }
   wk.stats.acc_overflows += overflows;
-  store_output(L, wk, wk.col_out[col] + static_cast<uint64_t>(k) * L.ohw, nan, acc);
+  store_output(L, wk, k, wk.col_out[col] + static_cast<uint64_t>(k) * L.ohw, nan, acc);
 }
 
 /// dst[0, n) = src[0, n) for im2col's short runs (8 to 24 elements in LeNet):
@@ -537,7 +550,7 @@ void store_channel(const Layer& L, Worker& wk, int k, const int64_t* acc, int co
   const uint64_t k_offset = static_cast<uint64_t>(k) * L.ohw;
   for (int c = 0; c < cols; ++c) wk.index[c] = wk.col_out[c] + k_offset;
   for (const auto& [first, count] : wk.runs)
-    wk.stats.out_saturations += L.stage->convert_many(acc + first, wk.index.data() + first, count,
+    wk.stats.out_saturations += L.cls(k).stage->convert_many(acc + first, wk.index.data() + first, count,
                                                       L.out_codes + wk.index[first]);
 }
 
@@ -603,18 +616,19 @@ void run_chunked(const Layer& L, Worker& wk, int g, int cols) {
     for (int kl = 0; kl < L.kg; ++kl) {
       int64_t* __restrict acc = wk.acc_all.data() + static_cast<size_t>(kl) * cols;
       const size_t row = static_cast<size_t>(kl) * pp;
+      const int shift = L.cls(g * L.kg + kl).shift;
       if (L.spec->acc.bits <= 63) {
         // |acc| <= 2^62 and |chunk sum| <= 2^62 on the grid: the sum fits int64.
         overflows += i32_sums
                          ? cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
-                                                        wk.o32.data() + row, cols, L.shift)
+                                                        wk.o32.data() + row, cols, shift)
                          : cpu_detail::accumulate_chunk(L.isa, accu.saturate, L.spec->acc.bits, acc,
-                                                        wk.od.data() + row, cols, L.shift);
+                                                        wk.od.data() + row, cols, shift);
       } else {
         for (int c = 0; c < cols; ++c) {  // the chunk's exact sum, on the grid 2^-F
           const int64_t sum =
               i32_sums ? int64_t{wk.o32[row + c]} : static_cast<int64_t>(wk.od[row + c]);
-          acc[c] = accu.apply(static_cast<i128>(acc[c]) + (static_cast<i128>(sum) << L.shift),
+          acc[c] = accu.apply(static_cast<i128>(acc[c]) + (static_cast<i128>(sum) << shift),
                               &overflows);
         }
       }
@@ -705,17 +719,18 @@ void run_item(const Layer& L, Worker& wk, int g, int64_t p0, int cols) {
       const int k = k_begin + kl;
       if (!L.fast[k]) continue;
       const int64_t bias = L.spec->has_bias ? L.bias_aligned[k] : 0;
+      const int shift = L.cls(k).shift;
       // The bound makes (sum << shift) + bias exact and within the accumulator.
       int64_t* __restrict acc = wk.acc.data();
       if (L.kernel == ExactKernel::int8 || L.kernel == ExactKernel::int16) {
         const int32_t* sum = wk.o32.data() + static_cast<size_t>(kl) * pp;
         for (int c = 0; c < cols; ++c)
-          acc[c] = static_cast<int64_t>(static_cast<uint64_t>(int64_t{sum[c]}) << L.shift) + bias;
+          acc[c] = static_cast<int64_t>(static_cast<uint64_t>(int64_t{sum[c]}) << shift) + bias;
       } else {
         const double* sum = wk.od.data() + static_cast<size_t>(kl) * pp;
         for (int c = 0; c < cols; ++c)
           acc[c] =
-              static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c])) << L.shift) +
+              static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(sum[c])) << shift) +
               bias;
       }
       store_channel(L, wk, k, acc, cols);
@@ -739,8 +754,7 @@ void exact_conv_cpu(const ConvShape& shape, const ExactLayerSpec& spec, const ui
 void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32_t* in_codes,
                     const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
                     ExactStats* stats, const ExactCpuOptions& options, ExactCpuReport* report) {
-  if (const char* e = validate(s)) throw std::invalid_argument(e);
-  if (const char* e = validate(spec)) throw std::invalid_argument(e);
+  if (const char* e = validate(s, spec)) throw std::invalid_argument(e);
 
   // The buffers of the calling thread, kept from call to call (fresh pages
   // for megabytes of operands on every call cost more than the GEMM).
@@ -752,7 +766,6 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   L.in_codes = in_codes;
   L.w_codes = w_codes;
   L.out_codes = out_codes;
-  L.frac_bits = accumulator_frac_bits(spec);
   L.cg = s.c / s.groups;
   L.kg = s.k / s.groups;
   L.depth = L.cg * s.kh * s.kw;
@@ -760,8 +773,6 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   L.p_total = static_cast<int64_t>(s.n) * L.ohw;
   L.out = spec.out;
   L.out.stream = spec.stream;
-  const OutputStage stage(L.out, L.frac_bits, static_cast<uint64_t>(L.p_total) * s.k, options.isa);
-  L.stage = &stage;
 
   int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -775,9 +786,31 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   convert(spec.wt.format, w_codes, w_count, threads, w);
   L.a = &a;
   L.w = &w;
-  L.shift = L.frac_bits - (a.fl + w.fl);
-  const TermSource terms(spec, L.frac_bits, a, w, in_codes, w_codes, in_count, w_count);
-  L.terms = &terms;
+  // One class per distinct weight FL: its F, shift, output stage and aligned products.
+  L.classes.clear();
+  L.class_of.assign(s.k, 0);
+  int min_shift = 0, max_shift = 0;
+  for (int k = 0; k < s.k; ++k) {
+    const ExactLayerSpec cs = channel_spec(spec, k);
+    const int fl = cs.wt.format.fl;
+    size_t c = 0;
+    while (c < L.classes.size() && L.classes[c].wt_fl != fl) ++c;
+    L.class_of[k] = static_cast<int>(c);
+    if (c < L.classes.size()) continue;
+    ChannelClass cc;
+    cc.wt_fl = fl;
+    cc.frac_bits = accumulator_frac_bits(cs);
+    // w's integers are on the grid of spec.wt.format; a fixed-point code is the same integer
+    // on any FL's grid, so only the product's FL changes with the channel.
+    cc.shift = cc.frac_bits - (a.fl + numeric::exactly_fixed(cs.wt.format).fl);
+    cc.stage = std::make_unique<OutputStage>(L.out, cc.frac_bits,
+                                             static_cast<uint64_t>(L.p_total) * s.k, options.isa);
+    cc.terms = std::make_unique<TermSource>(cs, cc.frac_bits, a, w, in_codes, w_codes, in_count,
+                                            w_count);
+    min_shift = L.classes.empty() ? cc.shift : std::min(min_shift, cc.shift);
+    max_shift = L.classes.empty() ? cc.shift : std::max(max_shift, cc.shift);
+    L.classes.push_back(std::move(cc));
+  }
 
   // The bias, aligned once per channel (step 5).
   L.bias_aligned.assign(s.k, 0);
@@ -786,14 +819,15 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
     for (int k = 0; k < s.k; ++k) {
       Dyadic b;
       L.bias_finite[k] = numeric::decode_exact(spec.bias.format, bias_codes[k], &b);
-      if (L.bias_finite[k]) L.bias_aligned[k] = align(spec, L.frac_bits, b);
+      if (L.bias_finite[k]) L.bias_aligned[k] = align(spec, L.cls(k).frac_bits, b);
     }
   }
 
   // Which channels can never overflow the accumulator: the bound
-  // max|a| * sum|w| * 2^shift + |bias| <= 2^(A-1) - 1 holds for every partial sum.
+  // max|a| * sum|w| * 2^shift + |bias| <= 2^(A-1) - 1 holds for every partial sum
+  // (shift: the channel's own).
   L.fast.assign(s.k, 0);
-  const bool layer_ok = !options.force_generic && L.shift >= 0 && L.shift < 64 && a.has_ints &&
+  const bool layer_ok = !options.force_generic && min_shift >= 0 && max_shift < 64 && a.has_ints &&
                         w.has_ints && !a.any_special && !w.any_special;
   u128 max_bound = 0;  // the largest max|a| * sum|w| of a fast channel
   int fast_count = 0;
@@ -814,12 +848,14 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
             sum_w += row[d] < 0 ? uint64_t{0} - static_cast<uint64_t>(row[d])
                                 : static_cast<uint64_t>(row[d]);
         }
-        // The shared bound (kernels/reference/accumulator_bound.h), refined by the values.
+        // The shared bound (kernels/reference/accumulator_bound.h), refined by the values;
+        // the channel's own shift.
         const u128 bound = value_sum_bound(a.max_abs, sum_w);
+        const int shift = L.cls(static_cast<int>(k)).shift;
         const int64_t b = L.bias_aligned[k];
         const u128 b_abs =
             b < 0 ? uint64_t{0} - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
-        if (!accumulator_holds(bound, L.shift, b_abs, spec.acc.bits)) continue;
+        if (!accumulator_holds(bound, shift, b_abs, spec.acc.bits)) continue;
         L.fast[k] = 1;
         bounds[k] = bound;
       }
@@ -837,7 +873,7 @@ void exact_conv_cpu(const ConvShape& s, const ExactLayerSpec& spec, const uint32
   const bool bias_ok =
       std::all_of(L.bias_finite.begin(), L.bias_finite.end(), [](uint8_t f) { return f; });
   const u128 chunk_bound = static_cast<u128>(spec.lanes) * a.max_abs * w.max_abs;
-  const bool chunk_fits = layer_ok && bias_ok && (chunk_bound << L.shift) <= (u128{1} << 62);
+  const bool chunk_fits = layer_ok && bias_ok && (chunk_bound << max_shift) <= (u128{1} << 62);
   ExactKernel chunked_kernel = ExactKernel::generic;
   if (chunk_fits && a.max_abs <= 32767 && w.max_abs <= 32767 && chunk_bound <= 0x7fffffff) {
     chunked_kernel = ExactKernel::int16_chunked;

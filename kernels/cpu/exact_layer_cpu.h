@@ -34,6 +34,10 @@
 // generic per-term path that follows the chunks literally, with precomputed
 // aligned products. The output conversion is OutputStage (output_stage.h),
 // equal to the numeric core's quantize().
+// Per-channel weights (ExactLayerSpec::wt_fl): a fixed-point weight code is the
+// same integer whatever its FL, so the GEMMs and bounds are unchanged; each
+// distinct weight FL gets its own F, shift, aligned products and OutputStage,
+// and every channel uses those of its FL.
 // Buffers are kept per calling thread between calls (thread_local): a thread
 // holds the operands of the largest layer it has run.
 // Work is split over output positions across std::threads; results do not

@@ -238,6 +238,10 @@ void exact_conv_device(const kernels::ConvShape& s, const kernels::ExactLayerSpe
                        ExactRoute* used) {
   if (const char* e = kernels::validate(s)) throw std::invalid_argument(e);
   if (const char* e = kernels::validate(spec)) throw std::invalid_argument(e);
+  if (!spec.wt_fl.empty())
+    throw std::invalid_argument(
+        "the CUDA exact path has one weight fractional length per layer; per-channel weights "
+        "(granularity: channel) run on the CPU kernels");
   const kernels::GemmPlan plan = kernels::integer_gemm_exact(
       spec, int64_t{s.c / s.groups} * s.kh * s.kw, kernels::IntegerGemm{8, 8, 32});
   if (route == ExactRoute::gemm && !plan.exact)
@@ -264,6 +268,10 @@ void exact_conv(const kernels::ConvShape& s, const kernels::ExactLayerSpec& spec
                 ExactRoute* used) {
   if (const char* e = kernels::validate(s)) throw std::invalid_argument(e);
   if (const char* e = kernels::validate(spec)) throw std::invalid_argument(e);
+  if (!spec.wt_fl.empty())
+    throw std::invalid_argument(
+        "the CUDA exact path has one weight fractional length per layer; per-channel weights "
+        "(granularity: channel) run on the CPU kernels");
   std::string why;
   if (!device_available(&why)) throw CudaError("no usable GPU: " + why);
   const size_t n_in = size_t(s.n) * s.c * s.h * s.w;

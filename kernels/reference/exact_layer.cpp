@@ -31,6 +31,27 @@ const char* validate(const ExactLayerSpec& spec) {
   if (spec.lanes < 1) return "lanes must be at least 1";
   const int f = accumulator_frac_bits(spec);
   if (f < -512 || f > 512) return "accumulator fractional bits must be in -512..512";
+  if (!spec.wt_fl.empty()) {
+    if (spec.wt.format.kind != numeric::FormatKind::fixed)
+      return "per-channel weight fractional lengths need fixed-point weights";
+    for (size_t k = 0; k < spec.wt_fl.size(); ++k)
+      if (const char* e = validate(channel_spec(spec, static_cast<int>(k)))) return e;
+  }
+  return nullptr;
+}
+
+ExactLayerSpec channel_spec(const ExactLayerSpec& spec, int k) {
+  ExactLayerSpec c = spec;
+  if (!spec.wt_fl.empty()) c.wt.format.fl = spec.wt_fl[static_cast<size_t>(k)];
+  c.wt_fl.clear();
+  return c;
+}
+
+const char* validate(const ConvShape& shape, const ExactLayerSpec& spec) {
+  if (const char* e = validate(shape)) return e;
+  if (const char* e = validate(spec)) return e;
+  if (!spec.wt_fl.empty() && spec.wt_fl.size() != static_cast<size_t>(shape.k))
+    return "per-channel weights need one fractional length per output channel";
   return nullptr;
 }
 
@@ -176,8 +197,9 @@ std::vector<ExactTerm> conv_terms(const ConvShape& s, const uint32_t* in_codes,
 void exact_conv_reference(const ConvShape& s, const ExactLayerSpec& spec, const uint32_t* in_codes,
                           const uint32_t* w_codes, const uint32_t* bias_codes, uint32_t* out_codes,
                           ExactStats* stats) {
-  if (const char* e = validate(s)) throw std::invalid_argument(e);
-  if (const char* e = validate(spec)) throw std::invalid_argument(e);
+  if (const char* e = validate(s, spec)) throw std::invalid_argument(e);
+  std::vector<ExactLayerSpec> channel(static_cast<size_t>(s.k));
+  for (int k = 0; k < s.k; ++k) channel[k] = channel_spec(spec, k);
   for (int img = 0; img < s.n; ++img) {
     for (int k = 0; k < s.k; ++k) {
       const uint32_t bias_code = spec.has_bias ? bias_codes[k] : 0;
@@ -185,7 +207,8 @@ void exact_conv_reference(const ConvShape& s, const ExactLayerSpec& spec, const 
         for (int ox = 0; ox < s.ow; ++ox) {
           const std::vector<ExactTerm> terms = conv_terms(s, in_codes, w_codes, img, k, oy, ox);
           const uint64_t index = ((static_cast<uint64_t>(img) * s.k + k) * s.oh + oy) * s.ow + ox;
-          out_codes[index] = exact_dot(spec, terms.data(), terms.size(), bias_code, index, stats);
+          out_codes[index] =
+              exact_dot(channel[k], terms.data(), terms.size(), bias_code, index, stats);
         }
       }
     }

@@ -34,13 +34,24 @@ struct ConvShape {
 /// Only the `format` of act, wt and bias matters (their codes are given); `out`
 /// is the full output quantizer, whose `stream` is replaced by `stream` and
 /// whose `seed` is the arch's stochastic seed.
+/// Per-channel weights (granularity: channel, fixed point only): wt_fl holds one
+/// fractional length per output channel, and output channel k computes with
+/// channel_spec(spec, k), i.e. wt.format.fl = wt_fl[k]. Every product of one output
+/// element then has the same weight FL, so the accumulator's grid (F, when
+/// frac_bits_auto) and the output stage's shift are per channel. A weight code is
+/// the same integer whatever its FL; only its scale 2^-FL changes.
 struct ExactLayerSpec {
   numeric::Quantizer act, wt, bias, out;
   config::AccumulatorSpec acc;
   int lanes;        ///< K: terms summed per pass of the adder tree (>= 1)
   uint64_t stream;  ///< stochastic stream of the output (the layer's index)
   bool has_bias;
+  std::vector<int> wt_fl;  ///< empty: one weight FL (wt.format.fl); else one per output channel
 };
+
+/// The spec of output channel k: `spec` with wt.format.fl = wt_fl[k] and wt_fl
+/// empty (spec itself, without wt_fl, when wt_fl is empty).
+ExactLayerSpec channel_spec(const ExactLayerSpec& spec, int k);
 
 /// Event counts of a layer. The kernels ADD to these counters.
 struct ExactStats {
@@ -59,13 +70,17 @@ const char* validate(const ExactLayerSpec& spec);
 /// convolution arithmetic); nullptr if valid.
 const char* validate(const ConvShape& shape);
 
+/// Both, and that a per-channel spec has one weight FL per output channel of the shape.
+const char* validate(const ConvShape& shape, const ExactLayerSpec& spec);
+
 /// The fractional length of the exact products: FL of
 /// product_type(exactly_fixed(act), exactly_fixed(wt)) (growth.h).
 /// fixed<8,4> x fixed<8,6>: 10. E4M3 (subnormals) x E4M3: 18.
 int product_frac_bits(const ExactLayerSpec& spec);
 
 /// F, the accumulator's fractional bits: product_frac_bits() when
-/// acc.frac_bits_auto, else acc.frac_bits.
+/// acc.frac_bits_auto, else acc.frac_bits. Per-channel specs: of the spec's own
+/// wt.format.fl (use channel_spec() for a channel's F).
 int accumulator_frac_bits(const ExactLayerSpec& spec);
 
 /// One term of a dot product: an activation code and a weight code.
@@ -103,7 +118,7 @@ uint32_t exact_dot(const ExactLayerSpec& spec, const ExactTerm* terms, size_t co
                    ExactDotTrace* trace = nullptr);
 
 /// A convolution or inner product on the exact datapath, by exact_dot() for
-/// every output element. in_codes: n*c*h*w activation codes (NCHW); w_codes:
+/// every output element (with channel_spec(spec, k) for output channel k). in_codes: n*c*h*w activation codes (NCHW); w_codes:
 /// k*(c/groups)*kh*kw; bias_codes: k (may be null without bias); out_codes:
 /// n*k*oh*ow. Throws std::invalid_argument on an invalid shape or spec.
 void exact_conv_reference(const ConvShape& shape, const ExactLayerSpec& spec,

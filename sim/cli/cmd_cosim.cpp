@@ -173,8 +173,10 @@ int cmd_cosim(const std::vector<std::string>& args) {
     if (o.runtime_layers.empty()) throw UsageError("--runtime-fl: no layer given");
   }
   if (cl.get<std::string>("plant-bug") == "no_cfg_write") {
-    if (o.runtime_layers.size() < 2 && o.real_layers.size() < 2)
-      throw UsageError("--plant-bug no_cfg_write needs two runtime-FL layers or more");
+    const bool channel_runs = o.real && !o.real->formats.weights.channel_fl.empty();
+    if (o.runtime_layers.size() < 2 && o.real_layers.size() < 2 && !channel_runs)
+      throw UsageError("--plant-bug no_cfg_write needs two runtime-FL layers or more (or a "
+                       "layer of per-channel weights)");
     o.skip_cfg_write = true;
   } else if (cl.get<std::string>("plant-bug") == "functional") {
     cycle::LayerData* d = o.real ? &*o.real : o.real_layers.empty() ? nullptr : &o.real_layers[0];

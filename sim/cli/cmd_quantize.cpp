@@ -91,6 +91,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
       ("unsigned-act", po::value<std::string>()->default_value("off"),
        "dynamic fixed activations: auto (unsigned fixed point for the groups the range analysis "
        "never saw negative: pixels, inputs after a ReLU) or off (signed everywhere)")
+      ("weight-granularity", po::value<std::string>()->default_value("layer"),
+       "dynamic fixed weights: layer (one fractional length per layer, Ristretto) or channel "
+       "(one per output channel, each by the weights' range rule; the arch's granularity)")
       ("fl-search", po::bool_switch(),
        "dynamic fixed point: after the widths are chosen, search every group's fractional "
        "length (the rule's FL -2..+3, coordinate descent) on the search set")
@@ -143,6 +146,12 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (unsigned_act != "auto" && unsigned_act != "off")
     throw UsageError("--unsigned-act must be auto or off, not '" + unsigned_act + "'");
   so.unsigned_act = unsigned_act == "auto";
+  const std::string wgran = cl.get<std::string>("weight-granularity");
+  if (wgran != "layer" && wgran != "channel")
+    throw UsageError("--weight-granularity must be layer or channel, not '" + wgran + "'");
+  so.channel_weights = wgran == "channel";
+  if (so.channel_weights && so.family != flow::Family::dynamic_fixed)
+    throw UsageError("--weight-granularity channel applies to --format dynamic_fixed only");
   so.fl_search = cl.get<bool>("fl-search");
   if (cl.has("set-fl")) {
     std::stringstream ss(cl.get<std::string>("set-fl"));
@@ -223,7 +232,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (ranges.empty()) throw JobError(model + ": the model has no Convolution or InnerProduct layer");
   {  // the export's form must hold the family's formats: refused before the search, not after
     const config::Arch probe =
-        flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8), ranges, "probe", 1);
+        flow::plan_arch(flow::category_plan(so.family, ranges, 8, 8, 8, so.act_rule,
+                                            so.unsigned_act, so.channel_weights),
+                        ranges, "probe", 1);
     const std::string why = caffe_out ? io::not_caffe_exportable(probe) : io::not_exportable(probe, form);
     if (!why.empty())
       throw UsageError("--export " + cl.get<std::string>("export") + " cannot write --format " +

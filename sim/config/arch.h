@@ -20,6 +20,14 @@ using numeric::Overflow;
 using numeric::Quantizer;
 using numeric::Rounding;
 
+/// How many fractional lengths a dynamic fixed-point group has per layer:
+///   layer    one, for the whole tensor (Ristretto).
+///   channel  weights only: one per output channel of the layer (the scheme TensorRT and
+///            Brevitas default to), each chosen by the same range rule from that channel's
+///            weights alone. A conv1 channel with max |w| 0.9 gets FL 3 at 4 bits, one with
+///            max |w| 0.05 gets FL 7 (docs/formats.md "Per-channel weights").
+enum class Granularity : uint8_t { layer, channel };
+
 /// One number group's format and policies. `dynamic` (dynamic fixed point):
 /// the fractional length is chosen per layer from the measured range
 /// (Ristretto's rule, see docs/arch.md); quantizer.format.fl is then only the
@@ -32,6 +40,23 @@ struct NumberSpec {
   /// unsigned (quantizer.format.is_signed = false) where it measured no negative
   /// value (pixels, inputs after a ReLU), signed elsewhere.
   bool signed_auto = false;
+  /// `granularity: channel` (weights of a dynamic_fixed group only).
+  Granularity granularity = Granularity::layer;
+  /// channel granularity, once a range analysis ran: the FL of output channel k is
+  /// channel_fl[k] (quantizer.format.fl then holds the largest of them, the format's
+  /// finest grid). Empty until then: every channel uses quantizer.format.fl.
+  std::vector<int> channel_fl;
+  bool per_channel() const { return granularity == Granularity::channel; }
+  /// The fractional length of output channel k.
+  int fl_of_channel(int k) const {
+    return channel_fl.empty() ? quantizer.format.fl : channel_fl[static_cast<std::size_t>(k)];
+  }
+  /// The quantizer of output channel k (its format's fl set to fl_of_channel(k)).
+  Quantizer channel_quantizer(int k) const {
+    Quantizer q = quantizer;
+    q.format.fl = fl_of_channel(k);
+    return q;
+  }
 };
 
 /// Formats of the four number groups of a conv / FC layer.

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -80,7 +81,10 @@ void read_signedness(const Reader& r, const MapView& m, const std::string& type,
   s->quantizer.format.is_signed = v == "true" || v == "on";
 }
 
-NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::string& where) {
+/// One group's format; `weights`: the group is the weights (the only one that may have
+/// granularity: channel).
+NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::string& where,
+                            bool weights) {
   const MapView m(r, n, where, "type and its parameters");
   const YAML::Node& tn = m.need("type", "one of: " + join(kFormatTypes));
   const std::string type = kFormatTypes[r.choice(tn, m.sub("type"), kFormatTypes)];
@@ -96,19 +100,51 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
   nm::Format& f = s.quantizer.format;
   if (type != "fixed" && type != "dynamic_fixed") read_signedness(r, m, type, &s);
   if (type == "fixed" || type == "dynamic_fixed") {
-    keys({"bits", "fl", "signed"});
+    keys({"bits", "fl", "signed", "granularity"});
     const int bits = static_cast<int>(r.integer(m.need("bits"), m.sub("bits"), 1, kMaxStorageBits));
+    if (const YAML::Node* x = m.find("granularity")) {
+      if (r.choice(*x, m.sub("granularity"), {"layer", "channel"}) == 1) {
+        if (!weights)
+          r.fail(*x, m.sub("granularity") +
+                         ": 'channel' applies to weights only (one fractional length per "
+                         "output channel of the weights)");
+        s.granularity = Granularity::channel;
+      }
+    }
+    // Static fixed point of granularity channel lists one fl per output channel (what a
+    // quantize plan writes); dynamic_fixed's fl is one default for every channel.
+    const bool fl_list = type == "fixed" && s.per_channel();
     int fl = 0;
-    if (type == "fixed")
-      fl = static_cast<int>(r.integer(m.need("fl",
-                                             "static fixed point needs its fractional length; "
-                                             "use dynamic_fixed to choose it per layer"),
-                                      m.sub("fl"), -512, 512));
-    else if (const YAML::Node* x = m.find("fl"))
+    if (type == "fixed") {
+      const YAML::Node& x = m.need("fl", fl_list ? "granularity: channel needs one fl per output "
+                                                   "channel, a list [fl0, fl1, ...]"
+                                                 : "static fixed point needs its fractional "
+                                                   "length; use dynamic_fixed to choose it per "
+                                                   "layer");
+      if (fl_list) {
+        if (!x.IsSequence() || x.size() == 0)
+          r.fail(x, m.sub("fl") + ": granularity: channel needs a list of fractional lengths, "
+                                  "one per output channel (got " + node_kind(x) + ")");
+        for (std::size_t i = 0; i < x.size(); ++i)
+          s.channel_fl.push_back(static_cast<int>(
+              r.integer(x[i], m.sub("fl") + "[" + std::to_string(i) + "]", -512, 512)));
+        fl = *std::max_element(s.channel_fl.begin(), s.channel_fl.end());
+      } else {
+        fl = static_cast<int>(r.integer(x, m.sub("fl"), -512, 512));
+      }
+    } else if (const YAML::Node* x = m.find("fl")) {
       fl = static_cast<int>(r.integer(*x, m.sub("fl"), -512, 512));
+    }
     f = nm::Format::fixed_point(bits, fl);
     s.dynamic = type == "dynamic_fixed";
     read_signedness(r, m, type, &s);
+    for (std::size_t i = 0; i < s.channel_fl.size(); ++i) {
+      nm::Format fc = f;
+      fc.fl = s.channel_fl[i];
+      if (const char* err = nm::validate(fc))
+        r.fail(m.node(), "impossible format in " + where + " (channel " + std::to_string(i) +
+                             "): " + err);
+    }
   } else if (type == "minifloat") {
     keys({"exp_bits", "mant_bits", "bias", "subnormals", "specials"});
     const int e = static_cast<int>(r.integer(m.need("exp_bits"), m.sub("exp_bits"), 2, 8));
@@ -180,7 +216,7 @@ LayerFormats read_formats(const Reader& r, const YAML::Node& n, const std::strin
     const YAML::Node* g = m.find(kGroups[i]);
     has[i] = g != nullptr;
     if (!g && !partial) m.need(kGroups[i], "every number group needs a format");
-    if (g) *out[i] = read_number_spec(r, *g, m.sub(kGroups[i]));
+    if (g) *out[i] = read_number_spec(r, *g, m.sub(kGroups[i]), out[i] == &lf.weights);
   }
   return lf;
 }

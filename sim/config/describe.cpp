@@ -66,6 +66,11 @@ std::string describe(const nm::Quantizer& q) {
 
 std::string describe(const NumberSpec& s) {
   if (s.is_float) return "float32 (not quantized)";
+  if (!s.dynamic && !s.channel_fl.empty()) {  // static per-channel weights
+    std::string fls;
+    for (int fl : s.channel_fl) fls += (fls.empty() ? "" : ", ") + std::to_string(fl);
+    return describe(s.quantizer) + "; FL per output channel: " + fls;
+  }
   if (!s.dynamic) return describe(s.quantizer);
   // Dynamic fixed point: the FL is chosen per layer; show the format at its default FL.
   const std::string d = describe(s.quantizer);
@@ -73,8 +78,9 @@ std::string describe(const NumberSpec& s) {
   const std::string sign = s.signed_auto                   ? "(signed: auto) "
                            : s.quantizer.format.is_signed ? ""
                                                           : "unsigned ";
-  return "dynamic " + sign + "fixed<" + std::to_string(s.quantizer.format.bits) +
-         ",FL per layer> (at the default FL " + std::to_string(s.quantizer.format.fl) + ": " +
+  const char* per = s.per_channel() ? ",FL per output channel>" : ",FL per layer>";
+  return "dynamic " + sign + "fixed<" + std::to_string(s.quantizer.format.bits) + per +
+         " (at the default FL " + std::to_string(s.quantizer.format.fl) + ": " +
          d.substr(colon + 2, d.find(';') - colon - 2) + ")" + d.substr(d.find(';'));
 }
 

@@ -238,6 +238,39 @@ std::vector<DotJob> real_jobs(const LayerData& d) {
   return layer_jobs(c, d.in.data(), d.w.data(), d.bias.data());
 }
 
+/// Per-channel weights (LayerData::formats.weights.channel_fl): the layer as runs of
+/// consecutive output channels of one weight FL, each a LayerData of its own with that FL.
+/// The controller streams them as it streams layers, rewriting the configuration register
+/// (its W field) between runs; a layer of one FL comes back whole.
+std::vector<LayerData> channel_runs(const LayerData& d) {
+  const std::vector<int>& fl = d.formats.weights.channel_fl;
+  if (fl.empty()) return {d};
+  const kernels::ConvShape& c = d.conv;
+  if (fl.size() != size_t(c.k) || c.groups != 1)
+    throw std::invalid_argument("layer '" + d.name +
+                                "': per-channel weights need one FL per output channel and "
+                                "groups 1 in co-simulation");
+  const size_t depth = size_t(c.c) * c.kh * c.kw, ohw = size_t(c.oh) * c.ow;
+  std::vector<LayerData> runs;
+  for (int k0 = 0; k0 < c.k;) {
+    int k1 = k0 + 1;
+    while (k1 < c.k && fl[k1] == fl[k0]) ++k1;
+    LayerData r = d;
+    r.name = d.name + " channels " + std::to_string(k0) + ".." + std::to_string(k1 - 1) +
+             " (W FL " + std::to_string(fl[k0]) + ")";
+    r.formats.weights.channel_fl.clear();
+    r.formats.weights.quantizer.format.fl = fl[k0];
+    r.conv.k = k1 - k0;
+    r.w.assign(d.w.begin() + k0 * depth, d.w.begin() + k1 * depth);
+    r.bias.assign(d.bias.begin() + k0, d.bias.begin() + k1);
+    if (!d.functional.empty())
+      r.functional.assign(d.functional.begin() + k0 * ohw, d.functional.begin() + k1 * ohw);
+    runs.push_back(std::move(r));
+    k0 = k1;
+  }
+  return runs;
+}
+
 /// The label of a runtime_fl layer in reports.
 std::string runtime_layer_name(size_t i, const std::array<int, 4>& fl) {
   return "runtime layer " + std::to_string(i) + " (FL " + std::to_string(fl[0]) + "," +
@@ -249,6 +282,19 @@ std::string runtime_layer_name(size_t i, const std::array<int, 4>& fl) {
 CosimResult run_cosim(const config::Arch& arch, const CosimOptions& options) {
   CosimResult r;
   CosimOptions o = options;
+  // Per-channel weights: every run of channels of one FL is streamed as a layer (runtime_fl
+  // arches only: pe_formats() refuses the others).
+  const bool per_channel =
+      (o.real && !o.real->formats.weights.channel_fl.empty()) ||
+      std::any_of(o.real_layers.begin(), o.real_layers.end(),
+                  [](const LayerData& d) { return !d.formats.weights.channel_fl.empty(); });
+  if (per_channel && arch.runtime_fl) {
+    std::vector<LayerData> layers;
+    for (const LayerData& d : o.real ? std::vector<LayerData>{*o.real} : o.real_layers)
+      for (LayerData& r : channel_runs(d)) layers.push_back(std::move(r));
+    o.real.reset();
+    o.real_layers = std::move(layers);
+  }
   std::string fl_source;
   o.dynamic_fl = resolve_dynamic_fl(options, &fl_source);
   if (!o.real) r.dynamic_fl = o.dynamic_fl + " (" + fl_source + ")";

@@ -136,6 +136,7 @@ LayerQuant::LayerQuant(const config::Arch* arch, const WeightedLayer& layer)
   stats_.layer = layer.name();
   if (arch_) {
     formats_ = config::formats_for(*arch_, layer.name());
+    check_channels(layer);
   } else {
     mode_ = QuantMode::measure;
   }
@@ -173,7 +174,60 @@ void LayerQuant::resolve_dynamic(WeightedLayer& layer, FlRule rule) {
   resolve(formats_.outputs, NumberGroup::outputs, stats_[NumberGroup::outputs]);
   resolve(formats_.weights, NumberGroup::weights, stats_of(&layer.weights()));
   resolve(formats_.bias, NumberGroup::bias, stats_of(layer.bias()));
+  config::NumberSpec& ws = formats_.weights;
+  if (ws.per_channel() && ws.dynamic && !ws.is_float &&
+      ws.quantizer.format.kind == numeric::FormatKind::fixed) {
+    // The same rule, applied to each output channel's weights alone (the signedness stays
+    // the layer's); the format's own fl becomes the finest of them.
+    const Blob& w = layer.weights();
+    const int k = layer.geometry().k;
+    const std::size_t per = w.count() / static_cast<std::size_t>(k);
+    ws.channel_fl.assign(static_cast<std::size_t>(k), 0);
+    for (int c = 0; c < k; ++c) {
+      GroupStats st;
+      numeric::array_stats(w.data() + per * static_cast<std::size_t>(c), per, &st);
+      const numeric::Format& f = ws.quantizer.format;
+      ws.channel_fl[c] = dynamic_fl(f.bits, st.max_abs, NumberGroup::weights, rule, f.is_signed);
+    }
+    ws.quantizer.format.fl = *std::max_element(ws.channel_fl.begin(), ws.channel_fl.end());
+  }
+  check_channels(layer);
   w_cache_valid_ = false;
+}
+
+void LayerQuant::check_channels(const WeightedLayer& layer) const {
+  const config::NumberSpec& ws = formats_.weights;
+  const std::size_t k = static_cast<std::size_t>(layer.geometry().k);
+  if (ws.channel_fl.empty() || ws.channel_fl.size() == k) return;
+  throw config::ConfigError(
+      arch_ && !arch_->path.empty() ? arch_->path : "the arch", 0, 0,
+      "layer '" + layer.name() + "' has " + std::to_string(k) + " output channels, but its " +
+          "weights' per-channel fl lists " + std::to_string(ws.channel_fl.size()));
+}
+
+void LayerQuant::quantize_channels(const config::NumberSpec& spec, NumberGroup group,
+                                   const numeric::Quantizer& q, const float* x, std::size_t n,
+                                   float* y, uint32_t* codes, bool count_stats) {
+  if (spec.channel_fl.empty() || spec.is_float || mode_ == QuantMode::measure) {
+    quantize_tensor(spec, group, q, x, n, y, codes, count_stats);
+    return;
+  }
+  // Channel c is elements [c * per, (c + 1) * per) (OIHW weights; the bias has per = 1),
+  // quantized with its own FL; element indices stay the tensor's.
+  const std::size_t k = spec.channel_fl.size(), per = n / k;
+  std::vector<GroupStats> part(k);
+  parallel_for(k, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(per, 1)),
+               [&](std::size_t c0, std::size_t c1) {
+                 for (std::size_t c = c0; c < c1; ++c) {
+                   numeric::Quantizer qc = q;
+                   qc.format.fl = spec.channel_fl[c];
+                   const std::size_t b = c * per;
+                   quantize_span(qc, x + b, per, b, y ? y + b : nullptr, codes ? codes + b : nullptr,
+                                 count_stats ? &part[c] : nullptr);
+                 }
+               });
+  if (count_stats)
+    for (const GroupStats& p : part) stats_[group].merge(p);
 }
 
 void LayerQuant::quantize_tensor(const config::NumberSpec& spec, NumberGroup group,
@@ -222,10 +276,13 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
     const numeric::Quantizer qw = next_train_weight_quantizer();
     w_q_.resize(n_w);
     b_q_.resize(n_b);
-    quantize_tensor(formats_.weights, NumberGroup::weights, qw, w, n_w, w_q_.data(), nullptr, false);
+    quantize_channels(formats_.weights, NumberGroup::weights, qw, w, n_w, w_q_.data(), nullptr,
+                      false);
     numeric::Quantizer qb = qw;
     qb.stream = group_quantizer(formats_.weights, NumberGroup::bias).stream;
-    if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, false);
+    if (b)
+      quantize_channels(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr,
+                        false);
     w_quantized_ = true;
     w_cache_valid_ = false;
     const bool act = train_.activations != TrainActivations::float32;
@@ -264,11 +321,14 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
     w_q_.resize(n_w);
     b_q_.resize(n_b);
     // Float datapath: the bias is quantized in the weights' format (Ristretto).
-    quantize_tensor(formats_.weights, NumberGroup::weights,
-                    quantizer(formats_.weights, NumberGroup::weights), w, n_w, w_q_.data(), nullptr,
-                    true);
+    // Per-channel weights: the bias of channel c in channel c's format.
+    quantize_channels(formats_.weights, NumberGroup::weights,
+                      quantizer(formats_.weights, NumberGroup::weights), w, n_w, w_q_.data(),
+                      nullptr, true);
     numeric::Quantizer qb = quantizer(formats_.weights, NumberGroup::bias);
-    if (b) quantize_tensor(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr, true);
+    if (b)
+      quantize_channels(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr,
+                        true);
     w_cache_src_.assign(w, w + n_w);
     if (b) w_cache_src_.insert(w_cache_src_.end(), b, b + n_b);
     w_cache_valid_ = true;
@@ -302,8 +362,8 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   stats_[NumberGroup::bias] = GroupStats{};
   quantize_tensor(formats_.activations, NumberGroup::inputs, spec.act, in, n_in, in_q_.data(),
                   in_codes_.data(), true);
-  quantize_tensor(formats_.weights, NumberGroup::weights, spec.wt, w, n_w, w_q_.data(),
-                  w_codes_.data(), true);
+  quantize_channels(formats_.weights, NumberGroup::weights, spec.wt, w, n_w, w_q_.data(),
+                    w_codes_.data(), true);
   if (b) {
     b_q_.resize(n_b);
     quantize_tensor(formats_.bias, NumberGroup::bias, spec.bias, b, n_b, b_q_.data(),

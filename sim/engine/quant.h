@@ -18,7 +18,10 @@
 //                      output codes are decoded.
 //
 // Dynamic fixed point: a group marked `dynamic` gets its fractional length from
-// the measured max |x| by Ristretto's rule (dynamic_fl below). A LayerQuant in
+// the measured max |x| by Ristretto's rule (dynamic_fl below); weights of
+// granularity: channel get one per output channel, by the same rule from that
+// channel's weights (NumberSpec::channel_fl), and every path (float, training,
+// exact: ExactLayerSpec::wt_fl) quantizes channel c with its own FL. A LayerQuant in
 // QuantMode::measure quantizes nothing and only collects statistics, which is
 // the range analysis; resolve_dynamic() then fixes the FLs.
 //
@@ -186,6 +189,14 @@ class LayerQuant {
  private:
   void quantize_tensor(const config::NumberSpec& spec, NumberGroup group, const numeric::Quantizer& q,
                        const float* x, std::size_t n, float* y, uint32_t* codes, bool count_stats);
+  /// quantize_tensor(), channel by channel with spec.channel_fl (per-channel weights, and the
+  /// bias in their format); quantize_tensor() itself for a spec of one FL.
+  void quantize_channels(const config::NumberSpec& spec, NumberGroup group,
+                         const numeric::Quantizer& q, const float* x, std::size_t n, float* y,
+                         uint32_t* codes, bool count_stats);
+  /// Throws config::ConfigError when the weights' per-channel FL list does not have one FL
+  /// per output channel of the layer.
+  void check_channels(const WeightedLayer& layer) const;
   void forward_exact(WeightedLayer& layer, const float* in, const float* w, const float* b, float* out);
   /// The train phase's weight and bias quantizers of the next train step (advances it).
   numeric::Quantizer next_train_weight_quantizer();

@@ -46,6 +46,7 @@ inline kernels::ExactLayerSpec exact_layer_spec(const LayerQuant& q, const confi
   spec.lanes = arch.array.lanes;
   spec.stream = q.output_stream();
   spec.has_bias = has_bias;
+  spec.wt_fl = f.weights.channel_fl;  // empty: one FL for the layer
   return spec;
 }
 

@@ -69,6 +69,12 @@ std::string format_json(const config::NumberSpec& s) {
   if (f.kind == numeric::FormatKind::fixed) {
     o << ", \"fl\": " << f.fl;
     if (!f.is_signed) o << ", \"signed\": false";
+    if (s.per_channel()) o << ", \"granularity\": \"channel\"";
+    if (!s.channel_fl.empty()) {  // one FL per output channel (fl: the finest)
+      o << ", \"channel_fl\": [";
+      for (std::size_t k = 0; k < s.channel_fl.size(); ++k) o << (k ? ", " : "") << s.channel_fl[k];
+      o << "]";
+    }
   }
   if (f.kind == numeric::FormatKind::minifloat)
     o << ", \"exp_bits\": " << f.exp_bits << ", \"mant_bits\": " << f.mant_bits << ", \"bias\": " << f.bias;

@@ -319,8 +319,13 @@ int write_codes(engine::Net& net, const config::Arch& arch, const std::string& p
       str(spec_string(s));
       u32(static_cast<uint32_t>(q.format.code_bits()));
       u32(static_cast<uint32_t>(b.count()));
-      for (std::size_t i = 0; i < b.count(); ++i)
+      // Per-channel weights (and the float datapath's bias in their format): element i is in
+      // output channel i / (count / K) and takes that channel's FL.
+      const std::size_t per = s.channel_fl.empty() ? b.count() : b.count() / s.channel_fl.size();
+      for (std::size_t i = 0; i < b.count(); ++i) {
+        if (!s.channel_fl.empty()) q.format.fl = s.channel_fl[i / per];
         u32(static_cast<uint32_t>(numeric::quantize(q, double(b.data()[i]), i).code));
+      }
       ++tensors;
     };
     put(l->name() + ".W", f.weights, l->weights(), base + 1);

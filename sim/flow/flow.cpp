@@ -136,6 +136,14 @@ std::vector<LayerRange> analyze_ranges(engine::Net& net, const engine::SampleStr
       return m;
     };
     r.w_max = max_of(&l.weights());
+    const engine::Blob& w = l.weights();
+    const std::size_t per = w.count() / static_cast<std::size_t>(l.geometry().k);
+    for (int k = 0; k < l.geometry().k; ++k) {
+      double m = 0;
+      for (std::size_t j = 0; j < per; ++j)
+        m = std::max(m, double(std::fabs(w.data()[per * static_cast<std::size_t>(k) + j])));
+      r.w_max_channel.push_back(m);
+    }
     r.b_max = max_of(l.bias());
     r.n_w = static_cast<int64_t>(l.weights().count());
     r.n_b = l.bias() ? static_cast<int64_t>(l.bias()->count()) : 0;
@@ -190,11 +198,13 @@ numeric::Format pow2_format(int bits, double w_max) {
 // ---------------------------------------------------------------------------------------------
 
 Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits, int fc_bits,
-                   int act_bits, config::RangeRule act_rule, bool unsigned_act) {
+                   int act_bits, config::RangeRule act_rule, bool unsigned_act,
+                   bool channel_weights) {
   Plan p;
   p.family = family;
   p.act_rule = act_rule;
   p.unsigned_act = unsigned_act;
+  p.channel_weights = channel_weights;
   for (const LayerRange& r : ranges) p.layers.push_back({r.fc ? fc_bits : conv_bits, act_bits});
   return p;
 }
@@ -279,7 +289,16 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
     config::NumberSpec w = float_spec();
     if (b.weights) {
       switch (plan.family) {
-        case Family::dynamic_fixed: w = dyn(b.weights, r.w_max, true, b.fl_w); break;
+        case Family::dynamic_fixed:
+          w = dyn(b.weights, r.w_max, true, b.fl_w);
+          if (plan.channel_weights && !r.w_max_channel.empty()) {
+            // The same rule per output channel; the format's fl is the finest of them.
+            w.granularity = config::Granularity::channel;
+            for (double m : r.w_max_channel)
+              w.channel_fl.push_back(dynamic_fixed_format(b.weights, m, true).fl + b.fl_w);
+            w.quantizer.format.fl = *std::max_element(w.channel_fl.begin(), w.channel_fl.end());
+          }
+          break;
         case Family::fixed:
           w = spec_of(numeric::Format::fixed_point(b.weights, b.weights - plan.static_il));
           break;
@@ -292,7 +311,11 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
     o.formats.weights = w;
     // The float datapath quantizes the bias in the weights' format (Ristretto); the arch
     // says so explicitly so that the file reads the way the datapath computes.
+    // (Per-channel weights: the datapath quantizes channel c's bias with channel c's FL; the
+    // bias group itself is one format, written with the finest FL.)
     o.formats.bias = w;
+    o.formats.bias.granularity = config::Granularity::layer;
+    o.formats.bias.channel_fl.clear();
     a.overrides.push_back(o);
   }
   return a;
@@ -303,6 +326,10 @@ std::string spec_string(const config::NumberSpec& s) {
   const numeric::Format& f = s.quantizer.format;
   switch (f.kind) {
     case numeric::FormatKind::fixed:
+      if (!s.channel_fl.empty())
+        return std::string(f.is_signed ? "" : "u") + "fixed<" + std::to_string(f.bits) + "," +
+               std::to_string(*std::min_element(s.channel_fl.begin(), s.channel_fl.end())) +
+               ".." + std::to_string(f.fl) + ">";
       return std::string(f.is_signed ? "" : "u") + "fixed<" + std::to_string(f.bits) + "," +
              std::to_string(f.fl) + ">";
     case numeric::FormatKind::minifloat:
@@ -322,8 +349,15 @@ std::string spec_yaml(const config::NumberSpec& s) {
   std::ostringstream o;
   switch (f.kind) {
     case numeric::FormatKind::fixed:
-      o << "{type: fixed, bits: " << f.bits << ", fl: " << f.fl
-        << (f.is_signed ? "" : ", signed: false") << "}";
+      o << "{type: fixed, bits: " << f.bits;
+      if (s.channel_fl.empty()) {
+        o << ", fl: " << f.fl;
+      } else {  // one FL per output channel
+        o << ", granularity: channel, fl: [";
+        for (std::size_t k = 0; k < s.channel_fl.size(); ++k) o << (k ? ", " : "") << s.channel_fl[k];
+        o << "]";
+      }
+      o << (f.is_signed ? "" : ", signed: false") << "}";
       break;
     case numeric::FormatKind::minifloat:
       o << "{type: minifloat, exp_bits: " << f.exp_bits << ", mant_bits: " << f.mant_bits

@@ -80,6 +80,7 @@ struct LayerRange {
   /// The share of the nonzero inputs (outputs) that Ristretto's rule saturates
   /// (engine::ristretto_saturated_share): what range_rule auto decides by (group_rule).
   double in_share = 0, out_share = 0;
+  std::vector<double> w_max_channel;  ///< max |w| of each output channel's weights
 };
 
 /// Runs `images` samples of `data` through the net in float (test phase) and returns the
@@ -133,6 +134,10 @@ struct Plan {
   /// never negative (LayerRange::in_nonneg): unsigned fixed point of the same range, one
   /// fractional bit more (engine::dynamic_fl). False: signed everywhere (Ristretto).
   bool unsigned_act = false;
+  /// Dynamic fixed weights of granularity channel: one FL per output channel, each from its
+  /// channel's max |w| (LayerRange::w_max_channel) by the weights' rule, plus fl_w. False:
+  /// one FL per layer (Ristretto).
+  bool channel_weights = false;
 };
 
 /// Ristretto's three categories: every conv layer's weights, every FC layer's weights, and
@@ -143,7 +148,7 @@ const char* to_string(Category c);
 Plan category_plan(Family family, const std::vector<LayerRange>& ranges, int conv_bits,
                    int fc_bits, int act_bits,
                    config::RangeRule act_rule = config::RangeRule::ristretto,
-                   bool unsigned_act = false);
+                   bool unsigned_act = false, bool channel_weights = false);
 
 /// The range rule of layer `layer`'s inputs (`inputs` true) or outputs under a plan of
 /// dynamic fixed activations: the plan's rule, or with auto engine::auto_rule of the group's
@@ -158,7 +163,8 @@ config::Arch plan_arch(const Plan& plan, const std::vector<LayerRange>& ranges,
                        const std::string& name, uint64_t seed);
 /// The arch as YAML that config::load_arch reads back (docs/arch.md).
 std::string arch_yaml(const config::Arch& arch, const std::string& comment);
-/// "fixed<8,5>", "minifloat<e4m3>", "pow2<4,-1>", "float".
+/// "fixed<8,5>", "minifloat<e4m3>", "pow2<4,-1>", "float"; per-channel fixed point
+/// "fixed<4,3..7>" (the smallest and largest channel FL).
 std::string spec_string(const config::NumberSpec& s);
 
 /// Bits of one stored parameter and of one moved activation, summed over the net.
@@ -227,6 +233,7 @@ struct SearchOptions {
   int fixed_conv = -1, fixed_fc = -1, fixed_act = -1;  ///< >= 0: not searched (0: float)
   config::RangeRule act_rule = config::RangeRule::ristretto;  ///< Plan::act_rule
   bool unsigned_act = false;         ///< Plan::unsigned_act
+  bool channel_weights = false;      ///< Plan::channel_weights
   /// Fractional lengths given by the user (quantize --set-fl ip2.outputs=1): set on the final
   /// plan (dynamic fixed point, pow2's activations) before the FL search, which leaves them.
   std::vector<FlSetting> set_fl;

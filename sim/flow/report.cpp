@@ -59,6 +59,8 @@ std::string report_json(const QuantizeReport& r) {
   o << "],\n";
   o << "  \"range_rule\": " << js(config::to_string(r.result.plan.act_rule)) << ",\n";
   o << "  \"unsigned_activations\": " << (r.result.plan.unsigned_act ? "true" : "false") << ",\n";
+  o << "  \"weight_granularity\": " << (r.result.plan.channel_weights ? "\"channel\"" : "\"layer\"")
+    << ",\n";
   o << "  \"fl_search\": " << (r.result.fl_searched ? "true" : "false") << ",\n";
   o << "  \"static_il\": " << r.result.plan.static_il << ",\n";
   o << "  \"bits_per_param\": " << num(q.bits_per_param()) << ",\n";
@@ -88,8 +90,14 @@ std::string report_json(const QuantizeReport& r) {
       << ", \"params\": " << (l.n_w + l.n_b) << ", \"weight_bits\": " << b.weights
       << ", \"act_bits\": " << b.act << ", \"formats\": {\"inputs\": " << js(spec_string(lf.activations))
       << ", \"weights\": " << js(spec_string(lf.weights)) << ", \"bias\": " << js(spec_string(lf.bias))
-      << ", \"outputs\": " << js(spec_string(lf.outputs)) << "}"
-      << ", \"inputs_rule\": " << js(layer_rule(r.result.plan, l, i, true))
+      << ", \"outputs\": " << js(spec_string(lf.outputs)) << "}";
+    if (!lf.weights.channel_fl.empty()) {  // granularity: channel, one FL per output channel
+      o << ", \"weights_channel_fl\": [";
+      for (std::size_t k = 0; k < lf.weights.channel_fl.size(); ++k)
+        o << (k ? ", " : "") << lf.weights.channel_fl[k];
+      o << "]";
+    }
+    o << ", \"inputs_rule\": " << js(layer_rule(r.result.plan, l, i, true))
       << ", \"outputs_rule\": " << js(layer_rule(r.result.plan, l, i, false))
       << ", \"inputs_saturated_share\": " << num(l.in_share)
       << ", \"outputs_saturated_share\": " << num(l.out_share) << "}"

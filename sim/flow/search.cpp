@@ -200,7 +200,7 @@ SearchResult search_category(Scorer& scorer, const engine::SampleStream& test,
       const int w = widths[c][i];
       Plan p = category_plan(o.family, ranges, c == Category::conv ? w : 0,
                              c == Category::fc ? w : 0, c == Category::act ? w : 0, o.act_rule,
-                             o.unsigned_act);
+                             o.unsigned_act, o.channel_weights);
       if (o.family == Family::pow2 && c != Category::act) p.pow2_act_bits = 0;
       const double t = scorer.score(&p, true);
       const bool ok = r.baseline_search - t <= o.margin;
@@ -214,7 +214,8 @@ SearchResult search_category(Scorer& scorer, const engine::SampleStream& test,
   auto make = [&]() {
     return category_plan(o.family, ranges, widths[Category::conv][chosen[Category::conv]],
                          widths[Category::fc][chosen[Category::fc]],
-                         widths[Category::act][chosen[Category::act]], o.act_rule, o.unsigned_act);
+                         widths[Category::act][chosen[Category::act]], o.act_rule, o.unsigned_act,
+                         o.channel_weights);
   };
   r.plan = make();
   check_on_test(scorer, test, o, &r, [&](SearchResult* res) {
@@ -251,6 +252,7 @@ SearchResult search_layer(Scorer& scorer, const engine::SampleStream& test,
     p.family = o.family;
     p.act_rule = o.act_rule;
     p.unsigned_act = o.unsigned_act;
+    p.channel_weights = o.channel_weights;
     for (std::size_t i = 0; i < ranges.size(); ++i) {
       const Category wc = ranges[i].fc ? Category::fc : Category::conv;
       int wb = ww[idx[2 * i]], ab = aw[idx[2 * i + 1]];
@@ -327,7 +329,7 @@ SearchResult evaluate_fixed(Scorer& scorer, const engine::SampleStream& test,
   r.baseline_search = scorer.baseline();
   r.baseline_test = scorer.baseline(&test);
   r.plan = category_plan(o.family, ranges, std::max(0, o.fixed_conv), std::max(0, o.fixed_fc),
-                         std::max(0, o.fixed_act), o.act_rule, o.unsigned_act);
+                         std::max(0, o.fixed_act), o.act_rule, o.unsigned_act, o.channel_weights);
   apply_fl_settings(ranges, o.set_fl, &r.plan, &r);
   r.quantized_search = scorer.score(&r.plan, true);
   if (o.fl_search) r.quantized_search = refine_fl(scorer, &r.plan, r.quantized_search, &r, o.set_fl);

@@ -346,6 +346,9 @@ void set_quantization(pb::QuantizationParameter* q, const config::LayerFormats& 
                                                             : pb::QuantizationParameter::NEAREST);
   const numeric::Format& w = f.weights.quantizer.format;
   if (f.weights.is_float) fail(where, "float weights in a Ristretto layer");
+  if (!f.weights.channel_fl.empty() || f.weights.per_channel())
+    fail(where, "Ristretto's quantization_param has one fl_params per layer; per-channel "
+                "weight fractional lengths (granularity: channel) cannot be written to Caffe");
   if (w.kind == numeric::FormatKind::minifloat) {
     if (w.specials != numeric::Specials::ristretto)
       fail(where, "Ristretto's MINIFLOAT is its own variant (specials ristretto), not " +

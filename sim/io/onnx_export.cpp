@@ -274,19 +274,39 @@ class Exporter {
 
   // A parameter as an initializer: float, or on its format's grid written as the export's
   // form encodes it (codes + DequantizeLinear, or grid values + Quant / FloatQuant). Returns
-  // the value name to feed the node.
+  // the value name to feed the node. `channel_fl` (per-channel weights, and the bias of the
+  // float datapath in their format): element i of the tensor belongs to output channel
+  // i / (n / K) and is quantized with that channel's FL; the scale is then a tensor of one
+  // 2^-FL per channel on axis 0 (DequantizeLinear's per-axis form, QONNX Quant's
+  // broadcast scale).
   std::string param(const Layer& l, const std::string& name, std::vector<int64_t> dims,
-                    const Blob& b, const numeric::Quantizer* q, uint64_t stream) {
+                    const Blob& b, const numeric::Quantizer* q, uint64_t stream,
+                    const std::vector<int>* channel_fl = nullptr) {
     if (!q) return initializer(tensor_of(name, std::move(dims), b));
     numeric::Quantizer qq = *q;
     qq.seed = opt_arch_seed();
     qq.stream = stream;
     const Encoding e = encoding(l, name, qq, false);
     const std::size_t n = b.count();
+    const bool per_channel = channel_fl && !channel_fl->empty();
+    const std::size_t per = per_channel ? n / channel_fl->size() : n;
+    std::vector<float> scales;  // per channel
+    if (per_channel) {
+      for (int fl : *channel_fl) {
+        numeric::Quantizer qc = qq;
+        qc.format.fl = fl;
+        scales.push_back(encoding(l, name, qc, false).scale);  // checks every channel's FL
+      }
+      std::string fls;
+      for (int fl : *channel_fl) fls += (fls.empty() ? "" : ",") + std::to_string(fl);
+      (*meta_)["ristsim.channel_fl." + name] = fls;
+    }
     std::vector<float> grid(n);
     std::vector<int64_t> codes(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const numeric::Quantized r = numeric::quantize(qq, double(b.data()[i]), i);
+      numeric::Quantizer qi = qq;
+      if (per_channel) qi.format.fl = (*channel_fl)[i / per];
+      const numeric::Quantized r = numeric::quantize(qi, double(b.data()[i]), i);
       grid[i] = static_cast<float>(r.value);
       // The integer of a fixed-point code (two's complement sign-extended, or unsigned).
       codes[i] = qq.format.kind == numeric::FormatKind::fixed
@@ -303,22 +323,32 @@ class Exporter {
       if (e.kind == Encoding::Kind::int_qdq) {
         c.int_data = codes;
         c.data.assign(codes.begin(), codes.end());
-        c.doc_string = "ristsim format " + fmt + "; value = code * 2^-" + std::to_string(qq.format.fl);
+        c.doc_string = "ristsim format " + fmt + "; value = code * 2^-" +
+                       (per_channel ? std::string("FL of its output channel (scale, axis 0)")
+                                    : std::to_string(qq.format.fl));
       } else {  // FP8 values (exact: the grid divided by a power of two)
         for (float& g : grid) g /= e.scale;
         c.data = grid;
         c.doc_string = "ristsim format " + fmt + "; value = FP8 value * " + std::to_string(e.scale);
       }
       const std::string cn = initializer(std::move(c));
-      const auto [sn, zn] = scale_and_zero(name, e);
+      const auto [sn, zn] = scale_and_zero(name, e, scales);
       const std::string out = unique(name);
-      g_->nodes.push_back(node(l, "DequantizeLinear", {cn, sn, zn}, {out}, "/dq_" + name));
+      Node dq = node(l, "DequantizeLinear", {cn, sn, zn}, {out}, "/dq_" + name);
+      if (per_channel) dq.attributes = {Attribute::make_int("axis", 0)};
+      g_->nodes.push_back(dq);
       return out;
     }
+    // Per channel: QONNX's scale broadcast along axis 0, {K, 1, ...} (the tensor's rank).
+    std::vector<int64_t> scale_dims(std::max<std::size_t>(dims.size(), 1), 1);
+    scale_dims[0] = static_cast<int64_t>(scales.size());
     Tensor t = Tensor::from_floats(name, std::move(dims), std::move(grid));
     t.doc_string = "ristsim format " + fmt + " (values on the grid)";
     const std::string v = initializer(std::move(t));
     if (e.kind == Encoding::Kind::grid) return v;
+    if (per_channel)
+      return qonnx_quant(l, v, qq, e, name, "",
+                         initializer(Tensor::from_floats(name + ".scale", scale_dims, scales)));
     return qonnx_quant(l, v, qq, e, name);
   }
 
@@ -337,21 +367,30 @@ class Exporter {
     return *e;
   }
 
-  // The scale (float scalar) and zero point (the container's type, 0) of a QDQ pair.
-  std::pair<std::string, std::string> scale_and_zero(const std::string& base, const Encoding& e) {
-    const std::string sn = initializer(Tensor::from_floats(base + ".scale", {}, {e.scale}));
+  // The scale (float scalar) and zero point (the container's type, 0) of a QDQ pair; with
+  // `per_axis` scales, 1-D tensors of one scale (zero point) per channel.
+  std::pair<std::string, std::string> scale_and_zero(const std::string& base, const Encoding& e,
+                                                     const std::vector<float>& per_axis = {}) {
+    const bool axis = !per_axis.empty();
+    const std::vector<int64_t> dims =
+        axis ? std::vector<int64_t>{static_cast<int64_t>(per_axis.size())} : std::vector<int64_t>{};
+    const std::string sn = initializer(
+        Tensor::from_floats(base + ".scale", dims, axis ? per_axis : std::vector<float>{e.scale}));
     Tensor zp;
     zp.name = base + ".zero_point";
     zp.type = e.container;
-    if (e.kind == Encoding::Kind::int_qdq) zp.int_data = {0};
-    zp.data = {0.f};
+    zp.dims = dims;
+    const std::size_t count = axis ? per_axis.size() : 1;
+    if (e.kind == Encoding::Kind::int_qdq) zp.int_data.assign(count, 0);
+    zp.data.assign(count, 0.f);
     return {sn, initializer(std::move(zp))};
   }
 
   // x -> Quant (fixed point) or FloatQuant (minifloat) in QONNX's domain -> returned name
   // (`out` when given).
   std::string qonnx_quant(const Layer& l, const std::string& x, const numeric::Quantizer& q,
-                          const Encoding& e, const std::string& base, const std::string& out = "") {
+                          const Encoding& e, const std::string& base, const std::string& out = "",
+                          const std::string& scale = "") {
     const numeric::Format& f = q.format;
     const std::string y = out.empty() ? unique(base + ".quant") : out;
     auto scalar = [&](const std::string& what, float v) {
@@ -359,7 +398,8 @@ class Exporter {
     };
     Node n;
     if (e.kind == Encoding::Kind::qonnx_int) {
-      n = node(l, "Quant", {x, scalar("scale", e.scale), scalar("zeropt", 0.f),
+      n = node(l, "Quant", {x, scale.empty() ? scalar("scale", e.scale) : scale,
+                            scalar("zeropt", 0.f),
                             scalar("bitwidth", float(f.bits))},
                {y}, "/quant_" + base);
       n.attributes = {Attribute::make_int("signed", f.is_signed ? 1 : 0), Attribute::make_int("narrow", 0),
@@ -425,9 +465,14 @@ class Exporter {
       const uint64_t base = static_cast<uint64_t>(l.index()) * 4;
       std::vector<int64_t> wdims = dims_of(wl.weights());
       if (type == "InnerProduct") wdims = {g.k, g.c};
-      const std::string w = param(l, l.name() + ".W", wdims, wl.weights(), qw, base + 1);
+      // Per-channel weights (granularity: channel): one FL per output channel, on axis 0;
+      // the float datapath's bias, in the weights' format, the same.
+      const std::vector<int>* w_fl = lq ? &lq->formats().weights.channel_fl : nullptr;
+      const std::string w = param(l, l.name() + ".W", wdims, wl.weights(), qw, base + 1, w_fl);
       std::vector<std::string> ins = {x, w};
-      if (wl.bias()) ins.push_back(param(l, l.name() + ".B", {g.k}, *wl.bias(), qb, base + 2));
+      if (wl.bias())
+        ins.push_back(param(l, l.name() + ".B", {g.k}, *wl.bias(), qb, base + 2,
+                            datapath_exact_ ? nullptr : w_fl));
       const bool qdq_in = lq && !lq->formats().activations.is_float;
       const bool qdq_out = lq && !lq->formats().outputs.is_float;
       if (qdq_in) ins[0] = fake_quant(l, ins[0], lq->formats().activations, "input");

@@ -157,6 +157,12 @@ inline PeFormats pe_formats(const config::Arch& arch, const config::LayerFormats
   const config::NumberSpec* groups[4] = {&lf.activations, &lf.weights, &lf.bias, &lf.outputs};
   for (const config::NumberSpec* g : groups)
     if (g->is_float) throw Unsupported("arch '" + arch.name + "': float32 groups have no hardware");
+  if (lf.weights.per_channel() && !arch.runtime_fl)
+    throw Unsupported("arch '" + arch.name +
+                      "': weights of granularity: channel change their fractional length from "
+                      "one output channel to the next, which a PE of fixed shifts cannot follow; "
+                      "use runtime_fl: on (the controller writes each channel's FL into the PE's "
+                      "configuration register, docs/rtl.md)");
   PeFormats f;
   f.act = lf.activations.quantizer.format;
   f.wt = lf.weights.quantizer.format;

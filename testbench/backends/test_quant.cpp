@@ -173,6 +173,69 @@ layers:
   EXPECT_EQ(st[0][NumberGroup::inputs].saturations, 0u);
 }
 
+// Per-channel weights on the float datapath: weight (and bias) element of output channel c on
+// channel c's grid 2^-FL(c), quantized with the tensor's element index; FL(c) by the weights'
+// rule on channel c alone.
+TEST(QuantizedConv, float_datapath_per_channel_weights) {
+  const char* text = R"(
+name: q
+input_shape: [2, 5, 5]
+layers:
+  - {name: conv, type: Convolution, bottom: data, top: conv, num_output: 3, kernel_size: 3, pad: 1,
+     weight_filler: {type: gaussian, std: 0.4}, bias_filler: {type: gaussian, std: 0.3}}
+)";
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(text, "q.yaml"), o);
+  fill_uniform(net.input(), -2, 2, 17);
+  WeightedLayer* conv = net.weighted_layers()[0];
+  for (int i = 0; i < 18; ++i) conv->weights().data()[18 + i] *= 0.1f;  // channel 1 small
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(8, 4, false);
+  arch.formats.weights = fixed_spec(4, 0, true);
+  arch.formats.weights.granularity = config::Granularity::channel;
+  arch.formats.bias = fixed_spec(8, 4, false);
+  arch.formats.outputs = fixed_spec(8, 3, false);
+  attach_arch(net, arch);
+  const config::NumberSpec& w = conv->quant()->formats().weights;
+  ASSERT_EQ(w.channel_fl.size(), 3u);
+  std::vector<float> qw(27), qb(3);
+  for (int c = 0; c < 3; ++c) {
+    float m = 0;
+    for (int i = 0; i < 9 * 2; ++i) m = std::max(m, std::fabs(conv->weights().data()[c * 18 + i]));
+    EXPECT_EQ(w.channel_fl[c], dynamic_fl(4, m, NumberGroup::weights));
+  }
+  EXPECT_GE(w.channel_fl[1], w.channel_fl[0] + 2);
+  std::vector<float> qwt(conv->weights().count());
+  for (std::size_t i = 0; i < qwt.size(); ++i) {
+    Quantizer q = w.channel_quantizer(int(i / 18));
+    q.stream = 1;
+    qwt[i] = float(numeric::quantize(q, double(conv->weights().data()[i]), i).value);
+  }
+  for (int c = 0; c < 3; ++c) {
+    Quantizer q = w.channel_quantizer(c);
+    q.stream = 2;
+    qb[c] = float(numeric::quantize(q, double(conv->bias()->data()[c]), c).value);
+  }
+  net.forward();
+  const float* used = conv->quant()->used_weights(nullptr);
+  for (std::size_t i = 0; i < qwt.size(); ++i) ASSERT_EQ(used[i], qwt[i]) << "weight " << i;
+  // The output: the float GEMM of the quantized operands, quantized (as in the test above).
+  std::vector<float> qin(net.input().count());
+  for (std::size_t i = 0; i < qin.size(); ++i) {
+    Quantizer q = arch.formats.activations.quantizer;
+    qin[i] = float(numeric::quantize(q, double(net.input().data()[i]), i).value);
+  }
+  std::vector<float> ref(2 * 3 * 25);
+  conv->compute_forward(qin.data(), qwt.data(), qb.data(), ref.data());
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    Quantizer q = arch.formats.outputs.quantizer;
+    q.stream = 3;
+    ASSERT_EQ(net.blob("conv")->data()[i], float(numeric::quantize(q, double(ref[i]), i).value)) << i;
+  }
+}
+
 TEST(QuantizedConv, dynamic_fl_from_measured_ranges) {
   const char* text = R"(
 name: q
@@ -269,6 +332,58 @@ layers:
       for (int n = 0; n < 2; ++n) g += double(ip.diff()[n * 3 + k]) * net.input().data()[n * 16 + j];
       EXPECT_NEAR(w.diff()[k * 16 + j], g, 1e-6);
     }
+}
+
+// Per-channel weights in training: every batch the shadow weights are re-quantized, each output
+// channel stochastically onto its own grid (channel 1's weights are 16x smaller: a grid 16x
+// finer), the bias on its channel's grid too.
+TEST(QuantizedConv, training_requantizes_per_channel_every_batch) {
+  const char* text = R"(
+name: q
+input_shape: [1, 4, 4]
+layers:
+  - {name: ip, type: InnerProduct, bottom: data, top: ip, num_output: 3, weight_filler: {type: uniform, min: -0.9, max: 0.9},
+     bias_filler: {type: uniform, min: -0.9, max: 0.9}}
+)";
+  NetOptions o;
+  o.batch = 2;
+  o.with_loss = true;
+  o.phase = Phase::train;
+  Net net(parse_net_spec(text, "q.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 4);
+  net.label().data()[0] = 0;
+  net.label().data()[1] = 2;
+  Blob& w = net.weighted_layers()[0]->weights();
+  for (int j = 0; j < 16; ++j) w.data()[16 + j] /= 16;
+  w.data()[0] = 0.9f;   // channel 0 max |w| 0.9: IL 1, FL 3 at 4 bits
+  w.data()[16] = 0.05f;  // channel 1 max 0.05625 at most: IL -3 or -4, FL 7 or 8
+  config::Arch arch;
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations = fixed_spec(8, 4, false);
+  arch.formats.weights = fixed_spec(4, 0, true);
+  arch.formats.weights.granularity = config::Granularity::channel;
+  arch.formats.bias = fixed_spec(8, 4, false);
+  arch.formats.outputs = fixed_spec(8, 4, false);
+  arch.seed = 99;
+  attach_arch(net, arch);
+  const std::vector<int> fl = net.weighted_layers()[0]->quant()->formats().weights.channel_fl;
+  ASSERT_EQ(fl.size(), 3u);
+  EXPECT_EQ(fl[0], 3);
+  EXPECT_GE(fl[1], 7);
+  std::vector<float> first;
+  for (int batch = 0; batch < 2; ++batch) {
+    net.forward();
+    const float* used = net.weighted_layers()[0]->quant()->used_weights(w.data());
+    for (std::size_t i = 0; i < w.count(); ++i) {
+      const float step = std::ldexp(1.f, -fl[i / 16]);
+      const float lo = std::floor(w.data()[i] / step) * step;  // neighbours on the channel's grid
+      ASSERT_TRUE(used[i] == lo || used[i] == lo + step || used[i] == 0.875f)
+          << "batch " << batch << " weight " << i << " " << w.data()[i] << " -> " << used[i];
+    }
+    std::vector<float> now(used, used + w.count());
+    if (batch == 0) first = now;
+    else EXPECT_NE(now, first);  // a new stochastic draw every batch
+  }
 }
 
 // Training with quantized activations (TrainActivations): inputs and outputs quantized as at
@@ -431,6 +546,7 @@ void expect_engine_matches_reference(Net& net, const config::Arch& arch) {
     spec.lanes = arch.array.lanes;
     spec.stream = base + 3;
     spec.has_bias = true;
+    spec.wt_fl = q.formats().weights.channel_fl;  // per-channel weights (empty: one FL)
     const Blob& in = *net.bottoms(l == net.weighted_layers()[0] ? 0 : 2)[0];
     (void)in;
     // Codes from the float operands, as the engine makes them.
@@ -438,8 +554,11 @@ void expect_engine_matches_reference(Net& net, const config::Arch& arch) {
     const std::size_t n_in = std::size_t(g.n) * g.c * g.h * g.w;
     std::vector<uint32_t> ic(n_in), wc(l->weights().count()), bc(g.k), oc(std::size_t(g.n) * g.k * g.oh * g.ow);
     for (std::size_t i = 0; i < n_in; ++i) ic[i] = uint32_t(numeric::quantize(spec.act, double(x[i]), i).code);
-    for (std::size_t i = 0; i < wc.size(); ++i)
-      wc[i] = uint32_t(numeric::quantize(spec.wt, double(l->weights().data()[i]), i).code);
+    const std::size_t per = wc.size() / std::size_t(g.k);
+    for (std::size_t i = 0; i < wc.size(); ++i) {
+      const Quantizer qw = q.formats().weights.channel_quantizer(int(i / per));
+      wc[i] = uint32_t(numeric::quantize(qw, double(l->weights().data()[i]), i).code);
+    }
     for (int i = 0; i < g.k; ++i) bc[i] = uint32_t(numeric::quantize(spec.bias, double(l->bias()->data()[i]), i).code);
     kernels::ConvShape shape{g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h,
                              g.pad_w, g.dil_h, g.dil_w, g.groups, g.oh, g.ow};
@@ -511,6 +630,64 @@ TEST(ExactDatapath, unsigned_outputs_equal_the_reference) {
   const std::vector<LayerStats> st = collect_stats(net);
   EXPECT_GT(st[0][NumberGroup::outputs].saturations, 0u);  // the negative ones
   EXPECT_GT(st[0][NumberGroup::outputs].max_abs, 0.0);
+}
+
+// granularity: channel. Channel 0 of each layer has weights 20x smaller than the others, so the
+// per-channel rule gives it about four fractional bits more; each channel's FL is the weights'
+// rule on that channel alone, the layer format's fl the finest, and the engine's exact path
+// (per-channel F and output shift) equals the reference bit for bit.
+TEST(ExactDatapath, per_channel_weights_equal_the_reference) {
+  NetOptions o;
+  o.batch = 2;
+  Net net(parse_net_spec(kExactNet, "e.yaml"), o);
+  fill_uniform(net.input(), -1, 1, 10);
+  for (WeightedLayer* l : net.weighted_layers()) {
+    const std::size_t per = l->weights().count() / std::size_t(l->geometry().k);
+    for (std::size_t i = 0; i < per; ++i) l->weights().data()[i] *= 0.05f;
+  }
+  config::Arch arch = exact_arch(8, 4, 8);
+  arch.formats.weights.granularity = config::Granularity::channel;
+  expect_engine_matches_reference(net, arch);
+  for (WeightedLayer* l : net.weighted_layers()) {
+    SCOPED_TRACE(l->name());
+    const config::NumberSpec& w = l->quant()->formats().weights;
+    const int k = l->geometry().k;
+    ASSERT_EQ(w.channel_fl.size(), std::size_t(k));
+    const std::size_t per = l->weights().count() / std::size_t(k);
+    for (int c = 0; c < k; ++c) {
+      float m = 0;
+      for (std::size_t i = 0; i < per; ++i)
+        m = std::max(m, std::fabs(l->weights().data()[c * per + i]));
+      EXPECT_EQ(w.channel_fl[c], dynamic_fl(4, m, NumberGroup::weights)) << "channel " << c;
+    }
+    EXPECT_EQ(w.quantizer.format.fl, *std::max_element(w.channel_fl.begin(), w.channel_fl.end()));
+    EXPECT_GE(w.channel_fl[0] - w.channel_fl[1], 3);  // the small channel: a finer grid
+  }
+  // The same net with one FL per layer computes other codes (channel 0 collapses to few levels).
+  std::vector<float> per_channel(net.blob("ip")->data(), net.blob("ip")->data() + net.blob("ip")->count());
+  config::Arch layer_arch = exact_arch(8, 4, 8);
+  attach_measurement(net);
+  net.forward();
+  attach_arch(net, layer_arch);
+  net.forward();
+  EXPECT_NE(per_channel, std::vector<float>(net.blob("ip")->data(),
+                                            net.blob("ip")->data() + net.blob("ip")->count()));
+}
+
+// An arch that lists static per-channel FLs must list one per output channel of the layer.
+TEST(ExactDatapath, per_channel_fl_list_of_the_wrong_length_is_refused) {
+  Net net(parse_net_spec(kExactNet, "e.yaml"), NetOptions{});
+  config::Arch arch = exact_arch(8, 4, 8);
+  arch.path = "c.yaml";
+  arch.formats.weights.granularity = config::Granularity::channel;
+  arch.formats.weights.channel_fl = {3, 4, 5};  // conv has 4 channels
+  try {
+    attach_arch(net, arch);
+    FAIL() << "no exception";
+  } catch (const config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.yaml"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("4 output channels"), std::string::npos) << e.what();
+  }
 }
 
 /// With fixed point, auto accumulator FL and no overflow, the float datapath's

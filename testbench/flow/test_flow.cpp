@@ -637,3 +637,71 @@ TEST(FlowArch, quantized_export_keeps_layer_names_for_finetune) {
   EXPECT_EQ(names, (std::vector<std::string>{"conv", "ip"}));
   EXPECT_NO_THROW(flow::check_layer_names(a, *back));
 }
+
+// --weight-granularity channel: the weights of each output channel get the weights' rule from
+// that channel's max |w| (plus the plan's fl_w), the YAML lists them and reads back, and
+// write_codes stores every weight on its channel's grid.
+TEST(FlowArch, per_channel_weights_plan_yaml_and_codes) {
+  auto net = make_net(kTinyConv, 2, false);
+  const Data d = conv_data(8, 5);
+  std::vector<flow::LayerRange> ranges = flow::analyze_ranges(*net, d.s, 4, 2);
+  ASSERT_EQ(ranges.size(), 2u);
+  for (const flow::LayerRange& r : ranges) {
+    ASSERT_EQ(r.w_max_channel.size(), std::size_t(r.name == "conv" ? 4 : 3)) << r.name;
+    EXPECT_EQ(*std::max_element(r.w_max_channel.begin(), r.w_max_channel.end()), r.w_max);
+  }
+  ranges[0].w_max_channel[1] = ranges[0].w_max / 20;  // as if channel 1 were small
+  flow::Plan p = flow::category_plan(flow::Family::dynamic_fixed, ranges, 4, 4, 8,
+                                     config::RangeRule::ristretto, false, true);
+  p.layers[1].fl_w = 1;  // the refinement shifts every channel of ip alike
+  const config::Arch a = flow::plan_arch(p, ranges, "t", 1);
+  for (std::size_t l = 0; l < 2; ++l) {
+    const flow::LayerRange& r = ranges[l];
+    const config::NumberSpec& w = config::formats_for(a, r.name).weights;
+    ASSERT_EQ(w.channel_fl.size(), r.w_max_channel.size());
+    for (std::size_t k = 0; k < w.channel_fl.size(); ++k)
+      EXPECT_EQ(w.channel_fl[k],
+                engine::dynamic_fl(4, r.w_max_channel[k], engine::NumberGroup::weights) +
+                    p.layers[l].fl_w);
+    EXPECT_TRUE(config::formats_for(a, r.name).bias.channel_fl.empty());
+  }
+  const config::NumberSpec& cw = config::formats_for(a, "conv").weights;
+  EXPECT_GE(cw.channel_fl[1], cw.channel_fl[0] + 4);
+  const std::string yaml = flow::arch_yaml(a, "");
+  EXPECT_NE(yaml.find("granularity: channel, fl: ["), std::string::npos) << yaml;
+  const config::Arch b = config::parse_arch(yaml, "gen.yaml");
+  for (const char* layer : {"conv", "ip"})
+    EXPECT_EQ(config::formats_for(b, layer).weights.channel_fl,
+              config::formats_for(a, layer).weights.channel_fl);
+  EXPECT_EQ(flow::spec_string(cw), "fixed<4," + std::to_string(cw.channel_fl[0]) + ".." +
+                                       std::to_string(cw.quantizer.format.fl) + ">");
+
+  // write_codes: conv's weight codes are the engine's per-channel codes.
+  engine::attach_arch(*net, b);
+  const fs::path dir = fs::temp_directory_path() / ("ristsim_flow_codes_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string codes = (dir / "codes.bin").string();
+  EXPECT_EQ(flow::write_codes(*net, b, codes), 4);
+  std::ifstream f(codes, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto u32 = [&](std::size_t at) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(bytes[at + i])) << (8 * i);
+    return v;
+  };
+  std::size_t at = 12;                       // magic, count
+  at += 4 + u32(at);                         // name "conv.W"
+  at += 4 + u32(at);                         // spec string
+  ASSERT_EQ(u32(at), 4u);                    // code bits
+  const engine::Blob& w = net->weighted_layers()[0]->weights();
+  ASSERT_EQ(u32(at + 4), w.count());
+  const std::size_t per = w.count() / 4;
+  for (std::size_t i = 0; i < w.count(); ++i) {
+    numeric::Quantizer q = cw.channel_quantizer(int(i / per));
+    q.seed = 1;
+    q.stream = 1;
+    EXPECT_EQ(u32(at + 8 + 4 * i), uint32_t(numeric::quantize(q, double(w.data()[i]), i).code)) << i;
+  }
+  fs::remove_all(dir);
+}
+

@@ -307,6 +307,67 @@ TEST(OnnxEngine, quantized_export_qdq_activations_int16_and_qonnx) {
   EXPECT_TRUE(same_bits(output_of(*back_q), want_z));
 }
 
+// Per-channel weights (granularity: channel): the codes' scale is one 2^-FL per output channel,
+// DequantizeLinear's per-axis form (axis 0) in QDQ, a {K, 1, ...} broadcast scale on QONNX's
+// Quant; the channel FLs are in the metadata; reimported, the float net computes what the
+// quantized one did (weights and, on the float datapath, bias on their channel's grid).
+TEST(OnnxEngine, quantized_export_per_channel_weights_per_axis) {
+  engine::NetOptions opt;
+  opt.batch = 2;
+  opt.seed = 3;
+  engine::Net net(test_net(), opt);
+  set_bn(net);
+  engine::Blob& w1 = *net.layer("conv1")->params()[0].blob;
+  for (std::size_t i = 0; i < w1.count() / 8; ++i) w1.data()[i] *= 0.05f;  // channel 0 small
+  config::Arch arch;
+  arch.name = "w4c";
+  arch.datapath = config::Datapath::float32;
+  arch.formats.activations.is_float = true;
+  arch.formats.outputs.is_float = true;
+  arch.formats.bias.is_float = true;
+  arch.formats.weights.quantizer.format = numeric::Format::fixed_point(4, 0);
+  arch.formats.weights.dynamic = true;
+  arch.formats.weights.granularity = config::Granularity::channel;
+  engine::attach_arch(net, arch);
+  const std::vector<int> fl = net.weighted_layers()[0]->quant()->formats().weights.channel_fl;
+  ASSERT_EQ(fl.size(), 8u);
+  EXPECT_GE(fl[0], fl[1] + 3);
+  fill_input(net, 2);
+  const std::vector<float> want = output_of(net);
+
+  io::ExportOptions eo;
+  eo.quantized = true;
+  eo.arch = &arch;
+  TempDir t;
+  io::export_onnx(net, t / "c.onnx", eo);
+  Model m = io::read_onnx(t / "c.onnx");
+  const Tensor* scale = m.graph.find_initializer("conv1.W.scale");
+  ASSERT_NE(scale, nullptr);
+  ASSERT_EQ(scale->dims, (std::vector<int64_t>{8}));
+  for (int c = 0; c < 8; ++c) EXPECT_EQ(scale->data[c], std::ldexp(1.f, -fl[c])) << c;
+  EXPECT_EQ(m.graph.find_initializer("conv1.W.zero_point")->dims, (std::vector<int64_t>{8}));
+  EXPECT_EQ(m.graph.find_initializer("conv1.B.scale")->dims, (std::vector<int64_t>{8}));
+  std::string fls;
+  for (int x : fl) fls += (fls.empty() ? "" : ",") + std::to_string(x);
+  EXPECT_EQ(m.metadata.at("ristsim.channel_fl.conv1.W"), fls);
+  for (const auto& n : m.graph.nodes)
+    if (n.op_type == "DequantizeLinear") EXPECT_EQ(n.get_int("axis", 1), 0) << n.name;
+  auto back = io::build_net(io::import_net(m), opt);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), back->input().data());
+  EXPECT_TRUE(same_bits(output_of(*back), want));
+
+  eo.form = io::QuantExport::qonnx;
+  io::export_onnx(net, t / "cq.onnx", eo);
+  Model q = io::read_onnx(t / "cq.onnx");
+  const Tensor* qs = q.graph.find_initializer("conv1.W.scale");
+  ASSERT_NE(qs, nullptr);
+  EXPECT_EQ(qs->dims, (std::vector<int64_t>{8, 1, 1, 1}));
+  EXPECT_EQ(q.graph.find_initializer("fc.W.scale")->dims, (std::vector<int64_t>{5, 1}));
+  auto back_q = io::build_net(io::import_net(q), opt);
+  std::copy(net.input().data(), net.input().data() + net.input().count(), back_q->input().data());
+  EXPECT_TRUE(same_bits(output_of(*back_q), want));
+}
+
 TEST(OnnxEngine, quantized_export_refuses_what_it_cannot_express) {
   engine::NetOptions opt;
   opt.batch = 2;

@@ -12,7 +12,7 @@
 // --form qonnx writes QONNX (Quant / FloatQuant) instead of QDQ, for the QONNX executor's check
 // (testbench/io/qonnx_check.py); the same models, formats and reference logits.
 // --plant-bad (the checker's own test, ort_quantized_bad): every export's first weight scale
-// is written 1 % off, a bug the check must find.
+// (each channel's, for a per-axis one) is written 1 % off, a bug the check must find.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -54,7 +54,8 @@ float quantum_at(const numeric::Quantizer& q, float v) {
 // The arches of the check: each on the float datapath (what a QDQ graph computes).
 std::vector<config::Arch> arches(const fs::path& configs) {
   std::vector<config::Arch> r;
-  for (const char* name : {"dynfixed8", "dynfixed8u", "dynfixed4", "fixed16", "e4m3"}) {
+  for (const char* name :
+       {"dynfixed8", "dynfixed8u", "dynfixed8c", "dynfixed4", "dynfixed4c", "fixed16", "e4m3"}) {
     config::Arch a = config::load_arch((configs / (std::string(name) + ".yaml")).string());
     a.datapath = config::Datapath::float32;
     r.push_back(a);
@@ -76,8 +77,8 @@ void plant_bad_scale(io::Model& m) {
         !m.graph.find_initializer(n.inputs[0]))
       continue;
     for (io::Tensor& t : m.graph.initializers)
-      if (t.name == n.inputs[1]) {
-        t.data[0] *= 1.01f;
+      if (t.name == n.inputs[1]) {  // every scale of the tensor (per axis: every channel's)
+        for (float& v : t.data) v *= 1.01f;
         return;
       }
   }

@@ -247,7 +247,7 @@ TEST(ArchYaml, layer_overrides) {
 TEST(ArchYaml, unknown_keys) {
   expect_error(replace_line(5, "  weights:     {type: fixed, bitz: 8, fl: 7}"), 5, "bitz",
                "unknown key 'bitz' in formats.weights (expected one of: type, bits, fl, signed, "
-               "rounding, overflow, random_bits)");
+               "granularity, rounding, overflow, random_bits)");
   expect_error(replace_line(11, "sead: 7"), 11, "sead", "unknown key 'sead' in the arch");
   expect_error(replace_line(9, "array: {pes: 2, lane: 8}"), 9, "lane",
                "unknown key 'lane' in array");
@@ -447,4 +447,47 @@ TEST(ArchYaml, runtime_fl) {
       "  outputs:     {type: fixed, bits: 8, fl: 5}\n"
       "runtime_fl: on\n";  // line 7
   expect_error(fixed_only, 7, "on", "a dynamic_fixed group");
+}
+
+// granularity: channel (weights only): dynamic_fixed chooses one FL per output channel; static
+// fixed point lists them (what a quantize plan writes); everything else is refused at the node.
+TEST(ArchYaml, weight_granularity) {
+  const config::Arch d = config::parse_arch(
+      replace_line(5, "  weights: {type: dynamic_fixed, bits: 4, granularity: channel}"), "g.yaml");
+  EXPECT_EQ(d.formats.weights.granularity, config::Granularity::channel);
+  EXPECT_TRUE(d.formats.weights.dynamic);
+  EXPECT_TRUE(d.formats.weights.channel_fl.empty());  // until a range analysis
+  const config::Arch l = config::parse_arch(
+      replace_line(5, "  weights: {type: dynamic_fixed, bits: 4, granularity: layer}"), "g.yaml");
+  EXPECT_EQ(l.formats.weights.granularity, config::Granularity::layer);
+  EXPECT_EQ(config::parse_arch(kGood, "g.yaml").formats.weights.granularity,
+            config::Granularity::layer);  // the default
+  const config::Arch s = config::parse_arch(
+      replace_line(5, "  weights: {type: fixed, bits: 4, granularity: channel, fl: [3, 5, -1]}"),
+      "g.yaml");
+  EXPECT_EQ(s.formats.weights.channel_fl, (std::vector<int>{3, 5, -1}));
+  EXPECT_EQ(s.formats.weights.quantizer.format.fl, 5);  // the finest
+  EXPECT_EQ(s.formats.weights.fl_of_channel(2), -1);
+  EXPECT_EQ(s.formats.weights.channel_quantizer(0).format.fl, 3);
+
+  expect_error(replace_line(4, "  activations: {type: dynamic_fixed, bits: 8, granularity: channel}"),
+               4, "channel", "applies to weights only");
+  expect_error(replace_line(7, "  outputs:     {type: dynamic_fixed, bits: 8, granularity: channel}"),
+               7, "channel", "applies to weights only");
+  expect_error(replace_line(5, "  weights: {type: fixed, bits: 4, fl: 3, granularity: channel}"), 5,
+               "3,", "a list of fractional lengths");
+  expect_error(replace_line(5, "  weights: {type: fixed, bits: 4, granularity: channel}"), 5, "{",
+               "one fl per output channel");
+  expect_error(replace_line(5, "  weights: {type: fixed, bits: 4, granularity: channel, fl: []}"),
+               5, "[]", "a list of fractional lengths");
+  expect_error(replace_line(5, "  weights: {type: fixed, bits: 4, granularity: channel, fl: [1, x]}"),
+               5, "x]", "integer");
+  expect_error(replace_line(5, "  weights: {type: dynamic_fixed, bits: 4, granularity: row}"), 5,
+               "row", "granularity");
+  expect_error(replace_line(5, "  weights: {type: e4m3, granularity: channel}"), 5, "granularity",
+               "unknown key 'granularity'");
+  // A layer override is checked the same way.
+  expect_error(std::string(kGood) +
+                   "layers:\n  conv1: {bias: {type: dynamic_fixed, bits: 8, granularity: channel}}\n",
+               13, "channel", "applies to weights only");
 }
