@@ -2,8 +2,7 @@
 // array column (docs/array.md).
 //
 // Algorithm: the partial sum leaving the column's bottom cell meets the
-// column's south controls (valid: the element is real; last; the bias code;
-// the element's index). With last, the bias is decoded and aligned
+// column's south controls (last, the bias code, the element's index). With last, the bias is decoded and aligned
 // (ristsim_bias_path) and ristsim_output_stage adds it and converts the sum to
 // the output format (valid_o, out_o, sat_o, acc_ovf_o, registered); without,
 // the partial sum leaves registered on psum_o for a later K fold
@@ -47,7 +46,6 @@ module ristsim_col_out #(
   input  logic [AccWidth-1:0]  psum_i,
   input  logic                 psum_ovf_i,
   // the column's south controls
-  input  logic                 valid_i,
   input  logic                 last_i,
   input  logic [BiasWidth-1:0] bias_i,
   input  logic [63:0]          index_i,
@@ -65,10 +63,10 @@ module ristsim_col_out #(
 
   localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
 
-  logic                    elem, conv_valid, conv_sat, conv_acc_ovf;
+  logic                    psum_out, conv_valid, conv_sat, conv_acc_ovf;
   logic [OutWidth-1:0]     conv_out;
   logic [OutBiasWidth-1:0] bias;
-  assign elem = psum_valid_i & valid_i;
+  assign psum_out = psum_valid_i & ~last_i;
 
   ristsim_bias_path #(
     .Kind      (BiasKind),
@@ -112,7 +110,7 @@ module ristsim_col_out #(
   ) u_output_stage (
     .clk_i    (clk_i),
     .rst_ni   (rst_ni),
-    .valid_i  (elem & last_i),
+    .valid_i  (psum_valid_i & last_i),
     .acc_i    (psum_i),
     .acc_ovf_i(psum_ovf_i),
     .bias_i   (bias),
@@ -137,9 +135,9 @@ module ristsim_col_out #(
       psum_o       <= '0;
       psum_ovf_o   <= 1'b0;
     end else begin
-      psum_valid_o <= elem & ~last_i;
-      psum_o       <= (elem & ~last_i) ? psum_i : '0;
-      psum_ovf_o   <= elem & ~last_i & psum_ovf_i;
+      psum_valid_o <= psum_out;
+      psum_o       <= psum_out ? psum_i : '0;
+      psum_ovf_o   <= psum_out & psum_ovf_i;
     end
   end
 

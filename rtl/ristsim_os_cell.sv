@@ -21,7 +21,7 @@ module ristsim_os_cell #(
   parameter int unsigned NumLanes       = 16,
   parameter int unsigned PipeEvery      = 1,
   parameter int unsigned ActKind        = 0,
-  parameter bit          ActSigned      = 1'b1, // fixed: two's complement (else unsigned)
+  parameter bit          ActSigned      = 1'b1,  // fixed: two's complement (else unsigned)
   parameter int unsigned ActWidth       = 8,
   parameter int unsigned ActExpBits     = 0,
   parameter int unsigned ActMantBits    = 0,
@@ -41,17 +41,17 @@ module ristsim_os_cell #(
   parameter int unsigned BiasMantBits   = 0,
   parameter bit          BiasSubnormals = 1'b1,
   parameter bit          BiasZeroCode   = 1'b1,
-  parameter int unsigned ProdWidth      = 16,   // growth.h product_type(act, wgt)
-  parameter int          ProdShift      = 0,    // product FL - F
-  parameter int unsigned AlignWidth     = 16,   // growth.h aligned_type(product, F)
-  parameter int unsigned BiasFixedWidth = 16,   // growth.h exactly_fixed(bias)
-  parameter int          BiasShift      = 0,    // bias FL - F
-  parameter int unsigned BiasAlignWidth = 16,   // growth.h aligned_type(bias, F)
-  parameter int unsigned AlignRound     = 0,    // alignment rounding (ristsim_round_up's modes)
+  parameter int unsigned ProdWidth      = 16,    // growth.h product_type(act, wgt)
+  parameter int          ProdShift      = 0,     // product FL - F
+  parameter int unsigned AlignWidth     = 16,    // growth.h aligned_type(product, F)
+  parameter int unsigned BiasFixedWidth = 16,    // growth.h exactly_fixed(bias)
+  parameter int          BiasShift      = 0,     // bias FL - F
+  parameter int unsigned BiasAlignWidth = 16,    // growth.h aligned_type(bias, F)
+  parameter int unsigned AlignRound     = 0,     // alignment rounding (ristsim_round_up's modes)
   parameter int unsigned AccWidth       = 32,
   parameter bit          AccSaturate    = 1'b1,
-  parameter int          FracBits       = 0,    // F
-  parameter int unsigned OutKind        = 0,    // ristsim_output_stage's parameters
+  parameter int          FracBits       = 0,     // F
+  parameter int unsigned OutKind        = 0,     // ristsim_output_stage's parameters
   parameter int unsigned OutWidth       = 8,
   parameter int          OutFl          = 0,
   parameter int unsigned OutExpBits     = 0,
@@ -64,7 +64,7 @@ module ristsim_os_cell #(
   parameter int unsigned OutOvf         = 0,
   parameter int unsigned OutRound       = 0,
   parameter int unsigned RandWidth      = 16,
-  parameter bit          RuntimeFl      = 1'b0  // per-layer FLs from cfg_fl_i (output stage)
+  parameter bit          RuntimeFl      = 1'b0   // per-layer FLs from cfg_fl_i (output stage)
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,

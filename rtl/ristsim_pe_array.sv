@@ -93,8 +93,7 @@ module ristsim_pe_array #(
   input  logic [Cols-1:0]                   north_psum_first_i,  // weight/input stationary
   input  logic [Cols*AccWidth-1:0]          north_psum_i,
   input  logic [Cols-1:0]                   north_psum_ovf_i,
-  input  logic [Cols-1:0]                   south_valid_i,  // weight/input stationary
-  input  logic [Cols-1:0]                   south_last_i,
+  input  logic [Cols-1:0]                   south_last_i,  // weight/input stationary
   input  logic [Cols*BiasWidth-1:0]         south_bias_i,
   input  logic [Cols*64-1:0]                south_index_i,
   input  logic [63:0]                       key_i,
@@ -252,8 +251,8 @@ module ristsim_pe_array #(
     assign psum_ovf_o   = '0;
     // The east and south edges' forwarded values leave the array unused.
     logic unused_os;
-    assign unused_os = ^{north_psum_first_i, north_psum_i, north_psum_ovf_i, south_valid_i,
-                         south_last_i, south_bias_i, south_index_i, h_valid, h_first, h_last,
+    assign unused_os = ^{north_psum_first_i, north_psum_i, north_psum_ovf_i, south_last_i,
+                         south_bias_i, south_index_i, h_valid, h_first, h_last,
                          h_lane_en, h_code, h_index, v_valid, v_lane_en, v_code, v_bias, v_index};
   end else begin : g_ws
     // Weight stationary (1) or input stationary (2).
@@ -370,7 +369,6 @@ module ristsim_pe_array #(
         .psum_valid_i(p_valid[B]),
         .psum_i      (p_sum[B*AccWidth +: AccWidth]),
         .psum_ovf_i  (p_ovf[B]),
-        .valid_i     (south_valid_i[c]),
         .last_i      (south_last_i[c]),
         .bias_i      (south_bias_i[c*BiasWidth +: BiasWidth]),
         .index_i     (south_index_i[c*64 +: 64]),
