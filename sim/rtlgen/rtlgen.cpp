@@ -234,13 +234,22 @@ const std::string& param(const std::vector<Param>& p, const std::string& name) {
   throw std::logic_error("rtlgen: no parameter " + name);
 }
 
+int dataflow_code(config::Dataflow d) {  // ristsim_pe_array's Dataflow
+  switch (d) {
+    case config::Dataflow::output_stationary: return 0;
+    case config::Dataflow::weight_stationary: return 1;
+    case config::Dataflow::input_stationary: return 2;
+  }
+  return 0;
+}
+
 /// The parameter defaults each block of the library gets in the output folder
 /// (block parameter, core parameter or value), so that every block
 /// synthesizes alone with this PE's widths (the cost model's yosys
 /// cross-check synthesizes them one by one). The instances inside
 /// ristsim_pe_core pass every parameter, so the defaults change nothing there.
 std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
-    const PeShape& s, const std::vector<Param>& c) {
+    const PeShape& s, const std::vector<Param>& c, const ArrayDims& dims) {
   auto from = [&](std::initializer_list<std::pair<const char*, const char*>> m) {
     std::vector<Param> v;
     for (const auto& [block, core] : m) v.push_back({block, param(c, core)});
@@ -285,6 +294,46 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
                         "OutRound", "RandWidth", "RuntimeFl"})
     out.push_back({f, param(c, f)});
   d.push_back({"ristsim_output_stage", out});
+  // The array's blocks (rtl/ristsim_pe_array.sv and its cells), so that a cell
+  // or a column stage synthesizes alone too (the array-level cross-check).
+  d.push_back({"ristsim_bias_path", from({{"Kind", "BiasKind"},
+                                          {"Signed", "BiasSigned"},
+                                          {"CodeWidth", "BiasWidth"},
+                                          {"ExpBits", "BiasExpBits"},
+                                          {"MantBits", "BiasMantBits"},
+                                          {"Subnormals", "BiasSubnormals"},
+                                          {"ZeroCode", "BiasZeroCode"},
+                                          {"FixedWidth", "BiasFixedWidth"},
+                                          {"Shift", "BiasShift"},
+                                          {"AlignWidth", "BiasAlignWidth"},
+                                          {"AlignRound", "AlignRound"},
+                                          {"RuntimeFl", "RuntimeFl"}})});
+  d.push_back({"ristsim_pe_core", c});
+  d.push_back({"ristsim_os_cell", c});
+  std::vector<Param> ws;
+  for (const Param& x : c) {
+    const std::string& n = x.name;
+    const bool operand = n.rfind("Act", 0) == 0 || n.rfind("Wgt", 0) == 0;
+    if (operand || n == "NumLanes" || n == "PipeEvery" || n == "ProdWidth" || n == "ProdShift" ||
+        n == "AlignWidth" || n == "AlignRound" || n == "AccWidth" || n == "AccSaturate")
+      ws.push_back(x);
+  }
+  ws.push_back({"StatIsWgt", bit(dims.dataflow != config::Dataflow::input_stationary)});
+  d.push_back({"ristsim_ws_cell", ws});
+  std::vector<Param> col;
+  for (const Param& x : c) {
+    const std::string& n = x.name;
+    if (n.rfind("Bias", 0) == 0 || n.rfind("Out", 0) == 0 || n == "AlignRound" ||
+        n == "AccWidth" || n == "AccSaturate" || n == "FracBits" || n == "RandWidth" ||
+        n == "RuntimeFl")
+      col.push_back(x);
+  }
+  d.push_back({"ristsim_col_out", col});
+  std::vector<Param> arr = {{"Rows", std::to_string(dims.rows)},
+                            {"Cols", std::to_string(dims.cols)},
+                            {"Dataflow", std::to_string(dataflow_code(dims.dataflow))}};
+  arr.insert(arr.end(), c.begin(), c.end());
+  d.push_back({"ristsim_pe_array", arr});
   return d;
 }
 
@@ -439,15 +488,6 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
   return t.str();
 }
 
-int dataflow_code(config::Dataflow d) {  // ristsim_pe_array's Dataflow
-  switch (d) {
-    case config::Dataflow::output_stationary: return 0;
-    case config::Dataflow::weight_stationary: return 1;
-    case config::Dataflow::input_stationary: return 2;
-  }
-  return 0;
-}
-
 // ---------------------------------------------------------------------------
 // ristsim_array: the array top (rtl/ristsim_pe_array.sv with this arch's
 // rows, columns, dataflow and PE parameters), written for a systolic arch.
@@ -552,7 +592,7 @@ std::vector<RtlPort> array_ports(const PeShape& s, const ArrayDims& a) {
 std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options) {
   const Ctx c{shape, options};
   const std::vector<Param> params = core_params(shape, options.bug);
-  const auto defaults = block_defaults(shape, params);
+  const auto defaults = block_defaults(shape, params, options.array);
   std::vector<Patch> patches = planted_patches(options.bug, shape);
   std::vector<RtlFile> files;
   for (const LibraryFile& lib : rtl_library()) {
