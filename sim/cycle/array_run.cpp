@@ -43,10 +43,11 @@ std::string ArrayRunResult::text() const {
   std::snprintf(b, sizeof b,
                 "checked: %llu converted outputs, %llu partial sums, %llu padded-column slots "
                 "against kernels/reference; %llu against the functional model (%llu differ); "
-                "%llu outputs missing\n",
+                "%llu outputs missing; coverage: %llu saturated, %llu accumulator overflows\n",
                 (unsigned long long)stats.outputs, (unsigned long long)stats.psums,
                 (unsigned long long)stats.padded_slots, (unsigned long long)functional_checked,
-                (unsigned long long)functional_mismatches, (unsigned long long)missing_outputs);
+                (unsigned long long)functional_mismatches, (unsigned long long)missing_outputs,
+                (unsigned long long)cover_sat, (unsigned long long)cover_acc_ovf);
   s += b;
   s += "systemc vs golden: " + (golden.found ? "MISMATCH at " + golden.text() : std::string("equal")) +
        " (" + std::to_string(stats.mismatches) + " cycles differ)\n";
@@ -120,6 +121,7 @@ ArrayRunResult run_array_layer(const config::Arch& arch, const rtlgen::PeShape& 
   const ArrayLayer al = make_array_layer(shape, layer.conv, layer.in.data(), layer.w.data(),
                                          layer.bias.empty() ? nullptr : layer.bias.data(),
                                          layer.stream, layer.name);
+  for (const Golden& g : al.golden) r.cover_sat += g.sat, r.cover_acc_ovf += g.acc_ovf;
   std::vector<ArrayTile> tiles;
   if (opt.use_mapper) {
     r.map = report_mapping(arch, layer.formats, layer.conv, layer.name);

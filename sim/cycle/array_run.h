@@ -55,6 +55,7 @@ struct ArrayRunResult {
   std::string rtl_name;            ///< empty: no RTL side
   uint64_t functional_checked = 0, functional_mismatches = 0;
   uint64_t missing_outputs = 0;    ///< elements whose converted output never came out
+  uint64_t cover_sat = 0, cover_acc_ovf = 0;  ///< outputs that saturated / whose accumulator overflowed
   bool mapped = false;
   map::LayerMap map;               ///< the mapping used (mapped)
   bool analytic_equal = false;     ///< the simulated fold cycles and folds equal the mapper's

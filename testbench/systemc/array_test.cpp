@@ -5,7 +5,7 @@
 //
 //   array_test ARCH.yaml layer=C,H,W,K,KH,KW,STRIDE,PAD [array=RxC] [df=os|ws|is]
 //              [lanes=K] [acc_bits=A] [acc=wrap|saturate] [rounding=stochastic]
-//              [mapper=0|1] [seed=N] [bad=forward|psum|stall]
+//              [mapper=0|1] [seed=N] [expect=sat,acc_ovf] [bad=forward|psum|stall]
 // Prints the run's summary and "ARRAY PASS" or "ARRAY FAIL". With bad=..., a
 // planted bug (in this test, not in the model): a PE that drops one forwarded
 // operand, a PE that loses the partial sum entering a K fold, a controller
@@ -165,7 +165,13 @@ extern "C" int sc_main(int argc, char** argv) {
   if (!all)
     std::printf("converted outputs checked: %llu of %llu\n", (unsigned long long)r.stats.outputs,
                 (unsigned long long)elements);
-  const bool pass = r.ok() && all && (!opt.use_mapper || r.mapped);
+  bool pass = r.ok() && all && (!opt.use_mapper || r.mapped);
+  // expect=sat,acc_ovf: the run must have reached these corners.
+  const std::string expect = kv.count("expect") ? kv["expect"] : "";
+  if (expect.find("sat") != std::string::npos && r.cover_sat == 0)
+    std::printf("coverage: no output saturated\n"), pass = false;
+  if (expect.find("acc_ovf") != std::string::npos && r.cover_acc_ovf == 0)
+    std::printf("coverage: no accumulator overflowed\n"), pass = false;
   if (!bad.empty()) {
     std::printf(pass ? "ARRAY BAD MISSED: the planted bug went unnoticed\n" : "ARRAY BAD CAUGHT\n");
     return pass ? 1 : 0;
