@@ -211,9 +211,12 @@ module ristsim_pe_core #(
   );
 
   // Stage 4: bias (decoded and aligned like a product), output conversion.
-  logic [BiasFixedWidth-1:0] bias_fixed;
-  logic [63:0]               out_index;
-  ristsim_to_fixed #(
+  // The bias on the accumulator grid: here for a fixed shift, in the output
+  // stage for a run-time one (RuntimeFl: it gets the unaligned value).
+  localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
+  logic [OutBiasWidth-1:0] out_bias;
+  logic [63:0]             out_index;
+  ristsim_bias_path #(
     .Kind      (BiasKind),
     .Signed    (BiasSigned),
     .CodeWidth (BiasWidth),
@@ -221,30 +224,16 @@ module ristsim_pe_core #(
     .MantBits  (BiasMantBits),
     .Subnormals(BiasSubnormals),
     .ZeroCode  (BiasZeroCode),
-    .OutWidth  (BiasFixedWidth)
-  ) u_bias_to_fixed (
+    .FixedWidth(BiasFixedWidth),
+    .Shift     (BiasShift),
+    .AlignWidth(BiasAlignWidth),
+    .AlignRound(AlignRound),
+    .RuntimeFl (RuntimeFl),
+    .OutWidth  (OutBiasWidth)
+  ) u_bias_path (
     .code_i(acc_tag[AccTagWidth-1 -: BiasWidth]),
-    .val_o (bias_fixed)
+    .val_o (out_bias)
   );
-  // The bias on the accumulator grid: here for a fixed shift, in the output
-  // stage for a run-time one (RuntimeFl: it gets the unaligned value).
-  localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
-  logic [OutBiasWidth-1:0] out_bias;
-  if (RuntimeFl) begin : g_bias_runtime
-    assign out_bias = bias_fixed;
-  end else begin : g_bias_align
-    logic [BiasAlignWidth-1:0] bias_al;
-    ristsim_align #(
-      .InWidth (BiasFixedWidth),
-      .OutWidth(BiasAlignWidth),
-      .Shift   (BiasShift),
-      .Mode    (AlignRound)
-    ) u_bias_align (
-      .val_i(bias_fixed),
-      .val_o(bias_al)
-    );
-    assign out_bias = bias_al;
-  end
   if (Stochastic) begin : g_out_index
     assign out_index = acc_tag[63:0];
   end else begin : g_no_out_index

@@ -439,7 +439,115 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
   return t.str();
 }
 
+int dataflow_code(config::Dataflow d) {  // ristsim_pe_array's Dataflow
+  switch (d) {
+    case config::Dataflow::output_stationary: return 0;
+    case config::Dataflow::weight_stationary: return 1;
+    case config::Dataflow::input_stationary: return 2;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// ristsim_array: the array top (rtl/ristsim_pe_array.sv with this arch's
+// rows, columns, dataflow and PE parameters), written for a systolic arch.
+std::string emit_array(const Ctx& c, const std::vector<Param>& p) {
+  const PeShape& s = c.s;
+  const ArrayDims& a = c.o.array;
+  const std::vector<RtlPort> ports = array_ports(s, a);
+  Text t;
+  t << header(c, kArrayTop,
+              "the PE array: " + std::to_string(a.rows) + " x " + std::to_string(a.cols) +
+                  " PEs, " + config::to_string(a.dataflow) +
+                  ".\n//\n// The top of the array: the library's ristsim_pe_array (rtl/) with "
+                  "this arch's\n// rows, columns, dataflow and PE parameters; the fold timing "
+                  "and the ports are\n// docs/array.md's, the PE's latency is " +
+                  std::to_string(s.latency()) + " cycles.\n");
+  t << "module " << kArrayTop << " (\n";
+  size_t w = 0;
+  for (const RtlPort& x : ports) w = std::max(w, x.name.size());
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const RtlPort& x = ports[i];
+    std::string range = x.width > 1 ? "[" + std::to_string(x.width - 1) + ":0]" : "";
+    t << "  " << (x.input ? "input " : "output") << " logic " << range
+      << std::string(12 - std::min<size_t>(12, range.size()), ' ') << x.name
+      << (i + 1 < ports.size() ? "," : "") << "\n";
+  }
+  t << ");\n\n";
+  std::vector<Param> ap = {{"Rows", std::to_string(a.rows)},
+                           {"Cols", std::to_string(a.cols)},
+                           {"Dataflow", std::to_string(dataflow_code(a.dataflow))}};
+  ap.insert(ap.end(), p.begin(), p.end());
+  size_t pw = 0;
+  for (const Param& x : ap) pw = std::max(pw, x.name.size());
+  t << "  ristsim_pe_array #(\n";
+  for (size_t i = 0; i < ap.size(); ++i)
+    t << "    ." << ap[i].name << std::string(pw - ap[i].name.size(), ' ') << " (" << ap[i].value
+      << ")" << (i + 1 < ap.size() ? "," : "") << "\n";
+  t << "  ) u_array (\n";
+  // Every port of ristsim_pe_array; without runtime_fl the configuration ports are tied off.
+  std::vector<std::pair<std::string, std::string>> conn;
+  for (const RtlPort& x : ports) conn.push_back({x.name, x.name});
+  if (!s.runtime_fl) {
+    conn.push_back({"cfg_we_i", "1'b0"});
+    conn.push_back({"cfg_fl_i", "'0"});
+  }
+  for (size_t i = 0; i < conn.size(); ++i)
+    t << "    ." << conn[i].first << std::string(w + 1 - std::min(w, conn[i].first.size()), ' ')
+      << "(" << conn[i].second << ")" << (i + 1 < conn.size() ? "," : "") << "\n";
+  t << "  );\n\nendmodule\n";
+  return t.str();
+}
+
 }  // namespace
+
+ArrayDims array_dims(const config::Arch& arch) {
+  ArrayDims d;
+  if (arch.array.interconnect != config::Interconnect::systolic) return d;
+  d.rows = arch.array.rows;
+  d.cols = arch.array.cols;
+  d.dataflow = arch.array.dataflow;
+  return d;
+}
+
+std::vector<RtlPort> array_ports(const PeShape& s, const ArrayDims& a) {
+  const bool is = a.dataflow == config::Dataflow::input_stationary;
+  const int k = s.lanes, r = a.rows, c = a.cols;
+  const int west = is ? s.wt_bits : s.act_bits, north = is ? s.act_bits : s.wt_bits;
+  std::vector<RtlPort> p = {{"clk_i", 1, true},
+                            {"rst_ni", 1, true},
+                            {"west_valid_i", r, true},
+                            {"west_first_i", r, true},
+                            {"west_last_i", r, true},
+                            {"west_lane_en_i", r * k, true},
+                            {"west_code_i", r * k * west, true},
+                            {"west_index_i", r * 64, true},
+                            {"north_valid_i", c, true},
+                            {"north_lane_en_i", c * k, true},
+                            {"north_code_i", c * k * north, true},
+                            {"north_bias_i", c * s.bias_bits, true},
+                            {"north_index_i", c * 64, true},
+                            {"north_psum_first_i", c, true},
+                            {"north_psum_i", c * s.acc_bits, true},
+                            {"north_psum_ovf_i", c, true},
+                            {"south_last_i", c, true},
+                            {"south_bias_i", c * s.bias_bits, true},
+                            {"south_index_i", c * 64, true},
+                            {"key_i", 64, true}};
+  if (s.runtime_fl) {
+    p.push_back({"cfg_we_i", 1, true});
+    p.push_back({"cfg_fl_i", 32, true});
+  }
+  for (const RtlPort& o : std::vector<RtlPort>{{"valid_o", c, false},
+                                              {"out_o", c * s.out_bits, false},
+                                              {"sat_o", c, false},
+                                              {"acc_ovf_o", c, false},
+                                              {"psum_valid_o", c, false},
+                                              {"psum_o", c * s.acc_bits, false},
+                                              {"psum_ovf_o", c, false}})
+    p.push_back(o);
+  return p;
+}
 
 std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options) {
   const Ctx c{shape, options};
@@ -456,6 +564,7 @@ std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& opt
     files.push_back({name, library_header(c, name) + text});
   }
   files.push_back({std::string(kPeTop) + ".sv", emit_pe(c, params)});
+  if (options.array.is_array()) files.push_back({std::string(kArrayTop) + ".sv", emit_array(c, params)});
   // A planted bug: each patch that matches is applied; at least one must match.
   if (!patches.empty()) {
     int applied = 0;
@@ -482,6 +591,7 @@ std::vector<RtlFile> generate_pe_rtl(const config::Arch& arch, PlantedBug bug,
   o.arch_path = std::filesystem::path(arch.path).filename().string();  // deterministic: no cwd
   o.arch_hash = config::hex64(config::arch_hash(arch));
   o.bug = bug;
+  o.array = array_dims(arch);
   return generate_pe_rtl(make_pe_shape(arch, nullptr, dynamic_fl), o);
 }
 
