@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "array_bugs.h"
 #include "config/arch_yaml.h"
 #include "kernels/reference/exact_layer.h"
 #include "rtlgen/array_io.h"
@@ -47,14 +49,9 @@ struct Gemm {
   std::vector<uint32_t> bias;  ///< N bias codes
 };
 
-/// A small edit of one generated file (a planted bug).
-struct Edit {
-  std::string file, from, to;
-};
-
 class ArrayRun {
  public:
-  ArrayRun(const Case& c, const std::vector<Edit>& edits, const std::string& leaf) : c_(c) {
+  ArrayRun(const Case& c, const std::vector<planted::RtlEdit>& edits, const std::string& leaf) : c_(c) {
     const config::Arch arch = config::load_arch(std::string(RISTSIM_SOURCE_DIR) + "/configs/" +
                                                 c.arch + ".yaml");
     rtlgen::PeFormats f = rtlgen::pe_formats(arch, arch.formats, "arch");
@@ -66,17 +63,7 @@ class ArrayRun {
     rtlgen::RtlOptions o;
     o.array = dims_;
     std::vector<rtlgen::RtlFile> files = rtlgen::generate_pe_rtl(shape_, o);
-    for (const Edit& e : edits) {
-      bool done = false;
-      for (rtlgen::RtlFile& file : files) {
-        const size_t at = file.name == e.file ? file.text.find(e.from) : std::string::npos;
-        if (at == std::string::npos) continue;
-        file.text.replace(at, e.from.size(), e.to);
-        done = true;
-      }
-      // The edit must apply: a library change must not quietly disarm a *_bad test.
-      if (!done) throw std::logic_error("planted edit matches nothing in " + e.file + ": " + e.from);
-    }
+    planted::apply_edits(files, edits);
     const std::string dir = std::string(RISTSIM_BINARY_DIR) + "/array_rtl/" + leaf;
     std::filesystem::remove_all(dir);
     rtlgen::write_rtl(dir, files);
@@ -321,7 +308,7 @@ class ArrayRun {
   int converted_ = 0, partial_ = 0;
 };
 
-std::string run_case(const Case& c, const std::string& leaf, const std::vector<Edit>& edits = {},
+std::string run_case(const Case& c, const std::string& leaf, const std::vector<planted::RtlEdit>& edits = {},
                      int* converted = nullptr, int* partial = nullptr) {
   ArrayRun r(c, edits, leaf);
   const std::string e = r.run();
@@ -406,25 +393,17 @@ TEST(ArrayRtl, is_2x2_two_k_folds) {
 // Planted: the east forwarding register of the activation codes bypassed
 // (a dropped forward): PE(r, 1) multiplies the chunk one cycle early.
 TEST(ArrayRtl, os_dropped_forward_bad) {
-  const std::vector<Edit> bug = {
-      {"ristsim_os_cell.sv", "      e_code_o    <= '0;\n", ""},
-      {"ristsim_os_cell.sv", "      e_code_o    <= w_code_i;\n", ""},
-      {"ristsim_os_cell.sv", "  // The PE.\n",
-       "  assign e_code_o = w_code_i;  // PLANTED BUG: forwarding register bypassed\n"
-       "  // The PE.\n"}};
-  EXPECT_NE(run_case(os_2x2(), "os_fwd_bad", bug).find("FIRST DIVERGENCE"), std::string::npos);
+  const std::string e = run_case(os_2x2(), "os_fwd_bad", planted::array_bug("forward"));
+  std::cout << e << "\n";
+  EXPECT_NE(e.find("FIRST DIVERGENCE"), std::string::npos);
 }
 
 // Planted: a wrong stall, the streamed operand's valid delayed one cycle in
 // every weight-stationary cell.
 TEST(ArrayRtl, ws_valid_delayed_bad) {
-  const std::vector<Edit> bug = {
-      {"ristsim_ws_cell.sv", "      s1_valid_q <= w_valid_i;\n",
-       "      s1_valid_q <= valid_dly_q;  // PLANTED BUG: valid delayed a cycle\n"
-       "      valid_dly_q <= w_valid_i;\n"},
-      {"ristsim_ws_cell.sv", "  logic                           s1_valid_q;\n",
-       "  logic                           s1_valid_q, valid_dly_q;\n"}};
-  EXPECT_NE(run_case(ws_2x2(), "ws_stall_bad", bug).find("FIRST DIVERGENCE"), std::string::npos);
+  const std::string e = run_case(ws_2x2(), "ws_stall_bad", planted::array_bug("stall"));
+  std::cout << e << "\n";
+  EXPECT_NE(e.find("FIRST DIVERGENCE"), std::string::npos);
 }
 
 // Planted: the partial sum of the earlier K fold lost at the fold boundary
@@ -432,8 +411,7 @@ TEST(ArrayRtl, ws_valid_delayed_bad) {
 TEST(ArrayRtl, ws_psum_lost_bad) {
   Case c = ws_2x2();
   c.kt = 4;  // two K folds
-  const std::vector<Edit> bug = {
-      {"ristsim_ws_cell.sv", "assign base       = tree_tag[AccWidth+1] ? '0 : tree_tag[AccWidth-1:0];",
-       "assign base       = '0;  // PLANTED BUG: the carried partial sum is lost"}};
-  EXPECT_NE(run_case(c, "ws_psum_bad", bug).find("FIRST DIVERGENCE"), std::string::npos);
+  const std::string e = run_case(c, "ws_psum_bad", planted::array_bug("psum"));
+  std::cout << e << "\n";
+  EXPECT_NE(e.find("FIRST DIVERGENCE"), std::string::npos);
 }
