@@ -107,46 +107,9 @@ module ristsim_pe_core #(
 `endif
 
   // Stage 1: multiply, align, register.
-  logic [NumLanes*ProdWidth-1:0]  prod;
-  logic [NumLanes*AlignWidth-1:0] prod_al, prod_q;
+  logic [NumLanes*AlignWidth-1:0] prod_q;
   logic                           s1_valid_q;
   logic [TagWidth-1:0]            s1_tag_d, s1_tag_q;
-
-  ristsim_mul_array #(
-    .NumLanes     (NumLanes),
-    .ActKind      (ActKind),
-    .ActSigned    (ActSigned),
-    .ActWidth     (ActWidth),
-    .ActExpBits   (ActExpBits),
-    .ActMantBits  (ActMantBits),
-    .ActSubnormals(ActSubnormals),
-    .ActZeroCode  (ActZeroCode),
-    .WgtKind      (WgtKind),
-    .WgtSigned    (WgtSigned),
-    .WgtWidth     (WgtWidth),
-    .WgtExpBits   (WgtExpBits),
-    .WgtMantBits  (WgtMantBits),
-    .WgtSubnormals(WgtSubnormals),
-    .WgtZeroCode  (WgtZeroCode),
-    .ProdWidth    (ProdWidth)
-  ) u_mul_array (
-    .act_i    (act_i),
-    .wgt_i    (wgt_i),
-    .lane_en_i(lane_en_i),
-    .prod_o   (prod)
-  );
-
-  for (genvar i = 0; i < NumLanes; i++) begin : g_align
-    ristsim_align #(
-      .InWidth (ProdWidth),
-      .OutWidth(AlignWidth),
-      .Shift   (ProdShift),
-      .Mode    (AlignRound)
-    ) u_align (
-      .val_i(prod[i*ProdWidth +: ProdWidth]),
-      .val_o(prod_al[i*AlignWidth +: AlignWidth])
-    );
-  end
 
   if (Stochastic) begin : g_tag_index
     assign s1_tag_d = {first_i, last_i, bias_i, index_i};
@@ -155,17 +118,39 @@ module ristsim_pe_core #(
     logic unused_index;
     assign unused_index = ^index_i;
   end
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage1
-    if (!rst_ni) begin
-      prod_q     <= '0;
-      s1_valid_q <= 1'b0;
-      s1_tag_q   <= '0;
-    end else begin
-      prod_q     <= prod_al;
-      s1_valid_q <= valid_i;
-      s1_tag_q   <= s1_tag_d;
-    end
-  end
+  ristsim_mul_stage #(
+    .NumLanes      (NumLanes),
+    .ActKind       (ActKind),
+    .ActSigned     (ActSigned),
+    .ActWidth      (ActWidth),
+    .ActExpBits    (ActExpBits),
+    .ActMantBits   (ActMantBits),
+    .ActSubnormals (ActSubnormals),
+    .ActZeroCode   (ActZeroCode),
+    .WgtKind       (WgtKind),
+    .WgtSigned     (WgtSigned),
+    .WgtWidth      (WgtWidth),
+    .WgtExpBits    (WgtExpBits),
+    .WgtMantBits   (WgtMantBits),
+    .WgtSubnormals (WgtSubnormals),
+    .WgtZeroCode   (WgtZeroCode),
+    .ProdWidth     (ProdWidth),
+    .ProdShift     (ProdShift),
+    .AlignWidth    (AlignWidth),
+    .AlignRound    (AlignRound),
+    .TagWidth      (TagWidth)
+  ) u_mul_stage (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .valid_i  (valid_i),
+    .tag_i    (s1_tag_d),
+    .lane_en_i(lane_en_i),
+    .act_i    (act_i),
+    .wgt_i    (wgt_i),
+    .valid_o  (s1_valid_q),
+    .tag_o    (s1_tag_q),
+    .prod_o   (prod_q)
+  );
 
   // Stage 2: the widening adder tree.
   logic                tree_valid;

@@ -5,12 +5,12 @@
 // input-stationary array); while load_i is high (the column's north valid) it
 // takes the chunk of the cell above, so the column shifts its chunks in from
 // the north, one cell per cycle. The streamed operand arrives from the west
-// and is forwarded east through one register. Stage 1 multiplies the lanes
-// enabled on both sides (ristsim_mul_array; none where the streamed operand is
-// not valid) and aligns the products (ristsim_align), registered; stage 2 is
+// and is forwarded east through one register. Stage 1 (ristsim_mul_stage)
+// multiplies the lanes enabled on both sides (none where the streamed operand
+// is not valid) and aligns the products, registered; stage 2 is
 // the widening adder tree (ristsim_adder_tree); the partial-sum register takes
-// psum_out = ovf(psum_in + tree sum) on AccWidth bits (saturate or wrap, the
-// accumulator's mode), with a sticky overflow flag. psum_in is the register of
+// psum_out = ovf(psum_in + tree sum) on AccWidth bits (ristsim_ovf_add: the
+// accumulator's saturate or wrap), with a sticky overflow flag. psum_in is the register of
 // the cell above, which is one cycle ahead (the rows are skewed by one cycle),
 // so the tree's pipeline is hidden; in the top row (Top) it is the north
 // partial sum, sampled with the streamed operand and carried through the
@@ -73,7 +73,6 @@ module ristsim_ws_cell #(
 );
 
   localparam int unsigned SumWidth = AlignWidth + $clog2(NumLanes);  // growth.h sum_type
-  localparam int unsigned AddWidth = (AccWidth > SumWidth ? AccWidth : SumWidth) + 1;
   // Top: the north partial sum travels with the operand as the tree's tag.
   localparam int unsigned TagWidth = Top ? AccWidth + 2 : 1;
 
@@ -110,8 +109,7 @@ module ristsim_ws_cell #(
   logic [NumLanes*ActWidth-1:0]   act;
   logic [NumLanes*WgtWidth-1:0]   wgt;
   logic [NumLanes-1:0]            lane_en;
-  logic [NumLanes*ProdWidth-1:0]  prod;
-  logic [NumLanes*AlignWidth-1:0] prod_al, prod_q;
+  logic [NumLanes*AlignWidth-1:0] prod_q;
   logic                           s1_valid_q;
   logic [TagWidth-1:0]            s1_tag_d, s1_tag_q;
   if (StatIsWgt) begin : g_wgt_stationary
@@ -123,58 +121,44 @@ module ristsim_ws_cell #(
   end
   assign lane_en = w_lane_en_i & s_lane_en_o & {NumLanes{w_valid_i}};
 
-  ristsim_mul_array #(
-    .NumLanes     (NumLanes),
-    .ActKind      (ActKind),
-    .ActSigned    (ActSigned),
-    .ActWidth     (ActWidth),
-    .ActExpBits   (ActExpBits),
-    .ActMantBits  (ActMantBits),
-    .ActSubnormals(ActSubnormals),
-    .ActZeroCode  (ActZeroCode),
-    .WgtKind      (WgtKind),
-    .WgtSigned    (WgtSigned),
-    .WgtWidth     (WgtWidth),
-    .WgtExpBits   (WgtExpBits),
-    .WgtMantBits  (WgtMantBits),
-    .WgtSubnormals(WgtSubnormals),
-    .WgtZeroCode  (WgtZeroCode),
-    .ProdWidth    (ProdWidth)
-  ) u_mul_array (
-    .act_i    (act),
-    .wgt_i    (wgt),
-    .lane_en_i(lane_en),
-    .prod_o   (prod)
-  );
-
-  for (genvar i = 0; i < NumLanes; i++) begin : g_align
-    ristsim_align #(
-      .InWidth (ProdWidth),
-      .OutWidth(AlignWidth),
-      .Shift   (ProdShift),
-      .Mode    (AlignRound)
-    ) u_align (
-      .val_i(prod[i*ProdWidth +: ProdWidth]),
-      .val_o(prod_al[i*AlignWidth +: AlignWidth])
-    );
-  end
-
   if (Top) begin : g_tag_psum
     assign s1_tag_d = {n_psum_first_i, n_psum_ovf_i, n_psum_i};
   end else begin : g_tag_none
     assign s1_tag_d = 1'b0;
   end
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage1
-    if (!rst_ni) begin
-      prod_q     <= '0;
-      s1_valid_q <= 1'b0;
-      s1_tag_q   <= '0;
-    end else begin
-      prod_q     <= prod_al;
-      s1_valid_q <= w_valid_i;
-      s1_tag_q   <= s1_tag_d;
-    end
-  end
+  ristsim_mul_stage #(
+    .NumLanes      (NumLanes),
+    .ActKind       (ActKind),
+    .ActSigned     (ActSigned),
+    .ActWidth      (ActWidth),
+    .ActExpBits    (ActExpBits),
+    .ActMantBits   (ActMantBits),
+    .ActSubnormals (ActSubnormals),
+    .ActZeroCode   (ActZeroCode),
+    .WgtKind       (WgtKind),
+    .WgtSigned     (WgtSigned),
+    .WgtWidth      (WgtWidth),
+    .WgtExpBits    (WgtExpBits),
+    .WgtMantBits   (WgtMantBits),
+    .WgtSubnormals (WgtSubnormals),
+    .WgtZeroCode   (WgtZeroCode),
+    .ProdWidth     (ProdWidth),
+    .ProdShift     (ProdShift),
+    .AlignWidth    (AlignWidth),
+    .AlignRound    (AlignRound),
+    .TagWidth      (TagWidth)
+  ) u_mul_stage (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .valid_i  (w_valid_i),
+    .tag_i    (s1_tag_d),
+    .lane_en_i(lane_en),
+    .act_i    (act),
+    .wgt_i    (wgt),
+    .valid_o  (s1_valid_q),
+    .tag_o    (s1_tag_q),
+    .prod_o   (prod_q)
+  );
 
   // Stage 2: the widening adder tree.
   logic                tree_valid;
@@ -213,19 +197,19 @@ module ristsim_ws_cell #(
     assign unused_north = ^{n_psum_first_i, tree_tag};
   end
 
-  logic [AddWidth-1:0] total;
   logic [AccWidth-1:0] psum_d;
-  logic                fits;
-  assign total = AddWidth'($signed(base)) +
-                 (tree_valid ? AddWidth'($signed(tree_sum)) : '0);
-  // total fits AccWidth bits iff its bits AddWidth-1 .. AccWidth-1 all agree.
-  assign fits  = (total[AddWidth-1:AccWidth-1] == '0) | (total[AddWidth-1:AccWidth-1] == '1);
-  if (AccSaturate) begin : g_saturate
-    assign psum_d = fits ? total[AccWidth-1:0]
-                         : {total[AddWidth-1], {(AccWidth-1){~total[AddWidth-1]}}};
-  end else begin : g_wrap
-    assign psum_d = total[AccWidth-1:0];
-  end
+  logic                add_ovf;
+  ristsim_ovf_add #(
+    .AWidth  (AccWidth),
+    .BWidth  (SumWidth),
+    .OutWidth(AccWidth),
+    .Saturate(AccSaturate)
+  ) u_psum_add (
+    .a_i  (base),
+    .b_i  (tree_valid ? tree_sum : '0),
+    .sum_o(psum_d),
+    .ovf_o(add_ovf)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_psum
     if (!rst_ni) begin
@@ -235,7 +219,7 @@ module ristsim_ws_cell #(
     end else begin
       psum_valid_o <= base_valid;
       psum_o       <= psum_d;
-      psum_ovf_o   <= base_ovf | ~fits;
+      psum_ovf_o   <= base_ovf | add_ovf;
     end
   end
 

@@ -263,18 +263,29 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
     for (const char* f : {"Kind", "Signed", "Width", "ExpBits", "MantBits", "Subnormals", "ZeroCode"})
       mul.push_back({std::string(pre) + f, param(c, std::string(pre) + f)});
   d.push_back({"ristsim_mul_array", mul});
+  std::vector<Param> mul_stage = mul;  // + the alignment, and the PE's tag
+  for (const char* n : {"ProdShift", "AlignWidth", "AlignRound"}) mul_stage.push_back({n, param(c, n)});
+  mul_stage.push_back({"TagWidth", std::to_string(tag)});
+  d.push_back({"ristsim_mul_stage", mul_stage});
   d.push_back({"ristsim_align", from({{"InWidth", "ProdWidth"},
                                       {"OutWidth", "AlignWidth"},
                                       {"Shift", "ProdShift"},
                                       {"Mode", "AlignRound"}})});
-  d.push_back({"ristsim_to_fixed", from({{"Kind", "BiasKind"},
-                                         {"Signed", "BiasSigned"},
-                                         {"CodeWidth", "BiasWidth"},
-                                         {"ExpBits", "BiasExpBits"},
-                                         {"MantBits", "BiasMantBits"},
-                                         {"Subnormals", "BiasSubnormals"},
-                                         {"ZeroCode", "BiasZeroCode"},
-                                         {"OutWidth", "BiasFixedWidth"}})});
+  // The bias decoder, and the bias path around it (rtl/ristsim_bias_path.sv).
+  const std::initializer_list<std::pair<const char*, const char*>> bias = {
+      {"Kind", "BiasKind"},         {"Signed", "BiasSigned"},     {"CodeWidth", "BiasWidth"},
+      {"ExpBits", "BiasExpBits"},   {"MantBits", "BiasMantBits"}, {"Subnormals", "BiasSubnormals"},
+      {"ZeroCode", "BiasZeroCode"}};
+  std::vector<Param> to_fixed = from(bias);
+  to_fixed.push_back({"OutWidth", param(c, "BiasFixedWidth")});
+  d.push_back({"ristsim_to_fixed", to_fixed});
+  std::vector<Param> bias_path = from(bias);
+  for (const Param& x : from({{"FixedWidth", "BiasFixedWidth"},
+                              {"Shift", "BiasShift"},
+                              {"AlignWidth", "BiasAlignWidth"},
+                              {"AlignRound", "AlignRound"},
+                              {"RuntimeFl", "RuntimeFl"}}))
+    bias_path.push_back(x);
   std::vector<Param> tree =
       from({{"NumLanes", "NumLanes"}, {"InWidth", "AlignWidth"}, {"PipeEvery", "PipeEvery"}});
   tree.push_back({"TagWidth", std::to_string(tag)});
@@ -296,18 +307,7 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
   d.push_back({"ristsim_output_stage", out});
   // The array's blocks (rtl/ristsim_pe_array.sv and its cells), so that a cell
   // or a column stage synthesizes alone too (the array-level cross-check).
-  d.push_back({"ristsim_bias_path", from({{"Kind", "BiasKind"},
-                                          {"Signed", "BiasSigned"},
-                                          {"CodeWidth", "BiasWidth"},
-                                          {"ExpBits", "BiasExpBits"},
-                                          {"MantBits", "BiasMantBits"},
-                                          {"Subnormals", "BiasSubnormals"},
-                                          {"ZeroCode", "BiasZeroCode"},
-                                          {"FixedWidth", "BiasFixedWidth"},
-                                          {"Shift", "BiasShift"},
-                                          {"AlignWidth", "BiasAlignWidth"},
-                                          {"AlignRound", "AlignRound"},
-                                          {"RuntimeFl", "RuntimeFl"}})});
+  d.push_back({"ristsim_bias_path", bias_path});
   d.push_back({"ristsim_pe_core", c});
   d.push_back({"ristsim_os_cell", c});
   std::vector<Param> ws;

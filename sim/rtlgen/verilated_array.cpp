@@ -74,8 +74,7 @@ void VerilatedArray::reset() {
   model_->reset();
 }
 
-void VerilatedArray::put(const char* port, int element, uint64_t v, int width) {
-  const Slot& s = in_.at(port);
+void VerilatedArray::put(const Slot& s, int element, uint64_t v, int width) {
   if (width > 32) {
     put_bits(in_words_, s.word, element * width, v, 32);
     put_bits(in_words_, s.word, element * width + 32, v >> 32, width - 32);
@@ -84,8 +83,8 @@ void VerilatedArray::put(const char* port, int element, uint64_t v, int width) {
   }
 }
 
-uint64_t VerilatedArray::get(const char* port, int element, int width) const {
-  return get_bits(model_->out(), out_.at(port).word, element * width, width);
+uint64_t VerilatedArray::get(const Slot& s, int element, int width) const {
+  return get_bits(model_->out(), s.word, element * width, width);
 }
 
 ArrayOutputs VerilatedArray::cycle(const ArrayInputs& in) {
@@ -95,54 +94,73 @@ ArrayOutputs VerilatedArray::cycle(const ArrayInputs& in) {
   const int west_bits = is ? s.wt_bits : s.act_bits, north_bits = is ? s.act_bits : s.wt_bits;
   in_words_.assign(in_words_.size(), 0u);
   in_words_[0] = in.reset ? 1u : 0u;
-  auto lanes = [&](const char* en_port, const char* code_port, int e,
+  auto port = [&](const char* name) -> const Slot& { return in_.at(name); };
+  auto lanes = [&](const Slot& en_port, const Slot& code_port, int e,
                    const std::vector<uint8_t>& en, const std::vector<uint32_t>& code, int bits) {
     for (int i = 0; i < k; ++i) {
       if (static_cast<size_t>(i) < en.size() && en[i]) put(en_port, e * k + i, 1, 1);
       if (static_cast<size_t>(i) < code.size()) put(code_port, e * k + i, code[i], bits);
     }
   };
-  for (int r = 0; r < dims_.rows && static_cast<size_t>(r) < in.west.size(); ++r) {
-    const ArrayWest& w = in.west[r];
-    put("west_valid_i", r, w.valid, 1);
-    put("west_first_i", r, w.first, 1);
-    put("west_last_i", r, w.last, 1);
-    put("west_index_i", r, w.index, 64);
-    lanes("west_lane_en_i", "west_code_i", r, w.lane_en, w.code, west_bits);
+  {
+    const Slot &valid = port("west_valid_i"), &first = port("west_first_i"),
+               &last = port("west_last_i"), &index = port("west_index_i"),
+               &en = port("west_lane_en_i"), &code = port("west_code_i");
+    for (int r = 0; r < dims_.rows && static_cast<size_t>(r) < in.west.size(); ++r) {
+      const ArrayWest& w = in.west[r];
+      put(valid, r, w.valid, 1);
+      put(first, r, w.first, 1);
+      put(last, r, w.last, 1);
+      put(index, r, w.index, 64);
+      lanes(en, code, r, w.lane_en, w.code, west_bits);
+    }
   }
-  for (int c = 0; c < dims_.cols && static_cast<size_t>(c) < in.north.size(); ++c) {
-    const ArrayNorth& n = in.north[c];
-    put("north_valid_i", c, n.valid, 1);
-    put("north_bias_i", c, n.bias, s.bias_bits);
-    put("north_index_i", c, n.index, 64);
-    put("north_psum_first_i", c, n.psum_first, 1);
-    put("north_psum_i", c, static_cast<uint64_t>(n.psum), s.acc_bits);
-    put("north_psum_ovf_i", c, n.psum_ovf, 1);
-    lanes("north_lane_en_i", "north_code_i", c, n.lane_en, n.code, north_bits);
+  {
+    const Slot &valid = port("north_valid_i"), &bias = port("north_bias_i"),
+               &index = port("north_index_i"), &first = port("north_psum_first_i"),
+               &psum = port("north_psum_i"), &ovf = port("north_psum_ovf_i"),
+               &en = port("north_lane_en_i"), &code = port("north_code_i");
+    for (int c = 0; c < dims_.cols && static_cast<size_t>(c) < in.north.size(); ++c) {
+      const ArrayNorth& n = in.north[c];
+      put(valid, c, n.valid, 1);
+      put(bias, c, n.bias, s.bias_bits);
+      put(index, c, n.index, 64);
+      put(first, c, n.psum_first, 1);
+      put(psum, c, static_cast<uint64_t>(n.psum), s.acc_bits);
+      put(ovf, c, n.psum_ovf, 1);
+      lanes(en, code, c, n.lane_en, n.code, north_bits);
+    }
   }
-  for (int c = 0; c < dims_.cols && static_cast<size_t>(c) < in.south.size(); ++c) {
-    const ArraySouthCtl& t = in.south[c];
-    put("south_last_i", c, t.last, 1);
-    put("south_bias_i", c, t.bias, s.bias_bits);
-    put("south_index_i", c, t.index, 64);
+  {
+    const Slot &last = port("south_last_i"), &bias = port("south_bias_i"),
+               &index = port("south_index_i");
+    for (int c = 0; c < dims_.cols && static_cast<size_t>(c) < in.south.size(); ++c) {
+      const ArraySouthCtl& t = in.south[c];
+      put(last, c, t.last, 1);
+      put(bias, c, t.bias, s.bias_bits);
+      put(index, c, t.index, 64);
+    }
   }
-  put("key_i", 0, in.key(), 64);
+  put(port("key_i"), 0, in.key(), 64);
   if (s.runtime_fl) {
-    put("cfg_we_i", 0, in.cfg_we, 1);
-    put("cfg_fl_i", 0, in.cfg_fl, 32);
+    put(port("cfg_we_i"), 0, in.cfg_we, 1);
+    put(port("cfg_fl_i"), 0, in.cfg_fl, 32);
   }
   model_->cycle(in_words_.data());
   ArrayOutputs o;
   o.south.resize(static_cast<size_t>(dims_.cols));
+  const Slot &valid = out_.at("valid_o"), &out = out_.at("out_o"), &sat = out_.at("sat_o"),
+             &acc_ovf = out_.at("acc_ovf_o"), &psum_valid = out_.at("psum_valid_o"),
+             &psum = out_.at("psum_o"), &psum_ovf = out_.at("psum_ovf_o");
   for (int c = 0; c < dims_.cols; ++c) {
     ArraySouth& x = o.south[c];
-    x.valid = get("valid_o", c, 1);
-    x.out = static_cast<uint32_t>(get("out_o", c, s.out_bits));
-    x.sat = get("sat_o", c, 1);
-    x.acc_ovf = get("acc_ovf_o", c, 1);
-    x.psum_valid = get("psum_valid_o", c, 1);
-    x.psum = numeric::sign_extend(get("psum_o", c, s.acc_bits), s.acc_bits);
-    x.psum_ovf = get("psum_ovf_o", c, 1);
+    x.valid = get(valid, c, 1);
+    x.out = static_cast<uint32_t>(get(out, c, s.out_bits));
+    x.sat = get(sat, c, 1);
+    x.acc_ovf = get(acc_ovf, c, 1);
+    x.psum_valid = get(psum_valid, c, 1);
+    x.psum = numeric::sign_extend(get(psum, c, s.acc_bits), s.acc_bits);
+    x.psum_ovf = get(psum_ovf, c, 1);
   }
   return o;
 }

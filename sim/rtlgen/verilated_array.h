@@ -55,8 +55,8 @@ class VerilatedArray {
   struct Slot {
     int word = 0, width = 0;
   };
-  void put(const char* port, int element, uint64_t v, int width);
-  uint64_t get(const char* port, int element, int width) const;
+  void put(const Slot& port, int element, uint64_t v, int width);
+  uint64_t get(const Slot& port, int element, int width) const;
   PeShape shape_;
   ArrayDims dims_;
   std::map<std::string, Slot> in_, out_;

@@ -29,11 +29,11 @@ inline std::vector<RtlEdit> array_bug(const std::string& name) {
              "  assign e_code_o = w_code_i;  // PLANTED BUG: forwarding register bypassed\n"
              "  // The PE.\n"}};
   if (name == "stall")
-    return {{"ristsim_ws_cell.sv", "      s1_valid_q <= w_valid_i;\n",
-             "      s1_valid_q <= valid_dly_q;  // PLANTED BUG: valid delayed a cycle\n"
-             "      valid_dly_q <= w_valid_i;\n"},
-            {"ristsim_ws_cell.sv", "  logic                           s1_valid_q;\n",
-             "  logic                           s1_valid_q, valid_dly_q;\n"}};
+    return {{"ristsim_ws_cell.sv", "  ristsim_mul_stage #(\n",
+             "  logic valid_dly_q;  // PLANTED BUG: the streamed valid delayed a cycle\n"
+             "  always_ff @(posedge clk_i) valid_dly_q <= w_valid_i;\n"
+             "  ristsim_mul_stage #(\n"},
+            {"ristsim_ws_cell.sv", "    .valid_i  (w_valid_i),\n", "    .valid_i  (valid_dly_q),\n"}};
   if (name == "psum")
     return {{"ristsim_ws_cell.sv",
              "assign base       = tree_tag[AccWidth+1] ? '0 : tree_tag[AccWidth-1:0];",

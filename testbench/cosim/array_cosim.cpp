@@ -5,13 +5,17 @@
 // where known, and cycle), every converted output checked against
 // kernels/reference, the simulated cycles against the mapper's.
 //
-//   array_cosim ARCH.yaml C,H,W,K,KH,KW,STRIDE,PAD ROWSxCOLS os|ws|is LANES [BUG]
+//   array_cosim ARCH.yaml C,H,W,K,KH,KW,STRIDE,PAD ROWSxCOLS os|ws|is LANES [BUG|bench]
 //
 // The layer's codes are random (seeded), its shape given. BUG (tests only):
 // forward, stall or psum (array_bugs.h), a text edit of a copy of the
 // generated RTL; the run must then diverge. Prints the run's summary and
 // "ARRAY COSIM PASS", "ARRAY COSIM FAIL" or, with a bug, "ARRAY RTL BAD CAUGHT".
+// bench (scripts/bench_array_rtl.sh): the layer's inputs, recorded in the
+// lockstep run, replayed through a second Verilated array alone, for at
+// least 3 s of CPU: its cycles per second of CPU and of wall time.
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -35,15 +39,40 @@ class RtlArray : public cycle::ArrayDut {
   std::string name() const override { return "rtl"; }
   rtlgen::ArrayOutputs cycle(const rtlgen::ArrayInputs& in) override {
     ++cycles_;
+    if (record_) inputs_.push_back(in);
     return rtl_.cycle(in);
   }
+  void record() { record_ = true; }
+  const std::vector<rtlgen::ArrayInputs>& inputs() const { return inputs_; }
   const rtlgen::VerilatedArray& rtl() const { return rtl_; }
   uint64_t cycles() const { return cycles_; }
 
  private:
   rtlgen::VerilatedArray rtl_;
   uint64_t cycles_ = 0;
+  bool record_ = false;
+  std::vector<rtlgen::ArrayInputs> inputs_;
 };
+
+/// Replays `inputs` through a fresh Verilated array until 3 s of CPU have passed.
+void bench(const std::string& so, const rtlgen::PeShape& shape, const rtlgen::ArrayDims& dims,
+           const std::vector<rtlgen::ArrayInputs>& inputs) {
+  rtlgen::VerilatedArray rtl(so, shape, dims);
+  const std::clock_t c0 = std::clock();
+  const auto w0 = std::chrono::steady_clock::now();
+  uint64_t cycles = 0, valid = 0;
+  while (std::clock() - c0 < 3 * CLOCKS_PER_SEC)
+    for (const rtlgen::ArrayInputs& in : inputs) {
+      for (const rtlgen::ArraySouth& s : rtl.cycle(in).south) valid += s.valid;
+      ++cycles;
+    }
+  const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  std::printf("bench: Verilated %dx%d array alone, %llu cycles (%llu outputs): %.3g cycles/s CPU, "
+              "%.3g cycles/s wall\n",
+              dims.rows, dims.cols, static_cast<unsigned long long>(cycles),
+              static_cast<unsigned long long>(valid), cycles / cpu, cycles / wall);
+}
 
 config::Dataflow parse_dataflow(const std::string& s) {
   if (s == "os") return config::Dataflow::output_stationary;
@@ -58,7 +87,7 @@ extern "C" int sc_main(int argc, char** argv) {
   if (argc < 6 || argc > 7) {
     std::fprintf(stderr,
                  "usage: array_cosim ARCH.yaml C,H,W,K,KH,KW,STRIDE,PAD ROWSxCOLS os|ws|is LANES "
-                 "[forward|stall|psum]\n");
+                 "[forward|stall|psum|bench]\n");
     return 2;
   }
   try {
@@ -72,7 +101,8 @@ extern "C" int sc_main(int argc, char** argv) {
     arch.array.interconnect = config::Interconnect::systolic;
     arch.array.dataflow = parse_dataflow(argv[4]);
     arch.array.lanes = std::atoi(argv[5]);
-    const std::string bug = argc > 6 ? argv[6] : "";
+    const bool benchmark = argc > 6 && std::string(argv[6]) == "bench";
+    const std::string bug = argc > 6 && !benchmark ? argv[6] : "";
 
     // The RTL: `ristsim rtl`'s files for this arch (with a planted bug: edited), Verilated.
     const rtlgen::PeShape shape = rtlgen::make_pe_shape(arch, nullptr, "auto");
@@ -91,6 +121,7 @@ extern "C" int sc_main(int argc, char** argv) {
     std::printf("rtl: %s (built or reused in %.1f s)\n", so.c_str(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     RtlArray dut(so, shape, rtlgen::array_dims(arch));
+    if (benchmark) dut.record();
 
     cycle::LayerData layer;
     layer.name = argv[2];
@@ -126,6 +157,7 @@ extern "C" int sc_main(int argc, char** argv) {
                          : "ARRAY RTL BAD MISSED: the planted bug went unnoticed\n");
       return caught ? 0 : 1;
     }
+    if (benchmark && pass) bench(so, shape, rtlgen::array_dims(arch), dut.inputs());
     std::printf(pass ? "ARRAY COSIM PASS\n" : "ARRAY COSIM FAIL\n");
     return pass ? 0 : 1;
   } catch (const std::exception& e) {
