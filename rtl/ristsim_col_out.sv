@@ -63,6 +63,13 @@ module ristsim_col_out #(
 
   localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
 
+`ifndef SYNTHESIS
+  initial begin : p_assert_params
+    assert (AccWidth >= 2 && AccWidth <= 62)
+      else $fatal(1, "ristsim_col_out: AccWidth must be 2..62");
+  end
+`endif
+
   logic                    psum_out, conv_valid, conv_sat, conv_acc_ovf;
   logic [OutWidth-1:0]     conv_out;
   logic [OutBiasWidth-1:0] bias;

@@ -46,6 +46,16 @@ module ristsim_mul_stage #(
   logic [NumLanes*ProdWidth-1:0]  prod;
   logic [NumLanes*AlignWidth-1:0] prod_al;
 
+`ifndef SYNTHESIS
+  initial begin : p_assert_params
+    assert (NumLanes >= 1 && NumLanes <= 256)
+      else $fatal(1, "ristsim_mul_stage: NumLanes must be 1..256");
+    // A left-shift alignment grows by exactly the shift (ristsim_align checks it too).
+    assert (ProdShift > 0 || AlignWidth == ProdWidth - ProdShift)
+      else $fatal(1, "ristsim_mul_stage: AlignWidth is not ProdWidth + the left shift");
+  end
+`endif
+
   ristsim_mul_array #(
     .NumLanes     (NumLanes),
     .ActKind      (ActKind),

@@ -106,6 +106,13 @@ module ristsim_os_cell #(
 
   localparam int unsigned DrainWidth = OutWidth + 4;
 
+`ifndef SYNTHESIS
+  initial begin : p_assert_params
+    assert (NumLanes >= 1 && NumLanes <= 256 && OutWidth >= 1 && OutWidth <= 32)
+      else $fatal(1, "ristsim_os_cell: NumLanes must be 1..256, OutWidth 1..32");
+  end
+`endif
+
   // The forwarding registers.
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_forward
     if (!rst_ni) begin
