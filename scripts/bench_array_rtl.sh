@@ -13,7 +13,7 @@
 # design Verilates it (minutes for 16 x 16; cached in $RISTSIM_CACHE).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${1:-$root/build}"
+build="$(cd "${1:-$root/build}" && pwd)"
 shift || true
 flows=("$@")
 [[ ${#flows[@]} -gt 0 ]] || flows=(ws os)

@@ -169,7 +169,10 @@ std::string verilator_wrapper_head(const std::string& top, bool trace, int abi_v
 
 std::string build_verilated_model(const std::string& rtl_dir, const std::string& top,
                                   const std::string& wrapper, bool trace,
-                                  const std::string& cache_root, std::string* log) {
+                                  const std::string& cache, std::string* log) {
+  // Absolute: make and the compiler run in other folders (a relative
+  // $RISTSIM_CACHE used to lose the hooks header).
+  const std::string cache_root = fs::absolute(cache).string();
   // The sources, in files.f order, and everything else that shapes the build.
   const std::string list = read_file(rtl_dir + "/files.f");
   std::vector<std::string> sources;
