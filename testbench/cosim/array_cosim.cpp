@@ -12,7 +12,7 @@
 // generated RTL; the run must then diverge. Prints the run's summary and
 // "ARRAY COSIM PASS", "ARRAY COSIM FAIL" or, with a bug, "ARRAY RTL BAD CAUGHT".
 // bench (scripts/bench_array_rtl.sh): the layer's inputs, recorded in the
-// lockstep run, replayed through a second Verilated array alone, for at
+// lockstep run, replayed through the Verilated array alone, for at
 // least 3 s of CPU: its cycles per second of CPU and of wall time.
 #include <chrono>
 #include <ctime>
@@ -45,6 +45,7 @@ class RtlArray : public cycle::ArrayDut {
   void record() { record_ = true; }
   const std::vector<rtlgen::ArrayInputs>& inputs() const { return inputs_; }
   const rtlgen::VerilatedArray& rtl() const { return rtl_; }
+  rtlgen::VerilatedArray& rtl() { return rtl_; }
   uint64_t cycles() const { return cycles_; }
 
  private:
@@ -54,10 +55,12 @@ class RtlArray : public cycle::ArrayDut {
   std::vector<rtlgen::ArrayInputs> inputs_;
 };
 
-/// Replays `inputs` through a fresh Verilated array until 3 s of CPU have passed.
-void bench(const std::string& so, const rtlgen::PeShape& shape, const rtlgen::ArrayDims& dims,
+/// Replays `inputs` (they start with the reset cycles) through the Verilated
+/// array until 3 s of CPU have passed. The same model as the lockstep run: a
+/// second Verilated model in the process hangs in its destructor (Verilator 5.006).
+void bench(rtlgen::VerilatedArray& rtl, const rtlgen::ArrayDims& dims,
            const std::vector<rtlgen::ArrayInputs>& inputs) {
-  rtlgen::VerilatedArray rtl(so, shape, dims);
+  rtl.reset();
   const std::clock_t c0 = std::clock();
   const auto w0 = std::chrono::steady_clock::now();
   uint64_t cycles = 0, valid = 0;
@@ -157,7 +160,7 @@ extern "C" int sc_main(int argc, char** argv) {
                          : "ARRAY RTL BAD MISSED: the planted bug went unnoticed\n");
       return caught ? 0 : 1;
     }
-    if (benchmark && pass) bench(so, shape, rtlgen::array_dims(arch), dut.inputs());
+    if (benchmark && pass) bench(dut.rtl(), rtlgen::array_dims(arch), dut.inputs());
     std::printf(pass ? "ARRAY COSIM PASS\n" : "ARRAY COSIM FAIL\n");
     return pass ? 0 : 1;
   } catch (const std::exception& e) {
