@@ -25,8 +25,6 @@ module ristsim_accumulator #(
   output logic [TagWidth-1:0] tag_o
 );
 
-  localparam int unsigned AddWidth = (AccWidth > SumWidth ? AccWidth : SumWidth) + 1;
-
 `ifndef SYNTHESIS
   initial begin : p_assert_params
     assert (AccWidth >= 2 && AccWidth <= 62)
@@ -35,23 +33,22 @@ module ristsim_accumulator #(
 `endif
 
   logic [AccWidth-1:0] acc_d, acc_q;
-  logic                ovf_d, ovf_q;
+  logic                ovf_d, ovf_q, add_ovf;
   logic                done_q;
   logic [TagWidth-1:0] tag_q;
-  logic [AddWidth-1:0] base, total;
-  logic                fits;
 
-  assign base  = first_i ? '0 : AddWidth'($signed(acc_q));
-  assign total = base + AddWidth'($signed(sum_i));
-  // total fits AccWidth bits iff its bits AddWidth-1 .. AccWidth-1 all agree.
-  assign fits  = (total[AddWidth-1:AccWidth-1] == '0) | (total[AddWidth-1:AccWidth-1] == '1);
-  if (Saturate) begin : g_saturate
-    assign acc_d = fits ? total[AccWidth-1:0]
-                        : {total[AddWidth-1], {(AccWidth-1){~total[AddWidth-1]}}};
-  end else begin : g_wrap
-    assign acc_d = total[AccWidth-1:0];
-  end
-  assign ovf_d = (first_i ? 1'b0 : ovf_q) | ~fits;
+  ristsim_ovf_add #(
+    .AWidth  (AccWidth),
+    .BWidth  (SumWidth),
+    .OutWidth(AccWidth),
+    .Saturate(Saturate)
+  ) u_add (
+    .a_i  (first_i ? '0 : acc_q),
+    .b_i  (sum_i),
+    .sum_o(acc_d),
+    .ovf_o(add_ovf)
+  );
+  assign ovf_d = (first_i ? 1'b0 : ovf_q) | add_ovf;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_acc
     if (!rst_ni) begin

@@ -103,19 +103,19 @@ module ristsim_output_stage #(
     assign unused_bias_shift = ^bias_shift;
   end
 
-  localparam int unsigned AddWidth = (AccWidth > BiasAlWidth ? AccWidth : BiasAlWidth) + 1;
-  logic [AddWidth-1:0] total;
   logic [AccWidth-1:0] acc_b;
-  logic                bias_fits;
-  assign total     = AddWidth'($signed(acc_i)) + AddWidth'($signed(bias_al));
-  assign bias_fits = (total[AddWidth-1:AccWidth-1] == '0) |
-                     (total[AddWidth-1:AccWidth-1] == '1);
-  if (Saturate) begin : g_saturate
-    assign acc_b = bias_fits ? total[AccWidth-1:0]
-                             : {total[AddWidth-1], {(AccWidth-1){~total[AddWidth-1]}}};
-  end else begin : g_wrap
-    assign acc_b = total[AccWidth-1:0];
-  end
+  logic                bias_ovf;
+  ristsim_ovf_add #(
+    .AWidth  (AccWidth),
+    .BWidth  (BiasAlWidth),
+    .OutWidth(AccWidth),
+    .Saturate(Saturate)
+  ) u_bias_add (
+    .a_i  (acc_i),
+    .b_i  (bias_al),
+    .sum_o(acc_b),
+    .ovf_o(bias_ovf)
+  );
 
   logic [RandWidth-1:0] rand_v;
   if (OutRound == 5) begin : g_stochastic
@@ -189,7 +189,7 @@ module ristsim_output_stage #(
       if (valid_i) begin
         out_q     <= out_d;
         sat_q     <= sat_d;
-        acc_ovf_q <= acc_ovf_i | ~bias_fits;
+        acc_ovf_q <= acc_ovf_i | bias_ovf;
       end
     end
   end

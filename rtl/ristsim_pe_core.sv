@@ -107,46 +107,9 @@ module ristsim_pe_core #(
 `endif
 
   // Stage 1: multiply, align, register.
-  logic [NumLanes*ProdWidth-1:0]  prod;
-  logic [NumLanes*AlignWidth-1:0] prod_al, prod_q;
+  logic [NumLanes*AlignWidth-1:0] prod_q;
   logic                           s1_valid_q;
   logic [TagWidth-1:0]            s1_tag_d, s1_tag_q;
-
-  ristsim_mul_array #(
-    .NumLanes     (NumLanes),
-    .ActKind      (ActKind),
-    .ActSigned    (ActSigned),
-    .ActWidth     (ActWidth),
-    .ActExpBits   (ActExpBits),
-    .ActMantBits  (ActMantBits),
-    .ActSubnormals(ActSubnormals),
-    .ActZeroCode  (ActZeroCode),
-    .WgtKind      (WgtKind),
-    .WgtSigned    (WgtSigned),
-    .WgtWidth     (WgtWidth),
-    .WgtExpBits   (WgtExpBits),
-    .WgtMantBits  (WgtMantBits),
-    .WgtSubnormals(WgtSubnormals),
-    .WgtZeroCode  (WgtZeroCode),
-    .ProdWidth    (ProdWidth)
-  ) u_mul_array (
-    .act_i    (act_i),
-    .wgt_i    (wgt_i),
-    .lane_en_i(lane_en_i),
-    .prod_o   (prod)
-  );
-
-  for (genvar i = 0; i < NumLanes; i++) begin : g_align
-    ristsim_align #(
-      .InWidth (ProdWidth),
-      .OutWidth(AlignWidth),
-      .Shift   (ProdShift),
-      .Mode    (AlignRound)
-    ) u_align (
-      .val_i(prod[i*ProdWidth +: ProdWidth]),
-      .val_o(prod_al[i*AlignWidth +: AlignWidth])
-    );
-  end
 
   if (Stochastic) begin : g_tag_index
     assign s1_tag_d = {first_i, last_i, bias_i, index_i};
@@ -155,17 +118,39 @@ module ristsim_pe_core #(
     logic unused_index;
     assign unused_index = ^index_i;
   end
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage1
-    if (!rst_ni) begin
-      prod_q     <= '0;
-      s1_valid_q <= 1'b0;
-      s1_tag_q   <= '0;
-    end else begin
-      prod_q     <= prod_al;
-      s1_valid_q <= valid_i;
-      s1_tag_q   <= s1_tag_d;
-    end
-  end
+  ristsim_mul_stage #(
+    .NumLanes      (NumLanes),
+    .ActKind       (ActKind),
+    .ActSigned     (ActSigned),
+    .ActWidth      (ActWidth),
+    .ActExpBits    (ActExpBits),
+    .ActMantBits   (ActMantBits),
+    .ActSubnormals (ActSubnormals),
+    .ActZeroCode   (ActZeroCode),
+    .WgtKind       (WgtKind),
+    .WgtSigned     (WgtSigned),
+    .WgtWidth      (WgtWidth),
+    .WgtExpBits    (WgtExpBits),
+    .WgtMantBits   (WgtMantBits),
+    .WgtSubnormals (WgtSubnormals),
+    .WgtZeroCode   (WgtZeroCode),
+    .ProdWidth     (ProdWidth),
+    .ProdShift     (ProdShift),
+    .AlignWidth    (AlignWidth),
+    .AlignRound    (AlignRound),
+    .TagWidth      (TagWidth)
+  ) u_mul_stage (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .valid_i  (valid_i),
+    .tag_i    (s1_tag_d),
+    .lane_en_i(lane_en_i),
+    .act_i    (act_i),
+    .wgt_i    (wgt_i),
+    .valid_o  (s1_valid_q),
+    .tag_o    (s1_tag_q),
+    .prod_o   (prod_q)
+  );
 
   // Stage 2: the widening adder tree.
   logic                tree_valid;
@@ -211,9 +196,12 @@ module ristsim_pe_core #(
   );
 
   // Stage 4: bias (decoded and aligned like a product), output conversion.
-  logic [BiasFixedWidth-1:0] bias_fixed;
-  logic [63:0]               out_index;
-  ristsim_to_fixed #(
+  // The bias on the accumulator grid: here for a fixed shift, in the output
+  // stage for a run-time one (RuntimeFl: it gets the unaligned value).
+  localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
+  logic [OutBiasWidth-1:0] out_bias;
+  logic [63:0]             out_index;
+  ristsim_bias_path #(
     .Kind      (BiasKind),
     .Signed    (BiasSigned),
     .CodeWidth (BiasWidth),
@@ -221,30 +209,16 @@ module ristsim_pe_core #(
     .MantBits  (BiasMantBits),
     .Subnormals(BiasSubnormals),
     .ZeroCode  (BiasZeroCode),
-    .OutWidth  (BiasFixedWidth)
-  ) u_bias_to_fixed (
+    .FixedWidth(BiasFixedWidth),
+    .Shift     (BiasShift),
+    .AlignWidth(BiasAlignWidth),
+    .AlignRound(AlignRound),
+    .RuntimeFl (RuntimeFl),
+    .OutWidth  (OutBiasWidth)
+  ) u_bias_path (
     .code_i(acc_tag[AccTagWidth-1 -: BiasWidth]),
-    .val_o (bias_fixed)
+    .val_o (out_bias)
   );
-  // The bias on the accumulator grid: here for a fixed shift, in the output
-  // stage for a run-time one (RuntimeFl: it gets the unaligned value).
-  localparam int unsigned OutBiasWidth = RuntimeFl ? BiasFixedWidth : BiasAlignWidth;
-  logic [OutBiasWidth-1:0] out_bias;
-  if (RuntimeFl) begin : g_bias_runtime
-    assign out_bias = bias_fixed;
-  end else begin : g_bias_align
-    logic [BiasAlignWidth-1:0] bias_al;
-    ristsim_align #(
-      .InWidth (BiasFixedWidth),
-      .OutWidth(BiasAlignWidth),
-      .Shift   (BiasShift),
-      .Mode    (AlignRound)
-    ) u_bias_align (
-      .val_i(bias_fixed),
-      .val_o(bias_al)
-    );
-    assign out_bias = bias_al;
-  end
   if (Stochastic) begin : g_out_index
     assign out_index = acc_tag[63:0];
   end else begin : g_no_out_index

@@ -113,6 +113,44 @@ std::vector<CrossCheck> run(const config::Arch& arch, const TechModel& model,
     total.yosys_ge += r.yosys_ge;
   }
   rows.push_back(total);
+  // A systolic array: its cells and column stages with their exact counts (every
+  // PE's logic, the forwarding, stationary and drain registers, the partial-sum
+  // adders), and a small array (up to 16 PEs) also flattened whole, which checks
+  // that sum: one flattened 4 x 4 takes 1.5 min of yosys, a 16 x 16 far more.
+  const rtlgen::ArrayDims dims = rtlgen::array_dims(arch);
+  if (dims.is_array() && has(pe_files, "ristsim_pe_array")) {
+    const double pes = double(dims.rows) * dims.cols, whole = arch_cost(arch, model).ge;
+    const std::string rc = std::to_string(dims.rows) + " x " + std::to_string(dims.cols);
+    std::vector<CrossCheck> arr;
+    if (dims.dataflow == config::Dataflow::output_stationary) {
+      arr.push_back(check(yosys, pe_files, "ristsim_os_cell",
+                          "array cell: PE + forwarding and drain registers (1 of " + rc + ")", pes,
+                          whole / pes, work, model.table()));
+    } else {
+      arr.push_back(check(yosys, pe_files, "ristsim_ws_cell",
+                          "array cell: lanes, tree, partial-sum adder, stationary and forwarding "
+                          "registers (1 of " + rc + ")",
+                          pes, whole / pes, work, model.table()));
+      arr.push_back(check(yosys, pe_files, "ristsim_col_out",
+                          "column output stage (1 of " + std::to_string(dims.cols) +
+                              "; the model has one per PE)",
+                          dims.cols, 0, work, model.table()));
+    }
+    CrossCheck sum;
+    sum.block = "PE array " + rc + " (the array rows above)";
+    sum.top = "-";
+    for (const CrossCheck& r : arr) {
+      sum.model_ge += r.model_ge;
+      sum.yosys_ge += r.yosys_ge;
+      if (!r.error.empty()) sum.error = r.error;
+    }
+    rows.insert(rows.end(), arr.begin(), arr.end());
+    rows.push_back(sum);
+    if (pes <= 16)
+      rows.push_back(check(yosys, pe_files, rtlgen::kArrayTop,
+                           "PE array " + rc + " flattened whole (ristsim_array)", 1, whole, work,
+                           model.table()));
+  }
   return rows;
 }
 

@@ -83,11 +83,16 @@ std::vector<int64_t> fixed_table(const Format& f, numeric::FixedType t) {
 
 }  // namespace
 
-MultiplyStage::MultiplyStage(sc_module_name n, const PeShape& shape) : sc_module(n), s_(shape) {
-  prod_.v.assign(static_cast<size_t>(s_.lanes), 0);
+LaneMultiplier::LaneMultiplier(const PeShape& shape) : s_(shape) {
   act_table_ = fixed_table(s_.fmt.act, s_.act_fixed);
   wt_table_ = fixed_table(s_.fmt.wt, s_.wt_fixed);
   exact_align_ = s_.frac_bits >= s_.product.fl && !act_table_.empty() && !wt_table_.empty();
+  shift_ = s_.frac_bits - s_.product.fl;
+}
+
+MultiplyStage::MultiplyStage(sc_module_name n, const PeShape& shape)
+    : sc_module(n), s_(shape), mul_(shape) {
+  prod_.v.assign(static_cast<size_t>(s_.lanes), 0);
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
@@ -104,16 +109,7 @@ void MultiplyStage::tick() {
   const Lanes<uint32_t>& a = act_i.read();
   const Lanes<uint32_t>& w = wgt_i.read();
   const Lanes<uint8_t>& en = lane_en_i.read();
-  if (exact_align_) {
-    // The same value as aligned_product(): an exact product, shifted onto 2^-F.
-    const int sh = s_.frac_bits - s_.product.fl;
-    for (int i = 0; i < s_.lanes; ++i) {
-      const int64_t p = en.v[i] ? act_table_[a.v[i]] * wt_table_[w.v[i]] : 0;
-      prod_.v[i] = wrap_to(static_cast<int64_t>(static_cast<uint64_t>(p) << sh), s_.aligned.bits);
-    }
-  } else {
-    for (int i = 0; i < s_.lanes; ++i) prod_.v[i] = aligned_product(s_, a.v[i], w.v[i], en.v[i]);
-  }
+  for (int i = 0; i < s_.lanes; ++i) prod_.v[i] = mul_(a.v[i], w.v[i], en.v[i] != 0);
   prod_o.write(prod_);
   valid_o.write(valid_i.read());
   tag_o.write(tag_i.read());
@@ -220,25 +216,47 @@ void AccumulatorModel::tick() {
 }
 
 // ---------------------------------------------------------------------------
-OutputStageModel::OutputStageModel(sc_module_name n, const PeShape& shape)
-    : sc_module(n), s_(shape), layer_(shape) {
-  if (s_.runtime_fl) load_config(0);
-  SC_METHOD(tick);
-  sensitive << clk.pos();
-  dont_initialize();
+FlConfig::FlConfig(const PeShape& hw) : hw_(hw), layer_(hw) {
+  if (hw_.runtime_fl) write(0);
 }
 
-void OutputStageModel::load_config(uint32_t word) {
-  cfg_q_ = word;
+void FlConfig::write(uint32_t word) {
+  word_ = word;
   int fl[4];
   for (int i = 0; i < 4; ++i) fl[i] = static_cast<int8_t>(word >> (24 - 8 * i));
   try {
-    layer_ = rtlgen::runtime_layer_shape(s_, fl);
+    layer_ = rtlgen::runtime_layer_shape(hw_, fl);
   } catch (const rtlgen::Unsupported&) {
     // FLs this PE cannot take (the drivers refuse such a layer before it
     // runs); an element converted under them would not be defined.
-    layer_ = s_;
+    layer_ = hw_;
   }
+}
+
+Conversion convert_output(const PeShape& s, int64_t acc_in, bool acc_ovf_in, uint32_t bias,
+                          uint64_t seed, uint64_t stream, uint64_t index) {
+  bool bias_ovf = false;
+  const int64_t acc = acc_overflow(s, acc_in + aligned_bias(s, bias), &bias_ovf);
+  Quantizer q = s.fmt.out;
+  q.seed = seed;
+  q.stream = stream;
+  Dyadic d;
+  d.neg = acc < 0;
+  d.mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
+  d.exp = -s.frac_bits;
+  const numeric::Quantized r = numeric::quantize(q, d, index);
+  Conversion c;
+  c.out = static_cast<uint32_t>(r.code);
+  c.sat = r.saturated;
+  c.acc_ovf = acc_ovf_in || bias_ovf;
+  return c;
+}
+
+OutputStageModel::OutputStageModel(sc_module_name n, const PeShape& shape)
+    : sc_module(n), s_(shape), cfg_(shape) {
+  SC_METHOD(tick);
+  sensitive << clk.pos();
+  dont_initialize();
 }
 
 void OutputStageModel::tick() {
@@ -247,34 +265,22 @@ void OutputStageModel::tick() {
     out_o.write(0);
     sat_o.write(false);
     acc_ovf_o.write(false);
-    if (s_.runtime_fl && cfg_q_ != 0) load_config(0);  // the register resets too
+    cfg_.reset();  // the register resets too
     return;
   }
   const bool v = valid_i.read();
   valid_o.write(v);
   // The conversion reads the register as it was before this edge; the write
   // takes effect after it (the RTL's cfg_q).
-  const bool write = s_.runtime_fl && cfg_we_i.read();
-  const uint32_t word = cfg_fl_i.read();
-  if (v) convert(layer_);
-  if (write) load_config(word);
-}
-
-void OutputStageModel::convert(const PeShape& s) {
-  const ChunkTag& t = tag_i.read();
-  bool bias_ovf = false;
-  const int64_t acc = acc_overflow(s, acc_i.read() + aligned_bias(s, t.bias), &bias_ovf);
-  Quantizer q = s.fmt.out;
-  q.seed = seed_i.read();
-  q.stream = stream_i.read();
-  Dyadic d;
-  d.neg = acc < 0;
-  d.mag = acc < 0 ? uint64_t{0} - static_cast<uint64_t>(acc) : static_cast<uint64_t>(acc);
-  d.exp = -s.frac_bits;
-  const numeric::Quantized r = numeric::quantize(q, d, t.index);
-  out_o.write(static_cast<uint32_t>(r.code));
-  sat_o.write(r.saturated);
-  acc_ovf_o.write(acc_ovf_i.read() || bias_ovf);
+  if (v) {
+    const ChunkTag& t = tag_i.read();
+    const Conversion c = convert_output(cfg_.layer(), acc_i.read(), acc_ovf_i.read(), t.bias,
+                                        seed_i.read(), stream_i.read(), t.index);
+    out_o.write(c.out);
+    sat_o.write(c.sat);
+    acc_ovf_o.write(c.acc_ovf);
+  }
+  if (s_.runtime_fl && cfg_we_i.read()) cfg_.write(cfg_fl_i.read());
 }
 
 // ---------------------------------------------------------------------------

@@ -66,6 +66,53 @@ int64_t wrap_to(int64_t v, int bits);
 /// The accumulator's overflow mode on A bits; *ovf set when it changed the value.
 int64_t acc_overflow(const rtlgen::PeShape& s, int64_t v, bool* ovf);
 
+/// The arithmetic of stage 1's K lanes: two codes -> their exact product on
+/// the grid 2^-F, wrapped to the register's width (= aligned_product()), by
+/// tables of the operands' exactly_fixed() integers when the codes have at
+/// most 16 bits and F >= the product's FL (then alignment is a left shift).
+class LaneMultiplier {
+ public:
+  explicit LaneMultiplier(const rtlgen::PeShape& s);
+  int64_t operator()(uint32_t act, uint32_t wgt, bool enabled) const {
+    if (!enabled) return 0;
+    if (!exact_align_) return aligned_product(s_, act, wgt, true);
+    const int64_t p = act_table_[act] * wt_table_[wgt];
+    return wrap_to(static_cast<int64_t>(static_cast<uint64_t>(p) << shift_), s_.aligned.bits);
+  }
+
+ private:
+  rtlgen::PeShape s_;
+  std::vector<int64_t> act_table_, wt_table_;
+  bool exact_align_ = false;
+  int shift_ = 0;
+};
+
+/// Stage 4's arithmetic for one element: acc = ovf(acc + bias aligned);
+/// out = quantize(O, acc 2^-F, index) with the stochastic key (seed, stream).
+struct Conversion {
+  uint32_t out = 0;
+  bool sat = false;
+  bool acc_ovf = false;  ///< acc_ovf_in or the bias add overflowed
+};
+Conversion convert_output(const rtlgen::PeShape& s, int64_t acc, bool acc_ovf_in, uint32_t bias,
+                          uint64_t seed, uint64_t stream, uint64_t index);
+
+/// The output stage's runtime-FL configuration register and the layer shape
+/// it selects (without runtime_fl: always the hardware's shape).
+class FlConfig {
+ public:
+  explicit FlConfig(const rtlgen::PeShape& hw);
+  void reset() {
+    if (hw_.runtime_fl && word_ != 0) write(0);
+  }
+  void write(uint32_t word);
+  const rtlgen::PeShape& layer() const { return layer_; }
+
+ private:
+  rtlgen::PeShape hw_, layer_;
+  uint32_t word_ = 0;
+};
+
 /// Stage 1: multipliers and alignment, one register stage.
 SC_MODULE(MultiplyStage) {
   sc_core::sc_in<bool> clk, rst_n;
@@ -84,10 +131,7 @@ SC_MODULE(MultiplyStage) {
  private:
   rtlgen::PeShape s_;
   Lanes<int64_t> prod_;
-  // Operand codes -> their exactly_fixed() integers, tabulated from
-  // decode_exact() for codes of up to 16 bits (empty otherwise).
-  std::vector<int64_t> act_table_, wt_table_;
-  bool exact_align_ = false;  ///< F >= product FL: alignment is a left shift
+  LaneMultiplier mul_;
 };
 
 /// Stage 2: the widening adder tree.
@@ -157,11 +201,8 @@ SC_MODULE(OutputStageModel) {
   void tick();
 
  private:
-  void load_config(uint32_t word);         ///< the register and the layer shape it gives
-  void convert(const rtlgen::PeShape& s);  ///< bias add and output conversion of one element
   rtlgen::PeShape s_;
-  rtlgen::PeShape layer_;  ///< runtime_fl: the shape of the configured layer (else s_)
-  uint32_t cfg_q_ = 0;
+  FlConfig cfg_;  ///< runtime_fl: the register and the shape of the configured layer
 };
 
 /// The PE: ports as ristsim_pe (docs/rtl.md), key_i as (seed_i, stream_i).

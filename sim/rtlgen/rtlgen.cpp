@@ -234,13 +234,22 @@ const std::string& param(const std::vector<Param>& p, const std::string& name) {
   throw std::logic_error("rtlgen: no parameter " + name);
 }
 
+int dataflow_code(config::Dataflow d) {  // ristsim_pe_array's Dataflow
+  switch (d) {
+    case config::Dataflow::output_stationary: return 0;
+    case config::Dataflow::weight_stationary: return 1;
+    case config::Dataflow::input_stationary: return 2;
+  }
+  return 0;
+}
+
 /// The parameter defaults each block of the library gets in the output folder
 /// (block parameter, core parameter or value), so that every block
 /// synthesizes alone with this PE's widths (the cost model's yosys
 /// cross-check synthesizes them one by one). The instances inside
 /// ristsim_pe_core pass every parameter, so the defaults change nothing there.
 std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
-    const PeShape& s, const std::vector<Param>& c) {
+    const PeShape& s, const std::vector<Param>& c, const ArrayDims& dims) {
   auto from = [&](std::initializer_list<std::pair<const char*, const char*>> m) {
     std::vector<Param> v;
     for (const auto& [block, core] : m) v.push_back({block, param(c, core)});
@@ -254,18 +263,29 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
     for (const char* f : {"Kind", "Signed", "Width", "ExpBits", "MantBits", "Subnormals", "ZeroCode"})
       mul.push_back({std::string(pre) + f, param(c, std::string(pre) + f)});
   d.push_back({"ristsim_mul_array", mul});
+  std::vector<Param> mul_stage = mul;  // + the alignment, and the PE's tag
+  for (const char* n : {"ProdShift", "AlignWidth", "AlignRound"}) mul_stage.push_back({n, param(c, n)});
+  mul_stage.push_back({"TagWidth", std::to_string(tag)});
+  d.push_back({"ristsim_mul_stage", mul_stage});
   d.push_back({"ristsim_align", from({{"InWidth", "ProdWidth"},
                                       {"OutWidth", "AlignWidth"},
                                       {"Shift", "ProdShift"},
                                       {"Mode", "AlignRound"}})});
-  d.push_back({"ristsim_to_fixed", from({{"Kind", "BiasKind"},
-                                         {"Signed", "BiasSigned"},
-                                         {"CodeWidth", "BiasWidth"},
-                                         {"ExpBits", "BiasExpBits"},
-                                         {"MantBits", "BiasMantBits"},
-                                         {"Subnormals", "BiasSubnormals"},
-                                         {"ZeroCode", "BiasZeroCode"},
-                                         {"OutWidth", "BiasFixedWidth"}})});
+  // The bias decoder, and the bias path around it (rtl/ristsim_bias_path.sv).
+  const std::initializer_list<std::pair<const char*, const char*>> bias = {
+      {"Kind", "BiasKind"},         {"Signed", "BiasSigned"},     {"CodeWidth", "BiasWidth"},
+      {"ExpBits", "BiasExpBits"},   {"MantBits", "BiasMantBits"}, {"Subnormals", "BiasSubnormals"},
+      {"ZeroCode", "BiasZeroCode"}};
+  std::vector<Param> to_fixed = from(bias);
+  to_fixed.push_back({"OutWidth", param(c, "BiasFixedWidth")});
+  d.push_back({"ristsim_to_fixed", to_fixed});
+  std::vector<Param> bias_path = from(bias);
+  for (const Param& x : from({{"FixedWidth", "BiasFixedWidth"},
+                              {"Shift", "BiasShift"},
+                              {"AlignWidth", "BiasAlignWidth"},
+                              {"AlignRound", "AlignRound"},
+                              {"RuntimeFl", "RuntimeFl"}}))
+    bias_path.push_back(x);
   std::vector<Param> tree =
       from({{"NumLanes", "NumLanes"}, {"InWidth", "AlignWidth"}, {"PipeEvery", "PipeEvery"}});
   tree.push_back({"TagWidth", std::to_string(tag)});
@@ -285,6 +305,35 @@ std::vector<std::pair<std::string, std::vector<Param>>> block_defaults(
                         "OutRound", "RandWidth", "RuntimeFl"})
     out.push_back({f, param(c, f)});
   d.push_back({"ristsim_output_stage", out});
+  // The array's blocks (rtl/ristsim_pe_array.sv and its cells), so that a cell
+  // or a column stage synthesizes alone too (the array-level cross-check).
+  d.push_back({"ristsim_bias_path", bias_path});
+  d.push_back({"ristsim_pe_core", c});
+  d.push_back({"ristsim_os_cell", c});
+  std::vector<Param> ws;
+  for (const Param& x : c) {
+    const std::string& n = x.name;
+    const bool operand = n.rfind("Act", 0) == 0 || n.rfind("Wgt", 0) == 0;
+    if (operand || n == "NumLanes" || n == "PipeEvery" || n == "ProdWidth" || n == "ProdShift" ||
+        n == "AlignWidth" || n == "AlignRound" || n == "AccWidth" || n == "AccSaturate")
+      ws.push_back(x);
+  }
+  ws.push_back({"StatIsWgt", bit(dims.dataflow != config::Dataflow::input_stationary)});
+  d.push_back({"ristsim_ws_cell", ws});
+  std::vector<Param> col;
+  for (const Param& x : c) {
+    const std::string& n = x.name;
+    if (n.rfind("Bias", 0) == 0 || n.rfind("Out", 0) == 0 || n == "AlignRound" ||
+        n == "AccWidth" || n == "AccSaturate" || n == "FracBits" || n == "RandWidth" ||
+        n == "RuntimeFl")
+      col.push_back(x);
+  }
+  d.push_back({"ristsim_col_out", col});
+  std::vector<Param> arr = {{"Rows", std::to_string(dims.rows)},
+                            {"Cols", std::to_string(dims.cols)},
+                            {"Dataflow", std::to_string(dataflow_code(dims.dataflow))}};
+  arr.insert(arr.end(), c.begin(), c.end());
+  d.push_back({"ristsim_pe_array", arr});
   return d;
 }
 
@@ -439,12 +488,111 @@ std::string emit_pe(const Ctx& c, const std::vector<Param>& p) {
   return t.str();
 }
 
+// ---------------------------------------------------------------------------
+// ristsim_array: the array top (rtl/ristsim_pe_array.sv with this arch's
+// rows, columns, dataflow and PE parameters), written for a systolic arch.
+std::string emit_array(const Ctx& c, const std::vector<Param>& p) {
+  const PeShape& s = c.s;
+  const ArrayDims& a = c.o.array;
+  const std::vector<RtlPort> ports = array_ports(s, a);
+  Text t;
+  t << header(c, kArrayTop,
+              "the PE array: " + std::to_string(a.rows) + " x " + std::to_string(a.cols) +
+                  " PEs, " + config::to_string(a.dataflow) +
+                  ".\n//\n// The top of the array: the library's ristsim_pe_array (rtl/) with "
+                  "this arch's\n// rows, columns, dataflow and PE parameters; the fold timing "
+                  "and the ports are\n// docs/array.md's, the PE's latency is " +
+                  std::to_string(s.latency()) + " cycles.\n");
+  t << "module " << kArrayTop << " (\n";
+  size_t w = 0;
+  for (const RtlPort& x : ports) w = std::max(w, x.name.size());
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const RtlPort& x = ports[i];
+    std::string range = x.width > 1 ? "[" + std::to_string(x.width - 1) + ":0]" : "";
+    t << "  " << (x.input ? "input " : "output") << " logic " << range
+      << std::string(12 - std::min<size_t>(12, range.size()), ' ') << x.name
+      << (i + 1 < ports.size() ? "," : "") << "\n";
+  }
+  t << ");\n\n";
+  std::vector<Param> ap = {{"Rows", std::to_string(a.rows)},
+                           {"Cols", std::to_string(a.cols)},
+                           {"Dataflow", std::to_string(dataflow_code(a.dataflow))}};
+  ap.insert(ap.end(), p.begin(), p.end());
+  size_t pw = 0;
+  for (const Param& x : ap) pw = std::max(pw, x.name.size());
+  t << "  ristsim_pe_array #(\n";
+  for (size_t i = 0; i < ap.size(); ++i)
+    t << "    ." << ap[i].name << std::string(pw - ap[i].name.size(), ' ') << " (" << ap[i].value
+      << ")" << (i + 1 < ap.size() ? "," : "") << "\n";
+  t << "  ) u_array (\n";
+  // Every port of ristsim_pe_array; without runtime_fl the configuration ports are tied off.
+  std::vector<std::pair<std::string, std::string>> conn;
+  for (const RtlPort& x : ports) conn.push_back({x.name, x.name});
+  if (!s.runtime_fl) {
+    conn.push_back({"cfg_we_i", "1'b0"});
+    conn.push_back({"cfg_fl_i", "'0"});
+  }
+  for (size_t i = 0; i < conn.size(); ++i)
+    t << "    ." << conn[i].first << std::string(w + 1 - std::min(w, conn[i].first.size()), ' ')
+      << "(" << conn[i].second << ")" << (i + 1 < conn.size() ? "," : "") << "\n";
+  t << "  );\n\nendmodule\n";
+  return t.str();
+}
+
 }  // namespace
+
+ArrayDims array_dims(const config::Arch& arch) {
+  ArrayDims d;
+  if (arch.array.interconnect != config::Interconnect::systolic) return d;
+  d.rows = arch.array.rows;
+  d.cols = arch.array.cols;
+  d.dataflow = arch.array.dataflow;
+  return d;
+}
+
+std::vector<RtlPort> array_ports(const PeShape& s, const ArrayDims& a) {
+  const bool is = a.dataflow == config::Dataflow::input_stationary;
+  const int k = s.lanes, r = a.rows, c = a.cols;
+  const int west = is ? s.wt_bits : s.act_bits, north = is ? s.act_bits : s.wt_bits;
+  std::vector<RtlPort> p = {{"clk_i", 1, true},
+                            {"rst_ni", 1, true},
+                            {"west_valid_i", r, true},
+                            {"west_first_i", r, true},
+                            {"west_last_i", r, true},
+                            {"west_lane_en_i", r * k, true},
+                            {"west_code_i", r * k * west, true},
+                            {"west_index_i", r * 64, true},
+                            {"north_valid_i", c, true},
+                            {"north_lane_en_i", c * k, true},
+                            {"north_code_i", c * k * north, true},
+                            {"north_bias_i", c * s.bias_bits, true},
+                            {"north_index_i", c * 64, true},
+                            {"north_psum_first_i", c, true},
+                            {"north_psum_i", c * s.acc_bits, true},
+                            {"north_psum_ovf_i", c, true},
+                            {"south_last_i", c, true},
+                            {"south_bias_i", c * s.bias_bits, true},
+                            {"south_index_i", c * 64, true},
+                            {"key_i", 64, true}};
+  if (s.runtime_fl) {
+    p.push_back({"cfg_we_i", 1, true});
+    p.push_back({"cfg_fl_i", 32, true});
+  }
+  for (const RtlPort& o : std::vector<RtlPort>{{"valid_o", c, false},
+                                              {"out_o", c * s.out_bits, false},
+                                              {"sat_o", c, false},
+                                              {"acc_ovf_o", c, false},
+                                              {"psum_valid_o", c, false},
+                                              {"psum_o", c * s.acc_bits, false},
+                                              {"psum_ovf_o", c, false}})
+    p.push_back(o);
+  return p;
+}
 
 std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& options) {
   const Ctx c{shape, options};
   const std::vector<Param> params = core_params(shape, options.bug);
-  const auto defaults = block_defaults(shape, params);
+  const auto defaults = block_defaults(shape, params, options.array);
   std::vector<Patch> patches = planted_patches(options.bug, shape);
   std::vector<RtlFile> files;
   for (const LibraryFile& lib : rtl_library()) {
@@ -456,6 +604,7 @@ std::vector<RtlFile> generate_pe_rtl(const PeShape& shape, const RtlOptions& opt
     files.push_back({name, library_header(c, name) + text});
   }
   files.push_back({std::string(kPeTop) + ".sv", emit_pe(c, params)});
+  if (options.array.is_array()) files.push_back({std::string(kArrayTop) + ".sv", emit_array(c, params)});
   // A planted bug: each patch that matches is applied; at least one must match.
   if (!patches.empty()) {
     int applied = 0;
@@ -482,6 +631,7 @@ std::vector<RtlFile> generate_pe_rtl(const config::Arch& arch, PlantedBug bug,
   o.arch_path = std::filesystem::path(arch.path).filename().string();  // deterministic: no cwd
   o.arch_hash = config::hex64(config::arch_hash(arch));
   o.bug = bug;
+  o.array = array_dims(arch);
   return generate_pe_rtl(make_pe_shape(arch, nullptr, dynamic_fl), o);
 }
 

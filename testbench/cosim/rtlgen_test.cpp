@@ -30,8 +30,9 @@ std::string tmpdir(const std::string& leaf) {
   return d;
 }
 
-int lint(const std::string& dir, const std::vector<rtlgen::RtlFile>& files) {
-  std::string cmd = "cd '" + dir + "' && verilator --lint-only -Wall --top-module ristsim_pe";
+int lint(const std::string& dir, const std::vector<rtlgen::RtlFile>& files,
+         const std::string& top = "ristsim_pe") {
+  std::string cmd = "cd '" + dir + "' && verilator --lint-only -Wall --top-module " + top;
   for (const rtlgen::RtlFile& f : files)
     if (f.name != "files.f") cmd += " " + f.name;
   cmd += " > lint.log 2>&1";
@@ -350,4 +351,30 @@ TEST(RtlGen, runtime_fl_ports_and_lint) {
   EXPECT_THROW(rtlgen::generate_pe_rtl(st), rtlgen::Unsupported);
   const int too_far[4] = {7, 7, 200, 5};  // not an 8-bit FL
   EXPECT_THROW(rtlgen::runtime_layer_shape(rtlgen::make_pe_shape(a), too_far), rtlgen::Unsupported);
+}
+
+// A systolic arch of more than one PE also gets the array top (ristsim_array:
+// rtl/ristsim_pe_array.sv with the arch's rows, columns and dataflow), which is
+// `verilator --lint-only -Wall` clean for the three dataflows; a 1 x 1 arch
+// gets the PE top only.
+TEST(RtlGen, array_top_lint_clean) {
+  for (const char* name : kArches)
+    EXPECT_EQ(file_text(rtlgen::generate_pe_rtl(load(name)), "ristsim_array.sv"), "") << name;
+  for (const char* name : {"systolic16x16_ws", "os16x16", "input_stationary"}) {
+    config::Arch a = load(std::string(name) == "input_stationary" ? "systolic16x16_ws" : name);
+    if (std::string(name) == "input_stationary") {
+      a.array.dataflow = config::Dataflow::input_stationary;
+      a.array.rows = 3;  // not square
+      a.array.cols = 5;
+    }
+    const auto files = rtlgen::generate_pe_rtl(a);
+    const std::string top = file_text(files, "ristsim_array.sv");
+    ASSERT_NE(top, "") << name;
+    EXPECT_NE(top.find(".Rows           (" + std::to_string(a.array.rows) + ")"), std::string::npos)
+        << top;
+    const std::string dir = tmpdir(std::string("array_") + name);
+    rtlgen::write_rtl(dir, files);
+    EXPECT_EQ(lint(dir, files, "ristsim_array"), 0) << name << ": see " << dir << "/lint.log";
+    EXPECT_EQ(lint(dir, files), 0) << name << ": the PE top still lints";
+  }
 }
