@@ -2,11 +2,14 @@
 #include "cycle/array_run.h"
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <stdexcept>
 
 #include "cost/arch_cost.h"
+#include "config/describe.h"
 #include "cost/tech.h"
+#include "rtlgen/verilated_array.h"
 
 namespace ristsim::cycle {
 
@@ -75,6 +78,49 @@ std::string ArrayRunResult::text() const {
     s += b;
   }
   return s + "\n";
+}
+
+namespace {
+
+class VerilatedArrayDut : public ArrayDut {
+ public:
+  VerilatedArrayDut(const std::string& so, const rtlgen::PeShape& shape,
+                    const rtlgen::ArrayDims& dims, const std::string& vcd)
+      : rtl_(so, shape, dims, vcd) {}
+  std::string name() const override { return "verilated array RTL"; }
+  rtlgen::ArrayOutputs cycle(const rtlgen::ArrayInputs& in) override {
+    if (rtl_.stopped()) throw std::runtime_error("the array RTL stopped: " + rtl_.stop_message());
+    return rtl_.cycle(in);
+  }
+
+ private:
+  rtlgen::VerilatedArray rtl_;
+};
+
+}  // namespace
+
+std::unique_ptr<ArrayDut> make_array_rtl(const rtlgen::PeShape& shape, const ArrayGeometry& g,
+                                         const ArrayRtlOptions& o, double* build_seconds) {
+  const auto t0 = Clock::now();
+  rtlgen::ArrayDims dims;
+  dims.rows = g.rows, dims.cols = g.cols, dims.dataflow = g.dataflow;
+  if (!dims.is_array()) throw rtlgen::Unsupported("array RTL: a 1 x 1 array is the PE top");
+  const std::string cache = o.cache_root.empty() ? rtlgen::default_cache_root() : o.cache_root;
+  std::string dir = o.rtl_dir;
+  if (dir.empty()) {
+    rtlgen::RtlOptions ro;
+    ro.arch_path = o.arch_path;
+    ro.array = dims;
+    std::vector<rtlgen::RtlFile> files = rtlgen::generate_pe_rtl(shape, ro);
+    if (o.edit) o.edit(files);
+    std::string all;
+    for (const rtlgen::RtlFile& f : files) all += f.name + f.text;
+    dir = cache + "/gen-array-" + config::hex64(config::fnv1a64(all)).substr(2);
+    if (!std::filesystem::exists(dir + "/files.f")) rtlgen::write_rtl(dir, files);
+  }
+  const std::string so = rtlgen::build_verilated_array(dir, shape, dims, !o.vcd.empty(), cache);
+  if (build_seconds) *build_seconds = seconds_since(t0);
+  return std::make_unique<VerilatedArrayDut>(so, shape, dims, o.vcd);
 }
 
 ArrayGeometry array_geometry(const config::Arch& arch) {

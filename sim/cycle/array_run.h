@@ -20,6 +20,7 @@
 #include "cycle/array_model.h"
 #include "cycle/cosim.h"
 #include "map/mapper.h"
+#include "rtlgen/rtlgen.h"
 
 namespace ristsim::cycle {
 
@@ -30,6 +31,25 @@ class ArrayDut {
   virtual std::string name() const = 0;
   virtual rtlgen::ArrayOutputs cycle(const rtlgen::ArrayInputs& in) = 0;
 };
+
+/// The Verilated array RTL (rtl/ristsim_pe_array.sv under the generated
+/// ristsim_array top, h-arrayrtl's rtlgen::VerilatedArray) as an ArrayDut.
+struct ArrayRtlOptions {
+  std::string rtl_dir;     ///< RTL written by `ristsim rtl` for this array; empty: generate it
+  std::string cache_root;  ///< Verilator builds; empty: rtlgen::default_cache_root()
+  std::string vcd;         ///< waveform file; empty: none
+  std::string arch_path;   ///< recorded in the generated headers
+  /// Tests only: edits the generated files before they are built (a patched
+  /// copy of the RTL with a planted bug); throws if an edit matches nothing.
+  std::function<void(std::vector<rtlgen::RtlFile>&)> edit;
+};
+/// Generates (or reads), Verilates and loads the array RTL for the PE `shape`
+/// and the array `g`; *build_seconds: generation + Verilation (0 when cached).
+/// Throws rtlgen::Unsupported for an array the RTL does not implement and
+/// std::runtime_error when Verilation fails.
+std::unique_ptr<ArrayDut> make_array_rtl(const rtlgen::PeShape& shape, const ArrayGeometry& g,
+                                         const ArrayRtlOptions& options,
+                                         double* build_seconds = nullptr);
 
 struct ArrayRunOptions {
   /// Use the cost report's mapping (tiles, loop order) of the arch's memory;

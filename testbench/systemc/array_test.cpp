@@ -158,6 +158,15 @@ extern "C" int sc_main(int argc, char** argv) {
     std::fprintf(stderr, "array_test: bad=forward|psum|stall, not '%s'\n", bad.c_str());
     return 2;
   }
+  std::unique_ptr<cycle::ArrayDut> rtl;
+  if (kv["rtl"] == "1") {
+    cycle::ArrayRtlOptions ro;
+    if (kv.count("cache")) ro.cache_root = kv["cache"];
+    double build = 0;
+    rtl = cycle::make_array_rtl(shape, cycle::array_geometry(arch), ro, &build);
+    std::printf("array RTL built in %.1f s\n", build);
+    opt.dut = rtl.get();
+  }
   const cycle::ArrayRunResult r = cycle::run_array_layer(arch, shape, layer, opt);
   std::printf("%s", r.text().c_str());
   const uint64_t elements = uint64_t(c.k) * c.oh * c.ow;
