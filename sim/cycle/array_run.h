@@ -43,6 +43,12 @@ struct ArrayRtlOptions {
   /// copy of the RTL with a planted bug); throws if an edit matches nothing.
   std::function<void(std::vector<rtlgen::RtlFile>&)> edit;
 };
+/// The PE shape the array RTL is generated for: a runtime_fl arch's hardware
+/// does not depend on the layer's fractional lengths (they come through the
+/// configuration register), so it is the arch's own, one build for every
+/// layer; otherwise the layer's.
+rtlgen::PeShape array_rtl_shape(const config::Arch& arch, const rtlgen::PeShape& layer_shape);
+
 /// Generates (or reads), Verilates and loads the array RTL for the PE `shape`
 /// and the array `g`; *build_seconds: generation + Verilation (0 when cached).
 /// Throws rtlgen::Unsupported for an array the RTL does not implement and
@@ -84,6 +90,9 @@ struct ArrayRunResult {
   bool ok() const;
   std::string text() const;  ///< a few lines for the console and reports
 };
+
+/// The result as one JSON object (cosim --json, the main job's cosim.json).
+std::string array_json(const config::Arch& arch, const ArrayRunResult& r);
 
 /// The array geometry of an arch (systolic rows x cols and its dataflow).
 ArrayGeometry array_geometry(const config::Arch& arch);
