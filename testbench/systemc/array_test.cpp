@@ -195,7 +195,8 @@ extern "C" int sc_main(int argc, char** argv) {
       }
     };
     double build = 0;
-    rtl = cycle::make_array_rtl(shape, cycle::array_geometry(arch), ro, &build);
+    rtl = cycle::make_array_rtl(cycle::array_rtl_shape(arch, shape), cycle::array_geometry(arch), ro,
+                                &build);
     std::printf("array RTL built in %.1f s\n", build);
     opt.dut = rtl.get();
   }
