@@ -60,11 +60,7 @@ int cosim_array(const config::Arch& arch, const cycle::CosimOptions& o, bool jso
     layer.formats = arch.formats;
     layer.stream = o.stream;
     std::mt19937_64 rng(o.seed);
-    auto codes = [&](const numeric::Format& f, size_t n) {
-      std::vector<uint32_t> v(n);
-      for (uint32_t& x : v) x = cycle::random_finite_code(f, rng);
-      return v;
-    };
+    auto codes = [&](const numeric::Format& f, size_t n) { return cycle::random_codes(f, n, rng); };
     const kernels::ConvShape& c = layer.conv;
     layer.in = codes(shape.fmt.act, size_t(c.c) * c.h * c.w);
     layer.w = codes(shape.fmt.wt, size_t(c.k) * (c.c / c.groups) * c.kh * c.kw);

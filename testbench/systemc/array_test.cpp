@@ -30,12 +30,6 @@ using namespace ristsim;
 
 namespace {
 
-std::vector<uint32_t> random_codes(const numeric::Format& f, size_t n, std::mt19937_64& rng) {
-  std::vector<uint32_t> v(n);
-  for (auto& x : v) x = cycle::random_finite_code(f, rng);
-  return v;
-}
-
 /// A PE that drops the operand it forwards east once (its 3rd valid one).
 struct DroppingOsPe : cycle::OsPe {
   using OsPe::OsPe;
@@ -132,9 +126,9 @@ extern "C" int sc_main(int argc, char** argv) {
   layer.stream = 3;
   const kernels::ConvShape& c = layer.conv;
   std::mt19937_64 rng(kv.count("seed") ? std::strtoull(kv["seed"].c_str(), nullptr, 10) : 7);
-  layer.in = random_codes(shape.fmt.act, size_t(c.c) * c.h * c.w, rng);
-  layer.w = random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
-  layer.bias = random_codes(shape.fmt.bias, size_t(c.k), rng);
+  layer.in = cycle::random_codes(shape.fmt.act, size_t(c.c) * c.h * c.w, rng);
+  layer.w = cycle::random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
+  layer.bias = cycle::random_codes(shape.fmt.bias, size_t(c.k), rng);
 
   cycle::ArrayRunOptions opt;
   opt.use_mapper = kv.count("mapper") ? kv["mapper"] != "0" : true;
