@@ -221,14 +221,14 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
     const kernels::ConvShape& c = co.real->conv;
     const cycle::ArrayRunStats& st = ar.stats;
     std::snprintf(buf, sizeof buf,
-                  "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d through the %dx%d "
-                  "%s array: %llu outputs, %llu cycles (%llu in %llu folds, %llu stalls), "
+                  "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d: %llu outputs, "
+                  "%llu cycles through the %dx%d %s array (%llu in %llu folds, %llu stalls), "
                   "utilisation %.1f %%; SystemC array vs Verilated array RTL vs golden vs "
                   "functional: %s",
-                  opt.layer.c_str(), c.c, c.h, c.w, c.k, c.oh, c.ow, opt.image, ar.geometry.rows,
-                  ar.geometry.cols, config::to_string(ar.geometry.dataflow),
+                  opt.layer.c_str(), c.c, c.h, c.w, c.k, c.oh, c.ow, opt.image,
                   static_cast<unsigned long long>(st.outputs),
-                  static_cast<unsigned long long>(st.cycles),
+                  static_cast<unsigned long long>(st.cycles), ar.geometry.rows,
+                  ar.geometry.cols, config::to_string(ar.geometry.dataflow),
                   static_cast<unsigned long long>(st.fold_cycles),
                   static_cast<unsigned long long>(st.folds),
                   static_cast<unsigned long long>(st.stall_cycles), 100.0 * st.utilisation(),
