@@ -1,6 +1,7 @@
 // `ristsim cosim`: co-simulates the arch's PE, SystemC model against the
 // Verilated RTL in lockstep, both against the golden model (sim/cycle/cosim.h).
 #include <array>
+#include <random>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -8,7 +9,9 @@
 
 #include "cli/cli.h"
 #include "cli/model_data.h"
+#include "cycle/array_run.h"
 #include "cycle/cosim.h"
+#include "cycle/stimulus.h"
 #include "util/output.h"
 
 // libsystemc's main() calls sc_main; ristsim has its own main(), which wins at
@@ -41,6 +44,50 @@ std::string json_list(const std::vector<std::string>& v) {
   return r + "]";
 }
 
+/// A layer through the PE array of a systolic arch: the SystemC array and the
+/// Verilated array RTL in lockstep, both against kernels/reference (and the
+/// functional model for a real layer), cycles against the mapper.
+int cosim_array(const config::Arch& arch, const cycle::CosimOptions& o, bool json) {
+  cycle::LayerData layer;
+  rtlgen::PeShape shape;
+  if (o.real) {
+    layer = *o.real;
+    shape = rtlgen::make_pe_shape(arch, &layer.formats, "arch");
+  } else {
+    shape = rtlgen::make_pe_shape(arch, nullptr, cycle::resolve_dynamic_fl(o));
+    layer.name = o.layer;
+    layer.conv = cycle::parse_conv_shape(o.conv);
+    layer.formats = arch.formats;
+    layer.stream = o.stream;
+    std::mt19937_64 rng(o.seed);
+    auto codes = [&](const numeric::Format& f, size_t n) { return cycle::random_codes(f, n, rng); };
+    const kernels::ConvShape& c = layer.conv;
+    layer.in = codes(shape.fmt.act, size_t(c.c) * c.h * c.w);
+    layer.w = codes(shape.fmt.wt, size_t(c.k) * (c.c / c.groups) * c.kh * c.kw);
+    layer.bias = codes(shape.fmt.bias, size_t(c.k));
+  }
+  cycle::ArrayRtlOptions ro;
+  ro.rtl_dir = o.rtl_dir;
+  ro.cache_root = o.cache_root;
+  ro.vcd = o.vcd;
+  ro.arch_path = arch.path;
+  double build = 0;
+  std::unique_ptr<cycle::ArrayDut> rtl =
+      cycle::make_array_rtl(cycle::array_rtl_shape(arch, shape), cycle::array_geometry(arch), ro,
+                            &build);
+  cycle::ArrayRunOptions opt;
+  opt.dut = rtl.get();
+  const cycle::ArrayRunResult r = cycle::run_array_layer(arch, shape, layer, opt);
+  if (json) {
+    std::printf("%s\n", cycle::array_json(arch, r).c_str());
+  } else {
+    std::printf("%s", r.text().c_str());
+    std::printf("array RTL: generated and Verilated in %.1f s (0: cached)\n", build);
+    std::printf("%s\n", r.ok() ? "COSIM PASS" : "COSIM FAIL");
+  }
+  return r.ok() ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 int cmd_cosim(const std::vector<std::string>& args) {
@@ -56,6 +103,11 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "the network quantized by the arch (exact datapath; dynamic fixed point ranged\n"
       "over --calib training images) on test image --image of --data; its results are\n"
       "also compared with the functional model's own output codes for that image.\n"
+      "On an arch with array: {rows, cols} (systolic, more than one PE), a real layer\n"
+      "or --conv runs through the whole array (docs/array.md): the SystemC array and\n"
+      "the Verilated array RTL in lockstep, every column's south edge compared every\n"
+      "cycle (first divergence: cycle, PE column and row, port), every output against\n"
+      "the golden and functional models, the cycles against the mapper (--pe: one PE).\n"
       "Idle cycles (valid_i low, garbage inputs) fall between elements and between the\n"
       "chunks of one element; reset pulses interrupt elements, outputs compared during\n"
       "and after them. Coverage (saturation, accumulator overflow, rounding ties, idle\n"
@@ -96,6 +148,8 @@ int cmd_cosim(const std::vector<std::string>& args) {
       "vcd", po::value<std::string>(),
       "write the RTL waveform to FILE and the SystemC one to FILE.systemc.vcd")(
       "cache", po::value<std::string>(), "Verilator build cache directory")(
+      "pe", "array arches: co-simulate one PE even for --model/--layer or --conv (default: the\n"
+      "layer runs through the whole array, SystemC array and array RTL in lockstep)")(
       "plant-bug", po::value<std::string>()->default_value("none"),
       "TESTS ONLY: generate the RTL with a bug (tree_narrow, truncate, no_saturate, drop_lane),\n"
       "or (functional) flip the low bit of the functional model's first output code, or\n"
@@ -187,6 +241,22 @@ int cmd_cosim(const std::vector<std::string>& args) {
     throw UsageError("unknown --plant-bug '" + cl.get<std::string>("plant-bug") + "'");
   if (o.bug != rtlgen::PlantedBug::none && !o.rtl_dir.empty())
     throw UsageError("--plant-bug applies to generated RTL, not to --rtl");
+  const bool array = arch.array.interconnect == config::Interconnect::systolic &&
+                     arch.array.rows * arch.array.cols > 1 && !cl.has("pe") &&
+                     (o.real || !o.conv.empty() || !o.real_layers.empty());
+  if (array) {
+    if (!o.real_layers.empty())
+      throw UsageError("--layer " + o.layer + ": the array runs one layer at a time");
+    if (o.bug != rtlgen::PlantedBug::none || o.skip_cfg_write)
+      throw UsageError("--plant-bug applies to the one-PE co-simulation (--pe)");
+    try {
+      return cosim_array(arch, o, cl.has("json"));
+    } catch (const rtlgen::Unsupported& e) {
+      throw UsageError(e.what());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
   cycle::CosimResult r;
   try {
     r = cycle::run_cosim(arch, o);

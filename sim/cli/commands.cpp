@@ -18,7 +18,7 @@ int cmd_train(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"cosim", "co-simulate the arch's PE: SystemC model vs Verilated RTL vs golden model",
+      {"cosim", "co-simulate the arch's PE or PE array: SystemC model vs Verilated RTL vs golden model",
        cmd_cosim},
       {"eval", "evaluate a model on a data set, float or quantized (top-1/5, statistics)", cmd_eval},
       {"finetune", "fine-tune a quantized model with shadow weights (Ristretto), resumable", cmd_finetune},

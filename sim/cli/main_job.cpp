@@ -32,6 +32,7 @@
 #include "cost/engine_work.h"
 #include "cost/report.h"
 #include "cost/tech.h"
+#include "cycle/array_run.h"
 #include "cycle/stimulus.h"
 #include "engine/quant.h"
 #include "engine/report.h"
@@ -192,34 +193,104 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
     }
     if (w.name == opt.layer) co.real = std::move(d);
   }
-  cycle::CosimResult cr;
-  try {
-    cr = cycle::run_cosim(hw_arch, co);
-  } catch (const std::exception& e) {  // rtlgen::Unsupported, a failed Verilation
-    throw JobError(std::string("co-simulation: ") + e.what());
-  }
-  util::write_file(stage.path("cosim.json"), cosim_json(hw_arch, opt.model, opt.image, *co.real, cr));
-  const kernels::ConvShape& c = co.real->conv;
-  std::snprintf(buf, sizeof buf,
-                "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d: %llu outputs, %llu "
-                "cycles, SystemC model vs Verilated RTL vs golden vs functional: %llu mismatches",
-                opt.layer.c_str(), c.c, c.h, c.w, c.k, c.oh, c.ow, opt.image,
-                static_cast<unsigned long long>(cr.outputs),
-                static_cast<unsigned long long>(cr.cycles),
-                static_cast<unsigned long long>(cr.mismatches));
-  say(buf);
-  for (const std::string& w : cr.coverage_warnings) say("[cosim]     WARN coverage: " + w);
-  const cycle::Divergence& d = cr.first;
-  if (!cr.ok()) {
-    std::ostringstream m;
-    m << "co-simulation of layer " << opt.layer << " failed";
-    if (!cr.rtl_stop.empty()) m << ": the RTL stopped the simulation: " << cr.rtl_stop;
-    if (d.found)
-      m << ": first divergence (" << d.against << ") at output index " << d.output_index
-        << ", cycle " << d.cycle << ", port " << d.port << ": expected "
-        << cycle::bits_text(d.expected, d.width) << ", actual "
-        << cycle::bits_text(d.actual, d.width);
-    throw JobError(m.str());
+  // An array arch (systolic, rows x cols > 1): the layer runs through the whole
+  // array, SystemC array and Verilated array RTL in lockstep (docs/array.md).
+  const bool array = hw_arch.array.interconnect == config::Interconnect::systolic &&
+                     hw_arch.array.rows * hw_arch.array.cols > 1;
+  std::string cosim_note;
+  if (array) {
+    cycle::ArrayRunResult ar;
+    try {
+      const rtlgen::PeShape shape = rtlgen::make_pe_shape(hw_arch, &co.real->formats, "arch");
+      double build = 0;
+      cycle::ArrayRtlOptions ro;
+      ro.arch_path = hw_arch.path;
+      std::unique_ptr<cycle::ArrayDut> rtl = cycle::make_array_rtl(
+          cycle::array_rtl_shape(hw_arch, shape), cycle::array_geometry(hw_arch), ro, &build);
+      if (build > 1) {
+        std::snprintf(buf, sizeof buf, "[cosim]     array RTL generated and Verilated in %.0f s", build);
+        say(buf);
+      }
+      cycle::ArrayRunOptions ao;
+      ao.dut = rtl.get();
+      ar = cycle::run_array_layer(hw_arch, shape, *co.real, ao);
+    } catch (const std::exception& e) {  // rtlgen::Unsupported, a failed Verilation
+      throw JobError(std::string("co-simulation: ") + e.what());
+    }
+    util::write_file(stage.path("cosim.json"), cycle::array_json(hw_arch, ar) + "\n");
+    const kernels::ConvShape& c = co.real->conv;
+    const cycle::ArrayRunStats& st = ar.stats;
+    std::snprintf(buf, sizeof buf,
+                  "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d: %llu outputs, "
+                  "%llu cycles through the %dx%d %s array (%llu in %llu folds, %llu stalls), "
+                  "utilisation %.1f %%; SystemC array vs Verilated array RTL vs golden vs "
+                  "functional: %s",
+                  opt.layer.c_str(), c.c, c.h, c.w, c.k, c.oh, c.ow, opt.image,
+                  static_cast<unsigned long long>(st.outputs),
+                  static_cast<unsigned long long>(st.cycles), ar.geometry.rows,
+                  ar.geometry.cols, config::to_string(ar.geometry.dataflow),
+                  static_cast<unsigned long long>(st.fold_cycles),
+                  static_cast<unsigned long long>(st.folds),
+                  static_cast<unsigned long long>(st.stall_cycles), 100.0 * st.utilisation(),
+                  ar.ok() ? "0 mismatches" : "FAILED");
+    say(buf);
+    std::snprintf(buf, sizeof buf,
+                  "[cosim]     mapper: %llu compute cycles in %llu folds, simulated %llu in %llu "
+                  "folds (%s); the mapper adds %llu fetch and %llu DRAM stall cycles",
+                  static_cast<unsigned long long>(ar.map.compute_cycles),
+                  static_cast<unsigned long long>(ar.map.mapping.folds),
+                  static_cast<unsigned long long>(st.fold_cycles),
+                  static_cast<unsigned long long>(st.folds), ar.analytic_equal ? "equal" : "DIFFERENT",
+                  static_cast<unsigned long long>(ar.map.fetch_stall_cycles),
+                  static_cast<unsigned long long>(ar.map.dram_stall_cycles));
+    say(buf);
+    if (!ar.ok()) throw JobError("co-simulation of layer " + opt.layer + " through the array failed:\n" + ar.text());
+    std::snprintf(buf, sizeof buf,
+                  "layer %s was co-simulated through the %dx%d %s array on test image %d: %llu "
+                  "outputs, 0 mismatches between the SystemC array, the Verilated array RTL "
+                  "(every column's south edge every cycle), the golden model and the functional "
+                  "model; %llu cycles in %llu folds, utilisation %.1f %% of the array's MACs, "
+                  "equal to the mapper's analytic compute cycles (cosim.json).",
+                  opt.layer.c_str(), ar.geometry.rows, ar.geometry.cols,
+                  config::to_string(ar.geometry.dataflow), opt.image,
+                  static_cast<unsigned long long>(st.outputs),
+                  static_cast<unsigned long long>(st.fold_cycles),
+                  static_cast<unsigned long long>(st.folds), 100.0 * st.utilisation());
+    cosim_note = buf;
+  } else {
+    cycle::CosimResult cr;
+    try {
+      cr = cycle::run_cosim(hw_arch, co);
+    } catch (const std::exception& e) {  // rtlgen::Unsupported, a failed Verilation
+      throw JobError(std::string("co-simulation: ") + e.what());
+    }
+    util::write_file(stage.path("cosim.json"), cosim_json(hw_arch, opt.model, opt.image, *co.real, cr));
+    const kernels::ConvShape& c = co.real->conv;
+    std::snprintf(buf, sizeof buf,
+                  "[cosim]     layer %s (%dx%dx%d -> %dx%dx%d) on test image %d: %llu outputs, %llu "
+                  "cycles, SystemC model vs Verilated RTL vs golden vs functional: %llu mismatches",
+                  opt.layer.c_str(), c.c, c.h, c.w, c.k, c.oh, c.ow, opt.image,
+                  static_cast<unsigned long long>(cr.outputs),
+                  static_cast<unsigned long long>(cr.cycles),
+                  static_cast<unsigned long long>(cr.mismatches));
+    say(buf);
+    for (const std::string& w : cr.coverage_warnings) say("[cosim]     WARN coverage: " + w);
+    const cycle::Divergence& d = cr.first;
+    if (!cr.ok()) {
+      std::ostringstream m;
+      m << "co-simulation of layer " << opt.layer << " failed";
+      if (!cr.rtl_stop.empty()) m << ": the RTL stopped the simulation: " << cr.rtl_stop;
+      if (d.found)
+        m << ": first divergence (" << d.against << ") at output index " << d.output_index
+          << ", cycle " << d.cycle << ", port " << d.port << ": expected "
+          << cycle::bits_text(d.expected, d.width) << ", actual "
+          << cycle::bits_text(d.actual, d.width);
+      throw JobError(m.str());
+    }
+    cosim_note = "layer " + opt.layer + " was co-simulated on test image " +
+                 std::to_string(opt.image) + ": " + std::to_string(cr.outputs) +
+                 " outputs, 0 mismatches between the SystemC model, the Verilated RTL, the "
+                 "golden model and the functional model (cosim.json).";
   }
 
   // 5. The report.
@@ -230,10 +301,7 @@ int run_main_job(config::Arch arch, MainJobOptions opt, util::OutputDir& stage) 
   in.layers = std::move(work);
   in.accuracy_fp32 = fp32.top1;
   in.accuracy_quantized = q.top1;
-  in.notes.push_back("layer " + opt.layer + " was co-simulated on test image " +
-                     std::to_string(opt.image) + ": " + std::to_string(cr.outputs) +
-                     " outputs, 0 mismatches between the SystemC model, the Verilated RTL, the "
-                     "golden model and the functional model (cosim.json).");
+  in.notes.push_back(cosim_note);
   if (opt.measured_activity)
     in.notes.push_back(
         "dynamic compute energy scaled by each layer's operand switching activity on test image " +

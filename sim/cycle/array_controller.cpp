@@ -169,26 +169,31 @@ ArrayInputs ArrayController::idle() const {
   return in;
 }
 
-void ArrayController::plan() {
-  const uint64_t R = uint64_t(g_.rows), C = uint64_t(g_.cols), K = uint64_t(lanes_);
-  uint64_t s = kArraySetupCycles;
-  for (size_t ti = 0; ti < tiles_.size(); ++ti) {
-    const ArrayTile& t = tiles_[ti];
+std::vector<ArrayFold> plan_folds(const ArrayGeometry& g, int latency, int lanes,
+                                  const std::vector<ArrayTile>& tiles,
+                                  const std::vector<uint64_t>& stalls, uint64_t* fold_total,
+                                  uint64_t* stall_total) {
+  const uint64_t R = uint64_t(g.rows), C = uint64_t(g.cols), K = uint64_t(lanes);
+  std::vector<ArrayFold> folds;
+  uint64_t s = kArraySetupCycles, in_folds = 0, stalled = 0;
+  for (size_t ti = 0; ti < tiles.size(); ++ti) {
+    const ArrayTile& t = tiles[ti];
     const uint64_t c0 = t.k0 / K, c1 = cdiv(t.k1, K);  // the tile's chunks
     auto add = [&](uint64_t row0, uint64_t row_end, uint64_t col0, uint64_t col_end, uint64_t t0,
                    uint64_t tn) {
       ArrayFold f;
-      const size_t i = folds_.size();
-      s += i < stalls_.size() ? stalls_[i] : 0;
-      stats_.stall_cycles += i < stalls_.size() ? stalls_[i] : 0;
+      const size_t i = folds.size();
+      const uint64_t idle = i < stalls.size() ? stalls[i] : 0;
+      s += idle;
+      stalled += idle;
       f.start = s, f.row0 = row0, f.row_end = row_end, f.col0 = col0, f.col_end = col_end;
       f.t0 = t0, f.t = tn, f.tile = ti;
-      folds_.push_back(f);
-      const uint64_t F = fold_cycles(g_, latency_, tn);
+      folds.push_back(f);
+      const uint64_t F = fold_cycles(g, latency, tn);
       s += F;
-      stats_.fold_cycles += F;
+      in_folds += F;
     };
-    switch (g_.dataflow) {
+    switch (g.dataflow) {
       case Dataflow::output_stationary:
         for (uint64_t m = t.m0; m < t.m1; m += R)
           for (uint64_t n = t.n0; n < t.n1; n += C) add(m, t.m1, n, t.n1, c0, c1 - c0);
@@ -203,7 +208,15 @@ void ArrayController::plan() {
         break;
     }
   }
-  total_ = s;
+  if (fold_total) *fold_total = in_folds;
+  if (stall_total) *stall_total = stalled;
+  return folds;
+}
+
+void ArrayController::plan() {
+  folds_ = plan_folds(g_, latency_, lanes_, tiles_, stalls_, &stats_.fold_cycles,
+                      &stats_.stall_cycles);
+  total_ = kArraySetupCycles + stats_.fold_cycles + stats_.stall_cycles;
   stats_.cycles = total_;
   stats_.folds = folds_.size();
   stats_.macs = layer_.m * layer_.n * layer_.k;

@@ -109,6 +109,18 @@ struct ArrayMismatch {
 bool compare_south(const rtlgen::ArrayOutputs& expected, const rtlgen::ArrayOutputs& actual,
                    ArrayMismatch* m);
 
+/// The folds of a layer's tiles in the order the controller runs them (per
+/// tile: OS pixel folds x channel folds; WS channel folds x K folds in chunk
+/// order; IS pixel folds x K folds), with their start cycles: fold 0 at
+/// kArraySetupCycles, stalls[i] idle cycles before fold i, each fold
+/// fold_cycles(T) long. *fold_total, *stall_total: the cycles inside folds
+/// and between them. Plain arithmetic: what the controller walks and what
+/// the mapper's analytic count is tested against.
+std::vector<ArrayFold> plan_folds(const ArrayGeometry& g, int latency, int lanes,
+                                  const std::vector<ArrayTile>& tiles,
+                                  const std::vector<uint64_t>& stalls, uint64_t* fold_total,
+                                  uint64_t* stall_total);
+
 struct ArrayRunStats {
   uint64_t cycles = 0;         ///< every cycle driven (setup and stalls included)
   uint64_t fold_cycles = 0;    ///< cycles inside folds (the mapper's compute cycles)

@@ -2,11 +2,14 @@
 #include "cycle/array_run.h"
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <stdexcept>
 
 #include "cost/arch_cost.h"
+#include "config/describe.h"
 #include "cost/tech.h"
+#include "rtlgen/verilated_array.h"
 
 namespace ristsim::cycle {
 
@@ -75,6 +78,109 @@ std::string ArrayRunResult::text() const {
     s += b;
   }
   return s + "\n";
+}
+
+namespace {
+
+class VerilatedArrayDut : public ArrayDut {
+ public:
+  VerilatedArrayDut(const std::string& so, const rtlgen::PeShape& shape,
+                    const rtlgen::ArrayDims& dims, const std::string& vcd)
+      : rtl_(so, shape, dims, vcd) {}
+  std::string name() const override { return "verilated array RTL"; }
+  rtlgen::ArrayOutputs cycle(const rtlgen::ArrayInputs& in) override {
+    if (rtl_.stopped()) throw std::runtime_error("the array RTL stopped: " + rtl_.stop_message());
+    return rtl_.cycle(in);
+  }
+
+ private:
+  rtlgen::VerilatedArray rtl_;
+};
+
+}  // namespace
+
+rtlgen::PeShape array_rtl_shape(const config::Arch& arch, const rtlgen::PeShape& layer_shape) {
+  return arch.runtime_fl ? rtlgen::make_pe_shape(arch, nullptr, "arch") : layer_shape;
+}
+
+std::unique_ptr<ArrayDut> make_array_rtl(const rtlgen::PeShape& shape, const ArrayGeometry& g,
+                                         const ArrayRtlOptions& o, double* build_seconds) {
+  const auto t0 = Clock::now();
+  rtlgen::ArrayDims dims;
+  dims.rows = g.rows, dims.cols = g.cols, dims.dataflow = g.dataflow;
+  if (!dims.is_array()) throw rtlgen::Unsupported("array RTL: a 1 x 1 array is the PE top");
+  const std::string cache = o.cache_root.empty() ? rtlgen::default_cache_root() : o.cache_root;
+  std::string dir = o.rtl_dir;
+  if (dir.empty()) {
+    rtlgen::RtlOptions ro;
+    ro.arch_path = o.arch_path;
+    ro.array = dims;
+    std::vector<rtlgen::RtlFile> files = rtlgen::generate_pe_rtl(shape, ro);
+    if (o.edit) o.edit(files);
+    std::string all;
+    for (const rtlgen::RtlFile& f : files) all += f.name + f.text;
+    dir = cache + "/gen-array-" + config::hex64(config::fnv1a64(all)).substr(2);
+    if (!std::filesystem::exists(dir + "/files.f")) rtlgen::write_rtl(dir, files);
+  }
+  const std::string so = rtlgen::build_verilated_array(dir, shape, dims, !o.vcd.empty(), cache);
+  if (build_seconds) *build_seconds = seconds_since(t0);
+  return std::make_unique<VerilatedArrayDut>(so, shape, dims, o.vcd);
+}
+
+namespace {
+
+std::string jstr(const std::string& s) {
+  std::string r = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    r += c;
+  }
+  return r + "\"";
+}
+
+std::string mismatch_json(const ArrayMismatch& m) {
+  if (!m.found) return "null";
+  return "{\"cycle\": " + std::to_string(m.cycle) + ", \"column\": " + std::to_string(m.col) +
+         ", \"row\": " + std::to_string(m.row) + ", \"port\": " + jstr(m.port) +
+         ", \"expected\": " + std::to_string(m.expected) + ", \"actual\": " +
+         std::to_string(m.actual) + ", \"element\": " + std::to_string(m.element) + "}";
+}
+
+}  // namespace
+
+std::string array_json(const config::Arch& arch, const ArrayRunResult& r) {
+  const ArrayRunStats& s = r.stats;
+  std::string j = "{\"arch\": " + jstr(arch.name) + ", \"layer\": " + jstr(r.layer) +
+                  ", \"array\": {\"rows\": " + std::to_string(r.geometry.rows) +
+                  ", \"cols\": " + std::to_string(r.geometry.cols) + ", \"dataflow\": " +
+                  jstr(config::to_string(r.geometry.dataflow)) +
+                  ", \"lanes\": " + std::to_string(r.lanes) +
+                  ", \"latency\": " + std::to_string(r.latency) + "}";
+  j += ", \"cycles\": " + std::to_string(s.cycles) + ", \"fold_cycles\": " +
+       std::to_string(s.fold_cycles) + ", \"stall_cycles\": " + std::to_string(s.stall_cycles) +
+       ", \"folds\": " + std::to_string(s.folds) + ", \"utilisation\": " +
+       std::to_string(s.utilisation()) + ", \"outputs_checked\": " + std::to_string(s.outputs) +
+       ", \"psums_checked\": " + std::to_string(s.psums) + ", \"functional_checked\": " +
+       std::to_string(r.functional_checked) + ", \"functional_mismatches\": " +
+       std::to_string(r.functional_mismatches) + ", \"missing_outputs\": " +
+       std::to_string(r.missing_outputs) + ", \"cover_saturated\": " +
+       std::to_string(r.cover_sat) + ", \"cover_acc_ovf\": " + std::to_string(r.cover_acc_ovf) +
+       ", \"systemc_vs_golden\": " + mismatch_json(r.golden) + ", \"rtl\": " +
+       (r.rtl_name.empty() ? std::string("null") : jstr(r.rtl_name)) +
+       ", \"rtl_vs_systemc\": " + mismatch_json(r.rtl) +
+       ", \"systemc_cycles_per_s\": " + std::to_string(uint64_t(r.systemc_cycles_per_s())) +
+       ", \"rtl_cycles_per_s\": " +
+       std::to_string(r.rtl_seconds > 0 ? uint64_t(double(s.cycles) / r.rtl_seconds) : 0);
+  if (r.mapped)
+    j += ", \"mapper\": {\"mapping\": " + jstr(r.map.mapping.text()) +
+         ", \"compute_cycles\": " + std::to_string(r.map.compute_cycles) +
+         ", \"folds\": " + std::to_string(r.map.mapping.folds) +
+         ", \"fetch_stall_cycles\": " + std::to_string(r.map.fetch_stall_cycles) +
+         ", \"dram_stall_cycles\": " + std::to_string(r.map.dram_stall_cycles) +
+         ", \"cycles\": " + std::to_string(r.map.cycles) +
+         ", \"equal_to_simulation\": " + (r.analytic_equal ? "true" : "false") + "}";
+  return j + ", \"ok\": " + (r.ok() ? "true" : "false") + "}";
 }
 
 ArrayGeometry array_geometry(const config::Arch& arch) {

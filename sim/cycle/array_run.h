@@ -20,6 +20,7 @@
 #include "cycle/array_model.h"
 #include "cycle/cosim.h"
 #include "map/mapper.h"
+#include "rtlgen/rtlgen.h"
 
 namespace ristsim::cycle {
 
@@ -30,6 +31,31 @@ class ArrayDut {
   virtual std::string name() const = 0;
   virtual rtlgen::ArrayOutputs cycle(const rtlgen::ArrayInputs& in) = 0;
 };
+
+/// The Verilated array RTL (rtl/ristsim_pe_array.sv under the generated
+/// ristsim_array top, h-arrayrtl's rtlgen::VerilatedArray) as an ArrayDut.
+struct ArrayRtlOptions {
+  std::string rtl_dir;     ///< RTL written by `ristsim rtl` for this array; empty: generate it
+  std::string cache_root;  ///< Verilator builds; empty: rtlgen::default_cache_root()
+  std::string vcd;         ///< waveform file; empty: none
+  std::string arch_path;   ///< recorded in the generated headers
+  /// Tests only: edits the generated files before they are built (a patched
+  /// copy of the RTL with a planted bug); throws if an edit matches nothing.
+  std::function<void(std::vector<rtlgen::RtlFile>&)> edit;
+};
+/// The PE shape the array RTL is generated for: a runtime_fl arch's hardware
+/// does not depend on the layer's fractional lengths (they come through the
+/// configuration register), so it is the arch's own, one build for every
+/// layer; otherwise the layer's.
+rtlgen::PeShape array_rtl_shape(const config::Arch& arch, const rtlgen::PeShape& layer_shape);
+
+/// Generates (or reads), Verilates and loads the array RTL for the PE `shape`
+/// and the array `g`; *build_seconds: generation + Verilation (0 when cached).
+/// Throws rtlgen::Unsupported for an array the RTL does not implement and
+/// std::runtime_error when Verilation fails.
+std::unique_ptr<ArrayDut> make_array_rtl(const rtlgen::PeShape& shape, const ArrayGeometry& g,
+                                         const ArrayRtlOptions& options,
+                                         double* build_seconds = nullptr);
 
 struct ArrayRunOptions {
   /// Use the cost report's mapping (tiles, loop order) of the arch's memory;
@@ -64,6 +90,9 @@ struct ArrayRunResult {
   bool ok() const;
   std::string text() const;  ///< a few lines for the console and reports
 };
+
+/// The result as one JSON object (cosim --json, the main job's cosim.json).
+std::string array_json(const config::Arch& arch, const ArrayRunResult& r);
 
 /// The array geometry of an arch (systolic rows x cols and its dataflow).
 ArrayGeometry array_geometry(const config::Arch& arch);

@@ -46,6 +46,12 @@ uint32_t random_finite_code(const Format& f, std::mt19937_64& rng) {
   }
 }
 
+std::vector<uint32_t> random_codes(const Format& f, size_t n, std::mt19937_64& rng) {
+  std::vector<uint32_t> v(n);
+  for (uint32_t& x : v) x = random_finite_code(f, rng);
+  return v;
+}
+
 namespace {
 
 uint32_t zero_code(const Format& f) {

@@ -118,5 +118,7 @@ OperandActivity operand_activity(const rtlgen::PeShape& shape, const std::vector
 
 /// A uniformly random finite code of a format.
 uint32_t random_finite_code(const numeric::Format& f, std::mt19937_64& rng);
+/// `n` of them (a tensor of random codes).
+std::vector<uint32_t> random_codes(const numeric::Format& f, size_t n, std::mt19937_64& rng);
 
 }  // namespace ristsim::cycle

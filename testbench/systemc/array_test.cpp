@@ -6,6 +6,9 @@
 //   array_test ARCH.yaml layer=C,H,W,K,KH,KW,STRIDE,PAD [array=RxC] [df=os|ws|is]
 //              [lanes=K] [acc_bits=A] [acc=wrap|saturate] [rounding=stochastic]
 //              [mapper=0|1] [seed=N] [expect=sat,acc_ovf] [bad=forward|psum|stall]
+//              [rtl=1 [cache=DIR] [rtl_bad=forward|psum]]
+// rtl=1 runs the Verilated array RTL in lockstep (every column's south edge
+// compared every cycle); rtl_bad plants a bug in a copy of the generated RTL.
 // Prints the run's summary and "ARRAY PASS" or "ARRAY FAIL". With bad=..., a
 // planted bug (in this test, not in the model): a PE that drops one forwarded
 // operand, a PE that loses the partial sum entering a K fold, a controller
@@ -13,7 +16,9 @@
 // and the test prints "ARRAY BAD CAUGHT".
 #include <cstdio>
 #include <cstdlib>
+#include <array>
 #include <map>
+#include <stdexcept>
 #include <random>
 #include <string>
 
@@ -24,12 +29,6 @@
 using namespace ristsim;
 
 namespace {
-
-std::vector<uint32_t> random_codes(const numeric::Format& f, size_t n, std::mt19937_64& rng) {
-  std::vector<uint32_t> v(n);
-  for (auto& x : v) x = cycle::random_finite_code(f, rng);
-  return v;
-}
 
 /// A PE that drops the operand it forwards east once (its 3rd valid one).
 struct DroppingOsPe : cycle::OsPe {
@@ -127,9 +126,9 @@ extern "C" int sc_main(int argc, char** argv) {
   layer.stream = 3;
   const kernels::ConvShape& c = layer.conv;
   std::mt19937_64 rng(kv.count("seed") ? std::strtoull(kv["seed"].c_str(), nullptr, 10) : 7);
-  layer.in = random_codes(shape.fmt.act, size_t(c.c) * c.h * c.w, rng);
-  layer.w = random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
-  layer.bias = random_codes(shape.fmt.bias, size_t(c.k), rng);
+  layer.in = cycle::random_codes(shape.fmt.act, size_t(c.c) * c.h * c.w, rng);
+  layer.w = cycle::random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
+  layer.bias = cycle::random_codes(shape.fmt.bias, size_t(c.k), rng);
 
   cycle::ArrayRunOptions opt;
   opt.use_mapper = kv.count("mapper") ? kv["mapper"] != "0" : true;
@@ -158,6 +157,43 @@ extern "C" int sc_main(int argc, char** argv) {
     std::fprintf(stderr, "array_test: bad=forward|psum|stall, not '%s'\n", bad.c_str());
     return 2;
   }
+  std::unique_ptr<cycle::ArrayDut> rtl;
+  const std::string rtl_bad = kv.count("rtl_bad") ? kv["rtl_bad"] : "";
+  if (kv["rtl"] == "1") {
+    cycle::ArrayRtlOptions ro;
+    if (kv.count("cache")) ro.cache_root = kv["cache"];
+    // A patched copy of the generated RTL (the bugs of testbench/cosim/array_rtl_test).
+    std::vector<std::array<std::string, 3>> edits;
+    if (rtl_bad == "forward")  // output stationary: the east forwarding register bypassed
+      edits = {{"ristsim_os_cell.sv", "      e_code_o    <= '0;\n", ""},
+               {"ristsim_os_cell.sv", "      e_code_o    <= w_code_i;\n", ""},
+               {"ristsim_os_cell.sv", "  // The PE.\n",
+                "  assign e_code_o = w_code_i;  // PLANTED BUG: forwarding register bypassed\n"
+                "  // The PE.\n"}};
+    else if (rtl_bad == "psum")  // weight/input stationary: the carried partial sum lost
+      edits = {{"ristsim_ws_cell.sv",
+                "assign base       = tree_tag[AccWidth+1] ? '0 : tree_tag[AccWidth-1:0];",
+                "assign base       = '0;  // PLANTED BUG: the carried partial sum is lost"}};
+    else if (!rtl_bad.empty())
+      return std::fprintf(stderr, "array_test: rtl_bad=forward|psum\n"), 2;
+    ro.edit = [edits](std::vector<rtlgen::RtlFile>& files) {
+      for (const auto& e : edits) {
+        bool done = false;
+        for (rtlgen::RtlFile& f : files) {
+          const size_t at = f.name == e[0] ? f.text.find(e[1]) : std::string::npos;
+          if (at == std::string::npos) continue;
+          f.text.replace(at, e[1].size(), e[2]);
+          done = true;
+        }
+        if (!done) throw std::logic_error("planted edit matches nothing in " + e[0] + ": " + e[1]);
+      }
+    };
+    double build = 0;
+    rtl = cycle::make_array_rtl(cycle::array_rtl_shape(arch, shape), cycle::array_geometry(arch), ro,
+                                &build);
+    std::printf("array RTL built in %.1f s\n", build);
+    opt.dut = rtl.get();
+  }
   const cycle::ArrayRunResult r = cycle::run_array_layer(arch, shape, layer, opt);
   std::printf("%s", r.text().c_str());
   const uint64_t elements = uint64_t(c.k) * c.oh * c.ow;
@@ -172,7 +208,7 @@ extern "C" int sc_main(int argc, char** argv) {
     std::printf("coverage: no output saturated\n"), pass = false;
   if (expect.find("acc_ovf") != std::string::npos && r.cover_acc_ovf == 0)
     std::printf("coverage: no accumulator overflowed\n"), pass = false;
-  if (!bad.empty()) {
+  if (!bad.empty() || !rtl_bad.empty()) {
     std::printf(pass ? "ARRAY BAD MISSED: the planted bug went unnoticed\n" : "ARRAY BAD CAUGHT\n");
     return pass ? 1 : 0;
   }

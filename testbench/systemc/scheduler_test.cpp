@@ -26,12 +26,6 @@ using namespace ristsim;
 
 namespace {
 
-std::vector<uint32_t> random_codes(const numeric::Format& f, size_t n, std::mt19937_64& rng) {
-  std::vector<uint32_t> v(n);
-  for (auto& x : v) x = cycle::random_finite_code(f, rng);
-  return v;
-}
-
 int count_check(const rtlgen::PeShape& shape, int argc, char** argv) {
   int g[8];
   if (argc < 6 || std::sscanf(argv[3], "%d,%d,%d,%d,%d,%d,%d,%d", &g[0], &g[1], &g[2], &g[3], &g[4],
@@ -47,9 +41,9 @@ int count_check(const rtlgen::PeShape& shape, int argc, char** argv) {
   run.pes = std::atoi(argv[4]);
   run.words_per_cycle = std::atof(argv[5]);
   std::mt19937_64 rng(7);
-  const auto in = random_codes(shape.fmt.act, size_t(c.n) * c.c * c.h * c.w, rng);
-  const auto w = random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
-  const auto b = random_codes(shape.fmt.bias, size_t(c.k), rng);
+  const auto in = cycle::random_codes(shape.fmt.act, size_t(c.n) * c.c * c.h * c.w, rng);
+  const auto w = cycle::random_codes(shape.fmt.wt, size_t(c.k) * c.c * c.kh * c.kw, rng);
+  const auto b = cycle::random_codes(shape.fmt.bias, size_t(c.k), rng);
   const cycle::LayerStats st = cycle::simulate_layer(shape, c, in.data(), w.data(), b.data(), run);
   const uint64_t outputs = uint64_t(c.n) * c.k * c.oh * c.ow;
   const uint64_t terms = uint64_t(c.c) * c.kh * c.kw;
