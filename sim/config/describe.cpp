@@ -64,8 +64,21 @@ std::string describe(const nm::Quantizer& q) {
   return os.str();
 }
 
+std::string describe_mx(const nm::MxFormat& f) {
+  const nm::Format e = f.element_format();
+  std::ostringstream os;
+  os << nm::mx_name(f.element) << " (OCP MX v1.0): blocks of " << f.block
+     << " elements sharing an E8M0 scale 2^-127..2^127 (code 255 NaN), "
+     << g(f.bits_per_element()) << " bits per element; elements " << format_name(e) << ", "
+     << e.code_bits() << "-bit code, range [" << g(nm::min_value(e)) << ", " << g(nm::max_value(e))
+     << "], emax " << f.emax_elem() << "; scale 2^(floor(log2 max|x|) - " << f.emax_elem()
+     << "), rounding nearest_even, overflow saturate";
+  return os.str();
+}
+
 std::string describe(const NumberSpec& s) {
   if (s.is_float) return "float32 (not quantized)";
+  if (s.is_mx) return describe_mx(s.mx);
   if (!s.dynamic) return describe(s.quantizer);
   // Dynamic fixed point: the FL is chosen per layer; show the format at its default FL.
   const std::string d = describe(s.quantizer);

@@ -222,6 +222,60 @@ inline void mx_quantize_array(const MxFormat& f, const T* x, size_t n, uint8_t* 
   }
 }
 
+/// Fake quantization of one block (the float datapath's values only): y[i] = X * P_i,
+/// the values mx_quantize_block() gives (numeric_mx_tests checks them bit for bit
+/// against it), computed in double arithmetic: with t = x / X (exact), the element
+/// grid's quantum q at |t| (2^(max(floor(log2|t|), emin) - M) for the minifloats,
+/// 2^-6 for MXINT8), P = nearbyint(t / q) * q (the FPU's default rounding: nearest
+/// even, and t / q is exact), clamped to the element's range. Returns the scale code.
+template <class T>
+inline uint8_t mx_fake_quantize_block(const MxFormat& f, const T* x, size_t n, T* y,
+                                      MxStats* stats = nullptr) {
+  double amax = 0;
+  bool special = false;
+  for (size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(x[i]);
+    if (!std::isfinite(v)) special = true;
+    else if (std::fabs(v) > amax) amax = std::fabs(v);
+  }
+  if (stats) ++stats->blocks;
+  if (special) {
+    if (stats) ++stats->nan_blocks;
+    for (size_t i = 0; i < n; ++i) y[i] = static_cast<T>(NAN);
+    return kMxScaleNan;
+  }
+  const uint8_t scale = mx_scale_code(f, amax);
+  const int s = static_cast<int>(scale) - kMxScaleBias;
+  const Format e = f.element_format();
+  const double hi = max_value(e), lo = min_value(e);
+  const bool integer = e.kind == FormatKind::fixed;
+  const int emin = integer ? 0 : e.emin();
+  for (size_t i = 0; i < n; ++i) {
+    const double t = std::ldexp(static_cast<double>(x[i]), -s);
+    double r = 0;
+    if (t != 0) {
+      int ex = 0;
+      (void)std::frexp(t, &ex);
+      const int qe = integer ? -e.fl : (ex - 1 > emin ? ex - 1 : emin) - e.mant_bits;
+      r = std::ldexp(std::nearbyint(std::ldexp(t, -qe)), qe);
+    }
+    if (r > hi || r < lo) {
+      r = r > hi ? hi : lo;
+      if (stats) ++stats->saturations;
+    }
+    y[i] = static_cast<T>(std::ldexp(r, s));
+  }
+  return scale;
+}
+
+/// mx_fake_quantize_block over consecutive blocks of x[0..n) (y may be x).
+template <class T>
+inline void mx_fake_quantize_array(const MxFormat& f, const T* x, size_t n, T* y,
+                                   MxStats* stats = nullptr) {
+  const size_t k = static_cast<size_t>(f.block);
+  for (size_t i = 0; i < n; i += k) mx_fake_quantize_block(f, x + i, n - i < k ? n - i : k, y + i, stats);
+}
+
 /// The exact value of element `code` under scale code `scale`: false for a NaN
 /// scale or an inf/NaN element code.
 RISTSIM_HD inline bool mx_decode_exact(const MxFormat& f, uint8_t scale, uint32_t code,

@@ -157,6 +157,10 @@ inline PeFormats pe_formats(const config::Arch& arch, const config::LayerFormats
   const config::NumberSpec* groups[4] = {&lf.activations, &lf.weights, &lf.bias, &lf.outputs};
   for (const config::NumberSpec* g : groups)
     if (g->is_float) throw Unsupported("arch '" + arch.name + "': float32 groups have no hardware");
+  if (lf.activations.is_mx || lf.weights.is_mx)
+    throw Unsupported("arch '" + arch.name +
+                      "': OCP MX groups have no PE RTL yet (rtl/ristsim_mx_align.sv is the "
+                      "shared-scale alignment block alone, docs/rtl.md); run MX archs with eval");
   PeFormats f;
   f.act = lf.activations.quantizer.format;
   f.wt = lf.weights.quantizer.format;

@@ -149,6 +149,18 @@ int block_mismatches(MxElement e, const std::vector<double>& x, const char* what
 
 void expect_block(MxElement e, const std::vector<double>& x, const char* what) {
   EXPECT_EQ(block_mismatches(e, x, what), 0);
+  // The float datapath's fast path gives the same values and saturation counts.
+  const MxFormat f = mx(e);
+  std::vector<double> y(x.size()), v(x.size());
+  numeric::MxStats sf, sc;
+  EXPECT_EQ(numeric::mx_fake_quantize_block(f, x.data(), x.size(), y.data(), &sf),
+            numeric::mx_quantize_block(f, x.data(), x.size(), static_cast<uint32_t*>(nullptr),
+                                       v.data(), &sc));
+  for (size_t i = 0; i < x.size(); ++i)
+    if (!(std::isnan(v[i]) && std::isnan(y[i])))
+      EXPECT_EQ(y[i], v[i]) << numeric::mx_name(e) << ": " << what << ", element " << i;
+  EXPECT_EQ(sf.saturations, sc.saturations);
+  EXPECT_EQ(sf.nan_blocks, sc.nan_blocks);
 }
 
 TEST(MxScale, blocks_of_zeros_subnormals_and_extremes) {
