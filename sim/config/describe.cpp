@@ -145,6 +145,14 @@ std::string describe(const Arch& a) {
        << fixed_type(chunk);
     if (chunk.bits > acc.bits) os << " (wider than the accumulator: chunk sums can overflow it)";
     os << "\n";
+    if (a.formats.activations.is_mx || a.formats.weights.is_mx) {
+      const int block =
+          a.formats.activations.is_mx ? a.formats.activations.mx.block : a.formats.weights.mx.block;
+      os << "  MX: a block of " << block << " products sums exactly to "
+         << fixed_type(nm::sum_type(prod, static_cast<uint64_t>(block)))
+         << ", then shifts by the two block scales onto the grid 2^-" << acc.frac_bits << " ("
+         << nm::to_string(acc.align_rounding) << " below it; docs/datapath.md \"MX blocks\")\n";
+    }
   } else {
     os << "unused by the float datapath\n";
   }
