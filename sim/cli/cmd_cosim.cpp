@@ -165,6 +165,9 @@ int cmd_cosim(const std::vector<std::string>& args) {
     throw UsageError("--model/--layer streams a real layer: --conv and --vectors do not apply");
   if (cl.has("model") && cl.get<int>("calib") < 1) throw UsageError("--calib must be at least 1");
   config::Arch arch = load_arch(cl.get<std::string>("arch"));
+  if (config::has_mx_groups(arch))  // before any model is quantized
+    throw UsageError("arch '" + arch.name + "': OCP MX groups have no PE RTL to co-simulate yet "
+                     "(docs/rtl.md); run MX archs with eval");
   cycle::CosimOptions o;
   if (cl.has("model")) {
     // The hardware is the exact datapath, whatever the arch's functional datapath.

@@ -155,6 +155,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     auto fmt = [&](const config::NumberSpec* n) -> std::string {
       if (!n) return "";
       if (n->is_float) return " (float)";
+      if (n->is_mx) return std::string(" (mx ") + numeric::to_string(n->mx.element) + ")";
       const auto& f = n->quantizer.format;
       if (f.kind == numeric::FormatKind::fixed)
         return std::string(f.is_signed ? " (" : " (u") + "fixed<" + std::to_string(f.bits) +

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include "cli/cli.h"
 #include "config/describe.h"
@@ -90,7 +92,8 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
   const std::string type = cl.get<std::string>("type");
   auto allow = [&](std::initializer_list<const char*> allowed) {
     for (const char* o : {"bits", "fl", "signed", "exp-bits", "mant-bits", "bias", "subnormals",
-                          "specials", "exp-max", "zero-code", "pow2-rounding"}) {
+                          "specials", "exp-max", "zero-code", "pow2-rounding", "element",
+                          "block"}) {
       if (!cl.has(o)) continue;
       bool ok = false;
       for (const char* a : allowed) ok = ok || std::string(a) == o;
@@ -150,7 +153,7 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
     q.format =
         nm::Format::pow2(need("bits"), cl.has("exp-max") ? cl.get<int>("exp-max") : -1, zero, r);
   } else {
-    throw UsageError("--type must be one of fixed, minifloat, e4m3, e5m2, pow2, not '" + type +
+    throw UsageError("--type must be one of fixed, minifloat, e4m3, e5m2, pow2, mx, not '" + type +
                      "'");
   }
 
@@ -177,6 +180,70 @@ nm::Quantizer quantizer_from(const CommandLine& cl) {
   return q;
 }
 
+/// --type mx: the MX format from --element and --block; the spec fixes rounding and
+/// overflow, so --rounding and --overflow must keep their defaults.
+nm::MxFormat mx_from(const CommandLine& cl) {
+  for (const char* o : {"bits", "fl", "signed", "exp-bits", "mant-bits", "bias", "subnormals",
+                        "specials", "exp-max", "zero-code", "pow2-rounding"})
+    if (cl.has(o)) throw UsageError("option --" + std::string(o) + " does not apply to --type mx");
+  for (const char* o : {"rounding", "overflow"})
+    if (!cl.vm()[o].defaulted())
+      throw UsageError("--" + std::string(o) +
+                       " does not apply to --type mx (OCP MX elements round to nearest even "
+                       "and saturate)");
+  if (!cl.has("element"))
+    throw UsageError("--type mx needs --element (e4m3, e5m2, e3m2, e2m3, e2m1 or int8)");
+  nm::MxFormat f;
+  const std::string e = cl.get<std::string>("element");
+  if (!nm::parse_mx_element(e.c_str(), &f.element))
+    throw UsageError("--element must be one of e4m3, e5m2, e3m2, e2m3, e2m1, int8, not '" + e + "'");
+  if (cl.has("block")) f.block = cl.get<int>("block");
+  if (const char* err = nm::validate(f))
+    throw UsageError(std::string("invalid MX format: ") + err);
+  return f;
+}
+
+/// Prints the values quantized as MX blocks of f.block consecutive values.
+void print_mx(const nm::MxFormat& f, const std::vector<double>& values, bool json) {
+  const nm::Format ef = f.element_format();
+  const int cb = ef.code_bits();
+  if (!json) {
+    std::cout << "# " << config::describe_mx(f) << "\n";
+    std::printf("%-24s %-24s %-6s %-*s %-*s %-24s %s\n", "# input", "value", "scale",
+                (cb + 3) / 4 + 2, "code", cb, "binary", "error", "flags");
+  }
+  std::cout.flush();
+  const size_t k = static_cast<size_t>(f.block);
+  for (size_t b0 = 0; b0 < values.size(); b0 += k) {
+    const size_t n = std::min(k, values.size() - b0);
+    std::vector<uint32_t> codes(n);
+    std::vector<double> q(n);
+    const uint8_t scale = nm::mx_quantize_block(f, values.data() + b0, n, codes.data(), q.data());
+    for (size_t i = 0; i < n; ++i) {
+      const double x = values[b0 + i];
+      const bool sat = scale != nm::kMxScaleNan && nm::mx_quantize_element(f, scale, x).saturated;
+      const double err = q[i] - x;
+      if (json) {
+        std::printf(
+            "{\"input\": %s, \"value\": %s, \"scale\": \"%s\", \"code\": \"%s\", "
+            "\"binary\": \"%s\", \"error\": %s, \"saturated\": %s, \"nan\": %s}\n",
+            json_number(x).c_str(), json_number(q[i]).c_str(), hex_code(scale, 8).c_str(),
+            hex_code(codes[i], cb).c_str(), binary_code(codes[i], cb).c_str(),
+            json_number(err).c_str(), sat ? "true" : "false",
+            scale == nm::kMxScaleNan ? "true" : "false");
+      } else {
+        std::string flags = sat ? "saturated" : "";
+        if (scale == nm::kMxScaleNan) flags += flags.empty() ? "nan" : ",nan";
+        if (flags.empty()) flags = "-";
+        std::printf("%-24s %-24s %-6s %-*s %-*s %-24s %s\n", g17(x).c_str(), g17(q[i]).c_str(),
+                    hex_code(scale, 8).c_str(), (cb + 3) / 4 + 2, hex_code(codes[i], cb).c_str(),
+                    cb, binary_code(codes[i], cb).c_str(), g17(err).c_str(), flags.c_str());
+      }
+    }
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int cmd_format(const std::vector<std::string>& args) {
@@ -192,11 +259,12 @@ int cmd_format(const std::vector<std::string>& args) {
       "  ristsim format --type e4m3 --json 464\n"
       "  ristsim format --type minifloat --exp-bits 4 --mant-bits 3 --specials none 0.3\n"
       "  ristsim format --type pow2 --bits 4 --exp-max -1 0.3 -0.01\n"
+      "  ristsim format --type mx --element e2m1 1.0 -0.3 5.0   (one block: shared E8M0 scale)\n"
       "formats are described in docs/formats.md");
   // clang-format off
   cl.options()
       ("type", po::value<std::string>()->required()->value_name("T"),
-       "fixed | minifloat | e4m3 | e5m2 | pow2")
+       "fixed | minifloat | e4m3 | e5m2 | pow2 | mx")
       ("bits", po::value<int>()->value_name("B"), "fixed, pow2: width in bits")
       ("fl", po::value<int>()->value_name("FL"), "fixed: fractional length (default 0)")
       ("signed", po::value<std::string>()->value_name("on|off"),
@@ -211,6 +279,10 @@ int cmd_format(const std::vector<std::string>& args) {
       ("zero-code", po::value<std::string>()->value_name("on|off"), "pow2: field 0 means zero (default off)")
       ("pow2-rounding", po::value<std::string>()->value_name("value|log"),
        "pow2: nearest by value or by log2 (Ristretto; default value)")
+      ("element", po::value<std::string>()->value_name("E"),
+       "mx: element type e4m3 | e5m2 (MXFP8), e3m2 | e2m3 (MXFP6), e2m1 (MXFP4), int8 (MXINT8)")
+      ("block", po::value<int>()->value_name("N"),
+       "mx: elements per block sharing a scale (default 32); the values form consecutive blocks")
       ("rounding", po::value<std::string>()->default_value("nearest_even")->value_name("R"),
        "nearest_even | nearest_away | toward_zero | down | up | stochastic")
       ("overflow", po::value<std::string>()->default_value("saturate")->value_name("O"),
@@ -223,7 +295,9 @@ int cmd_format(const std::vector<std::string>& args) {
   // clang-format on
   cl.positional("values", -1);
   if (!cl.parse(args)) return kExitOk;
-  const nm::Quantizer q = quantizer_from(cl);
+  const bool mx = cl.get<std::string>("type") == "mx";
+  const nm::MxFormat mxf = mx ? mx_from(cl) : nm::MxFormat{};
+  const nm::Quantizer q = mx ? nm::mx_element_quantizer(mxf) : quantizer_from(cl);
   const bool json = cl.has("json");
   const int cb = q.format.code_bits();
 
@@ -249,6 +323,10 @@ int cmd_format(const std::vector<std::string>& args) {
     }
   }
 
+  if (mx) {
+    print_mx(mxf, values, json);
+    return kExitOk;
+  }
   if (!json) {
     std::cout << "# " << config::describe(q) << "\n";
     std::printf("%-24s %-24s %-*s %-*s %-24s %s\n", "# input", "value", (cb + 3) / 4 + 2, "code",

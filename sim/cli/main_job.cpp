@@ -382,6 +382,9 @@ int main_job(const std::vector<std::string>& args) {
   check_input("model", opt.model, InputKind::file);
   check_input("data", opt.data, InputKind::data_set);
   const config::Arch arch = load_arch(opt.arch_path);
+  if (config::has_mx_groups(arch))  // step 4 co-simulates the PE: checked before any work
+    throw UsageError("arch '" + arch.name + "': OCP MX groups have no PE RTL to co-simulate yet "
+                     "(docs/rtl.md); run MX archs with 'ristsim eval' and 'ristsim report'");
   // The default folder `out/` is the job's own: a previous ristsim output there is replaced
   // without --force, so the README's command can be run again. A folder the user names, and
   // anything ristsim did not write, keep the rule of every command.

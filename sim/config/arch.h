@@ -57,6 +57,12 @@ struct NumberSpec {
     q.format.fl = fl_of_channel(k);
     return q;
   }
+  /// OCP MX block format (`type: mx`, activations and weights only): blocks of
+  /// mx.block elements along the reduction dimension share an E8M0 scale
+  /// (numeric/mx.h); quantizer then holds the element format (nearest even,
+  /// saturate, as the spec says).
+  bool is_mx = false;
+  numeric::MxFormat mx;
 };
 
 /// Formats of the four number groups of a conv / FC layer.
@@ -232,6 +238,14 @@ inline LayerFormats formats_for(const Arch& a, const std::string& layer) {
     if (o.has_outputs) f.outputs = o.formats.outputs;
   }
   return f;
+}
+
+/// True when some number group of the arch (or of a layer override) is an MX block format.
+inline bool has_mx_groups(const Arch& a) {
+  auto mx = [](const LayerFormats& f) { return f.activations.is_mx || f.weights.is_mx; };
+  bool any = mx(a.formats);
+  for (const LayerOverride& o : a.overrides) any = any || mx(o.formats);
+  return any;
 }
 
 /// True when some number group of the arch (or of a layer override) is dynamic

@@ -38,7 +38,7 @@ using detail::read_memory;
 
 
 const std::vector<std::string> kFormatTypes = {"fixed", "dynamic_fixed", "minifloat", "e4m3",
-                                               "e5m2",  "pow2",          "float"};
+                                               "e5m2",  "pow2",          "mx",        "float"};
 // Names in the numeric core's order: index i of a list is kAll*[i].
 const std::vector<std::string> kRoundings = [] {
   std::vector<std::string> v;
@@ -181,6 +181,19 @@ NumberSpec read_number_spec(const Reader& r, const YAML::Node& n, const std::str
       pr = r.choice(*x, m.sub("pow2_rounding"), {"value", "log"}) == 1 ? nm::Pow2Rounding::log
                                                                        : nm::Pow2Rounding::value;
     f = nm::Format::pow2(bits, exp_max, zero, pr);
+  } else if (type == "mx") {
+    // OCP MX: the spec fixes the element rounding (nearest even) and overflow (saturate).
+    m.allow_only({"type", "element", "block"});
+    std::vector<std::string> names;
+    for (nm::MxElement e : nm::kAllMxElements) names.push_back(nm::to_string(e));
+    s.is_mx = true;
+    s.mx.element = nm::kAllMxElements[r.choice(
+        m.need("element", "one of: " + join(names) + " (MXFP8, MXFP6, MXFP4, MXINT8)"),
+        m.sub("element"), names)];
+    if (const YAML::Node* x = m.find("block"))
+      s.mx.block = static_cast<int>(r.integer(*x, m.sub("block"), 1, 1024));
+    s.quantizer = nm::mx_element_quantizer(s.mx);
+    return s;
   } else {  // float
     keys({});
     s.is_float = true;
@@ -217,6 +230,10 @@ LayerFormats read_formats(const Reader& r, const YAML::Node& n, const std::strin
     has[i] = g != nullptr;
     if (!g && !partial) m.need(kGroups[i], "every number group needs a format");
     if (g) *out[i] = read_number_spec(r, *g, m.sub(kGroups[i]), out[i] == &lf.weights);
+    if (g && out[i]->is_mx && i >= 2)
+      r.fail(*g, m.sub(kGroups[i]) +
+                     ": type mx applies to activations and weights only (its blocks run along "
+                     "the reduction dimension of a layer's products)");
   }
   return lf;
 }
@@ -291,7 +308,8 @@ void check_runtime_fl(const Reader& r, const YAML::Node& at, const Arch& a) {
     const NumberSpec* groups[4] = {&f.activations, &f.weights, &f.bias, &f.outputs};
     for (size_t i = 0; i < 4; ++i)
       if (has[i])
-        need(!groups[i]->is_float && groups[i]->quantizer.format.kind == numeric::FormatKind::fixed,
+        need(!groups[i]->is_float && !groups[i]->is_mx &&
+                 groups[i]->quantizer.format.kind == numeric::FormatKind::fixed,
              "fixed-point formats (fixed or dynamic_fixed), but " + kGroups[i] + " is not");
     if (has[3])
       need(f.outputs.quantizer.rounding != numeric::Rounding::stochastic,
@@ -302,6 +320,33 @@ void check_runtime_fl(const Reader& r, const YAML::Node& at, const Arch& a) {
   for (const LayerOverride& o : a.overrides) {
     const bool has[4] = {o.has_activations, o.has_weights, o.has_bias, o.has_outputs};
     check(o.formats, has);
+  }
+}
+
+/// MX groups: one block size for activations and weights; on the exact datapath an
+/// explicit frac_bits and block sums that fit 64 bits (docs/datapath.md "MX blocks").
+void check_mx(const Reader& r, const MapView& m, const Arch& a) {
+  std::vector<LayerFormats> all = {a.formats};
+  for (const LayerOverride& o : a.overrides) all.push_back(formats_for(a, o.layer));
+  for (const LayerFormats& f : all) {
+    if (f.activations.is_mx && f.weights.is_mx && f.activations.mx.block != f.weights.mx.block)
+      r.fail(m.node(), "MX activations and weights need the same block size (" +
+                           std::to_string(f.activations.mx.block) + " and " +
+                           std::to_string(f.weights.mx.block) + ")");
+    if (a.datapath != Datapath::exact || !(f.activations.is_mx || f.weights.is_mx)) continue;
+    const YAML::Node* acc = m.find("accumulator");
+    if (a.accumulator.frac_bits_auto)
+      r.fail(acc ? *acc : m.node(),
+             "accumulator.frac_bits must be an integer with MX formats on the exact datapath "
+             "(block scales span 2^-127..2^127, so 'auto' has no product grid to follow)");
+    const int block = f.activations.is_mx ? f.activations.mx.block : f.weights.mx.block;
+    const nm::FixedType sum = nm::sum_type(
+        nm::product_type(nm::exactly_fixed(f.activations.quantizer.format),
+                         nm::exactly_fixed(f.weights.quantizer.format)),
+        static_cast<uint64_t>(block));
+    if (sum.bits > 65)
+      r.fail(m.node(), "the exact datapath cannot sum a block of these MX elements exactly in "
+                       "64 bits (MXFP8 E5M2 x E5M2); use E4M3 for one operand, or datapath: float");
   }
 }
 
@@ -373,6 +418,7 @@ Arch parse_arch_yaml(const std::string& text, const std::string& path) {
              "dynamic_fixed");
   }
   if (const YAML::Node* x = m.find("accumulator")) a.accumulator = read_accumulator(r, *x);
+  if (has_mx_groups(a)) check_mx(r, m, a);
   if (const YAML::Node* x = m.find("array")) a.array = read_array(r, *x);
   if (const YAML::Node* x = m.find("memory")) a.memory = read_memory(r, *x);
   if (const YAML::Node* x = m.find("technology")) a.tech = read_tech(r, *x);

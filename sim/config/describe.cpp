@@ -64,6 +64,18 @@ std::string describe(const nm::Quantizer& q) {
   return os.str();
 }
 
+std::string describe_mx(const nm::MxFormat& f) {
+  const nm::Format e = f.element_format();
+  std::ostringstream os;
+  os << nm::mx_name(f.element) << " (OCP MX v1.0): blocks of " << f.block
+     << " elements sharing an E8M0 scale 2^-127..2^127 (code 255 NaN), "
+     << g(f.bits_per_element()) << " bits per element; elements " << format_name(e) << ", "
+     << e.code_bits() << "-bit code, range [" << g(nm::min_value(e)) << ", " << g(nm::max_value(e))
+     << "], emax " << f.emax_elem() << "; scale 2^(floor(log2 max|x|) - " << f.emax_elem()
+     << "), rounding nearest_even, overflow saturate";
+  return os.str();
+}
+
 std::string describe(const NumberSpec& s) {
   if (s.is_float) return "float32 (not quantized)";
   if (!s.dynamic && !s.channel_fl.empty()) {  // static per-channel weights
@@ -71,6 +83,7 @@ std::string describe(const NumberSpec& s) {
     for (int fl : s.channel_fl) fls += (fls.empty() ? "" : ", ") + std::to_string(fl);
     return describe(s.quantizer) + "; FL per output channel: " + fls;
   }
+  if (s.is_mx) return describe_mx(s.mx);
   if (!s.dynamic) return describe(s.quantizer);
   // Dynamic fixed point: the FL is chosen per layer; show the format at its default FL.
   const std::string d = describe(s.quantizer);
@@ -138,6 +151,14 @@ std::string describe(const Arch& a) {
        << fixed_type(chunk);
     if (chunk.bits > acc.bits) os << " (wider than the accumulator: chunk sums can overflow it)";
     os << "\n";
+    if (a.formats.activations.is_mx || a.formats.weights.is_mx) {
+      const int block =
+          a.formats.activations.is_mx ? a.formats.activations.mx.block : a.formats.weights.mx.block;
+      os << "  MX: a block of " << block << " products sums exactly to "
+         << fixed_type(nm::sum_type(prod, static_cast<uint64_t>(block)))
+         << ", then shifts by the two block scales onto the grid 2^-" << acc.frac_bits << " ("
+         << nm::to_string(acc.align_rounding) << " below it; docs/datapath.md \"MX blocks\")\n";
+    }
   } else {
     os << "unused by the float datapath\n";
   }

@@ -16,6 +16,9 @@ std::string format_name(const numeric::Format& f);
 /// A quantizer on one line: name, range, smallest positive value, rounding, overflow.
 std::string describe(const numeric::Quantizer& q);
 
+/// An MX format on one line: the spec's name, the block, the scale's and the elements' ranges.
+std::string describe_mx(const numeric::MxFormat& f);
+
 /// A number group's format ("float32 (not quantized)", "dynamic fixed ...").
 std::string describe(const NumberSpec& s);
 

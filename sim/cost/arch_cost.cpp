@@ -43,7 +43,7 @@ std::string str(int v) {
 /// Costs of one PE's blocks, per action.
 struct PeCosts {
   Cost mult, exp_adder, shifter, lane_enable, align, products, tree, pipeline, accumulator, output,
-      bias_decoder;
+      bias_decoder, mx_adder, mx_shifter;
   std::string mult_src, shifter_src, tree_src, acc_src, out_src;
   std::string out_detail;
 };
@@ -266,6 +266,10 @@ PeCosts pe_costs(const config::Arch& arch, const config::LayerFormats& f, const 
     c.acc_src = m.source_of("int_add") + " int_add + registers, overflow check and saturation (" +
                 m.table().gates_source + ")";
   }
+  if (d.mx_block) {
+    c.mx_adder = m.adder(d.mx_scale_adder_bits);
+    c.mx_shifter = m.barrel_shifter(d.mx_shifter_width, d.mx_shifter_positions);
+  }
   c.pipeline = m.reset_registers(d.pipeline_register_bits, false);
   c.output = output_stage(m, d, f.outputs, arch.accumulator.align_rounding, &c.out_detail);
   if (!d.is_float && !f.bias.is_float)
@@ -314,6 +318,16 @@ PeDesign pe_design(const config::Arch& arch, const config::LayerFormats& f) {
     }
     const int F = arch.accumulator.frac_bits_auto ? d.product.fl : arch.accumulator.frac_bits;
     d.tree_input = numeric::aligned_type(d.product, F, arch.accumulator.align_rounding);
+    if (f.activations.is_mx || f.weights.is_mx) {
+      // Element products are summed exactly within a block (the tree on the products'
+      // own grid); the block sum is shifted by sa + sw onto the accumulator's grid.
+      d.mx_block = f.activations.is_mx ? f.activations.mx.block : f.weights.mx.block;
+      d.tree_input = d.product;
+      d.mx_scale_adder_bits = 9;
+      d.mx_shifter_width = arch.accumulator.bits;
+      d.mx_shifter_positions = static_cast<uint64_t>(
+          arch.accumulator.bits + numeric::sum_type(d.product, d.mx_block).bits);
+    }
     d.tree = adder_tree_shape(d.tree_input, K);
     d.acc_bits = arch.accumulator.bits;
     d.acc_saturates = arch.accumulator.overflow == numeric::Overflow::saturate;
@@ -397,6 +411,14 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
             " adder bits -> " + str(d.tree.output.bits) + " bits",
         P, c.tree, "per chunk of K products", c.tree_src);
   }
+  if (d.mx_block) {
+    add("MX scale adders", "shifters", str(d.mx_scale_adder_bits) + " bits (sa + sw)", P,
+        c.mx_adder, "per block of " + str(d.mx_block) + " terms", m.source_of("int_add") + " int_add");
+    add("MX alignment shifters", "shifters",
+        "W=" + str(d.mx_shifter_width) + ", S=" + std::to_string(d.mx_shifter_positions), P,
+        c.mx_shifter, "per block of " + str(d.mx_block) + " terms",
+        "model: NanGate X1 cells (" + m.table().gates_source + ")");
+  }
   add("pipeline registers", "tree", str(d.pipeline_register_bits) + " bits", P, c.pipeline,
       "per chunk (clock)", "model: DFF_X1 and reset AND2 per bit (" + m.table().gates_source + ")");
   add("accumulator", "accumulator",
@@ -415,7 +437,8 @@ ArchCost arch_cost(const config::Arch& arch, const TechModel& m, const MemorySpe
       c.mult.energy_pj + c.exp_adder.energy_pj + c.shifter.energy_pj + c.lane_enable.energy_pj +
       c.align.energy_pj +
       (c.products.energy_pj + c.tree.energy_pj + c.pipeline.energy_pj + c.accumulator.energy_pj) /
-          K;
+          K +
+      (d.mx_block ? (c.mx_adder.energy_pj + c.mx_shifter.energy_pj) / d.mx_block : 0.0);
   r.energy_per_output_pj = c.output.energy_pj + c.bias_decoder.energy_pj;
   r.memory = resolve_memory(arch, m, mem);
   for (const config::MemoryLevel& l : r.memory.levels) {
@@ -485,6 +508,9 @@ std::vector<LayerEnergy> layer_energy(const config::Arch& arch, const TechModel&
     const double lanes = double(e.chunks) * K;
     e.multipliers = lanes * (c.mult.energy_pj + c.exp_adder.energy_pj + c.lane_enable.energy_pj);
     e.shifters = lanes * (c.shifter.energy_pj + c.align.energy_pj);
+    if (d.mx_block)  // the shared-scale alignment, once per block of each output
+      e.shifters += double(w.outputs ? w.outputs * ((terms + d.mx_block - 1) / d.mx_block) : 0) *
+                    (c.mx_adder.energy_pj + c.mx_shifter.energy_pj);
     e.tree = double(e.chunks) * (c.products.energy_pj + c.tree.energy_pj + c.pipeline.energy_pj);
     e.accumulator = double(e.chunks) * c.accumulator.energy_pj;  // bias add: output stage
     e.output_stage = double(w.outputs) * (c.output.energy_pj + c.bias_decoder.energy_pj);

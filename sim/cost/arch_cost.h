@@ -46,6 +46,13 @@ struct PeDesign {
   int tag_bits = 0;                 ///< the chunk's tag: first, last, bias code, [64-bit index]
   bool runtime_fl = false;          ///< the output stage shifts by the layer's FLs at run time
   std::string lane_text;  ///< e.g. "8x8 multiplier"
+  /// OCP MX operands (docs/cost.md): the adder tree sums element products exactly
+  /// within a block; once per block of `mx_block` terms a scale adder (the two 8-bit
+  /// E8M0 codes) and a shifter move the block sum onto the accumulator's grid.
+  int mx_block = 0;              ///< 0: no MX operand
+  int mx_scale_adder_bits = 0;   ///< 9: sa + sw
+  int mx_shifter_width = 0;      ///< the accumulator's width
+  uint64_t mx_shifter_positions = 0;  ///< shift amounts that reach the accumulator
 };
 
 /// Derives the PE's widths for `formats` on `arch` (lanes, accumulator, pipeline).

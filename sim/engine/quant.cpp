@@ -10,6 +10,7 @@
 #include "engine/net.h"
 #include "engine/quant_exact.h"
 #include "engine/steps/quant_steps.h"
+#include "engine/quant_mx.h"
 
 #ifdef RISTSIM_HAVE_EXACT_CPU
 #include "kernels/cpu/exact_layer_cpu.h"
@@ -262,6 +263,7 @@ numeric::Quantizer LayerQuant::next_train_weight_quantizer() {
 
 void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, const float* b,
                          float* out) {
+  const ConvGeometry& g = layer.geometry();
   const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
   const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   auto quantizer = [&](const config::NumberSpec& s, NumberGroup grp) {
@@ -270,6 +272,11 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
 
   masks_valid_ = false;
   codes_on_device_ = false;
+  const bool mx = mode_ == QuantMode::quantize && (formats_.activations.is_mx || formats_.weights.is_mx);
+  if (mx && layer.phase() == Phase::train)
+    throw std::runtime_error("layer '" + stats_.layer +
+                             "': training with OCP MX formats is not supported (MX archs are "
+                             "evaluated without fine-tuning)");
   if (layer.phase() == Phase::train && mode_ == QuantMode::quantize) {
     // Ristretto training: stochastic weights from the shadow copy (or nearest, TrainQuant);
     // inputs and outputs float or quantized as at inference (TrainActivations).
@@ -320,26 +327,51 @@ void LayerQuant::forward(WeightedLayer& layer, const float* in, const float* w, 
     stats_[NumberGroup::bias] = GroupStats{};
     w_q_.resize(n_w);
     b_q_.resize(n_b);
-    // Float datapath: the bias is quantized in the weights' format (Ristretto).
-    // Per-channel weights: the bias of channel c in channel c's format.
-    quantize_channels(formats_.weights, NumberGroup::weights,
-                      quantizer(formats_.weights, NumberGroup::weights), w, n_w, w_q_.data(),
-                      nullptr, true);
-    numeric::Quantizer qb = quantizer(formats_.weights, NumberGroup::bias);
-    if (b)
-      quantize_channels(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr,
-                        true);
+    if (mode_ == QuantMode::quantize && formats_.weights.is_mx) {
+      // MX weights: blocks along each output channel's K terms (quant_mx.h); the bias,
+      // which has no reduction dimension, takes its own group's format.
+      GroupStats& ws = stats_[NumberGroup::weights];
+      stats_span(w, n_w, &ws);
+      numeric::MxStats ms;
+      mx_quantize_rows(formats_.weights.mx, w, std::size_t(g.k), n_w / std::size_t(g.k), w_q_.data(), &ms);
+      ws.saturations += ms.saturations;
+      ws.nans += ms.nan_blocks;
+      if (b)
+        quantize_tensor(formats_.bias, NumberGroup::bias, quantizer(formats_.bias, NumberGroup::bias),
+                        b, n_b, b_q_.data(), nullptr, true);
+    } else {
+      // Float datapath: the bias is quantized in the weights' format (Ristretto).
+      // Per-channel weights: the bias of channel c in channel c's format.
+      quantize_channels(formats_.weights, NumberGroup::weights,
+                        quantizer(formats_.weights, NumberGroup::weights), w, n_w, w_q_.data(),
+                        nullptr, true);
+      numeric::Quantizer qb = quantizer(formats_.weights, NumberGroup::bias);
+      if (b)
+        quantize_channels(formats_.weights, NumberGroup::bias, qb, b, n_b, b_q_.data(), nullptr,
+                          true);
+    }
     w_cache_src_.assign(w, w + n_w);
     if (b) w_cache_src_.insert(w_cache_src_.end(), b, b + n_b);
     w_cache_valid_ = true;
   }
-  in_q_.resize(n_in);
-  quantize_tensor(formats_.activations, NumberGroup::inputs,
-                  quantizer(formats_.activations, NumberGroup::inputs), in, n_in, in_q_.data(),
-                  nullptr, true);
-  in_quantized_ = true;
   w_quantized_ = true;
-  layer.compute_forward(in_q_.data(), w_q_.data(), b ? b_q_.data() : nullptr, out);
+  if (mode_ == QuantMode::quantize && formats_.activations.is_mx) {
+    // MX activations: each im2col column quantized in blocks along K (quant_mx.h).
+    GroupStats& is = stats_[NumberGroup::inputs];
+    stats_span(in, n_in, &is);
+    numeric::MxStats ms;
+    mx_conv_forward(g, formats_.activations.mx, in, w_q_.data(), b ? b_q_.data() : nullptr, out, &ms);
+    is.saturations += ms.saturations;
+    is.nans += ms.nan_blocks;
+    in_quantized_ = false;
+  } else {
+    in_q_.resize(n_in);
+    quantize_tensor(formats_.activations, NumberGroup::inputs,
+                    quantizer(formats_.activations, NumberGroup::inputs), in, n_in, in_q_.data(),
+                    nullptr, true);
+    in_quantized_ = true;
+    layer.compute_forward(in_q_.data(), w_q_.data(), b ? b_q_.data() : nullptr, out);
+  }
   quantize_tensor(formats_.outputs, NumberGroup::outputs,
                   quantizer(formats_.outputs, NumberGroup::outputs), out, n_out, out, nullptr, true);
 }
@@ -356,22 +388,45 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   w_codes_.resize(n_w);
   b_codes_.assign(std::max<std::size_t>(n_b, 1), 0);
   out_codes_.resize(n_out);
-  in_q_.resize(n_in);
-  w_q_.resize(n_w);
   stats_[NumberGroup::weights] = GroupStats{};
   stats_[NumberGroup::bias] = GroupStats{};
-  quantize_tensor(formats_.activations, NumberGroup::inputs, spec.act, in, n_in, in_q_.data(),
-                  in_codes_.data(), true);
-  quantize_channels(formats_.weights, NumberGroup::weights, spec.wt, w, n_w, w_q_.data(),
-                    w_codes_.data(), true);
   if (b) {
     b_q_.resize(n_b);
     quantize_tensor(formats_.bias, NumberGroup::bias, spec.bias, b, n_b, b_q_.data(),
                     b_codes_.data(), true);
   }
   kernels::ExactStats es;
-  kernels::exact_conv_cpu(detail::conv_shape(g), spec, in_codes_.data(), w_codes_.data(),
-                          b_codes_.data(), out_codes_.data(), &es);
+  if (formats_.activations.is_mx || formats_.weights.is_mx) {
+    // MX operands: blocks along K, their scales per row / column (quant_mx.h). The
+    // activations' codes depend on the window, so there is no per-tensor input code.
+    in_codes_.clear();
+    stats_span(in, n_in, &stats_[NumberGroup::inputs]);
+    stats_span(w, n_w, &stats_[NumberGroup::weights]);
+    numeric::MxStats as, ws;
+    try {
+      mx_exact_forward(g, formats_.activations, formats_.weights, spec.act, spec.wt, spec.bias,
+                       spec.out, spec.acc, spec.lanes, spec.stream, in, w, b_codes_.data(),
+                       spec.has_bias, w_codes_.data(), out_codes_.data(), &es.acc_overflows,
+                       &es.out_saturations, &es.out_nans, &as, &ws);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error("layer '" + stats_.layer + "': " + e.what());
+    }
+    stats_[NumberGroup::inputs].saturations += as.saturations;
+    stats_[NumberGroup::weights].saturations += ws.saturations;
+    in_quantized_ = w_quantized_ = false;  // no float copies of the MX operands
+  } else {
+    in_codes_.resize(n_in);
+    in_q_.resize(n_in);
+    w_q_.resize(n_w);
+    quantize_tensor(formats_.activations, NumberGroup::inputs, spec.act, in, n_in, in_q_.data(),
+                    in_codes_.data(), true);
+    quantize_channels(formats_.weights, NumberGroup::weights, spec.wt, w, n_w, w_q_.data(),
+                      w_codes_.data(), true);
+    kernels::exact_conv_cpu(detail::conv_shape(g), spec, in_codes_.data(), w_codes_.data(),
+                            b_codes_.data(), out_codes_.data(), &es);
+    in_quantized_ = true;
+    w_quantized_ = true;
+  }
   GroupStats& os = stats_[NumberGroup::outputs];
   const numeric::Format& of = spec.out.format;
   over_pieces(n_out, &os, [&](std::size_t b, std::size_t e, GroupStats* st) {
@@ -393,8 +448,6 @@ void LayerQuant::forward_exact(WeightedLayer& layer, const float* in, const floa
   os.saturations += es.out_saturations;
   os.nans += es.out_nans;
   stats_.acc_overflows += es.acc_overflows;
-  in_quantized_ = true;
-  w_quantized_ = true;
 #else
   (void)layer, (void)in, (void)w, (void)b, (void)out;
   throw std::runtime_error("layer '" + stats_.layer +

@@ -336,6 +336,8 @@ void get_hw_fields(const engine::LayerSpec& s, const char* key, int def, Add add
 
 void set_quantization(pb::QuantizationParameter* q, const config::LayerFormats& f,
                       const std::string& where) {
+  if (f.activations.is_mx || f.weights.is_mx)
+    fail(where, "OCP MX block formats have no Ristretto quantization_param");
   auto fixed = [&](const config::NumberSpec& s, const char* g) -> const numeric::Format& {
     if (s.is_float || s.quantizer.format.kind != numeric::FormatKind::fixed)
       fail(where, std::string(g) + ": Ristretto's quantization_param holds fixed point here");

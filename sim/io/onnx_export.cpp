@@ -449,6 +449,9 @@ class Exporter {
       const numeric::Quantizer* qb = nullptr;
       std::string layer_doc;  // the formats, on the Conv / Gemm node
       if (lq) {
+        if (lq->formats().activations.is_mx || lq->formats().weights.is_mx)
+          fail(l, "OCP MX formats have no QDQ or QONNX form (block scales along the reduction "
+                  "dimension)");
         if (!lq->formats().weights.is_float) qw = &lq->formats().weights.quantizer;
         // The float datapath quantizes the bias in the weights' format (Ristretto).
         const bool exact = datapath_exact_;
@@ -752,6 +755,10 @@ bool parse_quant_export(const std::string& s, QuantExport* out) {
 
 std::string not_exportable(const config::NumberSpec& spec, QuantExport form, bool activation) {
   if (spec.is_float) return "";
+  if (spec.is_mx)  // one scale per block of the reduction dimension: not a per-tensor QDQ
+    return std::string(numeric::mx_name(spec.mx.element)) +
+           ": OCP MX block scales (one per block along each output's reduction dimension) have "
+           "no QDQ or QONNX form";
   numeric::Quantizer q = spec.quantizer;
   if (spec.dynamic && q.format.kind == numeric::FormatKind::fixed) q.format.fl = 0;
   std::string why;

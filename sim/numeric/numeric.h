@@ -7,6 +7,7 @@
 #include "bits.h"
 #include "format.h"
 #include "growth.h"
+#include "mx.h"
 #include "quantize.h"
 #include "random.h"
 #include "rounding.h"

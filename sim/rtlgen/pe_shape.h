@@ -163,6 +163,10 @@ inline PeFormats pe_formats(const config::Arch& arch, const config::LayerFormats
                       "one output channel to the next, which a PE of fixed shifts cannot follow; "
                       "use runtime_fl: on (the controller writes each channel's FL into the PE's "
                       "configuration register, docs/rtl.md)");
+  if (lf.activations.is_mx || lf.weights.is_mx)
+    throw Unsupported("arch '" + arch.name +
+                      "': OCP MX groups have no PE RTL yet (rtl/ristsim_mx_align.sv is the "
+                      "shared-scale alignment block alone, docs/rtl.md); run MX archs with eval");
   PeFormats f;
   f.act = lf.activations.quantizer.format;
   f.wt = lf.weights.quantizer.format;

@@ -236,6 +236,34 @@ TEST(CostArch, unsigned_activations_cost_the_same) {
   EXPECT_EQ(arch_cost(a, m).pe.product.bits, 17);
 }
 
+// OCP MX (configs/mxfp8.yaml): the lane is the element formats' (E4M3: 4x4 significands),
+// the tree sums element products on their own grid, and the block adds a 9-bit scale adder
+// and a 48-bit alignment shifter once per 32 terms. The same PE without MX, on the products'
+// grid (F = 18), differs by exactly those two blocks / 32 per MAC.
+TEST(CostArch, mx_adds_the_shared_scale_alignment_per_block) {
+  const TechModel m = model45();
+  config::Arch mx = config::load_arch(std::string(RISTSIM_SOURCE_DIR) + "/configs/mxfp8.yaml");
+  const ArchCost c = arch_cost(mx, m);
+  EXPECT_EQ(c.pe.mx_block, 32);
+  EXPECT_EQ(c.pe.mx_scale_adder_bits, 9);
+  EXPECT_EQ(c.pe.mx_shifter_width, 48);
+  EXPECT_EQ(c.pe.mult_m, 4);
+  EXPECT_EQ(c.pe.tree_input.bits, c.pe.product.bits);
+  double mx_pj = 0;
+  int rows = 0;
+  for (const Component& x : c.components)
+    if (x.name.rfind("MX ", 0) == 0) mx_pj += x.each.energy_pj, ++rows;
+  EXPECT_EQ(rows, 2);
+  config::Arch plain = mx;
+  plain.formats.activations.is_mx = plain.formats.weights.is_mx = false;
+  plain.accumulator.frac_bits = c.pe.product.fl;
+  const ArchCost p = arch_cost(plain, m);
+  EXPECT_EQ(p.pe.mx_block, 0);
+  EXPECT_EQ(p.pe.tree_input.bits, c.pe.tree_input.bits);
+  EXPECT_NEAR(c.energy_per_mac_pj - p.energy_per_mac_pj, mx_pj / 32, 1e-12);
+  EXPECT_GT(mx_pj, 0.0);
+}
+
 TEST(CostArch, pow2_and_minifloat_lanes) {
   const TechModel m = model45();
   config::Arch a = testing::fixed_arch(8);
