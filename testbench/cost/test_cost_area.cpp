@@ -82,11 +82,21 @@ std::vector<Explained> explained_rows() {
 }
 
 /// The arch files the cache covers: the shipped and the co-simulation archs.
+/// The shipped and co-simulation arches that have PE RTL (rtlgen refuses the others,
+/// e.g. OCP MX groups: nothing to synthesize).
 std::map<std::string, std::string> arch_files() {
   std::map<std::string, std::string> files;
   for (const std::string& dir : {kSource + "/configs", kSource + "/testbench/cosim/arch"})
-    for (const auto& e : fs::directory_iterator(dir))
-      if (e.path().extension() == ".yaml") files[e.path().stem().string()] = e.path().string();
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() != ".yaml") continue;
+      const config::Arch a = config::load_arch(e.path().string());
+      try {
+        rtlgen::pe_formats(a, a.formats);
+      } catch (const rtlgen::Unsupported&) {
+        continue;
+      }
+      files[e.path().stem().string()] = e.path().string();
+    }
   return files;
 }
 
