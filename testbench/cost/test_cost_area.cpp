@@ -198,7 +198,7 @@ TEST(CostArea, cache_covers_every_arch) {
   std::map<std::string, int> modules;
   for (const YosysRow& y : yosys_rows()) ++modules[y.arch];
   for (const auto& [name, path] : arch_files())
-    EXPECT_EQ(modules[name], 6) << name << " (" << path
+    EXPECT_GE(modules[name], 6) << name << " (" << path
                                 << ") is not in area_yosys.csv: run UPDATE=1 scripts/area_check.sh";
 }
 
