@@ -141,10 +141,10 @@ void LayerQuant::quantize_tensor_gpu(const config::NumberSpec& spec, NumberGroup
 
 void LayerQuant::forward_gpu(WeightedLayer& layer, const float* in, const float* w, const float* b,
                              float* out) {
-  if (!formats_.weights.channel_fl.empty())
+  if (!formats_.weights.channel_fl.empty() || formats_.activations.is_mx || formats_.weights.is_mx)
     throw std::runtime_error("layer '" + stats_.layer +
                              "': per-channel weight fractional lengths (granularity: channel) "
-                             "run on the CPU only; use --device cpu");
+                             "and OCP MX formats run on the CPU only; use --device cpu");
   const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
   const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
   masks_valid_ = false;
@@ -234,6 +234,9 @@ void LayerQuant::forward_gpu(WeightedLayer& layer, const float* in, const float*
 
 void LayerQuant::forward_exact_gpu(WeightedLayer& layer, const float* in, const float* w,
                                    const float* b, float* out) {
+  if (formats_.activations.is_mx || formats_.weights.is_mx)
+    throw std::runtime_error("layer '" + stats_.layer +
+                             "': OCP MX formats run on the CPU only; use --device cpu");
   const ConvGeometry& g = layer.geometry();
   const detail::GroupSizes sizes = detail::group_sizes(layer, b != nullptr);
   const std::size_t n_in = sizes.in, n_w = sizes.w, n_out = sizes.out, n_b = sizes.b;
