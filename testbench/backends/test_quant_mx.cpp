@@ -175,7 +175,8 @@ TEST(MxEngine, exact_datapath_equals_exact_mx_dot_by_hand) {
   // rounding (the float one sums in float32, the exact one truncates below 2^-24).
   Net f(parse_net_spec(kMxNet, "m.yaml"), o);
   std::copy(net.input().data(), net.input().data() + net.input().count(), f.input().data());
-  attach_arch(f, mx_arch("float", "e4m3", "int8"));
+  const config::Arch float_arch = mx_arch("float", "e4m3", "int8");  // the net keeps a pointer
+  attach_arch(f, float_arch);
   f.forward();
   for (std::size_t i = 0; i < net.output().count(); ++i) {
     const double a = net.output().data()[i], b = f.output().data()[i];
@@ -238,7 +239,8 @@ TEST(MxEngine, training_is_refused) {
   NetOptions o;
   o.batch = 1;
   Net net(parse_net_spec(kMxNet, "m.yaml"), o);
-  attach_arch(net, mx_arch("float", "e4m3", "e4m3"));
+  const config::Arch arch = mx_arch("float", "e4m3", "e4m3");  // the net keeps a pointer
+  attach_arch(net, arch);
   net.set_phase(Phase::train);
   EXPECT_THROW(net.forward(), std::runtime_error);
 }
