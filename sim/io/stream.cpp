@@ -140,13 +140,7 @@ std::unique_ptr<DataSource> open_dataset(const std::string& name_or_dir, bool tr
                                          const StreamOptions& stream) {
   const std::string folder = image_folder_of(name_or_dir, train);
   if (!folder.empty()) return open_image_folder(folder, image_opts, stream);
-  Dataset ds = load_dataset(name_or_dir, train, image_opts);
-  if (image_opts.max_images > 0 && ds.n > image_opts.max_images) {
-    ds.n = image_opts.max_images;
-    ds.images.resize(std::size_t(ds.n) * ds.image_size());
-    ds.images.shrink_to_fit();
-    ds.labels.resize(std::size_t(ds.n));
-  }
+  Dataset ds = load_dataset(name_or_dir, train, image_opts);  // max_images applied there
   std::unique_ptr<DataSource> src = memory_source(std::move(ds));
   return stream.prefetch ? prefetching(std::move(src)) : std::move(src);
 }

@@ -52,7 +52,6 @@ def run_qonnx(path, x):
 
 
 def main():
-    flags = {"--all-must-fail", "--runner"}
     argv = sys.argv[1:]
     runner = "onnxruntime"
     if "--runner" in argv:
@@ -62,8 +61,8 @@ def main():
     if runner not in ("onnxruntime", "qonnx"):
         print("usage: ort_check_quantized.py OUT [--runner onnxruntime|qonnx] [--all-must-fail]")
         return 2
-    args = [a for a in argv if a not in flags]
-    all_must_fail = len(args) < len(argv)
+    all_must_fail = "--all-must-fail" in argv
+    args = [a for a in argv if a != "--all-must-fail"]
     out = args[0] if args else "."
     run = run_ort
     if runner == "qonnx":

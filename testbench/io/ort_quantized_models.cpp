@@ -92,19 +92,16 @@ int main(int argc, char** argv) {
   int images = 1000;
   bool bad = false;
   std::string only;  // --model: one of the two
-  io::QuantExport form = io::QuantExport::qdq;
+  std::string form_name = "qdq";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--plant-bad")) bad = true;
     else if (!std::strcmp(argv[i], "--images") && i + 1 < argc) images = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) only = argv[++i];
-    else if (!std::strcmp(argv[i], "--form") && i + 1 < argc) {
-      const std::string f = argv[++i];
-      if (f != "qdq" && f != "qonnx") pos.clear(), pos.resize(99);  // usage error below
-      form = f == "qonnx" ? io::QuantExport::qonnx : io::QuantExport::qdq;
-    }
+    else if (!std::strcmp(argv[i], "--form") && i + 1 < argc) form_name = argv[++i];
     else pos.push_back(argv[i]);
   }
-  if (pos.size() != 3 || images < 1) {
+  const io::QuantExport form = form_name == "qonnx" ? io::QuantExport::qonnx : io::QuantExport::qdq;
+  if (pos.size() != 3 || images < 1 || (form_name != "qdq" && form_name != "qonnx")) {
     std::fprintf(stderr,
                  "usage: ort_quantized_models MODELS_DIR CONFIGS_DIR OUT_DIR [--images N] "
                  "[--model lenet_fmnist|cifar10_full_fmnist] [--plant-bad] [--form qdq|qonnx]\n");
